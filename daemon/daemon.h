@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/registry.h"
+
+struct api_server;
+struct workers;
+struct intake;
+
+/* Kernel features detected at startup; reported by GET /1.0. */
+struct kernel_features {
+	bool seccomp_user_notif;
+	bool notif_continue;
+	bool sync_wake_up;   /* SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (6.6+) */
+	bool pidfd_thread;   /* PIDFD_THREAD (6.9+) */
+	bool openat2;
+	bool cgroup_v2_unified; /* a cgroup2 hierarchy is mounted */
+	bool cgroup_hybrid;     /* v1 controllers plus a cgroup2 hierarchy */
+};
+
+/* Options from the command line. Strings are owned by argv or static storage. */
+struct daemon_options {
+	const char *api_socket;
+	const char *lxc_socket;
+	const char *oci_socket;
+	const char *state_dir;
+	const char *admin_group;
+	const char *log_file;
+	mode_t api_socket_mode;
+	unsigned n_workers;
+	unsigned lxc_deadline_ms; /* answer CONTINUE when a LXC notification takes longer */
+};
+
+/*
+ * Everything the API thread, the intake code and workers share. Created by
+ * main before any thread starts; fields are immutable afterwards unless noted.
+ */
+struct daemon {
+	struct daemon_options opts;
+	struct registry *registry; /* owned */
+	int state_dir_fd;          /* owned */
+	int seccomp_dir_fd;        /* owned: STATE_DIR/seccomp, LXC policy files */
+	gid_t admin_gid;
+	bool has_admin_gid;
+	int64_t started_at;
+	struct kernel_features features;
+
+	/* Serializes API mutations together with their state write and policy files. */
+	pthread_mutex_t write_lock;
+
+	struct workers *workers; /* owned; NULL until the engine starts */
+	atomic_uint_fast64_t unregistered_notifications;
+};

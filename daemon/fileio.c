@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Durable file replacement; used by the state file and the LXC policy files. */
+#include <fcntl.h>
+#include <stdio.h>
+
+#include "daemon/fileio.h"
+#include "daemon/macro.h"
+
+int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negative_errno();
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode)
+{
+	_cleanup_close_ int fd = -EBADF;
+	char tmp[256];
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), FILEIO_TMP_PREFIX "%s.%d", name, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = RET_NERRNO(openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+	if (fd < 0)
+		return fd;
+	r = write_all(fd, buf, len);
+	if (r >= 0)
+		r = RET_NERRNO(fsync(fd));
+	if (r >= 0)
+		r = RET_NERRNO(renameat(dir_fd, tmp, dir_fd, name));
+	if (r < 0) {
+		(void)unlinkat(dir_fd, tmp, 0);
+		return r;
+	}
+	/* the rename is durable only once the directory itself is synced */
+	return RET_NERRNO(fsync(dir_fd));
+}

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * interceptd entry point: options, startup order, the signal loop and
+ * shutdown. This is the only file that calls exit(). Startup runs on the main
+ * thread before any other thread exists: signals are blocked (and later read
+ * with signalfd), sockets are bound, the state is loaded, then the API and the
+ * engine threads start.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "api/server.h"
+#include "daemon/engine.h"
+#include "daemon/features.h"
+#include "daemon/log.h"
+#include "daemon/policy.h"
+#include "daemon/sockets.h"
+#include "daemon/state.h"
+#include "version.h"
+
+static void help(void)
+{
+	printf("Usage: interceptd [OPTIONS]\n\n"
+	       "Seccomp user-notification supervisor for unprivileged containers.\n\n"
+	       "  --api-socket PATH       management API socket [/run/interceptd/api.sock]\n"
+	       "  --api-socket-mode MODE  octal mode of the API socket [0660]\n"
+	       "  --lxc-socket PATH       LXC seccomp proxy socket [/run/interceptd/lxc.sock]\n"
+	       "  --oci-socket PATH       OCI listenerPath socket [/run/interceptd/oci.sock]\n"
+	       "  --state-dir DIR         durable state [/var/lib/interceptd]\n"
+	       "  --workers N             worker threads [online CPUs]\n"
+	       "  --admin-group NAME      group allowed to change the registry [none]\n"
+	       "  --log-level LEVEL       error, warning, info or debug [info]\n"
+	       "  --log-file PATH         log to PATH instead of stderr (reopened on SIGHUP)\n"
+	       "  --lxc-deadline-ms N     answer CONTINUE to LXC after N ms [5000]\n"
+	       "  --help                  show this help\n"
+	       "  --version               show the version\n");
+}
+
+enum {
+	OPT_API_SOCKET = 0x100,
+	OPT_API_SOCKET_MODE,
+	OPT_LXC_SOCKET,
+	OPT_OCI_SOCKET,
+	OPT_STATE_DIR,
+	OPT_WORKERS,
+	OPT_ADMIN_GROUP,
+	OPT_LOG_LEVEL,
+	OPT_LOG_FILE,
+	OPT_LXC_DEADLINE,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+static int parse_unsigned(const char *s, unsigned long max, unsigned long *ret, int base)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, base);
+	if (errno || end == s || *end || v > max || s[0] == '-')
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_option(struct daemon_options *o, int c, const char *arg)
+{
+	unsigned long v;
+
+	switch (c) {
+	case OPT_API_SOCKET: o->api_socket = arg; return 0;
+	case OPT_LXC_SOCKET: o->lxc_socket = arg; return 0;
+	case OPT_OCI_SOCKET: o->oci_socket = arg; return 0;
+	case OPT_STATE_DIR: o->state_dir = arg; return 0;
+	case OPT_ADMIN_GROUP: o->admin_group = arg; return 0;
+	case OPT_LOG_FILE: o->log_file = arg; return 0;
+	case OPT_API_SOCKET_MODE:
+		if (parse_unsigned(arg, 0777, &v, 8) < 0)
+			return log_error_errno(EINVAL, "Invalid --api-socket-mode '%s'", arg);
+		o->api_socket_mode = (mode_t)v;
+		return 0;
+	case OPT_WORKERS:
+		if (parse_unsigned(arg, 1024, &v, 10) < 0 || v == 0)
+			return log_error_errno(EINVAL, "Invalid --workers '%s' (1-1024)", arg);
+		o->n_workers = (unsigned)v;
+		return 0;
+	case OPT_LXC_DEADLINE:
+		if (parse_unsigned(arg, 25000, &v, 10) < 0 || v == 0)
+			return log_error_errno(EINVAL, "Invalid --lxc-deadline-ms '%s' (1-25000)", arg);
+		o->lxc_deadline_ms = (unsigned)v;
+		return 0;
+	case OPT_LOG_LEVEL: {
+		int level = log_level_from_string(arg);
+
+		if (level < 0)
+			return log_error_errno(EINVAL, "Invalid --log-level '%s'", arg);
+		log_set_level(level);
+		return 0;
+	}
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Returns 1 to continue, 0 to exit successfully (help, version), < 0 on error. */
+static int parse_argv(int argc, char **argv, struct daemon_options *o)
+{
+	static const struct option options[] = {
+		{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+		{ "api-socket-mode", required_argument, NULL, OPT_API_SOCKET_MODE },
+		{ "lxc-socket", required_argument, NULL, OPT_LXC_SOCKET },
+		{ "oci-socket", required_argument, NULL, OPT_OCI_SOCKET },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+		{ "workers", required_argument, NULL, OPT_WORKERS },
+		{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
+		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+		{ "lxc-deadline-ms", required_argument, NULL, OPT_LXC_DEADLINE },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{}
+	};
+	int c, r;
+
+	*o = (struct daemon_options){
+		.api_socket = "/run/interceptd/api.sock",
+		.lxc_socket = "/run/interceptd/lxc.sock",
+		.oci_socket = "/run/interceptd/oci.sock",
+		.state_dir = "/var/lib/interceptd",
+		.api_socket_mode = 0660,
+		.lxc_deadline_ms = 5000,
+	};
+	while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0) {
+		if (c == OPT_HELP) {
+			help();
+			return 0;
+		}
+		if (c == OPT_VERSION) {
+			printf("interceptd %s\n", INTERCEPTD_VERSION);
+			return 0;
+		}
+		if (c == '?')
+			return -EINVAL;
+		r = parse_option(o, c, optarg);
+		if (r < 0)
+			return r;
+	}
+	if (optind < argc)
+		return log_error_errno(EINVAL, "Unexpected argument '%s'", argv[optind]);
+	if (o->n_workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		o->n_workers = n > 0 && n <= 1024 ? (unsigned)n : 1;
+	}
+	return 1;
+}
+
+static int open_state(struct daemon *d)
+{
+	struct icd_error err = { 0 };
+	int r;
+
+	r = mkdir_parents(d->opts.state_dir, 0700);
+	if (r < 0)
+		return log_error_errno(r, "Cannot create state directory '%s': %m", d->opts.state_dir);
+	d->state_dir_fd = RET_NERRNO(open(d->opts.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (d->state_dir_fd < 0)
+		return log_error_errno(d->state_dir_fd, "Cannot open state directory '%s': %m",
+				       d->opts.state_dir);
+	if (mkdirat(d->state_dir_fd, "seccomp", 0700) < 0 && errno != EEXIST)
+		return log_error_errno(errno, "Cannot create '%s/seccomp': %m", d->opts.state_dir);
+	d->seccomp_dir_fd = RET_NERRNO(openat(d->state_dir_fd, "seccomp",
+					      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (d->seccomp_dir_fd < 0)
+		return log_error_errno(d->seccomp_dir_fd, "Cannot open '%s/seccomp': %m",
+				       d->opts.state_dir);
+	r = state_load(d->state_dir_fd, d->registry, &err);
+	if (r < 0)
+		return log_error_errno(r, "Refusing to start: state file '%s/%s': %s (file left untouched)",
+				       d->opts.state_dir, STATE_FILE_NAME, err.msg);
+	return 0;
+}
+
+/* Rewrite every LXC policy file so they match the restored registry. */
+static void sync_policy_files(struct daemon *d)
+{
+	struct container **list = NULL;
+	size_t n = 0;
+
+	if (registry_list(d->registry, &list, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
+		int r = policy_write_lxc_file(d->seccomp_dir_fd, list[i]->name, cfg);
+
+		if (r < 0)
+			log_warning_errno(r, "Cannot write policy for '%s', ignoring: %m", list[i]->name);
+	}
+	registry_list_free(list, n);
+}
+
+static int resolve_admin_group(struct daemon *d)
+{
+	struct group *gr;
+
+	if (!d->opts.admin_group)
+		return 0;
+	errno = 0;
+	gr = getgrnam(d->opts.admin_group);
+	if (!gr)
+		return log_error_errno(errno ? errno : ENOENT, "Unknown --admin-group '%s'",
+				       d->opts.admin_group);
+	d->admin_gid = gr->gr_gid;
+	d->has_admin_gid = true;
+	return 0;
+}
+
+struct sockets {
+	int api, lxc, oci;
+	bool api_bound, lxc_bound, oci_bound; /* ours to unlink at exit */
+};
+
+static int bind_one(const char *path, int type, mode_t mode, gid_t gid, const char *what)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	int r;
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		r = mkdir_parents(dir, 0755);
+		if (r < 0)
+			return log_error_errno(r, "Cannot create directory '%s': %m", dir);
+	}
+	r = socket_listen_unix(path, type, mode, gid);
+	if (r == -EADDRINUSE)
+		return log_error_errno(r, "The %s socket '%s' is held by a running daemon, refusing to start",
+				       what, path);
+	if (r < 0)
+		return log_error_errno(r, "Cannot listen on %s socket '%s': %m", what, path);
+	return r;
+}
+
+static int bind_sockets(struct daemon *d, struct sockets *s)
+{
+	gid_t gid = d->has_admin_gid ? d->admin_gid : (gid_t)-1;
+
+	s->api = bind_one(d->opts.api_socket, SOCK_STREAM, d->opts.api_socket_mode, gid, "API");
+	if (s->api < 0)
+		return s->api;
+	s->api_bound = true;
+	s->lxc = bind_one(d->opts.lxc_socket, SOCK_SEQPACKET, 0600, (gid_t)-1, "LXC");
+	if (s->lxc < 0)
+		return s->lxc;
+	s->lxc_bound = true;
+	s->oci = bind_one(d->opts.oci_socket, SOCK_STREAM, 0600, (gid_t)-1, "OCI");
+	if (s->oci < 0)
+		return s->oci;
+	s->oci_bound = true;
+	return 0;
+}
+
+static void unlink_sockets(const struct daemon *d, const struct sockets *s)
+{
+	if (s->api_bound)
+		(void)unlink(d->opts.api_socket);
+	if (s->lxc_bound)
+		(void)unlink(d->opts.lxc_socket);
+	if (s->oci_bound)
+		(void)unlink(d->opts.oci_socket);
+	close_nointr(s->api);
+	close_nointr(s->lxc);
+	close_nointr(s->oci);
+}
+
+static int block_signals(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGPIPE);
+	/* every thread inherits this mask, so only signalfd sees these signals */
+	if (pthread_sigmask(SIG_BLOCK, &mask, NULL) != 0)
+		return -EINVAL;
+	return RET_NERRNO(signalfd(-1, &mask, SFD_CLOEXEC));
+}
+
+static void signal_loop(int sfd)
+{
+	for (;;) {
+		struct signalfd_siginfo si;
+		ssize_t n = read(sfd, &si, sizeof(si));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != sizeof(si))
+			return;
+		if (si.ssi_signo == SIGHUP) {
+			int r = log_reopen();
+
+			if (r < 0)
+				log_warning_errno(r, "Cannot reopen log file, ignoring: %m");
+			else
+				log_info("Reopened logs on SIGHUP");
+			continue;
+		}
+		if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+			log_info("Received %s, shutting down", strsignal((int)si.ssi_signo));
+			return;
+		}
+	}
+}
+
+static void daemon_flush_state(struct daemon *d)
+{
+	int r;
+
+	pthread_mutex_lock(&d->write_lock);
+	r = state_save(d->state_dir_fd, d->registry);
+	pthread_mutex_unlock(&d->write_lock);
+	if (r < 0)
+		log_error_errno(r, "Cannot flush state on shutdown: %m");
+}
+
+static int run(struct daemon *d)
+{
+	struct sockets s = { .api = -EBADF, .lxc = -EBADF, .oci = -EBADF };
+	struct api_server *api = NULL;
+	_cleanup_close_ int sfd = -EBADF;
+	int r;
+
+	sfd = block_signals();
+	if (sfd < 0)
+		return log_error_errno(sfd, "Cannot set up signal handling: %m");
+	r = resolve_admin_group(d);
+	if (r < 0)
+		return r;
+	r = open_state(d);
+	if (r < 0)
+		return r;
+	sync_policy_files(d);
+	features_detect(&d->features);
+	r = bind_sockets(d, &s);
+	if (r < 0)
+		goto out_sockets;
+	r = api_server_start(d, TAKE_FD(s.api), &api);
+	if (r < 0) {
+		log_error_errno(r, "Cannot start the API server: %m");
+		goto out_sockets;
+	}
+	r = engine_start(d, TAKE_FD(s.lxc), TAKE_FD(s.oci));
+	if (r < 0) {
+		log_error_errno(r, "Cannot start the notification engine: %m");
+		goto out_api;
+	}
+	log_info("interceptd %s ready: api=%s lxc=%s oci=%s state=%s workers=%u containers=%zu",
+		 INTERCEPTD_VERSION, d->opts.api_socket, d->opts.lxc_socket, d->opts.oci_socket,
+		 d->opts.state_dir, d->opts.n_workers, registry_count(d->registry));
+	signal_loop(sfd);
+	engine_stop(d);
+out_api:
+	api = api_server_stop(api);
+	daemon_flush_state(d);
+out_sockets:
+	unlink_sockets(d, &s);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF };
+	int r;
+
+	r = parse_argv(argc, argv, &d.opts);
+	if (r <= 0)
+		return r < 0 ? 2 : 0;
+	if (d.opts.log_file && (r = log_open_file(d.opts.log_file)) < 0) {
+		log_error_errno(r, "Cannot open log file '%s': %m", d.opts.log_file);
+		return 1;
+	}
+	d.registry = registry_new();
+	if (!d.registry)
+		return 1;
+	d.started_at = (int64_t)time(NULL);
+	pthread_mutex_init(&d.write_lock, NULL);
+	r = run(&d);
+	registry_free(d.registry);
+	close_nointr(d.seccomp_dir_fd);
+	close_nointr(d.state_dir_fd);
+	return r < 0 ? 1 : 0;
+}
