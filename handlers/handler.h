@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/config.h"
+
+/*
+ * The handler contract. A worker has received @req and taken the config
+ * snapshot current at that moment; it looks the handler up by (arch, nr),
+ * checks that the handler's key is on, and calls it.
+ *
+ * A handler returns 0 after filling @reply: emulated (val/error as the real
+ * syscall would return; error is a negative errno) or CONTINUE (flags =
+ * SECCOMP_USER_NOTIF_FLAG_CONTINUE). It returns < 0 only for an internal
+ * failure: the worker then logs, counts and answers CONTINUE, so a failure
+ * never grants more than the container's own privileges.
+ *
+ * Order inside a handler: read every pointer argument once into bounded
+ * locals, check notify_id_valid() after opening anything by pid and before
+ * acting, decide (pure, unit-tested), act, fill the reply.
+ */
+struct notif_ctx {
+	const struct seccomp_notif *req;
+	int notify_fd;           /* the listener: ID_VALID, ADDFD */
+	const struct config *cfg;
+	pid_t init_pid;          /* the container's init in our pid ns; 0 if unknown */
+	int proc_fd;             /* LXC: /proc/PID directory fd; -EBADF otherwise */
+	int mem_fd;              /* LXC: /proc/PID/mem (O_RDWR); -EBADF otherwise */
+};
+
+struct notif_reply {
+	int64_t val;
+	int32_t error;  /* 0 or a negative errno for the caller */
+	uint32_t flags; /* SECCOMP_USER_NOTIF_FLAG_CONTINUE or 0 */
+};
+
+typedef int handler_fn(const struct notif_ctx *ctx, struct notif_reply *reply);
+
+static inline void reply_continue(struct notif_reply *reply)
+{
+	*reply = (struct notif_reply){ .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+}
+
+static inline void reply_value(struct notif_reply *reply, int64_t val)
+{
+	*reply = (struct notif_reply){ .val = val };
+}
+
+static inline void reply_errno(struct notif_reply *reply, int negative_errno)
+{
+	*reply = (struct notif_reply){ .error = negative_errno };
+}
+
+/* Handlers, one file per syscall family under handlers/. */
+handler_fn handle_sysinfo;
+handler_fn handle_mknod;
+handler_fn handle_mknodat;
+handler_fn handle_setxattr;  /* setxattr, lsetxattr, fsetxattr (dispatch on nr) */
+handler_fn handle_sched_setscheduler;
