@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Target memory access for handlers; stateless, any worker thread. */
+#include <stdbool.h>
 #include <string.h>
 #include <sys/uio.h>
 
