@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "daemon/metrics.h"
 #include "daemon/registry.h"
 
 struct api_server;
@@ -54,5 +55,8 @@ struct daemon {
 	pthread_mutex_t write_lock;
 
 	struct workers *workers; /* owned; NULL until the engine starts */
-	atomic_uint_fast64_t unregistered_notifications;
+
+	/* notifications from containers that are not registered; rendered with
+	 * container="_unregistered" (a name no container can have) */
+	struct container_metrics unregistered;
 };
