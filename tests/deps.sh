@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install everything the build and the whole test suite need on Debian 12.
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+
+packages=(
+	meson ninja-build pkg-config gcc
+	libseccomp-dev libmicrohttpd-dev libjansson-dev libcap-dev
+	libcurl4-openssl-dev libcmocka-dev
+	curl jq prometheus
+	runc crun lxc busybox-static uidmap
+	nodejs npm
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+# node and npm may come from outside Debian on some machines: keep what works
+if command -v node >/dev/null && command -v npm >/dev/null; then
+	tmp=()
+	for p in "${missing[@]}"; do
+		[[ $p == nodejs || $p == npm ]] || tmp+=("$p")
+	done
+	missing=("${tmp[@]}")
+fi
+
+if ((${#missing[@]})); then
+	echo "deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm tools for the OpenAPI lint and conformance tests, pinned by package-lock.json
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [[ -f $top/package-lock.json ]]; then
+	(cd "$top" && REDOCLY_TELEMETRY=off npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# user-namespace containers map 0 -> 100000 (TESTING-NOTES.md)
+for f in /etc/subuid /etc/subgid; do
+	grep -q '^root:100000:' "$f" 2>/dev/null || echo 'root:100000:10000001' >>"$f"
+done

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: dependencies, a normal build with every
+# suite (unit, integration, privileged, openapi, e2e, bench smoke), then an
+# ASan+UBSan build running the suites that exercise the daemon's own code.
+# Usage (as root on Debian 12): tests/run-all.sh
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+tests/deps.sh || { echo "deps: installation failed"; exit 1; }
+
+status=0
+passed=0
+failed=0
+skipped=0
+
+# count results from meson's JSON log so the closing line covers every suite
+tally() {
+	local log=$1/meson-logs/testlog.json
+	[[ -f $log ]] || return 0
+	read -r p f s < <(jq -rs '
+		[.[] | .result] as $r |
+		"\([$r[] | select(. == "OK" or . == "EXPECTEDFAIL")] | length) " +
+		"\([$r[] | select(. == "FAIL" or . == "TIMEOUT" or . == "ERROR" or . == "UNEXPECTEDPASS")] | length) " +
+		"\([$r[] | select(. == "SKIP")] | length)"' "$log")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	skipped=$((skipped + s))
+}
+
+run_build() {
+	local dir=$1
+	shift
+	local setup_args=() suites=()
+	while (($#)) && [[ $1 != -- ]]; do setup_args+=("$1"); shift; done
+	[[ ${1:-} == -- ]] && shift
+	suites=("$@")
+
+	echo "=== $dir: meson setup ${setup_args[*]}"
+	if [[ ! -d $dir ]]; then
+		meson setup "$dir" "${setup_args[@]}" || { failed=$((failed + 1)); return 1; }
+	fi
+	if ! meson compile -C "$dir"; then
+		failed=$((failed + 1))
+		echo "=== $dir: build failed"
+		return 1
+	fi
+	local args=(--print-errorlogs --num-processes 1)
+	for s in "${suites[@]}"; do args+=(--suite "$s"); done
+	meson test -C "$dir" "${args[@]}"
+	local rc=$?
+	tally "$dir"
+	return $rc
+}
+
+run_build build -Dwerror=true || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -- \
+	unit integration privileged || status=1
+
+echo "summary: $passed passed, $failed failed, $skipped skipped"
+exit $status
