@@ -194,6 +194,58 @@ static void test_unprivileged_get_ok_write_403(void **state)
 	assert_int_equal(c->status, 200);
 }
 
+/* In a child with @gid as primary group and @supp as the only supplementary one: POST → @expect. */
+static int admin_group_client(const struct harness *h, gid_t gid, gid_t supp, long expect)
+{
+	struct http_reply *r = NULL;
+	gid_t groups[1] = { supp };
+	char body[64];
+	int ok;
+
+	if (setgroups(supp ? 1 : 0, groups) < 0 || setgid(gid) < 0 || setuid(65534) < 0)
+		return 100;
+	snprintf(body, sizeof(body), "{\"name\":\"g%u-%u\"}", (unsigned)gid, (unsigned)supp);
+	ok = http_request(h->api_socket, "POST", "/1.0/containers", body, strlen(body), NULL, &r) == 0 &&
+	     r->status == expect;
+	if (!ok)
+		fprintf(stderr, "# gid %u supp %u: got %ld: %s\n", (unsigned)gid, (unsigned)supp,
+			r ? r->status : 0L, r && r->data ? r->data : "");
+	http_reply_free(r);
+	return ok ? 0 : 1;
+}
+
+static void run_child(const struct harness *h, gid_t gid, gid_t supp, long expect)
+{
+	int status;
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(admin_group_client(h, gid, supp, expect));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* --admin-group nogroup (65534): its members may write, by primary or supplementary group. */
+static void test_admin_group_members_may_write(void **state)
+{
+	static const char *const args[] = { "--api-socket-mode", "0666", "--admin-group", "nogroup", NULL };
+	struct harness g;
+
+	(void)state;
+	if (geteuid() != 0 || !getgrnam("nogroup"))
+		skip();
+	assert_int_equal(harness_init(&g), 0);
+	assert_int_equal(chmod(g.dir, 0755), 0);
+	assert_int_equal(harness_start(&g, args), 0);
+	run_child(&g, 65534, 0, 201);     /* primary group */
+	run_child(&g, 1, 65534, 201);     /* supplementary group (SO_PEERGROUPS) */
+	run_child(&g, 1, 2, 403);         /* neither */
+	assert_int_equal(harness_count_containers(&g), 2);
+	harness_cleanup(&g);
+}
+
 int main(void)
 {
 	static const char *const args[] = { "--api-socket-mode", "0666", NULL };
@@ -205,6 +257,7 @@ int main(void)
 		cmocka_unit_test(test_metrics_200),
 		cmocka_unit_test(test_metrics_405),
 		cmocka_unit_test(test_unprivileged_get_ok_write_403),
+		cmocka_unit_test(test_admin_group_members_may_write),
 	};
 	int r = harness_main_setup(&H, args);
 
