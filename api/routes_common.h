@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "api/router.h"
+
+/*
+ * Helpers shared by the container and policy routes (api/routes_containers.c).
+ * Look up the container named by the first path parameter: -EINVAL for an
+ * invalid name, -ENOENT when it is not registered, both with a message in
+ * @resp. On success *ret holds a new reference.
+ */
+int routes_lookup_container(const struct api_request *req, struct api_response *resp,
+			    struct container **ret);
+
+/* {"name","config","created_at","etag"} of @c; NULL on ENOMEM. */
+json_t *routes_container_json(struct container *c);

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Request-body validation for the container routes. Works on the parsed JSON
+ * only and builds a config snapshot with config_new(), which normalizes the
+ * values and checks the cross-key rules. No locks, no I/O.
+ */
+#include <string.h>
+
+#include "api/json.h"
+#include "api/validate.h"
+#include "daemon/container.h"
+
+int validate_container_name(const char *name, struct icd_error *reterr)
+{
+	if (!container_name_valid(name))
+		return icd_error_set(reterr, -EINVAL,
+				     "invalid container name '%.64s': expected [a-z0-9][a-z0-9._-]{0,62}",
+				     strempty(name));
+	return 0;
+}
+
+/* Reject top-level fields other than those in @allowed (NULL-terminated). */
+static int check_fields(const json_t *body, const char *const *allowed, struct icd_error *reterr)
+{
+	const char *field;
+	json_t *v;
+
+	json_object_foreach((json_t *)body, field, v) {
+		bool known = false;
+
+		for (const char *const *a = allowed; *a && !known; a++)
+			known = strcmp(*a, field) == 0;
+		if (!known)
+			return icd_error_set(reterr, -EINVAL, "unknown field '%.64s'", field);
+	}
+	return 0;
+}
+
+/*
+ * Copy the string values of @config into @values (pointers into @config).
+ * With @allow_null, a null value clears the key (PATCH).
+ */
+static int collect_values(const json_t *config, const char *values[CONFIG_KEY_COUNT],
+			  bool allow_null, struct icd_error *reterr)
+{
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(config))
+		return icd_error_set(reterr, -EINVAL, "field 'config' must be an object, not %s",
+				     json_type_name(config));
+	json_object_foreach((json_t *)config, key, v) {
+		int k = config_key_lookup(key);
+
+		if (k < 0)
+			return icd_error_set(reterr, -EINVAL, "unknown configuration key '%.128s'", key);
+		if (json_is_null(v) && allow_null) {
+			values[k] = NULL;
+			continue;
+		}
+		if (!json_is_string(v))
+			return icd_error_set(reterr, -EINVAL,
+					     "configuration key '%s' must be a string, not %s", key,
+					     json_type_name(v));
+		values[k] = json_string_value(v);
+	}
+	return 0;
+}
+
+int validate_create(const json_t *body, const char **ret_name, struct config **ret_cfg,
+		    struct icd_error *reterr)
+{
+	static const char *const fields[] = { "name", "config", NULL };
+	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	json_t *name = json_object_get(body, "name"), *config = json_object_get(body, "config");
+	int r;
+
+	r = check_fields(body, fields, reterr);
+	if (r < 0)
+		return r;
+	if (!name)
+		return icd_error_set(reterr, -EINVAL, "missing field 'name'");
+	if (!json_is_string(name))
+		return icd_error_set(reterr, -EINVAL, "field 'name' must be a string, not %s",
+				     json_type_name(name));
+	r = validate_container_name(json_string_value(name), reterr);
+	if (r < 0)
+		return r;
+	if (config) {
+		r = collect_values(config, values, false, reterr);
+		if (r < 0)
+			return r;
+	}
+	r = config_new(values, ret_cfg, reterr);
+	if (r < 0)
+		return r;
+	*ret_name = json_string_value(name);
+	return 0;
+}
+
+int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)
+{
+	static const char *const fields[] = { "config", NULL };
+	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	json_t *config = json_object_get(body, "config");
+	int r;
+
+	r = check_fields(body, fields, reterr);
+	if (r < 0)
+		return r;
+	if (!config)
+		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
+	r = collect_values(config, values, false, reterr);
+	if (r < 0)
+		return r;
+	return config_new(values, ret_cfg, reterr);
+}
+
+int validate_patch(const json_t *body, const struct config *current, struct config **ret_cfg,
+		   struct icd_error *reterr)
+{
+	static const char *const fields[] = { "config", NULL };
+	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	json_t *config = json_object_get(body, "config");
+	int r;
+
+	r = check_fields(body, fields, reterr);
+	if (r < 0)
+		return r;
+	if (!config)
+		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
+	for (size_t i = 0; current && i < CONFIG_KEY_COUNT; i++)
+		values[i] = current->values[i];
+	r = collect_values(config, values, true, reterr);
+	if (r < 0)
+		return r;
+	return config_new(values, ret_cfg, reterr);
+}

@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Integration tests of the daemon's life around the API: a restart restores
+ * the registry with the same ETags; SIGKILL during a burst of writes never
+ * leaves a torn or empty state file and loses no acknowledged write; a corrupt
+ * state file stops the start and is left byte-identical; a live daemon's
+ * socket makes a second daemon refuse to start; a stale socket is replaced.
+ * Each test runs its own daemon(s) in its own directory.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+
+#include "harness.h"
+
+#define KEY "security.syscalls.intercept."
+
+static int setup(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+
+	if (!h || harness_init(h) < 0)
+		return -1;
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct harness *h = *state;
+
+	harness_cleanup(h);
+	free(h);
+	return 0;
+}
+
+static void on_failure_dump(struct harness *h, bool ok)
+{
+	if (!ok)
+		harness_dump_log(h);
+}
+
+static struct http_reply *req(struct harness *h, const char *method, const char *path,
+			      const char *body)
+{
+	struct http_reply *rep = NULL;
+
+	assert_int_equal(harness_request(h, method, path, body, &rep), 0);
+	return rep;
+}
+
+static void expect_status(struct harness *h, const char *method, const char *path,
+			  const char *body, long status)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = req(h, method, path, body);
+
+	on_failure_dump(h, r->status == status);
+	assert_int_equal(r->status, status);
+}
+
+/* name → ETag header of every container, plus the recursion=1 listing. */
+static json_t *snapshot(struct harness *h)
+{
+	_cleanup_(http_reply_freep) struct http_reply *list = req(h, "GET", "/1.0/containers?recursion=1", NULL);
+	json_t *snap = json_object(), *c;
+	size_t i;
+
+	json_array_foreach(reply_meta(list), i, c) {
+		char path[128];
+		_cleanup_(http_reply_freep) struct http_reply *one = NULL;
+
+		snprintf(path, sizeof(path), "/1.0/containers/%s",
+			 json_string_value(json_object_get(c, "name")));
+		one = req(h, "GET", path, NULL);
+		json_object_set_new(snap, path, json_string(one->etag));
+	}
+	json_object_set(snap, "list", reply_meta(list));
+	return snap;
+}
+
+static void test_restart_restores_registry_and_etags(void **state)
+{
+	struct harness *h = *state;
+	json_auto_t *before = NULL, *after = NULL;
+
+	assert_int_equal(harness_start(h, NULL), 0);
+	expect_status(h, "POST", "/1.0/containers", "{\"name\":\"a\",\"config\":{\"" KEY "mknod\":\"1\"}}", 201);
+	expect_status(h, "POST", "/1.0/containers", "{\"name\":\"b\"}", 201);
+	expect_status(h, "POST", "/1.0/containers", "{\"name\":\"c\"}", 201);
+	expect_status(h, "PATCH", "/1.0/containers/b", "{\"config\":{\"" KEY "mount.allowed\":\"ext4\",\"" KEY "mount\":\"on\"}}", 200);
+	expect_status(h, "PUT", "/1.0/containers/a", "{\"config\":{\"" KEY "sysinfo\":\"yes\"}}", 200);
+	expect_status(h, "DELETE", "/1.0/containers/c", NULL, 200);
+	before = snapshot(h);
+	assert_int_equal(WEXITSTATUS(harness_stop(h, SIGTERM)), 0);
+	assert_int_equal(harness_start(h, NULL), 0);
+	after = snapshot(h);
+	if (!json_equal(before, after)) {
+		char *a = json_dumps(before, 0), *b = json_dumps(after, 0);
+
+		fprintf(stderr, "# before %s\n# after  %s\n", a, b);
+		free(a);
+		free(b);
+	}
+	assert_true(json_equal(before, after));
+	assert_int_equal(json_array_size(json_object_get(after, "list")), 2);
+}
+
+struct killer {
+	pid_t pid;
+	unsigned delay_ms;
+};
+
+static void *kill_later(void *arg)
+{
+	struct killer *k = arg;
+
+	usleep(k->delay_ms * 1000);
+	(void)kill(k->pid, SIGKILL);
+	return NULL;
+}
+
+/* POST (and PATCH) as fast as possible until the daemon dies; returns the acknowledged names. */
+static json_t *write_until_killed(struct harness *h, unsigned round)
+{
+	json_t *acked = json_array();
+
+	for (unsigned i = 0; i < 100000; i++) {
+		char body[256], name[64];
+		struct http_reply *r = NULL;
+
+		snprintf(name, sizeof(name), "r%u-c%u", round, i);
+		snprintf(body, sizeof(body), "{\"name\":\"%s\",\"config\":{\"" KEY "mknod\":\"%s\"}}",
+			 name, i % 2 ? "true" : "false");
+		if (harness_request(h, "POST", "/1.0/containers", body, &r) < 0)
+			break;
+		if (r->status == 201)
+			json_array_append_new(acked, json_string(name));
+		http_reply_free(r);
+	}
+	return acked;
+}
+
+static void check_state_file(struct harness *h)
+{
+	char path[400];
+	size_t len = 0;
+	_cleanup_free_ char *text = NULL;
+	json_auto_t *j = NULL;
+
+	snprintf(path, sizeof(path), "%s/state.json", h->state_dir);
+	text = harness_read_file(path, &len);
+	if (!text)
+		return; /* killed before the first write: no file is fine, an empty one is not */
+	assert_true(len > 0);
+	j = json_loadb(text, len, 0, NULL);
+	assert_non_null(j);
+	assert_true(json_is_array(json_object_get(j, "containers")));
+}
+
+static void test_sigkill_during_writes_keeps_acknowledged(void **state)
+{
+	struct harness *h = *state;
+	size_t total_acked = 0;
+
+	for (unsigned round = 0; round < 4; round++) {
+		struct killer k = { .delay_ms = 40 + 60 * round };
+		json_auto_t *acked = NULL;
+		pthread_t t;
+		size_t i;
+		json_t *name;
+
+		assert_int_equal(harness_start(h, NULL), 0); /* replaces the stale sockets */
+		k.pid = h->pid;
+		assert_int_equal(pthread_create(&t, NULL, kill_later, &k), 0);
+		acked = write_until_killed(h, round);
+		pthread_join(t, NULL);
+		assert_int_equal(harness_wait_exit(h, 10000), 0);
+		assert_true(WIFSIGNALED(h->exit_status));
+		check_state_file(h);
+		total_acked += json_array_size(acked);
+		assert_int_equal(harness_start(h, NULL), 0);
+		json_array_foreach(acked, i, name) {
+			char path[128];
+
+			snprintf(path, sizeof(path), "/1.0/containers/%s", json_string_value(name));
+			expect_status(h, "GET", path, NULL, 200);
+		}
+		assert_true(harness_count_containers(h) >= (int)total_acked);
+		assert_int_equal(WEXITSTATUS(harness_stop(h, SIGTERM)), 0);
+	}
+	fprintf(stderr, "# %zu acknowledged writes survived 4 SIGKILLs\n", total_acked);
+	assert_true(total_acked > 0);
+}
+
+static void test_corrupt_state_refuses_start_and_keeps_file(void **state)
+{
+	static const char corrupt[] = "{\"version\":1,\"containers\":[{\"name\":\"a\",";
+	struct harness *h = *state;
+	_cleanup_free_ char *after = NULL, *log = NULL;
+	char path[400];
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(mkdir(h->state_dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/state.json", h->state_dir);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fwrite(corrupt, 1, sizeof(corrupt) - 1, f);
+	fclose(f);
+	assert_int_equal(harness_spawn(h, NULL), 0);
+	assert_int_equal(harness_wait_exit(h, 10000), 0);
+	assert_true(WIFEXITED(h->exit_status));
+	assert_int_not_equal(WEXITSTATUS(h->exit_status), 0);
+	log = harness_read_file(h->log_path, NULL);
+	on_failure_dump(h, log && strstr(log, "corrupt"));
+	assert_non_null(strstr(log, "state.json is corrupt"));
+	after = harness_read_file(path, &len);
+	assert_int_equal(len, sizeof(corrupt) - 1);
+	assert_memory_equal(after, corrupt, len);
+	assert_int_equal(access(h->api_socket, F_OK), -1);
+}
+
+static void test_live_socket_refuses_second_daemon(void **state)
+{
+	struct harness *h = *state, second;
+	_cleanup_free_ char *log = NULL;
+
+	assert_int_equal(harness_start(h, NULL), 0);
+	assert_int_equal(harness_init(&second), 0);
+	strcpy(second.api_socket, h->api_socket);
+	assert_int_equal(harness_spawn(&second, NULL), 0);
+	assert_int_equal(harness_wait_exit(&second, 10000), 0);
+	log = harness_read_file(second.log_path, NULL);
+	on_failure_dump(&second, log && strstr(log, "held by a running daemon"));
+	assert_true(WIFEXITED(second.exit_status));
+	assert_int_not_equal(WEXITSTATUS(second.exit_status), 0);
+	assert_non_null(strstr(log, "held by a running daemon"));
+	harness_cleanup(&second);
+	expect_status(h, "GET", "/1.0", NULL, 200); /* the first one is untouched */
+}
+
+static void test_stale_socket_is_replaced(void **state)
+{
+	struct harness *h = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	strcpy(sa.sun_path, h->api_socket);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	close(fd); /* the file stays, nobody listens: stale */
+	assert_int_equal(access(h->api_socket, F_OK), 0);
+	assert_int_equal(harness_start(h, NULL), 0);
+	expect_status(h, "GET", "/1.0", NULL, 200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_restart_restores_registry_and_etags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sigkill_during_writes_keeps_acknowledged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_state_refuses_start_and_keeps_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_live_socket_refuses_second_daemon, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_socket_is_replaced, setup, teardown),
+	};
+	int r;
+
+	if (!getenv("INTERCEPTD_BIN")) {
+		fprintf(stderr, "# INTERCEPTD_BIN is not set, skipping\n");
+		return 77;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	curl_global_cleanup();
+	return r ? 1 : 0;
+}
