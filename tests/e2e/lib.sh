@@ -247,7 +247,7 @@ cgroup_memory_limit_of_pid() {
 	fi
 }
 
-host_memtotal_bytes() { awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo; }
+host_memtotal_bytes() { awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo; }
 
 # kv KEY < probe output: the value of KEY=…
 kv() { sed -n "s/^$1=//p" | head -n1; }
@@ -536,7 +536,255 @@ lxc_stop() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Scenario building blocks shared by the per-runtime test files
+# Scenarios shared by the per-runtime test files. RT is runc, crun or lxc.
 
-# probe_sysinfo RUNTIME NAME: runs `probe sysinfo` in the container, prints its output.
+runc_exists() { rt_io runc_cmd state "$1" >/dev/null 2>&1; }
+crun_exists() { rt_io crun_cmd state "$1" >/dev/null 2>&1; }
+lxc_exists()  { [ -f "$(lxc_path)/$1/config" ]; }
+
+is_oci() { [ "$1" != lxc ]; }
+
 probe_in() { local rt=$1 n=$2; shift 2; "${rt}_exec" "$n" /bin/probe "$@"; }
+
+# Steps of one scenario: once a step fails, the later ones report "not ok" as blocked, so
+# every run prints the same list of tests.
+BLOCKED=""
+step() {
+	local desc=$1 out
+	shift
+	if [ -n "$BLOCKED" ]; then
+		tap_fail "$desc" "blocked: $BLOCKED"
+		return 1
+	fi
+	if out=$("$@" 2>&1); then
+		tap_ok "$desc"
+		[ -n "$out" ] && [ "${E2E_VERBOSE:-0}" = 1 ] && diag "$out"
+		return 0
+	fi
+	tap_fail "$desc" "$out"
+	BLOCKED=$desc
+	return 1
+}
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] && return 0
+	echo "$1: got '$2', want '$3'"
+	return 1
+}
+
+# check_sysinfo_total RT NAME WANT_BYTES: `probe sysinfo` totalram * mem_unit == WANT_BYTES.
+check_sysinfo_total() {
+	local out
+	out=$(probe_in "$1" "$2" sysinfo) || { echo "probe sysinfo failed: $out"; return 1; }
+	expect_eq "totalram_bytes" "$(kv totalram_bytes <<<"$out")" "$3" || { echo "$out"; return 1; }
+}
+
+check_userns() {
+	local map
+	map=$("${1}_exec" "$2" /bin/cat /proc/self/uid_map) || return 1
+	map=$(echo $map)	# squeeze blanks
+	expect_eq "uid_map" "$map" "0 $E2E_UID_BASE $E2E_ID_COUNT"
+}
+
+check_probe_sysinfo_runs() {
+	local out
+	out=$(probe_in "$1" "$2" sysinfo) || { echo "$out"; return 1; }
+	[ "$(kv totalram <<<"$out")" -gt 0 ] && [ -n "$(kv mem_unit <<<"$out")" ] || { echo "$out"; return 1; }
+}
+
+check_cgroup_memory() { expect_eq "cgroup memory limit" "$("${1}_cgroup_memory" "$2")" "$3"; }
+
+check_gone() {
+	"${1}_stop" "$2" || return 1
+	if "${1}_exists" "$2"; then
+		echo "$1 container $2 still exists after stop"
+		return 1
+	fi
+}
+
+MIB256=268435456
+
+# 1. A plain unprivileged container: user namespace, probe, memory limit in the cgroup.
+scenario_baseline() {
+	local rt=$1 name=e2e-$1-base-$$
+	BLOCKED=""
+	"${rt}_set_memory" "$name" "$MIB256"
+	step "$rt: unprivileged container starts (no seccomp policy)" "${rt}_start" "$name" -
+	step "$rt: uid 0 inside maps to $E2E_UID_BASE outside" check_userns "$rt" "$name"
+	step "$rt: probe sysinfo runs" check_probe_sysinfo_runs "$rt" "$name"
+	step "$rt: cgroup memory limit is 256 MiB" check_cgroup_memory "$rt" "$name" "$MIB256"
+	step "$rt: probe seccomp-listener succeeds without a policy" probe_in "$rt" "$name" seccomp-listener
+	BLOCKED=""
+	step "$rt: container deleted" check_gone "$rt" "$name"
+}
+
+# Notifications for NAME with syscall sysinfo that the agent has answered so far.
+agent_sysinfo_count() {
+	if is_oci "$1"; then
+		agent_count "^oci notify meta=$2 .*name=sysinfo$"
+	else
+		agent_count "^lxc notify cookie=$2 .*name=sysinfo "
+	fi
+}
+
+start_with_agent_policy() {
+	local rt=$1 name=$2 f
+	f=$E2E_WORK/policy-$name
+	if is_oci "$rt"; then
+		oci_policy_json "$(agent_oci_socket)" "$name" >"$f.json" && "${rt}_start" "$name" "$f.json"
+	else
+		lxc_policy_lines "$(agent_lxc_socket)" "$name" "$f.seccomp" >"$f.conf" &&
+			lxc_start "$name" "$f.conf"
+	fi
+}
+
+check_agent_attach() {
+	is_oci "$1" || return 0	# LXC's monitor connects on the first notification
+	[ "$(agent_count "^oci attach meta=$2 id=$2 ")" -ge 1 ] || { agent_log; return 1; }
+}
+
+# probe sysinfo completes and the agent saw exactly one more sysinfo from this container.
+check_sysinfo_via_agent() {
+	local before after out
+	before=$(agent_sysinfo_count "$1" "$2")
+	out=$(probe_in "$1" "$2" sysinfo) || { echo "probe sysinfo failed: $out"; return 1; }
+	after=$(agent_sysinfo_count "$1" "$2")
+	expect_eq "host totalram (agent answers CONTINUE)" "$(kv totalram_bytes <<<"$out")" \
+		"$(host_memtotal_bytes)" || return 1
+	[ "$after" -gt "$before" ] || { echo "no sysinfo notification (before=$before after=$after)"; agent_log | tail -n 20; return 1; }
+}
+
+check_seccomp_errno_rule() {
+	local out rc=0
+	out=$(probe_in "$1" "$2" seccomp-listener) || rc=$?
+	expect_eq "seccomp(NEW_LISTENER) under the policy" "$out rc=$rc" "EINVAL rc=22"
+}
+
+check_agent_loop() {
+	local out before after
+	before=$(agent_sysinfo_count "$1" "$2")
+	out=$(probe_in "$1" "$2" loop-sysinfo 2000) || { echo "$out"; return 1; }
+	after=$(agent_sysinfo_count "$1" "$2")
+	expect_eq "notifications for 2000 calls" "$((after - before))" 2000 || return 1
+	diag "$1 via mini_agent: $(kv ns_per_call <<<"$out") ns per trapped sysinfo (2000 calls)" >&3
+}
+
+# 2. The policy shape interceptd generates, against mini_agent: accepted, notifications arrive.
+scenario_agent() {
+	local rt=$1 name=e2e-$1-agent-$$
+	BLOCKED=""
+	step "$rt: starts with the NOTIFY policy (mini_agent listener)" start_with_agent_policy "$rt" "$name"
+	step "$rt: mini_agent received the listener (metadata = name)" check_agent_attach "$rt" "$name"
+	step "$rt: probe sysinfo completes via a CONTINUE notification" check_sysinfo_via_agent "$rt" "$name"
+	step "$rt: seccomp(NEW_LISTENER) refused with EINVAL by the policy" check_seccomp_errno_rule "$rt" "$name"
+	step "$rt: 2000 sysinfo calls give 2000 notifications" check_agent_loop "$rt" "$name"
+	BLOCKED=""
+	step "$rt: container deleted" check_gone "$rt" "$name"
+}
+
+# --- 3. The interceptd scenario (SKIPs until the daemon serves the API) ---
+
+DAEMON_STEPS=(
+	"registered over the API with intercept.sysinfo=true"
+	"policy fragment fetched from the API"
+	"starts unprivileged with the daemon's policy and a 256 MiB limit"
+	"probe sysinfo reports totalram = 256 MiB limit"
+	"PATCH intercept.sysinfo=false: host MemTotal without restart"
+	"metrics: interceptd_syscalls_total{outcome=emulated} for sysinfo > 0"
+	"container deleted and unregistered"
+)
+
+api_expect_2xx() {
+	api "$@"
+	case $API_STATUS in 2??) return 0;; esac
+	echo "$1 $2 -> $API_STATUS: $API_BODY"
+	return 1
+}
+
+fetch_daemon_policy() {
+	local rt=$1 name=$2 f=$E2E_WORK/daemon-policy-$2
+	if is_oci "$rt"; then
+		api_expect_2xx GET "/1.0/containers/$name/seccomp?format=oci" || return 1
+		jq -e '.metadata | objects' <<<"$API_BODY" >"$f.json" ||
+			{ echo "no linux.seccomp object in .metadata: $API_BODY"; return 1; }
+	else
+		api_expect_2xx GET "/1.0/containers/$name/seccomp?format=lxc" || return 1
+		printf '%s\n' "$API_BODY" >"$f.conf"
+		grep -q '^lxc.seccomp.notify.proxy' "$f.conf" || { echo "no proxy line: $API_BODY"; return 1; }
+	fi
+}
+
+start_with_daemon_policy() {
+	local rt=$1 name=$2 f=$E2E_WORK/daemon-policy-$2
+	"${rt}_set_memory" "$name" "$MIB256"
+	if is_oci "$rt"; then
+		"${rt}_start" "$name" "$f.json"
+	else
+		lxc_start "$name" "$f.conf"
+	fi
+}
+
+check_metric_emulated() {
+	local v
+	v=$(metric_value interceptd_syscalls_total "container=$1" syscall=sysinfo outcome=emulated) ||
+		{ echo "no such series in GET /1.0/metrics:"; echo "$API_BODY" | grep interceptd_syscalls_total; return 1; }
+	awk -v v="$v" 'BEGIN { exit !(v + 0 > 0) }' || { echo "value $v"; return 1; }
+}
+
+delete_and_unregister() {
+	local rc=0
+	check_gone "$1" "$2" || rc=1
+	api_expect_2xx DELETE "/1.0/containers/$2" || rc=1
+	return $rc
+}
+
+scenario_daemon() {
+	local rt=$1 name=e2e-$1-icd-$$ reason s
+	BLOCKED=""
+	reason=""
+	if [ ! -x "$INTERCEPTD_BIN" ]; then
+		reason="daemon binary not built ($INTERCEPTD_BIN)"
+	elif ! daemon_start >"$E2E_WORK/daemon-start.err" 2>&1; then
+		tap_fail "$rt: interceptd starts" "$(cat "$E2E_WORK/daemon-start.err")"
+		reason="interceptd did not start"
+	else
+		reason=$(daemon_api_ready) && reason=""
+	fi
+	if [ -n "$reason" ]; then
+		for s in "${DAEMON_STEPS[@]}"; do tap_skip "$rt: interceptd: $s" "$reason"; done
+		daemon_stop
+		return 0
+	fi
+	step "$rt: interceptd: ${DAEMON_STEPS[0]}" api_expect_2xx POST /1.0/containers \
+		"{\"name\":\"$name\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}"
+	step "$rt: interceptd: ${DAEMON_STEPS[1]}" fetch_daemon_policy "$rt" "$name"
+	step "$rt: interceptd: ${DAEMON_STEPS[2]}" start_with_daemon_policy "$rt" "$name"
+	step "$rt: interceptd: ${DAEMON_STEPS[3]}" check_sysinfo_total "$rt" "$name" "$MIB256"
+	step "$rt: interceptd: ${DAEMON_STEPS[4]}" eval \
+		"api_expect_2xx PATCH /1.0/containers/$name '{\"config\":{\"security.syscalls.intercept.sysinfo\":\"false\"}}' &&
+		 check_sysinfo_total $rt $name \$(host_memtotal_bytes)"
+	step "$rt: interceptd: ${DAEMON_STEPS[5]}" check_metric_emulated "$name"
+	BLOCKED=""
+	step "$rt: interceptd: ${DAEMON_STEPS[6]}" delete_and_unregister "$rt" "$name"
+	if [ -n "$E2E_FAILED" ] && [ "$E2E_FAILED" -gt 0 ]; then
+		diag "interceptd log (tail):"
+		daemon_log | tail -n 40 | sed 's/^/# /'
+	fi
+	daemon_stop
+}
+
+# run_runtime RT: everything for one runtime; the agent serves scenario 2.
+run_runtime() {
+	local rt=$1
+	exec 3>&1	# diagnostics from inside step() captures
+	e2e_init
+	scenario_baseline "$rt"
+	if agent_start >"$E2E_WORK/agent-start.err" 2>&1; then
+		scenario_agent "$rt"
+		agent_stop
+	else
+		tap_fail "$rt: mini_agent starts" "$(cat "$E2E_WORK/agent-start.err")"
+	fi
+	scenario_daemon "$rt"
+}

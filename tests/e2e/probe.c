@@ -12,6 +12,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -170,6 +174,27 @@ static int cmd_chrt(char **argv)
 	return 0;
 }
 
+/*
+ * Try to install an allow-all filter with a new listener, as a nested seccomp agent would.
+ * interceptd's policies refuse this (EINVAL) so a container cannot stack its own listener.
+ */
+static int cmd_seccomp_listener(char **argv)
+{
+	struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sock_fprog prog = { .len = 1, .filter = allow };
+	long fd;
+
+	(void)argv;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail(errno, "prctl");
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+		     &prog);
+	if (fd < 0)
+		return fail(errno, "seccomp");
+	printf("ok\n");
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int nargs;
@@ -182,6 +207,7 @@ static const struct command {
 	{ "rw-null", 1, "PATH", cmd_rw_null },
 	{ "setxattr-opaque", 1, "PATH", cmd_setxattr_opaque },
 	{ "chrt", 3, "PID other|fifo|rr|batch|idle PRIO", cmd_chrt },
+	{ "seccomp-listener", 0, "", cmd_seccomp_listener },
 };
 
 static int usage(void)
