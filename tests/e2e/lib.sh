@@ -256,7 +256,7 @@ kv() { sed -n "s/^$1=//p" | head -n1; }
 # The daemon and its API
 
 daemon_start() {
-	local d=$E2E_WORK/daemon i
+	local d=$E2E_WORK/daemon
 	mkdir -p "$d/state"
 	if [ ! -x "$INTERCEPTD_BIN" ]; then
 		echo "no daemon binary at $INTERCEPTD_BIN" >&2
@@ -266,7 +266,7 @@ daemon_start() {
 		--oci-socket "$d/oci.sock" --state-dir "$d/state" --log-level debug \
 		</dev/null >"$d/log" 2>&1 &
 	echo $! >"$d/pid"
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		[ -S "$d/api.sock" ] && [ -S "$d/oci.sock" ] && [ -S "$d/lxc.sock" ] && return 0
 		kill -0 "$(cat "$d/pid")" 2>/dev/null || break
 		sleep 0.1
@@ -278,13 +278,13 @@ daemon_start() {
 
 # stop_pid PIDFILE: TERM, wait up to 5 s, then KILL. Only ever the PID we recorded.
 stop_pid() {
-	local pidfile=$1 pid i
+	local pidfile=$1 pid
 	[ -f "$pidfile" ] || return 0
 	pid=$(cat "$pidfile")
 	rm -f "$pidfile"
 	[ -n "$pid" ] || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
 		sleep 0.1
 	done
@@ -348,11 +348,11 @@ metric_value() {
 # mini_agent
 
 agent_start() {
-	local a=$E2E_WORK/agent i
+	local a=$E2E_WORK/agent
 	mkdir -p "$a"
 	"$E2E_WORK/bin/mini_agent" --oci "$a/oci.sock" --lxc "$a/lxc.sock" </dev/null >"$a/log" 2>&1 &
 	echo $! >"$a/pid"
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		grep -q '^ready$' "$a/log" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -445,6 +445,7 @@ runc_cgroup_memory() { cgroup_memory_limit_of_pid "$(runc_pid "$1")"; }
 crun_cmd() {
 	local ctl=/sys/fs/cgroup/unified/cgroup.controllers
 	if [ -f "$ctl" ] && [ -n "$(cat "$ctl")" ]; then
+		# shellcheck disable=SC2016 # expanded by the inner sh
 		e2e_v unshare -m --propagation private sh -c \
 			'mount --bind "$0" "$1" && shift && exec crun "$@"' \
 			"$E2E_WORK/empty" "$ctl" --root "$E2E_WORK/crun-state" "$@"
@@ -513,8 +514,8 @@ lxc_start() {
 	# With the proxy down LXC ends up STOPPED and lxc-start still returns 0: check.
 	state=$(rt_io lxc-info -P "$lp" -n "$name" -s -H 2>/dev/null)
 	if [ "$state" != RUNNING ]; then
-		echo "lxc container $name is '$state' after lxc-start; log tail:" >&2
-		tail -n 30 "$c/lxc.log" >&2
+		echo "lxc container $name is '$state' after lxc-start; errors from $c/lxc.log:" >&2
+		{ grep -E ' (ERROR|WARN) ' "$c/lxc.log" || tail -n 15 "$c/lxc.log"; } | tail -n 15 >&2
 		return 1
 	fi
 }
@@ -585,14 +586,18 @@ check_sysinfo_total() {
 check_userns() {
 	local map
 	map=$("${1}_exec" "$2" /bin/cat /proc/self/uid_map) || return 1
-	map=$(echo $map)	# squeeze blanks
+	map=$(tr -s ' \t' '  ' <<<"$map" | sed 's/^ //; s/ $//')
 	expect_eq "uid_map" "$map" "0 $E2E_UID_BASE $E2E_ID_COUNT"
 }
 
 check_probe_sysinfo_runs() {
 	local out
 	out=$(probe_in "$1" "$2" sysinfo) || { echo "$out"; return 1; }
-	[ "$(kv totalram <<<"$out")" -gt 0 ] && [ -n "$(kv mem_unit <<<"$out")" ] || { echo "$out"; return 1; }
+	if [ "$(kv totalram <<<"$out")" -gt 0 ] && [ -n "$(kv mem_unit <<<"$out")" ]; then
+		return 0
+	fi
+	echo "$out"
+	return 1
 }
 
 check_cgroup_memory() { expect_eq "cgroup memory limit" "$("${1}_cgroup_memory" "$2")" "$3"; }
