@@ -1,0 +1,797 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+#
+# Shared helpers for the interceptd end-to-end tests (sourced by tests/e2e/test_*.sh).
+#
+# What lives here:
+#   - TAP reporting (tap_ok / tap_fail / tap_skip / tap_check); run.sh numbers the lines
+#   - a work dir under /tmp, and a cleanup trap that always deletes containers, stops what we
+#     started (by PID) and unmounts what was mounted
+#   - a busybox-static rootfs per container, chowned for the user namespace without ever
+#     crossing a mount (host /dev nodes bind-mounted into a container must never be touched)
+#   - the interceptd daemon (temp sockets and state dir) and `api` over its unix socket
+#   - the mini_agent test tool (OCI + LXC seccomp agent answering CONTINUE)
+#   - runc_*, crun_*, lxc_*: start/exec/stop an unprivileged container (0 -> 100000, 65536 ids),
+#     set its memory limit before start, read the limit back from its cgroup
+#
+# Environment:
+#   INTERCEPTD_BIN   daemon binary [BUILD_DIR/daemon/interceptd]
+#   E2E_BUILD_DIR    meson build dir [SRC/build]
+#   E2E_KEEP=1       keep the work dir (logs, rootfs) after the run
+#   E2E_VERBOSE=1    echo every container command on stderr
+
+set -u
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_SRC=$(cd "$E2E_DIR/../.." && pwd)
+E2E_BUILD_DIR=${E2E_BUILD_DIR:-$E2E_SRC/build}
+INTERCEPTD_BIN=${INTERCEPTD_BIN:-$E2E_BUILD_DIR/daemon/interceptd}
+
+E2E_UID_BASE=100000
+E2E_ID_COUNT=65536
+E2E_SUBID_LINE="root:100000:10000001"
+E2E_WORK=""
+E2E_FAILED=0
+E2E_CONTAINERS=()	# "runtime name" of every container started, for the cleanup trap
+
+# ---------------------------------------------------------------------------------------------
+# TAP. Test files print unnumbered lines; run.sh numbers them and prints the plan.
+
+tap_ok()   { printf 'ok - %s\n' "$1"; }
+tap_fail() {
+	E2E_FAILED=$((E2E_FAILED + 1))
+	printf 'not ok - %s\n' "$1"
+	shift
+	local l
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+tap_skip() { printf 'ok - %s # SKIP %s\n' "$1" "$2"; }
+diag()     { printf '%s\n' "$*" | sed 's/^/# /'; }
+
+# tap_check DESC CMD...: ok when CMD succeeds, not ok with its output otherwise.
+tap_check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		tap_ok "$desc"
+	else
+		tap_fail "$desc" "$out"
+	fi
+}
+
+# rt_io CMD...: run a container runtime command whose stdio are only files of our own.
+# crun 1.8.1 fchown()s its stdio to the container's root uid: given the host's /dev/null as
+# stdin it made the host /dev/null owned by 100000. So never hand a runtime /dev/null, a
+# terminal or the caller's pipes: stdin is a private empty file, stdout and stderr go to
+# private files that are copied to ours afterwards.
+rt_io() {
+	local out err rc
+	out=$(mktemp "$E2E_WORK/io.XXXXXX") && err=$(mktemp "$E2E_WORK/io.XXXXXX") || return 1
+	: >"$E2E_WORK/stdin"
+	"$@" <"$E2E_WORK/stdin" >"$out" 2>"$err"
+	rc=$?
+	cat "$out"
+	cat "$err" >&2
+	rm -f "$out" "$err"
+	return "$rc"
+}
+
+# The host device nodes a runtime bind-mounts into containers, with their owner, so a run
+# can prove it left them alone (and put them back if not).
+HOST_DEVS="/dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty"
+host_devs_snapshot() { local d; for d in $HOST_DEVS; do stat -c '%n %u:%g %a' "$d"; done; }
+
+# e2e_v CMD...: run CMD under a timeout (E2E_CMD_TIMEOUT seconds, default 60), echoing it
+# when E2E_VERBOSE=1. Every runtime command goes through it, so a hung container cannot hang
+# the suite.
+e2e_v() {
+	[ "${E2E_VERBOSE:-0}" = 1 ] && echo "+ $*" >&2
+	timeout -k 5 "${E2E_CMD_TIMEOUT:-60}" "$@"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Setup and teardown
+
+# e2e_init: root check, subordinate ids, work dir, test binaries, cleanup trap.
+e2e_init() {
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP e2e tests need root"
+		exit 77
+	fi
+	ensure_subids || return 1
+	E2E_WORK=$(mktemp -d /tmp/interceptd-e2e.XXXXXX) || return 1
+	chmod 0755 "$E2E_WORK"	# the container's uid 100000 must traverse it
+	: >"$E2E_WORK/empty"
+	: >"$E2E_WORK/stdin"
+	host_devs_snapshot >"$E2E_WORK/devs.before"
+	trap e2e_cleanup EXIT
+	trap 'exit 130' INT TERM
+	build_tools
+}
+
+# The LXC/uidmap tools want root's subordinate range; add it once, never twice.
+ensure_subids() {
+	local f
+	for f in /etc/subuid /etc/subgid; do
+		grep -qxF "$E2E_SUBID_LINE" "$f" 2>/dev/null || echo "$E2E_SUBID_LINE" >>"$f" || return 1
+	done
+}
+
+build_tools() {
+	mkdir -p "$E2E_WORK/bin"
+	gcc -static -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/probe" "$E2E_DIR/probe.c" ||
+		{ echo "Bail out! cannot build probe (gcc -static)"; exit 1; }
+	gcc -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/mini_agent" "$E2E_DIR/mini_agent.c" -lseccomp ||
+		{ echo "Bail out! cannot build mini_agent (libseccomp-dev?)"; exit 1; }
+}
+
+e2e_cleanup() {
+	local rc=$? entry
+	trap - EXIT
+	for entry in "${E2E_CONTAINERS[@]}"; do
+		# shellcheck disable=SC2086
+		set -- $entry
+		"${1}_stop" "$2" >"$E2E_WORK/stop.log" 2>&1
+	done
+	agent_stop
+	daemon_stop
+	if [ -n "$E2E_WORK" ] && [ -f "$E2E_WORK/devs.before" ]; then
+		host_devs_check || rc=1
+	fi
+	if [ -n "$E2E_WORK" ] && [ -d "$E2E_WORK" ]; then
+		umount_under "$E2E_WORK"
+		if [ "${E2E_KEEP:-0}" = 1 ]; then
+			diag "work dir kept: $E2E_WORK"
+		else
+			safe_rm "$E2E_WORK"
+		fi
+	fi
+	exit "$rc"
+}
+
+# After all containers are gone: the host device nodes must be as they were. If a runtime
+# changed one, say so (not ok) and put its owner and mode back.
+host_devs_check() {
+	local now
+	now=$(host_devs_snapshot)
+	if [ "$now" = "$(cat "$E2E_WORK/devs.before")" ]; then
+		tap_ok "host device nodes untouched ($HOST_DEVS)"
+		return 0
+	fi
+	tap_fail "host device nodes untouched" "before: $(cat "$E2E_WORK/devs.before")" "after: $now"
+	local name owner mode
+	while read -r name owner mode; do
+		chown "$owner" "$name" && chmod "$mode" "$name"
+	done <"$E2E_WORK/devs.before"
+	return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Mount-safe file operations
+
+# Mount points at or below DIR, deepest first (the kernel escapes spaces as \040).
+mounts_under() {
+	local dir
+	dir=$(realpath -m "$1")
+	awk -v d="$dir" '{ gsub(/\\040/, " ", $2); if ($2 == d || index($2, d "/") == 1) print $2 }' \
+		/proc/self/mounts | sort -r
+}
+
+umount_under() {
+	local m
+	while IFS= read -r m; do
+		[ -n "$m" ] && umount -l "$m" 2>/dev/null
+	done < <(mounts_under "$1")
+	[ -z "$(mounts_under "$1")" ]
+}
+
+# chown a tree for the container's user namespace, refusing if anything is mounted below it.
+safe_chown() {
+	local dir=$1 owner=$2
+	if [ -n "$(mounts_under "$dir")" ]; then
+		echo "refusing to chown $dir: mounts below it: $(mounts_under "$dir" | tr '\n' ' ')" >&2
+		return 1
+	fi
+	find "$dir" -xdev -exec chown -h "$owner" {} +
+}
+
+safe_rm() {
+	local dir=$1
+	case $dir in /tmp/interceptd-e2e.*) ;; *) echo "safe_rm: refusing '$dir'" >&2; return 1;; esac
+	if ! umount_under "$dir"; then
+		echo "safe_rm: mounts remain under $dir, not removing" >&2
+		return 1
+	fi
+	rm -rf --one-file-system "$dir"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Root filesystem
+
+# rootfs_build DIR: busybox-static applets, passwd/group, probe; owned by the userns root.
+rootfs_build() {
+	local root=$1 applet
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,root,run,var,usr/bin,usr/sbin}
+	chmod 1777 "$root/tmp"
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $(/bin/busybox --list); do
+		[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' \
+		>"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	cp "$E2E_WORK/bin/probe" "$root/bin/probe"
+	safe_chown "$root" "$E2E_UID_BASE:$E2E_UID_BASE"
+}
+
+cdir() { echo "$E2E_WORK/c/$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# cgroups (hybrid v1 + v2 here; plain v2 elsewhere)
+
+memory_is_v1() { awk '$3 == "cgroup" && $2 == "/sys/fs/cgroup/memory" { f = 1 } END { exit !f }' /proc/self/mounts; }
+
+# The memory limit in bytes of the cgroup PID is in ("max" on v2 when unlimited).
+cgroup_memory_limit_of_pid() {
+	local pid=$1 path
+	if memory_is_v1; then
+		path=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' "/proc/$pid/cgroup")
+		cat "/sys/fs/cgroup/memory$path/memory.limit_in_bytes"
+	else
+		path=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")
+		if [ -d /sys/fs/cgroup/unified ]; then
+			cat "/sys/fs/cgroup/unified$path/memory.max"
+		else
+			cat "/sys/fs/cgroup$path/memory.max"
+		fi
+	fi
+}
+
+host_memtotal_bytes() { awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo; }
+
+# kv KEY < probe output: the value of KEY=…
+kv() { sed -n "s/^$1=//p" | head -n1; }
+
+# ---------------------------------------------------------------------------------------------
+# The daemon and its API
+
+daemon_start() {
+	local d=$E2E_WORK/daemon
+	mkdir -p "$d/state"
+	if [ ! -x "$INTERCEPTD_BIN" ]; then
+		echo "no daemon binary at $INTERCEPTD_BIN" >&2
+		return 1
+	fi
+	"$INTERCEPTD_BIN" --api-socket "$d/api.sock" --lxc-socket "$d/lxc.sock" \
+		--oci-socket "$d/oci.sock" --state-dir "$d/state" --log-level debug \
+		</dev/null >"$d/log" 2>&1 &
+	echo $! >"$d/pid"
+	for _ in $(seq 100); do
+		[ -S "$d/api.sock" ] && [ -S "$d/oci.sock" ] && [ -S "$d/lxc.sock" ] && return 0
+		kill -0 "$(cat "$d/pid")" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "daemon did not come up; log:" >&2
+	cat "$d/log" >&2
+	return 1
+}
+
+# stop_pid PIDFILE: TERM, wait up to 5 s, then KILL. Only ever the PID we recorded.
+stop_pid() {
+	local pidfile=$1 pid
+	[ -f "$pidfile" ] || return 0
+	pid=$(cat "$pidfile")
+	rm -f "$pidfile"
+	[ -n "$pid" ] || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+daemon_stop() { [ -n "$E2E_WORK" ] && stop_pid "$E2E_WORK/daemon/pid"; }
+daemon_log()  { cat "$E2E_WORK/daemon/log" 2>/dev/null; }
+daemon_oci_socket() { echo "$E2E_WORK/daemon/oci.sock"; }
+
+# api METHOD PATH [BODY]: sets API_STATUS (000 when no answer) and API_BODY.
+API_STATUS=000
+API_BODY=""
+api() {
+	local method=$1 path=$2 body=${3-} out=$E2E_WORK/daemon/api.out
+	local args=(-s --unix-socket "$E2E_WORK/daemon/api.sock" --max-time 5 -o "$out"
+		-w '%{http_code}' -X "$method")
+	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	: >"$out"
+	API_STATUS=$(curl "${args[@]}" "http://localhost$path" 2>/dev/null) || true
+	[ -n "$API_STATUS" ] || API_STATUS=000
+	API_BODY=$(cat "$out")
+}
+
+# Whether the running daemon serves the management API (GET /1.0 and /1.0/containers).
+# Prints the reason when it does not.
+daemon_api_ready() {
+	api GET /1.0
+	if [ "$API_STATUS" != 200 ]; then
+		echo "interceptd API not available yet (GET /1.0 -> $API_STATUS)"
+		return 1
+	fi
+	api GET /1.0/containers
+	if [ "$API_STATUS" != 200 ]; then
+		echo "interceptd API has no /1.0/containers yet (GET -> $API_STATUS)"
+		return 1
+	fi
+}
+
+# metric_value NAME LABEL=VALUE...: the sample value of the series with all those labels.
+metric_value() {
+	local name=$1
+	shift
+	api GET /1.0/metrics
+	[ "$API_STATUS" = 200 ] || return 1
+	printf '%s\n' "$API_BODY" | awk -v name="$name" -v want="$*" '
+		index($0, name "{") == 1 {
+			n = split(want, w, " "); ok = 1
+			for (i = 1; i <= n; i++) {
+				split(w[i], kvp, "=")
+				if (index($0, kvp[1] "=\"" kvp[2] "\"") == 0) ok = 0
+			}
+			if (ok) { print $NF; found = 1; exit }
+		}
+		END { exit !found }'
+}
+
+# ---------------------------------------------------------------------------------------------
+# mini_agent
+
+agent_start() {
+	local a=$E2E_WORK/agent
+	mkdir -p "$a"
+	"$E2E_WORK/bin/mini_agent" --oci "$a/oci.sock" --lxc "$a/lxc.sock" </dev/null >"$a/log" 2>&1 &
+	echo $! >"$a/pid"
+	for _ in $(seq 50); do
+		grep -q '^ready$' "$a/log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "mini_agent did not start: $(cat "$a/log")" >&2
+	return 1
+}
+
+agent_stop() { [ -n "$E2E_WORK" ] && stop_pid "$E2E_WORK/agent/pid"; }
+agent_oci_socket() { echo "$E2E_WORK/agent/oci.sock"; }
+agent_lxc_socket() { echo "$E2E_WORK/agent/lxc.sock"; }
+agent_log() { cat "$E2E_WORK/agent/log" 2>/dev/null; }
+# agent_count ERE: how many agent log lines match.
+agent_count() { grep -cE "$1" "$E2E_WORK/agent/log" 2>/dev/null || true; }
+
+# The OCI linux.seccomp object our daemon generates, for LISTENER and NAME.
+oci_policy_json() {
+	jq -n --arg path "$1" --arg name "$2" '{
+		defaultAction: "SCMP_ACT_ALLOW",
+		architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+		listenerPath: $path,
+		listenerMetadata: $name,
+		syscalls: [
+			{ names: ["seccomp"], action: "SCMP_ACT_ERRNO", errnoRet: 22,
+			  args: [{ index: 1, value: 8, valueTwo: 8, op: "SCMP_CMP_MASKED_EQ" }] },
+			{ names: ["sysinfo"], action: "SCMP_ACT_NOTIFY" }
+		]}'
+}
+
+# The LXC config lines our daemon generates: writes the policy file POLICY, prints the lines.
+lxc_policy_lines() {
+	local sock=$1 name=$2 policy=$3
+	printf '2\ndenylist\n[all]\nseccomp errno 22 [1,8,SCMP_CMP_MASKED_EQ,8]\nsysinfo notify\n' >"$policy"
+	printf 'lxc.seccomp.profile = %s\nlxc.seccomp.notify.proxy = unix:%s\nlxc.seccomp.notify.cookie = %s\n' \
+		"$policy" "$sock" "$name"
+}
+
+# ---------------------------------------------------------------------------------------------
+# OCI runtimes (runc, crun): one bundle per container, private state dirs under the work dir
+
+# <runtime>_set_memory NAME BYTES: memory limit for the next start.
+runc_set_memory() { mkdir -p "$(cdir "$1")" && echo "$2" >"$(cdir "$1")/memory_limit"; }
+crun_set_memory() { runc_set_memory "$@"; }
+
+# oci_bundle NAME SECCOMP_JSON_FILE: rootfs + config.json (from `runc spec`, made unprivileged).
+oci_bundle() {
+	local name=$1 seccomp=${2:-} c mem=null
+	c=$(cdir "$name")
+	mkdir -p "$c"
+	rootfs_build "$c/rootfs" || return 1
+	rm -f "$c/config.json"
+	runc spec --bundle "$c" || return 1
+	[ -f "$c/memory_limit" ] && mem=$(cat "$c/memory_limit")
+	if [ -z "$seccomp" ] || [ "$seccomp" = - ]; then
+		seccomp="$c/no-seccomp.json"
+		echo null >"$seccomp"
+	fi
+	jq --arg name "$name" --argjson base "$E2E_UID_BASE" --argjson size "$E2E_ID_COUNT" \
+		--argjson mem "$mem" --slurpfile sec "$seccomp" '
+		.process.terminal = false
+		| .process.args = ["/bin/sleep", "2147483647"]
+		| .hostname = $name
+		| .root = { path: "rootfs", readonly: false }
+		| .linux.namespaces = ([.linux.namespaces[] | select(.type != "user")] + [{ type: "user" }])
+		| .linux.uidMappings = [{ containerID: 0, hostID: $base, size: $size }]
+		| .linux.gidMappings = [{ containerID: 0, hostID: $base, size: $size }]
+		| if $sec[0] != null then .linux.seccomp = $sec[0] else del(.linux.seccomp) end
+		| if $mem != null then .linux.resources.memory = { limit: $mem } else . end
+		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json"
+}
+
+runc_cmd() { e2e_v runc --root "$E2E_WORK/runc-state" "$@"; }
+
+# runc_start NAME SECCOMP_JSON_FILE ("-" for none): start detached; fails if it is not running.
+runc_start() {
+	local name=$1 c
+	c=$(cdir "$name")
+	oci_bundle "$name" "${2:-}" || return 1
+	E2E_CONTAINERS+=("runc $name")
+	rt_io runc_cmd run -d --pid-file "$c/pid" --bundle "$c" "$name" >"$c/run.log" 2>&1 ||
+		{ cat "$c/run.log" >&2; return 1; }
+	rt_io runc_cmd state "$name" | jq -e '.status == "running"' >/dev/null
+}
+runc_exec() { local n=$1; shift; rt_io runc_cmd exec "$n" "$@"; }
+runc_stop() { rt_io runc_cmd delete -f "$1"; }
+runc_pid()  { cat "$(cdir "$1")/pid"; }
+runc_cgroup_memory() { cgroup_memory_limit_of_pid "$(runc_pid "$1")"; }
+
+# crun 1.8.1 refuses a hybrid host whose cgroup2 lists controllers: run every crun command in
+# a private mount namespace where that file is masked by an empty one. The host is untouched.
+crun_cmd() {
+	local ctl=/sys/fs/cgroup/unified/cgroup.controllers
+	if [ -f "$ctl" ] && [ -n "$(cat "$ctl")" ]; then
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		e2e_v unshare -m --propagation private sh -c \
+			'mount --bind "$0" "$1" && shift && exec crun "$@"' \
+			"$E2E_WORK/empty" "$ctl" --root "$E2E_WORK/crun-state" "$@"
+	else
+		e2e_v crun --root "$E2E_WORK/crun-state" "$@"
+	fi
+}
+
+crun_start() {
+	local name=$1 c
+	c=$(cdir "$name")
+	oci_bundle "$name" "${2:-}" || return 1
+	E2E_CONTAINERS+=("crun $name")
+	rt_io crun_cmd run -d --pid-file "$c/pid" --bundle "$c" "$name" >"$c/run.log" 2>&1 ||
+		{ cat "$c/run.log" >&2; return 1; }
+	rt_io crun_cmd state "$name" | jq -e '.status == "running"' >/dev/null
+}
+crun_exec() { local n=$1; shift; rt_io crun_cmd exec "$n" "$@"; }
+crun_stop() { rt_io crun_cmd delete -f "$1"; }
+crun_pid()  { cat "$(cdir "$1")/pid"; }
+crun_cgroup_memory() { cgroup_memory_limit_of_pid "$(crun_pid "$1")"; }
+
+# ---------------------------------------------------------------------------------------------
+# LXC (unprivileged, started by root)
+
+lxc_path() { echo "$E2E_WORK/lxc"; }
+
+# lxc_set_memory NAME BYTES: the v1 key on this hybrid host, the cgroup2 key on a v2 host.
+lxc_set_memory() {
+	local c
+	c=$(cdir "$1")
+	mkdir -p "$c"
+	if memory_is_v1; then
+		echo "lxc.cgroup.memory.limit_in_bytes = $2" >"$c/memory.conf"
+	else
+		echo "lxc.cgroup2.memory.max = $2" >"$c/memory.conf"
+	fi
+}
+
+# lxc_start NAME EXTRA_CONFIG_FILE ("-" for none): e.g. the lines from ?format=lxc.
+lxc_start() {
+	local name=$1 extra=${2:-} c lp state
+	c=$(cdir "$name")
+	lp=$(lxc_path)
+	mkdir -p "$c" "$lp/$name"
+	rootfs_build "$c/rootfs" || return 1
+	{
+		echo "lxc.uts.name = $name"
+		echo "lxc.rootfs.path = dir:$c/rootfs"
+		echo "lxc.idmap = u 0 $E2E_UID_BASE $E2E_ID_COUNT"
+		echo "lxc.idmap = g 0 $E2E_UID_BASE $E2E_ID_COUNT"
+		echo "lxc.net.0.type = empty"
+		echo "lxc.mount.auto = proc:mixed sys:ro cgroup:mixed"
+		echo "lxc.autodev = 1"
+		echo "lxc.tty.max = 0"
+		echo "lxc.pty.max = 8"
+		echo "lxc.console.path = none"
+		echo "lxc.init.cmd = /bin/sleep 2147483647"
+		[ -f "$c/memory.conf" ] && cat "$c/memory.conf"
+		[ -n "$extra" ] && [ "$extra" != - ] && cat "$extra"
+	} >"$lp/$name/config"
+	E2E_CONTAINERS+=("lxc $name")
+	rt_io e2e_v lxc-start -P "$lp" -n "$name" -o "$c/lxc.log" -l DEBUG >"$c/run.log" 2>&1 ||
+		{ cat "$c/run.log" >&2; return 1; }
+	rt_io e2e_v lxc-wait -P "$lp" -n "$name" -s RUNNING -t 10 >/dev/null 2>&1
+	# With the proxy down LXC ends up STOPPED and lxc-start still returns 0: check.
+	state=$(rt_io lxc-info -P "$lp" -n "$name" -s -H 2>/dev/null)
+	if [ "$state" != RUNNING ]; then
+		echo "lxc container $name is '$state' after lxc-start; errors from $c/lxc.log:" >&2
+		{ grep -E ' (ERROR|WARN) ' "$c/lxc.log" || tail -n 15 "$c/lxc.log"; } | tail -n 15 >&2
+		return 1
+	fi
+}
+lxc_exec() { local n=$1; shift; rt_io e2e_v lxc-attach -P "$(lxc_path)" -n "$n" --clear-env -- "$@"; }
+lxc_pid()  { rt_io lxc-info -P "$(lxc_path)" -n "$1" -p -H; }
+lxc_cgroup_memory() { cgroup_memory_limit_of_pid "$(lxc_pid "$1")"; }
+
+# Always stop and destroy; lxc-destroy only when nothing is mounted below the rootfs.
+lxc_stop() {
+	local name=$1 lp c
+	lp=$(lxc_path)
+	c=$(cdir "$name")
+	[ -f "$lp/$name/config" ] || return 0
+	rt_io e2e_v lxc-stop -P "$lp" -n "$name" -k >/dev/null 2>&1
+	if umount_under "$c/rootfs"; then
+		rt_io e2e_v lxc-destroy -P "$lp" -n "$name" >/dev/null 2>&1
+	fi
+	rm -f "$lp/$name/config"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios shared by the per-runtime test files. RT is runc, crun or lxc.
+
+runc_exists() { rt_io runc_cmd state "$1" >/dev/null 2>&1; }
+crun_exists() { rt_io crun_cmd state "$1" >/dev/null 2>&1; }
+lxc_exists()  { [ -f "$(lxc_path)/$1/config" ]; }
+
+is_oci() { [ "$1" != lxc ]; }
+
+probe_in() { local rt=$1 n=$2; shift 2; "${rt}_exec" "$n" /bin/probe "$@"; }
+
+# Steps of one scenario: once a step fails, the later ones report "not ok" as blocked, so
+# every run prints the same list of tests.
+BLOCKED=""
+step() {
+	local desc=$1 out
+	shift
+	if [ -n "$BLOCKED" ]; then
+		tap_fail "$desc" "blocked: $BLOCKED"
+		return 1
+	fi
+	if out=$("$@" 2>&1); then
+		tap_ok "$desc"
+		[ -n "$out" ] && [ "${E2E_VERBOSE:-0}" = 1 ] && diag "$out"
+		return 0
+	fi
+	tap_fail "$desc" "$out"
+	[ -n "${SOFT:-}" ] || BLOCKED=$desc
+	return 1
+}
+# soft_step DESC CMD...: a step whose failure does not block the later ones.
+soft_step() { SOFT=1 step "$@"; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() {
+	[ "$2" = "$3" ] && return 0
+	echo "$1: got '$2', want '$3'"
+	return 1
+}
+
+# check_sysinfo_total RT NAME WANT_BYTES: `probe sysinfo` totalram * mem_unit == WANT_BYTES.
+check_sysinfo_total() {
+	local out
+	out=$(probe_in "$1" "$2" sysinfo) || { echo "probe sysinfo failed: $out"; return 1; }
+	expect_eq "totalram_bytes" "$(kv totalram_bytes <<<"$out")" "$3" || { echo "$out"; return 1; }
+}
+
+check_userns() {
+	local map
+	map=$("${1}_exec" "$2" /bin/cat /proc/self/uid_map) || return 1
+	map=$(tr -s ' \t' '  ' <<<"$map" | sed 's/^ //; s/ $//')
+	expect_eq "uid_map" "$map" "0 $E2E_UID_BASE $E2E_ID_COUNT"
+}
+
+check_probe_sysinfo_runs() {
+	local out
+	out=$(probe_in "$1" "$2" sysinfo) || { echo "$out"; return 1; }
+	if [ "$(kv totalram <<<"$out")" -gt 0 ] && [ -n "$(kv mem_unit <<<"$out")" ]; then
+		return 0
+	fi
+	echo "$out"
+	return 1
+}
+
+check_cgroup_memory() { expect_eq "cgroup memory limit" "$("${1}_cgroup_memory" "$2")" "$3"; }
+
+check_gone() {
+	"${1}_stop" "$2" || return 1
+	if "${1}_exists" "$2"; then
+		echo "$1 container $2 still exists after stop"
+		return 1
+	fi
+}
+
+MIB256=268435456
+
+# 1. A plain unprivileged container: user namespace, probe, memory limit in the cgroup.
+scenario_baseline() {
+	local rt=$1 name=e2e-$1-base-$$
+	BLOCKED=""
+	"${rt}_set_memory" "$name" "$MIB256"
+	step "$rt: unprivileged container starts (no seccomp policy)" "${rt}_start" "$name" -
+	step "$rt: uid 0 inside maps to $E2E_UID_BASE outside" check_userns "$rt" "$name"
+	step "$rt: probe sysinfo runs" check_probe_sysinfo_runs "$rt" "$name"
+	step "$rt: cgroup memory limit is 256 MiB" check_cgroup_memory "$rt" "$name" "$MIB256"
+	step "$rt: probe seccomp-listener succeeds without a policy" probe_in "$rt" "$name" seccomp-listener
+	BLOCKED=""
+	step "$rt: container deleted" check_gone "$rt" "$name"
+}
+
+# Notifications for NAME with syscall sysinfo that the agent has answered so far.
+agent_sysinfo_count() {
+	if is_oci "$1"; then
+		agent_count "^oci notify meta=$2 .*name=sysinfo$"
+	else
+		agent_count "^lxc notify cookie=$2 .*name=sysinfo "
+	fi
+}
+
+start_with_agent_policy() {
+	local rt=$1 name=$2 f
+	f=$E2E_WORK/policy-$name
+	if is_oci "$rt"; then
+		oci_policy_json "$(agent_oci_socket)" "$name" >"$f.json" && "${rt}_start" "$name" "$f.json"
+	else
+		lxc_policy_lines "$(agent_lxc_socket)" "$name" "$f.seccomp" >"$f.conf" &&
+			lxc_start "$name" "$f.conf"
+	fi
+}
+
+check_agent_attach() {
+	is_oci "$1" || return 0	# LXC's monitor connects on the first notification
+	[ "$(agent_count "^oci attach meta=$2 id=$2 ")" -ge 1 ] || { agent_log; return 1; }
+}
+
+# probe sysinfo completes and the agent saw exactly one more sysinfo from this container.
+check_sysinfo_via_agent() {
+	local before after out
+	before=$(agent_sysinfo_count "$1" "$2")
+	out=$(probe_in "$1" "$2" sysinfo) || { echo "probe sysinfo failed: $out"; return 1; }
+	after=$(agent_sysinfo_count "$1" "$2")
+	expect_eq "host totalram (agent answers CONTINUE)" "$(kv totalram_bytes <<<"$out")" \
+		"$(host_memtotal_bytes)" || return 1
+	[ "$after" -gt "$before" ] || { echo "no sysinfo notification (before=$before after=$after)"; agent_log | tail -n 20; return 1; }
+}
+
+check_seccomp_errno_rule() {
+	local out rc=0
+	out=$(probe_in "$1" "$2" seccomp-listener) || rc=$?
+	expect_eq "seccomp(NEW_LISTENER) under the policy" "$out rc=$rc" "EINVAL rc=22"
+}
+
+check_agent_loop() {
+	local out before after
+	before=$(agent_sysinfo_count "$1" "$2")
+	out=$(probe_in "$1" "$2" loop-sysinfo 2000) || { echo "$out"; return 1; }
+	after=$(agent_sysinfo_count "$1" "$2")
+	expect_eq "notifications for 2000 calls" "$((after - before))" 2000 || return 1
+	diag "$1 via mini_agent: $(kv ns_per_call <<<"$out") ns per trapped sysinfo (2000 calls)" >&3
+}
+
+# 2. The policy shape interceptd generates, against mini_agent: accepted, notifications arrive.
+scenario_agent() {
+	local rt=$1 name=e2e-$1-agent-$$
+	BLOCKED=""
+	step "$rt: starts with the NOTIFY policy (mini_agent listener)" start_with_agent_policy "$rt" "$name"
+	step "$rt: mini_agent received the listener (metadata = name)" check_agent_attach "$rt" "$name"
+	step "$rt: probe sysinfo completes via a CONTINUE notification" check_sysinfo_via_agent "$rt" "$name"
+	step "$rt: seccomp(NEW_LISTENER) refused with EINVAL by the policy" check_seccomp_errno_rule "$rt" "$name"
+	step "$rt: 2000 sysinfo calls give 2000 notifications" check_agent_loop "$rt" "$name"
+	BLOCKED=""
+	step "$rt: container deleted" check_gone "$rt" "$name"
+}
+
+# --- 3. The interceptd scenario (SKIPs until the daemon serves the API) ---
+
+DAEMON_STEPS=(
+	"registered over the API with intercept.sysinfo=true"
+	"policy fragment fetched from the API"
+	"starts unprivileged with the daemon's policy and a 256 MiB limit"
+	"probe sysinfo reports totalram = 256 MiB limit"
+	"PATCH intercept.sysinfo=false: host MemTotal without restart"
+	"metrics: interceptd_syscalls_total{outcome=emulated} for sysinfo > 0"
+	"container deleted and unregistered"
+)
+
+api_expect_2xx() {
+	api "$@"
+	case $API_STATUS in 2??) return 0;; esac
+	echo "$1 $2 -> $API_STATUS: $API_BODY"
+	return 1
+}
+
+fetch_daemon_policy() {
+	local rt=$1 name=$2 f=$E2E_WORK/daemon-policy-$2
+	if is_oci "$rt"; then
+		api_expect_2xx GET "/1.0/containers/$name/seccomp?format=oci" || return 1
+		jq -e '.metadata | objects' <<<"$API_BODY" >"$f.json" ||
+			{ echo "no linux.seccomp object in .metadata: $API_BODY"; return 1; }
+	else
+		api_expect_2xx GET "/1.0/containers/$name/seccomp?format=lxc" || return 1
+		printf '%s\n' "$API_BODY" >"$f.conf"
+		grep -q '^lxc.seccomp.notify.proxy' "$f.conf" || { echo "no proxy line: $API_BODY"; return 1; }
+	fi
+}
+
+start_with_daemon_policy() {
+	local rt=$1 name=$2 f=$E2E_WORK/daemon-policy-$2
+	"${rt}_set_memory" "$name" "$MIB256"
+	if is_oci "$rt"; then
+		"${rt}_start" "$name" "$f.json"
+	else
+		lxc_start "$name" "$f.conf"
+	fi
+}
+
+check_metric_emulated() {
+	local v
+	v=$(metric_value interceptd_syscalls_total "container=$1" syscall=sysinfo outcome=emulated) ||
+		{ echo "no such series in GET /1.0/metrics:"; echo "$API_BODY" | grep interceptd_syscalls_total; return 1; }
+	awk -v v="$v" 'BEGIN { exit !(v + 0 > 0) }' || { echo "value $v"; return 1; }
+}
+
+delete_and_unregister() {
+	local rc=0
+	check_gone "$1" "$2" || rc=1
+	api_expect_2xx DELETE "/1.0/containers/$2" || rc=1
+	return $rc
+}
+
+scenario_daemon() {
+	local rt=$1 name=e2e-$1-icd-$$ reason s
+	BLOCKED=""
+	reason=""
+	if [ ! -x "$INTERCEPTD_BIN" ]; then
+		reason="daemon binary not built ($INTERCEPTD_BIN)"
+	elif ! daemon_start >"$E2E_WORK/daemon-start.err" 2>&1; then
+		tap_fail "$rt: interceptd starts" "$(cat "$E2E_WORK/daemon-start.err")"
+		reason="interceptd did not start"
+	else
+		reason=$(daemon_api_ready) && reason=""
+	fi
+	if [ -n "$reason" ]; then
+		for s in "${DAEMON_STEPS[@]}"; do tap_skip "$rt: interceptd: $s" "$reason"; done
+		daemon_stop
+		return 0
+	fi
+	step "$rt: interceptd: ${DAEMON_STEPS[0]}" api_expect_2xx POST /1.0/containers \
+		"{\"name\":\"$name\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}"
+	step "$rt: interceptd: ${DAEMON_STEPS[1]}" fetch_daemon_policy "$rt" "$name"
+	step "$rt: interceptd: ${DAEMON_STEPS[2]}" start_with_daemon_policy "$rt" "$name"
+	soft_step "$rt: interceptd: ${DAEMON_STEPS[3]}" check_sysinfo_total "$rt" "$name" "$MIB256"
+	soft_step "$rt: interceptd: ${DAEMON_STEPS[4]}" eval \
+		"api_expect_2xx PATCH /1.0/containers/$name '{\"config\":{\"security.syscalls.intercept.sysinfo\":\"false\"}}' &&
+		 check_sysinfo_total $rt $name \$(host_memtotal_bytes)"
+	soft_step "$rt: interceptd: ${DAEMON_STEPS[5]}" check_metric_emulated "$name"
+	BLOCKED=""
+	step "$rt: interceptd: ${DAEMON_STEPS[6]}" delete_and_unregister "$rt" "$name"
+	if [ -n "$E2E_FAILED" ] && [ "$E2E_FAILED" -gt 0 ]; then
+		diag "interceptd log (tail):"
+		daemon_log | tail -n 40 | sed 's/^/# /'
+	fi
+	daemon_stop
+}
+
+# run_runtime RT: everything for one runtime; the agent serves scenario 2.
+run_runtime() {
+	local rt=$1
+	exec 3>&1	# diagnostics from inside step() captures
+	e2e_init
+	scenario_baseline "$rt"
+	if agent_start >"$E2E_WORK/agent-start.err" 2>&1; then
+		scenario_agent "$rt"
+		agent_stop
+	else
+		tap_fail "$rt: mini_agent starts" "$(cat "$E2E_WORK/agent-start.err")"
+	fi
+	scenario_daemon "$rt"
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * probe: a static test program run inside e2e containers.
+ *
+ * Every subcommand prints machine-readable results on stdout (`key=value` lines, or `ok`),
+ * and on failure prints the errno name (e.g. `EPERM`) on stdout and exits with the errno
+ * value. Usage errors exit 125. Add a subcommand by writing one function and one line in
+ * the command table at the bottom.
+ *
+ * Build: gcc -static -O2 -o probe probe.c
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 125
+
+/* Print the errno name and return the exit code for it. */
+static int fail(int err, const char *what)
+{
+	const char *name = strerrorname_np(err);
+
+	if (name)
+		printf("%s\n", name);
+	else
+		printf("E%d\n", err);
+	fprintf(stderr, "probe: %s: %s\n", what, strerror(err));
+	return err > 0 && err < 125 ? err : 124;
+}
+
+static int parse_u64(const char *s, uint64_t *ret)
+{
+	char *end;
+
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int cmd_sysinfo(char **argv)
+{
+	struct sysinfo si;
+
+	(void)argv;
+	if (sysinfo(&si) < 0)
+		return fail(errno, "sysinfo");
+	printf("totalram=%lu\nfreeram=%lu\nsharedram=%lu\nbufferram=%lu\n"
+	       "totalswap=%lu\nfreeswap=%lu\nprocs=%u\nuptime=%ld\nmem_unit=%u\n"
+	       "totalram_bytes=%llu\n",
+	       si.totalram, si.freeram, si.sharedram, si.bufferram, si.totalswap,
+	       si.freeswap, (unsigned)si.procs, si.uptime, si.mem_unit,
+	       (unsigned long long)si.totalram * si.mem_unit);
+	return 0;
+}
+
+static int cmd_loop_sysinfo(char **argv)
+{
+	struct timespec a, b;
+	struct sysinfo si;
+	uint64_t n, i;
+
+	if (parse_u64(argv[0], &n) < 0 || n == 0)
+		return EXIT_USAGE;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (i = 0; i < n; i++)
+		if (sysinfo(&si) < 0)
+			return fail(errno, "sysinfo");
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	uint64_t ns = (uint64_t)(b.tv_sec - a.tv_sec) * 1000000000ull + (uint64_t)b.tv_nsec -
+		      (uint64_t)a.tv_nsec;
+	printf("calls=%llu\ntotal_ns=%llu\nns_per_call=%llu\ntotalram_bytes=%llu\n",
+	       (unsigned long long)n, (unsigned long long)ns, (unsigned long long)(ns / n),
+	       (unsigned long long)si.totalram * si.mem_unit);
+	return 0;
+}
+
+static int cmd_mknod(char **argv)
+{
+	uint64_t major, minor;
+	mode_t type;
+
+	if (!strcmp(argv[1], "c"))
+		type = S_IFCHR;
+	else if (!strcmp(argv[1], "b"))
+		type = S_IFBLK;
+	else if (!strcmp(argv[1], "p"))
+		type = S_IFIFO;
+	else if (!strcmp(argv[1], "f"))
+		type = S_IFREG;
+	else
+		return EXIT_USAGE;
+	if (parse_u64(argv[2], &major) < 0 || parse_u64(argv[3], &minor) < 0)
+		return EXIT_USAGE;
+	if (mknod(argv[0], type | 0666, makedev(major, minor)) < 0)
+		return fail(errno, "mknod");
+	printf("ok\n");
+	return 0;
+}
+
+/* Behaves like /dev/null: writes are swallowed, reads hit EOF at once. */
+static int cmd_rw_null(char **argv)
+{
+	char buf[16];
+	ssize_t n;
+	int fd;
+
+	fd = open(argv[0], O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return fail(errno, "open");
+	n = write(fd, "probe", 5);
+	if (n < 0)
+		return fail(errno, "write");
+	if (n != 5)
+		return fail(EIO, "short write");
+	n = read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return fail(errno, "read");
+	if (n != 0)
+		return fail(EIO, "read returned data");
+	close(fd);
+	printf("ok\n");
+	return 0;
+}
+
+static int cmd_setxattr_opaque(char **argv)
+{
+	if (setxattr(argv[0], "trusted.overlay.opaque", "y", 1, 0) < 0)
+		return fail(errno, "setxattr");
+	printf("ok\n");
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int policy;
+} policies[] = {
+	{ "other", SCHED_OTHER }, { "fifo", SCHED_FIFO },   { "rr", SCHED_RR },
+	{ "batch", SCHED_BATCH }, { "idle", SCHED_IDLE },
+};
+
+static int cmd_chrt(char **argv)
+{
+	struct sched_param sp = { 0 };
+	uint64_t pid, prio;
+	int policy = -1;
+
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (!strcmp(argv[1], policies[i].name))
+			policy = policies[i].policy;
+	if (policy < 0 || parse_u64(argv[0], &pid) < 0 || parse_u64(argv[2], &prio) < 0)
+		return EXIT_USAGE;
+	sp.sched_priority = (int)prio;
+	if (sched_setscheduler((pid_t)pid, policy, &sp) < 0)
+		return fail(errno, "sched_setscheduler");
+	printf("ok\n");
+	return 0;
+}
+
+/*
+ * Try to install an allow-all filter with a new listener, as a nested seccomp agent would.
+ * interceptd's policies refuse this (EINVAL) so a container cannot stack its own listener.
+ */
+static int cmd_seccomp_listener(char **argv)
+{
+	struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	struct sock_fprog prog = { .len = 1, .filter = allow };
+	long fd;
+
+	(void)argv;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return fail(errno, "prctl");
+	fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+		     &prog);
+	if (fd < 0)
+		return fail(errno, "seccomp");
+	printf("ok\n");
+	return 0;
+}
+
+static const struct command {
+	const char *name;
+	int nargs;
+	const char *usage;
+	int (*fn)(char **argv);
+} commands[] = {
+	{ "sysinfo", 0, "", cmd_sysinfo },
+	{ "loop-sysinfo", 1, "N", cmd_loop_sysinfo },
+	{ "mknod", 4, "PATH c|b|p|f MAJOR MINOR", cmd_mknod },
+	{ "rw-null", 1, "PATH", cmd_rw_null },
+	{ "setxattr-opaque", 1, "PATH", cmd_setxattr_opaque },
+	{ "chrt", 3, "PID other|fifo|rr|batch|idle PRIO", cmd_chrt },
+	{ "seccomp-listener", 0, "", cmd_seccomp_listener },
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(stderr, "  probe %s %s\n", commands[i].name, commands[i].usage);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		return usage();
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		if (argc - 2 != commands[i].nargs)
+			return usage();
+		int r = commands[i].fn(argv + 2);
+		if (r == EXIT_USAGE)
+			usage();
+		return r;
+	}
+	return usage();
+}

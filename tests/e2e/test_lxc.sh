@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# e2e tests with real, unprivileged lxc containers; prints unnumbered TAP lines (run.sh numbers
+# them). Run alone: sudo tests/e2e/test_lxc.sh
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+run_runtime lxc
