@@ -7,7 +7,7 @@ packages=(
 	meson ninja-build pkg-config gcc
 	libseccomp-dev libmicrohttpd-dev libjansson-dev libcap-dev
 	libcurl4-openssl-dev libcmocka-dev
-	curl jq prometheus
+	curl jq prometheus libc6-dev util-linux
 	runc crun lxc busybox-static uidmap
 	nodejs npm
 )
@@ -39,7 +39,5 @@ if [[ -f $top/package-lock.json ]]; then
 	(cd "$top" && REDOCLY_TELEMETRY=off npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-# user-namespace containers map 0 -> 100000 (TESTING-NOTES.md)
-for f in /etc/subuid /etc/subgid; do
-	grep -q '^root:100000:' "$f" 2>/dev/null || echo 'root:100000:10000001' >>"$f"
-done
+# the e2e suite's own list (runtimes, rootfs tools, subordinate ids)
+"$top/tests/e2e/deps.sh"
