@@ -1,0 +1,675 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Caller facts and confined path resolution for the handlers.
+ *
+ * Owns: parsing /proc/TID/status and uid_map/gid_map with bounded stack
+ * buffers, opening the trapped task's /proc directory and pidfd (with the
+ * PIDFD_THREAD fallback), placing its user namespace relative to the
+ * container, resolving paths inside its root, and switching the *calling
+ * thread's* filesystem credentials for the duration of one emulated call.
+ *
+ * Called from worker threads, one notification at a time per thread. No
+ * locks, no allocation, no global state. The credential switch touches only
+ * the calling thread (raw setfsuid/setfsgid/setgroups/capset syscalls, and
+ * unshare(CLONE_FS) so that umask is per thread as well).
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <linux/nsfs.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/pidfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "daemon/log.h"
+#include "daemon/macro.h"
+#include "daemon/notify.h"
+#include "handlers/target.h"
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
+#ifndef NS_GET_PID_FROM_PIDNS
+#define NS_GET_PID_FROM_PIDNS _IOR(NSIO, 0x6, int)
+#endif
+
+#define LINE_BUF_SIZE 4096
+
+/* ---- /proc/PID/status ---- */
+
+static int parse_ulongs(const char *s, int base, unsigned long *v, size_t max, size_t *ret_n)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char *end;
+		unsigned long x;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '\0')
+			break;
+		if (*s < '0' || *s > 'f')
+			return -EINVAL;
+		errno = 0;
+		x = strtoul(s, &end, base);
+		if (errno || end == s || (*end && *end != ' ' && *end != '\t'))
+			return -EINVAL;
+		if (n == max)
+			return -E2BIG;
+		v[n++] = x;
+		s = end;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+static int parse_ids(const char *s, unsigned *a, unsigned *b, unsigned *c, unsigned *d)
+{
+	unsigned long v[4];
+	size_t n;
+
+	if (parse_ulongs(s, 10, v, 4, &n) < 0 || n != 4)
+		return -EINVAL;
+	*a = (unsigned)v[0], *b = (unsigned)v[1], *c = (unsigned)v[2], *d = (unsigned)v[3];
+	return 0;
+}
+
+static int parse_groups(struct target_status *st, const char *s)
+{
+	unsigned long v[TARGET_GROUPS_MAX];
+	size_t n;
+	int r;
+
+	r = parse_ulongs(s, 10, v, TARGET_GROUPS_MAX, &n);
+	if (r == -E2BIG) {
+		st->groups_overflow = true;
+		st->n_groups = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		st->groups[i] = (gid_t)v[i];
+	st->n_groups = n;
+	st->groups_overflow = false;
+	return 0;
+}
+
+static int parse_nspid(struct target_status *st, const char *s)
+{
+	unsigned long v[TARGET_NSPID_MAX];
+	size_t n;
+
+	if (parse_ulongs(s, 10, v, TARGET_NSPID_MAX, &n) < 0 || n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		st->nspid[i] = (pid_t)v[i];
+	st->n_nspid = n;
+	return 0;
+}
+
+static int parse_one(const char *s, int base, unsigned long *ret)
+{
+	size_t n;
+
+	if (parse_ulongs(s, base, ret, 1, &n) < 0 || n != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int target_status_parse_line(struct target_status *st, const char *line)
+{
+	const char *colon = strchr(line, ':');
+	const char *v;
+	size_t klen;
+	unsigned long x;
+	int r = 0;
+
+	if (!colon)
+		return 0;
+	klen = (size_t)(colon - line);
+	v = colon + 1;
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(line, k, klen) == 0)
+	if (KEY("Tgid")) {
+		r = parse_one(v, 10, &x);
+		st->tgid = (pid_t)x;
+		st->seen |= r == 0 ? TARGET_HAS_TGID : 0;
+	} else if (KEY("Uid")) {
+		r = parse_ids(v, &st->uid, &st->euid, &st->suid, &st->fsuid);
+		st->seen |= r == 0 ? TARGET_HAS_UID : 0;
+	} else if (KEY("Gid")) {
+		r = parse_ids(v, &st->gid, &st->egid, &st->sgid, &st->fsgid);
+		st->seen |= r == 0 ? TARGET_HAS_GID : 0;
+	} else if (KEY("CapEff")) {
+		r = parse_one(v, 16, &x);
+		st->cap_eff = x;
+		st->seen |= r == 0 ? TARGET_HAS_CAPEFF : 0;
+	} else if (KEY("Umask")) {
+		r = parse_one(v, 8, &x);
+		if (r == 0 && x > 0777)
+			r = -EINVAL;
+		st->umask = (mode_t)x;
+		st->seen |= r == 0 ? TARGET_HAS_UMASK : 0;
+	} else if (KEY("NSpid")) {
+		r = parse_nspid(st, v);
+		st->seen |= r == 0 ? TARGET_HAS_NSPID : 0;
+	} else if (KEY("Groups")) {
+		r = parse_groups(st, v);
+		st->seen |= r == 0 ? TARGET_HAS_GROUPS : 0;
+	}
+#undef KEY
+	return r;
+}
+
+int target_status_parse(struct target_status *st, char *text)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int r = target_status_parse_line(st, line);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+typedef int line_fn(void *userdata, const char *line);
+
+/*
+ * Stream the lines of @name below @dfd through @fn with one stack buffer.
+ * A line longer than the buffer is skipped and reported to @fn as "" with
+ * *ret_skipped set, so fixed-size parsing never sees a truncated line.
+ */
+static int read_lines(int dfd, const char *name, line_fn *fn, void *userdata, bool *ret_skipped)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char buf[LINE_BUF_SIZE];
+	size_t have = 0;
+	bool skipping = false, eof = false;
+
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
+	*ret_skipped = false;
+	while (!eof) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		size_t start = 0;
+
+		if (n < 0)
+			return errno == ESRCH ? -ENOENT : negative_errno();
+		eof = n == 0;
+		have += (size_t)n;
+		for (size_t i = 0; i < have; i++) {
+			int r;
+
+			if (buf[i] != '\n')
+				continue;
+			buf[i] = '\0';
+			if (!skipping && (r = fn(userdata, buf + start)) < 0)
+				return r;
+			skipping = false;
+			start = i + 1;
+		}
+		if (eof && start < have && !skipping) {
+			buf[have] = '\0';
+			return fn(userdata, buf + start);
+		}
+		memmove(buf, buf + start, have - start);
+		have -= start;
+		if (have == sizeof(buf) - 1) {
+			/* an overlong line: drop what we have, skip to its end */
+			skipping = true;
+			*ret_skipped = true;
+			have = 0;
+		}
+	}
+	return 0;
+}
+
+static int status_line(void *userdata, const char *line)
+{
+	return target_status_parse_line(userdata, line);
+}
+
+int target_status_read(int proc_dfd, struct target_status *ret)
+{
+	struct target_status st = {};
+	bool skipped;
+	int r;
+
+	r = read_lines(proc_dfd, "status", status_line, &st, &skipped);
+	if (r < 0)
+		return r;
+	if ((st.seen & TARGET_HAS_REQUIRED) != TARGET_HAS_REQUIRED)
+		return -EIO;
+	if (!(st.seen & TARGET_HAS_GROUPS)) {
+		/* Groups: was longer than our buffer: use no supplementary groups */
+		st.groups_overflow = true;
+		st.n_groups = 0;
+	}
+	*ret = st;
+	return 0;
+}
+
+/* ---- uid_map / gid_map ---- */
+
+struct map_query {
+	uint32_t id;
+	bool found;
+};
+
+static int map_line(void *userdata, const char *line)
+{
+	struct map_query *q = userdata;
+	unsigned long v[3];
+	size_t n;
+
+	if (parse_ulongs(line, 10, v, 3, &n) < 0 || n != 3)
+		return n == 0 ? 0 : -EINVAL;
+	/* inside outside count: host id q->id is mapped if in [outside, outside + count) */
+	if (q->id >= v[1] && (uint64_t)q->id < (uint64_t)v[1] + v[2])
+		q->found = true;
+	return 0;
+}
+
+static int id_in_map(int proc_dfd, const char *name, uint32_t id)
+{
+	struct map_query q = { .id = id };
+	bool skipped;
+	int r;
+
+	r = read_lines(proc_dfd, name, map_line, &q, &skipped);
+	if (r < 0)
+		return r;
+	return q.found;
+}
+
+int target_ids_mapped(const struct target *t, uid_t uid, gid_t gid)
+{
+	int r = id_in_map(t->proc_dfd, "uid_map", uid);
+
+	if (r <= 0)
+		return r;
+	return id_in_map(t->proc_dfd, "gid_map", gid);
+}
+
+/* ---- opening the target ---- */
+
+static int same_inode_at(int dfd_a, const char *a, int dfd_b, const char *b)
+{
+	struct stat sa, sb;
+
+	if (fstatat(dfd_a, a, &sa, *a ? 0 : AT_EMPTY_PATH) < 0 ||
+	    fstatat(dfd_b, b, &sb, *b ? 0 : AT_EMPTY_PATH) < 0)
+		return negative_errno();
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Is the user ns of @proc_dfd a direct child of ours (init_pid unknown)? */
+static int userns_is_child_of_ours(int proc_dfd)
+{
+	_cleanup_close_ int ns_fd = openat(proc_dfd, "ns/user", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int parent_fd = -EBADF;
+
+	if (ns_fd < 0)
+		return negative_errno();
+	parent_fd = ioctl(ns_fd, NS_GET_PARENT);
+	if (parent_fd < 0)
+		return errno == EPERM ? 0 : negative_errno();
+	return same_inode_at(parent_fd, "", AT_FDCWD, "/proc/thread-self/ns/user");
+}
+
+static int place_userns(const struct notif_ctx *ctx, struct target *t)
+{
+	char init_ns[64];
+	int r;
+
+	r = same_inode_at(t->proc_dfd, "ns/user", AT_FDCWD, "/proc/thread-self/ns/user");
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		t->userns = TARGET_USERNS_HOST;
+		return 0;
+	}
+	if (ctx->init_pid > 0) {
+		(void)snprintf(init_ns, sizeof(init_ns), "/proc/%d/ns/user", (int)ctx->init_pid);
+		r = same_inode_at(t->proc_dfd, "ns/user", AT_FDCWD, init_ns);
+		if (r == -ENOENT || r == -ESRCH)
+			r = 0; /* init gone: nobody is in its initial user ns any more */
+	} else {
+		r = userns_is_child_of_ours(t->proc_dfd);
+	}
+	if (r < 0)
+		return r;
+	t->userns = r > 0 ? TARGET_USERNS_CONTAINER : TARGET_USERNS_OTHER;
+	return 0;
+}
+
+static int open_pidfd(struct target *t)
+{
+	struct target_status st = {};
+	int fd;
+
+	fd = pidfd_open(t->tid, PIDFD_THREAD);
+	if (fd < 0 && errno == EINVAL)
+		fd = pidfd_open(t->tid, 0); /* kernel without PIDFD_THREAD: fine for a leader */
+	if (fd >= 0)
+		return fd;
+	if (errno != EINVAL)
+		return errno == ESRCH ? -ENOENT : negative_errno();
+	/* a non-leader thread on a kernel without PIDFD_THREAD: use its thread group */
+	if (target_status_read(t->proc_dfd, &st) < 0)
+		return -ENOENT;
+	fd = pidfd_open(st.tgid, 0);
+	return fd >= 0 ? fd : (errno == ESRCH ? -ENOENT : negative_errno());
+}
+
+int target_open(const struct notif_ctx *ctx, struct target *t)
+{
+	char path[32];
+	int r;
+
+	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF, .pidfd = -EBADF };
+	if (ctx->proc_fd >= 0) {
+		t->proc_dfd = ctx->proc_fd;
+	} else {
+		(void)snprintf(path, sizeof(path), "/proc/%d", (int)t->tid);
+		t->proc_dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (t->proc_dfd < 0)
+			return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
+		t->own_proc_dfd = true;
+	}
+	r = open_pidfd(t);
+	if (r < 0 && r != -ENOSYS)
+		return r;
+	t->pidfd = r;
+	/* from here on proc_dfd and pidfd name the task that trapped */
+	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
+	if (r < 0)
+		return r;
+	r = target_status_read(t->proc_dfd, &t->st);
+	if (r < 0)
+		return r;
+	return place_userns(ctx, t);
+}
+
+void target_close(struct target *t)
+{
+	if (t->own_proc_dfd)
+		(void)close_nointr(t->proc_dfd);
+	(void)close_nointr(t->pidfd);
+	t->proc_dfd = t->pidfd = -EBADF;
+	t->own_proc_dfd = false;
+}
+
+int target_getfd(const struct target *t, int fd)
+{
+	char name[32];
+	int r;
+
+	if (fd < 0)
+		return -EBADF;
+	if (t->pidfd >= 0) {
+		r = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
+		if (r >= 0)
+			return r;
+		if (errno != ENOSYS)
+			return negative_errno();
+	}
+	(void)snprintf(name, sizeof(name), "fd/%d", fd);
+	r = openat(t->proc_dfd, name, O_PATH | O_CLOEXEC);
+	if (r < 0)
+		return errno == ENOENT ? -EBADF : negative_errno();
+	return r;
+}
+
+int target_open_base(const struct target *t, int dirfd)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct stat st;
+
+	if (dirfd == AT_FDCWD) {
+		fd = openat(t->proc_dfd, "cwd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		return fd >= 0 ? TAKE_FD(fd) : negative_errno();
+	}
+	fd = target_getfd(t, dirfd);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	return TAKE_FD(fd);
+}
+
+/* ---- confined resolution ---- */
+
+static int openat2_retry(int dfd, const char *path, int o_flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)(o_flags | O_CLOEXEC), .resolve = resolve };
+
+	/* -EAGAIN: a concurrent rename raced a ".." walk; the kernel asks us to retry */
+	for (int i = 0; i < 8; i++) {
+		long r = syscall(SYS_openat2, dfd, path, &how, sizeof(how));
+
+		if (r >= 0)
+			return (int)r;
+		if (errno != EAGAIN)
+			return negative_errno();
+	}
+	return -EAGAIN;
+}
+
+static int same_location(int a, int b)
+{
+	struct statx xa, xb;
+
+	if (statx(a, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &xa) < 0 ||
+	    statx(b, "", AT_EMPTY_PATH, STATX_INO | STATX_MNT_ID, &xb) < 0)
+		return negative_errno();
+	return xa.stx_ino == xb.stx_ino && xa.stx_dev_major == xb.stx_dev_major &&
+	       xa.stx_dev_minor == xb.stx_dev_minor && xa.stx_mnt_id == xb.stx_mnt_id;
+}
+
+static int fd_path(int fd, char *buf, size_t size)
+{
+	char link[32];
+	ssize_t n;
+
+	(void)snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, size);
+	if (n < 0)
+		return negative_errno();
+	if ((size_t)n >= size)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * The path of @base_fd relative to the caller's root @root_fd, verified:
+ * re-resolving it with RESOLVE_IN_ROOT must land on the same inode and mount.
+ * The strings only propose a candidate; the identity check decides, so a cwd
+ * outside the root (a leaked fd, another mount namespace) is refused: -EXDEV.
+ */
+static int base_rel_path(int root_fd, int base_fd, char *rel, size_t size)
+{
+	char root_path[PATH_MAX];
+	_cleanup_close_ int fd = -EBADF;
+	const char *suffix;
+	size_t n;
+	int r;
+
+	r = same_location(root_fd, base_fd);
+	if (r != 0) {
+		if (r > 0 && size >= 2)
+			strcpy(rel, "/");
+		return r > 0 ? 0 : r;
+	}
+	r = fd_path(root_fd, root_path, sizeof(root_path));
+	if (r < 0)
+		return r;
+	r = fd_path(base_fd, rel, size);
+	if (r < 0)
+		return r;
+	n = strlen(root_path);
+	if (strcmp(root_path, "/") == 0)
+		suffix = rel;
+	else if (strncmp(rel, root_path, n) == 0 && rel[n] == '/')
+		suffix = rel + n;
+	else
+		return -EXDEV;
+	memmove(rel, suffix, strlen(suffix) + 1);
+	fd = openat2_retry(root_fd, rel, O_PATH | O_DIRECTORY,
+			   RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0)
+		return -EXDEV;
+	r = same_location(fd, base_fd);
+	if (r < 0)
+		return r;
+	return r > 0 ? 0 : -EXDEV;
+}
+
+int target_resolve(int root_fd, int base_fd, const char *path, int o_flags)
+{
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	char rel[PATH_MAX];
+	struct stat st;
+	size_t n;
+	int r;
+
+	if (path[0] == '\0')
+		return -ENOENT;
+	if (path[0] == '/')
+		return openat2_retry(root_fd, path, o_flags, in_root);
+	r = base_rel_path(root_fd, base_fd, rel, sizeof(rel));
+	if (r == -EXDEV && fstat(base_fd, &st) == 0 && st.st_nlink == 0)
+		return -ENOENT; /* a removed cwd: the kernel says ENOENT as well */
+	if (r < 0)
+		return r == -ENAMETOOLONG ? -ENAMETOOLONG : -EXDEV;
+	/* common case: the path stays below the base, no string games at all */
+	r = openat2_retry(base_fd, path, o_flags, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+	if (r != -EXDEV)
+		return r;
+	/* ".." above the base or an absolute symlink: walk from the root instead */
+	n = strlen(rel);
+	if (n + 1 + strlen(path) + 1 > sizeof(rel))
+		return -ENAMETOOLONG;
+	rel[n] = '/';
+	strcpy(rel + n + 1, path);
+	return openat2_retry(root_fd, rel, o_flags, in_root);
+}
+
+/* ---- credentials of the calling thread ---- */
+
+static int caps_get(uint32_t eff[2], uint32_t prm[2], uint32_t inh[2])
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return negative_errno();
+	for (int i = 0; i < 2; i++)
+		eff[i] = data[i].effective, prm[i] = data[i].permitted, inh[i] = data[i].inheritable;
+	return 0;
+}
+
+static int caps_set(const uint32_t eff[2], const uint32_t prm[2], const uint32_t inh[2])
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2];
+
+	for (int i = 0; i < 2; i++)
+		data[i] = (struct __user_cap_data_struct){ eff[i], prm[i], inh[i] };
+	return RET_NERRNO((int)syscall(SYS_capset, &hdr, data));
+}
+
+static int set_fsid(long nr, unsigned id)
+{
+	(void)syscall(nr, id);
+	/* setfs[ug]id never fails visibly; an invalid id (-1) reads the current one back */
+	return (unsigned)syscall(nr, (unsigned)-1) == id ? 0 : -EPERM;
+}
+
+int target_creds_leave(const struct target_saved_creds *saved)
+{
+	uint32_t eff[2], prm[2], inh[2];
+	int r = 0;
+
+	/* capabilities first: setgroups needs CAP_SETGID back */
+	if (caps_set(saved->cap_eff, saved->cap_prm, saved->cap_inh) < 0)
+		r = -EPERM;
+	if (syscall(SYS_setgroups, (size_t)saved->n_groups, saved->groups) < 0)
+		r = -EPERM;
+	if (set_fsid(SYS_setfsgid, saved->fsgid) < 0 || set_fsid(SYS_setfsuid, saved->fsuid) < 0)
+		r = -EPERM;
+	/* setfsuid(0) re-raised the fs capabilities: put the exact set back */
+	if (caps_set(saved->cap_eff, saved->cap_prm, saved->cap_inh) < 0 ||
+	    caps_get(eff, prm, inh) < 0 || memcmp(eff, saved->cap_eff, sizeof(eff)) != 0)
+		r = -EPERM;
+	(void)umask(saved->umask);
+	return r;
+}
+
+int target_creds_enter(const struct target_status *st, uint64_t caps_keep,
+		       struct target_saved_creds *saved)
+{
+	uint32_t want[2], eff[2], prm[2], inh[2];
+	int n, r;
+
+	/* a private fs_struct makes umask() per thread; a no-op once done */
+	if (unshare(CLONE_FS) < 0)
+		return negative_errno();
+	*saved = (struct target_saved_creds){};
+	r = caps_get(saved->cap_eff, saved->cap_prm, saved->cap_inh);
+	if (r < 0)
+		return r;
+	n = (int)syscall(SYS_getgroups, TARGET_GROUPS_MAX, saved->groups);
+	if (n < 0)
+		return negative_errno();
+	saved->n_groups = n;
+	saved->fsuid = (uid_t)syscall(SYS_setfsuid, (unsigned)-1);
+	saved->fsgid = (gid_t)syscall(SYS_setfsgid, (unsigned)-1);
+	saved->umask = umask(st->umask & 0777);
+
+	r = -EPERM;
+	if (syscall(SYS_setgroups, st->groups_overflow ? 0 : st->n_groups, st->groups) < 0)
+		goto out_restore;
+	if (set_fsid(SYS_setfsgid, st->fsgid) < 0 || set_fsid(SYS_setfsuid, st->fsuid) < 0)
+		goto out_restore;
+	want[0] = (uint32_t)caps_keep & saved->cap_prm[0];
+	want[1] = (uint32_t)(caps_keep >> 32) & saved->cap_prm[1];
+	if (caps_set(want, saved->cap_prm, saved->cap_inh) < 0 || caps_get(eff, prm, inh) < 0 ||
+	    memcmp(eff, want, sizeof(eff)) != 0)
+		goto out_restore;
+	return 0;
+
+out_restore:
+	(void)target_creds_leave(saved);
+	return r;
+}
+
+/* ---- pid namespaces ---- */
+
+int target_pid_from_ns(int proc_dfd, pid_t pid, pid_t *ret_host_pid)
+{
+	_cleanup_close_ int ns_fd = openat(proc_dfd, "ns/pid", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (ns_fd < 0)
+		return negative_errno();
+	/* the kernel's own lookup: @pid in that namespace (or below), as seen from ours */
+	r = ioctl(ns_fd, NS_GET_PID_FROM_PIDNS, pid);
+	if (r < 0)
+		return errno == ENOTTY ? -EOPNOTSUPP : negative_errno();
+	if (r == 0)
+		return -ESRCH; /* visible there but not from our namespace */
+	*ret_host_pid = r;
+	return 0;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "handlers/handler.h"
+
+/*
+ * Facts about the task that trapped a syscall, and the few privileged moves
+ * the handlers make on its behalf. Everything here is per-call state on the
+ * worker's stack: no allocation, no globals, safe from any worker thread.
+ */
+
+/* What a pure decide function answers. */
+enum decision_kind {
+	DECISION_CONTINUE, /* let the kernel run it with the caller's own privileges */
+	DECISION_EMULATE,  /* perform it for the caller */
+	DECISION_ERRNO,    /* refuse with .error (negative errno) */
+};
+
+struct decision {
+	enum decision_kind kind;
+	int error; /* negative errno when kind == DECISION_ERRNO */
+};
+
+#define DECIDE_CONTINUE ((struct decision){ .kind = DECISION_CONTINUE })
+#define DECIDE_EMULATE ((struct decision){ .kind = DECISION_EMULATE })
+#define DECIDE_ERRNO(e) ((struct decision){ .kind = DECISION_ERRNO, .error = (e) })
+
+/* Where the caller's user namespace sits relative to the container. */
+enum target_userns {
+	TARGET_USERNS_HOST,      /* the daemon's own: the kernel decides alone */
+	TARGET_USERNS_CONTAINER, /* the container's initial user namespace */
+	TARGET_USERNS_OTHER,     /* nested inside the container, or elsewhere */
+};
+
+#define TARGET_GROUPS_MAX 64
+#define TARGET_NSPID_MAX 8
+
+enum {
+	TARGET_HAS_TGID = 1 << 0,
+	TARGET_HAS_UID = 1 << 1,
+	TARGET_HAS_GID = 1 << 2,
+	TARGET_HAS_CAPEFF = 1 << 3,
+	TARGET_HAS_UMASK = 1 << 4,
+	TARGET_HAS_NSPID = 1 << 5,
+	TARGET_HAS_GROUPS = 1 << 6,
+	TARGET_HAS_REQUIRED = TARGET_HAS_TGID | TARGET_HAS_UID | TARGET_HAS_GID | TARGET_HAS_CAPEFF,
+};
+
+/* The parts of /proc/PID/status the handlers use. IDs are host IDs. */
+struct target_status {
+	unsigned seen; /* TARGET_HAS_* */
+	pid_t tgid;
+	uid_t uid, euid, suid, fsuid;
+	gid_t gid, egid, sgid, fsgid;
+	uint64_t cap_eff;
+	mode_t umask;
+	bool groups_overflow; /* more than TARGET_GROUPS_MAX: we use none (stricter) */
+	size_t n_groups;
+	gid_t groups[TARGET_GROUPS_MAX];
+	size_t n_nspid;
+	pid_t nspid[TARGET_NSPID_MAX];
+};
+
+/*
+ * Parse one NUL-terminated line of /proc/PID/status (without its newline)
+ * into @st. Unknown lines are ignored. Returns 0, or -EINVAL for a malformed
+ * known line. Pure; used by target_status_read() and the unit tests.
+ */
+int target_status_parse_line(struct target_status *st, const char *line);
+
+/* Parse a whole status text (lines separated by '\n'); it is modified in place. Pure. */
+int target_status_parse(struct target_status *st, char *text);
+
+/*
+ * Read and parse "status" below @proc_dfd (a /proc/PID directory fd) with a
+ * bounded stack buffer; overlong lines (Groups:) are skipped in a streaming way.
+ * -EIO if a required field is missing.
+ */
+int target_status_read(int proc_dfd, struct target_status *ret);
+
+static inline bool target_has_cap(const struct target_status *st, int cap)
+{
+	return cap >= 0 && cap < 64 && (st->cap_eff & ((uint64_t)1 << cap));
+}
+
+/*
+ * The trapped task. Filled by target_open(); released by target_close().
+ * proc_dfd is /proc/TID (or the LXC-provided directory); pidfd may be -EBADF
+ * where no pidfd could be opened.
+ */
+struct target {
+	pid_t tid;
+	int proc_dfd;
+	bool own_proc_dfd;
+	int pidfd;
+	struct target_status st;
+	enum target_userns userns;
+};
+
+/*
+ * Open /proc/TID (unless ctx->proc_fd is given) and a pidfd (PIDFD_THREAD,
+ * falling back to the thread group leader), then check that the notification
+ * is still pending: from then on the fds name the trapped task. Then read its
+ * status and place its user namespace relative to the container's init
+ * (ctx->init_pid; when unknown: a direct child of the daemon's user namespace).
+ * Returns 0, -ENOENT when the caller went away, or another negative errno.
+ */
+int target_open(const struct notif_ctx *ctx, struct target *t);
+void target_close(struct target *t);
+
+/*
+ * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
+ * open file, flags included) when there is a pidfd, else /proc/TID/fd/N with
+ * O_PATH. -EBADF when @fd is not open in the caller.
+ */
+int target_getfd(const struct target *t, int fd);
+
+/*
+ * Open a directory of the caller that relative paths start from: its cwd for
+ * AT_FDCWD, else the directory @dirfd (-ENOTDIR if it is not one).
+ * O_PATH|O_DIRECTORY|O_CLOEXEC.
+ */
+int target_open_base(const struct target *t, int dirfd);
+
+/*
+ * Resolve @path like the caller would, confined to its root @root_fd:
+ * absolute paths with RESOLVE_IN_ROOT from @root_fd; relative ones from
+ * @base_fd with RESOLVE_BENEATH, and when they leave @base_fd (".." above it,
+ * absolute symlinks) again with RESOLVE_IN_ROOT from @root_fd using the
+ * base's verified root-relative path as prefix. @base_fd must be inside the
+ * root (else -EXDEV). Magic links are never followed. @o_flags: openat2 flags
+ * (O_CLOEXEC added). Returns a new fd or a negative errno for the caller.
+ */
+int target_resolve(int root_fd, int base_fd, const char *path, int o_flags);
+
+/*
+ * Is the caller's user ns able to own @uid/@gid, i.e. both appear in its
+ * uid_map/gid_map? (The kernel's capable_wrt_inode_uidgid() test.)
+ */
+int target_ids_mapped(const struct target *t, uid_t uid, gid_t gid);
+
+/*
+ * Switch the calling thread to the caller's filesystem identity: supplementary
+ * groups, fsgid, fsuid (each verified), effective capabilities reduced to
+ * @caps_keep (a mask of CAP_* bits from our permitted set), and the caller's
+ * umask (after unshare(CLONE_FS), which makes umask per-thread). All with raw
+ * per-thread syscalls: glibc's setgroups would broadcast to every thread.
+ * target_creds_leave() restores everything; it must be called exactly once
+ * after a successful enter, on the same thread.
+ */
+struct target_saved_creds {
+	uid_t fsuid;
+	gid_t fsgid;
+	mode_t umask;
+	int n_groups;
+	gid_t groups[TARGET_GROUPS_MAX];
+	uint32_t cap_eff[2], cap_prm[2], cap_inh[2];
+};
+
+int target_creds_enter(const struct target_status *st, uint64_t caps_keep,
+		       struct target_saved_creds *saved);
+int target_creds_leave(const struct target_saved_creds *saved);
+
+/* Host pid of @pid as seen in the pid namespace of the task behind @proc_dfd; -ESRCH if none. */
+int target_pid_from_ns(int proc_dfd, pid_t pid, pid_t *ret_host_pid);
+
+static inline void target_closep(struct target *t)
+{
+	target_close(t);
+}
+
+#define TARGET_INIT ((struct target){ .proc_dfd = -EBADF, .pidfd = -EBADF })
+
+/* Fill @reply for a CONTINUE or ERRNO decision (EMULATE is the handler's job). */
+static inline void decision_reply(struct decision d, struct notif_reply *reply)
+{
+	if (d.kind == DECISION_ERRNO)
+		reply_errno(reply, d.error);
+	else
+		reply_continue(reply);
+}
