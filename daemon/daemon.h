@@ -59,4 +59,6 @@ struct daemon {
 	/* notifications from containers that are not registered; rendered with
 	 * container="_unregistered" (a name no container can have) */
 	struct container_metrics unregistered;
+	/* LXC notifications answered CONTINUE because the deadline had passed */
+	atomic_uint_fast64_t lxc_deadline_exceeded;
 };

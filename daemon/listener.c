@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Engine listeners: lifetime, and which registered container they speak for.
+ * Resolution runs on the worker serving the listener (never two at once);
+ * linking into container->listeners takes that container's lock only.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "daemon/workers.h"
+
+const char *listener_source_name(enum listener_source s)
+{
+	return s == LISTENER_SOURCE_LXC ? "lxc" : "oci";
+}
+
+struct engine_listener *engine_listener_new(struct daemon *d, int fd, enum listener_source source,
+					    pid_t pid, const char *name)
+{
+	struct engine_listener *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	atomic_init(&l->n_ref, 1);
+	l->fd = fd;
+	l->d = d;
+	l->pub.source = source;
+	l->pub.pid = pid;
+	l->pub.attached_at = (int64_t)time(NULL);
+	if (name && strlen(name) <= CONTAINER_NAME_MAX)
+		strcpy(l->name, name);
+	return l;
+}
+
+struct engine_listener *engine_listener_ref(struct engine_listener *l)
+{
+	if (l)
+		atomic_fetch_add_explicit(&l->n_ref, 1, memory_order_relaxed);
+	return l;
+}
+
+struct engine_listener *engine_listener_unref(struct engine_listener *l)
+{
+	if (l && atomic_fetch_sub_explicit(&l->n_ref, 1, memory_order_acq_rel) == 1) {
+		engine_listener_detach(l);
+		close_nointr(l->fd);
+		free(l);
+	}
+	return NULL;
+}
+
+void engine_listener_detach(struct engine_listener *l)
+{
+	struct container *c = l->container;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	for (struct listener **p = &c->listeners; *p; p = &(*p)->next)
+		if (*p == &l->pub) {
+			*p = l->pub.next;
+			break;
+		}
+	pthread_mutex_unlock(&c->lock);
+	l->pub.next = NULL;
+	l->cfg = config_unref(l->cfg);
+	l->container = container_unref(c);
+}
+
+static void attach(struct engine_listener *l, struct container *c)
+{
+	struct config *cfg = container_config_get(c);
+
+	/* what the filter traps is fixed when it attached: keys turned on later need a restart */
+	l->pub.trapped_keys = config_trapped_keys(cfg);
+	config_unref(cfg);
+	pthread_mutex_lock(&c->lock);
+	l->pub.next = c->listeners;
+	c->listeners = &l->pub;
+	pthread_mutex_unlock(&c->lock);
+	l->container = c;
+}
+
+struct container *engine_listener_container(struct engine_listener *l)
+{
+	uint64_t gen = registry_generation(l->d->registry);
+	struct container *c;
+
+	if (l->is_resolved && gen == l->registry_gen)
+		return l->container;
+	l->registry_gen = gen;
+	l->is_resolved = true;
+	c = l->name[0] ? registry_get(l->d->registry, l->name) : NULL;
+	if (c == l->container) { /* unchanged: drop the extra reference */
+		container_unref(c);
+		return l->container;
+	}
+	engine_listener_detach(l);
+	if (c) {
+		attach(l, c);
+		log_debug("Listener of '%s' (%s, pid %d) attached", l->name,
+			  listener_source_name(l->pub.source), (int)l->pub.pid);
+	}
+	return l->container;
+}

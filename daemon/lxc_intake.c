@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * LXC's seccomp proxy protocol (LXC ≥ 4.0.5): one SOCK_SEQPACKET connection per
+ * container monitor; each datagram is header + seccomp_notif + seccomp_notif_resp
+ * + cookie with three fds (/proc/PID, /proc/PID/mem, the listener). We answer
+ * each with exactly header + notif + resp bytes: any other length makes LXC
+ * give the caller ENOSYS, and a second reply would be taken as the answer to
+ * the next notification. Served by worker threads, one message at a time per
+ * connection (EPOLLONESHOT), so nothing here needs a lock.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "daemon/log.h"
+#include "daemon/lxc_intake.h"
+
+#define LXC_N_FDS 3
+#define MONITOR_TITLE "[lxc monitor]"
+
+static struct seccomp_notif_sizes kernel_sizes;
+
+void lxc_intake_init(const struct seccomp_notif_sizes *kernel)
+{
+	kernel_sizes = *kernel;
+}
+
+int lxc_message_parse(const void *buf, size_t len, const struct seccomp_notif_sizes *kernel,
+		      struct lxc_message *ret)
+{
+	struct lxc_proxy_header h;
+	size_t base;
+
+	if (len < LXC_HEADER_SIZE)
+		return -EBADMSG;
+	memcpy(&h, buf, sizeof(h));
+	/* the request must carry exactly the structures this kernel uses */
+	if (h.reserved != 0 || h.sizes.seccomp_notif != kernel->seccomp_notif ||
+	    h.sizes.seccomp_notif_resp != kernel->seccomp_notif_resp ||
+	    h.sizes.seccomp_notif != sizeof(struct seccomp_notif) ||
+	    h.sizes.seccomp_notif_resp != sizeof(struct seccomp_notif_resp) ||
+	    h.cookie_len > LXC_COOKIE_MAX)
+		return -EBADMSG;
+	base = LXC_HEADER_SIZE + h.sizes.seccomp_notif + h.sizes.seccomp_notif_resp;
+	if (len != base + h.cookie_len)
+		return -EBADMSG;
+	*ret = (struct lxc_message){
+		.header = h,
+		.req = (const struct seccomp_notif *)((const char *)buf + LXC_HEADER_SIZE),
+		.cookie = (const char *)buf + base,
+		.cookie_len = (size_t)h.cookie_len,
+	};
+	return 0;
+}
+
+int lxc_monitor_name(const char *cmdline, size_t len, char *name, size_t size)
+{
+	const char *end = cmdline + len, *last;
+	size_t n;
+
+	/* one argv string: "[lxc monitor] PATH NAME" (LXC rewrites its title so) */
+	if (len <= strlen(MONITOR_TITLE) || strncmp(cmdline, MONITOR_TITLE, strlen(MONITOR_TITLE)) != 0)
+		return -EINVAL;
+	while (end > cmdline && (end[-1] == '\0' || end[-1] == ' '))
+		end--;
+	for (last = end; last > cmdline && last[-1] != ' ' && last[-1] != '\0'; last--)
+		;
+	n = (size_t)(end - last);
+	if (n == 0 || n >= size || last <= cmdline + strlen(MONITOR_TITLE))
+		return -EINVAL;
+	memcpy(name, last, n);
+	name[n] = '\0';
+	return 0;
+}
+
+static void name_from_monitor(pid_t monitor_pid, char *name, size_t size)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int fd = -EBADF;
+	ssize_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)monitor_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0)
+		(void)lxc_monitor_name(buf, (size_t)n, name, size);
+}
+
+/* Name the connection's container on its first message: cookie, else monitor title. */
+static void identify(struct engine_listener *l, const struct lxc_message *m)
+{
+	char name[CONTAINER_NAME_MAX + 1] = "";
+
+	if (l->name[0])
+		return;
+	if (m->cookie_len > 0 && m->cookie_len <= CONTAINER_NAME_MAX) {
+		memcpy(name, m->cookie, m->cookie_len);
+		name[m->cookie_len] = '\0';
+	} else if (m->header.monitor_pid > 0) {
+		name_from_monitor(m->header.monitor_pid, name, sizeof(name));
+	}
+	if (name[0] && container_name_valid(name)) {
+		strcpy(l->name, name);
+		l->is_resolved = false;
+	}
+	l->pub.pid = m->header.init_pid;
+	l->init_pid = m->header.init_pid;
+}
+
+struct received {
+	union {
+		char bytes[LXC_HEADER_SIZE + 256 + LXC_COOKIE_MAX];
+		uint64_t align;
+	} buf;
+	ssize_t len;
+	int fds[LXC_N_FDS + 1];
+	size_t n_fds;
+};
+
+static int receive(int fd, struct received *r)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (LXC_N_FDS + 1))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = r->buf.bytes, .iov_len = sizeof(r->buf.bytes) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+
+	r->n_fds = 0;
+	do
+		r->len = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT | MSG_TRUNC);
+	while (r->len < 0 && errno == EINTR);
+	if (r->len < 0)
+		return errno == EAGAIN ? 0 : negative_errno();
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			for (size_t i = 0; i < n && r->n_fds < ARRAY_SIZE(r->fds); i++)
+				memcpy(&r->fds[r->n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+		}
+	if ((size_t)r->len > sizeof(r->buf.bytes) || (msg.msg_flags & MSG_CTRUNC))
+		r->len = -1; /* oversized or too many fds: invalid, but still answered */
+	return 1;
+}
+
+static void close_all(struct received *r)
+{
+	for (size_t i = 0; i < r->n_fds; i++)
+		close_nointr(r->fds[i]);
+	r->n_fds = 0;
+}
+
+static int reply(int fd, const struct lxc_message *m, const struct seccomp_notif_resp *resp)
+{
+	struct iovec iov[3] = {
+		{ .iov_base = (void *)&m->header, .iov_len = LXC_HEADER_SIZE },
+		{ .iov_base = (void *)m->req, .iov_len = m->header.sizes.seccomp_notif },
+		{ .iov_base = (void *)resp, .iov_len = m->header.sizes.seccomp_notif_resp },
+	};
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
+	ssize_t n;
+
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? negative_errno() : 0;
+}
+
+/* An invalid message gets an empty datagram: LXC then answers ENOSYS at once. */
+static int reply_invalid(int fd)
+{
+	ssize_t n;
+
+	do
+		n = send(fd, "", 0, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? negative_errno() : 0;
+}
+
+int lxc_serve(struct engine_listener *l)
+{
+	struct seccomp_notif_resp resp;
+	struct lxc_message m;
+	struct received r;
+	uint64_t t0;
+	int ret;
+
+	ret = receive(l->fd, &r);
+	t0 = now_ns();
+	if (ret <= 0)
+		return ret;
+	if (r.len == 0 && r.n_fds == 0)
+		return -ECONNRESET; /* the monitor closed the connection */
+	if (r.len < 0 || r.n_fds != LXC_N_FDS ||
+	    lxc_message_parse(r.buf.bytes, (size_t)r.len, &kernel_sizes, &m) < 0) {
+		log_debug("LXC connection of '%s': invalid message (%zd bytes, %zu fds)", l->name,
+			  r.len, r.n_fds);
+		close_all(&r);
+		return reply_invalid(l->fd);
+	}
+	identify(l, &m);
+	engine_dispatch(l, m.req, r.fds[2], r.fds[0], r.fds[1], t0, &resp);
+	if (now_ns() - t0 > (uint64_t)l->d->opts.lxc_deadline_ms * 1000000u) {
+		/* LXC gives up after 30 s and would misread a late answer: stay far inside */
+		atomic_fetch_add(&l->d->lxc_deadline_exceeded, 1);
+		resp = (struct seccomp_notif_resp){ .id = m.req->id,
+						    .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	}
+	close_all(&r);
+	ret = reply(l->fd, &m, &resp);
+	if (ret < 0)
+		log_debug_errno(ret, "LXC connection of '%s': reply failed: %m", l->name);
+	return ret == -EPIPE || ret == -ECONNRESET ? ret : 0;
+}

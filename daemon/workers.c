@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The worker pool: N threads sharing one epoll set over every OCI notify fd
+ * and LXC proxy connection. Each listener is registered EPOLLONESHOT, so at
+ * most one worker serves it at a time and re-arms it when done; a busy
+ * container therefore never holds more than one worker, and no listener
+ * state needs a lock. The hot path (RECV → dispatch → SEND) allocates
+ * nothing and takes no global lock: the config snapshot is cached per
+ * listener and re-taken only when the container's generation changes.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+
+#include "daemon/log.h"
+#include "daemon/lxc_intake.h"
+#include "daemon/notify.h"
+#include "daemon/workers.h"
+#include "handlers/table.h"
+
+struct workers {
+	struct daemon *d;
+	int epoll_fd;
+	int stop_fd; /* eventfd, level-triggered: wakes every worker */
+	pthread_t *threads;
+	unsigned n_threads;
+
+	pthread_mutex_t lock; /* guards the list below */
+	struct engine_listener **all;
+	size_t n_all, n_alloc;
+};
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The container's current snapshot, cached until its generation moves. */
+static const struct config *listener_config(struct engine_listener *l, struct container *c)
+{
+	uint64_t gen = atomic_load_explicit(&c->config_generation, memory_order_acquire);
+
+	if (!l->cfg || gen != l->cfg_gen) {
+		config_unref(l->cfg);
+		/* generation first, then the snapshot: a racing swap only costs a re-take */
+		l->cfg_gen = gen;
+		l->cfg = container_config_get(c);
+	}
+	return l->cfg;
+}
+
+static enum metrics_outcome outcome_of(const struct notif_reply *reply)
+{
+	if (reply->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+		return METRICS_OUTCOME_CONTINUED;
+	return reply->error ? METRICS_OUTCOME_ERRNO : METRICS_OUTCOME_EMULATED;
+}
+
+static void call_handler(struct engine_listener *l, const struct handler_entry *e,
+			 const struct notif_ctx *ctx, struct notif_reply *reply)
+{
+	int r = e->fn(ctx, reply);
+
+	if (r == -ENOENT || r == -ESRCH) {
+		log_debug("'%s' id=%llu: caller went away", l->name,
+			  (unsigned long long)ctx->req->id);
+		reply_continue(reply);
+	} else if (r < 0) {
+		log_warning_errno(r, "'%s' id=%llu: %s handler failed, continuing: %m", l->name,
+				  (unsigned long long)ctx->req->id, e->name);
+		reply_continue(reply);
+	}
+}
+
+void engine_dispatch(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
+		     int proc_fd, int mem_fd, uint64_t received_ns, struct seccomp_notif_resp *resp)
+{
+	const struct handler_entry *e = handler_lookup(req->data.arch, req->data.nr);
+	struct container *c = engine_listener_container(l);
+	struct container_metrics *m = c ? &c->metrics : &l->d->unregistered;
+	enum metrics_outcome outcome = METRICS_OUTCOME_UNREGISTERED;
+	struct notif_reply reply;
+
+	reply_continue(&reply);
+	if (c) {
+		const struct config *cfg = listener_config(l, c);
+
+		if (e && e->fn && config_enabled(cfg, e->key)) {
+			struct notif_ctx ctx = { .req = req, .notify_fd = notify_fd, .cfg = cfg,
+						 .init_pid = l->init_pid, .proc_fd = proc_fd,
+						 .mem_fd = mem_fd };
+
+			call_handler(l, e, &ctx, &reply);
+		}
+		outcome = outcome_of(&reply);
+	}
+	*resp = (struct seccomp_notif_resp){ .id = req->id, .val = reply.val,
+					     .error = reply.error, .flags = reply.flags };
+	metrics_record(m, e ? e->slot : METRICS_SYSCALL_OTHER, outcome, now_ns() - received_ns);
+}
+
+/* One notification from an OCI notify fd. Returns < 0 when the fd is unusable. */
+static int serve_oci(struct engine_listener *l)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	uint64_t t0;
+	int r;
+
+	r = notify_recv(l->fd, &req);
+	t0 = now_ns();
+	if (r == -ENOENT || r == -EINTR)
+		return 0; /* the caller was interrupted or died before we got to it */
+	if (r < 0)
+		return log_debug_errno(r, "'%s': receive failed, dropping listener: %m", l->name);
+	engine_dispatch(l, &req, l->fd, -EBADF, -EBADF, t0, &resp);
+	r = notify_send(l->fd, &resp);
+	if (r < 0 && r != -ENOENT)
+		log_debug_errno(r, "'%s' id=%llu: send failed, ignoring: %m", l->name,
+				(unsigned long long)req.id);
+	return 0;
+}
+
+static void forget(struct workers *w, struct engine_listener *l)
+{
+	pthread_mutex_lock(&w->lock);
+	for (size_t i = 0; i < w->n_all; i++)
+		if (w->all[i] == l) {
+			w->all[i] = w->all[--w->n_all];
+			break;
+		}
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void drop(struct workers *w, struct engine_listener *l)
+{
+	(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+	log_debug("Listener of '%s' (%s, pid %d) detached", l->name,
+		  listener_source_name(l->pub.source), (int)l->pub.pid);
+	forget(w, l);
+	engine_listener_detach(l);
+	engine_listener_unref(l);
+}
+
+static void serve(struct workers *w, struct engine_listener *l, uint32_t events)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = l };
+	int r = 0;
+
+	if (events & EPOLLIN)
+		r = l->pub.source == LISTENER_SOURCE_OCI ? serve_oci(l) : lxc_serve(l);
+	/* HUP on a notify fd: no task uses the filter any more, nothing can be pending */
+	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))) {
+		drop(w, l);
+		return;
+	}
+	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, l->fd, &ev) < 0) {
+		log_warning_errno(errno, "'%s': cannot re-arm listener, dropping: %m", l->name);
+		drop(w, l);
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct workers *w = arg;
+
+	for (;;) {
+		struct epoll_event ev;
+		int n = epoll_wait(w->epoll_fd, &ev, 1, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			log_error_errno(errno, "Worker epoll_wait failed: %m");
+			return NULL;
+		}
+		if (!ev.data.ptr) /* the stop eventfd */
+			return NULL;
+		serve(w, ev.data.ptr, ev.events);
+	}
+}
+
+int workers_add(struct workers *w, struct engine_listener *l)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = l };
+	int r = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->n_all == w->n_alloc) {
+		size_t n = w->n_alloc ? w->n_alloc * 2 : 64;
+		struct engine_listener **all = realloc(w->all, n * sizeof(*all));
+
+		if (all) {
+			w->all = all;
+			w->n_alloc = n;
+		} else {
+			r = -ENOMEM;
+		}
+	}
+	if (r >= 0)
+		w->all[w->n_all++] = l;
+	pthread_mutex_unlock(&w->lock);
+	if (r >= 0 && epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0) {
+		r = negative_errno();
+		forget(w, l);
+	}
+	if (r < 0) {
+		engine_listener_detach(l);
+		engine_listener_unref(l);
+	}
+	return r;
+}
+
+int workers_start(struct daemon *d, unsigned n, struct workers **ret)
+{
+	struct workers *w = calloc(1, sizeof(*w));
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+	if (!w || !(w->threads = calloc(n, sizeof(pthread_t)))) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->d = d;
+	pthread_mutex_init(&w->lock, NULL);
+	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->epoll_fd < 0 || w->stop_fd < 0 ||
+	    epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->stop_fd, &ev) < 0) {
+		int r = negative_errno();
+
+		workers_stop(w);
+		return r;
+	}
+	for (; w->n_threads < n; w->n_threads++) {
+		int r = -pthread_create(&w->threads[w->n_threads], NULL, worker_main, w);
+
+		if (r < 0) {
+			workers_stop(w);
+			return r;
+		}
+	}
+	*ret = w;
+	return 0;
+}
+
+void workers_stop(struct workers *w)
+{
+	if (!w)
+		return;
+	if (w->stop_fd >= 0)
+		(void)eventfd_write(w->stop_fd, 1);
+	for (unsigned i = 0; i < w->n_threads; i++)
+		pthread_join(w->threads[i], NULL);
+	for (size_t i = 0; i < w->n_all; i++) {
+		engine_listener_detach(w->all[i]);
+		engine_listener_unref(w->all[i]);
+	}
+	free(w->all);
+	free(w->threads);
+	close_nointr(w->stop_fd);
+	close_nointr(w->epoll_fd);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "daemon/daemon.h"
+#include "daemon/listener.h"
+
+/*
+ * An attached listener as the engine sees it: an OCI seccomp notify fd, or a
+ * LXC monitor connection carrying proxy messages. Shared by the intake thread
+ * (which creates it), the worker that currently serves it (EPOLLONESHOT: at
+ * most one at a time) and the container's listener list (under its lock).
+ */
+struct engine_listener {
+	struct listener pub; /* linked into container->listeners while attached */
+	atomic_uint n_ref;
+	int fd; /* owned */
+	struct daemon *d;
+
+	/* the container this listener speaks for; touched only by the serving worker */
+	pid_t init_pid; /* the container's init: OCI state.pid, LXC message init_pid */
+	char name[CONTAINER_NAME_MAX + 1]; /* empty until known (LXC: first message) */
+	struct container *container;       /* ref while linked; NULL if unregistered */
+	uint64_t registry_gen;             /* registry generation when resolved */
+	bool is_resolved;
+	struct config *cfg;  /* cached snapshot ref of container */
+	uint64_t cfg_gen;    /* container->config_generation when cached */
+};
+
+/* Create a listener owning @fd. @name may be NULL (resolved later). */
+struct engine_listener *engine_listener_new(struct daemon *d, int fd, enum listener_source source,
+					    pid_t pid, const char *name);
+struct engine_listener *engine_listener_ref(struct engine_listener *l);
+struct engine_listener *engine_listener_unref(struct engine_listener *l);
+
+/*
+ * Return the registered container @l speaks for (a borrowed pointer valid
+ * while @l is served), linking @l into its listener list, or NULL when the
+ * name is not registered. Re-resolves when the registry changed. Serving
+ * worker only.
+ */
+struct container *engine_listener_container(struct engine_listener *l);
+
+/* Unlink @l from its container (listener gauge drops). */
+void engine_listener_detach(struct engine_listener *l);
+
+struct workers;
+
+/* Start @n worker threads sharing one epoll set. */
+int workers_start(struct daemon *d, unsigned n, struct workers **ret);
+
+/* Wake and join every worker, then detach and free every listener. */
+void workers_stop(struct workers *w);
+
+/* Hand a listener (reference taken over) to the pool. Thread-safe. */
+int workers_add(struct workers *w, struct engine_listener *l);
+
+/*
+ * Decide one notification for @l: look up the handler, take the config
+ * snapshot current now, call the handler, record metrics. Fills @resp
+ * (id, val, error, flags). Used for OCI listeners and LXC proxy messages.
+ */
+void engine_dispatch(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
+		     int proc_fd, int mem_fd, uint64_t received_ns, struct seccomp_notif_resp *resp);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t now_ns(void);
