@@ -161,52 +161,98 @@ static int write_file(const char *path, const char *text)
 	return write(fd, text, len) == (ssize_t)len ? 0 : NEG_ERRNO();
 }
 
+static int recv_fd(int sock);
+
+/* The runtime side of a user-namespace client: still host root, like runc's parent. */
+static _Noreturn void runtime_main(const struct fleet_spec *spec, const char *name, pid_t client,
+				   int sync_r, int sync_w, int sock)
+{
+	char c = 0, path[64], map[64];
+	int listener, conn = -EBADF, r = 0;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (read(sync_r, &c, 1) != 1)
+		_exit(1);
+	(void)snprintf(map, sizeof(map), "0 %d %d\n", USERNS_BASE, USERNS_SIZE);
+	(void)snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)client);
+	if (write_file(path, map) < 0)
+		_exit(2);
+	(void)snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)client);
+	if (write_file(path, map) < 0)
+		_exit(3);
+	if (write(sync_w, &c, 1) != 1)
+		_exit(4);
+	/* the OCI socket is root's: the runtime, not the container, hands the listener off */
+	listener = recv_fd(sock);
+	if (listener < 0)
+		r = listener;
+	else if (spec->to.floor_sock >= 0)
+		r = send_fd(spec->to.floor_sock, listener, "L", 1);
+	else
+		r = conn = oci_handoff(spec->to.oci_path, name, client, listener);
+	c = (char)(r < 0 ? -r : 0);
+	if (write(sock, &c, 1) != 1)
+		_exit(5);
+	while (read(sock, &c, 1) > 0 || errno == EINTR) /* until the client exits */
+		;
+	(void)conn;
+	_exit(0);
+}
+
 /*
  * Become root of a fresh user namespace mapped 0 → USERNS_BASE, like an
- * unprivileged container's init. The maps must be written from the parent
- * user namespace, so a short-lived helper (still host root) writes them.
+ * unprivileged container's init. A runtime helper that stays host root writes
+ * the maps (only the parent user namespace may) and later hands the listener
+ * off; *ret_sock reaches it.
  */
-static int enter_userns(void)
+static int enter_userns(const struct fleet_spec *spec, const char *name, int *ret_sock)
 {
-	int p[2], q[2];
+	int p[2], q[2], sp[2];
 	pid_t helper, me = getpid();
-	char c = 0, path[64], map[64];
-	int r = 0, st;
+	char c = 0;
+	int r = 0;
 
-	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(q, O_CLOEXEC) < 0)
+	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(q, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return NEG_ERRNO();
 	helper = fork();
 	if (helper < 0)
 		return NEG_ERRNO();
 	if (helper == 0) {
-		if (read(p[0], &c, 1) != 1)
-			_exit(1);
-		(void)snprintf(map, sizeof(map), "0 %d %d\n", USERNS_BASE, USERNS_SIZE);
-		(void)snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)me);
-		if (write_file(path, map) < 0)
-			_exit(2);
-		(void)snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)me);
-		if (write_file(path, map) < 0)
-			_exit(3);
-		_exit(write(q[1], &c, 1) == 1 ? 0 : 4);
+		close(sp[0]);
+		runtime_main(spec, name, me, p[0], q[1], sp[1]);
 	}
+	close(sp[1]);
 	if (unshare(CLONE_NEWUSER) < 0)
 		r = NEG_ERRNO();
 	if (write(p[1], &c, 1) != 1 && r == 0)
 		r = -EIO;
-	close(p[1]);
-	close(q[1]);
 	if (read(q[0], &c, 1) != 1 && r == 0)
 		r = -EPERM;
-	(void)waitpid(helper, &st, 0);
 	close(p[0]);
+	close(p[1]);
 	close(q[0]);
+	close(q[1]);
 	if (r < 0)
 		return r;
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		return NEG_ERRNO();
 	(void)setgroups(0, NULL);
+	*ret_sock = sp[0];
 	return 0;
+}
+
+/* Through the runtime helper: send the listener, wait for its verdict. */
+static int handoff_via_runtime(int sock, int listener)
+{
+	char c;
+	int r = send_fd(sock, listener, "L", 1);
+
+	if (r < 0)
+		return r;
+	if (read(sock, &c, 1) != 1)
+		return -EIO;
+	return c ? -(int)(unsigned char)c : 0;
 }
 
 static int do_call(const struct fleet_spec *spec)
@@ -281,11 +327,11 @@ static _Noreturn void client_main(struct shm *shm, const struct fleet_spec *spec
 	const struct sock_fprog *prog = spec->call == CALL_MKNOD ? &prog_mknod : &prog_sysinfo;
 	const char *name = spec->n_containers ? spec->containers[idx % spec->n_containers] : "";
 	enum fail_stage stage = STAGE_USERNS;
-	int listener, conn = -EBADF, r;
+	int listener, conn = -EBADF, runtime = -EBADF, r;
 	char c;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (spec->userns && (r = enter_userns()) < 0)
+	if (spec->userns && (r = enter_userns(spec, name, &runtime)) < 0)
 		goto fail;
 	stage = STAGE_FILTER;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
@@ -299,7 +345,9 @@ static _Noreturn void client_main(struct shm *shm, const struct fleet_spec *spec
 		goto fail;
 	}
 	stage = STAGE_HANDOFF;
-	if (spec->to.floor_sock >= 0)
+	if (runtime >= 0)
+		r = handoff_via_runtime(runtime, listener);
+	else if (spec->to.floor_sock >= 0)
 		r = send_fd(spec->to.floor_sock, listener, "L", 1);
 	else
 		r = conn = oci_handoff(spec->to.oci_path, name, getpid(), listener);
