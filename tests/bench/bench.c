@@ -1,0 +1,962 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * interceptd benchmark. Every figure is compared with a floor measured in the
+ * same run: a minimal supervisor answering CONTINUE (client.c). Floor and
+ * interceptd cases alternate round by round, and the reported value of a case
+ * is the median of its round medians, because the machine is noisy.
+ *
+ *   bench [--smoke] [--daemon PATH] [--json FILE] [--rounds N] [--seconds S]
+ *
+ * Exit: 0 all cases ran, 77 not root or some interceptd cases skipped (the
+ * daemon cannot serve yet; the floor still ran), 1 the bench itself failed.
+ * Targets print PASS/FAIL but never change the exit code.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+#include "bench.h"
+
+#define MAX_ROUNDS 32
+#define N_FAN_CONTAINERS 8
+#define SKIP_LEN 256
+
+/* ------------------------------------------------------------------ cases */
+
+enum case_id {
+	CASE_FLOOR,        /* blocking RECV, SYNC_WAKE_UP when the kernel has it: the reference */
+	CASE_FLOOR_NOSYNC, /* blocking RECV without SYNC_WAKE_UP */
+	CASE_FLOOR_POLL,   /* poll() then RECV */
+	CASE_FLOOR_EPOLL,  /* epoll_wait() then RECV */
+	CASE_CONTINUE,     /* interceptd, registered container, key off */
+	CASE_SYSINFO,      /* interceptd emulating sysinfo */
+	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
+	CASE_COUNT,
+};
+
+struct case_desc {
+	const char *name;
+	bool daemon;
+	enum wait_mode mode;
+	bool sync;
+	enum call_kind call;
+	const char *container;
+	bool userns; /* client is root of its own user namespace, like a container's init */
+};
+
+static const struct case_desc cases[CASE_COUNT] = {
+	[CASE_FLOOR] = { "floor", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL },
+	[CASE_FLOOR_NOSYNC] = { "floor-nosync", false, WAIT_BLOCK, false, CALL_SYSINFO, NULL },
+	[CASE_FLOOR_POLL] = { "floor-poll", false, WAIT_POLL, true, CALL_SYSINFO, NULL },
+	[CASE_FLOOR_EPOLL] = { "floor-epoll", false, WAIT_EPOLL, true, CALL_SYSINFO, NULL },
+	[CASE_CONTINUE] = { "continue", true, 0, false, CALL_SYSINFO, "bench-continue" },
+	/* emulation is for unprivileged containers: a handler may leave host callers to the kernel */
+	[CASE_SYSINFO] = { "sysinfo", true, 0, false, CALL_SYSINFO, "bench-sysinfo", true },
+	[CASE_MKNOD] = { "mknod", true, 0, false, CALL_MKNOD, "bench-mknod", true },
+};
+
+static const char *const fan_containers[N_FAN_CONTAINERS] = {
+	"fan-0", "fan-1", "fan-2", "fan-3", "fan-4", "fan-5", "fan-6", "fan-7",
+};
+
+static const struct container_def main_defs[] = {
+	{ "bench-continue", NULL },
+	{ "bench-sysinfo", "security.syscalls.intercept.sysinfo" },
+	{ "bench-mknod", "security.syscalls.intercept.mknod" },
+	{ "bench-api", NULL },
+	{ "fan-0", NULL }, { "fan-1", NULL }, { "fan-2", NULL }, { "fan-3", NULL },
+	{ "fan-4", NULL }, { "fan-5", NULL }, { "fan-6", NULL }, { "fan-7", NULL },
+};
+
+#define N_MAIN_CONTAINERS 1000 /* registered in the main daemon: the metrics case */
+
+struct stat_set {
+	unsigned n;
+	double v[MAX_ROUNDS];
+};
+
+struct case_result {
+	struct stat_set med_us, p99_us, rate, cpu_us;
+	char skip[SKIP_LEN]; /* non-empty: not run, and why */
+};
+
+static const unsigned fan_sizes[] = { 1, 16, 256 };
+#define N_FAN_SIZES 3
+
+struct fanin_result {
+	struct stat_set total, mean, slowest; /* calls/s */
+	char skip[SKIP_LEN];
+};
+
+struct options {
+	const char *daemon_bin;
+	const char *json;
+	bool smoke;
+	unsigned rounds;
+	double case_s, fanin_s;
+	unsigned fanin_rounds, api_n, metrics_n, mem_containers, mem_listeners;
+};
+
+struct bench {
+	struct options o;
+	struct shm *shm;
+	char dir[128];
+	char mknod_dir[200], mknod_path[240];
+	bool mknod_mounted;
+	bool has_sync;
+	unsigned cpus;
+	struct daemon_run main_d, one_d; /* workers = CPUs, workers = 1 */
+	bool main_up, one_up;
+	char daemon_skip[SKIP_LEN]; /* why interceptd notification cases cannot run */
+	char api_skip[SKIP_LEN];    /* why the API cases cannot run */
+	struct case_result cr[CASE_COUNT];
+	struct fanin_result fr[2][N_FAN_SIZES]; /* [0] workers=1, [1] workers=CPUs */
+	struct { double get_med, get_p99, patch_med, patch_p99, metrics_med, metrics_p99;
+		 size_t metrics_bytes; char skip[SKIP_LEN]; bool ran; } api;
+	struct { double rss_base_mib, rss_mib; unsigned containers, listeners;
+		 char skip[SKIP_LEN]; bool ran_base, ran; } mem;
+	bool broken; /* the bench itself failed */
+};
+
+/* ------------------------------------------------------------------ statistics */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* nearest-rank percentile of a sorted array */
+static size_t rank(size_t n, double p)
+{
+	size_t k = (size_t)ceil(p * (double)n);
+
+	return k ? k - 1 : 0;
+}
+
+static double stat_median(const struct stat_set *s)
+{
+	double v[MAX_ROUNDS];
+
+	if (s->n == 0)
+		return NAN;
+	memcpy(v, s->v, s->n * sizeof(double));
+	qsort(v, s->n, sizeof(double), cmp_double);
+	return s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+}
+
+static void stat_add(struct stat_set *s, double v)
+{
+	if (s->n < MAX_ROUNDS)
+		s->v[s->n++] = v;
+}
+
+static double ms_percentile(uint64_t *v, size_t n, double p)
+{
+	if (n == 0)
+		return NAN;
+	return (double)v[rank(n, p)] / 1e6;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ------------------------------------------------------------------ one latency round */
+
+static void set_skip(char *buf, size_t size, const char *why)
+{
+	if (!buf[0])
+		(void)snprintf(buf, size, "%s", why);
+}
+
+/* Can interceptd serve notifications in this run? */
+static bool daemon_ready(const struct bench *b)
+{
+	return b->main_up && !b->daemon_skip[0];
+}
+
+static int run_latency(struct bench *b, enum case_id id, double secs)
+{
+	const struct case_desc *cd = &cases[id];
+	struct case_result *res = &b->cr[id];
+	struct fleet_spec spec = {
+		.call = cd->call, .n = 1, .record = true, .warmup = 20, .ready_timeout_ms = 3000,
+		.to = { .floor_sock = -1 },
+	};
+	struct fleet fl;
+	pid_t sup = -1;
+	int sock = -EBADF, r;
+	uint64_t cpu0 = 0, cpu1 = 0, cpu = 0, notifs;
+	struct shm *shm = b->shm;
+
+	if (cd->daemon) {
+		spec.containers = &cd->container;
+		spec.n_containers = 1;
+		spec.to.oci_path = b->main_d.oci;
+		spec.userns = cd->userns;
+		if (cd->call == CALL_MKNOD) {
+			spec.mknod_path = b->mknod_path;
+			(void)unlink(b->mknod_path);
+		}
+		(void)proc_cpu_ns(b->main_d.pid, &cpu0);
+	} else {
+		r = floor_start(cd->mode, cd->sync && b->has_sync, &sup, &sock);
+		if (r < 0)
+			return r;
+		spec.to.floor_sock = sock;
+	}
+	r = fleet_start(shm, &spec, &fl);
+	if (sock >= 0)
+		close(sock);
+	if (r < 0) {
+		if (sup > 0)
+			(void)floor_stop(sup, &cpu);
+		if (r == -EPROTO)
+			return -(1000 + atomic_load(&shm->first_errno));
+		return r;
+	}
+	fleet_go(&fl);
+	sleep_ns((uint64_t)(secs * 1e9));
+	r = fleet_stop(shm, &fl, 3000);
+	notifs = atomic_load(&shm->count[0]);
+	if (sup > 0) {
+		int r2 = floor_stop(sup, &cpu);
+
+		if (r2 < 0)
+			return r2;
+	} else {
+		(void)proc_cpu_ns(b->main_d.pid, &cpu1);
+		cpu = cpu1 - cpu0;
+	}
+	if (atomic_load(&shm->failed))
+		return -(1000 + atomic_load(&shm->first_errno));
+	if (r < 0 || shm->n_samples == 0)
+		return -EIO;
+	qsort(shm->lat_ns, shm->n_samples, sizeof(uint32_t), cmp_u32);
+	stat_add(&res->med_us, shm->lat_ns[rank(shm->n_samples, 0.5)] / 1e3);
+	stat_add(&res->p99_us, shm->lat_ns[rank(shm->n_samples, 0.99)] / 1e3);
+	stat_add(&res->rate, (double)shm->n_samples / ((double)shm->loop_ns / 1e9));
+	stat_add(&res->cpu_us, notifs ? (double)cpu / 1e3 / (double)notifs : NAN);
+	return 0;
+}
+
+static void latency_round(struct bench *b, double secs)
+{
+	for (enum case_id id = 0; id < CASE_COUNT; id++) {
+		char why[SKIP_LEN];
+		int r;
+
+		if (b->cr[id].skip[0])
+			continue;
+		if (cases[id].daemon && !daemon_ready(b)) {
+			set_skip(b->cr[id].skip, sizeof(b->cr[id].skip), b->daemon_skip);
+			continue;
+		}
+		r = run_latency(b, id, secs);
+		if (r >= 0)
+			continue;
+		if (r <= -1000 && atomic_load(&b->shm->fail_stage) == STAGE_CALL)
+			(void)snprintf(why, sizeof(why), "the trapped call failed: %s%s",
+				       strerror(-r - 1000),
+				       id == CASE_MKNOD ? " (not emulated: handler missing or refused)" : "");
+		else if (r <= -1000)
+			(void)snprintf(why, sizeof(why), "%s failed: %s",
+				       fail_stage_name(atomic_load(&b->shm->fail_stage)),
+				       strerror(-r - 1000));
+		else
+			(void)snprintf(why, sizeof(why), "%s%s", strerror(-r),
+				       r == -ETIMEDOUT ? ": listener never served" : "");
+		if (!cases[id].daemon) {
+			fprintf(stderr, "bench: %s failed: %s\n", cases[id].name, why);
+			b->broken = true;
+		} else {
+			fprintf(stderr, "bench: %s skipped: %s\n", cases[id].name, why);
+			daemon_log_tail(&b->main_d);
+		}
+		set_skip(b->cr[id].skip, sizeof(b->cr[id].skip), why);
+	}
+}
+
+/* ------------------------------------------------------------------ fan-in */
+
+static int run_fanin(struct bench *b, struct daemon_run *d, unsigned n, double secs,
+		     struct fanin_result *res)
+{
+	struct fleet_spec spec = {
+		.call = CALL_SYSINFO, .n = n, .containers = fan_containers,
+		.n_containers = N_FAN_CONTAINERS, .to = { .floor_sock = -1, .oci_path = d->oci },
+		.warmup = 1, .ready_timeout_ms = 5000 + 20 * (int)n,
+	};
+	_cleanup_free_ uint64_t *c0 = calloc(n, sizeof(uint64_t));
+	struct fleet fl;
+	uint64_t t0, t1;
+	double total = 0, slowest = INFINITY;
+	int r;
+
+	if (!c0)
+		return -ENOMEM;
+	r = fleet_start(b->shm, &spec, &fl);
+	if (r < 0)
+		return r;
+	fleet_go(&fl);
+	sleep_ns(secs > 0.5 ? 100000000ULL : 20000000ULL); /* let every client get going */
+	t0 = now_ns();
+	for (unsigned i = 0; i < n; i++)
+		c0[i] = atomic_load(&b->shm->count[i]);
+	sleep_ns((uint64_t)(secs * 1e9));
+	t1 = now_ns();
+	for (unsigned i = 0; i < n; i++) {
+		double rate = (double)(atomic_load(&b->shm->count[i]) - c0[i]) /
+			      ((double)(t1 - t0) / 1e9);
+
+		total += rate;
+		if (rate < slowest)
+			slowest = rate;
+	}
+	r = fleet_stop(b->shm, &fl, 5000);
+	if (r < 0 || atomic_load(&b->shm->failed))
+		return -EIO;
+	stat_add(&res->total, total);
+	stat_add(&res->mean, total / n);
+	stat_add(&res->slowest, slowest);
+	return 0;
+}
+
+static void fanin_round(struct bench *b)
+{
+	for (unsigned s = 0; s < N_FAN_SIZES; s++)
+		for (unsigned w = 0; w < 2; w++) {
+			struct fanin_result *res = &b->fr[w][s];
+			struct daemon_run *d = w ? &b->main_d : &b->one_d;
+			bool up = daemon_ready(b) && (w ? b->main_up : b->one_up);
+			int r;
+
+			if (res->skip[0])
+				continue;
+			if (!up) {
+				set_skip(res->skip, sizeof(res->skip), b->daemon_skip);
+				continue;
+			}
+			r = run_fanin(b, d, fan_sizes[s], b->o.fanin_s, res);
+			if (r < 0) {
+				(void)snprintf(res->skip, sizeof(res->skip), "%s", strerror(-r));
+				fprintf(stderr, "bench: fan-in %u workers=%u skipped: %s\n",
+					fan_sizes[s], d->workers, res->skip);
+			}
+		}
+}
+
+/* ------------------------------------------------------------------ API */
+
+static int api_series(struct daemon_run *d, const char *method, const char *path,
+		      unsigned n, bool toggle, double *ret_med, double *ret_p99, size_t *ret_bytes)
+{
+	_cleanup_free_ uint64_t *t = calloc(n, sizeof(uint64_t));
+	char body[128];
+
+	if (!t)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		long status = 0;
+		char *out = NULL;
+		int r;
+
+		(void)snprintf(body, sizeof(body),
+			       "{\"config\":{\"security.syscalls.intercept.sysinfo\":\"%s\"}}",
+			       i % 2 ? "false" : "true");
+		r = api_request(d, method, path, toggle ? body : NULL, 5000, &status, &t[i],
+				ret_bytes ? &out : NULL);
+		if (ret_bytes && out)
+			*ret_bytes = strlen(out);
+		free(out);
+		if (r < 0)
+			return r;
+		if (status != 200)
+			return -EBADMSG;
+	}
+	qsort(t, n, sizeof(uint64_t), cmp_u64);
+	*ret_med = ms_percentile(t, n, 0.5);
+	*ret_p99 = ms_percentile(t, n, 0.99);
+	return 0;
+}
+
+static void run_api(struct bench *b)
+{
+	struct fleet_spec spec = {
+		.call = CALL_SYSINFO, .n = 16, .containers = fan_containers,
+		.n_containers = N_FAN_CONTAINERS,
+		.to = { .floor_sock = -1, .oci_path = b->main_d.oci },
+		.warmup = 1, .ready_timeout_ms = 5000,
+	};
+	struct fleet fl;
+	int r;
+
+	if (!b->main_up || b->api_skip[0]) {
+		set_skip(b->api.skip, sizeof(b->api.skip), b->api_skip[0] ? b->api_skip : b->daemon_skip);
+		return;
+	}
+	/* GET and PATCH while 16 listeners keep the workers busy (idle if the engine is missing) */
+	bool busy = !b->daemon_skip[0] && fleet_start(b->shm, &spec, &fl) == 0;
+
+	if (busy)
+		fleet_go(&fl);
+	r = api_series(&b->main_d, "GET", "/1.0", b->o.api_n, false, &b->api.get_med,
+		       &b->api.get_p99, NULL);
+	if (r == 0)
+		r = api_series(&b->main_d, "PATCH", "/1.0/containers/bench-api", b->o.api_n, true,
+			       &b->api.patch_med, &b->api.patch_p99, NULL);
+	if (busy)
+		(void)fleet_stop(b->shm, &fl, 5000);
+	if (r == 0)
+		r = api_series(&b->main_d, "GET", "/1.0/metrics", b->o.metrics_n, false,
+			       &b->api.metrics_med, &b->api.metrics_p99, &b->api.metrics_bytes);
+	if (r < 0) {
+		(void)snprintf(b->api.skip, sizeof(b->api.skip), "API request failed: %s",
+			       r == -EBADMSG ? "unexpected HTTP status" : strerror(-r));
+		return;
+	}
+	if (!busy)
+		fprintf(stderr, "bench: api measured without busy listeners (%s)\n",
+			b->daemon_skip[0] ? b->daemon_skip : "fleet failed");
+	b->api.ran = true;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+static void run_memory(struct bench *b)
+{
+	struct daemon_run d;
+	char dir[200];
+	uint64_t kib;
+	pid_t holder = -1;
+	int r;
+
+	b->mem.containers = b->o.mem_containers;
+	b->mem.listeners = b->o.mem_listeners;
+	if (!b->main_up) {
+		set_skip(b->mem.skip, sizeof(b->mem.skip), b->daemon_skip);
+		return;
+	}
+	(void)snprintf(dir, sizeof(dir), "%s/mem", b->dir);
+	(void)mkdir(dir, 0700);
+	(void)snprintf(d.state_dir, sizeof(d.state_dir), "%s/state", dir);
+	r = state_write(d.state_dir, NULL, 0, b->o.mem_containers);
+	if (r < 0 || (r = daemon_start(&d, b->o.daemon_bin, dir, b->cpus)) < 0) {
+		(void)snprintf(b->mem.skip, sizeof(b->mem.skip), "daemon start: %s", strerror(-r));
+		return;
+	}
+	sleep_ns(300000000ULL);
+	if (proc_rss_kib(d.pid, &kib) == 0) {
+		b->mem.rss_base_mib = (double)kib / 1024;
+		b->mem.ran_base = true;
+	}
+	if (b->daemon_skip[0]) {
+		set_skip(b->mem.skip, sizeof(b->mem.skip), b->daemon_skip);
+	} else {
+		r = holder_start(b->shm, d.oci, b->o.mem_listeners, 0, 30000, &holder);
+		if (r == 0 && proc_rss_kib(d.pid, &kib) == 0) {
+			b->mem.rss_mib = (double)kib / 1024;
+			b->mem.ran = true;
+		} else {
+			(void)snprintf(b->mem.skip, sizeof(b->mem.skip),
+				       "%d of %u listeners served: %s", atomic_load(&b->shm->ready),
+				       b->o.mem_listeners, strerror(r < 0 ? -r : EIO));
+		}
+		if (holder > 0) {
+			(void)kill(holder, SIGKILL);
+			(void)wait_or_kill(holder, 5000, NULL);
+		}
+	}
+	daemon_stop(&d);
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static void probe_daemon(struct bench *b)
+{
+	struct fleet_spec spec = {
+		.call = CALL_SYSINFO, .n = 1, .containers = &cases[CASE_CONTINUE].container,
+		.n_containers = 1, .to = { .floor_sock = -1, .oci_path = b->main_d.oci },
+		.warmup = 1, .ready_timeout_ms = 3000,
+	};
+	struct fleet fl;
+	long status = 0;
+	int r;
+
+	r = api_request(&b->main_d, "GET", "/1.0", NULL, 2000, &status, NULL, NULL);
+	if (r < 0 || status != 200)
+		(void)snprintf(b->api_skip, sizeof(b->api_skip),
+			       "GET /1.0 failed (%s): the API is not served yet",
+			       r < 0 ? strerror(-r) : "HTTP error");
+	r = fleet_start(b->shm, &spec, &fl);
+	if (r == 0)
+		(void)fleet_stop(b->shm, &fl, 2000);
+	else
+		(void)snprintf(b->daemon_skip, sizeof(b->daemon_skip),
+			       "the OCI hand-off was ignored (a trapped sysinfo was not answered "
+			       "within 3 s): the engine is not there yet");
+	if (b->api_skip[0])
+		fprintf(stderr, "bench: %s\n", b->api_skip);
+	if (b->daemon_skip[0]) {
+		fprintf(stderr, "bench: %s\n", b->daemon_skip);
+		daemon_log_tail(&b->main_d);
+	}
+}
+
+static void start_daemons(struct bench *b)
+{
+	char dir[200];
+	int r;
+
+	(void)snprintf(dir, sizeof(dir), "%s/main", b->dir);
+	(void)mkdir(dir, 0700);
+	(void)snprintf(b->main_d.state_dir, sizeof(b->main_d.state_dir), "%s/state", dir);
+	r = state_write(b->main_d.state_dir, main_defs, sizeof(main_defs) / sizeof(main_defs[0]),
+			N_MAIN_CONTAINERS - sizeof(main_defs) / sizeof(main_defs[0]));
+	if (r == 0)
+		r = daemon_start(&b->main_d, b->o.daemon_bin, dir, b->cpus);
+	if (r < 0) {
+		(void)snprintf(b->daemon_skip, sizeof(b->daemon_skip), "cannot start '%s': %s",
+			       b->o.daemon_bin, r == -ECHILD ? "it exited at once" : strerror(-r));
+		set_skip(b->api_skip, sizeof(b->api_skip), b->daemon_skip);
+		fprintf(stderr, "bench: %s\n", b->daemon_skip);
+		if (r == -ECHILD)
+			daemon_log_tail(&b->main_d);
+		return;
+	}
+	b->main_up = true;
+	probe_daemon(b);
+	if (b->daemon_skip[0])
+		return; /* no point in a second daemon that cannot serve either */
+	(void)snprintf(dir, sizeof(dir), "%s/one", b->dir);
+	(void)mkdir(dir, 0700);
+	(void)snprintf(b->one_d.state_dir, sizeof(b->one_d.state_dir), "%s/state", dir);
+	r = state_write(b->one_d.state_dir, main_defs + 4, N_FAN_CONTAINERS, 0);
+	if (r == 0)
+		r = daemon_start(&b->one_d, b->o.daemon_bin, dir, 1);
+	b->one_up = r == 0;
+	if (r < 0)
+		fprintf(stderr, "bench: cannot start the workers=1 daemon: %s\n", strerror(-r));
+}
+
+/* A tmpfs owned by the mknod client (root of a user namespace mapped to 100000). */
+static int setup_mknod_dir(struct bench *b)
+{
+	(void)snprintf(b->mknod_dir, sizeof(b->mknod_dir), "%s/mknod", b->dir);
+	(void)snprintf(b->mknod_path, sizeof(b->mknod_path), "%s/null", b->mknod_dir);
+	if (mkdir(b->mknod_dir, 0755) < 0)
+		return NEG_ERRNO();
+	if (mount("bench-tmpfs", b->mknod_dir, "tmpfs", MS_NOSUID, "size=1m,mode=0755") < 0)
+		return NEG_ERRNO();
+	b->mknod_mounted = true;
+	if (chown(b->mknod_dir, 100000, 100000) < 0)
+		return NEG_ERRNO();
+	return 0;
+}
+
+static void cleanup(struct bench *b)
+{
+	daemon_stop(&b->main_d);
+	daemon_stop(&b->one_d);
+	if (b->mknod_mounted)
+		(void)umount2(b->mknod_dir, MNT_DETACH);
+	if (b->dir[0] && !getenv("BENCH_KEEP")) {
+		char cmd[300];
+
+		/* only our own mkdtemp directory; nothing is mounted in it any more */
+		(void)snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", b->dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench: could not remove %s\n", b->dir);
+	}
+}
+
+/* ------------------------------------------------------------------ report */
+
+struct target {
+	const char *name;
+	double value, limit;
+	bool at_most; /* value <= limit passes; else value >= limit */
+	const char *skip; /* non-NULL: could not be evaluated */
+};
+
+#define MAX_TARGETS 24
+
+static bool any_skipped(const struct bench *b)
+{
+	for (unsigned i = 0; i < CASE_COUNT; i++)
+		if (b->cr[i].skip[0] && i != CASE_FLOOR_NOSYNC)
+			return true;
+	for (unsigned w = 0; w < 2; w++)
+		for (unsigned s = 0; s < N_FAN_SIZES; s++)
+			if (b->fr[w][s].skip[0])
+				return true;
+	return !b->api.ran || !b->mem.ran;
+}
+
+static double case_ratio(const struct bench *b, enum case_id id)
+{
+	return stat_median(&b->cr[id].med_us) / stat_median(&b->cr[CASE_FLOOR].med_us);
+}
+
+static double cpu_ratio(const struct bench *b, enum case_id id)
+{
+	return stat_median(&b->cr[id].cpu_us) / stat_median(&b->cr[CASE_FLOOR].cpu_us);
+}
+
+static const char *target_status(const struct target *t)
+{
+	if (t->skip || isnan(t->value))
+		return "SKIP";
+	return (t->at_most ? t->value <= t->limit : t->value >= t->limit) ? "PASS" : "FAIL";
+}
+
+static size_t collect_targets(const struct bench *b, struct target *t)
+{
+	const struct fanin_result *f1 = b->fr[0], *fc = b->fr[1];
+	const char *fan_skip = fc[2].skip[0] ? fc[2].skip : fc[1].skip[0] ? fc[1].skip : NULL;
+	double worst_starve = INFINITY, worst_workers = INFINITY;
+	const char *starve_skip = NULL, *workers_skip = NULL;
+	size_t n = 0;
+
+	for (unsigned w = 0; w < 2; w++)
+		for (unsigned s = 1; s < N_FAN_SIZES; s++) {
+			const struct fanin_result *r = &b->fr[w][s];
+			double v = stat_median(&r->slowest) / stat_median(&r->mean);
+
+			if (r->skip[0])
+				starve_skip = r->skip;
+			else if (v < worst_starve)
+				worst_starve = v;
+		}
+	for (unsigned s = 0; s < N_FAN_SIZES; s++) {
+		double v = stat_median(&fc[s].total) / stat_median(&f1[s].total);
+
+		if (fc[s].skip[0] || f1[s].skip[0])
+			workers_skip = fc[s].skip[0] ? fc[s].skip : f1[s].skip;
+		else if (v < worst_workers)
+			worst_workers = v;
+	}
+#define CASE_SKIP(id) (b->cr[id].skip[0] ? b->cr[id].skip : NULL)
+	t[n++] = (struct target){ "continue median <= 1.3x floor", case_ratio(b, CASE_CONTINUE), 1.3,
+				  true, CASE_SKIP(CASE_CONTINUE) };
+	t[n++] = (struct target){ "sysinfo median <= 1.5x floor", case_ratio(b, CASE_SYSINFO), 1.5,
+				  true, CASE_SKIP(CASE_SYSINFO) };
+	t[n++] = (struct target){ "mknod median <= 3x floor", case_ratio(b, CASE_MKNOD), 3.0, true,
+				  CASE_SKIP(CASE_MKNOD) };
+	t[n++] = (struct target){ "continue CPU/notification <= 1.5x floor's",
+				  cpu_ratio(b, CASE_CONTINUE), 1.5, true, CASE_SKIP(CASE_CONTINUE) };
+	t[n++] = (struct target){ "sysinfo CPU/notification <= 1.5x floor's",
+				  cpu_ratio(b, CASE_SYSINFO), 1.5, true, CASE_SKIP(CASE_SYSINFO) };
+	t[n++] = (struct target){ "fan-in 256 >= 0.8x of 16 (workers=CPUs)",
+				  stat_median(&fc[2].total) / stat_median(&fc[1].total), 0.8, false,
+				  fan_skip };
+	t[n++] = (struct target){ "fan-in 256 >= 0.8x of 16 (workers=1)",
+				  stat_median(&f1[2].total) / stat_median(&f1[1].total), 0.8, false,
+				  f1[2].skip[0] ? f1[2].skip : f1[1].skip[0] ? f1[1].skip : NULL };
+	t[n++] = (struct target){ "fan-in workers=CPUs / workers=1 >= 1 (worst size)",
+				  isinf(worst_workers) ? NAN : worst_workers, 1.0, false, workers_skip };
+	t[n++] = (struct target){ "slowest listener >= 0.5x mean (worst of 16/256)",
+				  isinf(worst_starve) ? NAN : worst_starve, 0.5, false, starve_skip };
+	t[n++] = (struct target){ "PATCH p99 < 5 ms (16 busy listeners)",
+				  b->api.ran ? b->api.patch_p99 : NAN, 5.0, true,
+				  b->api.ran ? NULL : b->api.skip };
+	t[n++] = (struct target){ "GET /1.0/metrics (1,000 containers) median < 20 ms",
+				  b->api.ran ? b->api.metrics_med : NAN, 20.0, true,
+				  b->api.ran ? NULL : b->api.skip };
+	t[n++] = (struct target){ "daemon RSS <= 64 MiB (containers + listeners)",
+				  b->mem.ran ? b->mem.rss_mib : NAN, 64.0, true,
+				  b->mem.ran ? NULL : b->mem.skip };
+#undef CASE_SKIP
+	return n;
+}
+
+static void print_tables(const struct bench *b)
+{
+	printf("\n%-14s %10s %10s %10s %8s %12s %8s\n", "case", "median_us", "p99_us", "calls/s",
+	       "x_floor", "cpu_us/notif", "cpu_x");
+	for (enum case_id id = 0; id < CASE_COUNT; id++) {
+		const struct case_result *r = &b->cr[id];
+
+		if (r->skip[0]) {
+			printf("%-14s skipped: %s\n", cases[id].name, r->skip);
+			continue;
+		}
+		printf("%-14s %10.2f %10.2f %10.0f %8.2f %12.2f %8.2f\n", cases[id].name,
+		       stat_median(&r->med_us), stat_median(&r->p99_us), stat_median(&r->rate),
+		       case_ratio(b, id), stat_median(&r->cpu_us), cpu_ratio(b, id));
+	}
+	printf("\n%-10s %8s %12s %10s %12s %12s %9s\n", "fan-in", "workers", "total/s", "x_of_16",
+	       "mean/s", "slowest/s", "slow/mean");
+	for (unsigned s = 0; s < N_FAN_SIZES; s++)
+		for (unsigned w = 0; w < 2; w++) {
+			const struct fanin_result *r = &b->fr[w][s];
+			unsigned workers = w ? b->cpus : 1;
+
+			if (r->skip[0]) {
+				printf("%-10u %8u skipped: %s\n", fan_sizes[s], workers, r->skip);
+				continue;
+			}
+			printf("%-10u %8u %12.0f %10.2f %12.0f %12.0f %9.2f\n", fan_sizes[s], workers,
+			       stat_median(&r->total),
+			       stat_median(&r->total) / stat_median(&b->fr[w][1].total),
+			       stat_median(&r->mean), stat_median(&r->slowest),
+			       stat_median(&r->slowest) / stat_median(&r->mean));
+		}
+	printf("\n");
+	if (b->api.ran)
+		printf("api (ms): GET /1.0 median %.3f p99 %.3f | PATCH median %.3f p99 %.3f | "
+		       "metrics (1,000 containers, %zu bytes) median %.3f p99 %.3f\n",
+		       b->api.get_med, b->api.get_p99, b->api.patch_med, b->api.patch_p99,
+		       b->api.metrics_bytes, b->api.metrics_med, b->api.metrics_p99);
+	else
+		printf("api skipped: %s\n", b->api.skip);
+	if (b->mem.ran_base)
+		printf("memory: RSS %.1f MiB with %u containers", b->mem.rss_base_mib,
+		       b->mem.containers);
+	if (b->mem.ran)
+		printf(", %.1f MiB with %u listeners attached\n", b->mem.rss_mib, b->mem.listeners);
+	else
+		printf("%slisteners skipped: %s\n", b->mem.ran_base ? "; " : "memory ", b->mem.skip);
+}
+
+static void json_num(FILE *f, const char *key, double v, bool comma)
+{
+	if (isnan(v) || isinf(v))
+		fprintf(f, "\"%s\":null%s", key, comma ? "," : "");
+	else
+		fprintf(f, "\"%s\":%.4f%s", key, v, comma ? "," : "");
+}
+
+static void json_str(FILE *f, const char *key, const char *v, bool comma)
+{
+	fprintf(f, "\"%s\":\"", key);
+	for (; v && *v; v++)
+		if (*v == '"' || *v == '\\')
+			fprintf(f, "\\%c", *v);
+		else if ((unsigned char)*v >= 0x20)
+			fputc(*v, f);
+	fprintf(f, "\"%s", comma ? "," : "");
+}
+
+static int write_json(const struct bench *b, const struct target *t, size_t nt)
+{
+	struct utsname u;
+	FILE *f = fopen(b->o.json, "we");
+
+	if (!f)
+		return NEG_ERRNO();
+	(void)uname(&u);
+	fprintf(f, "{\n\"machine\":{");
+	json_str(f, "kernel", u.release, true);
+	fprintf(f, "\"cpus\":%u,\"sync_wake_up\":%s},\n", b->cpus, b->has_sync ? "true" : "false");
+	json_str(f, "mode", b->o.smoke ? "smoke" : "full", true);
+	fprintf(f, "\"rounds\":%u,\"seconds_per_case\":%.2f,\n\"cases\":[\n", b->o.rounds, b->o.case_s);
+	for (enum case_id id = 0; id < CASE_COUNT; id++) {
+		const struct case_result *r = &b->cr[id];
+
+		fprintf(f, " {");
+		json_str(f, "name", cases[id].name, true);
+		json_str(f, "skipped", r->skip, true);
+		json_num(f, "median_us", stat_median(&r->med_us), true);
+		json_num(f, "p99_us", stat_median(&r->p99_us), true);
+		json_num(f, "calls_per_s", stat_median(&r->rate), true);
+		json_num(f, "ratio_to_floor", case_ratio(b, id), true);
+		json_num(f, "cpu_us_per_notification", stat_median(&r->cpu_us), true);
+		json_num(f, "cpu_ratio_to_floor", cpu_ratio(b, id), true);
+		fprintf(f, "\"round_medians_us\":[");
+		for (unsigned i = 0; i < r->med_us.n; i++)
+			fprintf(f, "%s%.3f", i ? "," : "", r->med_us.v[i]);
+		fprintf(f, "]}%s\n", id + 1 < CASE_COUNT ? "," : "");
+	}
+	fprintf(f, "],\n\"fanin\":[\n");
+	for (unsigned s = 0; s < N_FAN_SIZES; s++)
+		for (unsigned w = 0; w < 2; w++) {
+			const struct fanin_result *r = &b->fr[w][s];
+
+			fprintf(f, " {\"listeners\":%u,\"workers\":%u,", fan_sizes[s], w ? b->cpus : 1);
+			json_str(f, "skipped", r->skip, true);
+			json_num(f, "total_per_s", stat_median(&r->total), true);
+			json_num(f, "mean_per_s", stat_median(&r->mean), true);
+			json_num(f, "slowest_per_s", stat_median(&r->slowest), false);
+			fprintf(f, "}%s\n", s + 1 < N_FAN_SIZES || w == 0 ? "," : "");
+		}
+	fprintf(f, "],\n\"api\":{");
+	json_str(f, "skipped", b->api.ran ? "" : b->api.skip, true);
+	json_num(f, "get_median_ms", b->api.ran ? b->api.get_med : NAN, true);
+	json_num(f, "get_p99_ms", b->api.ran ? b->api.get_p99 : NAN, true);
+	json_num(f, "patch_median_ms", b->api.ran ? b->api.patch_med : NAN, true);
+	json_num(f, "patch_p99_ms", b->api.ran ? b->api.patch_p99 : NAN, true);
+	json_num(f, "metrics_median_ms", b->api.ran ? b->api.metrics_med : NAN, true);
+	json_num(f, "metrics_p99_ms", b->api.ran ? b->api.metrics_p99 : NAN, false);
+	fprintf(f, "},\n\"memory\":{\"containers\":%u,\"listeners\":%u,", b->mem.containers,
+		b->mem.listeners);
+	json_str(f, "skipped", b->mem.ran ? "" : b->mem.skip, true);
+	json_num(f, "rss_containers_only_mib", b->mem.ran_base ? b->mem.rss_base_mib : NAN, true);
+	json_num(f, "rss_mib", b->mem.ran ? b->mem.rss_mib : NAN, false);
+	fprintf(f, "},\n\"targets\":[\n");
+	for (size_t i = 0; i < nt; i++) {
+		fprintf(f, " {");
+		json_str(f, "name", t[i].name, true);
+		json_num(f, "value", t[i].value, true);
+		json_num(f, "limit", t[i].limit, true);
+		json_str(f, "result", target_status(&t[i]), false);
+		fprintf(f, "}%s\n", i + 1 < nt ? "," : "");
+	}
+	fprintf(f, "]\n}\n");
+	return fclose(f) == 0 ? 0 : NEG_ERRNO();
+}
+
+static void report(const struct bench *b)
+{
+	struct target t[MAX_TARGETS];
+	size_t nt = collect_targets(b, t);
+
+	print_tables(b);
+	printf("\ntargets (checked, not asserted):\n");
+	for (size_t i = 0; i < nt; i++) {
+		printf("  %-4s %-52s", target_status(&t[i]), t[i].name);
+		if (t[i].skip)
+			printf(" (%s)\n", t[i].skip);
+		else
+			printf(" %.2f\n", t[i].value);
+	}
+	if (b->o.json) {
+		int r = write_json(b, t, nt);
+
+		if (r < 0)
+			fprintf(stderr, "bench: cannot write %s: %s\n", b->o.json, strerror(-r));
+		else
+			printf("results written to %s\n", b->o.json);
+	}
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "smoke", no_argument, NULL, 's' },
+		{ "daemon", required_argument, NULL, 'd' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	unsigned rounds = 0;
+	double secs = 0;
+	int c;
+
+	*o = (struct options){ .daemon_bin = "build/daemon/interceptd" };
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) >= 0) {
+		switch (c) {
+		case 's': o->smoke = true; break;
+		case 'd': o->daemon_bin = optarg; break;
+		case 'j': o->json = optarg; break;
+		case 'r': rounds = (unsigned)atoi(optarg); break;
+		case 't': secs = atof(optarg); break;
+		case 'h':
+			printf("Usage: bench [--smoke] [--daemon PATH] [--json FILE] [--rounds N] "
+			       "[--seconds S]\n");
+			exit(0);
+		default: return -EINVAL;
+		}
+	}
+	if (o->smoke) {
+		o->rounds = 1; o->case_s = 0.1; o->fanin_s = 0.1; o->fanin_rounds = 1;
+		o->api_n = 10; o->metrics_n = 3; o->mem_containers = 2000; o->mem_listeners = 100;
+	} else {
+		o->rounds = 5; o->case_s = 1.0; o->fanin_s = 1.0; o->fanin_rounds = 3;
+		o->api_n = 200; o->metrics_n = 30; o->mem_containers = 10000;
+		o->mem_listeners = 1000;
+	}
+	if (rounds)
+		o->rounds = o->fanin_rounds = rounds < MAX_ROUNDS ? rounds : MAX_ROUNDS;
+	if (secs > 0)
+		o->case_s = o->fanin_s = secs;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b;
+	struct rlimit nofile = { 65536, 65536 };
+	long n;
+	int r;
+
+	if (parse_args(argc, argv, &b.o) < 0)
+		return 1;
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench: needs root (user namespaces mapped to 100000, mknod, "
+				"the daemon), skipping\n");
+		return 77;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	(void)setrlimit(RLIMIT_NOFILE, &nofile); /* the daemon inherits it: 1,000 listeners */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	b.cpus = n > 0 ? (unsigned)n : 1;
+	b.shm = mmap(NULL, sizeof(struct shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		     -1, 0);
+	if (b.shm == MAP_FAILED)
+		return 1;
+	r = filters_init();
+	if (r < 0) {
+		fprintf(stderr, "bench: cannot build the filters: %s\n", strerror(-r));
+		return 1;
+	}
+	b.has_sync = probe_sync_wake_up();
+	if (!b.has_sync)
+		(void)snprintf(b.cr[CASE_FLOOR_NOSYNC].skip, sizeof(b.cr[0].skip),
+			       "SYNC_WAKE_UP not available: floor already runs without it");
+	(void)snprintf(b.dir, sizeof(b.dir), "/tmp/interceptd-bench.XXXXXX");
+	if (!mkdtemp(b.dir) || chmod(b.dir, 0755) < 0) {
+		fprintf(stderr, "bench: mkdtemp: %m\n");
+		return 1;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	r = setup_mknod_dir(&b);
+	if (r < 0)
+		(void)snprintf(b.cr[CASE_MKNOD].skip, sizeof(b.cr[0].skip),
+			       "cannot mount the client's tmpfs: %s", strerror(-r));
+	printf("interceptd bench (%s): %u CPUs, SYNC_WAKE_UP %s, %u rounds of %.1f s per case\n",
+	       b.o.smoke ? "smoke" : "full", b.cpus, b.has_sync ? "yes" : "no", b.o.rounds,
+	       b.o.case_s);
+	start_daemons(&b);
+	for (unsigned i = 0; i < b.o.rounds; i++) {
+		printf("round %u/%u: latency cases\n", i + 1, b.o.rounds);
+		latency_round(&b, b.o.case_s);
+	}
+	for (unsigned i = 0; i < b.o.fanin_rounds; i++) {
+		printf("round %u/%u: fan-in\n", i + 1, b.o.fanin_rounds);
+		fanin_round(&b);
+	}
+	printf("api\n");
+	run_api(&b);
+	printf("memory\n");
+	run_memory(&b);
+	report(&b);
+	cleanup(&b);
+	curl_global_cleanup();
+	if (b.broken)
+		return 1;
+	return any_skipped(&b) ? 77 : 0;
+}

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * interceptd benchmark: shared declarations. The bench is a single-threaded
+ * parent that forks supervisors (the floor), client processes (the callers
+ * under a notify filter) and the daemon, and talks to them through one shared
+ * anonymous mapping, pipes and the daemon's sockets.
+ */
+#pragma once
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FLAG_CONTINUE
+#define SECCOMP_USER_NOTIF_FLAG_CONTINUE (1UL << 0)
+#endif
+
+#define MAX_CLIENTS 1024
+#define MAX_SAMPLES (1u << 21)
+#define MAX_LISTENERS 4096 /* memory case: threads of one holder process */
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		(void)close(*fd);
+		errno = saved;
+	}
+}
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+#define NEG_ERRNO() (errno > 0 ? -errno : -EIO)
+
+/* ------------------------------------------------------------------ shared memory */
+
+/*
+ * One mapping shared by the parent and every client it forks. Clients write
+ * their own slot only; the parent reads after a client is ready or gone.
+ */
+struct shm {
+	atomic_int stop;           /* parent → clients: leave the loop */
+	atomic_int ready;          /* clients past hand-off and warm-up */
+	atomic_int failed;         /* clients whose trapped call gave a wrong result */
+	atomic_int first_errno;    /* errno of the first such failure */
+	atomic_int fail_stage;     /* enum fail_stage of that failure */
+	_Atomic uint64_t count[MAX_CLIENTS]; /* trapped calls done, warm-up included */
+	uint64_t loop_ns;          /* client 0: time spent in the measured loop */
+	uint32_t n_samples;        /* client 0: latencies recorded */
+	uint32_t lat_ns[MAX_SAMPLES];
+};
+
+/* ------------------------------------------------------------------ clients */
+
+enum fail_stage {
+	STAGE_NONE,
+	STAGE_USERNS,  /* entering the client's user namespace */
+	STAGE_FILTER,  /* installing the notify filter */
+	STAGE_HANDOFF, /* handing the listener to the supervisor */
+	STAGE_CALL,    /* the trapped call itself returned an error */
+};
+
+/* "entering a user namespace", … */
+const char *fail_stage_name(int stage);
+
+enum call_kind {
+	CALL_SYSINFO, /* sysinfo(2): notified, cheap, what floor/continue/sysinfo time */
+	CALL_MKNOD,   /* mknodat(AT_FDCWD, path, S_IFCHR|0666, 1:3) then unlink */
+};
+
+/* How a client's listener reaches its supervisor. */
+struct handoff {
+	int floor_sock;        /* socketpair end of a floor supervisor, or -1 */
+	const char *oci_path;  /* interceptd's OCI socket (when floor_sock < 0) */
+};
+
+struct fleet_spec {
+	enum call_kind call;
+	unsigned n;                 /* client processes, ≤ MAX_CLIENTS */
+	const char *const *containers; /* client i uses containers[i % n_containers] */
+	unsigned n_containers;
+	struct handoff to;
+	bool record;                /* client 0 records per-call latencies */
+	bool userns;                /* run as root of a fresh user namespace (0 → 100000) */
+	const char *mknod_path;     /* CALL_MKNOD */
+	unsigned warmup;            /* trapped calls before ready */
+	int ready_timeout_ms;
+};
+
+struct fleet {
+	pid_t pids[MAX_CLIENTS];
+	unsigned n;
+	int go_fd; /* write end: closing it starts every client */
+};
+
+/* Build the BPF programs once (libseccomp, exported), before any fork. */
+int filters_init(void);
+
+/*
+ * Fork @spec->n clients; each installs its filter, hands its listener off,
+ * does the warm-up calls and waits for fleet_go(). Returns 0 when all are
+ * ready, -ETIMEDOUT when the supervisor does not answer (clients are then
+ * killed and reaped), -EPROTO when a call returned a wrong result.
+ */
+int fleet_start(struct shm *shm, const struct fleet_spec *spec, struct fleet *ret);
+void fleet_go(struct fleet *f);
+/* Set stop, wait up to @grace_ms for clients to exit, kill the rest. 0 if all exited cleanly. */
+int fleet_stop(struct shm *shm, struct fleet *f, int grace_ms);
+
+/* The sysinfo NOTIFY program, built by filters_init(). */
+const struct sock_fprog *filter_sysinfo(void);
+
+/*
+ * Hand @listener to interceptd as runc 1.1 does (see client.c). Returns the
+ * connection, which the caller keeps open: runc sends no EOF.
+ */
+int oci_handoff(const char *path, const char *name, pid_t pid, int listener);
+
+/*
+ * Memory case: fork a holder process with @n threads, each attaching one
+ * listener to container fill-NNNNN (from @first_fill on) and proving it is
+ * served. Returns 0 when all are served; the holder runs until killed.
+ */
+int holder_start(struct shm *shm, const char *oci_path, unsigned n, unsigned first_fill,
+		 int timeout_ms, pid_t *ret_pid);
+
+/* ------------------------------------------------------------------ floor supervisor */
+
+enum wait_mode {
+	WAIT_BLOCK, /* blocking RECV */
+	WAIT_POLL,  /* poll(POLLIN) then RECV */
+	WAIT_EPOLL, /* epoll_wait then RECV */
+};
+
+/*
+ * Fork a minimal supervisor answering CONTINUE to every notification of the
+ * listener it receives over *ret_sock's peer. @sync: set SYNC_WAKE_UP.
+ */
+int floor_start(enum wait_mode mode, bool sync, pid_t *ret_pid, int *ret_sock);
+/* Kill and reap the supervisor; its CPU time (user+system) in ns. */
+int floor_stop(pid_t pid, uint64_t *ret_cpu_ns);
+/* Does this kernel accept SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP? */
+bool probe_sync_wake_up(void);
+
+/* ------------------------------------------------------------------ interceptd */
+
+struct container_def {
+	const char *name;
+	const char *key; /* a "security.syscalls.intercept.*" key set to "true", or NULL */
+};
+
+struct daemon_run {
+	pid_t pid;
+	char dir[256];
+	char api[300], oci[300], lxc[300], state_dir[300], log[300];
+	unsigned workers;
+	void *curl; /* CURL *, reused: keep-alive over the API socket */
+};
+
+/* Write STATE_DIR/state.json with @defs plus @n_fill "fill-NNNNN" containers. */
+int state_write(const char *state_dir, const struct container_def *defs, size_t n_defs,
+		unsigned n_fill);
+/* Start the daemon in @dir (sockets, state, log); waits for the API socket. */
+int daemon_start(struct daemon_run *d, const char *bin, const char *dir, unsigned workers);
+void daemon_stop(struct daemon_run *d);
+/* Print the last lines of the daemon's log to stderr. */
+void daemon_log_tail(const struct daemon_run *d);
+
+/*
+ * One HTTP request over the API socket. @ret_status: HTTP status; @ret_ns:
+ * wall time of the request; body in *ret_body (malloc'd) when wanted.
+ */
+int api_request(struct daemon_run *d, const char *method, const char *path, const char *body,
+		int timeout_ms, long *ret_status, uint64_t *ret_ns, char **ret_body);
+
+/* utime+stime of @pid in ns (from /proc/PID/stat clock ticks) */
+int proc_cpu_ns(pid_t pid, uint64_t *ret);
+/* VmRSS of @pid in KiB */
+int proc_rss_kib(pid_t pid, uint64_t *ret);
+
+/* ------------------------------------------------------------------ misc */
+
+uint64_t now_ns(void);
+void sleep_ns(uint64_t ns);
+/* Wait for @pid to exit for at most @timeout_ms; SIGKILL it after that. 0 = exited by itself. */
+int wait_or_kill(pid_t pid, int timeout_ms, int *ret_status);

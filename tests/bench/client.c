@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The two ends of a seccomp notification the bench controls: client
+ * processes (a filter that NOTIFYs one syscall, the listener handed off either
+ * to a floor supervisor or to interceptd's OCI socket exactly as runc does,
+ * then a timed loop) and the floor supervisor itself (RECV → SEND CONTINUE,
+ * nothing else). Everything here runs in forked children; the parent side is
+ * fleet_start/go/stop and floor_start/stop. Single-threaded parent.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysinfo.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "bench.h"
+
+#define USERNS_BASE 100000
+#define USERNS_SIZE 65536
+
+static struct sock_fprog prog_sysinfo, prog_mknod;
+
+/* ------------------------------------------------------------------ filters */
+
+/* Export a libseccomp filter as raw BPF so children install it with one syscall. */
+static int export_filter(const int *nrs, size_t n, struct sock_fprog *ret)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	_cleanup_close_ int mfd = -EBADF;
+	struct stat st;
+	void *buf;
+	int r = 0;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
+	mfd = memfd_create("bench-bpf", MFD_CLOEXEC);
+	if (r == 0 && mfd < 0)
+		r = NEG_ERRNO();
+	if (r == 0)
+		r = seccomp_export_bpf(ctx, mfd);
+	seccomp_release(ctx);
+	if (r < 0)
+		return r;
+	if (fstat(mfd, &st) < 0 || st.st_size == 0 || st.st_size % sizeof(struct sock_filter))
+		return -EIO;
+	buf = malloc((size_t)st.st_size);
+	if (!buf)
+		return -ENOMEM;
+	if (pread(mfd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return -EIO;
+	}
+	ret->len = (unsigned short)(st.st_size / sizeof(struct sock_filter));
+	ret->filter = buf;
+	return 0;
+}
+
+int filters_init(void)
+{
+	static const int sysinfo_nrs[] = { SCMP_SYS(sysinfo) };
+	static const int mknod_nrs[] = { SCMP_SYS(mknod), SCMP_SYS(mknodat) };
+	int r;
+
+	r = export_filter(sysinfo_nrs, 1, &prog_sysinfo);
+	if (r < 0)
+		return r;
+	return export_filter(mknod_nrs, 2, &prog_mknod);
+}
+
+const struct sock_fprog *filter_sysinfo(void)
+{
+	return &prog_sysinfo;
+}
+
+/* ------------------------------------------------------------------ client side */
+
+static int send_fd(int sock, int fd, const void *data, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	ssize_t n;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	do
+		n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return NEG_ERRNO();
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/*
+ * What runc 1.1 does: one SOCK_STREAM connection, one sendmsg with the compact
+ * container-process state and the listener as the only SCM_RIGHTS fd, and no
+ * EOF (the connection stays open until this process exits). Returns the
+ * connection, which the caller keeps open.
+ */
+int oci_handoff(const char *path, const char *name, pid_t pid, int listener)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char json[512];
+	int s, n, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	n = snprintf(json, sizeof(json),
+		     "{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":%d,"
+		     "\"metadata\":\"%s\",\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"%s\","
+		     "\"status\":\"creating\",\"pid\":%d,\"bundle\":\"/x\"}}",
+		     (int)pid, name, name, (int)pid);
+	s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return NEG_ERRNO();
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		r = NEG_ERRNO();
+		close(s);
+		return r;
+	}
+	r = send_fd(s, listener, json, (size_t)n);
+	if (r < 0) {
+		close(s);
+		return r;
+	}
+	return s;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return NEG_ERRNO();
+	return write(fd, text, len) == (ssize_t)len ? 0 : NEG_ERRNO();
+}
+
+static int recv_fd(int sock);
+
+/* The runtime side of a user-namespace client: still host root, like runc's parent. */
+static _Noreturn void runtime_main(const struct fleet_spec *spec, const char *name, pid_t client,
+				   int sync_r, int sync_w, int sock)
+{
+	char c = 0, path[64], map[64];
+	int listener, conn = -EBADF, r = 0;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (read(sync_r, &c, 1) != 1)
+		_exit(1);
+	(void)snprintf(map, sizeof(map), "0 %d %d\n", USERNS_BASE, USERNS_SIZE);
+	(void)snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)client);
+	if (write_file(path, map) < 0)
+		_exit(2);
+	(void)snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)client);
+	if (write_file(path, map) < 0)
+		_exit(3);
+	if (write(sync_w, &c, 1) != 1)
+		_exit(4);
+	/* the OCI socket is root's: the runtime, not the container, hands the listener off */
+	listener = recv_fd(sock);
+	if (listener < 0)
+		r = listener;
+	else if (spec->to.floor_sock >= 0)
+		r = send_fd(spec->to.floor_sock, listener, "L", 1);
+	else
+		r = conn = oci_handoff(spec->to.oci_path, name, client, listener);
+	c = (char)(r < 0 ? -r : 0);
+	if (write(sock, &c, 1) != 1)
+		_exit(5);
+	while (read(sock, &c, 1) > 0 || errno == EINTR) /* until the client exits */
+		;
+	(void)conn;
+	_exit(0);
+}
+
+/*
+ * Become root of a fresh user namespace mapped 0 → USERNS_BASE, like an
+ * unprivileged container's init. A runtime helper that stays host root writes
+ * the maps (only the parent user namespace may) and later hands the listener
+ * off; *ret_sock reaches it.
+ */
+static int enter_userns(const struct fleet_spec *spec, const char *name, int *ret_sock)
+{
+	int p[2], q[2], sp[2];
+	pid_t helper, me = getpid();
+	char c = 0;
+	int r = 0;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(q, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return NEG_ERRNO();
+	helper = fork();
+	if (helper < 0)
+		return NEG_ERRNO();
+	if (helper == 0) {
+		close(sp[0]);
+		runtime_main(spec, name, me, p[0], q[1], sp[1]);
+	}
+	close(sp[1]);
+	if (unshare(CLONE_NEWUSER) < 0)
+		r = NEG_ERRNO();
+	if (write(p[1], &c, 1) != 1 && r == 0)
+		r = -EIO;
+	if (read(q[0], &c, 1) != 1 && r == 0)
+		r = -EPERM;
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	if (r < 0)
+		return r;
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return NEG_ERRNO();
+	(void)setgroups(0, NULL);
+	*ret_sock = sp[0];
+	return 0;
+}
+
+/* Through the runtime helper: send the listener, wait for its verdict. */
+static int handoff_via_runtime(int sock, int listener)
+{
+	char c;
+	int r = send_fd(sock, listener, "L", 1);
+
+	if (r < 0)
+		return r;
+	if (read(sock, &c, 1) != 1)
+		return -EIO;
+	return c ? -(int)(unsigned char)c : 0;
+}
+
+static int do_call(const struct fleet_spec *spec)
+{
+	struct sysinfo si;
+
+	if (spec->call == CALL_SYSINFO)
+		return sysinfo(&si) < 0 ? NEG_ERRNO() : 0;
+	if (syscall(SYS_mknodat, AT_FDCWD, spec->mknod_path, S_IFCHR | 0666, makedev(1, 3)) < 0)
+		return NEG_ERRNO();
+	return 0;
+}
+
+const char *fail_stage_name(int stage)
+{
+	switch (stage) {
+	case STAGE_USERNS: return "entering the client's user namespace";
+	case STAGE_FILTER: return "installing the notify filter";
+	case STAGE_HANDOFF: return "handing the listener off";
+	case STAGE_CALL: return "the trapped call";
+	default: return "client";
+	}
+}
+
+static void note_failure(struct shm *shm, enum fail_stage stage, int r)
+{
+	int zero = 0;
+
+	if (atomic_compare_exchange_strong(&shm->first_errno, &zero, -r))
+		atomic_store(&shm->fail_stage, (int)stage);
+	atomic_fetch_add(&shm->failed, 1);
+}
+
+static void client_loop(struct shm *shm, const struct fleet_spec *spec, unsigned idx)
+{
+	bool record = spec->record && idx == 0;
+	uint64_t n = atomic_load_explicit(&shm->count[idx], memory_order_relaxed);
+	uint32_t ns = 0;
+	uint64_t t_begin = now_ns();
+	struct timespec a, b;
+	int r;
+
+	while (!atomic_load_explicit(&shm->stop, memory_order_relaxed)) {
+		if (record) {
+			clock_gettime(CLOCK_MONOTONIC, &a);
+			r = do_call(spec);
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			if (ns < MAX_SAMPLES)
+				shm->lat_ns[ns++] = (uint32_t)((b.tv_sec - a.tv_sec) * 1000000000LL +
+							       (b.tv_nsec - a.tv_nsec));
+		} else {
+			r = do_call(spec);
+		}
+		if (r < 0) {
+			note_failure(shm, STAGE_CALL, r);
+			break;
+		}
+		if (spec->call == CALL_MKNOD)
+			(void)unlink(spec->mknod_path);
+		atomic_store_explicit(&shm->count[idx], ++n, memory_order_relaxed);
+	}
+	if (record) {
+		shm->loop_ns = now_ns() - t_begin;
+		shm->n_samples = ns;
+	}
+}
+
+/* The whole life of one client process. Never returns. */
+static _Noreturn void client_main(struct shm *shm, const struct fleet_spec *spec, unsigned idx,
+				  int go_fd)
+{
+	const struct sock_fprog *prog = spec->call == CALL_MKNOD ? &prog_mknod : &prog_sysinfo;
+	const char *name = spec->n_containers ? spec->containers[idx % spec->n_containers] : "";
+	enum fail_stage stage = STAGE_USERNS;
+	int listener, conn = -EBADF, runtime = -EBADF, r;
+	char c;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (spec->userns && (r = enter_userns(spec, name, &runtime)) < 0)
+		goto fail;
+	stage = STAGE_FILTER;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+		r = NEG_ERRNO();
+		goto fail;
+	}
+	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+	if (listener < 0) {
+		r = NEG_ERRNO();
+		goto fail;
+	}
+	stage = STAGE_HANDOFF;
+	if (runtime >= 0)
+		r = handoff_via_runtime(runtime, listener);
+	else if (spec->to.floor_sock >= 0)
+		r = send_fd(spec->to.floor_sock, listener, "L", 1);
+	else
+		r = conn = oci_handoff(spec->to.oci_path, name, getpid(), listener);
+	close(listener); /* the supervisor holds the only copy now, as with runc */
+	if (r < 0)
+		goto fail;
+	stage = STAGE_CALL;
+	for (unsigned i = 0; i < spec->warmup; i++) {
+		r = do_call(spec);
+		if (r < 0)
+			goto fail;
+		if (spec->call == CALL_MKNOD)
+			(void)unlink(spec->mknod_path);
+		atomic_fetch_add_explicit(&shm->count[idx], 1, memory_order_relaxed);
+	}
+	atomic_fetch_add(&shm->ready, 1);
+	while (read(go_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	client_loop(shm, spec, idx);
+	(void)conn;
+	_exit(0);
+fail:
+	note_failure(shm, stage, r);
+	_exit(1);
+}
+
+int fleet_start(struct shm *shm, const struct fleet_spec *spec, struct fleet *ret)
+{
+	int go[2];
+	uint64_t deadline;
+
+	if (spec->n == 0 || spec->n > MAX_CLIENTS)
+		return -EINVAL;
+	atomic_store(&shm->stop, 0);
+	atomic_store(&shm->ready, 0);
+	atomic_store(&shm->failed, 0);
+	atomic_store(&shm->first_errno, 0);
+	atomic_store(&shm->fail_stage, 0);
+	for (unsigned i = 0; i < spec->n; i++)
+		atomic_store(&shm->count[i], 0);
+	shm->n_samples = 0;
+	shm->loop_ns = 0;
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return NEG_ERRNO();
+	*ret = (struct fleet){ .go_fd = go[1] };
+	for (unsigned i = 0; i < spec->n; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0) {
+			int r = NEG_ERRNO();
+
+			close(go[0]);
+			fleet_stop(shm, ret, 0);
+			return r;
+		}
+		if (pid == 0) {
+			close(go[1]);
+			client_main(shm, spec, i, go[0]);
+		}
+		ret->pids[ret->n++] = pid;
+	}
+	close(go[0]);
+	deadline = now_ns() + (uint64_t)spec->ready_timeout_ms * 1000000ULL;
+	while ((unsigned)atomic_load(&shm->ready) + (unsigned)atomic_load(&shm->failed) < spec->n) {
+		if (now_ns() > deadline) {
+			fleet_stop(shm, ret, 0);
+			return -ETIMEDOUT;
+		}
+		sleep_ns(1000000);
+	}
+	if (atomic_load(&shm->failed)) {
+		fleet_stop(shm, ret, 0);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+void fleet_go(struct fleet *f)
+{
+	if (f->go_fd >= 0)
+		close(f->go_fd);
+	f->go_fd = -EBADF;
+}
+
+int fleet_stop(struct shm *shm, struct fleet *f, int grace_ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)grace_ms * 1000000ULL;
+	int r = 0;
+
+	atomic_store(&shm->stop, 1);
+	fleet_go(f);
+	for (unsigned i = 0; i < f->n; i++) {
+		int64_t left = (int64_t)(deadline - now_ns()) / 1000000;
+		int st;
+
+		if (wait_or_kill(f->pids[i], left > 0 ? (int)left : 0, &st) != 0 ||
+		    !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			r = -EIO;
+	}
+	f->n = 0;
+	return r;
+}
+
+/* ------------------------------------------------------------------ floor supervisor */
+
+static int recv_fd(int sock)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -EIO;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* RECV → SEND CONTINUE until the listener hangs up or the parent kills us. */
+static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	struct pollfd pfd;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int fd, ep = -1;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = recv_fd(sock);
+	if (fd < 0)
+		_exit(2);
+	if (sync && ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
+		_exit(3);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	if (mode == WAIT_EPOLL) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+			_exit(4);
+	}
+	for (;;) {
+		if (mode == WAIT_POLL) {
+			if (poll(&pfd, 1, -1) < 0)
+				continue;
+			if (pfd.revents & (POLLHUP | POLLERR))
+				_exit(0);
+		} else if (mode == WAIT_EPOLL) {
+			if (epoll_wait(ep, &ev, 1, -1) < 1)
+				continue;
+			if (ev.events & (EPOLLHUP | EPOLLERR))
+				_exit(0);
+		}
+		memset(&req, 0, sizeof(req));
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+			if (errno == EINTR || errno == ENOENT)
+				continue;
+			_exit(5);
+		}
+		resp = (struct seccomp_notif_resp){ .id = req.id,
+						    .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
+			_exit(6);
+	}
+}
+
+int floor_start(enum wait_mode mode, bool sync, pid_t *ret_pid, int *ret_sock)
+{
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return NEG_ERRNO();
+	pid = fork();
+	if (pid < 0) {
+		int r = NEG_ERRNO();
+
+		close(sp[0]);
+		close(sp[1]);
+		return r;
+	}
+	if (pid == 0) {
+		close(sp[1]);
+		floor_main(sp[0], mode, sync);
+	}
+	close(sp[0]);
+	*ret_pid = pid;
+	*ret_sock = sp[1];
+	return 0;
+}
+
+int floor_stop(pid_t pid, uint64_t *ret_cpu_ns)
+{
+	struct rusage ru;
+	int st;
+
+	(void)kill(pid, SIGKILL); /* not reaped yet, so the pid is still ours */
+	while (wait4(pid, &st, 0, &ru) < 0)
+		if (errno != EINTR)
+			return NEG_ERRNO();
+	*ret_cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+		      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
+	/* exited on POLLHUP (0) or killed: anything else is a broken floor */
+	if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+		return -EIO;
+	return 0;
+}
+
+bool probe_sync_wake_up(void)
+{
+	pid_t pid;
+	int sp[2], fd, st;
+	bool ok = false;
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return false;
+	pid = fork();
+	if (pid == 0) {
+		close(sp[0]);
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+			_exit(1);
+		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog_sysinfo);
+		_exit(fd < 0 || send_fd(sp[1], fd, "L", 1) < 0 ? 1 : 0);
+	}
+	close(sp[1]);
+	if (pid > 0) {
+		fd = recv_fd(sp[0]);
+		if (fd >= 0) {
+			ok = ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
+				   SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
+			close(fd);
+		}
+		(void)waitpid(pid, &st, 0);
+	}
+	close(sp[0]);
+	return ok;
+}
