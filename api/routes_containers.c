@@ -333,7 +333,8 @@ static json_t *listeners_json(struct container *c, unsigned trapped, unsigned *r
 		missing |= trapped & ~l->trapped_keys;
 		json_array_append_new(arr, json_pack("{s:s, s:i, s:o}", "source",
 						     l->source < LISTENER_SOURCE_COUNT ? sources[l->source] : "unknown",
-						     (int)l->pid, "attached_at", json_time(l->attached_at)));
+						     "pid", (int)l->pid, "attached_at",
+						     json_time(l->attached_at)));
 	}
 	pthread_mutex_unlock(&c->lock);
 	*ret_missing = missing;

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The notification engine against the real daemon: real child processes under
+ * a NOTIFY filter hand their listener to the OCI socket exactly as runc does,
+ * or are relayed through the LXC proxy socket as an LXC monitor would. Covers
+ * live config changes, listeners detaching when the caller exits, callers
+ * killed mid-call, garbage and hostile intake, and fd leaks. Root only.
+ */
+#include <fcntl.h>
+#include <dirent.h>
+#include <seccomp.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/sysinfo.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon/lxc_intake.h"
+#include "daemon/notify.h"
+#include "harness.h"
+
+static struct harness H;
+
+/* A child under a filter that notifies sysinfo, driven over a socketpair. */
+struct child {
+	pid_t pid;
+	int ctl;      /* our end of the control socketpair */
+	int listener; /* the child's notify fd, received over SCM_RIGHTS */
+};
+
+static int send_fd(int sock, int fd, const void *data, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control = { 0 };
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (fd >= 0) {
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
+}
+
+static int recv_fd(int sock)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char byte;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1 || !(c = CMSG_FIRSTHDR(&msg)))
+		return -1;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* Child: 's' → sysinfo, answer "errno totalram"; 'l' → sysinfo forever; 'q' → exit. */
+static void child_main(int ctl)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	char cmd;
+	int fd;
+
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sysinfo), 0) < 0 ||
+	    seccomp_load(ctx) < 0 || (fd = seccomp_notify_fd(ctx)) < 0)
+		_exit(2);
+	if (send_fd(ctl, fd, "F", 1) < 0)
+		_exit(3);
+	close(fd);
+	while (read(ctl, &cmd, 1) == 1) {
+		struct sysinfo si = { 0 };
+		char out[64];
+		int r;
+
+		if (cmd == 'q')
+			_exit(0);
+		do
+			r = sysinfo(&si) < 0 ? errno : 0;
+		while (cmd == 'l');
+		snprintf(out, sizeof(out), "%d %lu", r, (unsigned long)si.totalram * si.mem_unit);
+		if (write(ctl, out, strlen(out)) < 0)
+			_exit(4);
+	}
+	_exit(0);
+}
+
+static void child_start(struct child *c)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		close(sv[0]);
+		child_main(sv[1]);
+	}
+	close(sv[1]);
+	c->ctl = sv[0];
+	c->listener = recv_fd(c->ctl);
+	assert_true(c->listener >= 0);
+}
+
+static void child_stop(struct child *c)
+{
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	close_nointr(c->ctl);
+	close_nointr(c->listener);
+	c->pid = 0;
+	c->ctl = c->listener = -1;
+}
+
+/* Ask the child for one sysinfo(); returns its errno and sets *totalram. */
+static int child_sysinfo(struct child *c, unsigned long *totalram)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	char buf[64] = "";
+	int err = -1;
+	ssize_t n;
+
+	setsockopt(c->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(write(c->ctl, "s", 1), 1);
+	n = read(c->ctl, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_int_equal(sscanf(buf, "%d %lu", &err, totalram), 2);
+	return err;
+}
+
+static int unix_connect(const char *path, int type)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+
+	strncpy(sa.sun_path, path, sizeof(sa.sun_path) - 1);
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* Hand @fd to the OCI socket as runc 1.1 does; the connection stays open like runc's. */
+static int oci_handoff(const char *json, int fd)
+{
+	int sock = unix_connect(H.oci_socket, SOCK_STREAM);
+
+	assert_int_equal(send_fd(sock, fd, json, strlen(json)), 0);
+	return sock;
+}
+
+static int oci_handoff_child(struct child *c, const char *name)
+{
+	char json[512];
+
+	snprintf(json, sizeof(json),
+		 "{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"%s\","
+		 "\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"%s\",\"status\":\"creating\","
+		 "\"pid\":%d,\"bundle\":\"/tmp\"}}",
+		 (int)c->pid, name, name, (int)c->pid);
+	return oci_handoff(json, c->listener);
+}
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait until the daemon holds @expect fds (listeners are released asynchronously). */
+static int wait_fds(int expect)
+{
+	int n = -1;
+
+	for (int i = 0; i < 100 && (n = count_fds(H.pid)) != expect; i++)
+		sleep_ms(20);
+	return n;
+}
+
+static void api(const char *method, const char *path, const char *body, long status)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+	assert_int_equal(harness_request(&H, method, path, body, &r), 0);
+	if (r->status != status)
+		fprintf(stderr, "%s %s: %ld %s\n", method, path, r->status, r->data);
+	assert_int_equal(r->status, status);
+}
+
+/* interceptd_syscalls_total for @name/@syscall/@outcome from /1.0/metrics, 0 if absent. */
+static long metric(const char *name, const char *syscall, const char *outcome)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	char needle[256];
+	const char *p;
+
+	assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
+	snprintf(needle, sizeof(needle),
+		 "interceptd_syscalls_total{container=\"%s\",syscall=\"%s\",outcome=\"%s\"} ", name,
+		 syscall, outcome);
+	p = strstr(r->data, needle);
+	return p ? strtol(p + strlen(needle), NULL, 10) : 0;
+}
+
+static size_t n_listeners(const char *name)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	char path[128];
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s/state", name);
+	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
+	assert_int_equal(r->status, 200);
+	return json_array_size(json_object_get(reply_meta(r), "listeners"));
+}
+
+static void wait_listeners(const char *name, size_t expect)
+{
+	for (int i = 0; i < 100 && n_listeners(name) != expect; i++)
+		sleep_ms(20);
+	assert_int_equal(n_listeners(name), expect);
+}
+
+static void test_engine_config_applies_live(void **state)
+{
+	struct child c;
+	unsigned long total = 0;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"live\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	sock = oci_handoff_child(&c, "live");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_true(total > 0);
+	assert_int_equal(metric("live", "sysinfo", "emulated"), 1);
+	wait_listeners("live", 1);
+	/* switch the key off: the very next call goes to the kernel */
+	api("PATCH", "/1.0/containers/live",
+	    "{\"config\":{\"security.syscalls.intercept.sysinfo\":\"false\"}}", 200);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("live", "sysinfo", "continued"), 1);
+	assert_int_equal(metric("live", "sysinfo", "emulated"), 1);
+	/* and back on, still without restarting anything */
+	api("PATCH", "/1.0/containers/live",
+	    "{\"config\":{\"security.syscalls.intercept.sysinfo\":\"on\"}}", 200);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("live", "sysinfo", "emulated"), 2);
+	/* deleted: answered CONTINUE and counted as unregistered */
+	api("DELETE", "/1.0/containers/live", NULL, 200);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), 1);
+	child_stop(&c);
+	close(sock);
+}
+
+static void test_engine_listener_detaches_when_caller_exits(void **state)
+{
+	int base = count_fds(H.pid), sock;
+	unsigned long total;
+	struct child c;
+
+	(void)state;
+	api("POST", "/1.0/containers", "{\"name\":\"exits\",\"config\":{}}", 201);
+	child_start(&c);
+	sock = oci_handoff_child(&c, "exits");
+	assert_int_equal(child_sysinfo(&c, &total), 0); /* served: the listener is attached */
+	wait_listeners("exits", 1);
+	assert_int_equal(write(c.ctl, "q", 1), 1);
+	waitpid(c.pid, NULL, 0);
+	c.pid = 0;
+	child_stop(&c);
+	wait_listeners("exits", 0);
+	close(sock);
+	assert_int_equal(wait_fds(base), base);
+	api("DELETE", "/1.0/containers/exits", NULL, 200);
+}
+
+static void test_engine_caller_killed_mid_call(void **state)
+{
+	int base = count_fds(H.pid);
+	unsigned long total;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"killed\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"1\"}}", 201);
+	for (int i = 0; i < 20; i++) {
+		struct child c;
+		int sock;
+
+		child_start(&c);
+		sock = oci_handoff_child(&c, "killed");
+		assert_int_equal(write(c.ctl, "l", 1), 1); /* sysinfo in a tight loop */
+		sleep_ms(5 + i);
+		child_stop(&c); /* SIGKILL lands while notifications are in flight */
+		close(sock);
+	}
+	/* the daemon still serves, and a fresh caller is answered */
+	{
+		struct child c;
+		int sock;
+
+		child_start(&c);
+		sock = oci_handoff_child(&c, "killed");
+		assert_int_equal(child_sysinfo(&c, &total), 0);
+		child_stop(&c);
+		close(sock);
+	}
+	assert_true(metric("killed", "sysinfo", "emulated") > 20);
+	assert_int_equal(wait_fds(base), base);
+	api("DELETE", "/1.0/containers/killed", NULL, 200);
+}
+
+static void test_engine_garbage_oci_intake(void **state)
+{
+	static const char *const bad[] = {
+		"garbage\n",
+		"{\"fds\":[\"seccompFd\"],\"state\":",                  /* then EOF */
+		"{\"fds\":[],\"pid\":1,\"state\":{\"id\":\"x\"}}",        /* no seccompFd */
+		"[\"not\",\"an\",\"object\"]",
+	};
+	int base = count_fds(H.pid), pipefd[2];
+
+	(void)state;
+	assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int sock = oci_handoff(bad[i], pipefd[0]);
+
+		shutdown(sock, SHUT_WR);
+		close(sock);
+	}
+	/* a well-formed state whose fd is not a seccomp listener */
+	close(oci_handoff("{\"fds\":[\"seccompFd\"],\"pid\":1,\"metadata\":\"x\",\"state\":{\"id\":\"x\"}}",
+			  pipefd[0]));
+	/* a state claiming an fd it does not carry */
+	close(oci_handoff("{\"fds\":[\"a\",\"seccompFd\"],\"pid\":1,\"state\":{\"id\":\"x\"}}", -1));
+	close(pipefd[0]);
+	close(pipefd[1]);
+	assert_int_equal(wait_fds(base), base);
+	api("GET", "/1.0", NULL, 200);
+}
+
+static void test_engine_silent_client_delays_nobody(void **state)
+{
+	int silent = unix_connect(H.oci_socket, SOCK_STREAM), sock;
+	struct timespec t0, t1;
+	unsigned long total;
+	struct child c;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"prompt\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"yes\"}}", 201);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	child_start(&c);
+	sock = oci_handoff_child(&c, "prompt");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2); /* the silent client has a 5 s deadline */
+	assert_int_equal(metric("prompt", "sysinfo", "emulated"), 1);
+	child_stop(&c);
+	close(sock);
+	close(silent);
+	api("DELETE", "/1.0/containers/prompt", NULL, 200);
+}
+
+/* Act as an LXC monitor: receive the child's notification and relay it to the proxy. */
+static void relay_lxc(int proxy, struct child *c, const char *cookie, struct seccomp_notif_resp *ret)
+{
+	struct seccomp_notif req;
+	struct lxc_proxy_header hdr = {
+		.monitor_pid = getpid(), .init_pid = c->pid,
+		.sizes = { sizeof(struct seccomp_notif), sizeof(struct seccomp_notif_resp),
+			   sizeof(struct seccomp_data) },
+		.cookie_len = strlen(cookie),
+	};
+	struct seccomp_notif_resp resp = { 0 };
+	char path[64], out[512], in[512];
+	int fds[3];
+	size_t len = 0;
+	ssize_t n;
+
+	assert_int_equal(write(c->ctl, "s", 1), 1);
+	assert_int_equal(notify_recv(c->listener, &req), 0);
+	resp.id = req.id;
+	memcpy(out, &hdr, sizeof(hdr));
+	len = sizeof(hdr);
+	memcpy(out + len, &req, sizeof(req));
+	len += sizeof(req);
+	memcpy(out + len, &resp, sizeof(resp));
+	len += sizeof(resp);
+	memcpy(out + len, cookie, strlen(cookie));
+	len += strlen(cookie);
+	snprintf(path, sizeof(path), "/proc/%d", (int)req.pid);
+	fds[0] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)req.pid);
+	fds[1] = open(path, O_RDWR | O_CLOEXEC);
+	fds[2] = c->listener;
+	{
+		union {
+			char buf[CMSG_SPACE(sizeof(fds))];
+			struct cmsghdr align;
+		} control = { 0 };
+		struct iovec iov = { .iov_base = out, .iov_len = len };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				      .msg_controllen = sizeof(control.buf) };
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(fds));
+		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
+		assert_int_equal(sendmsg(proxy, &msg, MSG_NOSIGNAL), (ssize_t)len);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	n = recv(proxy, in, sizeof(in), MSG_TRUNC);
+	/* exactly header + notif + resp, never the cookie */
+	assert_int_equal(n, 32 + sizeof(struct seccomp_notif) + sizeof(struct seccomp_notif_resp));
+	memcpy(ret, in + 32 + sizeof(struct seccomp_notif), sizeof(*ret));
+	assert_int_equal(ret->id, req.id);
+	assert_int_equal(notify_send(c->listener, ret), 0);
+}
+
+static void test_engine_lxc_proxy_protocol(void **state)
+{
+	int base = count_fds(H.pid), proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	struct seccomp_notif_resp resp;
+	unsigned long total;
+	char in[512];
+	struct child c;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"lxc1\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	relay_lxc(proxy, &c, "lxc1", &resp);
+	assert_int_equal(resp.flags, 0); /* emulated, not CONTINUE */
+	assert_int_equal(resp.error, 0);
+	{
+		char buf[64] = "";
+		ssize_t n = read(c.ctl, buf, sizeof(buf) - 1);
+
+		assert_true(n > 0);
+		assert_int_equal(sscanf(buf, "%*d %lu", &total), 1);
+		assert_true(total > 0);
+	}
+	assert_int_equal(metric("lxc1", "sysinfo", "emulated"), 1);
+	wait_listeners("lxc1", 1);
+	/* short, then malformed messages get an empty datagram, at once */
+	assert_int_equal(send(proxy, "short", 5, 0), 5);
+	assert_int_equal(recv(proxy, in, sizeof(in), MSG_TRUNC), 0);
+	{
+		char msg[136] = { 0 };
+
+		msg[0] = 1; /* __reserved must be 0 */
+		assert_int_equal(send(proxy, msg, sizeof(msg), 0), (ssize_t)sizeof(msg));
+		assert_int_equal(recv(proxy, in, sizeof(in), MSG_TRUNC), 0);
+	}
+	/* the connection still works afterwards */
+	relay_lxc(proxy, &c, "lxc1", &resp);
+	{
+		char buf[64];
+
+		assert_true(read(c.ctl, buf, sizeof(buf)) > 0);
+	}
+	assert_int_equal(metric("lxc1", "sysinfo", "emulated"), 2);
+	close(proxy);
+	child_stop(&c);
+	wait_listeners("lxc1", 0);
+	assert_int_equal(wait_fds(base), base);
+	api("DELETE", "/1.0/containers/lxc1", NULL, 200);
+}
+
+static void test_engine_unregistered_listener_continues(void **state)
+{
+	unsigned long total;
+	long before = metric("_unregistered", "sysinfo", "unregistered");
+	struct child c;
+	int sock;
+
+	(void)state;
+	child_start(&c);
+	sock = oci_handoff_child(&c, "nobody-registered-this");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	/* registering the name later picks the running listener up */
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"nobody-registered-this\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}",
+	    201);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("nobody-registered-this", "sysinfo", "emulated"), 1);
+	child_stop(&c);
+	close(sock);
+	api("DELETE", "/1.0/containers/nobody-registered-this", NULL, 200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine_config_applies_live),
+		cmocka_unit_test(test_engine_listener_detaches_when_caller_exits),
+		cmocka_unit_test(test_engine_caller_killed_mid_call),
+		cmocka_unit_test(test_engine_garbage_oci_intake),
+		cmocka_unit_test(test_engine_silent_client_delays_nobody),
+		cmocka_unit_test(test_engine_lxc_proxy_protocol),
+		cmocka_unit_test(test_engine_unregistered_listener_continues),
+	};
+	int failed;
+
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP the engine tests need root (seccomp listeners, /proc/PID/mem)\n");
+		return 0;
+	}
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	if (harness_main_setup(&H, NULL) < 0)
+		return 1;
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	return harness_main_teardown(&H, failed);
+}
