@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The worker pool: N threads sharing one epoll set over every OCI notify fd
- * and LXC proxy connection. Each listener is registered EPOLLONESHOT, so at
- * most one worker serves it at a time and re-arms it when done; a busy
- * container therefore never holds more than one worker, and no listener
- * state needs a lock. The hot path (RECV → dispatch → SEND) allocates
- * nothing and takes no global lock: the config snapshot is cached per
- * listener and re-taken only when the container's generation changes.
+ * The worker pool: N threads, each with its own epoll set (a shard) over the
+ * OCI notify fds and LXC proxy connections assigned to it; a new listener
+ * goes to the shard with the fewest. A listener is served by one thread only,
+ * so no listener state needs a lock, and the set is level-triggered: no
+ * re-arm syscall per notification, and no hand-off of a busy listener
+ * between threads (which cost a cross-CPU wake-up per notification with one
+ * shared EPOLLONESHOT set). Each wake-up serves every ready listener once, so
+ * a busy container cannot starve the others in its shard. The hot path
+ * (RECV → dispatch → SEND) allocates nothing and takes no global lock: the
+ * config snapshot is cached per listener and re-taken only when the
+ * container's generation changes.
  */
 #include <pthread.h>
 #include <string.h>
@@ -20,12 +24,19 @@
 #include "daemon/workers.h"
 #include "handlers/table.h"
 
+struct shard {
+	struct workers *w;
+	int epoll_fd;
+	pthread_t thread;
+	bool has_thread;
+	atomic_uint n_listeners;
+};
+
 struct workers {
 	struct daemon *d;
-	int epoll_fd;
 	int stop_fd; /* eventfd, level-triggered: wakes every worker */
-	pthread_t *threads;
-	unsigned n_threads;
+	struct shard *shards;
+	unsigned n_shards;
 
 	pthread_mutex_t lock; /* guards the list below */
 	struct engine_listener **all;
@@ -139,7 +150,10 @@ static void forget(struct workers *w, struct engine_listener *l)
 
 static void drop(struct workers *w, struct engine_listener *l)
 {
-	(void)epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+	struct shard *sh = &w->shards[l->shard];
+
+	(void)epoll_ctl(sh->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+	atomic_fetch_sub(&sh->n_listeners, 1);
 	log_debug("Listener of '%s' (%s, pid %d) detached", l->name,
 		  listener_source_name(l->pub.source), (int)l->pub.pid);
 	forget(w, l);
@@ -149,29 +163,22 @@ static void drop(struct workers *w, struct engine_listener *l)
 
 static void serve(struct workers *w, struct engine_listener *l, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = l };
 	int r = 0;
 
 	if (events & EPOLLIN)
 		r = l->pub.source == LISTENER_SOURCE_OCI ? serve_oci(l) : lxc_serve(l);
 	/* HUP on a notify fd: no task uses the filter any more, nothing can be pending */
-	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))) {
+	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)))
 		drop(w, l);
-		return;
-	}
-	if (epoll_ctl(w->epoll_fd, EPOLL_CTL_MOD, l->fd, &ev) < 0) {
-		log_warning_errno(errno, "'%s': cannot re-arm listener, dropping: %m", l->name);
-		drop(w, l);
-	}
 }
 
 static void *worker_main(void *arg)
 {
-	struct workers *w = arg;
+	struct shard *sh = arg;
 
 	for (;;) {
-		struct epoll_event ev;
-		int n = epoll_wait(w->epoll_fd, &ev, 1, -1);
+		struct epoll_event evs[64];
+		int n = epoll_wait(sh->epoll_fd, evs, ARRAY_SIZE(evs), -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -179,17 +186,32 @@ static void *worker_main(void *arg)
 			log_error_errno(errno, "Worker epoll_wait failed: %m");
 			return NULL;
 		}
-		if (!ev.data.ptr) /* the stop eventfd */
-			return NULL;
-		serve(w, ev.data.ptr, ev.events);
+		for (int i = 0; i < n; i++)
+			if (!evs[i].data.ptr) /* the stop eventfd */
+				return NULL;
+		for (int i = 0; i < n; i++)
+			serve(sh->w, evs[i].data.ptr, evs[i].events);
 	}
+}
+
+static struct shard *least_loaded(struct workers *w)
+{
+	struct shard *best = &w->shards[0];
+
+	for (unsigned i = 1; i < w->n_shards; i++)
+		if (atomic_load(&w->shards[i].n_listeners) < atomic_load(&best->n_listeners))
+			best = &w->shards[i];
+	return best;
 }
 
 int workers_add(struct workers *w, struct engine_listener *l)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLONESHOT, .data.ptr = l };
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+	struct shard *sh = least_loaded(w);
 	int r = 0;
 
+	l->shard = (unsigned)(sh - w->shards);
+	atomic_fetch_add(&sh->n_listeners, 1);
 	pthread_mutex_lock(&w->lock);
 	if (w->n_all == w->n_alloc) {
 		size_t n = w->n_alloc ? w->n_alloc * 2 : 64;
@@ -205,44 +227,55 @@ int workers_add(struct workers *w, struct engine_listener *l)
 	if (r >= 0)
 		w->all[w->n_all++] = l;
 	pthread_mutex_unlock(&w->lock);
-	if (r >= 0 && epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0) {
+	if (r >= 0 && epoll_ctl(sh->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0) {
 		r = negative_errno();
 		forget(w, l);
 	}
 	if (r < 0) {
+		atomic_fetch_sub(&sh->n_listeners, 1);
 		engine_listener_detach(l);
 		engine_listener_unref(l);
 	}
 	return r;
 }
 
+static int shard_start(struct workers *w, struct shard *sh)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int r;
+
+	sh->w = w;
+	sh->epoll_fd = RET_NERRNO(epoll_create1(EPOLL_CLOEXEC));
+	if (sh->epoll_fd < 0)
+		return sh->epoll_fd;
+	if (epoll_ctl(sh->epoll_fd, EPOLL_CTL_ADD, w->stop_fd, &ev) < 0)
+		return negative_errno();
+	r = -pthread_create(&sh->thread, NULL, worker_main, sh);
+	sh->has_thread = r >= 0;
+	return r;
+}
+
 int workers_start(struct daemon *d, unsigned n, struct workers **ret)
 {
 	struct workers *w = calloc(1, sizeof(*w));
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	int r = 0;
 
-	if (!w || !(w->threads = calloc(n, sizeof(pthread_t)))) {
+	if (!w || !(w->shards = calloc(n, sizeof(struct shard)))) {
 		free(w);
 		return -ENOMEM;
 	}
 	w->d = d;
 	pthread_mutex_init(&w->lock, NULL);
-	w->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	w->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (w->epoll_fd < 0 || w->stop_fd < 0 ||
-	    epoll_ctl(w->epoll_fd, EPOLL_CTL_ADD, w->stop_fd, &ev) < 0) {
-		int r = negative_errno();
-
+	for (unsigned i = 0; i < n; i++)
+		w->shards[i].epoll_fd = -EBADF;
+	w->stop_fd = RET_NERRNO(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	if (w->stop_fd < 0)
+		r = w->stop_fd;
+	for (; r >= 0 && w->n_shards < n; w->n_shards++)
+		r = shard_start(w, &w->shards[w->n_shards]);
+	if (r < 0) {
 		workers_stop(w);
 		return r;
-	}
-	for (; w->n_threads < n; w->n_threads++) {
-		int r = -pthread_create(&w->threads[w->n_threads], NULL, worker_main, w);
-
-		if (r < 0) {
-			workers_stop(w);
-			return r;
-		}
 	}
 	*ret = w;
 	return 0;
@@ -254,16 +287,18 @@ void workers_stop(struct workers *w)
 		return;
 	if (w->stop_fd >= 0)
 		(void)eventfd_write(w->stop_fd, 1);
-	for (unsigned i = 0; i < w->n_threads; i++)
-		pthread_join(w->threads[i], NULL);
+	for (unsigned i = 0; i < w->n_shards; i++)
+		if (w->shards[i].has_thread)
+			pthread_join(w->shards[i].thread, NULL);
 	for (size_t i = 0; i < w->n_all; i++) {
 		engine_listener_detach(w->all[i]);
 		engine_listener_unref(w->all[i]);
 	}
+	for (unsigned i = 0; i < w->n_shards; i++)
+		close_nointr(w->shards[i].epoll_fd);
 	free(w->all);
-	free(w->threads);
+	free(w->shards);
 	close_nointr(w->stop_fd);
-	close_nointr(w->epoll_fd);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

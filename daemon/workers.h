@@ -11,14 +11,15 @@
 /*
  * An attached listener as the engine sees it: an OCI seccomp notify fd, or a
  * LXC monitor connection carrying proxy messages. Shared by the intake thread
- * (which creates it), the worker that currently serves it (EPOLLONESHOT: at
- * most one at a time) and the container's listener list (under its lock).
+ * (which creates it), the one worker that serves it and the container's
+ * listener list (under its lock).
  */
 struct engine_listener {
 	struct listener pub; /* linked into container->listeners while attached */
 	atomic_uint n_ref;
 	int fd; /* owned */
 	struct daemon *d;
+	unsigned shard; /* the worker serving it */
 
 	/* the container this listener speaks for; touched only by the serving worker */
 	pid_t init_pid; /* the container's init: OCI state.pid, LXC message init_pid */
@@ -49,7 +50,7 @@ void engine_listener_detach(struct engine_listener *l);
 
 struct workers;
 
-/* Start @n worker threads sharing one epoll set. */
+/* Start @n worker threads, each serving its own share of the listeners. */
 int workers_start(struct daemon *d, unsigned n, struct workers **ret);
 
 /* Wake and join every worker, then detach and free every listener. */
