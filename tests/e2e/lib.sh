@@ -405,12 +405,14 @@ oci_bundle() {
 	rm -f "$c/config.json"
 	runc spec --bundle "$c" || return 1
 	[ -f "$c/memory_limit" ] && mem=$(cat "$c/memory_limit")
+	local caps=[]
+	[ -f "$c/caps" ] && caps=$(jq -R 'split(" ")' <"$c/caps")
 	if [ -z "$seccomp" ] || [ "$seccomp" = - ]; then
 		seccomp="$c/no-seccomp.json"
 		echo null >"$seccomp"
 	fi
 	jq --arg name "$name" --argjson base "$E2E_UID_BASE" --argjson size "$E2E_ID_COUNT" \
-		--argjson mem "$mem" --slurpfile sec "$seccomp" '
+		--argjson mem "$mem" --argjson caps "$caps" --slurpfile sec "$seccomp" '
 		.process.terminal = false
 		| .process.args = ["/bin/sleep", "2147483647"]
 		| .hostname = $name
@@ -420,6 +422,7 @@ oci_bundle() {
 		| .linux.gidMappings = [{ containerID: 0, hostID: $base, size: $size }]
 		| if $sec[0] != null then .linux.seccomp = $sec[0] else del(.linux.seccomp) end
 		| if $mem != null then .linux.resources.memory = { limit: $mem } else . end
+		| .process.capabilities |= with_entries(.value += $caps)
 		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json"
 }
 
@@ -699,8 +702,21 @@ DAEMON_STEPS=(
 	"probe sysinfo reports totalram = 256 MiB limit"
 	"PATCH intercept.sysinfo=false: host MemTotal without restart"
 	"metrics: interceptd_syscalls_total{outcome=emulated} for sysinfo > 0"
+	"daemon restarted: interception resumes (LXC reconnects; OCI gets a new exec listener)"
 	"container deleted and unregistered"
 )
+
+# restart_and_check RT NAME: turn sysinfo back on, restart the daemon with the same state,
+# and check interception works again. LXC's monitor reconnects to the proxy; an OCI
+# container's listeners died with the daemon, but every new exec hands over a new one.
+restart_and_check() {
+	api_expect_2xx PATCH "/1.0/containers/$2" '{"config":{"security.syscalls.intercept.sysinfo":"true"}}' ||
+		return 1
+	daemon_stop
+	daemon_start >/dev/null || { echo "daemon did not restart"; return 1; }
+	daemon_api_ready >/dev/null || { echo "API not ready after restart"; return 1; }
+	check_sysinfo_total "$1" "$2" "$MIB256"
+}
 
 api_expect_2xx() {
 	api "$@"
@@ -772,11 +788,123 @@ scenario_daemon() {
 		"api_expect_2xx PATCH /1.0/containers/$name '{\"config\":{\"security.syscalls.intercept.sysinfo\":\"false\"}}' &&
 		 check_sysinfo_total $rt $name \$(host_memtotal_bytes)"
 	soft_step "$rt: interceptd: ${DAEMON_STEPS[5]}" check_metric_emulated "$name"
+	soft_step "$rt: interceptd: ${DAEMON_STEPS[6]}" restart_and_check "$rt" "$name"
 	BLOCKED=""
-	step "$rt: interceptd: ${DAEMON_STEPS[6]}" delete_and_unregister "$rt" "$name"
+	step "$rt: interceptd: ${DAEMON_STEPS[7]}" delete_and_unregister "$rt" "$name"
 	if [ -n "$E2E_FAILED" ] && [ "$E2E_FAILED" -gt 0 ]; then
 		diag "interceptd log (tail):"
 		daemon_log | tail -n 40 | sed 's/^/# /'
+	fi
+	daemon_stop
+}
+
+# --- 4. mknod, setxattr and sched_setscheduler through the generated policies ---
+
+HANDLER_KEYS='"security.syscalls.intercept.mknod":"true","security.syscalls.intercept.setxattr":"true","security.syscalls.intercept.sched_setscheduler":"true"'
+
+# probe_expect RT NAME WANT ARGS...: the probe's first output line (ok or an errno name).
+probe_expect() {
+	local rt=$1 name=$2 want=$3 out
+	shift 3
+	out=$(probe_in "$rt" "$name" "$@" 2>&1 | head -n1)
+	expect_eq "probe $*" "$out" "$want"
+}
+
+start_for_handlers() {
+	local rt=$1 name=$2
+	# runc's default spec keeps only three capabilities; a container root normally has these
+	echo "CAP_MKNOD CAP_SYS_ADMIN CAP_SYS_NICE" >"$(cdir "$name")/caps"
+	start_with_daemon_policy "$rt" "$name"
+}
+
+check_node_works() {
+	probe_expect "$1" "$2" ok mknod "$3" c 1 3 && probe_expect "$1" "$2" ok rw-null "$3"
+}
+
+# A symlink planted to point at a host directory must not let mknod reach it.
+check_symlink_escape() {
+	local rt=$1 name=$2 host=$E2E_WORK/host-target out
+	mkdir -p "$host"
+	"${rt}_exec" "$name" /bin/ln -sf "$host" /tmp/escape || return 1
+	out=$(probe_in "$rt" "$name" mknod /tmp/escape/n c 1 3 2>&1 | head -n1)
+	[ ! -e "$host/n" ] || { echo "node created on the host: $host/n"; return 1; }
+	expect_eq "mknod through a symlink to a host path" "$out" ENOENT
+}
+
+check_opaque_xattr() {
+	local rt=$1 name=$2 dir
+	"${rt}_exec" "$name" /bin/mkdir -p /tmp/od || return 1
+	probe_expect "$rt" "$name" ok setxattr-opaque /tmp/od || return 1
+	dir=$(cdir "$name")/rootfs/tmp/od
+	expect_eq "trusted.overlay.opaque on the host" \
+		"$(getfattr --only-values -n trusted.overlay.opaque "$dir" 2>&1)" y
+}
+
+# An overlay mount inside the container whose upper dir was made opaque hides the lower one.
+check_overlay_opaque() {
+	local rt=$1 name=$2 out
+	out=$("${rt}_exec" "$name" /bin/sh -c '
+		set -e
+		mkdir -p /tmp/ov/lower/d /tmp/ov/upper /tmp/ov/work /tmp/ov/merged
+		echo hidden >/tmp/ov/lower/d/file
+		mkdir -p /tmp/ov/upper/d
+		/bin/probe setxattr-opaque /tmp/ov/upper/d >/dev/null
+		mount -t overlay overlay -o lowerdir=/tmp/ov/lower,upperdir=/tmp/ov/upper,workdir=/tmp/ov/work /tmp/ov/merged
+		ls /tmp/ov/merged/d
+		umount /tmp/ov/merged' 2>&1) || { echo "$out"; return 1; }
+	expect_eq "files visible under the opaque directory" "$out" ""
+}
+
+check_chrt() {
+	local rt=$1 name=$2
+	probe_expect "$rt" "$name" ok chrt 1 fifo 10 || return 1
+	# a host pid (this shell) is outside the container's pid namespace
+	out=$(probe_in "$rt" "$name" chrt "$$" fifo 10 2>&1 | head -n1)
+	expect_eq "chrt on a host pid" "$out" ESRCH
+}
+
+check_key_off_live() {
+	api_expect_2xx PATCH "/1.0/containers/$2" '{"config":{"security.syscalls.intercept.mknod":"false"}}' ||
+		return 1
+	probe_expect "$1" "$2" EPERM mknod /tmp/after-off c 1 3
+}
+
+check_handler_metrics() {
+	local v outcome
+	for outcome in emulated continued errno; do
+		v=$(metric_value interceptd_syscalls_total "container=$1" syscall=mknod outcome=$outcome) ||
+			{ echo "no mknod series with outcome=$outcome"; return 1; }
+		[ "${v%.*}" -gt 0 ] || { echo "mknod $outcome = $v"; return 1; }
+	done
+}
+
+scenario_handlers() {
+	local rt=$1 name=e2e-$1-hnd-$$
+	BLOCKED=""
+	daemon_start >/dev/null 2>&1 && daemon_api_ready >/dev/null || {
+		tap_fail "$rt: handlers: interceptd starts" "$(daemon_log | tail -n 5)"
+		daemon_stop
+		return 0
+	}
+	step "$rt: handlers: registered with mknod, setxattr and sched_setscheduler on" \
+		api_expect_2xx POST /1.0/containers "{\"name\":\"$name\",\"config\":{$HANDLER_KEYS}}"
+	step "$rt: handlers: policy fetched" fetch_daemon_policy "$rt" "$name"
+	step "$rt: handlers: container starts unprivileged" start_for_handlers "$rt" "$name"
+	soft_step "$rt: handlers: mknod /tmp/n c 1 3 works like /dev/null" check_node_works "$rt" "$name" /tmp/n
+	soft_step "$rt: handlers: mknod /dev/null2 c 1 3 works like /dev/null" check_node_works "$rt" "$name" /dev/null2
+	soft_step "$rt: handlers: mknod c 1 1 fails with EPERM" probe_expect "$rt" "$name" EPERM mknod /tmp/mem c 1 1
+	soft_step "$rt: handlers: mknod b 8 0 fails with EPERM" probe_expect "$rt" "$name" EPERM mknod /tmp/sda b 8 0
+	soft_step "$rt: handlers: whiteout mknod c 0 0 works" probe_expect "$rt" "$name" ok mknod /tmp/wh c 0 0
+	soft_step "$rt: handlers: a symlink to a host path creates nothing outside" check_symlink_escape "$rt" "$name"
+	soft_step "$rt: handlers: setxattr trusted.overlay.opaque=y on a directory" check_opaque_xattr "$rt" "$name"
+	soft_step "$rt: handlers: overlay mount with an opaque directory" check_overlay_opaque "$rt" "$name"
+	soft_step "$rt: handlers: chrt -f -p 10 in the container works, on a host pid ESRCH" check_chrt "$rt" "$name"
+	soft_step "$rt: handlers: mknod key off: EPERM again at once" check_key_off_live "$rt" "$name"
+	soft_step "$rt: handlers: metrics count emulated, continued and errno" check_handler_metrics "$name"
+	BLOCKED=""
+	step "$rt: handlers: container deleted and unregistered" delete_and_unregister "$rt" "$name"
+	if [ -n "$E2E_FAILED" ] && [ "$E2E_FAILED" -gt 0 ]; then
+		daemon_log | tail -n 30 | sed 's/^/# /'
 	fi
 	daemon_stop
 }
@@ -794,4 +922,5 @@ run_runtime() {
 		tap_fail "$rt: mini_agent starts" "$(cat "$E2E_WORK/agent-start.err")"
 	fi
 	scenario_daemon "$rt"
+	scenario_handlers "$rt"
 }
