@@ -26,6 +26,28 @@
 #define STAT_BUF_SIZE 8192
 #define VALUE_BUF_SIZE 64
 
+static bool has_controller(const char *list, size_t len, const char *name);
+
+/*
+ * Which controllers cgroup2 holds, from its root's cgroup.controllers. On a
+ * hybrid host memory and pids are bound to v1 and never appear here, so the
+ * per-call v2 probes are skipped. Unreadable: assume both, probe per call.
+ */
+static void v2_controllers(struct cgroup_mounts *m)
+{
+	char buf[512];
+	ssize_t n;
+
+	if (!m->v2)
+		return;
+	n = cgroup_read_at(AT_FDCWD, m->controllers_path, buf, sizeof(buf));
+	for (ssize_t i = 0; i < n; i++)
+		if (buf[i] == ' ' || buf[i] == '\n')
+			buf[i] = ',';
+	m->v2_memory = n < 0 || has_controller(buf, (size_t)n, "memory");
+	m->v2_pids = n < 0 || has_controller(buf, (size_t)n, "pids");
+}
+
 void cgroup_mounts_init(struct cgroup_mounts *ret, enum cgroup_layout layout, const char *root)
 {
 	*ret = (struct cgroup_mounts){ .layout = layout };
@@ -47,6 +69,10 @@ void cgroup_mounts_init(struct cgroup_mounts *ret, enum cgroup_layout layout, co
 	case CGROUP_LAYOUT_NONE:
 		break;
 	}
+	if (ret->v2)
+		snprintf(ret->controllers_path, sizeof(ret->controllers_path), "%s/cgroup.controllers",
+			 ret->v2);
+	v2_controllers(ret);
 }
 
 static bool is_cgroup2(const char *path)
@@ -201,7 +227,7 @@ int cgroup_parse_proc(const char *text, struct cgroup_paths *ret)
 
 /* ---- reading ---- */
 
-ssize_t cgroup_read_at(int dfd, const char *name, char *buf, size_t size)
+static ssize_t read_fd_at(int dfd, const char *name, char *buf, size_t size, bool one_line)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	size_t n = 0;
@@ -218,15 +244,28 @@ ssize_t cgroup_read_at(int dfd, const char *name, char *buf, size_t size)
 		if (k == 0)
 			break;
 		n += (size_t)k;
+		/* a one-line file is complete at its newline: saves the read() that sees EOF */
+		if (one_line && memchr(buf + n - (size_t)k, '\n', (size_t)k))
+			break;
 	}
 	buf[n] = '\0';
 	return (ssize_t)n;
 }
 
+ssize_t cgroup_read_at(int dfd, const char *name, char *buf, size_t size)
+{
+	return read_fd_at(dfd, name, buf, size, false);
+}
+
+ssize_t cgroup_read_line_at(int dfd, const char *name, char *buf, size_t size)
+{
+	return read_fd_at(dfd, name, buf, size, true);
+}
+
 static int read_value_at(int dfd, const char *name, uint64_t *ret)
 {
 	char buf[VALUE_BUF_SIZE];
-	ssize_t n = cgroup_read_at(dfd, name, buf, sizeof(buf));
+	ssize_t n = cgroup_read_line_at(dfd, name, buf, sizeof(buf));
 
 	if (n < 0)
 		return (int)n;
@@ -309,27 +348,25 @@ static void resolve_limit(int dfd, int depth, const char *name, uint64_t own, ui
 	}
 }
 
-static void read_stat_fields(int dfd, bool v2, char *buf, size_t size, struct cgroup_stats *ret)
+static void stat_fields(const char *stat, bool v2, struct cgroup_stats *ret)
 {
-	if (cgroup_read_at(dfd, "memory.stat", buf, size) < 0) {
-		buf[0] = '\0';
-		return;
-	}
-	ret->has_file = cgroup_stat_lookup(buf, v2 ? "file" : "total_cache", &ret->file) == 0;
-	ret->has_shmem = cgroup_stat_lookup(buf, v2 ? "shmem" : "total_shmem", &ret->shmem) == 0;
+	ret->has_file = cgroup_stat_lookup(stat, v2 ? "file" : "total_cache", &ret->file) == 0;
+	ret->has_shmem = cgroup_stat_lookup(stat, v2 ? "shmem" : "total_shmem", &ret->shmem) == 0;
 }
 
-static bool read_v2_memory(int dfd, int depth, uint64_t host, struct cgroup_stats *ret)
+static bool read_v2_memory(int dfd, int depth, const struct cgroup_host *host,
+			   struct cgroup_stats *ret)
 {
 	char buf[STAT_BUF_SIZE];
 	uint64_t max, cur;
 
 	if (read_value_at(dfd, "memory.max", &max) < 0)
-		return false; /* no memory controller in this hierarchy */
-	resolve_limit(dfd, depth, "memory.max", max, host, ret);
+		return false; /* no memory controller in this cgroup */
+	resolve_limit(dfd, depth, "memory.max", max, host->totalram, ret);
 	ret->has_usage = read_value_at(dfd, "memory.current", &ret->usage) == 0;
-	read_stat_fields(dfd, true, buf, sizeof(buf), ret);
-	if (read_value_at(dfd, "memory.swap.max", &max) == 0 &&
+	if (cgroup_read_at(dfd, "memory.stat", buf, sizeof(buf)) >= 0)
+		stat_fields(buf, true, ret);
+	if (host->totalswap > 0 && read_value_at(dfd, "memory.swap.max", &max) == 0 &&
 	    read_value_at(dfd, "memory.swap.current", &cur) == 0) {
 		ret->swap_limit = max;
 		ret->swap_usage = cur;
@@ -338,50 +375,56 @@ static bool read_v2_memory(int dfd, int depth, uint64_t host, struct cgroup_stat
 	return true;
 }
 
-/* v1 swap = memsw − memory (limits and usage), when the memsw files exist. */
+/*
+ * v1 swap = memsw − memory. memory.stat has both hierarchical limits and
+ * total_swap when swap accounting is on; the memsw files are the fallback.
+ */
 static void read_v1_swap(int dfd, const char *stat, struct cgroup_stats *ret)
 {
-	uint64_t memsw, hier, use;
+	uint64_t memsw, use;
 
-	if (read_value_at(dfd, "memory.memsw.limit_in_bytes", &memsw) < 0 ||
-	    read_value_at(dfd, "memory.memsw.usage_in_bytes", &use) < 0)
+	if (cgroup_stat_lookup(stat, "hierarchical_memsw_limit", &memsw) == 0 &&
+	    cgroup_stat_lookup(stat, "total_swap", &ret->swap_usage) == 0) {
+		/* all from memory.stat */
+	} else if (read_value_at(dfd, "memory.memsw.limit_in_bytes", &memsw) == 0 &&
+		   read_value_at(dfd, "memory.memsw.usage_in_bytes", &use) == 0) {
+		ret->swap_usage = ret->has_usage && use > ret->usage ? use - ret->usage : 0;
+	} else {
 		return;
-	if (cgroup_stat_lookup(stat, "hierarchical_memsw_limit", &hier) == 0 && hier < memsw)
-		memsw = hier;
+	}
 	if (ret->has_limit)
 		ret->swap_limit = memsw > ret->limit ? memsw - ret->limit : 0;
 	else
 		ret->swap_limit = memsw; /* memory unlimited: memsw bounds swap alone */
-	ret->swap_usage = ret->has_usage && use > ret->usage ? use - ret->usage : 0;
 	ret->has_swap = true;
 }
 
-static bool read_v1_memory(int dfd, int depth, uint64_t host, struct cgroup_stats *ret)
+static bool read_v1_memory(int dfd, int depth, const struct cgroup_host *host,
+			   struct cgroup_stats *ret)
 {
 	char buf[STAT_BUF_SIZE];
-	uint64_t own, hier;
+	uint64_t limit;
 
-	if (read_value_at(dfd, "memory.limit_in_bytes", &own) < 0)
+	if (cgroup_read_at(dfd, "memory.stat", buf, sizeof(buf)) < 0)
 		return false;
+	stat_fields(buf, false, ret);
 	ret->has_usage = read_value_at(dfd, "memory.usage_in_bytes", &ret->usage) == 0;
-	read_stat_fields(dfd, false, buf, sizeof(buf), ret);
-	/* the kernel's own min over the ancestors, when it reports it: no walk */
-	if (cgroup_stat_lookup(buf, "hierarchical_memory_limit", &hier) == 0) {
-		if (hier < own)
-			own = hier;
-		depth = 0;
-	}
-	resolve_limit(dfd, depth, "memory.limit_in_bytes", own, host, ret);
-	read_v1_swap(dfd, buf, ret);
+	/* the kernel's own min over the cgroup and its ancestors: no walk, no extra file */
+	if (cgroup_stat_lookup(buf, "hierarchical_memory_limit", &limit) == 0)
+		resolve_limit(dfd, 0, "memory.limit_in_bytes", limit, host->totalram, ret);
+	else if (read_value_at(dfd, "memory.limit_in_bytes", &limit) == 0)
+		resolve_limit(dfd, depth, "memory.limit_in_bytes", limit, host->totalram, ret);
+	if (host->totalswap > 0)
+		read_v1_swap(dfd, buf, ret);
 	return true;
 }
 
 static void read_memory(int v2, const struct cgroup_mounts *m, const struct cgroup_paths *p,
-			uint64_t host, struct cgroup_stats *ret)
+			const struct cgroup_host *host, struct cgroup_stats *ret)
 {
 	_cleanup_close_ int v1 = -EBADF;
 
-	if (v2 >= 0 && read_v2_memory(v2, path_depth(p->v2), host, ret))
+	if (v2 >= 0 && m->v2_memory && read_v2_memory(v2, path_depth(p->v2), host, ret))
 		return;
 	v1 = open_dir(m->v1_memory, p->v1_memory);
 	if (v1 >= 0)
@@ -393,7 +436,7 @@ static void read_pids(int v2, const struct cgroup_mounts *m, const struct cgroup
 {
 	_cleanup_close_ int v1 = -EBADF;
 
-	if (v2 >= 0 && read_value_at(v2, "pids.current", &ret->pids) == 0) {
+	if (v2 >= 0 && m->v2_pids && read_value_at(v2, "pids.current", &ret->pids) == 0) {
 		ret->has_pids = true;
 		return;
 	}
@@ -403,12 +446,14 @@ static void read_pids(int v2, const struct cgroup_mounts *m, const struct cgroup
 }
 
 void cgroup_read_stats(const struct cgroup_mounts *mounts, const struct cgroup_paths *paths,
-		       uint64_t host_totalram, struct cgroup_stats *ret)
+		       const struct cgroup_host *host, struct cgroup_stats *ret)
 {
 	/* one dirfd per hierarchy: the v2 one serves both controllers */
-	_cleanup_close_ int v2 = open_dir(mounts->v2, paths->v2);
+	_cleanup_close_ int v2 = mounts->v2_memory || mounts->v2_pids
+					 ? open_dir(mounts->v2, paths->v2)
+					 : -EBADF;
 
 	*ret = (struct cgroup_stats){ .swap_limit = UINT64_MAX };
-	read_memory(v2, mounts, paths, host_totalram, ret);
+	read_memory(v2, mounts, paths, host, ret);
 	read_pids(v2, mounts, paths, ret);
 }

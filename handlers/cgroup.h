@@ -27,7 +27,9 @@ struct cgroup_mounts {
 	const char *v2;        /* cgroup2 mount */
 	const char *v1_memory; /* v1 memory controller mount */
 	const char *v1_pids;   /* v1 pids controller mount */
+	bool v2_memory, v2_pids; /* cgroup2 has the controller (cgroup.controllers of its root) */
 	char buf[3][PATH_MAX / 4];
+	char controllers_path[PATH_MAX / 4 + 32];
 };
 
 /* A task's cgroup paths, as in /proc/PID/cgroup (absolute in the hierarchy); "" = none. */
@@ -51,6 +53,12 @@ struct cgroup_stats {
 	uint64_t swap_limit; /* UINT64_MAX = unlimited (use the host's swap) */
 	uint64_t swap_usage;
 	uint64_t pids;       /* pids.current */
+};
+
+/* The host facts the reader needs, in bytes. */
+struct cgroup_host {
+	uint64_t totalram;  /* a limit at or above this is "no limit" */
+	uint64_t totalswap; /* 0: swap is not read at all (the answer is 0 anyway) */
 };
 
 /*
@@ -79,20 +87,28 @@ int cgroup_read_paths(int proc_fd, pid_t pid, struct cgroup_paths *ret);
 
 /*
  * Read limits and usage for @paths under @mounts. Per controller the
- * hierarchy that actually has it wins: v2 when its directory has
- * memory.max (pids.current), else v1. When the cgroup has no memory limit
+ * hierarchy that actually has it wins: v2 when it holds the controller and
+ * the cgroup's directory has memory.max (pids.current), else v1. When the cgroup has no memory limit
  * of its own, the smallest limit of its ancestors is used (up to, not
- * including, the hierarchy root). @host_totalram, in bytes, decides what
- * "no limit" means. Fields that cannot be read are left has_* = false.
+ * including, the hierarchy root). @host->totalram decides what
+ * "no limit" means. v1 takes limits, cache, shmem and swap from memory.stat
+ * (hierarchical_*_limit, total_*) and falls back to the single-value files.
+ * Fields that cannot be read are left has_* = false.
  */
 void cgroup_read_stats(const struct cgroup_mounts *mounts, const struct cgroup_paths *paths,
-		       uint64_t host_totalram, struct cgroup_stats *ret);
+		       const struct cgroup_host *host, struct cgroup_stats *ret);
 
 /*
  * Read @name (relative to @dfd, or absolute) until EOF into @buf, at most
  * @size - 1 bytes, NUL-terminated. Returns the length or a negative errno.
  */
 ssize_t cgroup_read_at(int dfd, const char *name, char *buf, size_t size);
+
+/*
+ * The same for a file whose whole content is one line (a cgroup value,
+ * /proc/PID/stat): stops at the first newline instead of reading on to EOF.
+ */
+ssize_t cgroup_read_line_at(int dfd, const char *name, char *buf, size_t size);
 
 /* ---- parsing helpers, exported for the unit tests ---- */
 

@@ -245,7 +245,7 @@ static long container_age(pid_t init_pid, long host_uptime)
 	if (init_pid <= 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)init_pid);
-	if (cgroup_read_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 ||
+	if (cgroup_read_line_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 ||
 	    sysinfo_parse_starttime(buf, &start) < 0)
 		return 0;
 	return sysinfo_age(host_uptime, start, sysconf(_SC_CLK_TCK));
@@ -268,7 +268,8 @@ static int sysinfo_collect(const struct notif_ctx *ctx, struct sysinfo *ret)
 		log_debug("id=%llu: no cgroup for %d, host memory values: %d",
 			  (unsigned long long)ctx->req->id, (int)ctx->req->pid, r);
 	else
-		cgroup_read_stats(cgroup_mounts_host(), &paths, host.totalram, &cg);
+		cgroup_read_stats(cgroup_mounts_host(), &paths,
+				  &(struct cgroup_host){ host.totalram, host.totalswap }, &cg);
 	sysinfo_compute(&host, &cg, container_age(ctx->init_pid, host.uptime), ret);
 	return 0;
 }

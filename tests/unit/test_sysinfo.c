@@ -26,6 +26,7 @@
 #define V1_UNLIMITED "9223372036854771712\n"
 
 static char tmp[64];
+static uint64_t host_swap; /* the host's swap as the reader sees it; set per test */
 
 /* ---- fake trees ---- */
 
@@ -69,6 +70,7 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ft
 static int setup(void **state)
 {
 	(void)state;
+	host_swap = 2 * GiB;
 	snprintf(tmp, sizeof(tmp), "/tmp/test_sysinfo.XXXXXX");
 	return mkdtemp(tmp) ? 0 : -1;
 }
@@ -82,6 +84,7 @@ static int teardown(void **state)
 static void read_stats(enum cgroup_layout layout, const char *v2, const char *mem, const char *pids,
 		       uint64_t host_total, struct cgroup_stats *ret)
 {
+	struct cgroup_host host = { .totalram = host_total, .totalswap = host_swap };
 	struct cgroup_mounts m;
 	struct cgroup_paths p;
 
@@ -89,7 +92,7 @@ static void read_stats(enum cgroup_layout layout, const char *v2, const char *me
 	snprintf(p.v2, sizeof(p.v2), "%s", v2);
 	snprintf(p.v1_memory, sizeof(p.v1_memory), "%s", mem);
 	snprintf(p.v1_pids, sizeof(p.v1_pids), "%s", pids);
-	cgroup_read_stats(&m, &p, host_total, ret);
+	cgroup_read_stats(&m, &p, &host, ret);
 }
 
 static void put_v2(const char *dir, const char *max, const char *current, const char *stat)
@@ -327,6 +330,7 @@ static void test_cgroup_hybrid_prefers_v1_memory(void **state)
 	put("unified/c1/cgroup.procs", "");
 	put("memory/c1/memory.limit_in_bytes", "1073741824\n");
 	put("memory/c1/memory.usage_in_bytes", "1024\n");
+	put("memory/c1/memory.stat", "total_cache 0\n"); /* always there on a real v1 */
 	put("pids/c1/pids.current", "70000\n");
 	read_stats(CGROUP_LAYOUT_HYBRID, "/c1", "/c1", "/c1", 8 * GiB, &st);
 	assert_true(st.has_limit && st.limit == GiB && st.usage == 1024);
@@ -335,6 +339,30 @@ static void test_cgroup_hybrid_prefers_v1_memory(void **state)
 	put_v2("unified/c1", "2147483648\n", "1\n", "");
 	read_stats(CGROUP_LAYOUT_HYBRID, "/c1", "/c1", "/c1", 8 * GiB, &st);
 	assert_true(st.limit == 2 * GiB && st.usage == 1);
+}
+
+static void test_cgroup_hybrid_v2_without_controllers(void **state)
+{
+	struct cgroup_mounts m;
+	struct cgroup_stats st;
+
+	(void)state;
+	/* cgroup.controllers of the v2 root says which controllers it holds */
+	put("unified/cgroup.controllers", "cpu hugetlb\n");
+	put_v2("unified/c1", "2147483648\n", "1\n", "");
+	put("unified/c1/pids.current", "3\n");
+	put("memory/c1/memory.limit_in_bytes", "1073741824\n");
+	put("memory/c1/memory.stat", "total_cache 0\n");
+	put("pids/c1/pids.current", "4\n");
+	cgroup_mounts_init(&m, CGROUP_LAYOUT_HYBRID, tmp);
+	assert_false(m.v2_memory || m.v2_pids);
+	read_stats(CGROUP_LAYOUT_HYBRID, "/c1", "/c1", "/c1", 8 * GiB, &st);
+	assert_true(st.limit == GiB && st.pids == 4); /* v1, without probing v2 */
+	put("unified/cgroup.controllers", "memory pids\n");
+	cgroup_mounts_init(&m, CGROUP_LAYOUT_HYBRID, tmp);
+	assert_true(m.v2_memory && m.v2_pids);
+	read_stats(CGROUP_LAYOUT_HYBRID, "/c1", "/c1", "/c1", 8 * GiB, &st);
+	assert_true(st.limit == 2 * GiB && st.pids == 3);
 }
 
 static void test_cgroup_missing_everything(void **state)
@@ -427,6 +455,7 @@ static void test_sysinfo_swap_v1(void **state)
 	put("memory/c1/memory.usage_in_bytes", "314572800\n");
 	put("memory/c1/memory.memsw.limit_in_bytes", "1610612736\n");
 	put("memory/c1/memory.memsw.usage_in_bytes", "419430400\n");
+	put("memory/c1/memory.stat", "total_cache 0\n"); /* no hierarchical_*: the files */
 	read_stats(CGROUP_LAYOUT_LEGACY, "", "/c1", "", 8 * GiB, &st);
 	assert_true(st.has_swap && st.swap_limit == 512 * MiB && st.swap_usage == 100 * MiB);
 	sysinfo_compute(&host8g, &st, 0, &s);
@@ -436,6 +465,33 @@ static void test_sysinfo_swap_v1(void **state)
 	read_stats(CGROUP_LAYOUT_LEGACY, "", "/c1", "", 8 * GiB, &st);
 	sysinfo_compute(&host8g, &st, 0, &s);
 	assert_true(s.totalswap == 2 * GiB && s.freeswap == 2 * GiB - 100 * MiB);
+}
+
+static void test_sysinfo_swap_v1_from_stat(void **state)
+{
+	struct cgroup_stats st;
+
+	(void)state;
+	/* what a real v1 kernel reports: no memsw files needed */
+	put("memory/c1/memory.usage_in_bytes", "314572800\n");
+	put("memory/c1/memory.stat", "total_cache 0\nhierarchical_memory_limit 1073741824\n"
+				     "hierarchical_memsw_limit 1342177280\ntotal_swap 1048576\n");
+	read_stats(CGROUP_LAYOUT_LEGACY, "", "/c1", "", 8 * GiB, &st);
+	assert_true(st.has_limit && st.limit == GiB);
+	assert_true(st.has_swap && st.swap_limit == 256 * MiB && st.swap_usage == MiB);
+}
+
+static void test_sysinfo_swap_host_without_swap(void **state)
+{
+	struct cgroup_stats st;
+
+	(void)state;
+	host_swap = 0; /* swap is not read at all */
+	put_v2("c1", "max\n", "0\n", "");
+	put("c1/memory.swap.max", "4294967296\n");
+	put("c1/memory.swap.current", "0\n");
+	read_stats(CGROUP_LAYOUT_UNIFIED, "/c1", "", "", 8 * GiB, &st);
+	assert_false(st.has_swap);
 }
 
 static void test_sysinfo_swap_absent(void **state)
@@ -644,12 +700,15 @@ int main(void)
 		T(test_cgroup_v1_huge_limit),
 		T(test_cgroup_v1_child_walks_up),
 		T(test_cgroup_hybrid_prefers_v1_memory),
+		T(test_cgroup_hybrid_v2_without_controllers),
 		T(test_cgroup_missing_everything),
 		cmocka_unit_test(test_sysinfo_compute_underflow_clamp),
 		cmocka_unit_test(test_sysinfo_compute_limit_without_usage),
 		cmocka_unit_test(test_sysinfo_compute_procs_clamp),
 		T(test_sysinfo_swap_v2),
 		T(test_sysinfo_swap_v1),
+		T(test_sysinfo_swap_v1_from_stat),
+		T(test_sysinfo_swap_host_without_swap),
 		T(test_sysinfo_swap_absent),
 		cmocka_unit_test(test_sysinfo_host_normalise),
 		cmocka_unit_test(test_sysinfo_parse_starttime_odd_comm),
