@@ -9,9 +9,6 @@
 #include "daemon/macro.h"
 #include "handlers/table.h"
 
-/* sysinfo lives in its own file; until it is linked, the entry answers CONTINUE */
-#pragma weak handle_sysinfo
-
 static const struct handler_entry entries[] = {
 	{ "sysinfo", handle_sysinfo, CONFIG_SYSINFO, METRICS_SYSCALL_SYSINFO },
 	{ "mknod", handle_mknod, CONFIG_MKNOD, METRICS_SYSCALL_MKNOD },

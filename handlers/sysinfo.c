@@ -1,0 +1,307 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sysinfo(2) with the container's view: memory and swap from the caller's
+ * memory cgroup, procs from its pids cgroup, uptime from the container's
+ * init, everything else (loads, high memory) from the host.
+ *
+ * Semantics (see also README's table):
+ *  - totalram  = min(memory limit, host RAM). Own limit, else the smallest
+ *                limit of the ancestors (v1: hierarchical_memory_limit).
+ *  - freeram   = totalram − usage, clamped at 0. usage (memory.current,
+ *                memory.usage_in_bytes) includes the page cache, and so does
+ *                the kernel's own "used": page cache is not free memory, it is
+ *                reported in bufferram. (Incus also subtracts "file", which
+ *                counts the cache twice and can underflow.)
+ *  - sharedram = shmem, bufferram = page cache ("file" / "total_cache"),
+ *                both clamped to totalram.
+ *  - swap      = v2 memory.swap.max/current; v1 memsw − memory; total bounded
+ *                by the host's swap; host swap when not accounted.
+ *  - procs     = pids.current, clamped to 65535 (the field is u16).
+ *  - uptime    = age of ctx->init_pid (stat field 22, _SC_CLK_TCK); the host's
+ *                uptime when init_pid is 0 or unreadable.
+ * Any cgroup read failure keeps the host's value for that field.
+ *
+ * Layouts: x86_64 and x32 get the 112-byte LP64 struct. x32's sysinfo is the
+ * "common" entry in syscall_64.tbl (sys_sysinfo, not compat_sys_sysinfo) and
+ * its uapi __kernel_long_t is 64-bit, so the kernel itself writes the LP64
+ * layout to x32 callers. i386 gets the 64-byte compat_sysinfo, scaled like
+ * the kernel's compat path. Every other arch is CONTINUE.
+ *
+ * Called from worker threads; no locks (cgroup_mounts_host() is a
+ * pthread_once), no allocation, no fork, debug logging only.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/audit.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/log.h"
+#include "daemon/macro.h"
+#include "daemon/notify.h"
+#include "handlers/cgroup.h"
+#include "handlers/handler.h"
+#include "handlers/procmem.h"
+#include "handlers/sysinfo_layout.h"
+
+#define COMPAT_PAGE_SHIFT 12 /* the kernel's compat path scales to PAGE_SIZE */
+#define PROCS_MAX UINT16_MAX
+
+/* ---- decide (pure) ---- */
+
+enum sysinfo_abi sysinfo_abi_for(uint32_t arch, int nr)
+{
+	switch (arch) {
+	case AUDIT_ARCH_X86_64:
+		/* native, and x32 (nr & __X32_SYSCALL_BIT) alike: see the header comment */
+		(void)nr;
+		return SYSINFO_ABI_64;
+	case AUDIT_ARCH_I386:
+		return SYSINFO_ABI_32;
+	default:
+		return SYSINFO_ABI_UNSUPPORTED;
+	}
+}
+
+static unsigned long mul_sat(unsigned long v, unsigned long unit)
+{
+	unsigned long r;
+
+	return __builtin_mul_overflow(v, unit, &r) ? ULONG_MAX : r;
+}
+
+void sysinfo_host_normalise(struct sysinfo *s)
+{
+	unsigned long unit = s->mem_unit ? s->mem_unit : 1;
+
+	s->totalram = mul_sat(s->totalram, unit);
+	s->freeram = mul_sat(s->freeram, unit);
+	s->sharedram = mul_sat(s->sharedram, unit);
+	s->bufferram = mul_sat(s->bufferram, unit);
+	s->totalswap = mul_sat(s->totalswap, unit);
+	s->freeswap = mul_sat(s->freeswap, unit);
+	s->totalhigh = mul_sat(s->totalhigh, unit);
+	s->freehigh = mul_sat(s->freehigh, unit);
+	s->mem_unit = 1;
+}
+
+static unsigned long min_ul(unsigned long a, uint64_t b)
+{
+	return b < a ? (unsigned long)b : a;
+}
+
+static unsigned long sub_clamp(unsigned long a, uint64_t b)
+{
+	return b < a ? a - (unsigned long)b : 0;
+}
+
+void sysinfo_compute(const struct sysinfo *host, const struct cgroup_stats *cg, long uptime,
+		     struct sysinfo *ret)
+{
+	struct sysinfo s = *host;
+
+	s.mem_unit = 1;
+	if (cg->has_limit)
+		s.totalram = min_ul(s.totalram, cg->limit);
+	s.freeram = cg->has_usage ? sub_clamp(s.totalram, cg->usage) : min_ul(s.freeram, s.totalram);
+	s.sharedram = min_ul(s.totalram, cg->has_shmem ? cg->shmem : s.sharedram);
+	s.bufferram = min_ul(s.totalram, cg->has_file ? cg->file : s.bufferram);
+	if (cg->has_swap) {
+		s.totalswap = min_ul(s.totalswap, cg->swap_limit);
+		s.freeswap = sub_clamp(s.totalswap, cg->swap_usage);
+	}
+	if (cg->has_pids)
+		s.procs = (unsigned short)(cg->pids > PROCS_MAX ? PROCS_MAX : cg->pids);
+	if (uptime > 0)
+		s.uptime = uptime;
+	*ret = s;
+}
+
+long sysinfo_age(long host_uptime, uint64_t start_ticks, long clk_tck)
+{
+	uint64_t started;
+
+	if (clk_tck <= 0 || host_uptime <= 0)
+		return 0;
+	started = start_ticks / (uint64_t)clk_tck;
+	return started < (uint64_t)host_uptime ? host_uptime - (long)started : 0;
+}
+
+int sysinfo_parse_starttime(const char *stat, uint64_t *ret)
+{
+	/* comm may hold spaces and ')': fields resume after the last ')' */
+	const char *p = strrchr(stat, ')');
+	unsigned long long v;
+	char *end;
+
+	if (!p)
+		return -EINVAL;
+	p++;
+	for (int field = 3; field < 22; field++) {
+		p += strspn(p, " ");
+		p += strcspn(p, " \n");
+		if (*p != ' ')
+			return -EINVAL;
+	}
+	p += strspn(p, " ");
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno != 0 || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* ---- layouts (pure) ---- */
+
+static size_t encode64(const struct sysinfo *s, struct sysinfo_abi64 *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->uptime = s->uptime;
+	for (size_t i = 0; i < 3; i++)
+		o->loads[i] = s->loads[i];
+	o->totalram = s->totalram;
+	o->freeram = s->freeram;
+	o->sharedram = s->sharedram;
+	o->bufferram = s->bufferram;
+	o->totalswap = s->totalswap;
+	o->freeswap = s->freeswap;
+	o->procs = s->procs;
+	o->totalhigh = s->totalhigh;
+	o->freehigh = s->freehigh;
+	o->mem_unit = s->mem_unit;
+	return sizeof(*o);
+}
+
+/*
+ * Like compat_sys_sysinfo: when totalram or totalswap needs more than 32
+ * bits, go to mem_unit = PAGE_SIZE; unlike it, keep doubling (up to 2^31)
+ * rather than truncate beyond 16 TiB, and saturate as a last resort.
+ */
+static unsigned compat_shift(const struct sysinfo *s)
+{
+	unsigned long max = s->totalram > s->totalswap ? s->totalram : s->totalswap;
+	unsigned shift = 0;
+
+	if (s->totalhigh > max)
+		max = s->totalhigh;
+	if (max <= UINT32_MAX)
+		return 0;
+	for (shift = COMPAT_PAGE_SHIFT; shift < 31 && (max >> shift) > UINT32_MAX; shift++)
+		;
+	return shift;
+}
+
+static uint32_t scale32(unsigned long v, unsigned shift)
+{
+	v >>= shift;
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static size_t encode32(const struct sysinfo *s, struct sysinfo_abi32 *o)
+{
+	unsigned shift = compat_shift(s);
+
+	memset(o, 0, sizeof(*o));
+	o->uptime = s->uptime > INT32_MAX ? INT32_MAX : (int32_t)s->uptime;
+	for (size_t i = 0; i < 3; i++)
+		o->loads[i] = (uint32_t)s->loads[i]; /* truncated, as the kernel does */
+	o->totalram = scale32(s->totalram, shift);
+	o->freeram = scale32(s->freeram, shift);
+	o->sharedram = scale32(s->sharedram, shift);
+	o->bufferram = scale32(s->bufferram, shift);
+	o->totalswap = scale32(s->totalswap, shift);
+	o->freeswap = scale32(s->freeswap, shift);
+	o->procs = s->procs;
+	o->totalhigh = scale32(s->totalhigh, shift);
+	o->freehigh = scale32(s->freehigh, shift);
+	o->mem_unit = (uint32_t)s->mem_unit << shift;
+	return sizeof(*o);
+}
+
+size_t sysinfo_encode(enum sysinfo_abi abi, const struct sysinfo *s, union sysinfo_buf *buf)
+{
+	switch (abi) {
+	case SYSINFO_ABI_64:
+		return encode64(s, &buf->a64);
+	case SYSINFO_ABI_32:
+		return encode32(s, &buf->a32);
+	case SYSINFO_ABI_UNSUPPORTED:
+		break;
+	}
+	return 0;
+}
+
+/* ---- act ---- */
+
+/* The container's age in seconds from its init's start time; 0 = unknown. */
+static long container_age(pid_t init_pid, long host_uptime)
+{
+	char path[32], buf[1024];
+	uint64_t start;
+
+	if (init_pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)init_pid);
+	if (cgroup_read_line_at(AT_FDCWD, path, buf, sizeof(buf)) < 0 ||
+	    sysinfo_parse_starttime(buf, &start) < 0)
+		return 0;
+	return sysinfo_age(host_uptime, start, sysconf(_SC_CLK_TCK));
+}
+
+/* Host values overlaid with the caller's cgroup values; fails only if sysinfo() does. */
+static int sysinfo_collect(const struct notif_ctx *ctx, struct sysinfo *ret)
+{
+	struct cgroup_paths paths;
+	struct cgroup_stats cg = { .swap_limit = UINT64_MAX };
+	struct sysinfo host;
+	int r;
+
+	r = RET_NERRNO(sysinfo(&host));
+	if (r < 0)
+		return r;
+	sysinfo_host_normalise(&host);
+	r = cgroup_read_paths(ctx->proc_fd, (pid_t)ctx->req->pid, &paths);
+	if (r < 0)
+		log_debug("id=%llu: no cgroup for %d, host memory values: %d",
+			  (unsigned long long)ctx->req->id, (int)ctx->req->pid, r);
+	else
+		cgroup_read_stats(cgroup_mounts_host(), &paths,
+				  &(struct cgroup_host){ host.totalram, host.totalswap }, &cg);
+	sysinfo_compute(&host, &cg, container_age(ctx->init_pid, host.uptime), ret);
+	return 0;
+}
+
+int handle_sysinfo(const struct notif_ctx *ctx, struct notif_reply *reply)
+{
+	enum sysinfo_abi abi = sysinfo_abi_for(ctx->req->data.arch, ctx->req->data.nr);
+	union sysinfo_buf buf;
+	struct sysinfo s;
+	size_t size;
+	int r;
+
+	if (abi == SYSINFO_ABI_UNSUPPORTED) {
+		reply_continue(reply);
+		return 0;
+	}
+	r = sysinfo_collect(ctx, &s);
+	if (r < 0)
+		return r;
+	size = sysinfo_encode(abi, &s, &buf);
+	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
+	if (r < 0)
+		return r;
+	r = procmem_write((pid_t)ctx->req->pid, ctx->mem_fd, ctx->req->data.args[0], &buf, size);
+	if (r == -EFAULT) {
+		reply_errno(reply, -EFAULT); /* as the kernel's copy_to_user() would */
+		return 0;
+	}
+	if (r == -ESRCH || r == -ENOENT)
+		return -ENOENT;
+	if (r < 0)
+		return r;
+	reply_value(reply, 0);
+	return 0;
+}
