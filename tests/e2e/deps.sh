@@ -17,6 +17,7 @@ pkgs=(
 	jq		# edits config.json, reads API envelopes
 	curl		# API over the unix socket
 	util-linux	# unshare, mount (crun's private mount namespace)
+	attr		# getfattr: checks the emulated trusted.overlay.opaque from the host
 )
 
 missing=()

@@ -405,14 +405,15 @@ oci_bundle() {
 	rm -f "$c/config.json"
 	runc spec --bundle "$c" || return 1
 	[ -f "$c/memory_limit" ] && mem=$(cat "$c/memory_limit")
-	local caps=[]
+	local caps=[] rt=null
 	[ -f "$c/caps" ] && caps=$(jq -R 'split(" ")' <"$c/caps")
+	[ -f "$c/rt_runtime" ] && rt=$(cat "$c/rt_runtime")
 	if [ -z "$seccomp" ] || [ "$seccomp" = - ]; then
 		seccomp="$c/no-seccomp.json"
 		echo null >"$seccomp"
 	fi
 	jq --arg name "$name" --argjson base "$E2E_UID_BASE" --argjson size "$E2E_ID_COUNT" \
-		--argjson mem "$mem" --argjson caps "$caps" --slurpfile sec "$seccomp" '
+		--argjson mem "$mem" --argjson caps "$caps" --argjson rt "$rt" --slurpfile sec "$seccomp" '
 		.process.terminal = false
 		| .process.args = ["/bin/sleep", "2147483647"]
 		| .hostname = $name
@@ -423,6 +424,7 @@ oci_bundle() {
 		| if $sec[0] != null then .linux.seccomp = $sec[0] else del(.linux.seccomp) end
 		| if $mem != null then .linux.resources.memory = { limit: $mem } else . end
 		| .process.capabilities |= with_entries(.value += $caps)
+		| if $rt != null then .linux.resources.cpu = { realtimeRuntime: $rt, realtimePeriod: 1000000 } else . end
 		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json"
 }
 
@@ -508,6 +510,7 @@ lxc_start() {
 		echo "lxc.console.path = none"
 		echo "lxc.init.cmd = /bin/sleep 2147483647"
 		[ -f "$c/memory.conf" ] && cat "$c/memory.conf"
+		[ -f "$c/rt_runtime" ] && echo "lxc.cgroup.cpu.rt_runtime_us = $(cat "$c/rt_runtime")"
 		[ -n "$extra" ] && [ "$extra" != - ] && cat "$extra"
 	} >"$lp/$name/config"
 	E2E_CONTAINERS+=("lxc $name")
@@ -811,9 +814,14 @@ probe_expect() {
 }
 
 start_for_handlers() {
-	local rt=$1 name=$2
+	local rt=$1 name=$2 c
+	c=$(cdir "$name")
+	mkdir -p "$c"
 	# runc's default spec keeps only three capabilities; a container root normally has these
-	echo "CAP_MKNOD CAP_SYS_ADMIN CAP_SYS_NICE" >"$(cdir "$name")/caps"
+	echo "CAP_MKNOD CAP_SYS_ADMIN CAP_SYS_NICE" >"$c/caps"
+	# with RT group scheduling (cgroup v1) a cgroup without RT runtime refuses SCHED_FIFO
+	# to everyone, root included: give the container a little, as an admin would
+	[ -f /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] && echo 10000 >"$c/rt_runtime"
 	start_with_daemon_policy "$rt" "$name"
 }
 
@@ -837,26 +845,32 @@ check_opaque_xattr() {
 	probe_expect "$rt" "$name" ok setxattr-opaque /tmp/od || return 1
 	dir=$(cdir "$name")/rootfs/tmp/od
 	expect_eq "trusted.overlay.opaque on the host" \
-		"$(getfattr --only-values -n trusted.overlay.opaque "$dir" 2>&1)" y
+		"$(getfattr --absolute-names --only-values -n trusted.overlay.opaque "$dir" 2>&1)" y
 }
 
-# An overlay mount inside the container whose upper dir was made opaque hides the lower one.
+# An overlay whose upper directory the container made opaque (through interceptd) hides
+# the lower directory. The overlay is mounted from the host: an overlay mounted inside
+# a user namespace reads only user.overlay.* xattrs (the kernel's userxattr mode), so
+# trusted.overlay.opaque matters to overlays mounted in the initial user namespace.
 check_overlay_opaque() {
-	local rt=$1 name=$2 out
+	local rt=$1 name=$2 out root merged
 	out=$("${rt}_exec" "$name" /bin/sh -c '
 		set -e
-		mkdir -p /tmp/ov/lower/d /tmp/ov/upper /tmp/ov/work /tmp/ov/merged
+		mkdir -p /tmp/ov/lower/d /tmp/ov/upper/d /tmp/ov/work
 		echo hidden >/tmp/ov/lower/d/file
-		mkdir -p /tmp/ov/upper/d
-		/bin/probe setxattr-opaque /tmp/ov/upper/d >/dev/null
-		mount -t overlay overlay -o lowerdir=/tmp/ov/lower,upperdir=/tmp/ov/upper,workdir=/tmp/ov/work /tmp/ov/merged
-		ls /tmp/ov/merged/d
-		umount /tmp/ov/merged' 2>&1) || { echo "$out"; return 1; }
+		/bin/probe setxattr-opaque /tmp/ov/upper/d' 2>&1) || { echo "$out"; return 1; }
+	root=$(cdir "$name")/rootfs/tmp/ov
+	merged=$E2E_WORK/ov-merged-$name
+	mkdir -p "$merged"
+	mount -t overlay overlay -o "lowerdir=$root/lower,upperdir=$root/upper,workdir=$root/work" \
+		"$merged" || return 1
+	out=$(ls -A "$merged/d" 2>&1)
+	umount "$merged"
 	expect_eq "files visible under the opaque directory" "$out" ""
 }
 
 check_chrt() {
-	local rt=$1 name=$2
+	local rt=$1 name=$2 out
 	probe_expect "$rt" "$name" ok chrt 1 fifo 10 || return 1
 	# a host pid (this shell) is outside the container's pid namespace
 	out=$(probe_in "$rt" "$name" chrt "$$" fifo 10 2>&1 | head -n1)
@@ -869,13 +883,19 @@ check_key_off_live() {
 	probe_expect "$1" "$2" EPERM mknod /tmp/after-off c 1 3
 }
 
+# glibc's mknod() is the mknodat syscall; count both
 check_handler_metrics() {
-	local v outcome
+	local outcome total sc v
 	for outcome in emulated continued errno; do
-		v=$(metric_value interceptd_syscalls_total "container=$1" syscall=mknod outcome=$outcome) ||
-			{ echo "no mknod series with outcome=$outcome"; return 1; }
-		[ "${v%.*}" -gt 0 ] || { echo "mknod $outcome = $v"; return 1; }
+		total=0
+		for sc in mknod mknodat; do
+			v=$(metric_value interceptd_syscalls_total "container=$1" syscall=$sc outcome=$outcome) || v=0
+			total=$((total + ${v%.*}))
+		done
+		[ "$total" -gt 0 ] || { echo "no mknod/mknodat samples with outcome=$outcome"; return 1; }
 	done
+	v=$(metric_value interceptd_syscalls_total "container=$1" syscall=sched_setscheduler outcome=emulated) || v=0
+	[ "${v%.*}" -gt 0 ] || { echo "sched_setscheduler emulated = $v"; return 1; }
 }
 
 scenario_handlers() {
