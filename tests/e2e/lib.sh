@@ -877,6 +877,23 @@ check_chrt() {
 	expect_eq "chrt on a host pid" "$out" ESRCH
 }
 
+# Hostile arguments from inside the container get the kernel's errnos, a path swapped
+# mid-call never reaches the host, killed callers don't disturb the daemon.
+check_hostile() {
+	local rt=$1 name=$2 out want k
+	out=$(probe_in "$rt" "$name" hostile /tmp/escape 2>&1) || { echo "$out"; return 1; }
+	for want in mknod_unmapped=EFAULT mknod_unterminated_short=EFAULT \
+		mknod_unterminated_page=ENAMETOOLONG mknod_overlong=ENAMETOOLONG \
+		mknod_long_name=ENAMETOOLONG setxattr_unmapped_name=EFAULT \
+		setxattr_unmapped_value=EFAULT sched_unmapped_param=EFAULT after=ok; do
+		k=${want%%=*}
+		expect_eq "$k" "$(kv "$k" <<<"$out")" "${want#*=}" || { echo "$out"; return 1; }
+	done
+	[ -z "$(ls -A "$E2E_WORK/host-target" 2>/dev/null)" ] ||
+		{ echo "created on the host: $(ls -A "$E2E_WORK/host-target")"; return 1; }
+	api_expect_2xx GET /1.0 >/dev/null
+}
+
 check_key_off_live() {
 	api_expect_2xx PATCH "/1.0/containers/$2" '{"config":{"security.syscalls.intercept.mknod":"false"}}' ||
 		return 1
@@ -919,6 +936,7 @@ scenario_handlers() {
 	soft_step "$rt: handlers: setxattr trusted.overlay.opaque=y on a directory" check_opaque_xattr "$rt" "$name"
 	soft_step "$rt: handlers: overlay mount with an opaque directory" check_overlay_opaque "$rt" "$name"
 	soft_step "$rt: handlers: chrt -f -p 10 in the container works, on a host pid ESRCH" check_chrt "$rt" "$name"
+	soft_step "$rt: handlers: hostile pointers, paths, swaps and kills get kernel errnos" check_hostile "$rt" "$name"
 	soft_step "$rt: handlers: mknod key off: EPERM again at once" check_key_off_live "$rt" "$name"
 	soft_step "$rt: handlers: metrics count emulated, continued and errno" check_handler_metrics "$name"
 	BLOCKED=""

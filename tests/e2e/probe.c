@@ -13,6 +13,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stdint.h>
@@ -195,6 +199,121 @@ static int cmd_seccomp_listener(char **argv)
 	return 0;
 }
 
+/* --- hostile: arguments a malicious container could pass; prints case=ERRNO lines --- */
+
+static const char *errname(long r)
+{
+	const char *n = r < 0 ? strerrorname_np(errno) : "ok";
+
+	return n ? n : "E?";
+}
+
+static long try_mknod(const char *path)
+{
+	return syscall(SYS_mknodat, AT_FDCWD, path, S_IFCHR | 0666, makedev(1, 3));
+}
+
+/* A string of @len 'a's ending exactly where an unmapped page begins (no NUL). */
+static char *unterminated(size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	munmap(p + page, page);
+	memset(p, 'a', page);
+	return p + page - len;
+}
+
+struct swapper {
+	char *buf;
+	const char *a, *b;
+	volatile int stop;
+};
+
+static void *swap_path(void *arg)
+{
+	struct swapper *s = arg;
+
+	while (!s->stop) {
+		strcpy(s->buf, s->a);
+		strcpy(s->buf, s->b);
+	}
+	return NULL;
+}
+
+/* Another thread flips the path between a safe place and a symlink to the host. */
+static void hostile_swap(const char *escape_dir)
+{
+	static char buf[256];
+	char evil[256];
+	struct swapper s = { .buf = buf, .a = "/tmp/race-n", .b = evil };
+	pthread_t t;
+	int ok = 0;
+
+	snprintf(evil, sizeof(evil), "%s/race-n", escape_dir);
+	pthread_create(&t, NULL, swap_path, &s);
+	for (int i = 0; i < 300; i++) {
+		if (try_mknod(buf) == 0)
+			ok++;
+		unlink("/tmp/race-n");
+	}
+	s.stop = 1;
+	pthread_join(t, NULL);
+	printf("swap_race_created=%d\n", ok);
+}
+
+/* Children looping on mknod are killed at random points, mid-notification. */
+static void hostile_kill(void)
+{
+	for (int i = 0; i < 20; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "/tmp/kill-%d", (int)getpid());
+			for (;;) {
+				try_mknod(path);
+				unlink(path);
+			}
+		}
+		usleep(2000 + 500 * i);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	printf("killed_children=20\n");
+}
+
+static int cmd_hostile(char **argv)
+{
+	char longpath[5000], longname[320];
+	char *unterm_short = unterminated(100), *unterm_page = unterminated(4096);
+	struct sched_param *bad_param = (void *)16;
+	/* volatile: the compiler must not see through the deliberately bad pointers */
+	const void *volatile unmapped = (const void *)16;
+
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	snprintf(longname, sizeof(longname), "/tmp/%0300d", 0);
+	printf("mknod_unmapped=%s\n", errname(try_mknod(unmapped)));
+	printf("mknod_unterminated_short=%s\n", errname(try_mknod(unterm_short)));
+	printf("mknod_unterminated_page=%s\n", errname(try_mknod(unterm_page)));
+	printf("mknod_overlong=%s\n", errname(try_mknod(longpath)));
+	printf("mknod_long_name=%s\n", errname(try_mknod(longname)));
+	printf("setxattr_unmapped_name=%s\n",
+	       errname(setxattr("/tmp", unmapped, "y", 1, 0)));
+	printf("setxattr_unmapped_value=%s\n",
+	       errname(setxattr("/tmp", "trusted.overlay.opaque", unmapped, 1, 0)));
+	printf("sched_unmapped_param=%s\n", errname(sched_setscheduler(0, SCHED_FIFO, bad_param)));
+	hostile_swap(argv[0]);
+	hostile_kill();
+	printf("after=%s\n", errname(try_mknod("/tmp/after-hostile")));
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int nargs;
@@ -208,6 +327,7 @@ static const struct command {
 	{ "setxattr-opaque", 1, "PATH", cmd_setxattr_opaque },
 	{ "chrt", 3, "PID other|fifo|rr|batch|idle PRIO", cmd_chrt },
 	{ "seccomp-listener", 0, "", cmd_seccomp_listener },
+	{ "hostile", 1, "ESCAPE_DIR", cmd_hostile },
 };
 
 static int usage(void)
