@@ -23,7 +23,8 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode)
+int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode,
+		      enum write_flags flags)
 {
 	_cleanup_close_ int fd = -EBADF;
 	char tmp[256];
@@ -36,7 +37,7 @@ int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len,
 	if (fd < 0)
 		return fd;
 	r = write_all(fd, buf, len);
-	if (r >= 0)
+	if (r >= 0 && (flags & WRITE_DURABLE))
 		r = RET_NERRNO(fsync(fd));
 	if (r >= 0)
 		r = RET_NERRNO(renameat(dir_fd, tmp, dir_fd, name));
@@ -45,5 +46,5 @@ int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len,
 		return r;
 	}
 	/* the rename is durable only once the directory itself is synced */
-	return RET_NERRNO(fsync(dir_fd));
+	return flags & WRITE_DURABLE ? RET_NERRNO(fsync(dir_fd)) : 0;
 }

@@ -7,12 +7,19 @@
 /* write() all of @buf, retrying on EINTR and short writes. */
 int write_all(int fd, const void *buf, size_t len);
 
+enum write_flags {
+	WRITE_DURABLE = 1 << 0, /* fsync the file and the directory: survives a crash */
+};
+
 /*
- * Replace @name in @dir_fd with @buf durably: a temporary file in the same
- * directory, fsync, rename over @name, fsync of the directory. On failure the
- * old file is untouched and the temporary file is removed.
+ * Replace @name in @dir_fd with @buf atomically: a temporary file in the same
+ * directory renamed over @name, so readers see the old or the new content,
+ * never a mix. With WRITE_DURABLE the file is fsynced before the rename and the
+ * directory after it. On failure the old file is untouched and the temporary
+ * file is removed.
  */
-int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode);
+int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode,
+		      enum write_flags flags);
 
 /* The prefix of temporary files, so startup can clean leftovers. */
 #define FILEIO_TMP_PREFIX ".tmp."

@@ -183,5 +183,6 @@ int policy_write_lxc_file(int dir_fd, const char *name, const struct config *cfg
 
 	if (!text)
 		return -ENOMEM;
-	return write_file_atomic(dir_fd, name, text, strlen(text), 0600);
+	/* derived from the durable state and rewritten at every start: no fsync needed */
+	return write_file_atomic(dir_fd, name, text, strlen(text), 0600, 0);
 }

@@ -63,7 +63,8 @@ int state_save(int state_dir_fd, struct registry *r)
 
 	if (!text)
 		return -ENOMEM;
-	return write_file_atomic(state_dir_fd, STATE_FILE_NAME, text, strlen(text), 0600);
+	return write_file_atomic(state_dir_fd, STATE_FILE_NAME, text, strlen(text), 0600,
+				 WRITE_DURABLE);
 }
 
 static void remove_leftovers(int state_dir_fd)

@@ -104,7 +104,7 @@ void engine_dispatch(struct engine_listener *l, const struct seccomp_notif *req,
 		if (e && e->fn && config_enabled(cfg, e->key)) {
 			struct notif_ctx ctx = { .req = req, .notify_fd = notify_fd, .cfg = cfg,
 						 .init_pid = l->init_pid, .proc_fd = proc_fd,
-						 .mem_fd = mem_fd };
+						 .mem_fd = mem_fd, .cache = &l->cache };
 
 			call_handler(l, e, &ctx, &reply);
 		}

@@ -7,6 +7,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/listener.h"
+#include "handlers/handler.h"
 
 /*
  * An attached listener as the engine sees it: an OCI seccomp notify fd, or a
@@ -27,6 +28,7 @@ struct engine_listener {
 	struct container *container;       /* ref while linked; NULL if unregistered */
 	uint64_t registry_gen;             /* registry generation when resolved */
 	bool is_resolved;
+	struct handler_cache cache; /* handlers' per-listener scratch space */
 	struct config *cfg;  /* cached snapshot ref of container */
 	uint64_t cfg_gen;    /* container->config_generation when cached */
 };

@@ -3,6 +3,7 @@
 
 #include <linux/seccomp.h>
 #include <stdint.h>
+#include <sys/sysinfo.h>
 #include <sys/types.h>
 
 #include "daemon/config.h"
@@ -22,6 +23,16 @@
  * locals, check notify_id_valid() after opening anything by pid and before
  * acting, decide (pure, unit-tested), act, fill the reply.
  */
+/*
+ * Scratch space a handler may keep per listener, between notifications. Only
+ * the worker serving the listener touches it, so it needs no lock.
+ */
+struct handler_cache {
+	uint64_t sysinfo_filled_ns; /* CLOCK_MONOTONIC of the last collection; 0 = never */
+	struct sysinfo sysinfo;     /* the container's view at that time */
+	long init_started_at;       /* host uptime (s) when the container's init started; -1 = unknown */
+};
+
 struct notif_ctx {
 	const struct seccomp_notif *req;
 	int notify_fd;           /* the listener: ID_VALID, ADDFD */
@@ -29,6 +40,7 @@ struct notif_ctx {
 	pid_t init_pid;          /* the container's init in our pid ns; 0 if unknown */
 	int proc_fd;             /* LXC: /proc/PID directory fd; -EBADF otherwise */
 	int mem_fd;              /* LXC: /proc/PID/mem (O_RDWR); -EBADF otherwise */
+	struct handler_cache *cache; /* the listener's; may be NULL */
 };
 
 struct notif_reply {

@@ -35,6 +35,7 @@
 #include <linux/audit.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "daemon/log.h"
 #include "daemon/macro.h"
@@ -236,6 +237,13 @@ size_t sysinfo_encode(enum sysinfo_abi abi, const struct sysinfo *s, union sysin
 
 /* ---- act ---- */
 
+/*
+ * Values are collected at most this often per listener: a burst of sysinfo()
+ * calls (free, top, JVMs sizing their heap) then costs one round trip each
+ * instead of a dozen cgroup file reads; memory figures may lag by this much.
+ */
+#define SYSINFO_CACHE_NS (100u * 1000000u)
+
 /* The container's age in seconds from its init's start time; 0 = unknown. */
 static long container_age(pid_t init_pid, long host_uptime)
 {
@@ -251,14 +259,50 @@ static long container_age(pid_t init_pid, long host_uptime)
 	return sysinfo_age(host_uptime, start, sysconf(_SC_CLK_TCK));
 }
 
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The cached view with a fresh uptime, or false when it is too old to use. */
+static bool from_cache(struct handler_cache *cache, struct sysinfo *ret)
+{
+	struct timespec boot;
+
+	if (!cache || !cache->sysinfo_filled_ns ||
+	    monotonic_ns() - cache->sysinfo_filled_ns > SYSINFO_CACHE_NS)
+		return false;
+	*ret = cache->sysinfo;
+	if (cache->init_started_at >= 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0 &&
+	    boot.tv_sec > cache->init_started_at)
+		ret->uptime = boot.tv_sec - cache->init_started_at;
+	return true;
+}
+
+static void to_cache(struct handler_cache *cache, const struct sysinfo *s, long host_uptime,
+		     long age)
+{
+	if (!cache)
+		return;
+	cache->sysinfo = *s;
+	cache->init_started_at = age > 0 ? host_uptime - age : -1;
+	cache->sysinfo_filled_ns = monotonic_ns();
+}
+
 /* Host values overlaid with the caller's cgroup values; fails only if sysinfo() does. */
 static int sysinfo_collect(const struct notif_ctx *ctx, struct sysinfo *ret)
 {
 	struct cgroup_paths paths;
 	struct cgroup_stats cg = { .swap_limit = UINT64_MAX };
 	struct sysinfo host;
+	long age;
 	int r;
 
+	if (from_cache(ctx->cache, ret))
+		return 0;
 	r = RET_NERRNO(sysinfo(&host));
 	if (r < 0)
 		return r;
@@ -270,7 +314,9 @@ static int sysinfo_collect(const struct notif_ctx *ctx, struct sysinfo *ret)
 	else
 		cgroup_read_stats(cgroup_mounts_host(), &paths,
 				  &(struct cgroup_host){ host.totalram, host.totalswap }, &cg);
-	sysinfo_compute(&host, &cg, container_age(ctx->init_pid, host.uptime), ret);
+	age = container_age(ctx->init_pid, host.uptime);
+	sysinfo_compute(&host, &cg, age, ret);
+	to_cache(ctx->cache, ret, host.uptime, age);
 	return 0;
 }
 

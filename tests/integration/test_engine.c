@@ -210,12 +210,16 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-/* Wait until the daemon holds @expect fds (listeners are released asynchronously). */
+/*
+ * Wait until the daemon holds no more than @expect fds (listeners are released
+ * asynchronously, and an idle API keep-alive connection may come and go), and
+ * return the count then.
+ */
 static int wait_fds(int expect)
 {
 	int n = -1;
 
-	for (int i = 0; i < 100 && (n = count_fds(H.pid)) != expect; i++)
+	for (int i = 0; i < 100 && (n = count_fds(H.pid)) > expect; i++)
 		sleep_ms(20);
 	return n;
 }
@@ -315,7 +319,7 @@ static void test_engine_listener_detaches_when_caller_exits(void **state)
 	child_stop(&c);
 	wait_listeners("exits", 0);
 	close(sock);
-	assert_int_equal(wait_fds(base), base);
+	assert_true(wait_fds(base) <= base);
 	api("DELETE", "/1.0/containers/exits", NULL, 200);
 }
 
@@ -350,7 +354,7 @@ static void test_engine_caller_killed_mid_call(void **state)
 		close(sock);
 	}
 	assert_true(metric("killed", "sysinfo", "emulated") > 20);
-	assert_int_equal(wait_fds(base), base);
+	assert_true(wait_fds(base) <= base);
 	api("DELETE", "/1.0/containers/killed", NULL, 200);
 }
 
@@ -379,7 +383,7 @@ static void test_engine_garbage_oci_intake(void **state)
 	close(oci_handoff("{\"fds\":[\"a\",\"seccompFd\"],\"pid\":1,\"state\":{\"id\":\"x\"}}", -1));
 	close(pipefd[0]);
 	close(pipefd[1]);
-	assert_int_equal(wait_fds(base), base);
+	assert_true(wait_fds(base) <= base);
 	api("GET", "/1.0", NULL, 200);
 }
 
@@ -510,7 +514,7 @@ static void test_engine_lxc_proxy_protocol(void **state)
 	close(proxy);
 	child_stop(&c);
 	wait_listeners("lxc1", 0);
-	assert_int_equal(wait_fds(base), base);
+	assert_true(wait_fds(base) <= base);
 	api("DELETE", "/1.0/containers/lxc1", NULL, 200);
 }
 

@@ -122,8 +122,11 @@ async function waitReady() {
 const K = 'security.syscalls.intercept.';
 
 test('live responses conform to openapi.yaml', async (t) => {
-  t.after(() => {
+  t.after(async () => {
+    // the daemon flushes its state on SIGTERM: remove the directory once it has exited
+    const exited = new Promise((res) => (daemon.exitCode !== null ? res() : daemon.once('exit', res)));
     daemon.kill('SIGTERM');
+    await exited;
     rmSync(dir, { recursive: true, force: true });
   });
   await waitReady();

@@ -45,7 +45,7 @@ static int teardown(void **state)
 
 static void put_file(struct fixture *f, const char *name, const char *text)
 {
-	assert_int_equal(write_file_atomic(f->dir_fd, name, text, strlen(text), 0600), 0);
+	assert_int_equal(write_file_atomic(f->dir_fd, name, text, strlen(text), 0600, WRITE_DURABLE), 0);
 }
 
 static char *get_file(struct fixture *f, const char *name)
