@@ -541,6 +541,38 @@ static void test_engine_unregistered_listener_continues(void **state)
 	api("DELETE", "/1.0/containers/nobody-registered-this", NULL, 200);
 }
 
+/* SIGHUP reopens --log-file, so log rotation by rename works. */
+static void test_daemon_sighup_reopens_log_file(void **state)
+{
+	struct harness h2 = { 0 };
+	char log[400], rotated[420], *text;
+	const char *args[] = { "--log-file", log, NULL };
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+	(void)state;
+	assert_int_equal(harness_init(&h2), 0);
+	snprintf(log, sizeof(log), "%s/rotating.log", h2.dir);
+	snprintf(rotated, sizeof(rotated), "%s.1", log);
+	assert_int_equal(harness_start(&h2, args), 0);
+	assert_int_equal(rename(log, rotated), 0);
+	assert_int_equal(kill(h2.pid, SIGHUP), 0);
+	for (int i = 0; i < 100 && access(log, F_OK) < 0; i++)
+		sleep_ms(10);
+	assert_int_equal(harness_request(&h2, "POST", "/1.0/containers",
+					 "{\"name\":\"after-hup\",\"config\":{}}", &r), 0);
+	assert_int_equal(r->status, 201);
+	text = harness_read_file(log, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "POST /1.0/containers"));
+	free(text);
+	text = harness_read_file(rotated, NULL);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "ready"));
+	assert_null(strstr(text, "POST /1.0/containers"));
+	free(text);
+	harness_cleanup(&h2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_engine_silent_client_delays_nobody),
 		cmocka_unit_test(test_engine_lxc_proxy_protocol),
 		cmocka_unit_test(test_engine_unregistered_listener_continues),
+		cmocka_unit_test(test_daemon_sighup_reopens_log_file),
 	};
 	int failed;
 
