@@ -98,18 +98,29 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 	return 0;
 }
 
-int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)
+/* PUT and PATCH bodies: exactly {"config": {...}}. */
+static int config_body(const json_t *body, json_t **ret_config, struct icd_error *reterr)
 {
 	static const char *const fields[] = { "config", NULL };
-	const char *values[CONFIG_KEY_COUNT] = { 0 };
-	json_t *config = json_object_get(body, "config");
-	int r;
+	int r = check_fields(body, fields, reterr);
 
-	r = check_fields(body, fields, reterr);
 	if (r < 0)
 		return r;
-	if (!config)
+	*ret_config = json_object_get(body, "config");
+	if (!*ret_config)
 		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
+	return 0;
+}
+
+int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)
+{
+	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	json_t *config;
+	int r;
+
+	r = config_body(body, &config, reterr);
+	if (r < 0)
+		return r;
 	r = collect_values(config, values, false, reterr);
 	if (r < 0)
 		return r;
@@ -119,16 +130,13 @@ int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *
 int validate_patch(const json_t *body, const struct config *current, struct config **ret_cfg,
 		   struct icd_error *reterr)
 {
-	static const char *const fields[] = { "config", NULL };
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
-	json_t *config = json_object_get(body, "config");
+	json_t *config;
 	int r;
 
-	r = check_fields(body, fields, reterr);
+	r = config_body(body, &config, reterr);
 	if (r < 0)
 		return r;
-	if (!config)
-		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
 	for (size_t i = 0; current && i < CONFIG_KEY_COUNT; i++)
 		values[i] = current->values[i];
 	r = collect_values(config, values, true, reterr);

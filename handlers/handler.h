@@ -66,6 +66,15 @@ static inline void reply_errno(struct notif_reply *reply, int negative_errno)
 	*reply = (struct notif_reply){ .error = negative_errno };
 }
 
+/* The emulated call's result: 0 on success, else the negative errno it failed with. */
+static inline void reply_result(struct notif_reply *reply, int err)
+{
+	if (err < 0)
+		reply_errno(reply, err);
+	else
+		reply_value(reply, 0);
+}
+
 /* Handlers, one file per syscall family under handlers/. */
 handler_fn handle_sysinfo;
 handler_fn handle_mknod;

@@ -342,10 +342,7 @@ static int do_mknod(const struct notif_ctx *ctx, struct notif_reply *reply, int 
 	r = mknod_act(ctx, &t, dirfd, path, mode, dev, &err);
 	if (r < 0)
 		return r;
-	if (err < 0)
-		reply_errno(reply, err);
-	else
-		reply_value(reply, 0);
+	reply_result(reply, err);
 	return 0;
 }
 

@@ -134,9 +134,6 @@ int handle_sched_setscheduler(const struct notif_ctx *ctx, struct notif_reply *r
 	r = sched_act(ctx, &t, pid, policy, priority, &err);
 	if (r < 0)
 		return r;
-	if (err < 0)
-		reply_errno(reply, err);
-	else
-		reply_value(reply, 0);
+	reply_result(reply, err);
 	return 0;
 }

@@ -185,9 +185,6 @@ int handle_setxattr(const struct notif_ctx *ctx, struct notif_reply *reply)
 	r = setxattr_act(ctx, &t, kind, path, (int)a[4], &err);
 	if (r < 0)
 		return r;
-	if (err < 0)
-		reply_errno(reply, err);
-	else
-		reply_value(reply, 0);
+	reply_result(reply, err);
 	return 0;
 }
