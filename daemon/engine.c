@@ -224,7 +224,7 @@ static void *intake_main(void *arg)
 
 	for (;;) {
 		struct epoll_event evs[16];
-		int n = epoll_wait(e->epoll_fd, evs, ARRAY_SIZE(evs), 1000);
+		int n = epoll_wait(e->epoll_fd, evs, ARRAY_SIZE(evs), 200);
 
 		if (n < 0 && errno != EINTR)
 			return NULL;
@@ -241,6 +241,7 @@ static void *intake_main(void *arg)
 				serve_conn(e, p);
 		}
 		sweep_deadlines(e);
+		workers_watchdog(e->d->workers);
 	}
 }
 

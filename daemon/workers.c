@@ -6,8 +6,12 @@
  * so no listener state needs a lock, and the set is level-triggered: no
  * re-arm syscall per notification, and no hand-off of a busy listener
  * between threads (which cost a cross-CPU wake-up per notification with one
- * shared EPOLLONESHOT set). Each wake-up serves every ready listener once, so
- * a busy container cannot starve the others in its shard. The hot path
+ * shared EPOLLONESHOT set). Each wake-up serves one ready listener and the
+ * level-triggered ready list rotates, so a busy container cannot starve the
+ * others in its shard. A worker stuck in one notification (a hostile caller
+ * can make a memory read block, e.g. on a userfaultfd or FUSE mapping) would
+ * stall its shard: the intake thread's watchdog then moves the shard's other
+ * listeners to a healthy worker. The hot path
  * (RECV → dispatch → SEND) allocates nothing and takes no global lock: the
  * config snapshot is cached per listener and re-taken only when the
  * container's generation changes.
@@ -24,12 +28,19 @@
 #include "daemon/workers.h"
 #include "handlers/table.h"
 
+/* A worker stuck this long in one notification hands its other listeners away. */
+#define STUCK_NS (1000u * 1000000u)
+
 struct shard {
 	struct workers *w;
 	int epoll_fd;
 	pthread_t thread;
 	bool has_thread;
 	atomic_uint n_listeners;
+
+	pthread_mutex_t lock;                /* guards current against the watchdog */
+	struct engine_listener *current;     /* the listener being served, or NULL */
+	atomic_uint_fast64_t busy_since_ns;  /* when serving current began; 0 = idle */
 };
 
 struct workers {
@@ -177,8 +188,9 @@ static void *worker_main(void *arg)
 	struct shard *sh = arg;
 
 	for (;;) {
-		struct epoll_event evs[64];
-		int n = epoll_wait(sh->epoll_fd, evs, ARRAY_SIZE(evs), -1);
+		struct epoll_event ev;
+		/* one event at a time: a stuck worker then holds no other listener's event */
+		int n = epoll_wait(sh->epoll_fd, &ev, 1, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -186,28 +198,106 @@ static void *worker_main(void *arg)
 			log_error_errno(errno, "Worker epoll_wait failed: %m");
 			return NULL;
 		}
-		for (int i = 0; i < n; i++)
-			if (!evs[i].data.ptr) /* the stop eventfd */
-				return NULL;
-		for (int i = 0; i < n; i++)
-			serve(sh->w, evs[i].data.ptr, evs[i].events);
+		if (n == 0)
+			continue;
+		if (!ev.data.ptr) /* the stop eventfd */
+			return NULL;
+		pthread_mutex_lock(&sh->lock);
+		sh->current = ev.data.ptr;
+		atomic_store_explicit(&sh->busy_since_ns, now_ns(), memory_order_relaxed);
+		pthread_mutex_unlock(&sh->lock);
+		serve(sh->w, ev.data.ptr, ev.events);
+		pthread_mutex_lock(&sh->lock);
+		sh->current = NULL;
+		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
+		pthread_mutex_unlock(&sh->lock);
 	}
 }
 
-static struct shard *least_loaded(struct workers *w)
+static bool shard_stuck(struct shard *sh, uint64_t now)
 {
-	struct shard *best = &w->shards[0];
+	uint64_t since = atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed);
 
-	for (unsigned i = 1; i < w->n_shards; i++)
-		if (atomic_load(&w->shards[i].n_listeners) < atomic_load(&best->n_listeners))
-			best = &w->shards[i];
+	return since && now > since && now - since > STUCK_NS;
+}
+
+/* The shard with the fewest listeners, preferring ones not stuck; never @avoid. */
+static struct shard *least_loaded(struct workers *w, const struct shard *avoid)
+{
+	uint64_t now = now_ns();
+	struct shard *best = NULL;
+	bool best_stuck = true;
+
+	for (unsigned i = 0; i < w->n_shards; i++) {
+		struct shard *sh = &w->shards[i];
+		bool stuck = shard_stuck(sh, now);
+
+		if (sh == avoid)
+			continue;
+		if (!best || (best_stuck && !stuck) ||
+		    (stuck == best_stuck &&
+		     atomic_load(&sh->n_listeners) < atomic_load(&best->n_listeners))) {
+			best = sh;
+			best_stuck = stuck;
+		}
+	}
 	return best;
+}
+
+/* Move every listener of @from except the one it is serving to @to. Both locks held. */
+static size_t move_listeners(struct workers *w, struct shard *from, struct shard *to)
+{
+	unsigned to_index = (unsigned)(to - w->shards);
+	size_t moved = 0;
+
+	for (size_t i = 0; i < w->n_all; i++) {
+		struct engine_listener *l = w->all[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+
+		if (&w->shards[l->shard] != from || l == from->current)
+			continue;
+		(void)epoll_ctl(from->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+		l->shard = to_index;
+		atomic_fetch_sub(&from->n_listeners, 1);
+		atomic_fetch_add(&to->n_listeners, 1);
+		if (epoll_ctl(to->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
+			log_error_errno(errno, "Cannot move listener of '%s': %m", l->name);
+		moved++;
+	}
+	return moved;
+}
+
+void workers_watchdog(struct workers *w)
+{
+	uint64_t now = now_ns();
+
+	for (unsigned i = 0; w && i < w->n_shards; i++) {
+		struct shard *sh = &w->shards[i], *to;
+		size_t moved = 0;
+
+		if (!shard_stuck(sh, now) || atomic_load(&sh->n_listeners) <= 1)
+			continue;
+		pthread_mutex_lock(&sh->lock);
+		to = least_loaded(w, sh);
+		/* re-check under the lock: the worker may have finished meanwhile */
+		if (sh->current && shard_stuck(sh, now_ns()) && to && !shard_stuck(to, now_ns())) {
+			pthread_mutex_lock(&w->lock);
+			moved = move_listeners(w, sh, to);
+			pthread_mutex_unlock(&w->lock);
+		}
+		if (moved)
+			log_warning("Worker %u stuck on a notification of '%s' for over %u ms; moved %zu "
+				    "other listeners to worker %u",
+				    i, sh->current->name, STUCK_NS / 1000000u, moved,
+				    (unsigned)(to - w->shards));
+		pthread_mutex_unlock(&sh->lock);
+	}
 }
 
 int workers_add(struct workers *w, struct engine_listener *l)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
-	struct shard *sh = least_loaded(w);
+	struct shard *sh = least_loaded(w, NULL);
 	int r = 0;
 
 	l->shard = (unsigned)(sh - w->shards);
@@ -245,6 +335,7 @@ static int shard_start(struct workers *w, struct shard *sh)
 	int r;
 
 	sh->w = w;
+	pthread_mutex_init(&sh->lock, NULL);
 	sh->epoll_fd = RET_NERRNO(epoll_create1(EPOLL_CLOEXEC));
 	if (sh->epoll_fd < 0)
 		return sh->epoll_fd;
@@ -294,8 +385,10 @@ void workers_stop(struct workers *w)
 		engine_listener_detach(w->all[i]);
 		engine_listener_unref(w->all[i]);
 	}
-	for (unsigned i = 0; i < w->n_shards; i++)
+	for (unsigned i = 0; i < w->n_shards; i++) {
 		close_nointr(w->shards[i].epoll_fd);
+		pthread_mutex_destroy(&w->shards[i].lock);
+	}
 	free(w->all);
 	free(w->shards);
 	close_nointr(w->stop_fd);

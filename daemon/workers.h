@@ -58,6 +58,12 @@ int workers_start(struct daemon *d, unsigned n, struct workers **ret);
 /* Wake and join every worker, then detach and free every listener. */
 void workers_stop(struct workers *w);
 
+/*
+ * Move the listeners of a worker stuck in one notification for over a second
+ * to another worker. Called periodically by the intake thread.
+ */
+void workers_watchdog(struct workers *w);
+
 /* Hand a listener (reference taken over) to the pool. Thread-safe. */
 int workers_add(struct workers *w, struct engine_listener *l);
 

@@ -6,8 +6,14 @@
  * live config changes, listeners detaching when the caller exits, callers
  * killed mid-call, garbage and hostile intake, and fd leaks. Root only.
  */
-#include <fcntl.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -79,7 +85,27 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* Child: 's' → sysinfo, answer "errno totalram"; 'l' → sysinfo forever; 'q' → exit. */
+/*
+ * mknodat with a path in a page registered with a userfaultfd nobody serves:
+ * whoever reads it from outside blocks until the child dies.
+ */
+static void hostile_mknod(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API };
+	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffdio_register reg = { .range = { (unsigned long)p, (unsigned long)page },
+				       .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	if (uffd < 0 || p == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api) < 0 ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+		_exit(5);
+	syscall(SYS_mknodat, AT_FDCWD, p, S_IFCHR | 0600, makedev(1, 3));
+	_exit(0);
+}
+
+/* Child: 's' → sysinfo, answer "errno totalram"; 'l' → sysinfo forever; 'u' → hostile mknod; 'q' → exit. */
 static void child_main(int ctl)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
@@ -87,6 +113,7 @@ static void child_main(int ctl)
 	int fd;
 
 	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sysinfo), 0) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mknodat), 0) < 0 ||
 	    seccomp_load(ctx) < 0 || (fd = seccomp_notify_fd(ctx)) < 0)
 		_exit(2);
 	if (send_fd(ctl, fd, "F", 1) < 0)
@@ -99,6 +126,8 @@ static void child_main(int ctl)
 
 		if (cmd == 'q')
 			_exit(0);
+		if (cmd == 'u')
+			hostile_mknod();
 		do
 			r = sysinfo(&si) < 0 ? errno : 0;
 		while (cmd == 'l');
@@ -541,6 +570,50 @@ static void test_engine_unregistered_listener_continues(void **state)
 	api("DELETE", "/1.0/containers/nobody-registered-this", NULL, 200);
 }
 
+/*
+ * A hostile container makes its notification block the worker serving it (a
+ * path in a userfaultfd page nobody serves); another container that shares
+ * that worker is moved to a healthy one and keeps being served.
+ */
+static void test_engine_stuck_worker_does_not_stall_others(void **state)
+{
+	struct child hostile, filler, bystander;
+	int s1, s2, s3;
+	unsigned long total;
+	struct timespec t0, t1;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"hostile\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	/* new listeners go to the least loaded worker: hostile and bystander share one */
+	child_start(&hostile);
+	s1 = oci_handoff_child(&hostile, "hostile");
+	child_start(&filler);
+	s2 = oci_handoff_child(&filler, "bystander");
+	child_start(&bystander);
+	s3 = oci_handoff_child(&bystander, "bystander");
+	assert_int_equal(child_sysinfo(&filler, &total), 0);
+	assert_int_equal(child_sysinfo(&bystander, &total), 0);
+	assert_int_equal(write(hostile.ctl, "u", 1), 1);
+	sleep_ms(300); /* the hostile notification now holds its worker */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(child_sysinfo(&bystander, &total), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 4); /* watchdog: 1 s, checked every 200 ms */
+	child_stop(&hostile); /* its death releases the stuck read */
+	child_stop(&filler);
+	child_stop(&bystander);
+	close(s1);
+	close(s2);
+	close(s3);
+	api("GET", "/1.0", NULL, 200);
+	api("DELETE", "/1.0/containers/hostile", NULL, 200);
+	api("DELETE", "/1.0/containers/bystander", NULL, 200);
+}
+
 /* SIGHUP reopens --log-file, so log rotation by rename works. */
 static void test_daemon_sighup_reopens_log_file(void **state)
 {
@@ -583,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_engine_silent_client_delays_nobody),
 		cmocka_unit_test(test_engine_lxc_proxy_protocol),
 		cmocka_unit_test(test_engine_unregistered_listener_continues),
+		cmocka_unit_test(test_engine_stuck_worker_does_not_stall_others),
 		cmocka_unit_test(test_daemon_sighup_reopens_log_file),
 	};
 	int failed;
@@ -592,7 +666,7 @@ int main(void)
 		return 0;
 	}
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	if (harness_main_setup(&H, NULL) < 0)
+	if (harness_main_setup(&H, (const char *const[]){ "--workers", "2", NULL }) < 0)
 		return 1;
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
 	return harness_main_teardown(&H, failed);
