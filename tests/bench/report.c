@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The benchmark's statistics, targets, tables and JSON output. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "results.h"
+
+/* ------------------------------------------------------------------ statistics */
+
+int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* nearest-rank percentile of a sorted array */
+size_t rank(size_t n, double p)
+{
+	size_t k = (size_t)ceil(p * (double)n);
+
+	return k ? k - 1 : 0;
+}
+
+double stat_median(const struct stat_set *s)
+{
+	double v[MAX_ROUNDS];
+
+	if (s->n == 0)
+		return NAN;
+	memcpy(v, s->v, s->n * sizeof(double));
+	qsort(v, s->n, sizeof(double), cmp_double);
+	return s->n % 2 ? v[s->n / 2] : (v[s->n / 2 - 1] + v[s->n / 2]) / 2;
+}
+
+void stat_add(struct stat_set *s, double v)
+{
+	if (s->n < MAX_ROUNDS)
+		s->v[s->n++] = v;
+}
+
+double ms_percentile(uint64_t *v, size_t n, double p)
+{
+	if (n == 0)
+		return NAN;
+	return (double)v[rank(n, p)] / 1e6;
+}
+
+int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* ------------------------------------------------------------------ one latency round */
+
+struct target {
+	const char *name;
+	double value, limit;
+	bool at_most; /* value <= limit passes; else value >= limit */
+	const char *skip; /* non-NULL: could not be evaluated */
+};
+
+#define MAX_TARGETS 24
+
+bool any_skipped(const struct bench *b)
+{
+	for (unsigned i = 0; i < CASE_COUNT; i++)
+		if (b->cr[i].skip[0] && i != CASE_FLOOR_NOSYNC)
+			return true;
+	for (unsigned w = 0; w < 2; w++)
+		for (unsigned s = 0; s < N_FAN_SIZES; s++)
+			if (b->fr[w][s].skip[0])
+				return true;
+	return !b->api.ran || !b->mem.ran;
+}
+
+static double case_ratio(const struct bench *b, enum case_id id)
+{
+	return stat_median(&b->cr[id].med_us) / stat_median(&b->cr[CASE_FLOOR].med_us);
+}
+
+static double cpu_ratio(const struct bench *b, enum case_id id)
+{
+	return stat_median(&b->cr[id].cpu_us) / stat_median(&b->cr[CASE_FLOOR].cpu_us);
+}
+
+static const char *target_status(const struct target *t)
+{
+	if (t->skip || isnan(t->value))
+		return "SKIP";
+	return (t->at_most ? t->value <= t->limit : t->value >= t->limit) ? "PASS" : "FAIL";
+}
+
+static size_t collect_targets(const struct bench *b, struct target *t)
+{
+	const struct fanin_result *f1 = b->fr[0], *fc = b->fr[1];
+	const char *fan_skip = fc[2].skip[0] ? fc[2].skip : fc[1].skip[0] ? fc[1].skip : NULL;
+	double worst_starve = INFINITY, worst_workers = INFINITY;
+	const char *starve_skip = NULL, *workers_skip = NULL;
+	size_t n = 0;
+
+	for (unsigned w = 0; w < 2; w++)
+		for (unsigned s = 1; s < N_FAN_SIZES; s++) {
+			const struct fanin_result *r = &b->fr[w][s];
+			double v = stat_median(&r->slowest) / stat_median(&r->mean);
+
+			if (r->skip[0])
+				starve_skip = r->skip;
+			else if (v < worst_starve)
+				worst_starve = v;
+		}
+	for (unsigned s = 0; s < N_FAN_SIZES; s++) {
+		double v = stat_median(&fc[s].total) / stat_median(&f1[s].total);
+
+		if (fc[s].skip[0] || f1[s].skip[0])
+			workers_skip = fc[s].skip[0] ? fc[s].skip : f1[s].skip;
+		else if (v < worst_workers)
+			worst_workers = v;
+	}
+#define CASE_SKIP(id) (b->cr[id].skip[0] ? b->cr[id].skip : NULL)
+	t[n++] = (struct target){ "continue median <= 1.3x floor", case_ratio(b, CASE_CONTINUE), 1.3,
+				  true, CASE_SKIP(CASE_CONTINUE) };
+	t[n++] = (struct target){ "sysinfo median <= 1.5x floor", case_ratio(b, CASE_SYSINFO), 1.5,
+				  true, CASE_SKIP(CASE_SYSINFO) };
+	t[n++] = (struct target){ "mknod median <= 3x floor", case_ratio(b, CASE_MKNOD), 3.0, true,
+				  CASE_SKIP(CASE_MKNOD) };
+	t[n++] = (struct target){ "continue CPU/notification <= 1.5x floor's",
+				  cpu_ratio(b, CASE_CONTINUE), 1.5, true, CASE_SKIP(CASE_CONTINUE) };
+	t[n++] = (struct target){ "sysinfo CPU/notification <= 1.5x floor's",
+				  cpu_ratio(b, CASE_SYSINFO), 1.5, true, CASE_SKIP(CASE_SYSINFO) };
+	t[n++] = (struct target){ "fan-in 256 >= 0.8x of 16 (workers=CPUs)",
+				  stat_median(&fc[2].total) / stat_median(&fc[1].total), 0.8, false,
+				  fan_skip };
+	t[n++] = (struct target){ "fan-in 256 >= 0.8x of 16 (workers=1)",
+				  stat_median(&f1[2].total) / stat_median(&f1[1].total), 0.8, false,
+				  f1[2].skip[0] ? f1[2].skip : f1[1].skip[0] ? f1[1].skip : NULL };
+	t[n++] = (struct target){ "fan-in workers=CPUs / workers=1 >= 1 (worst size)",
+				  isinf(worst_workers) ? NAN : worst_workers, 1.0, false, workers_skip };
+	t[n++] = (struct target){ "slowest listener >= 0.5x mean (worst of 16/256)",
+				  isinf(worst_starve) ? NAN : worst_starve, 0.5, false, starve_skip };
+	t[n++] = (struct target){ "PATCH p99 < 5 ms (16 busy listeners)",
+				  b->api.ran ? b->api.patch_p99 : NAN, 5.0, true,
+				  b->api.ran ? NULL : b->api.skip };
+	t[n++] = (struct target){ "GET /1.0/metrics (1,000 containers) median < 20 ms",
+				  b->api.ran ? b->api.metrics_med : NAN, 20.0, true,
+				  b->api.ran ? NULL : b->api.skip };
+	t[n++] = (struct target){ "daemon RSS <= 64 MiB (containers + listeners)",
+				  b->mem.ran ? b->mem.rss_mib : NAN, 64.0, true,
+				  b->mem.ran ? NULL : b->mem.skip };
+#undef CASE_SKIP
+	return n;
+}
+
+static void print_tables(const struct bench *b)
+{
+	printf("\n%-14s %10s %10s %10s %8s %12s %8s\n", "case", "median_us", "p99_us", "calls/s",
+	       "x_floor", "cpu_us/notif", "cpu_x");
+	for (enum case_id id = 0; id < CASE_COUNT; id++) {
+		const struct case_result *r = &b->cr[id];
+
+		if (r->skip[0]) {
+			printf("%-14s skipped: %s\n", cases[id].name, r->skip);
+			continue;
+		}
+		printf("%-14s %10.2f %10.2f %10.0f %8.2f %12.2f %8.2f\n", cases[id].name,
+		       stat_median(&r->med_us), stat_median(&r->p99_us), stat_median(&r->rate),
+		       case_ratio(b, id), stat_median(&r->cpu_us), cpu_ratio(b, id));
+	}
+	printf("\n%-10s %8s %12s %10s %12s %12s %9s\n", "fan-in", "workers", "total/s", "x_of_16",
+	       "mean/s", "slowest/s", "slow/mean");
+	for (unsigned s = 0; s < N_FAN_SIZES; s++)
+		for (unsigned w = 0; w < 2; w++) {
+			const struct fanin_result *r = &b->fr[w][s];
+			unsigned workers = w ? b->cpus : 1;
+
+			if (r->skip[0]) {
+				printf("%-10u %8u skipped: %s\n", fan_sizes[s], workers, r->skip);
+				continue;
+			}
+			printf("%-10u %8u %12.0f %10.2f %12.0f %12.0f %9.2f\n", fan_sizes[s], workers,
+			       stat_median(&r->total),
+			       stat_median(&r->total) / stat_median(&b->fr[w][1].total),
+			       stat_median(&r->mean), stat_median(&r->slowest),
+			       stat_median(&r->slowest) / stat_median(&r->mean));
+		}
+	printf("\n");
+	if (b->api.ran)
+		printf("api (ms): GET /1.0 median %.3f p99 %.3f | PATCH median %.3f p99 %.3f | "
+		       "metrics (1,000 containers, %zu bytes) median %.3f p99 %.3f\n",
+		       b->api.get_med, b->api.get_p99, b->api.patch_med, b->api.patch_p99,
+		       b->api.metrics_bytes, b->api.metrics_med, b->api.metrics_p99);
+	else
+		printf("api skipped: %s\n", b->api.skip);
+	if (b->mem.ran_base)
+		printf("memory: RSS %.1f MiB with %u containers", b->mem.rss_base_mib,
+		       b->mem.containers);
+	if (b->mem.ran)
+		printf(", %.1f MiB with %u listeners attached\n", b->mem.rss_mib, b->mem.listeners);
+	else
+		printf("%slisteners skipped: %s\n", b->mem.ran_base ? "; " : "memory ", b->mem.skip);
+}
+
+static void json_num(FILE *f, const char *key, double v, bool comma)
+{
+	if (isnan(v) || isinf(v))
+		fprintf(f, "\"%s\":null%s", key, comma ? "," : "");
+	else
+		fprintf(f, "\"%s\":%.4f%s", key, v, comma ? "," : "");
+}
+
+static void json_str(FILE *f, const char *key, const char *v, bool comma)
+{
+	fprintf(f, "\"%s\":\"", key);
+	for (; v && *v; v++)
+		if (*v == '"' || *v == '\\')
+			fprintf(f, "\\%c", *v);
+		else if ((unsigned char)*v >= 0x20)
+			fputc(*v, f);
+	fprintf(f, "\"%s", comma ? "," : "");
+}
+
+static int write_json(const struct bench *b, const struct target *t, size_t nt)
+{
+	struct utsname u;
+	FILE *f = fopen(b->o.json, "we");
+
+	if (!f)
+		return NEG_ERRNO();
+	(void)uname(&u);
+	fprintf(f, "{\n\"machine\":{");
+	json_str(f, "kernel", u.release, true);
+	fprintf(f, "\"cpus\":%u,\"sync_wake_up\":%s},\n", b->cpus, b->has_sync ? "true" : "false");
+	json_str(f, "mode", b->o.smoke ? "smoke" : "full", true);
+	fprintf(f, "\"rounds\":%u,\"seconds_per_case\":%.2f,\n\"cases\":[\n", b->o.rounds, b->o.case_s);
+	for (enum case_id id = 0; id < CASE_COUNT; id++) {
+		const struct case_result *r = &b->cr[id];
+
+		fprintf(f, " {");
+		json_str(f, "name", cases[id].name, true);
+		json_str(f, "skipped", r->skip, true);
+		json_num(f, "median_us", stat_median(&r->med_us), true);
+		json_num(f, "p99_us", stat_median(&r->p99_us), true);
+		json_num(f, "calls_per_s", stat_median(&r->rate), true);
+		json_num(f, "ratio_to_floor", case_ratio(b, id), true);
+		json_num(f, "cpu_us_per_notification", stat_median(&r->cpu_us), true);
+		json_num(f, "cpu_ratio_to_floor", cpu_ratio(b, id), true);
+		fprintf(f, "\"round_medians_us\":[");
+		for (unsigned i = 0; i < r->med_us.n; i++)
+			fprintf(f, "%s%.3f", i ? "," : "", r->med_us.v[i]);
+		fprintf(f, "]}%s\n", id + 1 < CASE_COUNT ? "," : "");
+	}
+	fprintf(f, "],\n\"fanin\":[\n");
+	for (unsigned s = 0; s < N_FAN_SIZES; s++)
+		for (unsigned w = 0; w < 2; w++) {
+			const struct fanin_result *r = &b->fr[w][s];
+
+			fprintf(f, " {\"listeners\":%u,\"workers\":%u,", fan_sizes[s], w ? b->cpus : 1);
+			json_str(f, "skipped", r->skip, true);
+			json_num(f, "total_per_s", stat_median(&r->total), true);
+			json_num(f, "mean_per_s", stat_median(&r->mean), true);
+			json_num(f, "slowest_per_s", stat_median(&r->slowest), false);
+			fprintf(f, "}%s\n", s + 1 < N_FAN_SIZES || w == 0 ? "," : "");
+		}
+	fprintf(f, "],\n\"api\":{");
+	json_str(f, "skipped", b->api.ran ? "" : b->api.skip, true);
+	json_num(f, "get_median_ms", b->api.ran ? b->api.get_med : NAN, true);
+	json_num(f, "get_p99_ms", b->api.ran ? b->api.get_p99 : NAN, true);
+	json_num(f, "patch_median_ms", b->api.ran ? b->api.patch_med : NAN, true);
+	json_num(f, "patch_p99_ms", b->api.ran ? b->api.patch_p99 : NAN, true);
+	json_num(f, "metrics_median_ms", b->api.ran ? b->api.metrics_med : NAN, true);
+	json_num(f, "metrics_p99_ms", b->api.ran ? b->api.metrics_p99 : NAN, false);
+	fprintf(f, "},\n\"memory\":{\"containers\":%u,\"listeners\":%u,", b->mem.containers,
+		b->mem.listeners);
+	json_str(f, "skipped", b->mem.ran ? "" : b->mem.skip, true);
+	json_num(f, "rss_containers_only_mib", b->mem.ran_base ? b->mem.rss_base_mib : NAN, true);
+	json_num(f, "rss_mib", b->mem.ran ? b->mem.rss_mib : NAN, false);
+	fprintf(f, "},\n\"targets\":[\n");
+	for (size_t i = 0; i < nt; i++) {
+		fprintf(f, " {");
+		json_str(f, "name", t[i].name, true);
+		json_num(f, "value", t[i].value, true);
+		json_num(f, "limit", t[i].limit, true);
+		json_str(f, "result", target_status(&t[i]), false);
+		fprintf(f, "}%s\n", i + 1 < nt ? "," : "");
+	}
+	fprintf(f, "]\n}\n");
+	return fclose(f) == 0 ? 0 : NEG_ERRNO();
+}
+
+void report(const struct bench *b)
+{
+	struct target t[MAX_TARGETS];
+	size_t nt = collect_targets(b, t);
+
+	print_tables(b);
+	printf("\ntargets (checked, not asserted):\n");
+	for (size_t i = 0; i < nt; i++) {
+		printf("  %-4s %-52s", target_status(&t[i]), t[i].name);
+		if (t[i].skip)
+			printf(" (%s)\n", t[i].skip);
+		else
+			printf(" %.2f\n", t[i].value);
+	}
+	if (b->o.json) {
+		int r = write_json(b, t, nt);
+
+		if (r < 0)
+			fprintf(stderr, "bench: cannot write %s: %s\n", b->o.json, strerror(-r));
+		else
+			printf("results written to %s\n", b->o.json);
+	}
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The benchmark's cases, results and report (report.c); shared by bench.c. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench.h"
+
+#define MAX_ROUNDS 32
+#define N_FAN_CONTAINERS 8
+#define SKIP_LEN 256
+
+/* ------------------------------------------------------------------ cases */
+
+enum case_id {
+	CASE_FLOOR,        /* blocking RECV, SYNC_WAKE_UP when the kernel has it: the reference */
+	CASE_FLOOR_NOSYNC, /* blocking RECV without SYNC_WAKE_UP */
+	CASE_FLOOR_POLL,   /* poll() then RECV */
+	CASE_FLOOR_EPOLL,  /* epoll_wait() then RECV */
+	CASE_CONTINUE,     /* interceptd, registered container, key off */
+	CASE_SYSINFO,      /* interceptd emulating sysinfo */
+	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
+	CASE_COUNT,
+};
+
+struct case_desc {
+	const char *name;
+	bool daemon;
+	enum wait_mode mode;
+	bool sync;
+	enum call_kind call;
+	const char *container;
+	bool userns; /* client is root of its own user namespace, like a container's init */
+};
+
+
+
+
+#define N_MAIN_CONTAINERS 1000 /* registered in the main daemon: the metrics case */
+
+struct stat_set {
+	unsigned n;
+	double v[MAX_ROUNDS];
+};
+
+struct case_result {
+	struct stat_set med_us, p99_us, rate, cpu_us;
+	char skip[SKIP_LEN]; /* non-empty: not run, and why */
+};
+
+
+#define N_FAN_SIZES 3
+
+struct fanin_result {
+	struct stat_set total, mean, slowest; /* calls/s */
+	char skip[SKIP_LEN];
+};
+
+struct options {
+	const char *daemon_bin;
+	const char *json;
+	bool smoke;
+	unsigned rounds;
+	double case_s, fanin_s;
+	unsigned fanin_rounds, api_n, metrics_n, mem_containers, mem_listeners;
+};
+
+struct bench {
+	struct options o;
+	struct shm *shm;
+	char dir[128];
+	char mknod_dir[200], mknod_path[240];
+	bool mknod_mounted;
+	bool has_sync;
+	unsigned cpus;
+	struct daemon_run main_d, one_d; /* workers = CPUs, workers = 1 */
+	bool main_up, one_up;
+	char daemon_skip[SKIP_LEN]; /* why interceptd notification cases cannot run */
+	char api_skip[SKIP_LEN];    /* why the API cases cannot run */
+	struct case_result cr[CASE_COUNT];
+	struct fanin_result fr[2][N_FAN_SIZES]; /* [0] workers=1, [1] workers=CPUs */
+	struct { double get_med, get_p99, patch_med, patch_p99, metrics_med, metrics_p99;
+		 size_t metrics_bytes; char skip[SKIP_LEN]; bool ran; } api;
+	struct { double rss_base_mib, rss_mib; unsigned containers, listeners;
+		 char skip[SKIP_LEN]; bool ran_base, ran; } mem;
+	bool broken; /* the bench itself failed */
+};
+
+extern const struct case_desc cases[CASE_COUNT];
+extern const char *const fan_containers[N_FAN_CONTAINERS];
+extern const struct container_def main_defs[12];
+extern const unsigned fan_sizes[N_FAN_SIZES];
+
+/* statistics (report.c) */
+int cmp_u32(const void *a, const void *b);
+/* index of the @p quantile in @n sorted values */
+size_t rank(size_t n, double p);
+int cmp_u64(const void *a, const void *b);
+double stat_median(const struct stat_set *s);
+void stat_add(struct stat_set *s, double v);
+double ms_percentile(uint64_t *v, size_t n, double p);
+
+/* true if some interceptd case could not run */
+bool any_skipped(const struct bench *b);
+/* Print the tables and targets; write the JSON file when asked. */
+void report(const struct bench *b);
