@@ -17,7 +17,9 @@
  * container's generation changes.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -30,6 +32,18 @@
 
 /* A worker stuck this long in one notification hands its other listeners away. */
 #define STUCK_NS (1000u * 1000000u)
+/* Notifications closer than this make a worker's only listener "hot". */
+#define HOT_WINDOW_NS (1000u * 1000u)
+/* Interrupts a hot worker's blocking RECV; only ever delivered inside RECV. */
+#define KICK_SIGNAL (SIGRTMIN + 3)
+
+/* Where a hot worker is with respect to its kickable RECV. */
+enum recv_state {
+	RECV_IDLE,    /* not in RECV: must not be signalled */
+	RECV_BLOCKED, /* in (or entering) RECV */
+	RECV_KICKING, /* the watchdog is sending the signal */
+	RECV_KICKED,  /* the signal has been sent */
+};
 
 struct shard {
 	struct workers *w;
@@ -41,6 +55,12 @@ struct shard {
 	pthread_mutex_t lock;                /* guards current against the watchdog */
 	struct engine_listener *current;     /* the listener being served, or NULL */
 	atomic_uint_fast64_t busy_since_ns;  /* when serving current began; 0 = idle */
+
+	/* hot mode: the worker blocks in RECV on its only listener, no epoll step */
+	atomic_bool is_hot;
+	atomic_int recv_state;             /* enum recv_state */
+	atomic_uint_fast64_t hot_served;   /* notifications answered in hot mode */
+	uint64_t hot_served_seen;          /* the watchdog's last look (intake thread) */
 };
 
 struct workers {
@@ -126,11 +146,22 @@ void engine_dispatch(struct engine_listener *l, const struct seccomp_notif *req,
 	metrics_record(m, e ? e->slot : METRICS_SYSCALL_OTHER, outcome, now_ns() - received_ns);
 }
 
+static void answer(struct engine_listener *l, const struct seccomp_notif *req, uint64_t t0)
+{
+	struct seccomp_notif_resp resp;
+	int r;
+
+	engine_dispatch(l, req, l->fd, -EBADF, -EBADF, t0, &resp);
+	r = notify_send(l->fd, &resp);
+	if (r < 0 && r != -ENOENT)
+		log_debug_errno(r, "'%s' id=%llu: send failed, ignoring: %m", l->name,
+				(unsigned long long)req->id);
+}
+
 /* One notification from an OCI notify fd. Returns < 0 when the fd is unusable. */
 static int serve_oci(struct engine_listener *l)
 {
 	struct seccomp_notif req;
-	struct seccomp_notif_resp resp;
 	uint64_t t0;
 	int r;
 
@@ -140,11 +171,7 @@ static int serve_oci(struct engine_listener *l)
 		return 0; /* the caller was interrupted or died before we got to it */
 	if (r < 0)
 		return log_debug_errno(r, "'%s': receive failed, dropping listener: %m", l->name);
-	engine_dispatch(l, &req, l->fd, -EBADF, -EBADF, t0, &resp);
-	r = notify_send(l->fd, &resp);
-	if (r < 0 && r != -ENOENT)
-		log_debug_errno(r, "'%s' id=%llu: send failed, ignoring: %m", l->name,
-				(unsigned long long)req.id);
+	answer(l, &req, t0);
 	return 0;
 }
 
@@ -170,6 +197,93 @@ static void drop(struct workers *w, struct engine_listener *l)
 	forget(w, l);
 	engine_listener_detach(l);
 	engine_listener_unref(l);
+}
+
+/*
+ * RECV that the watchdog may interrupt. The state word makes sure the kick
+ * signal lands only in RECV (or in the one syscall below that takes it), never
+ * in a handler or SEND: the watchdog signals only after moving BLOCKED →
+ * KICKING, and a worker that finds its state moved waits for KICKED, claims it
+ * and then makes one syscall so the pending signal is delivered. A kick that
+ * arrives before the ioctl starts is lost, so the watchdog re-kicks a worker
+ * still KICKED at its next tick. *ret_kicked tells the caller to leave hot mode
+ * (after answering what it may still have received).
+ */
+static int recv_kickable(struct shard *sh, int fd, struct seccomp_notif *req, bool *ret_kicked)
+{
+	int expected = RECV_BLOCKED, r;
+
+	atomic_store(&sh->recv_state, RECV_BLOCKED);
+	r = notify_recv(fd, req);
+	*ret_kicked = !atomic_compare_exchange_strong(&sh->recv_state, &expected, RECV_IDLE);
+	if (*ret_kicked) {
+		do
+			expected = RECV_KICKED;
+		while (!atomic_compare_exchange_weak(&sh->recv_state, &expected, RECV_IDLE));
+		(void)syscall(SYS_getppid); /* delivers the pending kick here, harmlessly */
+	}
+	return r;
+}
+
+static void kick(struct shard *sh)
+{
+	int expected = RECV_BLOCKED;
+
+	if (!atomic_compare_exchange_strong(&sh->recv_state, &expected, RECV_KICKING)) {
+		expected = RECV_KICKED; /* a kick that arrived before the ioctl: send it again */
+		if (!atomic_compare_exchange_strong(&sh->recv_state, &expected, RECV_KICKING))
+			return;
+	}
+	(void)pthread_kill(sh->thread, KICK_SIGNAL);
+	atomic_store(&sh->recv_state, RECV_KICKED);
+}
+
+static void on_kick(int sig)
+{
+	(void)sig; /* interrupting the ioctl is all it is for */
+}
+
+/*
+ * A worker whose only listener sends notifications back to back blocks in RECV
+ * on it directly, saving the epoll step per notification, until the listener
+ * goes quiet, another listener joins the worker, or the daemon stops (the
+ * watchdog or workers_add() kicks it out).
+ */
+static void serve_hot(struct shard *sh, struct engine_listener *l)
+{
+	bool kicked = false;
+
+	pthread_mutex_lock(&sh->lock);
+	sh->current = l;
+	pthread_mutex_unlock(&sh->lock);
+	atomic_store(&sh->is_hot, true);
+	while (!kicked && atomic_load(&sh->n_listeners) == 1) {
+		struct seccomp_notif req;
+		int r = recv_kickable(sh, l->fd, &req, &kicked);
+		uint64_t t0 = now_ns();
+
+		if (r == -ENOENT || (r == -EINTR && !kicked))
+			continue;
+		if (r < 0)
+			break; /* kicked, or an error epoll will report */
+		atomic_store_explicit(&sh->busy_since_ns, t0, memory_order_relaxed);
+		answer(l, &req, t0);
+		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
+		atomic_fetch_add_explicit(&sh->hot_served, 1, memory_order_relaxed);
+	}
+	atomic_store(&sh->is_hot, false);
+	pthread_mutex_lock(&sh->lock);
+	sh->current = NULL;
+	pthread_mutex_unlock(&sh->lock);
+}
+
+static bool should_go_hot(struct shard *sh, struct engine_listener *l, uint64_t now)
+{
+	bool hot = l->pub.source == LISTENER_SOURCE_OCI && now - l->last_served_ns < HOT_WINDOW_NS &&
+		   atomic_load(&sh->n_listeners) == 1;
+
+	l->last_served_ns = now;
+	return hot;
 }
 
 static void serve(struct workers *w, struct engine_listener *l, uint32_t events)
@@ -211,6 +325,9 @@ static void *worker_main(void *arg)
 		sh->current = NULL;
 		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
 		pthread_mutex_unlock(&sh->lock);
+		/* only events without HUP reach here with the listener still alive */
+		if (ev.events == EPOLLIN && should_go_hot(sh, ev.data.ptr, now_ns()))
+			serve_hot(sh, ev.data.ptr);
 	}
 }
 
@@ -267,10 +384,25 @@ static size_t move_listeners(struct workers *w, struct shard *from, struct shard
 	return moved;
 }
 
+/* Kick hot workers whose listener went quiet (or died) since the last look. */
+static void cool_idle_hot(struct workers *w)
+{
+	for (unsigned i = 0; i < w->n_shards; i++) {
+		struct shard *sh = &w->shards[i];
+		uint64_t served = atomic_load_explicit(&sh->hot_served, memory_order_relaxed);
+
+		if (atomic_load(&sh->is_hot) && served == sh->hot_served_seen)
+			kick(sh);
+		sh->hot_served_seen = served;
+	}
+}
+
 void workers_watchdog(struct workers *w)
 {
 	uint64_t now = now_ns();
 
+	if (w)
+		cool_idle_hot(w);
 	for (unsigned i = 0; w && i < w->n_shards; i++) {
 		struct shard *sh = &w->shards[i], *to;
 		size_t moved = 0;
@@ -321,6 +453,8 @@ int workers_add(struct workers *w, struct engine_listener *l)
 		r = negative_errno();
 		forget(w, l);
 	}
+	if (r >= 0 && atomic_load(&sh->is_hot))
+		kick(sh); /* the newcomer must not wait for the hot listener to cool */
 	if (r < 0) {
 		atomic_fetch_sub(&sh->n_listeners, 1);
 		engine_listener_detach(l);
@@ -359,8 +493,11 @@ int workers_start(struct daemon *d, unsigned n, struct workers **ret)
 	pthread_mutex_init(&w->lock, NULL);
 	for (unsigned i = 0; i < n; i++)
 		w->shards[i].epoll_fd = -EBADF;
+	/* no SA_RESTART: the kick must make RECV return EINTR */
+	if (sigaction(KICK_SIGNAL, &(struct sigaction){ .sa_handler = on_kick }, NULL) < 0)
+		r = negative_errno();
 	w->stop_fd = RET_NERRNO(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-	if (w->stop_fd < 0)
+	if (r >= 0 && w->stop_fd < 0)
 		r = w->stop_fd;
 	for (; r >= 0 && w->n_shards < n; w->n_shards++)
 		r = shard_start(w, &w->shards[w->n_shards]);
@@ -378,9 +515,17 @@ void workers_stop(struct workers *w)
 		return;
 	if (w->stop_fd >= 0)
 		(void)eventfd_write(w->stop_fd, 1);
-	for (unsigned i = 0; i < w->n_shards; i++)
-		if (w->shards[i].has_thread)
-			pthread_join(w->shards[i].thread, NULL);
+	for (unsigned i = 0; i < w->n_shards; i++) {
+		struct shard *sh = &w->shards[i];
+
+		if (!sh->has_thread)
+			continue;
+		/* a hot worker sits in RECV, not in epoll_wait: kick until it has left */
+		while (pthread_tryjoin_np(sh->thread, NULL) == EBUSY) {
+			kick(sh);
+			(void)usleep(1000);
+		}
+	}
 	for (size_t i = 0; i < w->n_all; i++) {
 		engine_listener_detach(w->all[i]);
 		engine_listener_unref(w->all[i]);

@@ -29,6 +29,7 @@ struct engine_listener {
 	uint64_t registry_gen;             /* registry generation when resolved */
 	bool is_resolved;
 	struct handler_cache cache; /* handlers' per-listener scratch space */
+	uint64_t last_served_ns;    /* for hot mode: when the previous notification was */
 	struct config *cfg;  /* cached snapshot ref of container */
 	uint64_t cfg_gen;    /* container->config_generation when cached */
 };
