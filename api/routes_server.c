@@ -172,6 +172,10 @@ int routes_server_metrics(const struct api_request *req, struct api_response *re
 	fprintf(f, "interceptd_containers %zu\n", n);
 	write_listeners(f, list, n);
 	write_syscall_families(f, req->d, list, n);
+	metrics_write_family(f, "interceptd_lxc_deadline_exceeded_total", "counter",
+			     "LXC notifications answered CONTINUE because --lxc-deadline-ms passed");
+	fprintf(f, "interceptd_lxc_deadline_exceeded_total %" PRIu64 "\n",
+		(uint64_t)atomic_load(&req->d->lxc_deadline_exceeded));
 	metrics_write_api(f);
 	write_process(f, req->d);
 	registry_list_free(list, n);

@@ -183,13 +183,43 @@ static int reply_invalid(int fd)
 	return n < 0 ? negative_errno() : 0;
 }
 
+/* Prepare the CONTINUE reply the watchdog sends if the deadline passes. */
+static void arm_fallback(struct engine_listener *l, const struct lxc_message *m, uint64_t t0)
+{
+	struct seccomp_notif_resp resp = { .id = m->req->id,
+					   .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	char *p = l->lxc.fallback;
+
+	memcpy(p, &m->header, LXC_HEADER_SIZE);
+	memcpy(p + LXC_HEADER_SIZE, m->req, m->header.sizes.seccomp_notif);
+	memcpy(p + LXC_HEADER_SIZE + m->header.sizes.seccomp_notif, &resp, sizeof(resp));
+	l->lxc.len = LXC_HEADER_SIZE + m->header.sizes.seccomp_notif + sizeof(resp);
+	l->lxc.started_ns = t0;
+	atomic_store(&l->lxc.state, LXC_IN_PROGRESS);
+}
+
+void lxc_deadline_check(struct engine_listener *l, uint64_t now)
+{
+	int expected = LXC_IN_PROGRESS;
+	ssize_t n;
+
+	if (atomic_load(&l->lxc.state) != LXC_IN_PROGRESS ||
+	    now - l->lxc.started_ns <= (uint64_t)l->d->opts.lxc_deadline_ms * 1000000u ||
+	    !atomic_compare_exchange_strong(&l->lxc.state, &expected, LXC_ANSWERED))
+		return;
+	n = send(l->fd, l->lxc.fallback, l->lxc.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	atomic_fetch_add(&l->d->lxc_deadline_exceeded, 1);
+	log_warning("LXC notification of '%s' took over %u ms: answered CONTINUE%s", l->name,
+		    l->d->opts.lxc_deadline_ms, n < 0 ? " (send failed)" : "");
+}
+
 int lxc_serve(struct engine_listener *l)
 {
 	struct seccomp_notif_resp resp;
 	struct lxc_message m;
 	struct received r;
+	int ret, expected;
 	uint64_t t0;
-	int ret;
 
 	ret = receive(l->fd, &r);
 	t0 = now_ns();
@@ -205,14 +235,16 @@ int lxc_serve(struct engine_listener *l)
 		return reply_invalid(l->fd);
 	}
 	identify(l, &m);
+	arm_fallback(l, &m, t0);
 	engine_dispatch(l, m.req, r.fds[2], r.fds[0], r.fds[1], t0, &resp);
-	if (now_ns() - t0 > (uint64_t)l->d->opts.lxc_deadline_ms * 1000000u) {
-		/* LXC gives up after 30 s and would misread a late answer: stay far inside */
-		atomic_fetch_add(&l->d->lxc_deadline_exceeded, 1);
-		resp = (struct seccomp_notif_resp){ .id = m.req->id,
-						    .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
-	}
 	close_all(&r);
+	expected = LXC_IN_PROGRESS;
+	if (!atomic_compare_exchange_strong(&l->lxc.state, &expected, LXC_IDLE)) {
+		/* the watchdog answered CONTINUE at the deadline: a second reply would be
+		 * taken as the answer to the next notification */
+		atomic_store(&l->lxc.state, LXC_IDLE);
+		return 0;
+	}
 	ret = reply(l->fd, &m, &resp);
 	if (ret < 0)
 		log_debug_errno(ret, "LXC connection of '%s': reply failed: %m", l->name);

@@ -47,6 +47,14 @@ int lxc_monitor_name(const char *cmdline, size_t len, char *name, size_t size);
 void lxc_intake_init(const struct seccomp_notif_sizes *kernel);
 
 /*
+ * Past --lxc-deadline-ms, answer the message @l is stuck on with CONTINUE on
+ * the worker's behalf (LXC gives up after 30 s and would take a late reply as
+ * the answer to its next notification). The worker then sends nothing.
+ * Called by the watchdog (intake thread) while @l is registered.
+ */
+void lxc_deadline_check(struct engine_listener *l, uint64_t now);
+
+/*
  * Serve one proxy message on LXC connection @l: receive it with its fds,
  * dispatch it, answer exactly once with header + notif + resp, close the
  * fds. Returns < 0 when the connection is gone. Worker threads only.

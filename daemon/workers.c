@@ -397,12 +397,24 @@ static void cool_idle_hot(struct workers *w)
 	}
 }
 
+/* LXC messages past their deadline get CONTINUE from here. */
+static void answer_overdue_lxc(struct workers *w, uint64_t now)
+{
+	pthread_mutex_lock(&w->lock);
+	for (size_t i = 0; i < w->n_all; i++)
+		if (w->all[i]->pub.source == LISTENER_SOURCE_LXC)
+			lxc_deadline_check(w->all[i], now);
+	pthread_mutex_unlock(&w->lock);
+}
+
 void workers_watchdog(struct workers *w)
 {
 	uint64_t now = now_ns();
 
-	if (w)
+	if (w) {
 		cool_idle_hot(w);
+		answer_overdue_lxc(w, now);
+	}
 	for (unsigned i = 0; w && i < w->n_shards; i++) {
 		struct shard *sh = &w->shards[i], *to;
 		size_t moved = 0;

@@ -15,6 +15,20 @@
  * (which creates it), the one worker that serves it and the container's
  * listener list (under its lock).
  */
+/* The LXC message a worker is handling, answerable by the watchdog at the deadline. */
+enum lxc_answer_state {
+	LXC_IDLE,        /* no message in progress */
+	LXC_IN_PROGRESS, /* the worker is handling one */
+	LXC_ANSWERED,    /* someone replied: nobody else may */
+};
+
+struct lxc_pending {
+	atomic_int state;     /* enum lxc_answer_state; the CAS to ANSWERED owns the reply */
+	uint64_t started_ns;  /* when the message arrived */
+	size_t len;           /* of fallback */
+	char fallback[32 + sizeof(struct seccomp_notif) + sizeof(struct seccomp_notif_resp)];
+};
+
 struct engine_listener {
 	struct listener pub; /* linked into container->listeners while attached */
 	atomic_uint n_ref;
@@ -30,6 +44,7 @@ struct engine_listener {
 	bool is_resolved;
 	struct handler_cache cache; /* handlers' per-listener scratch space */
 	uint64_t last_served_ns;    /* for hot mode: when the previous notification was */
+	struct lxc_pending lxc;     /* LXC connections only */
 	struct config *cfg;  /* cached snapshot ref of container */
 	uint64_t cfg_gen;    /* container->config_generation when cached */
 };

@@ -189,9 +189,13 @@ static int unix_connect(const char *path, int type)
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 
+	struct timeval tv = { .tv_sec = 5 };
+
 	assert_true(strlen(path) < sizeof(sa.sun_path));
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	assert_true(fd >= 0);
+	/* a missing answer fails the test instead of hanging it */
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
 }
@@ -461,7 +465,16 @@ static void test_engine_silent_client_delays_nobody(void **state)
 }
 
 /* Act as an LXC monitor: receive the child's notification and relay it to the proxy. */
+static void relay_lxc_cmd(int proxy, struct child *c, const char *cookie, char cmd,
+			  struct seccomp_notif_resp *ret);
+
 static void relay_lxc(int proxy, struct child *c, const char *cookie, struct seccomp_notif_resp *ret)
+{
+	relay_lxc_cmd(proxy, c, cookie, 's', ret);
+}
+
+static void relay_lxc_cmd(int proxy, struct child *c, const char *cookie, char cmd,
+			  struct seccomp_notif_resp *ret)
 {
 	struct seccomp_notif req;
 	struct lxc_proxy_header hdr = {
@@ -476,7 +489,7 @@ static void relay_lxc(int proxy, struct child *c, const char *cookie, struct sec
 	size_t len = 0;
 	ssize_t n;
 
-	assert_int_equal(write(c->ctl, "s", 1), 1);
+	assert_int_equal(write(c->ctl, &cmd, 1), 1);
 	assert_int_equal(notify_recv(c->listener, &req), 0);
 	resp.id = req.id;
 	memcpy(out, &hdr, sizeof(hdr));
@@ -515,7 +528,7 @@ static void relay_lxc(int proxy, struct child *c, const char *cookie, struct sec
 	assert_int_equal(n, 32 + sizeof(struct seccomp_notif) + sizeof(struct seccomp_notif_resp));
 	memcpy(ret, in + 32 + sizeof(struct seccomp_notif), sizeof(*ret));
 	assert_int_equal(ret->id, req.id);
-	assert_int_equal(notify_send(c->listener, ret), 0);
+	(void)notify_send(c->listener, ret);
 }
 
 static void test_engine_lxc_proxy_protocol(void **state)
@@ -635,6 +648,54 @@ static void test_engine_stuck_worker_does_not_stall_others(void **state)
 	api("DELETE", "/1.0/containers/bystander", NULL, 200);
 }
 
+/*
+ * An LXC notification whose handling outlives --lxc-deadline-ms is answered
+ * CONTINUE at the deadline, exactly once: the late result is never sent, so
+ * the next notification on that connection gets its own answer.
+ */
+static void test_engine_lxc_deadline_answers_once(void **state)
+{
+	struct harness h2 = { 0 };
+	const char *args[] = { "--lxc-deadline-ms", "300", "--workers", "2", NULL };
+	struct harness saved = H;
+	struct seccomp_notif_resp resp;
+	struct child slow, next;
+	struct timespec t0, t1;
+	char buf[64];
+	int proxy;
+
+	(void)state;
+	assert_int_equal(harness_init(&h2), 0);
+	assert_int_equal(harness_start(&h2, args), 0);
+	H = h2; /* the helpers talk to H */
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"slow\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
+	    "\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	child_start(&slow);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	relay_lxc_cmd(proxy, &slow, "slow", 'u', &resp); /* its handler blocks on the path */
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	assert_true(t1.tv_sec - t0.tv_sec < 3);
+	child_stop(&slow); /* releases the stuck handler, whose late result must go nowhere */
+	sleep_ms(200);
+	child_start(&next);
+	relay_lxc(proxy, &next, "slow", &resp); /* asserts the reply's id is this request's */
+	assert_int_equal(resp.flags, 0);
+	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
+	{
+		_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+		assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
+		assert_non_null(strstr(r->data, "interceptd_lxc_deadline_exceeded_total 1\n"));
+	}
+	child_stop(&next);
+	close(proxy);
+	H = saved;
+	harness_cleanup(&h2);
+}
+
 /* SIGHUP reopens --log-file, so log rotation by rename works. */
 static void test_daemon_sighup_reopens_log_file(void **state)
 {
@@ -678,6 +739,7 @@ int main(void)
 		cmocka_unit_test(test_engine_lxc_proxy_protocol),
 		cmocka_unit_test(test_engine_unregistered_listener_continues),
 		cmocka_unit_test(test_engine_stuck_worker_does_not_stall_others),
+		cmocka_unit_test(test_engine_lxc_deadline_answers_once),
 		cmocka_unit_test(test_daemon_sighup_reopens_log_file),
 	};
 	int failed;
