@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -127,6 +128,8 @@ int daemon_start(struct daemon_run *d, const char *bin, const char *dir, unsigne
 			(void)dup2(fd, STDOUT_FILENO);
 			(void)dup2(fd, STDERR_FILENO);
 		}
+		/* a bench that dies must not leave its daemons running */
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execl(bin, bin, "--api-socket", d->api, "--lxc-socket", d->lxc, "--oci-socket",
 		      d->oci, "--state-dir", d->state_dir, "--workers", wbuf, "--log-level",
 		      "warning", (char *)NULL);

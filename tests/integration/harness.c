@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +63,8 @@ static void exec_daemon(const struct harness *h, const char *const *extra)
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
 	}
+	/* a test that dies or fails an assertion must not leave its daemon running */
+	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	execv(bin, (char *const *)argv);
 	_exit(127);
 }
