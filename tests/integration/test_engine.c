@@ -313,6 +313,24 @@ static size_t n_listeners(const char *name)
 	return json_array_size(json_object_get(reply_meta(r), "listeners"));
 }
 
+/* 1 if GET …/state lists @key under restart_required, else 0. */
+static int restart_required_has(const char *name, const char *key)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	char path[128];
+	json_t *arr, *v;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s/state", name);
+	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
+	arr = json_object_get(reply_meta(r), "restart_required");
+	assert_true(json_is_array(arr));
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_string_value(v), key) == 0)
+			return 1;
+	return 0;
+}
+
 static void wait_listeners(const char *name, size_t expect)
 {
 	for (int i = 0; i < 100 && n_listeners(name) != expect; i++)
@@ -347,6 +365,12 @@ static void test_engine_config_applies_live(void **state)
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(metric("live", "sysinfo", "emulated"), 2);
 	promtool_check();
+	/* a key whose syscalls this listener's filter does not trap needs a restart */
+	assert_int_equal(restart_required_has("live", "security.syscalls.intercept.mknod"), 0);
+	api("PATCH", "/1.0/containers/live",
+	    "{\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 200);
+	assert_int_equal(restart_required_has("live", "security.syscalls.intercept.mknod"), 1);
+	assert_int_equal(restart_required_has("live", "security.syscalls.intercept.sysinfo"), 0);
 	/* deleted: answered CONTINUE and counted as unregistered */
 	api("DELETE", "/1.0/containers/live", NULL, 200);
 	assert_int_equal(child_sysinfo(&c, &total), 0);
