@@ -324,7 +324,6 @@ static json_t *counters_json(const struct container_metrics *m)
 /* Listeners as JSON, under the container lock; *ret_missing gets untrapped keys. */
 static json_t *listeners_json(struct container *c, unsigned trapped, unsigned *ret_missing)
 {
-	static const char *const sources[LISTENER_SOURCE_COUNT] = { "lxc", "oci" };
 	json_t *arr = json_array();
 	unsigned missing = 0;
 
@@ -332,7 +331,7 @@ static json_t *listeners_json(struct container *c, unsigned trapped, unsigned *r
 	for (const struct listener *l = c->listeners; arr && l; l = l->next) {
 		missing |= trapped & ~l->trapped_keys;
 		json_array_append_new(arr, json_pack("{s:s, s:i, s:o}", "source",
-						     l->source < LISTENER_SOURCE_COUNT ? sources[l->source] : "unknown",
+						     listener_source_name(l->source),
 						     "pid", (int)l->pid, "attached_at",
 						     json_time(l->attached_at)));
 	}

@@ -96,7 +96,6 @@ static void write_listeners(FILE *f, struct container **list, size_t n)
 			     "Attached seccomp listeners by container and intake source");
 	for (size_t i = 0; i < n; i++) {
 		unsigned count[LISTENER_SOURCE_COUNT] = { 0 };
-		static const char *const names[LISTENER_SOURCE_COUNT] = { "lxc", "oci" };
 
 		pthread_mutex_lock(&list[i]->lock);
 		for (const struct listener *l = list[i]->listeners; l; l = l->next)
@@ -106,7 +105,7 @@ static void write_listeners(FILE *f, struct container **list, size_t n)
 		for (size_t s = 0; s < LISTENER_SOURCE_COUNT; s++) {
 			fputs("interceptd_listeners{container=", f);
 			metrics_write_label_value(f, list[i]->name);
-			fprintf(f, ",source=\"%s\"} %u\n", names[s], count[s]);
+			fprintf(f, ",source=\"%s\"} %u\n", listener_source_name(s), count[s]);
 		}
 	}
 }
