@@ -6,6 +6,7 @@
  * is the median of its round medians, because the machine is noisy.
  *
  *   bench [--smoke] [--daemon PATH] [--json FILE] [--rounds N] [--seconds S]
+ *         [--only CASE,...]   (cases, fanin, api, memory; the floor always runs)
  *
  * Exit: 0 all cases ran, 77 not root or some interceptd cases skipped (the
  * daemon cannot serve yet; the floor still ran), 1 the bench itself failed.
@@ -57,6 +58,24 @@ static void set_skip(char *buf, size_t size, const char *why)
 {
 	if (!buf[0])
 		(void)snprintf(buf, size, "%s", why);
+}
+
+/* Is @name among --only's comma-separated names (or is there no --only)? */
+static bool selected(const struct options *o, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = o->only; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+	return !o->only;
+}
+
+static void deselect_cases(struct bench *b)
+{
+	for (enum case_id id = CASE_FLOOR + 1; id < CASE_COUNT; id++)
+		if (!selected(&b->o, cases[id].name))
+			set_skip(b->cr[id].skip, sizeof(b->cr[id].skip), "not selected (--only)");
 }
 
 /* Can interceptd serve notifications in this run? */
@@ -470,6 +489,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "json", required_argument, NULL, 'j' },
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 't' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -485,9 +505,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'j': o->json = optarg; break;
 		case 'r': rounds = (unsigned)atoi(optarg); break;
 		case 't': secs = atof(optarg); break;
+		case 'o': o->only = optarg; break;
 		case 'h':
 			printf("Usage: bench [--smoke] [--daemon PATH] [--json FILE] [--rounds N] "
-			       "[--seconds S]\n");
+			       "[--seconds S] [--only CASE,...]\n");
 			exit(0);
 		default: return -EINVAL;
 		}
@@ -552,19 +573,24 @@ int main(int argc, char **argv)
 	printf("interceptd bench (%s): %u CPUs, SYNC_WAKE_UP %s, %u rounds of %.1f s per case\n",
 	       b.o.smoke ? "smoke" : "full", b.cpus, b.has_sync ? "yes" : "no", b.o.rounds,
 	       b.o.case_s);
+	deselect_cases(&b);
 	start_daemons(&b);
 	for (unsigned i = 0; i < b.o.rounds; i++) {
 		printf("round %u/%u: latency cases\n", i + 1, b.o.rounds);
 		latency_round(&b, b.o.case_s);
 	}
-	for (unsigned i = 0; i < b.o.fanin_rounds; i++) {
+	for (unsigned i = 0; selected(&b.o, "fanin") && i < b.o.fanin_rounds; i++) {
 		printf("round %u/%u: fan-in\n", i + 1, b.o.fanin_rounds);
 		fanin_round(&b);
 	}
-	printf("api\n");
-	run_api(&b);
-	printf("memory\n");
-	run_memory(&b);
+	if (selected(&b.o, "api")) {
+		printf("api\n");
+		run_api(&b);
+	}
+	if (selected(&b.o, "memory")) {
+		printf("memory\n");
+		run_memory(&b);
+	}
 	report(&b);
 	cleanup(&b);
 	curl_global_cleanup();

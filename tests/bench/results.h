@@ -61,6 +61,7 @@ struct fanin_result {
 struct options {
 	const char *daemon_bin;
 	const char *json;
+	const char *only; /* comma-separated case names, NULL = all */
 	bool smoke;
 	unsigned rounds;
 	double case_s, fanin_s;
