@@ -2,7 +2,7 @@
 /*
  * /1.0/containers and /1.0/containers/NAME[/state]. Runs on the MHD thread.
  * Every mutation holds d->write_lock across validate-against-current, the
- * in-memory change, state_save() and the LXC policy file, and rolls the
+ * in-memory change, the container's state file and its LXC policy file, and rolls the
  * memory back when the disk write fails, so a rejected request changes
  * nothing. Logging happens after the lock is dropped.
  */
@@ -142,7 +142,7 @@ static int commit_create(struct daemon *d, struct container *c, struct api_respo
 		return icd_error_set(&resp->err, r, "container '%s' already exists", c->name);
 	if (r < 0)
 		return r;
-	r = state_save(d->state_dir_fd, d->registry);
+	r = state_save_container(d->state_dir_fd, c);
 	if (r < 0) {
 		(void)registry_remove(d->registry, c->name, NULL);
 		return save_failed(resp, r, "the state file");
@@ -150,7 +150,7 @@ static int commit_create(struct daemon *d, struct container *c, struct api_respo
 	r = policy_write_lxc_file(d->seccomp_dir_fd, c->name, cfg);
 	if (r < 0) {
 		(void)registry_remove(d->registry, c->name, NULL);
-		(void)state_save(d->state_dir_fd, d->registry);
+		(void)state_remove_container(d->state_dir_fd, c->name);
 		return save_failed(resp, r, "the LXC policy file");
 	}
 	return 0;
@@ -213,7 +213,7 @@ static int commit_update(const struct api_request *req, struct container *c, boo
 	if (r < 0)
 		return r;
 	container_config_swap(c, config_ref(cfg));
-	r = state_save(req->d->state_dir_fd, req->d->registry);
+	r = state_save_container(req->d->state_dir_fd, c);
 	if (r < 0) {
 		rollback_config(c, old, revision, etag);
 		return save_failed(resp, r, "the state file");
@@ -221,7 +221,7 @@ static int commit_update(const struct api_request *req, struct container *c, boo
 	r = policy_write_lxc_file(req->d->seccomp_dir_fd, c->name, cfg);
 	if (r < 0) {
 		rollback_config(c, old, revision, etag);
-		(void)state_save(req->d->state_dir_fd, req->d->registry);
+		(void)state_save_container(req->d->state_dir_fd, c);
 		return save_failed(resp, r, "the LXC policy file");
 	}
 	return 0;
@@ -272,10 +272,12 @@ static int commit_delete(const struct api_request *req, struct container *c,
 	r = registry_remove(req->d->registry, c->name, NULL);
 	if (r < 0)
 		return icd_error_set(&resp->err, r, "container '%s' not found", c->name);
-	r = state_save(req->d->state_dir_fd, req->d->registry);
+	r = state_remove_container(req->d->state_dir_fd, c->name);
 	if (r < 0) {
 		atomic_store(&c->is_removed, false);
 		(void)registry_add(req->d->registry, c);
+		/* the unlink may have happened before the failing fsync: put the file back */
+		(void)state_save_container(req->d->state_dir_fd, c);
 		return save_failed(resp, r, "the state file");
 	}
 	if (unlinkat(req->d->seccomp_dir_fd, c->name, 0) < 0 && errno != ENOENT)

@@ -186,8 +186,8 @@ static int open_state(struct daemon *d)
 				       d->opts.state_dir);
 	r = state_load(d->state_dir_fd, d->registry, &err);
 	if (r < 0)
-		return log_error_errno(r, "Refusing to start: state file '%s/%s': %s (file left untouched)",
-				       d->opts.state_dir, STATE_FILE_NAME, err.msg);
+		return log_error_errno(r, "Refusing to start: state in '%s': %s (files left untouched)",
+				       d->opts.state_dir, err.msg);
 	return 0;
 }
 
@@ -324,17 +324,6 @@ static void signal_loop(int sfd)
 	}
 }
 
-static void daemon_flush_state(struct daemon *d)
-{
-	int r;
-
-	pthread_mutex_lock(&d->write_lock);
-	r = state_save(d->state_dir_fd, d->registry);
-	pthread_mutex_unlock(&d->write_lock);
-	if (r < 0)
-		log_error_errno(r, "Cannot flush state on shutdown: %m");
-}
-
 static int run(struct daemon *d)
 {
 	struct sockets s = { .api = -EBADF, .lxc = -EBADF, .oci = -EBADF };
@@ -373,7 +362,6 @@ static int run(struct daemon *d)
 	engine_stop(d);
 out_api:
 	api = api_server_stop(api);
-	daemon_flush_state(d);
 out_sockets:
 	unlink_sockets(d, &s);
 	return r;

@@ -174,7 +174,7 @@ struct daemon_run {
 	void *curl; /* CURL *, reused: keep-alive over the API socket */
 };
 
-/* Write STATE_DIR/state.json with @defs plus @n_fill "fill-NNNNN" containers. */
+/* Write STATE_DIR/containers/NAME.json for @defs plus @n_fill "fill-NNNNN" containers. */
 int state_write(const char *state_dir, const struct container_def *defs, size_t n_defs,
 		unsigned n_fill);
 /* Start the daemon in @dir (sockets, state, log); waits for the API socket. */

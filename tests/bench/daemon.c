@@ -61,41 +61,48 @@ int wait_or_kill(pid_t pid, int timeout_ms, int *ret_status)
 	return r;
 }
 
-/* ------------------------------------------------------------------ state file */
+/* ------------------------------------------------------------------ state files */
+
+/* STATE_DIR/containers/NAME.json, the daemon's layout (not fsynced: a bench fixture). */
+static int container_file_write(const char *dir, const char *name, const char *key,
+				long long created, unsigned long long etag)
+{
+	char path[600];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+	f = fopen(path, "we");
+	if (!f)
+		return NEG_ERRNO();
+	fprintf(f, "{\"version\":1,\"container\":{\"name\":\"%s\",\"created_at\":%lld,"
+		   "\"revision\":0,\"etag\":\"%016llx\",\"config\":{",
+		name, created, etag);
+	if (key)
+		fprintf(f, "\"%s\":\"true\"", key);
+	fprintf(f, "}}}\n");
+	return fclose(f) == 0 ? 0 : NEG_ERRNO();
+}
 
 int state_write(const char *state_dir, const struct container_def *defs, size_t n_defs,
 		unsigned n_fill)
 {
-	char path[512], tmp[520];
+	char dir[520];
 	long long now = (long long)time(NULL);
 	unsigned long long etag = 0x1cedbe0c00000000ULL;
-	FILE *f;
 
-	(void)snprintf(path, sizeof(path), "%s/state.json", state_dir);
-	(void)snprintf(tmp, sizeof(tmp), "%s.new", path);
-	if (mkdir(state_dir, 0700) < 0 && errno != EEXIST)
+	(void)snprintf(dir, sizeof(dir), "%s/containers", state_dir);
+	if ((mkdir(state_dir, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
 		return NEG_ERRNO();
-	f = fopen(tmp, "we");
-	if (!f)
-		return NEG_ERRNO();
-	fprintf(f, "{\"version\":1,\"containers\":[");
 	for (size_t i = 0; i < n_defs + n_fill; i++) {
 		char fill[32];
-		const char *name = i < n_defs ? defs[i].name : fill;
-		const char *key = i < n_defs ? defs[i].key : NULL;
+		int r;
 
-		if (i >= n_defs)
-			(void)snprintf(fill, sizeof(fill), "fill-%05zu", i - n_defs);
-		fprintf(f, "%s\n{\"name\":\"%s\",\"created_at\":%lld,\"revision\":0,"
-			   "\"etag\":\"%016llx\",\"config\":{",
-			i ? "," : "", name, now, etag++);
-		if (key)
-			fprintf(f, "\"%s\":\"true\"", key);
-		fprintf(f, "}}");
+		(void)snprintf(fill, sizeof(fill), "fill-%05zu", i - n_defs);
+		r = container_file_write(dir, i < n_defs ? defs[i].name : fill,
+					 i < n_defs ? defs[i].key : NULL, now, etag++);
+		if (r < 0)
+			return r;
 	}
-	fprintf(f, "]}\n");
-	if (fclose(f) != 0 || rename(tmp, path) < 0)
-		return NEG_ERRNO();
 	return 0;
 }
 

@@ -79,11 +79,11 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *state_file(void)
+static char *state_file(const char *name)
 {
 	char path[400];
 
-	snprintf(path, sizeof(path), "%s/state.json", H.state_dir);
+	snprintf(path, sizeof(path), "%s/containers/%s.json", H.state_dir, name);
 	return harness_read_file(path, NULL);
 }
 
@@ -116,7 +116,8 @@ static void test_create_201(void **state)
 	policy = policy_file("c1");
 	assert_non_null(policy);
 	assert_non_null(strstr(policy, "mknod notify"));
-	st = state_file();
+	st = state_file("c1");
+	assert_non_null(st);
 	assert_non_null(strstr(st, "\"c1\""));
 }
 
@@ -319,12 +320,12 @@ static void test_put_412_if_match(void **state)
 	(void)state;
 	create("c1", "{}");
 	get = req("GET", "/1.0/containers/c1", NULL);
-	st_before = state_file();
+	st_before = state_file("c1");
 	r = req_h("PUT", "/1.0/containers/c1", "{\"config\":{}}", stale);
 	assert_true(reply_is_error(r, 412, "ETag doesn't match"));
 	w = req_h("PATCH", "/1.0/containers/c1", "{\"config\":{}}", weak);
 	assert_true(reply_is_error(w, 412, "ETag doesn't match"));
-	st_after = state_file();
+	st_after = state_file("c1");
 	assert_string_equal(st_before, st_after);
 	snprintf(hdr, sizeof(hdr), "If-Match: \"x\", %s", get->etag);
 	ok = req_h("PUT", "/1.0/containers/c1", "{\"config\":{\"" KEY "bpf\":\"yes\"}}", good);
@@ -373,14 +374,14 @@ static void test_patch_400_changes_nothing(void **state)
 	(void)state;
 	create("c1", "{\"" KEY "mknod\":\"true\"}");
 	before = req("GET", "/1.0/containers/c1", NULL);
-	st_before = state_file();
+	st_before = state_file("c1");
 	pol_before = policy_file("c1");
 	r = req("PATCH", "/1.0/containers/c1", "{\"config\":{\"" KEY "mknod\":\"\",\"" KEY "bogus\":\"1\"}}");
 	assert_true(reply_is_error(r, 400, "unknown configuration key '" KEY "bogus'"));
 	after = req("GET", "/1.0/containers/c1", NULL);
 	assert_string_equal(before->etag, after->etag);
 	assert_true(json_equal(reply_meta(before), reply_meta(after)));
-	st_after = state_file();
+	st_after = state_file("c1");
 	pol_after = policy_file("c1");
 	assert_string_equal(st_before, st_after);
 	assert_string_equal(pol_before, pol_after);
@@ -400,8 +401,8 @@ static void test_delete_200(void **state)
 	get = req("GET", "/1.0/containers/c1", NULL);
 	assert_int_equal(get->status, 404);
 	assert_null(policy_file("c1"));
-	st = state_file();
-	assert_null(strstr(st, "\"c1\""));
+	st = state_file("c1");
+	assert_null(st);
 }
 
 static void test_delete_404_and_412(void **state)
@@ -461,27 +462,39 @@ static void test_500_state_write_rolls_back(void **state)
 	_cleanup_(http_reply_freep) struct http_reply *before = NULL, *post = NULL, *patch = NULL,
 						      *del = NULL, *after = NULL;
 	_cleanup_free_ char *st_before = NULL, *st_after = NULL;
-	char blocker[512];
+	char blocker[512], file[512], saved[512];
 
 	(void)state;
 	create("c1", "{\"" KEY "mknod\":\"true\"}");
 	before = req("GET", "/1.0/containers/c1", NULL);
-	st_before = state_file();
-	/* a directory where the temporary state file goes makes state_save() fail */
-	snprintf(blocker, sizeof(blocker), "%s/.tmp.state.json.%d", H.state_dir, (int)H.pid);
+	st_before = state_file("c1");
+	assert_non_null(st_before);
+	/* a directory where a temporary state file goes makes the write fail */
+	snprintf(blocker, sizeof(blocker), "%s/containers/.tmp.c2.json.%d", H.state_dir, (int)H.pid);
 	assert_int_equal(mkdir(blocker, 0700), 0);
 	post = req("POST", "/1.0/containers", "{\"name\":\"c2\"}");
 	assert_true(reply_is_error(post, 500, "cannot write the state file"));
+	assert_int_equal(rmdir(blocker), 0);
+	snprintf(blocker, sizeof(blocker), "%s/containers/.tmp.c1.json.%d", H.state_dir, (int)H.pid);
+	assert_int_equal(mkdir(blocker, 0700), 0);
 	patch = req("PATCH", "/1.0/containers/c1", "{\"config\":{\"" KEY "mknod\":null}}");
 	assert_true(reply_is_error(patch, 500, "cannot write the state file"));
+	/* and a directory in place of the container's file makes the removal fail */
+	snprintf(file, sizeof(file), "%s/containers/c1.json", H.state_dir);
+	snprintf(saved, sizeof(saved), "%s/containers/c1.saved", H.state_dir);
+	assert_int_equal(rename(file, saved), 0);
+	assert_int_equal(mkdir(file, 0700), 0);
 	del = req("DELETE", "/1.0/containers/c1", NULL);
 	assert_true(reply_is_error(del, 500, "cannot write the state file"));
+	assert_int_equal(rmdir(file), 0);
+	assert_int_equal(rename(saved, file), 0);
 	assert_int_equal(rmdir(blocker), 0);
 	after = req("GET", "/1.0/containers/c1", NULL);
 	assert_string_equal(before->etag, after->etag);
 	assert_true(json_equal(reply_meta(before), reply_meta(after)));
 	assert_int_equal(harness_count_containers(&H), 1);
-	st_after = state_file();
+	assert_null(state_file("c2"));
+	st_after = state_file("c1");
 	assert_string_equal(st_before, st_after);
 }
 

@@ -7,6 +7,7 @@
  * socket makes a second daemon refuse to start; a stale socket is replaced.
  * Each test runs its own daemon(s) in its own directory.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -153,21 +154,34 @@ static json_t *write_until_killed(struct harness *h, unsigned round)
 	return acked;
 }
 
-static void check_state_file(struct harness *h)
+/* Every container file is complete JSON: killed writes leave no torn or empty file. */
+static void check_state_files(struct harness *h)
 {
 	char path[400];
-	size_t len = 0;
-	_cleanup_free_ char *text = NULL;
-	json_auto_t *j = NULL;
+	struct dirent *de;
+	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/state.json", h->state_dir);
-	text = harness_read_file(path, &len);
-	if (!text)
-		return; /* killed before the first write: no file is fine, an empty one is not */
-	assert_true(len > 0);
-	j = json_loadb(text, len, 0, NULL);
-	assert_non_null(j);
-	assert_true(json_is_array(json_object_get(j, "containers")));
+	snprintf(path, sizeof(path), "%s/containers", h->state_dir);
+	d = opendir(path);
+	if (!d)
+		return; /* killed before the state directory existed */
+	while ((de = readdir(d))) {
+		char file[700];
+		size_t len = 0;
+		_cleanup_free_ char *text = NULL;
+		json_auto_t *j = NULL;
+
+		if (de->d_name[0] == '.')
+			continue; /* ".", ".." and temporary files, removed at the next start */
+		snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+		text = harness_read_file(file, &len);
+		assert_non_null(text);
+		assert_true(len > 0);
+		j = json_loadb(text, len, 0, NULL);
+		assert_non_null(j);
+		assert_true(json_is_object(json_object_get(j, "container")));
+	}
+	closedir(d);
 }
 
 static void test_sigkill_during_writes_keeps_acknowledged(void **state)
@@ -189,7 +203,7 @@ static void test_sigkill_during_writes_keeps_acknowledged(void **state)
 		pthread_join(t, NULL);
 		assert_int_equal(harness_wait_exit(h, 10000), 0);
 		assert_true(WIFSIGNALED(h->exit_status));
-		check_state_file(h);
+		check_state_files(h);
 		total_acked += json_array_size(acked);
 		assert_int_equal(harness_start(h, NULL), 0);
 		json_array_foreach(acked, i, name) {
@@ -205,32 +219,44 @@ static void test_sigkill_during_writes_keeps_acknowledged(void **state)
 	assert_true(total_acked > 0);
 }
 
-static void test_corrupt_state_refuses_start_and_keeps_file(void **state)
+/* Write @text to STATE_DIR/@rel, start the daemon: it must refuse, name @rel, keep the file. */
+static void check_corrupt_refused(struct harness *h, const char *rel, const char *text)
 {
-	static const char corrupt[] = "{\"version\":1,\"containers\":[{\"name\":\"a\",";
-	struct harness *h = *state;
 	_cleanup_free_ char *after = NULL, *log = NULL;
-	char path[400];
+	char path[400], expect[128];
 	size_t len = 0;
 	FILE *f;
 
 	assert_int_equal(mkdir(h->state_dir, 0700), 0);
-	snprintf(path, sizeof(path), "%s/state.json", h->state_dir);
+	snprintf(path, sizeof(path), "%s/containers", h->state_dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/%s", h->state_dir, rel);
 	f = fopen(path, "we");
 	assert_non_null(f);
-	fwrite(corrupt, 1, sizeof(corrupt) - 1, f);
+	fwrite(text, 1, strlen(text), f);
 	fclose(f);
 	assert_int_equal(harness_spawn(h, NULL), 0);
 	assert_int_equal(harness_wait_exit(h, 10000), 0);
 	assert_true(WIFEXITED(h->exit_status));
 	assert_int_not_equal(WEXITSTATUS(h->exit_status), 0);
 	log = harness_read_file(h->log_path, NULL);
-	on_failure_dump(h, log && strstr(log, "corrupt"));
-	assert_non_null(strstr(log, "state.json is corrupt"));
+	snprintf(expect, sizeof(expect), "%s is corrupt", rel);
+	on_failure_dump(h, log && strstr(log, expect));
+	assert_non_null(strstr(log, expect));
 	after = harness_read_file(path, &len);
-	assert_int_equal(len, sizeof(corrupt) - 1);
-	assert_memory_equal(after, corrupt, len);
+	assert_int_equal(len, strlen(text));
+	assert_memory_equal(after, text, len);
 	assert_int_equal(access(h->api_socket, F_OK), -1);
+}
+
+static void test_corrupt_state_refuses_start_and_keeps_file(void **state)
+{
+	check_corrupt_refused(*state, "state.json", "{\"version\":1,\"containers\":[{\"name\":\"a\",");
+}
+
+static void test_corrupt_container_file_refuses_start_and_keeps_file(void **state)
+{
+	check_corrupt_refused(*state, "containers/a.json", "{\"version\":1,\"container\":{\"name\":");
 }
 
 static void test_live_socket_refuses_second_daemon(void **state)
@@ -273,6 +299,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restart_restores_registry_and_etags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigkill_during_writes_keeps_acknowledged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_state_refuses_start_and_keeps_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_container_file_refuses_start_and_keeps_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_socket_refuses_second_daemon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket_is_replaced, setup, teardown),
 	};

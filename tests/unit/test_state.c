@@ -43,9 +43,22 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* @name may be "DIR/FILE" (one level), as write_file_atomic() takes a plain name. */
 static void put_file(struct fixture *f, const char *name, const char *text)
 {
-	assert_int_equal(write_file_atomic(f->dir_fd, name, text, strlen(text), 0600, WRITE_DURABLE), 0);
+	const char *slash = strchr(name, '/');
+	char dir[64];
+	int dir_fd = f->dir_fd;
+
+	if (slash) {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - name), name);
+		dir_fd = openat(f->dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(dir_fd >= 0);
+		name = slash + 1;
+	}
+	assert_int_equal(write_file_atomic(dir_fd, name, text, strlen(text), 0600, WRITE_DURABLE), 0);
+	if (slash)
+		close(dir_fd);
 }
 
 static char *get_file(struct fixture *f, const char *name)
@@ -77,14 +90,53 @@ static void add_container(struct registry *r, const char *name, const char *sysi
 	container_unref(c);
 }
 
+/* A registry only for a state_load() that creates the directories; freed at once. */
+static struct registry *registry_new_tmp(void)
+{
+	static struct registry *last;
+
+	registry_free(last);
+	last = registry_new();
+	return last;
+}
+
+static void save_all(struct fixture *f, struct registry *r)
+{
+	_cleanup_free_ struct container **list = NULL;
+	size_t n = 0;
+
+	assert_int_equal(registry_list(r, &list, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(state_save_container(f->dir_fd, list[i]), 0);
+		container_unref(list[i]);
+	}
+}
+
+static void assert_same_etag(struct registry *a, struct registry *b, const char *name)
+{
+	char etag_a[CONTAINER_ETAG_LEN + 1], etag_b[CONTAINER_ETAG_LEN + 1];
+	struct container *ca = registry_get(a, name), *cb = registry_get(b, name);
+
+	assert_non_null(ca);
+	assert_non_null(cb);
+	container_get_etag(ca, etag_a);
+	container_get_etag(cb, etag_b);
+	assert_string_equal(etag_a, etag_b);
+	assert_int_equal(ca->revision, cb->revision);
+	assert_int_equal(ca->created_at, cb->created_at);
+	container_unref(ca);
+	container_unref(cb);
+}
+
 static void test_state_round_trip_keeps_etags(void **state)
 {
 	struct fixture *f = *state;
-	_cleanup_(registry_freep) struct registry *a = registry_new(), *b = registry_new();
-	char etag_a[CONTAINER_ETAG_LEN + 1], etag_b[CONTAINER_ETAG_LEN + 1];
+	_cleanup_(registry_freep) struct registry *a = registry_new(), *b = registry_new(),
+						   *empty = registry_new();
 	struct container *ca, *cb;
 	struct config *cfg;
 
+	assert_int_equal(state_load(f->dir_fd, empty, NULL), 0); /* creates containers/ */
 	add_container(a, "web", "on");
 	add_container(a, "db", "false");
 	ca = registry_get(a, "web");
@@ -92,77 +144,168 @@ static void test_state_round_trip_keeps_etags(void **state)
 				    NULL),
 			 0);
 	container_config_swap(ca, cfg); /* revision 1, new etag */
-	assert_int_equal(state_save(f->dir_fd, a), 0);
+	container_unref(ca);
+	save_all(f, a);
+	assert_non_null(get_file(f, STATE_CONTAINERS_DIR "/web.json"));
 	assert_int_equal(state_load(f->dir_fd, b, NULL), 0);
 	assert_int_equal(registry_count(b), 2);
+	assert_same_etag(a, b, "web");
+	assert_same_etag(a, b, "db");
 	cb = registry_get(b, "web");
-	assert_non_null(cb);
-	container_get_etag(ca, etag_a);
-	container_get_etag(cb, etag_b);
-	assert_string_equal(etag_a, etag_b);
 	assert_int_equal(cb->revision, 1);
-	assert_int_equal(cb->created_at, 1764300000);
 	cfg = container_config_get(cb);
 	assert_true(config_enabled(cfg, CONFIG_MKNOD));
 	config_unref(cfg);
-	container_unref(ca);
 	container_unref(cb);
 }
 
-static void test_state_missing_file_is_empty(void **state)
+static void test_state_remove_container(void **state)
+{
+	struct fixture *f = *state;
+	_cleanup_(registry_freep) struct registry *a = registry_new(), *b = registry_new();
+
+	add_container(a, "web", "on");
+	add_container(a, "db", "on");
+	assert_int_equal(state_load(f->dir_fd, registry_new_tmp(), NULL), 0);
+	save_all(f, a);
+	assert_int_equal(state_remove_container(f->dir_fd, "web"), 0);
+	assert_int_equal(state_remove_container(f->dir_fd, "web"), 0); /* already gone: fine */
+	assert_null(get_file(f, STATE_CONTAINERS_DIR "/web.json"));
+	assert_int_equal(state_load(f->dir_fd, b, NULL), 0);
+	assert_int_equal(registry_count(b), 1);
+	assert_same_etag(a, b, "db");
+}
+
+static void test_state_missing_is_empty(void **state)
 {
 	struct fixture *f = *state;
 	_cleanup_(registry_freep) struct registry *r = registry_new();
+	struct stat st;
 
 	assert_int_equal(state_load(f->dir_fd, r, NULL), 0);
 	assert_int_equal(registry_count(r), 0);
+	assert_int_equal(fstatat(f->dir_fd, STATE_CONTAINERS_DIR, &st, 0), 0);
+	assert_true(S_ISDIR(st.st_mode));
 }
 
-static void test_state_corrupt_files_refused_and_untouched(void **state)
+#define ENTRY(name, config)                                                                        \
+	"{\"name\":\"" name "\",\"created_at\":1,\"revision\":0,\"etag\":\"0000000000000000\","   \
+	"\"config\":{" config "}}"
+
+static const char *const bad_entries[] = {
+	"{\"name\":\"a\",",                                             /* torn */
+	ENTRY("A", ""),                                                 /* bad name */
+	ENTRY("a", "\"security.syscalls.intercept.x\":\"1\""),          /* unknown key */
+	ENTRY("a", "\"security.syscalls.intercept.mknod\":\"maybe\""),  /* bad value */
+	"{\"name\":\"a\",\"created_at\":1,\"revision\":0,\"config\":{}}", /* no etag */
+};
+
+static void test_state_corrupt_container_files_refused_and_untouched(void **state)
 {
-	static const char *const bad[] = {
-		"{\"version\":1,\"containers\":[",             /* torn */
-		"",                                            /* empty */
-		"[]",                                          /* wrong layout */
-		"{\"version\":2,\"containers\":[]}",            /* unknown version */
-		"{\"version\":1,\"containers\":[{\"name\":\"A\",\"created_at\":1,\"revision\":0,"
-		"\"etag\":\"0000000000000000\",\"config\":{}}]}", /* bad name */
-		"{\"version\":1,\"containers\":[{\"name\":\"a\",\"created_at\":1,\"revision\":0,"
-		"\"etag\":\"0000000000000000\",\"config\":{\"security.syscalls.intercept.x\":\"1\"}}]}",
-		"{\"version\":1,\"containers\":[{\"name\":\"a\",\"created_at\":1,\"revision\":0,"
-		"\"etag\":\"0000000000000000\",\"config\":{\"security.syscalls.intercept.mknod\":\"maybe\"}}]}",
+	static const char *const bad_docs[] = {
+		"",                                       /* empty */
+		"[]",                                     /* wrong layout */
+		"{\"version\":2,\"container\":" ENTRY("a", "") "}", /* unknown version */
+		"{\"version\":1,\"container\":" ENTRY("b", "") "}", /* names another container */
 	};
 	struct fixture *f = *state;
+	char doc[512];
 
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	assert_int_equal(state_load(f->dir_fd, registry_new_tmp(), NULL), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_docs) + ARRAY_SIZE(bad_entries); i++) {
 		_cleanup_(registry_freep) struct registry *r = registry_new();
 		struct icd_error err = { 0 };
 
-		put_file(f, STATE_FILE_NAME, bad[i]);
+		if (i < ARRAY_SIZE(bad_docs))
+			snprintf(doc, sizeof(doc), "%s", bad_docs[i]);
+		else
+			snprintf(doc, sizeof(doc), "{\"version\":1,\"container\":%s}",
+				 bad_entries[i - ARRAY_SIZE(bad_docs)]);
+		put_file(f, STATE_CONTAINERS_DIR "/a.json", doc);
 		assert_true(state_load(f->dir_fd, r, &err) < 0);
-		assert_true(strlen(err.msg) > 0);
-		assert_string_equal(get_file(f, STATE_FILE_NAME), bad[i]);
+		/* the message names the file */
+		assert_non_null(strstr(err.msg, STATE_CONTAINERS_DIR "/a.json"));
+		assert_string_equal(get_file(f, STATE_CONTAINERS_DIR "/a.json"), doc);
 	}
 }
 
-static void test_state_leftover_temp_files_removed(void **state)
+static void test_state_corrupt_legacy_file_refused_and_untouched(void **state)
+{
+	static const char *const bad_docs[] = {
+		"{\"version\":1,\"containers\":[", "", "[]", "{\"version\":2,\"containers\":[]}",
+		"{\"version\":1,\"containers\":{}}",
+	};
+	struct fixture *f = *state;
+	char doc[512];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad_docs) + ARRAY_SIZE(bad_entries); i++) {
+		_cleanup_(registry_freep) struct registry *r = registry_new();
+		struct icd_error err = { 0 };
+
+		if (i < ARRAY_SIZE(bad_docs))
+			snprintf(doc, sizeof(doc), "%s", bad_docs[i]);
+		else
+			snprintf(doc, sizeof(doc), "{\"version\":1,\"containers\":[%s]}",
+				 bad_entries[i - ARRAY_SIZE(bad_docs)]);
+		put_file(f, STATE_LEGACY_FILE, doc);
+		assert_true(state_load(f->dir_fd, r, &err) < 0);
+		assert_true(strlen(err.msg) > 0);
+		assert_string_equal(get_file(f, STATE_LEGACY_FILE), doc);
+	}
+}
+
+/* The single-file layout is converted: same containers and ETags, stray files dropped. */
+static void test_state_legacy_file_converted(void **state)
+{
+	static const char legacy[] =
+		"{\"version\":1,\"containers\":[" ENTRY("web", "\"security.syscalls.intercept.sysinfo\":\"true\"")
+		"," ENTRY("db", "") "]}";
+	struct fixture *f = *state;
+	_cleanup_(registry_freep) struct registry *a = registry_new(), *b = registry_new();
+
+	assert_int_equal(mkdirat(f->dir_fd, STATE_CONTAINERS_DIR, 0700), 0);
+	put_file(f, STATE_CONTAINERS_DIR "/gone.json", "{\"stale\":true}");
+	put_file(f, STATE_LEGACY_FILE, legacy);
+	assert_int_equal(state_load(f->dir_fd, a, NULL), 0);
+	assert_int_equal(registry_count(a), 2);
+	assert_null(get_file(f, STATE_LEGACY_FILE));
+	assert_null(get_file(f, STATE_CONTAINERS_DIR "/gone.json"));
+	assert_non_null(get_file(f, STATE_CONTAINERS_DIR "/web.json"));
+	assert_int_equal(state_load(f->dir_fd, b, NULL), 0);
+	assert_int_equal(registry_count(b), 2);
+	assert_same_etag(a, b, "web");
+	assert_same_etag(a, b, "db");
+}
+
+static void test_state_leftovers_removed_and_strays_ignored(void **state)
 {
 	struct fixture *f = *state;
 	_cleanup_(registry_freep) struct registry *r = registry_new();
 
+	assert_int_equal(state_load(f->dir_fd, registry_new_tmp(), NULL), 0);
 	put_file(f, FILEIO_TMP_PREFIX "state.json.1234", "{garbage");
+	put_file(f, STATE_CONTAINERS_DIR "/" FILEIO_TMP_PREFIX "web.json.1234", "{garbage");
+	put_file(f, STATE_CONTAINERS_DIR "/README", "notes of an operator");
 	assert_int_equal(state_load(f->dir_fd, r, NULL), 0);
+	assert_int_equal(registry_count(r), 0);
 	assert_null(get_file(f, FILEIO_TMP_PREFIX "state.json.1234"));
+	assert_null(get_file(f, STATE_CONTAINERS_DIR "/" FILEIO_TMP_PREFIX "web.json.1234"));
+	assert_non_null(get_file(f, STATE_CONTAINERS_DIR "/README"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state_round_trip_keeps_etags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_missing_file_is_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_corrupt_files_refused_and_untouched, setup,
+		cmocka_unit_test_setup_teardown(test_state_remove_container, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_missing_is_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_corrupt_container_files_refused_and_untouched,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_corrupt_legacy_file_refused_and_untouched,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_legacy_file_converted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_leftovers_removed_and_strays_ignored, setup,
 						teardown),
-		cmocka_unit_test_setup_teardown(test_state_leftover_temp_files_removed, setup, teardown),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
