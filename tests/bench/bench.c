@@ -76,6 +76,13 @@ static void deselect_cases(struct bench *b)
 	for (enum case_id id = CASE_FLOOR + 1; id < CASE_COUNT; id++)
 		if (!selected(&b->o, cases[id].name))
 			set_skip(b->cr[id].skip, sizeof(b->cr[id].skip), "not selected (--only)");
+	for (unsigned w = 0; !selected(&b->o, "fanin") && w < 2; w++)
+		for (unsigned s = 0; s < N_FAN_SIZES; s++)
+			set_skip(b->fr[w][s].skip, sizeof(b->fr[w][s].skip), "not selected (--only)");
+	if (!selected(&b->o, "api"))
+		set_skip(b->api.skip, sizeof(b->api.skip), "not selected (--only)");
+	if (!selected(&b->o, "memory"))
+		set_skip(b->mem.skip, sizeof(b->mem.skip), "not selected (--only)");
 }
 
 /* Can interceptd serve notifications in this run? */
