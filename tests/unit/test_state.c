@@ -200,6 +200,20 @@ static const char *const bad_entries[] = {
 	"{\"name\":\"a\",\"created_at\":1,\"revision\":0,\"config\":{}}", /* no etag */
 };
 
+/* Put @doc at @file: loading must fail, say why (naming @named when set), keep the file. */
+static void assert_refused(struct fixture *f, const char *file, const char *doc, const char *named)
+{
+	_cleanup_(registry_freep) struct registry *r = registry_new();
+	struct icd_error err = { 0 };
+
+	put_file(f, file, doc);
+	assert_true(state_load(f->dir_fd, r, &err) < 0);
+	assert_true(strlen(err.msg) > 0);
+	if (named)
+		assert_non_null(strstr(err.msg, named));
+	assert_string_equal(get_file(f, file), doc);
+}
+
 static void test_state_corrupt_container_files_refused_and_untouched(void **state)
 {
 	static const char *const bad_docs[] = {
@@ -209,23 +223,15 @@ static void test_state_corrupt_container_files_refused_and_untouched(void **stat
 		"{\"version\":1,\"container\":" ENTRY("b", "") "}", /* names another container */
 	};
 	struct fixture *f = *state;
+	const char *file = STATE_CONTAINERS_DIR "/a.json";
 	char doc[512];
 
 	assert_int_equal(state_load(f->dir_fd, registry_new_tmp(), NULL), 0);
-	for (size_t i = 0; i < ARRAY_SIZE(bad_docs) + ARRAY_SIZE(bad_entries); i++) {
-		_cleanup_(registry_freep) struct registry *r = registry_new();
-		struct icd_error err = { 0 };
-
-		if (i < ARRAY_SIZE(bad_docs))
-			snprintf(doc, sizeof(doc), "%s", bad_docs[i]);
-		else
-			snprintf(doc, sizeof(doc), "{\"version\":1,\"container\":%s}",
-				 bad_entries[i - ARRAY_SIZE(bad_docs)]);
-		put_file(f, STATE_CONTAINERS_DIR "/a.json", doc);
-		assert_true(state_load(f->dir_fd, r, &err) < 0);
-		/* the message names the file */
-		assert_non_null(strstr(err.msg, STATE_CONTAINERS_DIR "/a.json"));
-		assert_string_equal(get_file(f, STATE_CONTAINERS_DIR "/a.json"), doc);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_docs); i++)
+		assert_refused(f, file, bad_docs[i], file);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_entries); i++) {
+		snprintf(doc, sizeof(doc), "{\"version\":1,\"container\":%s}", bad_entries[i]);
+		assert_refused(f, file, doc, file);
 	}
 }
 
@@ -238,19 +244,11 @@ static void test_state_corrupt_legacy_file_refused_and_untouched(void **state)
 	struct fixture *f = *state;
 	char doc[512];
 
-	for (size_t i = 0; i < ARRAY_SIZE(bad_docs) + ARRAY_SIZE(bad_entries); i++) {
-		_cleanup_(registry_freep) struct registry *r = registry_new();
-		struct icd_error err = { 0 };
-
-		if (i < ARRAY_SIZE(bad_docs))
-			snprintf(doc, sizeof(doc), "%s", bad_docs[i]);
-		else
-			snprintf(doc, sizeof(doc), "{\"version\":1,\"containers\":[%s]}",
-				 bad_entries[i - ARRAY_SIZE(bad_docs)]);
-		put_file(f, STATE_LEGACY_FILE, doc);
-		assert_true(state_load(f->dir_fd, r, &err) < 0);
-		assert_true(strlen(err.msg) > 0);
-		assert_string_equal(get_file(f, STATE_LEGACY_FILE), doc);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_docs); i++)
+		assert_refused(f, STATE_LEGACY_FILE, bad_docs[i], NULL);
+	for (size_t i = 0; i < ARRAY_SIZE(bad_entries); i++) {
+		snprintf(doc, sizeof(doc), "{\"version\":1,\"containers\":[%s]}", bad_entries[i]);
+		assert_refused(f, STATE_LEGACY_FILE, doc, NULL);
 	}
 }
 
