@@ -5,20 +5,16 @@
  * Owns: parsing /proc/TID/status and uid_map/gid_map with bounded stack
  * buffers, opening the trapped task's /proc directory and pidfd (with the
  * PIDFD_THREAD fallback), placing its user namespace relative to the
- * container, resolving paths inside its root, and switching the *calling
- * thread's* filesystem credentials for the duration of one emulated call.
+ * container, and resolving paths inside its root. The credential switch
+ * lives in target_creds.c.
  *
  * Called from worker threads, one notification at a time per thread. No
- * locks, no allocation, no global state. The credential switch touches only
- * the calling thread (raw setfsuid/setfsgid/setgroups/capset syscalls, and
- * unshare(CLONE_FS) so that umask is per thread as well).
+ * locks, no allocation, no global state.
  */
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -376,6 +372,9 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 	int r;
 
 	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF, .pidfd = -EBADF };
+	/* a thread whose own credentials could not be restored acts for nobody */
+	if (!target_creds_thread_usable())
+		return -ENOTRECOVERABLE;
 	if (ctx->proc_fd >= 0) {
 		t->proc_dfd = ctx->proc_fd;
 	} else {
@@ -564,95 +563,6 @@ int target_resolve(int root_fd, int base_fd, const char *path, int o_flags)
 	rel[n] = '/';
 	strcpy(rel + n + 1, path);
 	return openat2_retry(root_fd, rel, o_flags, in_root);
-}
-
-/* ---- credentials of the calling thread ---- */
-
-static int caps_get(uint32_t eff[2], uint32_t prm[2], uint32_t inh[2])
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return negative_errno();
-	for (int i = 0; i < 2; i++)
-		eff[i] = data[i].effective, prm[i] = data[i].permitted, inh[i] = data[i].inheritable;
-	return 0;
-}
-
-static int caps_set(const uint32_t eff[2], const uint32_t prm[2], const uint32_t inh[2])
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	for (int i = 0; i < 2; i++)
-		data[i] = (struct __user_cap_data_struct){ eff[i], prm[i], inh[i] };
-	return RET_NERRNO((int)syscall(SYS_capset, &hdr, data));
-}
-
-static int set_fsid(long nr, unsigned id)
-{
-	(void)syscall(nr, id);
-	/* setfs[ug]id never fails visibly; an invalid id (-1) reads the current one back */
-	return (unsigned)syscall(nr, (unsigned)-1) == id ? 0 : -EPERM;
-}
-
-int target_creds_leave(const struct target_saved_creds *saved)
-{
-	uint32_t eff[2], prm[2], inh[2];
-	int r = 0;
-
-	/* capabilities first: setgroups needs CAP_SETGID back */
-	if (caps_set(saved->cap_eff, saved->cap_prm, saved->cap_inh) < 0)
-		r = -EPERM;
-	if (syscall(SYS_setgroups, (size_t)saved->n_groups, saved->groups) < 0)
-		r = -EPERM;
-	if (set_fsid(SYS_setfsgid, saved->fsgid) < 0 || set_fsid(SYS_setfsuid, saved->fsuid) < 0)
-		r = -EPERM;
-	/* setfsuid(0) re-raised the fs capabilities: put the exact set back */
-	if (caps_set(saved->cap_eff, saved->cap_prm, saved->cap_inh) < 0 ||
-	    caps_get(eff, prm, inh) < 0 || memcmp(eff, saved->cap_eff, sizeof(eff)) != 0)
-		r = -EPERM;
-	(void)umask(saved->umask);
-	return r;
-}
-
-int target_creds_enter(const struct target_status *st, uint64_t caps_keep,
-		       struct target_saved_creds *saved)
-{
-	uint32_t want[2], eff[2], prm[2], inh[2];
-	int n, r;
-
-	/* a private fs_struct makes umask() per thread; a no-op once done */
-	if (unshare(CLONE_FS) < 0)
-		return negative_errno();
-	*saved = (struct target_saved_creds){};
-	r = caps_get(saved->cap_eff, saved->cap_prm, saved->cap_inh);
-	if (r < 0)
-		return r;
-	n = (int)syscall(SYS_getgroups, TARGET_GROUPS_MAX, saved->groups);
-	if (n < 0)
-		return negative_errno();
-	saved->n_groups = n;
-	saved->fsuid = (uid_t)syscall(SYS_setfsuid, (unsigned)-1);
-	saved->fsgid = (gid_t)syscall(SYS_setfsgid, (unsigned)-1);
-	saved->umask = umask(st->umask & 0777);
-
-	r = -EPERM;
-	if (syscall(SYS_setgroups, st->groups_overflow ? 0 : st->n_groups, st->groups) < 0)
-		goto out_restore;
-	if (set_fsid(SYS_setfsgid, st->fsgid) < 0 || set_fsid(SYS_setfsuid, st->fsuid) < 0)
-		goto out_restore;
-	want[0] = (uint32_t)caps_keep & saved->cap_prm[0];
-	want[1] = (uint32_t)(caps_keep >> 32) & saved->cap_prm[1];
-	if (caps_set(want, saved->cap_prm, saved->cap_inh) < 0 || caps_get(eff, prm, inh) < 0 ||
-	    memcmp(eff, want, sizeof(eff)) != 0)
-		goto out_restore;
-	return 0;
-
-out_restore:
-	(void)target_creds_leave(saved);
-	return r;
 }
 
 /* ---- pid namespaces ---- */

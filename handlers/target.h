@@ -146,26 +146,35 @@ int target_resolve(int root_fd, int base_fd, const char *path, int o_flags);
 int target_ids_mapped(const struct target *t, uid_t uid, gid_t gid);
 
 /*
- * Switch the calling thread to the caller's filesystem identity: supplementary
- * groups, fsgid, fsuid (each verified), effective capabilities reduced to
- * @caps_keep (a mask of CAP_* bits from our permitted set), and the caller's
- * umask (after unshare(CLONE_FS), which makes umask per-thread). All with raw
- * per-thread syscalls: glibc's setgroups would broadcast to every thread.
- * target_creds_leave() restores everything; it must be called exactly once
- * after a successful enter, on the same thread.
+ * Switch the calling thread to the caller's filesystem identity: umask,
+ * supplementary groups (only when they differ from the thread's own), fsgid,
+ * fsuid (each verified), effective capabilities reduced to @caps_keep (a mask
+ * of CAP_* bits from our permitted set). All with raw per-thread syscalls:
+ * glibc's setgroups would broadcast to every thread. The thread's own
+ * credentials are captured on its first switch (with unshare(CLONE_FS), which
+ * makes umask per thread); worker threads never change them otherwise.
+ * target_creds_leave() restores them exactly; it must be called exactly once
+ * after a successful enter, on the same thread. When a restore fails the
+ * thread is poisoned: enter answers -ENOTRECOVERABLE from then on, and
+ * target_creds_thread_usable() turns false.
  */
 struct target_saved_creds {
-	uid_t fsuid;
-	gid_t fsgid;
-	mode_t umask;
-	int n_groups;
-	gid_t groups[TARGET_GROUPS_MAX];
-	uint32_t cap_eff[2], cap_prm[2], cap_inh[2];
+	bool groups_changed; /* setgroups() ran: leave puts the thread's own back */
 };
 
 int target_creds_enter(const struct target_status *st, uint64_t caps_keep,
 		       struct target_saved_creds *saved);
 int target_creds_leave(const struct target_saved_creds *saved);
+
+/* false once a restore failed on this thread: it must not act for any caller again. */
+bool target_creds_thread_usable(void);
+
+/*
+ * Would setfsuid(0), coming back from a caller's fsuid, leave the effective
+ * set @eff different? The kernel raises the filesystem capabilities
+ * (CAP_FS_MASK) that are in the permitted set @prm. Pure.
+ */
+bool target_creds_fsuid_root_raises(const uint32_t eff[2], const uint32_t prm[2]);
 
 /* Host pid of @pid as seen in the pid namespace of the task behind @proc_dfd; -ESRCH if none. */
 int target_pid_from_ns(int proc_dfd, pid_t pid, pid_t *ret_host_pid);

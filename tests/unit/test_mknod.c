@@ -189,6 +189,38 @@ static void test_target_status_parse_many_groups(void **state)
 	assert_int_equal(st.n_groups, 0);
 }
 
+#define CAPS_SPLIT(c) { (uint32_t)(c), (uint32_t)((uint64_t)(c) >> 32) }
+#define FS_CAPS                                                                                    \
+	(CAP(CAP_CHOWN) | CAP(CAP_MKNOD) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_DAC_READ_SEARCH) |     \
+	 CAP(CAP_FOWNER) | CAP(CAP_FSETID) | CAP(CAP_MAC_OVERRIDE))
+
+static const struct {
+	const char *what;
+	uint64_t eff, prm;
+	bool raises;
+} fsuid_cases[] = {
+	{ "full root", ALL_CAPS, ALL_CAPS, false },
+	{ "nothing permitted", 0, 0, false },
+	{ "fs caps effective already", FS_CAPS | CAP(CAP_SYS_ADMIN), ALL_CAPS, false },
+	{ "fs caps not permitted", CAP(CAP_SYS_ADMIN), CAP(CAP_SYS_ADMIN), false },
+	{ "fs caps permitted, not effective", CAP(CAP_SETUID), ALL_CAPS, true },
+	{ "CAP_MAC_OVERRIDE (upper word) only", ALL_CAPS & ~CAP(CAP_MAC_OVERRIDE), ALL_CAPS, true },
+	{ "CAP_CHOWN only", ALL_CAPS & ~CAP(CAP_CHOWN), ALL_CAPS, true },
+	{ "non-fs cap missing from eff", ALL_CAPS & ~CAP(CAP_SYS_NICE), ALL_CAPS, false },
+};
+
+static void test_target_creds_fsuid_root_raises_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fsuid_cases) / sizeof(fsuid_cases[0]); i++) {
+		const uint32_t eff[2] = CAPS_SPLIT(fsuid_cases[i].eff);
+		const uint32_t prm[2] = CAPS_SPLIT(fsuid_cases[i].prm);
+
+		print_message("# %s\n", fsuid_cases[i].what);
+		assert_int_equal(target_creds_fsuid_root_raises(eff, prm), fsuid_cases[i].raises);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_target_status_parse_fields),
 		cmocka_unit_test(test_target_status_parse_malformed),
 		cmocka_unit_test(test_target_status_parse_many_groups),
+		cmocka_unit_test(test_target_creds_fsuid_root_raises_table),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
