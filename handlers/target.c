@@ -3,10 +3,10 @@
  * Caller facts and confined path resolution for the handlers.
  *
  * Owns: parsing /proc/TID/status and uid_map/gid_map with bounded stack
- * buffers, opening the trapped task's /proc directory and pidfd (with the
- * PIDFD_THREAD fallback), placing its user namespace relative to the
- * container, and resolving paths inside its root. The credential switch
- * lives in target_creds.c.
+ * buffers, opening the trapped task's /proc directory (and, only when one of
+ * its fds is needed, a pidfd with the PIDFD_THREAD fallback), placing its
+ * user namespace relative to the container, and resolving paths inside its
+ * root. The credential switch lives in target_creds.c.
  *
  * Called from worker threads, one notification at a time per thread. No
  * locks, no allocation, no global state.
@@ -347,23 +347,19 @@ static int place_userns(const struct notif_ctx *ctx, struct target *t)
 	return 0;
 }
 
-static int open_pidfd(struct target *t)
+/* A pidfd for the trapped task, opened by tid: check the notification before trusting it. */
+static int open_pidfd(const struct target *t)
 {
-	struct target_status st = {};
 	int fd;
 
 	fd = pidfd_open(t->tid, PIDFD_THREAD);
 	if (fd < 0 && errno == EINVAL)
 		fd = pidfd_open(t->tid, 0); /* kernel without PIDFD_THREAD: fine for a leader */
+	if (fd < 0 && errno == EINVAL)
+		fd = pidfd_open(t->st.tgid, 0); /* a non-leader there: use its thread group */
 	if (fd >= 0)
 		return fd;
-	if (errno != EINVAL)
-		return errno == ESRCH ? -ENOENT : negative_errno();
-	/* a non-leader thread on a kernel without PIDFD_THREAD: use its thread group */
-	if (target_status_read(t->proc_dfd, &st) < 0)
-		return -ENOENT;
-	fd = pidfd_open(st.tgid, 0);
-	return fd >= 0 ? fd : (errno == ESRCH ? -ENOENT : negative_errno());
+	return errno == ESRCH ? -ENOENT : negative_errno();
 }
 
 int target_open(const struct notif_ctx *ctx, struct target *t)
@@ -371,7 +367,8 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 	char path[32];
 	int r;
 
-	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF, .pidfd = -EBADF };
+	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF,
+			      .notify_fd = ctx->notify_fd, .notif_id = ctx->req->id };
 	/* a thread whose own credentials could not be restored acts for nobody */
 	if (!target_creds_thread_usable())
 		return -ENOTRECOVERABLE;
@@ -384,11 +381,7 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 			return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 		t->own_proc_dfd = true;
 	}
-	r = open_pidfd(t);
-	if (r < 0 && r != -ENOSYS)
-		return r;
-	t->pidfd = r;
-	/* from here on proc_dfd and pidfd name the task that trapped */
+	/* from here on proc_dfd names the task that trapped */
 	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
 	if (r < 0)
 		return r;
@@ -402,9 +395,23 @@ void target_close(struct target *t)
 {
 	if (t->own_proc_dfd)
 		(void)close_nointr(t->proc_dfd);
-	(void)close_nointr(t->pidfd);
-	t->proc_dfd = t->pidfd = -EBADF;
+	t->proc_dfd = -EBADF;
 	t->own_proc_dfd = false;
+}
+
+/* pidfd_getfd(); -ENOSYS where the kernel has no pidfds */
+static int getfd_by_pidfd(const struct target *t, int fd)
+{
+	_cleanup_close_ int pidfd = open_pidfd(t);
+	int r;
+
+	if (pidfd < 0)
+		return pidfd;
+	/* opened by tid after target_open()'s check: the tid could have been reused since */
+	r = notify_id_valid(t->notify_fd, t->notif_id);
+	if (r < 0)
+		return r;
+	return RET_NERRNO((int)syscall(SYS_pidfd_getfd, pidfd, fd, 0));
 }
 
 int target_getfd(const struct target *t, int fd)
@@ -414,13 +421,9 @@ int target_getfd(const struct target *t, int fd)
 
 	if (fd < 0)
 		return -EBADF;
-	if (t->pidfd >= 0) {
-		r = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
-		if (r >= 0)
-			return r;
-		if (errno != ENOSYS)
-			return negative_errno();
-	}
+	r = getfd_by_pidfd(t, fd);
+	if (r != -ENOSYS)
+		return r;
 	(void)snprintf(name, sizeof(name), "fd/%d", fd);
 	r = openat(t->proc_dfd, name, O_PATH | O_CLOEXEC);
 	if (r < 0)

@@ -91,33 +91,36 @@ static inline bool target_has_cap(const struct target_status *st, int cap)
 
 /*
  * The trapped task. Filled by target_open(); released by target_close().
- * proc_dfd is /proc/TID (or the LXC-provided directory); pidfd may be -EBADF
- * where no pidfd could be opened.
+ * proc_dfd is /proc/TID (or the LXC-provided directory). The notification
+ * (notify_fd, notif_id) is kept to pin anything opened by tid later on.
  */
 struct target {
 	pid_t tid;
 	int proc_dfd;
 	bool own_proc_dfd;
-	int pidfd;
+	int notify_fd; /* borrowed from the notif_ctx */
+	uint64_t notif_id;
 	struct target_status st;
 	enum target_userns userns;
 };
 
 /*
- * Open /proc/TID (unless ctx->proc_fd is given) and a pidfd (PIDFD_THREAD,
- * falling back to the thread group leader), then check that the notification
- * is still pending: from then on the fds name the trapped task. Then read its
- * status and place its user namespace relative to the container's init
- * (ctx->init_pid; when unknown: a direct child of the daemon's user namespace).
- * Returns 0, -ENOENT when the caller went away, or another negative errno.
+ * Open /proc/TID (unless ctx->proc_fd is given), then check that the
+ * notification is still pending: from then on proc_dfd names the trapped
+ * task. Then read its status and place its user namespace relative to the
+ * container's init (ctx->init_pid; when unknown: a direct child of the
+ * daemon's user namespace). Returns 0, -ENOENT when the caller went away,
+ * -ENOTRECOVERABLE on a thread whose credentials could not be restored, or
+ * another negative errno.
  */
 int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
 
 /*
  * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
- * open file, flags included) when there is a pidfd, else /proc/TID/fd/N with
- * O_PATH. -EBADF when @fd is not open in the caller.
+ * open file, flags included) through a pidfd opened now (PIDFD_THREAD, else
+ * the thread group leader) and checked with ID_VALID, else /proc/TID/fd/N
+ * with O_PATH. -EBADF when @fd is not open in the caller.
  */
 int target_getfd(const struct target *t, int fd);
 
@@ -184,7 +187,7 @@ static inline void target_closep(struct target *t)
 	target_close(t);
 }
 
-#define TARGET_INIT ((struct target){ .proc_dfd = -EBADF, .pidfd = -EBADF })
+#define TARGET_INIT ((struct target){ .proc_dfd = -EBADF, .notify_fd = -EBADF })
 
 /* Fill @reply for a CONTINUE or ERRNO decision (EMULATE is the handler's job). */
 static inline void decision_reply(struct decision d, struct notif_reply *reply)
