@@ -27,10 +27,18 @@
  * Scratch space a handler may keep per listener, between notifications. Only
  * the worker serving the listener touches it, so it needs no lock.
  */
+/* A namespace's identity: its nsfs inode. */
+struct ns_ident {
+	dev_t dev;
+	ino_t ino;
+};
+
 struct handler_cache {
 	uint64_t sysinfo_filled_ns; /* CLOCK_MONOTONIC of the last collection; 0 = never */
 	struct sysinfo sysinfo;     /* the container's view at that time */
 	long init_started_at;       /* host uptime (s) when the container's init started; -1 = unknown */
+	pid_t init_userns_of;       /* init_userns is that of this init pid; 0 = not known yet */
+	struct ns_ident init_userns; /* the container's initial user namespace */
 };
 
 struct notif_ctx {

@@ -9,10 +9,13 @@
  * root. The credential switch lives in target_creds.c.
  *
  * Called from worker threads, one notification at a time per thread. No
- * locks, no allocation, no global state.
+ * locks, no allocation. The only global state is the daemon's own user
+ * namespace, looked up once (pthread_once); the container init's user
+ * namespace is cached in the listener's handler_cache.
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -297,14 +300,41 @@ int target_ids_mapped(const struct target *t, uid_t uid, gid_t gid)
 
 /* ---- opening the target ---- */
 
-static int same_inode_at(int dfd_a, const char *a, int dfd_b, const char *b)
+static int ns_ident_at(int dfd, const char *path, struct ns_ident *ret)
 {
-	struct stat sa, sb;
+	struct stat st;
 
-	if (fstatat(dfd_a, a, &sa, *a ? 0 : AT_EMPTY_PATH) < 0 ||
-	    fstatat(dfd_b, b, &sb, *b ? 0 : AT_EMPTY_PATH) < 0)
+	if (fstatat(dfd, path, &st, *path ? 0 : AT_EMPTY_PATH) < 0)
 		return negative_errno();
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	*ret = (struct ns_ident){ .dev = st.st_dev, .ino = st.st_ino };
+	return 0;
+}
+
+static bool ns_ident_equal(const struct ns_ident *a, const struct ns_ident *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * The daemon's own user namespace. A multi-threaded process can neither
+ * unshare nor setns its user namespace, so it is looked up once.
+ */
+static pthread_once_t own_userns_once = PTHREAD_ONCE_INIT;
+static struct ns_ident own_userns;
+static int own_userns_r;
+
+static void own_userns_lookup(void)
+{
+	own_userns_r = ns_ident_at(AT_FDCWD, "/proc/self/ns/user", &own_userns);
+}
+
+static int own_userns_ident(struct ns_ident *ret)
+{
+	(void)pthread_once(&own_userns_once, own_userns_lookup);
+	if (own_userns_r < 0)
+		return own_userns_r;
+	*ret = own_userns;
+	return 0;
 }
 
 /* Is the user ns of @proc_dfd a direct child of ours (init_pid unknown)? */
@@ -312,35 +342,82 @@ static int userns_is_child_of_ours(int proc_dfd)
 {
 	_cleanup_close_ int ns_fd = openat(proc_dfd, "ns/user", O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int parent_fd = -EBADF;
+	struct ns_ident parent, ours;
+	int r;
 
 	if (ns_fd < 0)
 		return negative_errno();
 	parent_fd = ioctl(ns_fd, NS_GET_PARENT);
 	if (parent_fd < 0)
 		return errno == EPERM ? 0 : negative_errno();
-	return same_inode_at(parent_fd, "", AT_FDCWD, "/proc/thread-self/ns/user");
+	r = ns_ident_at(parent_fd, "", &parent);
+	if (r < 0)
+		return r;
+	r = own_userns_ident(&ours);
+	if (r < 0)
+		return r;
+	return ns_ident_equal(&parent, &ours);
+}
+
+/*
+ * The user ns of the container's init, cached per listener: the init of a
+ * listener's container does not change, and the identity of a namespace
+ * outlives a recycled pid. -ENOENT/-ESRCH when the init is gone.
+ */
+static int init_userns_ident(const struct notif_ctx *ctx, struct ns_ident *ret)
+{
+	struct handler_cache *cache = ctx->cache;
+	char path[64];
+	int r;
+
+	if (cache && cache->init_userns_of == ctx->init_pid) {
+		*ret = cache->init_userns;
+		return 0;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)ctx->init_pid);
+	r = ns_ident_at(AT_FDCWD, path, ret);
+	if (r < 0)
+		return r;
+	if (cache) {
+		cache->init_userns = *ret;
+		cache->init_userns_of = ctx->init_pid;
+	}
+	return 0;
+}
+
+/* 1 when @caller is the container's initial user ns, 0 when not, or a negative errno. */
+static int is_container_userns(const struct notif_ctx *ctx, const struct target *t,
+			       const struct ns_ident *caller)
+{
+	struct ns_ident init;
+	int r;
+
+	if (ctx->init_pid <= 0)
+		return userns_is_child_of_ours(t->proc_dfd);
+	r = init_userns_ident(ctx, &init);
+	if (r == -ENOENT || r == -ESRCH)
+		return 0; /* init gone before we ever saw it: nobody is in its initial user ns */
+	if (r < 0)
+		return r;
+	return ns_ident_equal(caller, &init);
 }
 
 static int place_userns(const struct notif_ctx *ctx, struct target *t)
 {
-	char init_ns[64];
+	struct ns_ident caller, ours;
 	int r;
 
-	r = same_inode_at(t->proc_dfd, "ns/user", AT_FDCWD, "/proc/thread-self/ns/user");
+	r = ns_ident_at(t->proc_dfd, "ns/user", &caller);
 	if (r < 0)
 		return r;
-	if (r > 0) {
+	r = own_userns_ident(&ours);
+	if (r < 0)
+		return r;
+	if (ns_ident_equal(&caller, &ours)) {
 		t->userns = TARGET_USERNS_HOST;
 		return 0;
 	}
-	if (ctx->init_pid > 0) {
-		(void)snprintf(init_ns, sizeof(init_ns), "/proc/%d/ns/user", (int)ctx->init_pid);
-		r = same_inode_at(t->proc_dfd, "ns/user", AT_FDCWD, init_ns);
-		if (r == -ENOENT || r == -ESRCH)
-			r = 0; /* init gone: nobody is in its initial user ns any more */
-	} else {
-		r = userns_is_child_of_ours(t->proc_dfd);
-	}
+	r = is_container_userns(ctx, t, &caller);
 	if (r < 0)
 		return r;
 	t->userns = r > 0 ? TARGET_USERNS_CONTAINER : TARGET_USERNS_OTHER;
