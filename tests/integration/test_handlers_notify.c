@@ -635,6 +635,48 @@ static void test_mknod_nodev_tmpfs_falls_back_to_bind_mount(void **state)
 	assert_result(do_mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3)), -1, EEXIST);
 }
 
+static void assert_usable_null(const char *path)
+{
+	struct cmd c = { .op = OP_STAT };
+	struct result r;
+
+	snprintf(c.path, sizeof(c.path), "%s", path);
+	r = call(&c);
+	assert_int_equal(r.ret, 0);
+	assert_true(S_ISCHR(r.mode));
+	assert_int_equal(r.rdev, makedev(1, 3));
+	assert_result(do_op(OP_RW, "", path), 0, 0);
+}
+
+static int count_nodev_slots(const struct nodev_cache *c, bool is_nodev_sb)
+{
+	int n = 0;
+
+	for (int i = 0; i < NODEV_CACHE_SLOTS; i++)
+		n += c->mnt_id[i] != 0 && c->is_nodev_sb[i] == is_nodev_sb;
+	return n;
+}
+
+/* With a listener cache: the first node on a mount probes, later ones trust the answer. */
+static void test_mknod_nodev_answer_cached_per_mount(void **state)
+{
+	struct handler_cache cache = { .init_started_at = -1 };
+	const char *const paths[] = { "/dev/cached1", "/dev/cached2", "/tmp/cached1", "/tmp/cached2" };
+
+	(void)state;
+	h.cache = &cache;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_result(do_mknod(paths[i], S_IFCHR | 0666, makedev(1, 3)), 0, 0);
+		assert_int_equal(h.last_flags, 0);
+		assert_usable_null(paths[i]);
+	}
+	h.cache = NULL;
+	/* one SB_I_NODEV mount (the userns-owned /dev tmpfs), one where devices work */
+	assert_int_equal(count_nodev_slots(&cache.nodev, true), 1);
+	assert_int_equal(count_nodev_slots(&cache.nodev, false), 1);
+	assert_int_equal(cache.init_userns_of, h.init_pid);
+}
+
 static void test_mknod_caller_killed(void **state)
 {
 	struct cmd c = { .op = OP_MKNOD_KILLED, .path = "/tmp/killed", .mode = S_IFCHR | 0666,
@@ -969,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(test_mknod_relative_cwd_and_dirfd),
 		cmocka_unit_test(test_mknod_errnos),
 		cmocka_unit_test(test_mknod_nodev_tmpfs_falls_back_to_bind_mount),
+		cmocka_unit_test(test_mknod_nodev_answer_cached_per_mount),
 		cmocka_unit_test(test_mknod_caller_killed),
 		cmocka_unit_test(test_mknod_swapped_path_stays_confined),
 		cmocka_unit_test(test_mknod_worker_creds_restored_exactly),

@@ -221,6 +221,54 @@ static void test_target_creds_fsuid_root_raises_table(void **state)
 	}
 }
 
+static void test_mknod_nodev_lookup_empty(void **state)
+{
+	struct nodev_cache c = { 0 };
+
+	(void)state;
+	assert_int_equal(mknod_nodev_lookup(&c, 42), -ENOENT);
+	assert_int_equal(mknod_nodev_lookup(&c, 0), -ENOENT);
+	mknod_nodev_record(&c, 0, true); /* no unique id: never cached */
+	assert_int_equal(mknod_nodev_lookup(&c, 0), -ENOENT);
+	assert_int_equal(c.next, 0);
+}
+
+static void test_mknod_nodev_record_and_update(void **state)
+{
+	struct nodev_cache c = { 0 };
+
+	(void)state;
+	mknod_nodev_record(&c, 0x80000001, true);
+	mknod_nodev_record(&c, 0x80000002, false);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000001), 1);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000002), 0);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000003), -ENOENT);
+	/* a known mount is updated in place: no second slot */
+	mknod_nodev_record(&c, 0x80000001, false);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000001), 0);
+	assert_int_equal(c.next, 2);
+}
+
+static void test_mknod_nodev_record_round_robin(void **state)
+{
+	struct nodev_cache c = { 0 };
+
+	(void)state;
+	for (uint64_t id = 1; id <= NODEV_CACHE_SLOTS; id++)
+		mknod_nodev_record(&c, id, id % 2);
+	for (uint64_t id = 1; id <= NODEV_CACHE_SLOTS; id++)
+		assert_int_equal(mknod_nodev_lookup(&c, id), (int)(id % 2));
+	/* full: the oldest goes first, then the next oldest */
+	mknod_nodev_record(&c, 100, true);
+	assert_int_equal(mknod_nodev_lookup(&c, 1), -ENOENT);
+	assert_int_equal(mknod_nodev_lookup(&c, 2), 0);
+	assert_int_equal(mknod_nodev_lookup(&c, 100), 1);
+	mknod_nodev_record(&c, 101, false);
+	assert_int_equal(mknod_nodev_lookup(&c, 2), -ENOENT);
+	assert_int_equal(mknod_nodev_lookup(&c, 3), 1);
+	assert_int_equal(mknod_nodev_lookup(&c, 101), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +279,9 @@ int main(void)
 		cmocka_unit_test(test_target_status_parse_malformed),
 		cmocka_unit_test(test_target_status_parse_many_groups),
 		cmocka_unit_test(test_target_creds_fsuid_root_raises_table),
+		cmocka_unit_test(test_mknod_nodev_lookup_empty),
+		cmocka_unit_test(test_mknod_nodev_record_and_update),
+		cmocka_unit_test(test_mknod_nodev_record_round_robin),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
