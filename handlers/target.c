@@ -19,6 +19,7 @@
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
@@ -337,6 +338,52 @@ static int own_userns_ident(struct ns_ident *ret)
 	return 0;
 }
 
+int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino)
+{
+	size_t n = strlen(type);
+	unsigned long long ino;
+	char *end;
+
+	if (strncmp(link, type, n) != 0 || strncmp(link + n, ":[", 2) != 0)
+		return -EINVAL;
+	link += n + 2;
+	if (*link < '0' || *link > '9')
+		return -EINVAL;
+	errno = 0;
+	ino = strtoull(link, &end, 10);
+	if (errno || strcmp(end, "]") != 0)
+		return -EINVAL;
+	*ret_ino = ino;
+	return 0;
+}
+
+/*
+ * The user ns of the task behind @proc_dfd, from the text of its ns/user
+ * link: following the link would allocate a dentry and an inode on nsfs on
+ * every call. The text names the inode; every namespace lives on the one
+ * nsfs superblock, whose device our own namespace's inode tells.
+ */
+static int caller_userns_ident(int proc_dfd, struct ns_ident *ret)
+{
+	struct ns_ident ours;
+	char link[64];
+	uint64_t ino;
+	ssize_t n;
+	int r;
+
+	r = own_userns_ident(&ours);
+	if (r < 0)
+		return r;
+	n = readlinkat(proc_dfd, "ns/user", link, sizeof(link) - 1);
+	if (n < 0)
+		return negative_errno();
+	link[n] = '\0';
+	if (target_ns_link_inode(link, "user", &ino) < 0)
+		return -EIO;
+	*ret = (struct ns_ident){ .dev = ours.dev, .ino = (ino_t)ino };
+	return 0;
+}
+
 /* Is the user ns of @proc_dfd a direct child of ours (init_pid unknown)? */
 static int userns_is_child_of_ours(int proc_dfd)
 {
@@ -407,7 +454,7 @@ static int place_userns(const struct notif_ctx *ctx, struct target *t)
 	struct ns_ident caller, ours;
 	int r;
 
-	r = ns_ident_at(t->proc_dfd, "ns/user", &caller);
+	r = caller_userns_ident(t->proc_dfd, &caller);
 	if (r < 0)
 		return r;
 	r = own_userns_ident(&ours);

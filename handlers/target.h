@@ -117,6 +117,12 @@ int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
 
 /*
+ * The inode number in the text of a /proc/PID/ns/@type link, "@type:[INUM]".
+ * 0 or -EINVAL. Pure.
+ */
+int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino);
+
+/*
  * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
  * open file, flags included) through a pidfd opened now (PIDFD_THREAD, else
  * the thread group leader) and checked with ID_VALID, else /proc/TID/fd/N

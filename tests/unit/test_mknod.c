@@ -269,6 +269,39 @@ static void test_mknod_nodev_record_round_robin(void **state)
 	assert_int_equal(mknod_nodev_lookup(&c, 101), 0);
 }
 
+static const struct {
+	const char *link;
+	int r;
+	uint64_t ino;
+} ns_link_cases[] = {
+	{ "user:[4026531837]", 0, 4026531837u },
+	{ "user:[1]", 0, 1 },
+	{ "user:[]", -EINVAL, 0 },
+	{ "user:[12]x", -EINVAL, 0 },
+	{ "user:[12", -EINVAL, 0 },
+	{ "user:[-1]", -EINVAL, 0 },
+	{ "user:[ 1]", -EINVAL, 0 },
+	{ "user:[+1]", -EINVAL, 0 },
+	{ "user:[99999999999999999999999]", -EINVAL, 0 },
+	{ "pid:[4026531836]", -EINVAL, 0 },
+	{ "userx:[1]", -EINVAL, 0 },
+	{ "user", -EINVAL, 0 },
+	{ "", -EINVAL, 0 },
+};
+
+static void test_target_ns_link_inode_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(ns_link_cases) / sizeof(ns_link_cases[0]); i++) {
+		uint64_t ino = 0;
+
+		print_message("# '%s'\n", ns_link_cases[i].link);
+		assert_int_equal(target_ns_link_inode(ns_link_cases[i].link, "user", &ino),
+				 ns_link_cases[i].r);
+		assert_int_equal(ino, ns_link_cases[i].ino);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_target_status_parse_malformed),
 		cmocka_unit_test(test_target_status_parse_many_groups),
 		cmocka_unit_test(test_target_creds_fsuid_root_raises_table),
+		cmocka_unit_test(test_target_ns_link_inode_table),
 		cmocka_unit_test(test_mknod_nodev_lookup_empty),
 		cmocka_unit_test(test_mknod_nodev_record_and_update),
 		cmocka_unit_test(test_mknod_nodev_record_round_robin),
