@@ -182,12 +182,19 @@ int target_status_parse(struct target_status *st, char *text)
 
 typedef int line_fn(void *userdata, const char *line);
 
+/* How a file below /proc ends. */
+enum proc_file_kind {
+	PROC_FILE_ANY,    /* a read of 0 bytes */
+	PROC_FILE_SINGLE, /* one record (single_open): any short read is all there is */
+};
+
 /*
  * Stream the lines of @name below @dfd through @fn with one stack buffer.
  * A line longer than the buffer is skipped and reported to @fn as "" with
  * *ret_skipped set, so fixed-size parsing never sees a truncated line.
  */
-static int read_lines(int dfd, const char *name, line_fn *fn, void *userdata, bool *ret_skipped)
+static int read_lines(int dfd, const char *name, enum proc_file_kind kind, line_fn *fn,
+		      void *userdata, bool *ret_skipped)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	char buf[LINE_BUF_SIZE];
@@ -198,12 +205,14 @@ static int read_lines(int dfd, const char *name, line_fn *fn, void *userdata, bo
 		return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 	*ret_skipped = false;
 	while (!eof) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		const size_t want = sizeof(buf) - 1 - have;
+		ssize_t n = read(fd, buf + have, want);
 		size_t start = 0;
 
 		if (n < 0)
 			return errno == ESRCH ? -ENOENT : negative_errno();
-		eof = n == 0;
+		/* seq_file renders a single record whole: a short read saves the read of 0 */
+		eof = n == 0 || (kind == PROC_FILE_SINGLE && (size_t)n < want);
 		have += (size_t)n;
 		for (size_t i = 0; i < have; i++) {
 			int r;
@@ -243,7 +252,7 @@ int target_status_read(int proc_dfd, struct target_status *ret)
 	bool skipped;
 	int r;
 
-	r = read_lines(proc_dfd, "status", status_line, &st, &skipped);
+	r = read_lines(proc_dfd, "status", PROC_FILE_SINGLE, status_line, &st, &skipped);
 	if (r < 0)
 		return r;
 	if ((st.seen & TARGET_HAS_REQUIRED) != TARGET_HAS_REQUIRED)
@@ -284,7 +293,7 @@ static int id_in_map(int proc_dfd, const char *name, uint32_t id)
 	bool skipped;
 	int r;
 
-	r = read_lines(proc_dfd, name, map_line, &q, &skipped);
+	r = read_lines(proc_dfd, name, PROC_FILE_ANY, map_line, &q, &skipped);
 	if (r < 0)
 		return r;
 	return q.found;
