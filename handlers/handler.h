@@ -24,10 +24,7 @@
  * locals, check notify_id_valid() after opening anything by pid and before
  * acting, decide (pure, unit-tested), act, fill the reply.
  */
-/*
- * Scratch space a handler may keep per listener, between notifications. Only
- * the worker serving the listener touches it, so it needs no lock.
- */
+
 /* A namespace's identity: its nsfs inode. */
 struct ns_ident {
 	dev_t dev;
@@ -48,6 +45,10 @@ struct nodev_cache {
 	unsigned next; /* the slot the next new mount overwrites */
 };
 
+/*
+ * Scratch space a handler may keep per listener, between notifications. Only
+ * the worker serving the listener touches it, so it needs no lock.
+ */
 struct handler_cache {
 	uint64_t sysinfo_filled_ns; /* CLOCK_MONOTONIC of the last collection; 0 = never */
 	struct sysinfo sysinfo;     /* the container's view at that time */

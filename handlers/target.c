@@ -15,9 +15,9 @@
  */
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -372,24 +372,19 @@ int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino)
  * every call. The text names the inode; every namespace lives on the one
  * nsfs superblock, whose device our own namespace's inode tells.
  */
-static int caller_userns_ident(int proc_dfd, struct ns_ident *ret)
+static int caller_userns_ident(int proc_dfd, const struct ns_ident *ours, struct ns_ident *ret)
 {
-	struct ns_ident ours;
 	char link[64];
 	uint64_t ino;
 	ssize_t n;
-	int r;
 
-	r = own_userns_ident(&ours);
-	if (r < 0)
-		return r;
 	n = readlinkat(proc_dfd, "ns/user", link, sizeof(link) - 1);
 	if (n < 0)
 		return negative_errno();
 	link[n] = '\0';
 	if (target_ns_link_inode(link, "user", &ino) < 0)
 		return -EIO;
-	*ret = (struct ns_ident){ .dev = ours.dev, .ino = (ino_t)ino };
+	*ret = (struct ns_ident){ .dev = ours->dev, .ino = (ino_t)ino };
 	return 0;
 }
 
@@ -463,10 +458,10 @@ static int place_userns(const struct notif_ctx *ctx, struct target *t)
 	struct ns_ident caller, ours;
 	int r;
 
-	r = caller_userns_ident(t->proc_dfd, &caller);
+	r = own_userns_ident(&ours);
 	if (r < 0)
 		return r;
-	r = own_userns_ident(&ours);
+	r = caller_userns_ident(t->proc_dfd, &ours, &caller);
 	if (r < 0)
 		return r;
 	if (ns_ident_equal(&caller, &ours)) {

@@ -11,8 +11,10 @@
 
 /*
  * Facts about the task that trapped a syscall, and the few privileged moves
- * the handlers make on its behalf. Everything here is per-call state on the
- * worker's stack: no allocation, no globals, safe from any worker thread.
+ * the handlers make on its behalf. Per-call state lives on the worker's
+ * stack; what outlives a call is the listener's handler_cache, one record of
+ * the worker thread's own credentials (thread-local) and the daemon's own
+ * user namespace (looked up once). No allocation; safe from any worker thread.
  */
 
 /* What a pure decide function answers. */
