@@ -40,6 +40,16 @@ struct mknod_path {
 /* 0, -ENOENT for "", -ENAMETOOLONG for a last component over NAME_MAX. */
 int mknod_path_split(const char *path, struct mknod_path *ret);
 
+/*
+ * What @c knows about the superblock behind the mount with unique id
+ * @mnt_id: 1 it refuses device nodes (SB_I_NODEV), 0 devices work there,
+ * -ENOENT not known (also for @mnt_id 0).
+ */
+int mknod_nodev_lookup(const struct nodev_cache *c, uint64_t mnt_id);
+
+/* Remember the answer for @mnt_id (not 0), overwriting the oldest slot when full. */
+void mknod_nodev_record(struct nodev_cache *c, uint64_t mnt_id, bool is_nodev_sb);
+
 /* ---- setxattr / lsetxattr / fsetxattr ---- */
 
 /*

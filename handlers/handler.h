@@ -2,6 +2,7 @@
 #pragma once
 
 #include <linux/seccomp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
@@ -23,6 +24,27 @@
  * locals, check notify_id_valid() after opening anything by pid and before
  * acting, decide (pure, unit-tested), act, fill the reply.
  */
+
+/* A namespace's identity: its nsfs inode. */
+struct ns_ident {
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * Whether mounts sit on a superblock that refuses device nodes (SB_I_NODEV,
+ * e.g. a tmpfs mounted inside a user namespace), by unique mount id: those
+ * are never reused, and a mount never changes its superblock. A few slots,
+ * overwritten round-robin. mknod_nodev_lookup()/mknod_nodev_record().
+ */
+#define NODEV_CACHE_SLOTS 4
+
+struct nodev_cache {
+	uint64_t mnt_id[NODEV_CACHE_SLOTS]; /* 0 = empty */
+	bool is_nodev_sb[NODEV_CACHE_SLOTS];
+	unsigned next; /* the slot the next new mount overwrites */
+};
+
 /*
  * Scratch space a handler may keep per listener, between notifications. Only
  * the worker serving the listener touches it, so it needs no lock.
@@ -31,6 +53,9 @@ struct handler_cache {
 	uint64_t sysinfo_filled_ns; /* CLOCK_MONOTONIC of the last collection; 0 = never */
 	struct sysinfo sysinfo;     /* the container's view at that time */
 	long init_started_at;       /* host uptime (s) when the container's init started; -1 = unknown */
+	pid_t init_userns_of;       /* init_userns is that of this init pid; 0 = not known yet */
+	struct ns_ident init_userns; /* the container's initial user namespace */
+	struct nodev_cache nodev;    /* mknod: where created nodes need the bind-mount fallback */
 };
 
 struct notif_ctx {

@@ -19,9 +19,12 @@
  *     owned by the user namespace (SB_I_NODEV, e.g. the container's /dev
  *     tmpfs). Only then a forked helper (nsexec) makes a real node on a
  *     private tmpfs and bind-mounts it onto the one just created, inside the
- *     container's mount namespace. Nothing is left on the host.
+ *     container's mount namespace. Nothing is left on the host. The answer
+ *     is remembered per mount (unique mount id) in the listener's cache, so
+ *     that later nodes on the same mount skip the probe.
  *
- * Called from worker threads; no locks, no allocation, no global state.
+ * Called from worker threads; no locks, no allocation; the only state kept
+ * is the listener's handler_cache, which only its worker touches.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -45,6 +48,10 @@
 #include "handlers/target.h"
 
 #define FALLBACK_TIMEOUT_MS 5000
+
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U /* Linux 6.8 */
+#endif
 
 static const struct {
 	unsigned major, minor;
@@ -219,8 +226,45 @@ static int bind_fallback(const struct target *t, int node_fd, const struct stat 
 	return nsexec_run(bind_node_child, &a, FALLBACK_TIMEOUT_MS);
 }
 
-/* Can a device node be opened through @node_fd (O_PATH)? false only for EACCES (nodev). */
-static bool node_opens(int node_fd)
+int mknod_nodev_lookup(const struct nodev_cache *c, uint64_t mnt_id)
+{
+	if (mnt_id == 0)
+		return -ENOENT;
+	for (size_t i = 0; i < NODEV_CACHE_SLOTS; i++)
+		if (c->mnt_id[i] == mnt_id)
+			return c->is_nodev_sb[i];
+	return -ENOENT;
+}
+
+void mknod_nodev_record(struct nodev_cache *c, uint64_t mnt_id, bool is_nodev_sb)
+{
+	unsigned slot = c->next % NODEV_CACHE_SLOTS;
+
+	if (mnt_id == 0)
+		return;
+	for (unsigned i = 0; i < NODEV_CACHE_SLOTS; i++)
+		if (c->mnt_id[i] == mnt_id) {
+			c->is_nodev_sb[i] = is_nodev_sb;
+			return;
+		}
+	c->mnt_id[slot] = mnt_id;
+	c->is_nodev_sb[slot] = is_nodev_sb;
+	c->next = (slot + 1) % NODEV_CACHE_SLOTS;
+}
+
+/* The unique (never reused) id of @fd's mount; 0 where the kernel has none (before 6.8). */
+static uint64_t unique_mount_id(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID_UNIQUE, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_MNT_ID_UNIQUE))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Can a device node be opened through @node_fd (O_PATH)? 1 yes, 0 EACCES (nodev), else < 0. */
+static int node_opens(int node_fd)
 {
 	char p[32];
 	int fd;
@@ -229,46 +273,85 @@ static bool node_opens(int node_fd)
 	fd = open(p, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd >= 0) {
 		(void)close(fd);
-		return true;
+		return 1;
 	}
-	return errno != EACCES;
+	return errno == EACCES ? 0 : negative_errno();
 }
 
 /*
- * The node @last below @parent_fd was just created. Make sure it works like
- * the one the kernel would have created for a privileged caller. Returns the
- * caller's result: 0, or -EPERM when the fallback failed (the placeholder is
- * then removed again).
+ * Does the node behind @node_fd sit on a superblock that refuses devices?
+ * @known is what the cache said about its directory's mount (-ENOENT:
+ * nothing); a definite answer from probing is recorded for the node's mount.
  */
-static int ensure_usable(const struct notif_ctx *ctx, const struct target *t, int parent_fd,
-			 const char *last, uint32_t dev)
+static bool on_nodev_sb(struct nodev_cache *cache, int known, int node_fd)
 {
-	_cleanup_close_ int node_fd = openat(parent_fd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	struct statfs sfs;
-	struct stat st, now;
 	int r;
 
-	/* gone or replaced already: the container raced itself, our mknod succeeded */
-	if (node_fd < 0 || fstat(node_fd, &st) < 0 || !S_ISCHR(st.st_mode) ||
-	    st.st_rdev != makedev(dev_major(dev), dev_minor(dev)))
-		return 0;
-	if (node_opens(node_fd))
-		return 0;
+	if (known < 0) {
+		r = node_opens(node_fd);
+		if (r < 0)
+			return false; /* not a nodev refusal: nothing we could fix */
+		if (r > 0 && cache)
+			mknod_nodev_record(cache, unique_mount_id(node_fd), false);
+		if (r > 0)
+			return false;
+	}
 	/* a "nodev" mount: the kernel's node would be unusable there as well */
 	if (fstatfs(node_fd, &sfs) < 0 || (sfs.f_flags & ST_NODEV))
-		return 0;
+		return false;
+	if (known < 0 && cache)
+		mknod_nodev_record(cache, unique_mount_id(node_fd), true);
+	return true;
+}
+
+/* Bind a real node over the placeholder; remove the placeholder if that fails. */
+static int fall_back_or_undo(const struct notif_ctx *ctx, const struct target *t, int parent_fd,
+			     const char *last, int node_fd, const struct stat *st)
+{
+	struct stat now;
+	int r;
+
 	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
 	if (r < 0)
 		return r;
-	r = bind_fallback(t, node_fd, &st);
+	r = bind_fallback(t, node_fd, st);
 	if (r == 0)
 		return 0;
 	log_debug_errno(r, "id=%llu: bind-mount fallback for mknod failed: %m",
 			(unsigned long long)ctx->req->id);
-	if (fstatat(parent_fd, last, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st.st_ino &&
-	    now.st_dev == st.st_dev)
+	if (fstatat(parent_fd, last, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st->st_ino &&
+	    now.st_dev == st->st_dev)
 		(void)unlinkat(parent_fd, last, 0);
 	return -EPERM;
+}
+
+/*
+ * The node @last below @parent_fd was just created. Make sure it works like
+ * the one the kernel would have created for a privileged caller: if it cannot
+ * be opened although its mount is not "nodev", its superblock refuses devices
+ * and a real node is bind-mounted over it. The listener's cache remembers per
+ * mount whether that is needed, so the usual case costs one statx(). Returns
+ * the caller's result: 0, or -EPERM when the fallback failed.
+ */
+static int ensure_usable(const struct notif_ctx *ctx, const struct target *t, int parent_fd,
+			 const char *last, uint32_t dev)
+{
+	struct nodev_cache *cache = ctx->cache ? &ctx->cache->nodev : NULL;
+	const int known = cache ? mknod_nodev_lookup(cache, unique_mount_id(parent_fd)) : -ENOENT;
+	_cleanup_close_ int node_fd = -EBADF;
+	struct stat st;
+
+	if (known == 0)
+		return 0; /* devices work on that superblock: so does the node */
+	node_fd = openat(parent_fd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	/* gone or replaced already: the container raced itself, our mknod succeeded */
+	if (node_fd < 0 || fstat(node_fd, &st) < 0 || !S_ISCHR(st.st_mode) ||
+	    st.st_rdev != makedev(dev_major(dev), dev_minor(dev)))
+		return 0;
+	if (!on_nodev_sb(cache, known, node_fd))
+		return 0;
+	return fall_back_or_undo(ctx, t, parent_fd, last, node_fd, &st);
 }
 
 /* Returns < 0 for an internal failure; the caller's result goes to *ret_err. */

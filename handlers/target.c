@@ -3,23 +3,23 @@
  * Caller facts and confined path resolution for the handlers.
  *
  * Owns: parsing /proc/TID/status and uid_map/gid_map with bounded stack
- * buffers, opening the trapped task's /proc directory and pidfd (with the
- * PIDFD_THREAD fallback), placing its user namespace relative to the
- * container, resolving paths inside its root, and switching the *calling
- * thread's* filesystem credentials for the duration of one emulated call.
+ * buffers, opening the trapped task's /proc directory (and, only when one of
+ * its fds is needed, a pidfd with the PIDFD_THREAD fallback), placing its
+ * user namespace relative to the container, and resolving paths inside its
+ * root. The credential switch lives in target_creds.c.
  *
  * Called from worker threads, one notification at a time per thread. No
- * locks, no allocation, no global state. The credential switch touches only
- * the calling thread (raw setfsuid/setfsgid/setgroups/capset syscalls, and
- * unshare(CLONE_FS) so that umask is per thread as well).
+ * locks, no allocation. The only global state is the daemon's own user
+ * namespace, looked up once (pthread_once); the container init's user
+ * namespace is cached in the listener's handler_cache.
  */
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
-#include <sched.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/pidfd.h>
@@ -182,12 +182,19 @@ int target_status_parse(struct target_status *st, char *text)
 
 typedef int line_fn(void *userdata, const char *line);
 
+/* How a file below /proc ends. */
+enum proc_file_kind {
+	PROC_FILE_ANY,    /* a read of 0 bytes */
+	PROC_FILE_SINGLE, /* one record (single_open): any short read is all there is */
+};
+
 /*
  * Stream the lines of @name below @dfd through @fn with one stack buffer.
  * A line longer than the buffer is skipped and reported to @fn as "" with
  * *ret_skipped set, so fixed-size parsing never sees a truncated line.
  */
-static int read_lines(int dfd, const char *name, line_fn *fn, void *userdata, bool *ret_skipped)
+static int read_lines(int dfd, const char *name, enum proc_file_kind kind, line_fn *fn,
+		      void *userdata, bool *ret_skipped)
 {
 	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	char buf[LINE_BUF_SIZE];
@@ -198,12 +205,14 @@ static int read_lines(int dfd, const char *name, line_fn *fn, void *userdata, bo
 		return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 	*ret_skipped = false;
 	while (!eof) {
-		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		const size_t want = sizeof(buf) - 1 - have;
+		ssize_t n = read(fd, buf + have, want);
 		size_t start = 0;
 
 		if (n < 0)
 			return errno == ESRCH ? -ENOENT : negative_errno();
-		eof = n == 0;
+		/* seq_file renders a single record whole: a short read saves the read of 0 */
+		eof = n == 0 || (kind == PROC_FILE_SINGLE && (size_t)n < want);
 		have += (size_t)n;
 		for (size_t i = 0; i < have; i++) {
 			int r;
@@ -243,7 +252,7 @@ int target_status_read(int proc_dfd, struct target_status *ret)
 	bool skipped;
 	int r;
 
-	r = read_lines(proc_dfd, "status", status_line, &st, &skipped);
+	r = read_lines(proc_dfd, "status", PROC_FILE_SINGLE, status_line, &st, &skipped);
 	if (r < 0)
 		return r;
 	if ((st.seen & TARGET_HAS_REQUIRED) != TARGET_HAS_REQUIRED)
@@ -284,7 +293,7 @@ static int id_in_map(int proc_dfd, const char *name, uint32_t id)
 	bool skipped;
 	int r;
 
-	r = read_lines(proc_dfd, name, map_line, &q, &skipped);
+	r = read_lines(proc_dfd, name, PROC_FILE_ANY, map_line, &q, &skipped);
 	if (r < 0)
 		return r;
 	return q.found;
@@ -301,14 +310,82 @@ int target_ids_mapped(const struct target *t, uid_t uid, gid_t gid)
 
 /* ---- opening the target ---- */
 
-static int same_inode_at(int dfd_a, const char *a, int dfd_b, const char *b)
+static int ns_ident_at(int dfd, const char *path, struct ns_ident *ret)
 {
-	struct stat sa, sb;
+	struct stat st;
 
-	if (fstatat(dfd_a, a, &sa, *a ? 0 : AT_EMPTY_PATH) < 0 ||
-	    fstatat(dfd_b, b, &sb, *b ? 0 : AT_EMPTY_PATH) < 0)
+	if (fstatat(dfd, path, &st, *path ? 0 : AT_EMPTY_PATH) < 0)
 		return negative_errno();
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	*ret = (struct ns_ident){ .dev = st.st_dev, .ino = st.st_ino };
+	return 0;
+}
+
+static bool ns_ident_equal(const struct ns_ident *a, const struct ns_ident *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * The daemon's own user namespace. A multi-threaded process can neither
+ * unshare nor setns its user namespace, so it is looked up once.
+ */
+static pthread_once_t own_userns_once = PTHREAD_ONCE_INIT;
+static struct ns_ident own_userns;
+static int own_userns_r;
+
+static void own_userns_lookup(void)
+{
+	own_userns_r = ns_ident_at(AT_FDCWD, "/proc/self/ns/user", &own_userns);
+}
+
+static int own_userns_ident(struct ns_ident *ret)
+{
+	(void)pthread_once(&own_userns_once, own_userns_lookup);
+	if (own_userns_r < 0)
+		return own_userns_r;
+	*ret = own_userns;
+	return 0;
+}
+
+int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino)
+{
+	size_t n = strlen(type);
+	unsigned long long ino;
+	char *end;
+
+	if (strncmp(link, type, n) != 0 || strncmp(link + n, ":[", 2) != 0)
+		return -EINVAL;
+	link += n + 2;
+	if (*link < '0' || *link > '9')
+		return -EINVAL;
+	errno = 0;
+	ino = strtoull(link, &end, 10);
+	if (errno || strcmp(end, "]") != 0)
+		return -EINVAL;
+	*ret_ino = ino;
+	return 0;
+}
+
+/*
+ * The user ns of the task behind @proc_dfd, from the text of its ns/user
+ * link: following the link would allocate a dentry and an inode on nsfs on
+ * every call. The text names the inode; every namespace lives on the one
+ * nsfs superblock, whose device our own namespace's inode tells.
+ */
+static int caller_userns_ident(int proc_dfd, const struct ns_ident *ours, struct ns_ident *ret)
+{
+	char link[64];
+	uint64_t ino;
+	ssize_t n;
+
+	n = readlinkat(proc_dfd, "ns/user", link, sizeof(link) - 1);
+	if (n < 0)
+		return negative_errno();
+	link[n] = '\0';
+	if (target_ns_link_inode(link, "user", &ino) < 0)
+		return -EIO;
+	*ret = (struct ns_ident){ .dev = ours->dev, .ino = (ino_t)ino };
+	return 0;
 }
 
 /* Is the user ns of @proc_dfd a direct child of ours (init_pid unknown)? */
@@ -316,58 +393,101 @@ static int userns_is_child_of_ours(int proc_dfd)
 {
 	_cleanup_close_ int ns_fd = openat(proc_dfd, "ns/user", O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int parent_fd = -EBADF;
+	struct ns_ident parent, ours;
+	int r;
 
 	if (ns_fd < 0)
 		return negative_errno();
 	parent_fd = ioctl(ns_fd, NS_GET_PARENT);
 	if (parent_fd < 0)
 		return errno == EPERM ? 0 : negative_errno();
-	return same_inode_at(parent_fd, "", AT_FDCWD, "/proc/thread-self/ns/user");
+	r = ns_ident_at(parent_fd, "", &parent);
+	if (r < 0)
+		return r;
+	r = own_userns_ident(&ours);
+	if (r < 0)
+		return r;
+	return ns_ident_equal(&parent, &ours);
+}
+
+/*
+ * The user ns of the container's init, cached per listener: the init of a
+ * listener's container does not change, and the identity of a namespace
+ * outlives a recycled pid. -ENOENT/-ESRCH when the init is gone.
+ */
+static int init_userns_ident(const struct notif_ctx *ctx, struct ns_ident *ret)
+{
+	struct handler_cache *cache = ctx->cache;
+	char path[64];
+	int r;
+
+	if (cache && cache->init_userns_of == ctx->init_pid) {
+		*ret = cache->init_userns;
+		return 0;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)ctx->init_pid);
+	r = ns_ident_at(AT_FDCWD, path, ret);
+	if (r < 0)
+		return r;
+	if (cache) {
+		cache->init_userns = *ret;
+		cache->init_userns_of = ctx->init_pid;
+	}
+	return 0;
+}
+
+/* 1 when @caller is the container's initial user ns, 0 when not, or a negative errno. */
+static int is_container_userns(const struct notif_ctx *ctx, const struct target *t,
+			       const struct ns_ident *caller)
+{
+	struct ns_ident init;
+	int r;
+
+	if (ctx->init_pid <= 0)
+		return userns_is_child_of_ours(t->proc_dfd);
+	r = init_userns_ident(ctx, &init);
+	if (r == -ENOENT || r == -ESRCH)
+		return 0; /* init gone before we ever saw it: nobody is in its initial user ns */
+	if (r < 0)
+		return r;
+	return ns_ident_equal(caller, &init);
 }
 
 static int place_userns(const struct notif_ctx *ctx, struct target *t)
 {
-	char init_ns[64];
+	struct ns_ident caller, ours;
 	int r;
 
-	r = same_inode_at(t->proc_dfd, "ns/user", AT_FDCWD, "/proc/thread-self/ns/user");
+	r = own_userns_ident(&ours);
 	if (r < 0)
 		return r;
-	if (r > 0) {
+	r = caller_userns_ident(t->proc_dfd, &ours, &caller);
+	if (r < 0)
+		return r;
+	if (ns_ident_equal(&caller, &ours)) {
 		t->userns = TARGET_USERNS_HOST;
 		return 0;
 	}
-	if (ctx->init_pid > 0) {
-		(void)snprintf(init_ns, sizeof(init_ns), "/proc/%d/ns/user", (int)ctx->init_pid);
-		r = same_inode_at(t->proc_dfd, "ns/user", AT_FDCWD, init_ns);
-		if (r == -ENOENT || r == -ESRCH)
-			r = 0; /* init gone: nobody is in its initial user ns any more */
-	} else {
-		r = userns_is_child_of_ours(t->proc_dfd);
-	}
+	r = is_container_userns(ctx, t, &caller);
 	if (r < 0)
 		return r;
 	t->userns = r > 0 ? TARGET_USERNS_CONTAINER : TARGET_USERNS_OTHER;
 	return 0;
 }
 
-static int open_pidfd(struct target *t)
+/* A pidfd for the trapped task, opened by tid: check the notification before trusting it. */
+static int open_pidfd(const struct target *t)
 {
-	struct target_status st = {};
 	int fd;
 
 	fd = pidfd_open(t->tid, PIDFD_THREAD);
 	if (fd < 0 && errno == EINVAL)
 		fd = pidfd_open(t->tid, 0); /* kernel without PIDFD_THREAD: fine for a leader */
+	if (fd < 0 && errno == EINVAL)
+		fd = pidfd_open(t->st.tgid, 0); /* a non-leader there: use its thread group */
 	if (fd >= 0)
 		return fd;
-	if (errno != EINVAL)
-		return errno == ESRCH ? -ENOENT : negative_errno();
-	/* a non-leader thread on a kernel without PIDFD_THREAD: use its thread group */
-	if (target_status_read(t->proc_dfd, &st) < 0)
-		return -ENOENT;
-	fd = pidfd_open(st.tgid, 0);
-	return fd >= 0 ? fd : (errno == ESRCH ? -ENOENT : negative_errno());
+	return errno == ESRCH ? -ENOENT : negative_errno();
 }
 
 int target_open(const struct notif_ctx *ctx, struct target *t)
@@ -375,7 +495,11 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 	char path[32];
 	int r;
 
-	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF, .pidfd = -EBADF };
+	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF,
+			      .notify_fd = ctx->notify_fd, .notif_id = ctx->req->id };
+	/* a thread whose own credentials could not be restored acts for nobody */
+	if (!target_creds_thread_usable())
+		return -ENOTRECOVERABLE;
 	if (ctx->proc_fd >= 0) {
 		t->proc_dfd = ctx->proc_fd;
 	} else {
@@ -385,11 +509,7 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 			return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 		t->own_proc_dfd = true;
 	}
-	r = open_pidfd(t);
-	if (r < 0 && r != -ENOSYS)
-		return r;
-	t->pidfd = r;
-	/* from here on proc_dfd and pidfd name the task that trapped */
+	/* from here on proc_dfd names the task that trapped */
 	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
 	if (r < 0)
 		return r;
@@ -403,9 +523,23 @@ void target_close(struct target *t)
 {
 	if (t->own_proc_dfd)
 		(void)close_nointr(t->proc_dfd);
-	(void)close_nointr(t->pidfd);
-	t->proc_dfd = t->pidfd = -EBADF;
+	t->proc_dfd = -EBADF;
 	t->own_proc_dfd = false;
+}
+
+/* pidfd_getfd(); -ENOSYS where the kernel has no pidfds */
+static int getfd_by_pidfd(const struct target *t, int fd)
+{
+	_cleanup_close_ int pidfd = open_pidfd(t);
+	int r;
+
+	if (pidfd < 0)
+		return pidfd;
+	/* opened by tid after target_open()'s check: the tid could have been reused since */
+	r = notify_id_valid(t->notify_fd, t->notif_id);
+	if (r < 0)
+		return r;
+	return RET_NERRNO((int)syscall(SYS_pidfd_getfd, pidfd, fd, 0));
 }
 
 int target_getfd(const struct target *t, int fd)
@@ -415,13 +549,9 @@ int target_getfd(const struct target *t, int fd)
 
 	if (fd < 0)
 		return -EBADF;
-	if (t->pidfd >= 0) {
-		r = (int)syscall(SYS_pidfd_getfd, t->pidfd, fd, 0);
-		if (r >= 0)
-			return r;
-		if (errno != ENOSYS)
-			return negative_errno();
-	}
+	r = getfd_by_pidfd(t, fd);
+	if (r != -ENOSYS)
+		return r;
 	(void)snprintf(name, sizeof(name), "fd/%d", fd);
 	r = openat(t->proc_dfd, name, O_PATH | O_CLOEXEC);
 	if (r < 0)
@@ -564,95 +694,6 @@ int target_resolve(int root_fd, int base_fd, const char *path, int o_flags)
 	rel[n] = '/';
 	strcpy(rel + n + 1, path);
 	return openat2_retry(root_fd, rel, o_flags, in_root);
-}
-
-/* ---- credentials of the calling thread ---- */
-
-static int caps_get(uint32_t eff[2], uint32_t prm[2], uint32_t inh[2])
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
-
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return negative_errno();
-	for (int i = 0; i < 2; i++)
-		eff[i] = data[i].effective, prm[i] = data[i].permitted, inh[i] = data[i].inheritable;
-	return 0;
-}
-
-static int caps_set(const uint32_t eff[2], const uint32_t prm[2], const uint32_t inh[2])
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2];
-
-	for (int i = 0; i < 2; i++)
-		data[i] = (struct __user_cap_data_struct){ eff[i], prm[i], inh[i] };
-	return RET_NERRNO((int)syscall(SYS_capset, &hdr, data));
-}
-
-static int set_fsid(long nr, unsigned id)
-{
-	(void)syscall(nr, id);
-	/* setfs[ug]id never fails visibly; an invalid id (-1) reads the current one back */
-	return (unsigned)syscall(nr, (unsigned)-1) == id ? 0 : -EPERM;
-}
-
-int target_creds_leave(const struct target_saved_creds *saved)
-{
-	uint32_t eff[2], prm[2], inh[2];
-	int r = 0;
-
-	/* capabilities first: setgroups needs CAP_SETGID back */
-	if (caps_set(saved->cap_eff, saved->cap_prm, saved->cap_inh) < 0)
-		r = -EPERM;
-	if (syscall(SYS_setgroups, (size_t)saved->n_groups, saved->groups) < 0)
-		r = -EPERM;
-	if (set_fsid(SYS_setfsgid, saved->fsgid) < 0 || set_fsid(SYS_setfsuid, saved->fsuid) < 0)
-		r = -EPERM;
-	/* setfsuid(0) re-raised the fs capabilities: put the exact set back */
-	if (caps_set(saved->cap_eff, saved->cap_prm, saved->cap_inh) < 0 ||
-	    caps_get(eff, prm, inh) < 0 || memcmp(eff, saved->cap_eff, sizeof(eff)) != 0)
-		r = -EPERM;
-	(void)umask(saved->umask);
-	return r;
-}
-
-int target_creds_enter(const struct target_status *st, uint64_t caps_keep,
-		       struct target_saved_creds *saved)
-{
-	uint32_t want[2], eff[2], prm[2], inh[2];
-	int n, r;
-
-	/* a private fs_struct makes umask() per thread; a no-op once done */
-	if (unshare(CLONE_FS) < 0)
-		return negative_errno();
-	*saved = (struct target_saved_creds){};
-	r = caps_get(saved->cap_eff, saved->cap_prm, saved->cap_inh);
-	if (r < 0)
-		return r;
-	n = (int)syscall(SYS_getgroups, TARGET_GROUPS_MAX, saved->groups);
-	if (n < 0)
-		return negative_errno();
-	saved->n_groups = n;
-	saved->fsuid = (uid_t)syscall(SYS_setfsuid, (unsigned)-1);
-	saved->fsgid = (gid_t)syscall(SYS_setfsgid, (unsigned)-1);
-	saved->umask = umask(st->umask & 0777);
-
-	r = -EPERM;
-	if (syscall(SYS_setgroups, st->groups_overflow ? 0 : st->n_groups, st->groups) < 0)
-		goto out_restore;
-	if (set_fsid(SYS_setfsgid, st->fsgid) < 0 || set_fsid(SYS_setfsuid, st->fsuid) < 0)
-		goto out_restore;
-	want[0] = (uint32_t)caps_keep & saved->cap_prm[0];
-	want[1] = (uint32_t)(caps_keep >> 32) & saved->cap_prm[1];
-	if (caps_set(want, saved->cap_prm, saved->cap_inh) < 0 || caps_get(eff, prm, inh) < 0 ||
-	    memcmp(eff, want, sizeof(eff)) != 0)
-		goto out_restore;
-	return 0;
-
-out_restore:
-	(void)target_creds_leave(saved);
-	return r;
 }
 
 /* ---- pid namespaces ---- */

@@ -11,8 +11,10 @@
 
 /*
  * Facts about the task that trapped a syscall, and the few privileged moves
- * the handlers make on its behalf. Everything here is per-call state on the
- * worker's stack: no allocation, no globals, safe from any worker thread.
+ * the handlers make on its behalf. Per-call state lives on the worker's
+ * stack; what outlives a call is the listener's handler_cache, one record of
+ * the worker thread's own credentials (thread-local) and the daemon's own
+ * user namespace (looked up once). No allocation; safe from any worker thread.
  */
 
 /* What a pure decide function answers. */
@@ -91,33 +93,42 @@ static inline bool target_has_cap(const struct target_status *st, int cap)
 
 /*
  * The trapped task. Filled by target_open(); released by target_close().
- * proc_dfd is /proc/TID (or the LXC-provided directory); pidfd may be -EBADF
- * where no pidfd could be opened.
+ * proc_dfd is /proc/TID (or the LXC-provided directory). The notification
+ * (notify_fd, notif_id) is kept to pin anything opened by tid later on.
  */
 struct target {
 	pid_t tid;
 	int proc_dfd;
 	bool own_proc_dfd;
-	int pidfd;
+	int notify_fd; /* borrowed from the notif_ctx */
+	uint64_t notif_id;
 	struct target_status st;
 	enum target_userns userns;
 };
 
 /*
- * Open /proc/TID (unless ctx->proc_fd is given) and a pidfd (PIDFD_THREAD,
- * falling back to the thread group leader), then check that the notification
- * is still pending: from then on the fds name the trapped task. Then read its
- * status and place its user namespace relative to the container's init
- * (ctx->init_pid; when unknown: a direct child of the daemon's user namespace).
- * Returns 0, -ENOENT when the caller went away, or another negative errno.
+ * Open /proc/TID (unless ctx->proc_fd is given), then check that the
+ * notification is still pending: from then on proc_dfd names the trapped
+ * task. Then read its status and place its user namespace relative to the
+ * container's init (ctx->init_pid; when unknown: a direct child of the
+ * daemon's user namespace). Returns 0, -ENOENT when the caller went away,
+ * -ENOTRECOVERABLE on a thread whose credentials could not be restored, or
+ * another negative errno.
  */
 int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
 
 /*
+ * The inode number in the text of a /proc/PID/ns/@type link, "@type:[INUM]".
+ * 0 or -EINVAL. Pure.
+ */
+int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino);
+
+/*
  * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
- * open file, flags included) when there is a pidfd, else /proc/TID/fd/N with
- * O_PATH. -EBADF when @fd is not open in the caller.
+ * open file, flags included) through a pidfd opened now (PIDFD_THREAD, else
+ * the thread group leader) and checked with ID_VALID, else /proc/TID/fd/N
+ * with O_PATH. -EBADF when @fd is not open in the caller.
  */
 int target_getfd(const struct target *t, int fd);
 
@@ -146,26 +157,35 @@ int target_resolve(int root_fd, int base_fd, const char *path, int o_flags);
 int target_ids_mapped(const struct target *t, uid_t uid, gid_t gid);
 
 /*
- * Switch the calling thread to the caller's filesystem identity: supplementary
- * groups, fsgid, fsuid (each verified), effective capabilities reduced to
- * @caps_keep (a mask of CAP_* bits from our permitted set), and the caller's
- * umask (after unshare(CLONE_FS), which makes umask per-thread). All with raw
- * per-thread syscalls: glibc's setgroups would broadcast to every thread.
- * target_creds_leave() restores everything; it must be called exactly once
- * after a successful enter, on the same thread.
+ * Switch the calling thread to the caller's filesystem identity: umask,
+ * supplementary groups (only when they differ from the thread's own), fsgid,
+ * fsuid (each verified), effective capabilities reduced to @caps_keep (a mask
+ * of CAP_* bits from our permitted set). All with raw per-thread syscalls:
+ * glibc's setgroups would broadcast to every thread. The thread's own
+ * credentials are captured on its first switch (with unshare(CLONE_FS), which
+ * makes umask per thread); worker threads never change them otherwise.
+ * target_creds_leave() restores them exactly; it must be called exactly once
+ * after a successful enter, on the same thread. When a restore fails the
+ * thread is poisoned: enter answers -ENOTRECOVERABLE from then on, and
+ * target_creds_thread_usable() turns false.
  */
 struct target_saved_creds {
-	uid_t fsuid;
-	gid_t fsgid;
-	mode_t umask;
-	int n_groups;
-	gid_t groups[TARGET_GROUPS_MAX];
-	uint32_t cap_eff[2], cap_prm[2], cap_inh[2];
+	bool groups_changed; /* setgroups() ran: leave puts the thread's own back */
 };
 
 int target_creds_enter(const struct target_status *st, uint64_t caps_keep,
 		       struct target_saved_creds *saved);
 int target_creds_leave(const struct target_saved_creds *saved);
+
+/* false once a restore failed on this thread: it must not act for any caller again. */
+bool target_creds_thread_usable(void);
+
+/*
+ * Would setfsuid(0), coming back from a caller's fsuid, leave the effective
+ * set @eff different? The kernel raises the filesystem capabilities
+ * (CAP_FS_MASK) that are in the permitted set @prm. Pure.
+ */
+bool target_creds_fsuid_root_raises(const uint32_t eff[2], const uint32_t prm[2]);
 
 /* Host pid of @pid as seen in the pid namespace of the task behind @proc_dfd; -ESRCH if none. */
 int target_pid_from_ns(int proc_dfd, pid_t pid, pid_t *ret_host_pid);
@@ -175,7 +195,7 @@ static inline void target_closep(struct target *t)
 	target_close(t);
 }
 
-#define TARGET_INIT ((struct target){ .proc_dfd = -EBADF, .pidfd = -EBADF })
+#define TARGET_INIT ((struct target){ .proc_dfd = -EBADF, .notify_fd = -EBADF })
 
 /* Fill @reply for a CONTINUE or ERRNO decision (EMULATE is the handler's job). */
 static inline void decision_reply(struct decision d, struct notif_reply *reply)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -53,6 +54,7 @@ enum op {
 	OP_SCHED_GET,
 	OP_SWAP_XATTR,   /* a thread flips the name while the main thread calls setxattr */
 	OP_SWAP_MKNOD,   /* a thread flips the path while the main thread calls mknod */
+	OP_MKNOD_AS,     /* in a grandchild with fsuid, fsgid, groups and umask from the cmd */
 	OP_EXIT,
 };
 
@@ -63,6 +65,10 @@ struct cmd {
 	char name[64];
 	unsigned mode, dev;
 	int pid, policy, prio;
+	uid_t fsuid;
+	gid_t fsgid;
+	int n_groups; /* groups fsgid + 1 ... fsgid + n_groups */
+	mode_t umask;
 };
 
 struct result {
@@ -78,6 +84,7 @@ static struct {
 	int notify_fd;
 	pid_t c1, init_pid;
 	bool kill_next; /* supervisor kills the next caller before handling */
+	struct handler_cache *cache; /* what the handlers get as ctx->cache (NULL by default) */
 	int n_notif, last_handler_r;
 	uint32_t last_flags;
 	int nr_mknod, nr_mknodat, nr_setxattr, nr_lsetxattr, nr_fsetxattr, nr_sched;
@@ -154,6 +161,36 @@ static long run_ptr(const struct cmd *c)
 	return syscall(SYS_mknod, longp, S_IFCHR | 0666, makedev(1, 3));
 }
 
+static void become(const struct cmd *c)
+{
+	gid_t groups[16];
+
+	for (int i = 0; i < c->n_groups && i < 16; i++)
+		groups[i] = c->fsgid + 1 + (gid_t)i;
+	if (syscall(SYS_setgroups, (size_t)c->n_groups, groups) < 0)
+		_exit(100);
+	(void)setfsgid(c->fsgid);
+	(void)setfsuid(c->fsuid);
+	/* a non-zero fsuid dropped CAP_MKNOD from the effective set: raise it again */
+	drop_mknod(false);
+	umask(c->umask);
+}
+
+static long run_as(const struct cmd *c)
+{
+	pid_t g = fork();
+	int status;
+
+	if (g == 0) {
+		become(c);
+		_exit(syscall(SYS_mknod, c->path, c->mode, c->dev) == 0 ? 0 : errno);
+	}
+	if (waitpid(g, &status, 0) != g || !WIFEXITED(status))
+		return -1;
+	errno = WEXITSTATUS(status);
+	return errno ? -1 : 0;
+}
+
 static long run_one(const struct cmd *c, struct result *res)
 {
 	struct sched_param sp = { .sched_priority = c->prio };
@@ -227,6 +264,8 @@ static long run_one(const struct cmd *c, struct result *res)
 		return run_swap(c, true);
 	case OP_SWAP_MKNOD:
 		return run_swap(c, false);
+	case OP_MKNOD_AS:
+		return run_as(c);
 	default:
 		_exit(0);
 	}
@@ -356,7 +395,7 @@ static void supervise_one(void)
 	struct seccomp_notif_resp resp = { 0 };
 	struct notif_reply reply = { .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
 	struct notif_ctx ctx = { .req = &req, .notify_fd = h.notify_fd, .init_pid = h.init_pid,
-				 .proc_fd = -EBADF, .mem_fd = -EBADF };
+				 .proc_fd = -EBADF, .mem_fd = -EBADF, .cache = h.cache };
 	handler_fn *fn = NULL;
 	int r;
 
@@ -387,24 +426,33 @@ static void supervise_one(void)
 	(void)notify_send(h.notify_fd, &resp);
 }
 
-static struct result call(const struct cmd *c)
+/* Run @c in the child, serving its notifications on this thread. false: the RPC broke. */
+static bool try_call(const struct cmd *c, struct result *res)
 {
-	struct result res = { .ret = -999 };
 	struct pollfd p[2] = { { .fd = h.notify_fd, .events = POLLIN }, { .fd = h.sock, .events = POLLIN } };
 
+	*res = (struct result){ .ret = -999 };
 	h.n_notif = 0;
 	h.last_handler_r = 0;
 	h.last_flags = 0;
-	assert_int_equal(write(h.sock, c, sizeof(*c)), sizeof(*c));
+	if (write(h.sock, c, sizeof(*c)) != sizeof(*c))
+		return false;
 	for (;;) {
-		assert_true(poll(p, 2, 10000) > 0);
+		if (poll(p, 2, 10000) <= 0)
+			return false;
 		if (p[0].revents & POLLIN)
 			supervise_one();
-		if (p[1].revents & POLLIN) {
-			assert_int_equal(read(h.sock, &res, sizeof(res)), sizeof(res));
-			return res;
-		}
+		if (p[1].revents & POLLIN)
+			return read(h.sock, res, sizeof(*res)) == sizeof(*res);
 	}
+}
+
+static struct result call(const struct cmd *c)
+{
+	struct result res;
+
+	assert_true(try_call(c, &res));
+	return res;
 }
 
 static struct result do_mknod(const char *path, unsigned mode, unsigned dev)
@@ -445,6 +493,14 @@ static void host_mkdir(const char *rel, uid_t uid)
 	host_path(p, sizeof(p), rel);
 	assert_int_equal(mkdir(p, 0755), 0);
 	assert_int_equal(chown(p, uid, uid), 0);
+}
+
+static void host_chmod(const char *rel, mode_t mode)
+{
+	char p[256];
+
+	host_path(p, sizeof(p), rel);
+	assert_int_equal(chmod(p, mode), 0);
 }
 
 #define assert_result(res, want_ret, want_err)                                                     \
@@ -579,6 +635,48 @@ static void test_mknod_nodev_tmpfs_falls_back_to_bind_mount(void **state)
 	assert_result(do_mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3)), -1, EEXIST);
 }
 
+static void assert_usable_null(const char *path)
+{
+	struct cmd c = { .op = OP_STAT };
+	struct result r;
+
+	snprintf(c.path, sizeof(c.path), "%s", path);
+	r = call(&c);
+	assert_int_equal(r.ret, 0);
+	assert_true(S_ISCHR(r.mode));
+	assert_int_equal(r.rdev, makedev(1, 3));
+	assert_result(do_op(OP_RW, "", path), 0, 0);
+}
+
+static int count_nodev_slots(const struct nodev_cache *c, bool is_nodev_sb)
+{
+	int n = 0;
+
+	for (int i = 0; i < NODEV_CACHE_SLOTS; i++)
+		n += c->mnt_id[i] != 0 && c->is_nodev_sb[i] == is_nodev_sb;
+	return n;
+}
+
+/* With a listener cache: the first node on a mount probes, later ones trust the answer. */
+static void test_mknod_nodev_answer_cached_per_mount(void **state)
+{
+	struct handler_cache cache = { .init_started_at = -1 };
+	const char *const paths[] = { "/dev/cached1", "/dev/cached2", "/tmp/cached1", "/tmp/cached2" };
+
+	(void)state;
+	h.cache = &cache;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		assert_result(do_mknod(paths[i], S_IFCHR | 0666, makedev(1, 3)), 0, 0);
+		assert_int_equal(h.last_flags, 0);
+		assert_usable_null(paths[i]);
+	}
+	h.cache = NULL;
+	/* one SB_I_NODEV mount (the userns-owned /dev tmpfs), one where devices work */
+	assert_int_equal(count_nodev_slots(&cache.nodev, true), 1);
+	assert_int_equal(count_nodev_slots(&cache.nodev, false), 1);
+	assert_int_equal(cache.init_userns_of, h.init_pid);
+}
+
 static void test_mknod_caller_killed(void **state)
 {
 	struct cmd c = { .op = OP_MKNOD_KILLED, .path = "/tmp/killed", .mode = S_IFCHR | 0666,
@@ -602,6 +700,149 @@ static void test_mknod_swapped_path_stays_confined(void **state)
 	r = call(&c);
 	assert_true(r.ret > 0);
 	assert_false(host_exists("outside/sw"));
+}
+
+/* ---- the worker thread's own credentials ---- */
+
+struct creds_snapshot {
+	uint32_t eff[2], prm[2], inh[2];
+	long n_groups;
+	gid_t groups[64];
+	uid_t fsuid;
+	gid_t fsgid;
+	mode_t umask;
+};
+
+static void creds_snapshot(struct creds_snapshot *s)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2] = { 0 };
+
+	memset(s, 0, sizeof(*s));
+	(void)syscall(SYS_capget, &hdr, d);
+	for (int i = 0; i < 2; i++) {
+		s->eff[i] = d[i].effective;
+		s->prm[i] = d[i].permitted;
+		s->inh[i] = d[i].inheritable;
+	}
+	s->n_groups = syscall(SYS_getgroups, 64, s->groups);
+	s->fsuid = (uid_t)syscall(SYS_setfsuid, -1);
+	s->fsgid = (gid_t)syscall(SYS_setfsgid, -1);
+	s->umask = umask(0);
+	(void)umask(s->umask);
+}
+
+#define CREDS_CALLS 24
+#define OWN_GROUP (HOST_ID + 7) /* the worker's own group list; one caller below has the same */
+
+struct creds_run {
+	int n_ok;      /* emulated, node as the caller would have made it */
+	int n_exact;   /* thread credentials equal to before afterwards */
+	char why[160]; /* the first failure */
+};
+
+static void creds_case(int i, struct cmd *c)
+{
+	static const mode_t umasks[] = { 022, 077, 0, 002 };
+
+	*c = (struct cmd){ .op = OP_MKNOD_AS, .mode = S_IFCHR | 0666, .dev = makedev(1, 3),
+			   .fsuid = (uid_t)(i % 5) * 1000, .fsgid = (gid_t)(i % 3) * 1000,
+			   .n_groups = i % 4, .umask = umasks[i % 4] };
+	if (i % 6 == 5) { /* host groups { OWN_GROUP }: equal to the worker's, no setgroups */
+		c->fsgid = OWN_GROUP - HOST_ID - 1;
+		c->n_groups = 1;
+	}
+	snprintf(c->path, sizeof(c->path), "/tmp/anyone/n%d", i);
+}
+
+static bool node_as_expected(const struct cmd *c, struct result *res, char *why, size_t size)
+{
+	char p[512];
+	struct stat st;
+
+	host_path(p, sizeof(p), c->path);
+	if (res->ret != 0 || h.last_flags != 0 || stat(p, &st) < 0) {
+		snprintf(why, size, "%.64s: ret %ld errno %d flags %u", c->path, res->ret, res->err,
+			 h.last_flags);
+		return false;
+	}
+	if (st.st_uid != HOST_ID + c->fsuid || st.st_gid != HOST_ID + c->fsgid ||
+	    (st.st_mode & 07777) != (0666 & ~c->umask)) {
+		snprintf(why, size, "%.64s: owner %u:%u mode %o", c->path, st.st_uid, st.st_gid,
+			 st.st_mode & 07777);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The worker's own credentials: groups { OWN_GROUP }, and CAP_FSETID permitted
+ * but not effective, so that setfsuid(0) on the way back raises more than the
+ * thread had.
+ */
+static int become_worker(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	const gid_t own_group = OWN_GROUP;
+
+	if (syscall(SYS_setgroups, 1, &own_group) < 0 || syscall(SYS_capget, &hdr, d) < 0)
+		return -1;
+	d[0].effective &= ~(1u << CAP_FSETID);
+	return (int)syscall(SYS_capset, &hdr, d);
+}
+
+/* A worker-like thread; no cmocka asserts off the main thread. */
+static void *serve_as_worker(void *arg)
+{
+	struct creds_run *run = arg;
+	struct creds_snapshot before, after;
+	struct handler_cache cache = { .init_started_at = -1 };
+
+	if (become_worker() < 0) {
+		snprintf(run->why, sizeof(run->why), "becoming a worker: %m");
+		return NULL;
+	}
+	creds_snapshot(&before);
+	h.cache = &cache;
+	for (int i = 0; i < CREDS_CALLS; i++) {
+		char why[sizeof(run->why)];
+		struct result res;
+		struct cmd c;
+
+		creds_case(i, &c);
+		if (!try_call(&c, &res)) {
+			snprintf(run->why, sizeof(run->why), "%.64s: the RPC broke", c.path);
+			break;
+		}
+		if (node_as_expected(&c, &res, why, sizeof(why)))
+			run->n_ok++;
+		else if (!run->why[0])
+			memcpy(run->why, why, sizeof(why));
+		creds_snapshot(&after);
+		if (memcmp(&before, &after, sizeof(before)) == 0)
+			run->n_exact++;
+		else if (!run->why[0])
+			snprintf(run->why, sizeof(run->why), "call %d: thread credentials changed", i);
+	}
+	h.cache = NULL;
+	return NULL;
+}
+
+static void test_mknod_worker_creds_restored_exactly(void **state)
+{
+	struct creds_run run = { .why = "" };
+	pthread_t th;
+
+	(void)state;
+	host_mkdir("/tmp/anyone", HOST_ID);
+	host_chmod("/tmp/anyone", 01777);
+	assert_int_equal(pthread_create(&th, NULL, serve_as_worker, &run), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	if (run.why[0])
+		print_message("# %s\n", run.why);
+	assert_int_equal(run.n_ok, CREDS_CALLS);
+	assert_int_equal(run.n_exact, CREDS_CALLS);
 }
 
 /* ---- setxattr ---- */
@@ -770,8 +1011,10 @@ int main(void)
 		cmocka_unit_test(test_mknod_relative_cwd_and_dirfd),
 		cmocka_unit_test(test_mknod_errnos),
 		cmocka_unit_test(test_mknod_nodev_tmpfs_falls_back_to_bind_mount),
+		cmocka_unit_test(test_mknod_nodev_answer_cached_per_mount),
 		cmocka_unit_test(test_mknod_caller_killed),
 		cmocka_unit_test(test_mknod_swapped_path_stays_confined),
+		cmocka_unit_test(test_mknod_worker_creds_restored_exactly),
 		cmocka_unit_test(test_setxattr_opaque_on_dir),
 		cmocka_unit_test(test_setxattr_swapped_name_read_once),
 		cmocka_unit_test(test_sched_sibling_and_errnos),

@@ -189,6 +189,119 @@ static void test_target_status_parse_many_groups(void **state)
 	assert_int_equal(st.n_groups, 0);
 }
 
+#define CAPS_SPLIT(c) { (uint32_t)(c), (uint32_t)((uint64_t)(c) >> 32) }
+#define FS_CAPS                                                                                    \
+	(CAP(CAP_CHOWN) | CAP(CAP_MKNOD) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_DAC_READ_SEARCH) |     \
+	 CAP(CAP_FOWNER) | CAP(CAP_FSETID) | CAP(CAP_MAC_OVERRIDE))
+
+static const struct {
+	const char *what;
+	uint64_t eff, prm;
+	bool raises;
+} fsuid_cases[] = {
+	{ "full root", ALL_CAPS, ALL_CAPS, false },
+	{ "nothing permitted", 0, 0, false },
+	{ "fs caps effective already", FS_CAPS | CAP(CAP_SYS_ADMIN), ALL_CAPS, false },
+	{ "fs caps not permitted", CAP(CAP_SYS_ADMIN), CAP(CAP_SYS_ADMIN), false },
+	{ "fs caps permitted, not effective", CAP(CAP_SETUID), ALL_CAPS, true },
+	{ "CAP_MAC_OVERRIDE (upper word) only", ALL_CAPS & ~CAP(CAP_MAC_OVERRIDE), ALL_CAPS, true },
+	{ "CAP_CHOWN only", ALL_CAPS & ~CAP(CAP_CHOWN), ALL_CAPS, true },
+	{ "non-fs cap missing from eff", ALL_CAPS & ~CAP(CAP_SYS_NICE), ALL_CAPS, false },
+};
+
+static void test_target_creds_fsuid_root_raises_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fsuid_cases) / sizeof(fsuid_cases[0]); i++) {
+		const uint32_t eff[2] = CAPS_SPLIT(fsuid_cases[i].eff);
+		const uint32_t prm[2] = CAPS_SPLIT(fsuid_cases[i].prm);
+
+		print_message("# %s\n", fsuid_cases[i].what);
+		assert_int_equal(target_creds_fsuid_root_raises(eff, prm), fsuid_cases[i].raises);
+	}
+}
+
+static void test_mknod_nodev_lookup_empty(void **state)
+{
+	struct nodev_cache c = { 0 };
+
+	(void)state;
+	assert_int_equal(mknod_nodev_lookup(&c, 42), -ENOENT);
+	assert_int_equal(mknod_nodev_lookup(&c, 0), -ENOENT);
+	mknod_nodev_record(&c, 0, true); /* no unique id: never cached */
+	assert_int_equal(mknod_nodev_lookup(&c, 0), -ENOENT);
+	assert_int_equal(c.next, 0);
+}
+
+static void test_mknod_nodev_record_and_update(void **state)
+{
+	struct nodev_cache c = { 0 };
+
+	(void)state;
+	mknod_nodev_record(&c, 0x80000001, true);
+	mknod_nodev_record(&c, 0x80000002, false);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000001), 1);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000002), 0);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000003), -ENOENT);
+	/* a known mount is updated in place: no second slot */
+	mknod_nodev_record(&c, 0x80000001, false);
+	assert_int_equal(mknod_nodev_lookup(&c, 0x80000001), 0);
+	assert_int_equal(c.next, 2);
+}
+
+static void test_mknod_nodev_record_round_robin(void **state)
+{
+	struct nodev_cache c = { 0 };
+
+	(void)state;
+	for (uint64_t id = 1; id <= NODEV_CACHE_SLOTS; id++)
+		mknod_nodev_record(&c, id, id % 2);
+	for (uint64_t id = 1; id <= NODEV_CACHE_SLOTS; id++)
+		assert_int_equal(mknod_nodev_lookup(&c, id), (int)(id % 2));
+	/* full: the oldest goes first, then the next oldest */
+	mknod_nodev_record(&c, 100, true);
+	assert_int_equal(mknod_nodev_lookup(&c, 1), -ENOENT);
+	assert_int_equal(mknod_nodev_lookup(&c, 2), 0);
+	assert_int_equal(mknod_nodev_lookup(&c, 100), 1);
+	mknod_nodev_record(&c, 101, false);
+	assert_int_equal(mknod_nodev_lookup(&c, 2), -ENOENT);
+	assert_int_equal(mknod_nodev_lookup(&c, 3), 1);
+	assert_int_equal(mknod_nodev_lookup(&c, 101), 0);
+}
+
+static const struct {
+	const char *link;
+	int r;
+	uint64_t ino;
+} ns_link_cases[] = {
+	{ "user:[4026531837]", 0, 4026531837u },
+	{ "user:[1]", 0, 1 },
+	{ "user:[]", -EINVAL, 0 },
+	{ "user:[12]x", -EINVAL, 0 },
+	{ "user:[12", -EINVAL, 0 },
+	{ "user:[-1]", -EINVAL, 0 },
+	{ "user:[ 1]", -EINVAL, 0 },
+	{ "user:[+1]", -EINVAL, 0 },
+	{ "user:[99999999999999999999999]", -EINVAL, 0 },
+	{ "pid:[4026531836]", -EINVAL, 0 },
+	{ "userx:[1]", -EINVAL, 0 },
+	{ "user", -EINVAL, 0 },
+	{ "", -EINVAL, 0 },
+};
+
+static void test_target_ns_link_inode_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(ns_link_cases) / sizeof(ns_link_cases[0]); i++) {
+		uint64_t ino = 0;
+
+		print_message("# '%s'\n", ns_link_cases[i].link);
+		assert_int_equal(target_ns_link_inode(ns_link_cases[i].link, "user", &ino),
+				 ns_link_cases[i].r);
+		assert_int_equal(ino, ns_link_cases[i].ino);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +311,11 @@ int main(void)
 		cmocka_unit_test(test_target_status_parse_fields),
 		cmocka_unit_test(test_target_status_parse_malformed),
 		cmocka_unit_test(test_target_status_parse_many_groups),
+		cmocka_unit_test(test_target_creds_fsuid_root_raises_table),
+		cmocka_unit_test(test_target_ns_link_inode_table),
+		cmocka_unit_test(test_mknod_nodev_lookup_empty),
+		cmocka_unit_test(test_mknod_nodev_record_and_update),
+		cmocka_unit_test(test_mknod_nodev_record_round_robin),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
