@@ -33,6 +33,8 @@ const struct case_desc cases[CASE_COUNT] = {
 	[CASE_FLOOR_NOSYNC] = { "floor-nosync", false, WAIT_BLOCK, false, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_POLL] = { "floor-poll", false, WAIT_POLL, true, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_EPOLL] = { "floor-epoll", false, WAIT_EPOLL, true, CALL_SYSINFO, NULL },
+	[CASE_FLOOR_SYSINFO] = { "floor-sysinfo", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL, false,
+				 true },
 	[CASE_CONTINUE] = { "continue", true, 0, false, CALL_SYSINFO, "bench-continue" },
 	/* emulation is for unprivileged containers: a handler may leave host callers to the kernel */
 	[CASE_SYSINFO] = { "sysinfo", true, 0, false, CALL_SYSINFO, "bench-sysinfo", true },
@@ -116,7 +118,7 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 		}
 		(void)proc_cpu_ns(b->main_d.pid, &cpu0);
 	} else {
-		r = floor_start(cd->mode, cd->sync && b->has_sync, &sup, &sock);
+		r = floor_start(cd->mode, cd->sync && b->has_sync, cd->emulate_sysinfo, &sup, &sock);
 		if (r < 0)
 			return r;
 		spec.to.floor_sock = sock;

@@ -152,8 +152,11 @@ enum wait_mode {
 /*
  * Fork a minimal supervisor answering CONTINUE to every notification of the
  * listener it receives over *ret_sock's peer. @sync: set SYNC_WAKE_UP.
+ * @emulate_sysinfo: answer sysinfo the cheapest safe way instead (ID_VALID,
+ * one process_vm_writev of a fixed struct), the floor of any sysinfo emulation.
  */
-int floor_start(enum wait_mode mode, bool sync, pid_t *ret_pid, int *ret_sock);
+int floor_start(enum wait_mode mode, bool sync, bool emulate_sysinfo, pid_t *ret_pid,
+		int *ret_sock);
 /* Kill and reap the supervisor; its CPU time (user+system) in ns. */
 int floor_stop(pid_t pid, uint64_t *ret_cpu_ns);
 /* Does this kernel accept SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP? */

@@ -26,6 +26,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -472,8 +473,23 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* RECV → SEND CONTINUE until the listener hangs up or the parent kills us. */
-static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync)
+/* The least a safe sysinfo emulation does: ID_VALID, then one write into the caller. */
+static void answer_sysinfo(int fd, const struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+{
+	static const struct sysinfo fixed = { .totalram = 256u << 20, .mem_unit = 1, .procs = 1 };
+	struct iovec local = { .iov_base = (void *)&fixed, .iov_len = sizeof(fixed) };
+	struct iovec remote = { .iov_base = (void *)(uintptr_t)req->data.args[0],
+				.iov_len = sizeof(fixed) };
+
+	*resp = (struct seccomp_notif_resp){ .id = req->id };
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+		return;
+	if (process_vm_writev(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(fixed))
+		resp->error = -EFAULT;
+}
+
+/* RECV → SEND CONTINUE (or an emulated sysinfo) until the listener hangs up or we are killed. */
+static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, bool emulate_sysinfo)
 {
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp;
@@ -513,12 +529,15 @@ static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync)
 		}
 		resp = (struct seccomp_notif_resp){ .id = req.id,
 						    .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+		if (emulate_sysinfo)
+			answer_sysinfo(fd, &req, &resp);
 		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
 			_exit(6);
 	}
 }
 
-int floor_start(enum wait_mode mode, bool sync, pid_t *ret_pid, int *ret_sock)
+int floor_start(enum wait_mode mode, bool sync, bool emulate_sysinfo, pid_t *ret_pid,
+		int *ret_sock)
 {
 	int sp[2];
 	pid_t pid;
@@ -535,7 +554,7 @@ int floor_start(enum wait_mode mode, bool sync, pid_t *ret_pid, int *ret_sock)
 	}
 	if (pid == 0) {
 		close(sp[1]);
-		floor_main(sp[0], mode, sync);
+		floor_main(sp[0], mode, sync, emulate_sysinfo);
 	}
 	close(sp[0]);
 	*ret_pid = pid;

@@ -182,6 +182,13 @@ static void print_tables(const struct bench *b)
 		       stat_median(&r->med_us), stat_median(&r->p99_us), stat_median(&r->rate),
 		       case_ratio(b, id), stat_median(&r->cpu_us), cpu_ratio(b, id));
 	}
+	if (!b->cr[CASE_SYSINFO].skip[0] && !b->cr[CASE_FLOOR_SYSINFO].skip[0])
+		printf("sysinfo against floor-sysinfo (the least any safe emulation does): "
+		       "latency %.2fx, CPU %.2fx\n",
+		       stat_median(&b->cr[CASE_SYSINFO].med_us) /
+			       stat_median(&b->cr[CASE_FLOOR_SYSINFO].med_us),
+		       stat_median(&b->cr[CASE_SYSINFO].cpu_us) /
+			       stat_median(&b->cr[CASE_FLOOR_SYSINFO].cpu_us));
 	printf("\n%-10s %8s %12s %10s %12s %12s %9s\n", "fan-in", "workers", "total/s", "x_of_16",
 	       "mean/s", "slowest/s", "slow/mean");
 	for (unsigned s = 0; s < N_FAN_SIZES; s++)

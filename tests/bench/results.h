@@ -19,6 +19,7 @@ enum case_id {
 	CASE_FLOOR_NOSYNC, /* blocking RECV without SYNC_WAKE_UP */
 	CASE_FLOOR_POLL,   /* poll() then RECV */
 	CASE_FLOOR_EPOLL,  /* epoll_wait() then RECV */
+	CASE_FLOOR_SYSINFO, /* the floor emulating sysinfo: ID_VALID + one write into the caller */
 	CASE_CONTINUE,     /* interceptd, registered container, key off */
 	CASE_SYSINFO,      /* interceptd emulating sysinfo */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
@@ -33,6 +34,7 @@ struct case_desc {
 	enum call_kind call;
 	const char *container;
 	bool userns; /* client is root of its own user namespace, like a container's init */
+	bool emulate_sysinfo; /* floor: answer with a written struct sysinfo instead of CONTINUE */
 };
 
 
