@@ -41,6 +41,8 @@ struct daemon_options {
  * Everything the API thread, the intake code and workers share. Created by
  * main before any thread starts; fields are immutable afterwards unless noted.
  */
+struct fdstore_fd;
+
 struct daemon {
 	struct daemon_options opts;
 	struct registry *registry; /* owned */
@@ -55,6 +57,10 @@ struct daemon {
 	pthread_mutex_t write_lock;
 
 	struct workers *workers; /* owned; NULL until the engine starts */
+
+	/* fds systemd handed back at startup (fdstore.h); the engine adopts and clears them */
+	struct fdstore_fd *stored_fds;
+	size_t n_stored_fds;
 
 	/* notifications from containers that are not registered; rendered with
 	 * container="_unregistered" (a name no container can have) */

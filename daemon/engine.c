@@ -19,6 +19,7 @@
 #include "daemon/log.h"
 #include "daemon/lxc_intake.h"
 #include "daemon/notify.h"
+#include "daemon/fdstore.h"
 #include "daemon/oci_intake.h"
 #include "daemon/workers.h"
 #include "handlers/table.h"
@@ -152,12 +153,51 @@ static int conn_read(struct oci_conn *c)
 	return 0;
 }
 
+/* Hand OCI listener @fd (now ours) to the workers; false if it could not be set up (closed). */
+static bool adopt_oci_listener(struct engine *e, int fd, pid_t pid, pid_t init_pid,
+			       const char *name)
+{
+	struct engine_listener *l;
+
+	/* the caller then runs on our CPU when we answer: about 8x faster here */
+	if (e->d->features.sync_wake_up)
+		(void)notify_set_sync_wake_up(fd);
+	l = engine_listener_new(e->d, fd, LISTENER_SOURCE_OCI, pid, name);
+	if (!l) {
+		close(fd);
+		return false;
+	}
+	l->init_pid = init_pid;
+	(void)engine_listener_container(l); /* attach now so the gauge shows it */
+	log_info("OCI listener attached for '%s' (pid %d)%s", name[0] ? name : "?", (int)pid,
+		 l->container ? "" : ", not registered: answering CONTINUE");
+	return workers_add(e->d->workers, l) >= 0;
+}
+
+/* Keep a copy in systemd's fd store (when there is one) so a restart can take it back. */
+static void store_oci_listener(int fd, pid_t pid, pid_t init_pid, const char *name)
+{
+	struct fdstore_oci o = { .pid = pid, .init_pid = init_pid };
+	char fdname[FDSTORE_NAME_MAX + 1];
+	int r;
+
+	if (strlen(name) > CONTAINER_NAME_MAX)
+		return;
+	strcpy(o.name, name);
+	if (fdstore_oci_format(&o, fdname) < 0)
+		return; /* not a name a container can have: nothing to re-attach it to */
+	r = fdstore_push(fdname, fd);
+	if (r < 0)
+		log_warning_errno(r, "Cannot keep the listener of '%s' in the systemd fd store, "
+				  "it will not survive a restart: %m", name);
+}
+
 /* A complete state arrived: turn its seccompFd into a listener for the workers. */
 static void conn_complete(struct engine *e, struct oci_conn *c, const struct oci_state *st)
 {
 	struct container *known = st->metadata[0] ? registry_get(e->d->registry, st->metadata) : NULL;
 	const char *name = known ? st->metadata : st->id;
-	struct engine_listener *l;
+	pid_t init_pid = st->init_pid ? st->init_pid : st->pid;
 	int fd;
 
 	container_unref(known);
@@ -171,19 +211,28 @@ static void conn_complete(struct engine *e, struct oci_conn *c, const struct oci
 		return;
 	}
 	c->fds[st->seccomp_fd_index] = c->fds[--c->n_fds]; /* now ours */
-	/* the caller then runs on our CPU when we answer: about 8x faster here */
-	if (e->d->features.sync_wake_up)
-		(void)notify_set_sync_wake_up(fd);
-	l = engine_listener_new(e->d, fd, LISTENER_SOURCE_OCI, st->pid, name);
-	if (!l) {
-		close(fd);
-		return;
+	store_oci_listener(fd, st->pid, init_pid, name);
+	(void)adopt_oci_listener(e, fd, st->pid, init_pid, name);
+}
+
+/* Listeners the previous daemon kept in systemd's fd store (main thread, before intake runs). */
+static void adopt_stored_listeners(struct engine *e, struct fdstore_fd *fds, size_t n)
+{
+	size_t adopted = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct fdstore_oci o;
+
+		if (fdstore_oci_parse(fds[i].name, &o) < 0 || !notify_fd_is_seccomp(fds[i].fd)) {
+			log_warning("Ignoring fd %d ('%s') passed by systemd: not a stored OCI listener",
+				    fds[i].fd, fds[i].name);
+			close_nointr(fds[i].fd);
+			continue;
+		}
+		adopted += adopt_oci_listener(e, fds[i].fd, o.pid, o.init_pid, o.name);
 	}
-	l->init_pid = st->init_pid ? st->init_pid : st->pid;
-	(void)engine_listener_container(l); /* attach now so the gauge shows it */
-	log_info("OCI listener attached for '%s' (pid %d)%s", name[0] ? name : "?", (int)st->pid,
-		 l->container ? "" : ", not registered: answering CONTINUE");
-	(void)workers_add(e->d->workers, l);
+	if (n > 0)
+		log_info("Took back %zu of %zu OCI listeners from the systemd fd store", adopted, n);
 }
 
 static void serve_conn(struct engine *e, struct oci_conn *c)
@@ -298,6 +347,12 @@ int engine_start(struct daemon *d, int lxc_listen_fd, int oci_listen_fd)
 		r = watch(e, oci_listen_fd, &tag_oci);
 	if (r >= 0)
 		r = watch(e, e->stop_fd, &tag_stop);
+	if (r >= 0) {
+		adopt_stored_listeners(e, d->stored_fds, d->n_stored_fds);
+		free(d->stored_fds);
+		d->stored_fds = NULL;
+		d->n_stored_fds = 0;
+	}
 	if (r >= 0)
 		r = -pthread_create(&e->thread, NULL, intake_main, e);
 	e->has_thread = r >= 0;

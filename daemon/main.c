@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "api/server.h"
+#include "daemon/fdstore.h"
 #include "daemon/engine.h"
 #include "daemon/features.h"
 #include "daemon/log.h"
@@ -372,6 +373,9 @@ int main(int argc, char **argv)
 	struct daemon d = { .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF };
 	int r;
 
+	/* first, so that no fd passed by systemd is mistaken for a free one */
+	if (fdstore_take(&d.stored_fds, &d.n_stored_fds) < 0)
+		return 1;
 	r = parse_argv(argc, argv, &d.opts);
 	if (r <= 0)
 		return r < 0 ? 2 : 0;
@@ -385,6 +389,9 @@ int main(int argc, char **argv)
 	d.started_at = (int64_t)time(NULL);
 	pthread_mutex_init(&d.write_lock, NULL);
 	r = run(&d);
+	for (size_t i = 0; i < d.n_stored_fds; i++) /* the engine never started */
+		close_nointr(d.stored_fds[i].fd);
+	free(d.stored_fds);
 	registry_free(d.registry);
 	close_nointr(d.seccomp_dir_fd);
 	close_nointr(d.state_dir_fd);

@@ -65,6 +65,17 @@ static void exec_daemon(const struct harness *h, const char *const *extra)
 	}
 	/* a test that dies or fails an assertion must not leave its daemon running */
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (h->pass_fd_name) {
+		char pid[16];
+
+		if (h->pass_fd != 3 && dup2(h->pass_fd, 3) < 0)
+			_exit(126);
+		(void)fcntl(3, F_SETFD, 0);
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("LISTEN_PID", pid, 1);
+		setenv("LISTEN_FDS", "1", 1);
+		setenv("LISTEN_FDNAMES", h->pass_fd_name, 1);
+	}
 	execv(bin, (char *const *)argv);
 	_exit(127);
 }

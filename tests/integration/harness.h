@@ -19,6 +19,10 @@ struct harness {
 	char api_socket[320], lxc_socket[320], oci_socket[320], state_dir[320], log_path[320];
 	pid_t pid;       /* 0 when not running */
 	int exit_status; /* wait status of the last daemon that exited */
+	/* when set, the next daemon gets pass_fd as fd 3 the way systemd passes a stored fd
+	 * (LISTEN_PID, LISTEN_FDS=1, LISTEN_FDNAMES=pass_fd_name) */
+	const char *pass_fd_name;
+	int pass_fd;
 };
 
 struct http_reply {
