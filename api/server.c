@@ -325,6 +325,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	return finish_request(conn, ctx);
 }
 
+/* libmicrohttpd's messages: its format strings, not ours, hence the pragma */
+_Pragma("GCC diagnostic push")
+_Pragma("GCC diagnostic ignored \"-Wformat-nonliteral\"")
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	char msg[512];
@@ -334,6 +337,7 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	msg[strcspn(msg, "\n")] = '\0';
 	log_warning("HTTP server: %s", msg);
 }
+_Pragma("GCC diagnostic pop")
 
 int api_server_start(struct daemon *d, int listen_fd, struct api_server **ret)
 {
