@@ -24,24 +24,25 @@ int fdstore_oci_format(const struct fdstore_oci *o, char buf[static FDSTORE_NAME
 {
 	int n;
 
-	if (o->pid <= 0 || o->init_pid <= 0 || !container_name_valid(o->name))
+	/* 0: unknown (crun 1.8 hands over an exec's listener with "pid": 0) */
+	if (o->pid < 0 || o->init_pid < 0 || !container_name_valid(o->name))
 		return -EINVAL;
 	n = snprintf(buf, FDSTORE_NAME_MAX + 1, OCI_PREFIX "%d.%d.%s", (int)o->pid,
 		     (int)o->init_pid, o->name);
 	return n > 0 && n <= FDSTORE_NAME_MAX ? 0 : -EINVAL;
 }
 
-/* A positive decimal pid up to the next '.'; advances *p past the dot. */
+/* A decimal pid (0 = unknown, no leading zeros) up to the next '.'; advances *p past it. */
 static int parse_pid_field(const char **p, pid_t *ret)
 {
 	char *end;
 	long v;
 
-	if (**p < '1' || **p > '9')
+	if (**p < '0' || **p > '9' || ((*p)[0] == '0' && (*p)[1] != '.'))
 		return -EINVAL;
 	errno = 0;
 	v = strtol(*p, &end, 10);
-	if (errno || *end != '.' || v <= 0 || v > INT_MAX)
+	if (errno || *end != '.' || v < 0 || v > INT_MAX)
 		return -EINVAL;
 	*ret = (pid_t)v;
 	*p = end + 1;

@@ -20,8 +20,8 @@
 #define FDSTORE_NAME_MAX 255
 
 struct fdstore_oci {
-	pid_t pid;      /* the process that installed the filter */
-	pid_t init_pid; /* the container's init */
+	pid_t pid;      /* the process that installed the filter; 0 = unknown */
+	pid_t init_pid; /* the container's init; 0 = unknown */
 	char name[CONTAINER_NAME_MAX + 1];
 };
 

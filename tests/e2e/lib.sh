@@ -123,6 +123,8 @@ build_tools() {
 		{ echo "Bail out! cannot build probe (gcc -static)"; exit 1; }
 	gcc -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/mini_agent" "$E2E_DIR/mini_agent.c" -lseccomp ||
 		{ echo "Bail out! cannot build mini_agent (libseccomp-dev?)"; exit 1; }
+	gcc -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/fdstore_keeper" "$E2E_DIR/fdstore_keeper.c" ||
+		{ echo "Bail out! cannot build fdstore_keeper"; exit 1; }
 }
 
 e2e_cleanup() {
@@ -948,6 +950,91 @@ scenario_handlers() {
 }
 
 # run_runtime RT: everything for one runtime; the agent serves scenario 2.
+# --- 5. OCI listeners across a daemon crash, with a systemd-style fd store ---
+# (no systemd here: tests/e2e/fdstore_keeper.c plays its fd store and Restart=always)
+
+keeper_start() {
+	local d=$E2E_WORK/daemon
+	mkdir -p "$d/state"
+	"$E2E_WORK/bin/fdstore_keeper" "$d/notify.sock" -- "$INTERCEPTD_BIN" --api-socket "$d/api.sock" \
+		--lxc-socket "$d/lxc.sock" --oci-socket "$d/oci.sock" --state-dir "$d/state" \
+		--log-level debug </dev/null >"$d/log" 2>&1 &
+	echo $! >"$d/pid"
+	wait_api_ready
+}
+
+wait_api_ready() {
+	for _ in $(seq 100); do
+		api GET /1.0
+		[ "$API_STATUS" = 200 ] && return 0
+		sleep 0.1
+	done
+	echo "API not ready; log:"
+	daemon_log | tail -n 20
+	return 1
+}
+
+# start_sysinfo_loop RT NAME: a detached exec whose shell writes probe sysinfo's output
+# to /tmp/fds.out every 0.2 s; everything it runs shares that exec's one listener.
+start_sysinfo_loop() {
+	rt_io "${1}_cmd" exec -d "$2" /bin/sh -c \
+		'while :; do /bin/probe sysinfo >/tmp/fds.new 2>&1; mv /tmp/fds.new /tmp/fds.out; sleep 0.2; done'
+}
+
+# wait_loop_total RT NAME BYTES: a fresh /tmp/fds.out reporting totalram_bytes=BYTES.
+wait_loop_total() {
+	local f
+	f=$(cdir "$2")/rootfs/tmp/fds.out
+	rm -f "$f"
+	for _ in $(seq 100); do
+		[ -f "$f" ] && [ "$(kv totalram_bytes <"$f")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	echo "the loop never reported totalram_bytes=$3; last output: $(cat "$f" 2>/dev/null)"
+	return 1
+}
+
+start_with_loop() {
+	fetch_daemon_policy "$1" "$2" && start_with_daemon_policy "$1" "$2" &&
+		start_sysinfo_loop "$1" "$2" && wait_loop_total "$1" "$2" "$MIB256"
+}
+
+# Both listeners, the init's and the exec's, went to the store.
+check_listener_stored() {
+	local n
+	n=$(grep -Ec "^stored oci\.[0-9]+\.[0-9]+\.$2\$" "$E2E_WORK/daemon/log")
+	[ "$n" -ge 2 ] || { echo "$n FDSTOREs of OCI listeners for $2, want 2:"; daemon_log | tail -n 20; return 1; }
+}
+
+crash_and_check_taken_back() {
+	kill -USR1 "$(cat "$E2E_WORK/daemon/pid")" || return 1
+	for _ in $(seq 50); do
+		grep -q '^restarted with' "$E2E_WORK/daemon/log" && break
+		sleep 0.1
+	done
+	wait_api_ready || return 1
+	wait_loop_total "$1" "$2" "$MIB256" || { daemon_log | tail -n 20; return 1; }
+	grep -q "Took back [1-9][0-9]* of [1-9][0-9]* OCI listeners" "$E2E_WORK/daemon/log" ||
+		{ echo "no 'Took back' in the log"; return 1; }
+}
+
+scenario_fdstore() {
+	local rt=$1 name=e2e-$1-fds-$$
+	BLOCKED=""
+	step "$rt: fd store: interceptd starts under a systemd-style fd store" keeper_start
+	step "$rt: fd store: registered with intercept.sysinfo=true" api_expect_2xx POST /1.0/containers \
+		"{\"name\":\"$name\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}"
+	step "$rt: fd store: a long-running exec's sysinfo reports the 256 MiB limit" \
+		start_with_loop "$rt" "$name"
+	step "$rt: fd store: the init's and the exec's listeners went to the fd store" \
+		check_listener_stored "$rt" "$name"
+	step "$rt: fd store: daemon killed and restarted with the store: the same exec is served again" \
+		crash_and_check_taken_back "$rt" "$name"
+	BLOCKED=""
+	step "$rt: fd store: container deleted and unregistered" delete_and_unregister "$rt" "$name"
+	daemon_stop
+}
+
 run_runtime() {
 	local rt=$1
 	exec 3>&1	# diagnostics from inside step() captures
@@ -961,4 +1048,7 @@ run_runtime() {
 	fi
 	scenario_daemon "$rt"
 	scenario_handlers "$rt"
+	if is_oci "$rt"; then
+		scenario_fdstore "$rt"
+	fi
 }

@@ -26,12 +26,19 @@ static void test_fdstore_oci_name_round_trip(void **state)
 	assert_int_equal(out.pid, 4242);
 	assert_int_equal(out.init_pid, 17);
 	assert_string_equal(out.name, "web-1.prod_a");
+	/* crun 1.8 hands over an exec's listener with pid 0: stored all the same */
+	in = (struct fdstore_oci){ .name = "web" };
+	assert_int_equal(fdstore_oci_format(&in, buf), 0);
+	assert_string_equal(buf, "oci.0.0.web");
+	assert_int_equal(fdstore_oci_parse(buf, &out), 0);
+	assert_int_equal(out.pid, 0);
+	assert_int_equal(out.init_pid, 0);
 }
 
 static void test_fdstore_oci_format_refuses_what_systemd_would(void **state)
 {
 	static const struct fdstore_oci bad[] = {
-		{ .pid = 0, .init_pid = 1, .name = "a" },
+		{ .pid = -1, .init_pid = 1, .name = "a" },
 		{ .pid = 1, .init_pid = -3, .name = "a" },
 		{ .pid = 1, .init_pid = 1, .name = "" },
 		{ .pid = 1, .init_pid = 1, .name = "has:colon" }, /* LISTEN_FDNAMES separator */
@@ -47,7 +54,7 @@ static void test_fdstore_oci_format_refuses_what_systemd_would(void **state)
 static void test_fdstore_oci_parse_rejects_foreign_names(void **state)
 {
 	static const char *const bad[] = {
-		"", "oci.", "oci.1.2.", "oci.1..a", "oci..1.a", "oci.0.1.a", "oci.-1.1.a",
+		"", "oci.", "oci.1.2.", "oci.1..a", "oci..1.a", "oci.00.1.a", "oci.-1.1.a",
 		"oci.1.2", "lxc.1.2.a", "oci.1x.2.a", "oci.99999999999.1.a", "oci.1.2.A",
 		"oci.1.2.a/b", "stored", "oci.01.2.a",
 	};
