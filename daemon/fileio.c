@@ -2,6 +2,8 @@
 /* Durable file replacement; used by the state file and the LXC policy files. */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "daemon/fileio.h"
 #include "daemon/macro.h"
@@ -47,4 +49,71 @@ int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len,
 	}
 	/* the rename is durable only once the directory itself is synced */
 	return flags & WRITE_DURABLE ? RET_NERRNO(fsync(dir_fd)) : 0;
+}
+
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
+{
+	size_t size = 4096, len = 0;
+	char *buf = malloc(size + 1);
+
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (len == size) {
+			char *bigger;
+
+			if (size >= max) {
+				free(buf);
+				return -EFBIG;
+			}
+			size = size * 2 < max ? size * 2 : max;
+			bigger = realloc(buf, size + 1);
+			if (!bigger) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = bigger;
+		}
+		n = read(fd, buf + len, size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int r = negative_errno();
+
+			free(buf);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+int file_has_content(int dir_fd, const char *name, const void *buf, size_t len)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char chunk[4096];
+	size_t off = 0;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : negative_errno();
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return negative_errno();
+		if (n == 0)
+			return off == len;
+		if ((size_t)n > len - off || memcmp(chunk, (const char *)buf + off, (size_t)n) != 0)
+			return 0;
+		off += (size_t)n;
+	}
 }

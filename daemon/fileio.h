@@ -21,5 +21,18 @@ enum write_flags {
 int write_file_atomic(int dir_fd, const char *name, const void *buf, size_t len, mode_t mode,
 		      enum write_flags flags);
 
+/*
+ * Does @name in @dir_fd hold exactly @buf? 1 yes, 0 no (or missing), negative
+ * errno when it cannot be read. Reading is far cheaper than replacing a file
+ * (a new inode each time), which matters for files rewritten at every start.
+ */
+int file_has_content(int dir_fd, const char *name, const void *buf, size_t len);
+
+/*
+ * Read all of @fd (a regular file) into a new NUL-terminated buffer in one or
+ * a few read()s. -EFBIG when it is longer than @max. free() *ret.
+ */
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
+
 /* The prefix of temporary files, so startup can clean leftovers. */
 #define FILEIO_TMP_PREFIX ".tmp."

@@ -183,6 +183,9 @@ int policy_write_lxc_file(int dir_fd, const char *name, const struct config *cfg
 
 	if (!text)
 		return -ENOMEM;
+	/* checked at every start and on every change, and usually the same already */
+	if (file_has_content(dir_fd, name, text, strlen(text)) > 0)
+		return 0;
 	/* derived from the durable state and rewritten at every start: no fsync needed */
 	return write_file_atomic(dir_fd, name, text, strlen(text), 0600, 0);
 }

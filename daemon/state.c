@@ -17,6 +17,8 @@
 
 #define STATE_VERSION 1
 #define FILE_SUFFIX ".json"
+/* far above any real file (a legacy state.json of 100,000 containers is ~20 MiB) */
+#define STATE_FILE_MAX (256u << 20)
 
 static json_t *container_to_json(struct container *c)
 {
@@ -189,9 +191,17 @@ static int load_json(int dir_fd, const char *name, const char *field, json_t **r
 	json_error_t jerr;
 	json_t *root;
 
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
 	if (fd < 0)
 		return icd_error_set(reterr, negative_errno(), "cannot open %s: %m", name);
-	root = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	/* one read(), not jansson's byte-at-a-time json_loadfd(): 10,000 files load in ms */
+	r = read_fd_all(fd, STATE_FILE_MAX, &text, &len);
+	if (r < 0)
+		return icd_error_set(reterr, r, "cannot read %s: %s", name, strerror(-r));
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
 		return icd_error_set(reterr, -EINVAL, "%s is corrupt (line %d, column %d: %s)", name,
 				     jerr.line, jerr.column, jerr.text);

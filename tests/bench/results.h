@@ -86,7 +86,7 @@ struct bench {
 	struct fanin_result fr[2][N_FAN_SIZES]; /* [0] workers=1, [1] workers=CPUs */
 	struct { double get_med, get_p99, patch_med, patch_p99, metrics_med, metrics_p99;
 		 size_t metrics_bytes; char skip[SKIP_LEN]; bool ran; } api;
-	struct { double rss_base_mib, rss_mib; unsigned containers, listeners;
+	struct { double rss_base_mib, rss_mib, start_ms, restart_ms; unsigned containers, listeners;
 		 char skip[SKIP_LEN]; bool ran_base, ran; } mem;
 	bool broken; /* the bench itself failed */
 };
