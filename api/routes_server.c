@@ -12,6 +12,7 @@
 
 #include "api/json.h"
 #include "api/router.h"
+#include "daemon/fdstore.h"
 #include "daemon/listener.h"
 #include "daemon/registry.h"
 #include "version.h"
@@ -28,6 +29,7 @@ static const char *const api_extensions[] = {
 	"container_seccomp_lxc_oci",
 	"etag_if_match_star",
 	"metrics",
+	"oci_listener_fd_store",
 };
 
 static json_t *features_json(const struct kernel_features *f)
@@ -49,14 +51,14 @@ int routes_server_get(const struct api_request *req, struct api_response *resp)
 		strcpy(u.release, "unknown");
 	for (size_t i = 0; ext && i < ARRAY_SIZE(api_extensions); i++)
 		json_array_append_new(ext, json_string(api_extensions[i]));
-	resp->metadata = json_pack("{s:s, s:s, s:s, s:o, s:s, s:{s:s, s:o}, s:{s:s, s:s, s:s}, s:s, s:o}",
+	resp->metadata = json_pack("{s:s, s:s, s:s, s:o, s:s, s:{s:s, s:o}, s:{s:s, s:s, s:s}, s:s, s:o, s:b}",
 				   "api_version", "1.0", "api_status", "stable", "version",
 				   INTERCEPTD_VERSION, "api_extensions", ext, "auth",
 				   req->peer.is_admin ? "admin" : "read-only", "kernel", "release",
 				   u.release, "features", features_json(&req->d->features),
 				   "sockets", "api", o->api_socket, "lxc", o->lxc_socket, "oci",
 				   o->oci_socket, "state_dir", o->state_dir, "started_at",
-				   json_time(req->d->started_at));
+				   json_time(req->d->started_at), "fd_store", fdstore_available());
 	return resp->metadata ? 0 : -ENOMEM;
 }
 

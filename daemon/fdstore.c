@@ -84,6 +84,14 @@ static int notify_address(struct sockaddr_un *sa, socklen_t *ret_len)
 	return 0;
 }
 
+bool fdstore_available(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len;
+
+	return notify_address(&sa, &len) == 0;
+}
+
 int fdstore_push(const char *fdname, int fd)
 {
 	union {

@@ -31,6 +31,9 @@ int fdstore_oci_format(const struct fdstore_oci *o, char buf[static FDSTORE_NAME
 /* Parse an FDNAME written by fdstore_oci_format(). Returns 0 or -EINVAL. Pure. */
 int fdstore_oci_parse(const char *fdname, struct fdstore_oci *ret);
 
+/* Is there a $NOTIFY_SOCKET to store listeners in? */
+bool fdstore_available(void);
+
 /* Store @fd under @fdname. 0 also when there is no $NOTIFY_SOCKET; else a negative errno. */
 int fdstore_push(const char *fdname, int fd);
 

@@ -356,6 +356,9 @@ static int run(struct daemon *d)
 		log_error_errno(r, "Cannot start the notification engine: %m");
 		goto out_api;
 	}
+	if (!fdstore_available())
+		log_info("No $NOTIFY_SOCKET: OCI containers will lose their listeners if interceptd "
+			 "restarts (run it under systemd with the unit in deploy/ to keep them)");
 	log_info("interceptd %s ready: api=%s lxc=%s oci=%s state=%s workers=%u containers=%zu",
 		 INTERCEPTD_VERSION, d->opts.api_socket, d->opts.lxc_socket, d->opts.oci_socket,
 		 d->opts.state_dir, d->opts.n_workers, registry_count(d->registry));

@@ -43,6 +43,9 @@ static void test_server_get_200(void **state)
 	assert_true(json_array_size(json_object_get(m, "api_extensions")) > 0);
 	assert_true(json_is_boolean(json_object_get(json_object_get(json_object_get(m, "kernel"),
 									  "features"), "seccomp_user_notif")));
+	/* the harness passes its environment on: no $NOTIFY_SOCKET, no fd store */
+	assert_true(json_is_boolean(json_object_get(m, "fd_store")));
+	assert_int_equal(json_is_true(json_object_get(m, "fd_store")), getenv("NOTIFY_SOCKET") != NULL);
 	sockets = json_object_get(m, "sockets");
 	assert_string_equal(json_string_value(json_object_get(sockets, "api")), H.api_socket);
 	assert_string_equal(json_string_value(json_object_get(sockets, "lxc")), H.lxc_socket);

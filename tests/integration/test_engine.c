@@ -805,6 +805,7 @@ static int fake_notify_recv_fdstore(int sock, char *name, size_t size)
 static void test_engine_fdstore_keeps_oci_listeners_across_restart(void **state)
 {
 	const char *workers[] = { "--workers", "2", NULL };
+	_cleanup_(http_reply_freep) struct http_reply *server = NULL;
 	char notify[400], fdname[300], expect[300], *log;
 	unsigned long total;
 	struct child c;
@@ -817,6 +818,8 @@ static void test_engine_fdstore_keeps_oci_listeners_across_restart(void **state)
 	setenv("NOTIFY_SOCKET", notify, 1);
 	assert_int_equal(harness_start(&H, workers), 0);
 	unsetenv("NOTIFY_SOCKET");
+	assert_int_equal(harness_request(&H, "GET", "/1.0", NULL, &server), 0);
+	assert_true(json_is_true(json_object_get(reply_meta(server), "fd_store")));
 	api("POST", "/1.0/containers",
 	    "{\"name\":\"kept\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
 	child_start(&c);
