@@ -282,15 +282,17 @@ static int api_series(struct daemon_run *d, const char *method, const char *path
 		(void)snprintf(body, sizeof(body),
 			       "{\"config\":{\"security.syscalls.intercept.sysinfo\":\"%s\"}}",
 			       i % 2 ? "false" : "true");
-		r = api_request(d, method, path, toggle ? body : NULL, 5000, &status, &t[i],
+		/* generous: a write stuck behind a stalled disk is a figure, not a failure */
+		r = api_request(d, method, path, toggle ? body : NULL, 30000, &status, &t[i],
 				ret_bytes ? &out : NULL);
 		if (ret_bytes && out)
 			*ret_bytes = strlen(out);
 		free(out);
-		if (r < 0)
-			return r;
-		if (status != 200)
-			return -EBADMSG;
+		if (r < 0 || status != 200) {
+			fprintf(stderr, "bench: %s %s (request %u of %u): %s\n", method, path, i + 1, n,
+				r < 0 ? strerror(-r) : "unexpected HTTP status");
+			return r < 0 ? r : -EBADMSG;
+		}
 	}
 	qsort(t, n, sizeof(uint64_t), cmp_u64);
 	*ret_med = ms_percentile(t, n, 0.5);
