@@ -16,34 +16,7 @@
 #include "daemon/fileio.h"
 #include "daemon/policy.h"
 
-struct fixture {
-	char dir[64];
-	int dir_fd;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	strcpy(f->dir, "/tmp/icd-fileio-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(f->dir_fd >= 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	close(f->dir_fd);
-	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "tmpdir_fixture.h"
 
 static void put(struct fixture *f, const char *name, const void *buf, size_t len)
 {

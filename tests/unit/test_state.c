@@ -14,34 +14,7 @@
 #include "daemon/fileio.h"
 #include "daemon/state.h"
 
-struct fixture {
-	char dir[64];
-	int dir_fd;
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	strcpy(f->dir, "/tmp/icd-state-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	f->dir_fd = open(f->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	assert_true(f->dir_fd >= 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-	char cmd[128];
-
-	close(f->dir_fd);
-	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
-	free(f);
-	return 0;
-}
+#include "tmpdir_fixture.h"
 
 /* @name may be "DIR/FILE" (one level), as write_file_atomic() takes a plain name. */
 static void put_file(struct fixture *f, const char *name, const char *text)
