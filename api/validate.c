@@ -112,23 +112,9 @@ static int config_body(const json_t *body, json_t **ret_config, struct icd_error
 	return 0;
 }
 
-int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)
-{
-	const char *values[CONFIG_KEY_COUNT] = { 0 };
-	json_t *config;
-	int r;
-
-	r = config_body(body, &config, reterr);
-	if (r < 0)
-		return r;
-	r = collect_values(config, values, false, reterr);
-	if (r < 0)
-		return r;
-	return config_new(values, ret_cfg, reterr);
-}
-
-int validate_patch(const json_t *body, const struct config *current, struct config **ret_cfg,
-		   struct icd_error *reterr)
+/* PUT replaces every key (@current NULL); PATCH starts from @current and takes null as "unset". */
+static int validate_config(const json_t *body, const struct config *current, bool is_patch,
+			   struct config **ret_cfg, struct icd_error *reterr)
 {
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
 	json_t *config;
@@ -139,8 +125,19 @@ int validate_patch(const json_t *body, const struct config *current, struct conf
 		return r;
 	for (size_t i = 0; current && i < CONFIG_KEY_COUNT; i++)
 		values[i] = current->values[i];
-	r = collect_values(config, values, true, reterr);
+	r = collect_values(config, values, is_patch, reterr);
 	if (r < 0)
 		return r;
 	return config_new(values, ret_cfg, reterr);
+}
+
+int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)
+{
+	return validate_config(body, NULL, false, ret_cfg, reterr);
+}
+
+int validate_patch(const json_t *body, const struct config *current, struct config **ret_cfg,
+		   struct icd_error *reterr)
+{
+	return validate_config(body, current, true, ret_cfg, reterr);
 }

@@ -89,13 +89,6 @@ int state_remove_container(int state_dir_fd, const char *name)
 
 /* ---- loading ---- */
 
-static bool has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n > m && strcmp(s + n - m, suffix) == 0;
-}
-
 typedef int entry_fn(int dir_fd, const char *name, void *userdata);
 
 /* Call @fn for each entry of @dir_fd except "." and ".."; stops at the first error. */
@@ -224,7 +217,7 @@ static bool container_file_stem(const char *file, char stem[static CONTAINER_NAM
 {
 	size_t n = strlen(file), m = strlen(FILE_SUFFIX);
 
-	if (!has_suffix(file, FILE_SUFFIX) || n - m > CONTAINER_NAME_MAX)
+	if (n <= m || strcmp(file + n - m, FILE_SUFFIX) != 0 || n - m > CONTAINER_NAME_MAX)
 		return false;
 	memcpy(stem, file, n - m);
 	stem[n - m] = '\0';
