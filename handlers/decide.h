@@ -60,9 +60,9 @@ bool setxattr_request_matches(int name_r, const char *name, uint64_t size, int v
 			      const char *value, uint64_t flags);
 
 /*
- * CONTINUE unless the request matches and the caller, outside the daemon's
- * user namespace, holds CAP_SYS_ADMIN in its own; then @path_r (0, -EFAULT,
- * -ENAMETOOLONG) as ERRNO, else EMULATE.
+ * CONTINUE unless the request matches and the caller holds CAP_SYS_ADMIN in
+ * the container's initial user namespace (not in a nested one, not in the
+ * daemon's); then @path_r (0, -EFAULT, -ENAMETOOLONG) as ERRNO, else EMULATE.
  */
 struct decision setxattr_decide(bool matches, int path_r, enum target_userns userns,
 				uint64_t cap_eff);
