@@ -400,11 +400,11 @@ static void make_console_mountpoint(void)
 static void test_mknod_console_without_own_console_eperm(void **state)
 {
 	(void)state;
-	/* no /dev/console at all (LXC's lxc.console.path = none) */
+	/* no /dev/console at all: LXC with lxc.console.path = none, runc without a terminal */
 	assert_errno(run(OP_MKNOD, "/tmp/cons0", "", S_IFCHR | 0600, makedev(5, 1)), EPERM);
 	assert_int_equal(h.last_flags, 0); /* our answer, not the kernel's */
 	assert_false(container_has("/tmp/cons0"));
-	/* an empty file there (OCI runtimes without a terminal) */
+	/* an empty file there: a mount point nothing was bound onto */
 	make_console_mountpoint();
 	assert_errno(run(OP_MKNOD, "/tmp/cons0", "", S_IFCHR | 0600, makedev(5, 1)), EPERM);
 	assert_false(container_has("/tmp/cons0"));
@@ -669,15 +669,19 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Can this machine host the container at all? 77 (skip) with the reason when not. */
-static int probe_support(void)
+/*
+ * Can this machine host the container at all? If not, print the TAP plan that
+ * skips everything, with the reason (meson's TAP runner counts exit status 77
+ * as an error, so the skip is said in TAP and the exit status is 0).
+ */
+static bool can_run(void)
 {
 	pid_t pid;
 	int status;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root\n");
-		return 77;
+		return false;
 	}
 	pid = fork();
 	if (pid == 0)
@@ -685,9 +689,9 @@ static int probe_support(void)
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0) {
 		printf("1..0 # SKIP user namespaces are not available\n");
-		return 77;
+		return false;
 	}
-	return 0;
+	return true;
 }
 
 int main(void)
@@ -699,10 +703,9 @@ int main(void)
 		cmocka_unit_test(test_mknod_failed_fallback_taken_back),
 		cmocka_unit_test(test_mknod_undo_race_spares_other_file),
 	};
-	int r = probe_support();
 
-	if (r != 0)
-		return r;
+	if (!can_run())
+		return 0;
 	signal(SIGPIPE, SIG_IGN);
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	return cmocka_run_group_tests(tests, setup, teardown);
