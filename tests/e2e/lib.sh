@@ -928,14 +928,18 @@ check_handler_metrics() {
 	[ "${v%.*}" -gt 0 ] || { echo "sched_setscheduler emulated = $v"; return 1; }
 }
 
+# daemon_up DESC: start the daemon for a scenario; if it does not serve the API, "not ok DESC".
+daemon_up() {
+	daemon_start >/dev/null 2>&1 && daemon_api_ready >/dev/null && return 0
+	tap_fail "$1" "$(daemon_log | tail -n 5)"
+	daemon_stop
+	return 1
+}
+
 scenario_handlers() {
 	local rt=$1 name=e2e-$1-hnd-$$
 	BLOCKED=""
-	daemon_start >/dev/null 2>&1 && daemon_api_ready >/dev/null || {
-		tap_fail "$rt: handlers: interceptd starts" "$(daemon_log | tail -n 5)"
-		daemon_stop
-		return 0
-	}
+	daemon_up "$rt: handlers: interceptd starts" || return 0
 	step "$rt: handlers: registered with mknod, setxattr and sched_setscheduler on" \
 		api_expect_2xx POST /1.0/containers "{\"name\":\"$name\",\"config\":{$HANDLER_KEYS}}"
 	step "$rt: handlers: policy fetched" fetch_daemon_policy "$rt" "$name"

@@ -74,11 +74,7 @@ check_console_node() {
 scenario_console() {
 	local rt=$1 name=e2e-$1-con-$$
 	BLOCKED=""
-	daemon_start >/dev/null 2>&1 && daemon_api_ready >/dev/null || {
-		tap_fail "$rt: console: interceptd starts" "$(daemon_log | tail -n 5)"
-		daemon_stop
-		return 0
-	}
+	daemon_up "$rt: console: interceptd starts" || return 0
 	step "$rt: console: registered with intercept.mknod on" api_expect_2xx POST /1.0/containers \
 		"{\"name\":\"$name\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}"
 	step "$rt: console: starts with a terminal; its pty master goes to console_receiver" \
