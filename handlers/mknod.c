@@ -9,8 +9,8 @@
  * The console (5:1) is never a device node: a node with those numbers opens
  * the kernel's console, which is the host's. The new name becomes a bind of
  * the container's own /dev/console instead (a devpts pty, as runc, crun and
- * LXC set it up), on an empty file created as the caller; a container
- * without a console of its own gets EPERM.
+ * LXC set it up), made by a forked helper (nsexec) on an empty file created
+ * as the caller; a container without a console of its own gets EPERM.
  *
  * Emulation on a worker thread, without forking:
  *  1. the path is read once into a stack buffer;
@@ -212,9 +212,11 @@ static int open_parent(int root_fd, int base_fd, const struct mknod_path *sp, in
 
 /*
  * Runs with the caller's filesystem credentials, so the caller must be able to
- * reach its /dev/console. Opens the container's own console (-EPERM when it has
- * none) and makes the empty file @last for it to be bound onto: O_CREAT|O_EXCL,
- * so *ret_placeholder_fd is the very file we made. Returns the caller's result.
+ * reach its /dev/console: the bind only gives another name to a pty the caller
+ * can already reach, and opening it still checks the pty's own permissions.
+ * Opens the container's own console (-EPERM when it has none) and makes the
+ * empty file @last for it to be bound onto: O_CREAT|O_EXCL, so
+ * *ret_placeholder_fd is the very file we made. Returns the caller's result.
  */
 static int make_console_placeholder(int root_fd, int parent_fd, const char *last, unsigned mode,
 				    int *ret_console_fd, int *ret_placeholder_fd)
