@@ -19,6 +19,17 @@
 /* @mode as the kernel sees it (umode_t), @dev as the 32-bit encoded dev the syscall takes. */
 bool mknod_device_allowed(unsigned mode, uint32_t dev);
 
+/* Is this the console, char 5:1? A node with those numbers would open the host's console. */
+bool mknod_is_console(unsigned mode, uint32_t dev);
+
+/*
+ * Does the container have a console of its own, given what fstat() and
+ * fstatfs() say of its /dev/console? Yes for a pty (char, major 136-143) on
+ * devpts, as runc, crun and LXC bind one there; no for anything else,
+ * the host's console (5:1) included. Only then is 5:1 emulated, as a bind of it.
+ */
+bool mknod_console_is_own(mode_t st_mode, dev_t rdev, long fs_type);
+
 /*
  * @path_r: 0 or the error from reading the path (-EFAULT, -ENAMETOOLONG).
  * CONTINUE for anything but the allowlisted character devices (whiteouts
@@ -60,9 +71,9 @@ bool setxattr_request_matches(int name_r, const char *name, uint64_t size, int v
 			      const char *value, uint64_t flags);
 
 /*
- * CONTINUE unless the request matches and the caller, outside the daemon's
- * user namespace, holds CAP_SYS_ADMIN in its own; then @path_r (0, -EFAULT,
- * -ENAMETOOLONG) as ERRNO, else EMULATE.
+ * CONTINUE unless the request matches and the caller holds CAP_SYS_ADMIN in
+ * the container's initial user namespace (not in a nested one, not in the
+ * daemon's); then @path_r (0, -EFAULT, -ENAMETOOLONG) as ERRNO, else EMULATE.
  */
 struct decision setxattr_decide(bool matches, int path_r, enum target_userns userns,
 				uint64_t cap_eff);

@@ -6,6 +6,12 @@
  * CAP_MKNOD in the container's initial user namespace. Everything else,
  * whiteouts (0:0) included, is CONTINUE: the kernel gives its own answer.
  *
+ * The console (5:1) is never a device node: a node with those numbers opens
+ * the kernel's console, which is the host's. The new name becomes a bind of
+ * the container's own /dev/console instead (a devpts pty, as runc, crun and
+ * LXC set it up), made by a forked helper (nsexec) on an empty file created
+ * as the caller; a container without a console of its own gets EPERM.
+ *
  * Emulation on a worker thread, without forking:
  *  1. the path is read once into a stack buffer;
  *  2. the caller's root, and its cwd or dirfd for relative paths, are opened
@@ -22,12 +28,17 @@
  *     container's mount namespace. Nothing is left on the host. The answer
  *     is remembered per mount (unique mount id) in the listener's cache, so
  *     that later nodes on the same mount skip the probe.
+ *  5. when a bind fails, the entry created in step 3 is taken back by name,
+ *     again with the caller's filesystem identity and no capability at all:
+ *     if a rename put another file there meanwhile, the unlink can only do
+ *     what the caller could have done itself.
  *
  * Called from worker threads; no locks, no allocation; the only state kept
  * is the listener's handler_cache, which only its worker touches.
  */
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,8 +73,14 @@ static const struct {
 	{ 1, 8 }, /* random */
 	{ 1, 9 }, /* urandom */
 	{ 5, 0 }, /* tty */
-	{ 5, 1 }, /* console */
+	{ 5, 1 }, /* console: bound to the container's own, never a node (see above) */
 };
+
+#define CONSOLE_MAJOR 5
+#define CONSOLE_MINOR 1
+/* Unix98 pty slaves: UNIX98_PTY_MAJOR_COUNT majors from UNIX98_PTY_SLAVE_MAJOR */
+#define PTY_SLAVE_MAJOR_FIRST 136
+#define PTY_SLAVE_MAJOR_LAST 143
 
 /* The kernel's new_decode_dev() for the 32-bit dev the syscall takes. */
 static unsigned dev_major(uint32_t dev)
@@ -85,6 +102,18 @@ bool mknod_device_allowed(unsigned mode, uint32_t dev)
 		    allowed_devices[i].minor == dev_minor(dev))
 			return true;
 	return false;
+}
+
+bool mknod_is_console(unsigned mode, uint32_t dev)
+{
+	return (mode & S_IFMT) == S_IFCHR && dev_major(dev) == CONSOLE_MAJOR &&
+	       dev_minor(dev) == CONSOLE_MINOR;
+}
+
+bool mknod_console_is_own(mode_t st_mode, dev_t rdev, long fs_type)
+{
+	return S_ISCHR(st_mode) && major(rdev) >= PTY_SLAVE_MAJOR_FIRST &&
+	       major(rdev) <= PTY_SLAVE_MAJOR_LAST && fs_type == DEVPTS_SUPER_MAGIC;
 }
 
 struct decision mknod_decide(unsigned mode, uint32_t dev, int path_r, enum target_userns userns,
@@ -144,9 +173,25 @@ int mknod_path_split(const char *path, struct mknod_path *ret)
 	return 0;
 }
 
-/* Runs with the caller's filesystem credentials. Returns the caller's result. */
-static int create_node(int root_fd, int base_fd, const struct mknod_path *sp, unsigned mode,
-		       uint32_t dev, int *ret_parent_fd)
+/* What mknod_act() opened and made as the caller; the fds are owned. */
+struct mknod_made {
+	int parent_fd;      /* the directory of the new entry */
+	int console_fd;     /* console: the container's /dev/console (O_PATH) */
+	int placeholder_fd; /* console: the empty file made for it */
+};
+
+#define MKNOD_MADE_INIT                                                                            \
+	((struct mknod_made){ .parent_fd = -EBADF, .console_fd = -EBADF, .placeholder_fd = -EBADF })
+
+static void mknod_made_closep(struct mknod_made *m)
+{
+	closep(&m->parent_fd);
+	closep(&m->console_fd);
+	closep(&m->placeholder_fd);
+}
+
+/* Runs with the caller's filesystem credentials. The new entry's directory, or the caller's error. */
+static int open_parent(int root_fd, int base_fd, const struct mknod_path *sp, int *ret_parent_fd)
 {
 	struct stat st;
 	int fd;
@@ -162,18 +207,56 @@ static int create_node(int root_fd, int base_fd, const struct mknod_path *sp, un
 			return -EEXIST;
 		return errno == ENOENT ? -ENOENT : negative_errno();
 	}
-	return RET_NERRNO(mknodat(fd, sp->last, S_IFCHR | (mode & 07777),
-				  makedev(dev_major(dev), dev_minor(dev))));
+	return 0;
+}
+
+/*
+ * Runs with the caller's filesystem credentials, so the caller must be able to
+ * reach its /dev/console: the bind only gives another name to a pty the caller
+ * can already reach, and opening it still checks the pty's own permissions.
+ * Opens the container's own console (-EPERM when it has none) and makes the
+ * empty file @last for it to be bound onto: O_CREAT|O_EXCL, so
+ * *ret_placeholder_fd is the very file we made. Returns the caller's result.
+ */
+static int make_console_placeholder(int root_fd, int parent_fd, const char *last, unsigned mode,
+				    int *ret_console_fd, int *ret_placeholder_fd)
+{
+	_cleanup_close_ int console_fd = -EBADF;
+	struct statfs sfs;
+	struct stat st;
+	int fd;
+
+	console_fd = target_resolve(root_fd, -EBADF, "/dev/console", O_PATH);
+	if (console_fd < 0 || fstat(console_fd, &st) < 0 || fstatfs(console_fd, &sfs) < 0 ||
+	    !mknod_console_is_own(st.st_mode, st.st_rdev, (long)sfs.f_type))
+		return -EPERM;
+	fd = openat(parent_fd, last,
+		    O_RDONLY | O_CREAT | O_EXCL | O_NOCTTY | O_NONBLOCK | O_CLOEXEC, mode & 07777);
+	if (fd < 0)
+		return negative_errno();
+	*ret_console_fd = TAKE_FD(console_fd);
+	*ret_placeholder_fd = fd;
+	return 0;
 }
 
 struct bind_args {
-	int mntns_fd;
-	int target_fd;
-	mode_t mode;
+	int mntns_fd;   /* the caller's mount namespace */
+	int target_fd;  /* the placeholder to cover */
+	int console_fd; /* console: the container's /dev/console (O_PATH) */
+	mode_t mode;    /* nodev fallback: the node to make */
 	dev_t dev;
 	uid_t uid;
 	gid_t gid;
 };
+
+/* Attach the detached mount @tree over the placeholder: 0 or an errno. */
+static int cover_placeholder(const struct bind_args *a, long tree)
+{
+	if (syscall(SYS_move_mount, tree, "", a->target_fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return errno;
+	return 0;
+}
 
 /*
  * In the helper child: raw syscalls only. Make the node on a private tmpfs
@@ -203,27 +286,37 @@ static int bind_node_child(const void *arg)
 	tree = syscall(SYS_open_tree, mnt, "node", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
 	if (tree < 0 || syscall(SYS_setns, a->mntns_fd, CLONE_NEWNS) < 0)
 		return errno;
-	if (syscall(SYS_move_mount, tree, "", a->target_fd, "",
-		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return errno;
-	return 0;
+	return cover_placeholder(a, tree);
 }
 
-static int bind_fallback(const struct target *t, int node_fd, const struct stat *st)
+/*
+ * In the helper child: raw syscalls only. Enter the container's mount
+ * namespace, where the mount of its console lives, clone just that pty as a
+ * detached bind mount and put it over the placeholder.
+ */
+static int bind_console_child(const void *arg)
+{
+	const struct bind_args *a = arg;
+	long tree;
+
+	if (syscall(SYS_setns, a->mntns_fd, CLONE_NEWNS) < 0)
+		return errno;
+	tree = syscall(SYS_open_tree, a->console_fd, "",
+		       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+	if (tree < 0)
+		return errno;
+	return cover_placeholder(a, tree);
+}
+
+/* Run @child in a helper with @a and the caller's mount namespace: 0 or a negative errno. */
+static int run_bind(const struct target *t, nsexec_fn *child, struct bind_args *a)
 {
 	_cleanup_close_ int mntns_fd = openat(t->proc_dfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
-	struct bind_args a = {
-		.target_fd = node_fd,
-		.mode = st->st_mode & 07777,
-		.dev = st->st_rdev,
-		.uid = st->st_uid,
-		.gid = st->st_gid,
-	};
 
 	if (mntns_fd < 0)
 		return negative_errno();
-	a.mntns_fd = mntns_fd;
-	return nsexec_run(bind_node_child, &a, FALLBACK_TIMEOUT_MS);
+	a->mntns_fd = mntns_fd;
+	return nsexec_run(child, a, FALLBACK_TIMEOUT_MS);
 }
 
 int mknod_nodev_lookup(const struct nodev_cache *c, uint64_t mnt_id)
@@ -305,25 +398,52 @@ static bool on_nodev_sb(struct nodev_cache *cache, int known, int node_fd)
 	return true;
 }
 
-/* Bind a real node over the placeholder; remove the placeholder if that fails. */
-static int fall_back_or_undo(const struct notif_ctx *ctx, const struct target *t, int parent_fd,
-			     const char *last, int node_fd, const struct stat *st)
+/*
+ * Take back the entry @last below @parent_fd that we made for the caller as
+ * @made. Only as the caller, and with no capability at all: a rename after the
+ * identity check below can put another file under that name, and this unlink
+ * must then fail wherever the caller's own would. (The check spares the
+ * caller's own files; it is not what makes this safe.) Returns < 0 only for
+ * an internal failure, such as credentials that could not be restored.
+ */
+static int undo_make(const struct target *t, int parent_fd, const char *last,
+		     const struct stat *made)
 {
+	struct target_saved_creds saved;
 	struct stat now;
 	int r;
 
-	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
+	r = target_creds_enter(&t->st, 0, &saved);
 	if (r < 0)
 		return r;
-	r = bind_fallback(t, node_fd, st);
-	if (r == 0)
-		return 0;
-	log_debug_errno(r, "id=%llu: bind-mount fallback for mknod failed: %m",
-			(unsigned long long)ctx->req->id);
-	if (fstatat(parent_fd, last, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st->st_ino &&
-	    now.st_dev == st->st_dev)
+	if (fstatat(parent_fd, last, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_ino == made->st_ino && now.st_dev == made->st_dev)
 		(void)unlinkat(parent_fd, last, 0);
-	return -EPERM;
+	return target_creds_leave(&saved);
+}
+
+/*
+ * Cover the placeholder @last (@made) with the bind mount @child makes, or
+ * take the placeholder back. The caller's result goes to *ret_err: 0, or
+ * -EPERM when no bind could be made. Returns < 0 for an internal failure.
+ */
+static int bind_or_undo(const struct notif_ctx *ctx, const struct target *t, int parent_fd,
+			const char *last, const struct stat *made, nsexec_fn *child,
+			struct bind_args *a, int *ret_err)
+{
+	int r;
+
+	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
+	if (r == 0)
+		r = run_bind(t, child, a);
+	if (r == 0) {
+		*ret_err = 0;
+		return 0;
+	}
+	log_debug_errno(r, "id=%llu: bind mount for mknod failed, taking '%s' back: %m",
+			(unsigned long long)ctx->req->id, last);
+	*ret_err = -EPERM;
+	return undo_make(t, parent_fd, last, made);
 }
 
 /*
@@ -331,17 +451,19 @@ static int fall_back_or_undo(const struct notif_ctx *ctx, const struct target *t
  * the one the kernel would have created for a privileged caller: if it cannot
  * be opened although its mount is not "nodev", its superblock refuses devices
  * and a real node is bind-mounted over it. The listener's cache remembers per
- * mount whether that is needed, so the usual case costs one statx(). Returns
- * the caller's result: 0, or -EPERM when the fallback failed.
+ * mount whether that is needed, so the usual case costs one statx(). The
+ * caller's result goes to *ret_err: 0, or -EPERM when the fallback failed.
  */
 static int ensure_usable(const struct notif_ctx *ctx, const struct target *t, int parent_fd,
-			 const char *last, uint32_t dev)
+			 const char *last, uint32_t dev, int *ret_err)
 {
 	struct nodev_cache *cache = ctx->cache ? &ctx->cache->nodev : NULL;
 	const int known = cache ? mknod_nodev_lookup(cache, unique_mount_id(parent_fd)) : -ENOENT;
 	_cleanup_close_ int node_fd = -EBADF;
+	struct bind_args a;
 	struct stat st;
 
+	*ret_err = 0;
 	if (known == 0)
 		return 0; /* devices work on that superblock: so does the node */
 	node_fd = openat(parent_fd, last, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -351,14 +473,46 @@ static int ensure_usable(const struct notif_ctx *ctx, const struct target *t, in
 		return 0;
 	if (!on_nodev_sb(cache, known, node_fd))
 		return 0;
-	return fall_back_or_undo(ctx, t, parent_fd, last, node_fd, &st);
+	a = (struct bind_args){ .target_fd = node_fd, .console_fd = -EBADF, .mode = st.st_mode,
+				.dev = st.st_rdev, .uid = st.st_uid, .gid = st.st_gid };
+	return bind_or_undo(ctx, t, parent_fd, last, &st, bind_node_child, &a, ret_err);
+}
+
+/* Bind the container's console over the placeholder, or take that back. As ensure_usable(). */
+static int bind_console(const struct notif_ctx *ctx, const struct target *t, int parent_fd,
+			const char *last, int console_fd, int placeholder_fd, int *ret_err)
+{
+	struct bind_args a = { .target_fd = placeholder_fd, .console_fd = console_fd };
+	struct stat st;
+
+	if (fstat(placeholder_fd, &st) < 0)
+		return negative_errno();
+	return bind_or_undo(ctx, t, parent_fd, last, &st, bind_console_child, &a, ret_err);
+}
+
+/* Runs with the caller's filesystem credentials. Returns the caller's result. */
+static int make_entry(int root_fd, int base_fd, const struct mknod_path *sp, unsigned mode,
+		      uint32_t dev, struct mknod_made *ret)
+{
+	int r;
+
+	r = open_parent(root_fd, base_fd, sp, &ret->parent_fd);
+	if (r < 0)
+		return r;
+	if (mknod_is_console(mode, dev))
+		return make_console_placeholder(root_fd, ret->parent_fd, sp->last, mode,
+						&ret->console_fd, &ret->placeholder_fd);
+	return RET_NERRNO(mknodat(ret->parent_fd, sp->last, S_IFCHR | (mode & 07777),
+				  makedev(dev_major(dev), dev_minor(dev))));
 }
 
 /* Returns < 0 for an internal failure; the caller's result goes to *ret_err. */
 static int mknod_act(const struct notif_ctx *ctx, const struct target *t, int dirfd,
 		     const char *path, unsigned mode, uint32_t dev, int *ret_err)
 {
-	_cleanup_close_ int root_fd = -EBADF, base_fd = -EBADF, parent_fd = -EBADF;
+	_cleanup_close_ int root_fd = -EBADF, base_fd = -EBADF;
+	_cleanup_(mknod_made_closep) struct mknod_made made = MKNOD_MADE_INIT;
+	const bool is_console = mknod_is_console(mode, dev);
 	struct target_saved_creds saved;
 	struct mknod_path sp;
 	int r, err;
@@ -383,17 +537,21 @@ static int mknod_act(const struct notif_ctx *ctx, const struct target *t, int di
 	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
 	if (r < 0)
 		return r;
-	r = target_creds_enter(&t->st, (uint64_t)1 << CAP_MKNOD, &saved);
+	/* an empty file for the console needs no CAP_MKNOD */
+	r = target_creds_enter(&t->st, is_console ? 0 : (uint64_t)1 << CAP_MKNOD, &saved);
 	if (r < 0)
 		return r;
-	err = create_node(root_fd, base_fd, &sp, mode, dev, &parent_fd);
+	err = make_entry(root_fd, base_fd, &sp, mode, dev, &made);
 	r = target_creds_leave(&saved);
 	if (r < 0)
 		return log_error_errno(r, "Failed to restore worker credentials after mknod: %m");
-	if (err == 0)
-		err = ensure_usable(ctx, t, parent_fd, sp.last, dev);
 	*ret_err = err;
-	return 0;
+	if (err < 0)
+		return 0;
+	if (is_console)
+		return bind_console(ctx, t, made.parent_fd, sp.last, made.console_fd,
+				    made.placeholder_fd, ret_err);
+	return ensure_usable(ctx, t, made.parent_fd, sp.last, dev, ret_err);
 }
 
 static int do_mknod(const struct notif_ctx *ctx, struct notif_reply *reply, int dirfd,

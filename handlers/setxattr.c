@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * setxattr, lsetxattr and fsetxattr: only "trusted.overlay.opaque" = "y" on a
- * directory inside the container, for a caller with CAP_SYS_ADMIN in its user
- * namespace (overlayfs inside a container marks opaque directories this way).
- * Everything else is CONTINUE: the kernel answers with the caller's privileges.
+ * directory inside the container, for a caller with CAP_SYS_ADMIN in the
+ * container's initial user namespace (overlayfs inside a container marks
+ * opaque directories this way). A nested user namespace does not count: any
+ * user of the container can make one (unshare -Ur) and hold CAP_SYS_ADMIN
+ * there. Everything else is CONTINUE: the kernel answers with the caller's
+ * privileges.
  *
  * The target is opened O_PATH (never a FIFO or device for reading), by path
  * with the caller's filesystem credentials and RESOLVE_IN_ROOT (O_NOFOLLOW for
@@ -53,7 +56,7 @@ bool setxattr_request_matches(int name_r, const char *name, uint64_t size, int v
 struct decision setxattr_decide(bool matches, int path_r, enum target_userns userns,
 				uint64_t cap_eff)
 {
-	if (!matches || userns == TARGET_USERNS_HOST)
+	if (!matches || userns != TARGET_USERNS_CONTAINER)
 		return DECIDE_CONTINUE;
 	if (!(cap_eff & ((uint64_t)1 << CAP_SYS_ADMIN)))
 		return DECIDE_CONTINUE;

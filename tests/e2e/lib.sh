@@ -125,6 +125,8 @@ build_tools() {
 		{ echo "Bail out! cannot build mini_agent (libseccomp-dev?)"; exit 1; }
 	gcc -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/fdstore_keeper" "$E2E_DIR/fdstore_keeper.c" ||
 		{ echo "Bail out! cannot build fdstore_keeper"; exit 1; }
+	gcc -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/console_receiver" "$E2E_DIR/console_receiver.c" ||
+		{ echo "Bail out! cannot build console_receiver"; exit 1; }
 }
 
 e2e_cleanup() {
@@ -136,6 +138,7 @@ e2e_cleanup() {
 		"${1}_stop" "$2" >"$E2E_WORK/stop.log" 2>&1
 	done
 	agent_stop
+	receivers_stop
 	daemon_stop
 	if [ -n "$E2E_WORK" ] && [ -f "$E2E_WORK/devs.before" ]; then
 		host_devs_check || rc=1
@@ -407,16 +410,18 @@ oci_bundle() {
 	rm -f "$c/config.json"
 	runc spec --bundle "$c" || return 1
 	[ -f "$c/memory_limit" ] && mem=$(cat "$c/memory_limit")
-	local caps=[] rt=null
+	local caps=[] rt=null term=false
 	[ -f "$c/caps" ] && caps=$(jq -R 'split(" ")' <"$c/caps")
+	[ -f "$c/terminal" ] && term=true
 	[ -f "$c/rt_runtime" ] && rt=$(cat "$c/rt_runtime")
 	if [ -z "$seccomp" ] || [ "$seccomp" = - ]; then
 		seccomp="$c/no-seccomp.json"
 		echo null >"$seccomp"
 	fi
 	jq --arg name "$name" --argjson base "$E2E_UID_BASE" --argjson size "$E2E_ID_COUNT" \
-		--argjson mem "$mem" --argjson caps "$caps" --argjson rt "$rt" --slurpfile sec "$seccomp" '
-		.process.terminal = false
+		--argjson mem "$mem" --argjson caps "$caps" --argjson rt "$rt" --argjson term "$term" \
+		--slurpfile sec "$seccomp" '
+		.process.terminal = $term
 		| .process.args = ["/bin/sleep", "2147483647"]
 		| .hostname = $name
 		| .root = { path: "rootfs", readonly: false }
@@ -434,11 +439,14 @@ runc_cmd() { e2e_v runc --root "$E2E_WORK/runc-state" "$@"; }
 
 # runc_start NAME SECCOMP_JSON_FILE ("-" for none): start detached; fails if it is not running.
 runc_start() {
-	local name=$1 c
+	local name=$1 c console=()
 	c=$(cdir "$name")
 	oci_bundle "$name" "${2:-}" || return 1
 	E2E_CONTAINERS+=("runc $name")
-	rt_io runc_cmd run -d --pid-file "$c/pid" --bundle "$c" "$name" >"$c/run.log" 2>&1 ||
+	# with a terminal, the pty master goes to console_receiver (scenario_console)
+	[ -f "$c/terminal" ] && console=(--console-socket "$c/console.sock")
+	rt_io runc_cmd run -d --pid-file "$c/pid" "${console[@]}" --bundle "$c" "$name" \
+		>"$c/run.log" 2>&1 ||
 		{ cat "$c/run.log" >&2; return 1; }
 	rt_io runc_cmd state "$name" | jq -e '.status == "running"' >/dev/null
 }
@@ -462,11 +470,14 @@ crun_cmd() {
 }
 
 crun_start() {
-	local name=$1 c
+	local name=$1 c console=()
 	c=$(cdir "$name")
 	oci_bundle "$name" "${2:-}" || return 1
 	E2E_CONTAINERS+=("crun $name")
-	rt_io crun_cmd run -d --pid-file "$c/pid" --bundle "$c" "$name" >"$c/run.log" 2>&1 ||
+	# with a terminal, the pty master goes to console_receiver (scenario_console)
+	[ -f "$c/terminal" ] && console=(--console-socket "$c/console.sock")
+	rt_io crun_cmd run -d --pid-file "$c/pid" "${console[@]}" --bundle "$c" "$name" \
+		>"$c/run.log" 2>&1 ||
 		{ cat "$c/run.log" >&2; return 1; }
 	rt_io crun_cmd state "$name" | jq -e '.status == "running"' >/dev/null
 }
@@ -917,14 +928,18 @@ check_handler_metrics() {
 	[ "${v%.*}" -gt 0 ] || { echo "sched_setscheduler emulated = $v"; return 1; }
 }
 
+# daemon_up DESC: start the daemon for a scenario; if it does not serve the API, "not ok DESC".
+daemon_up() {
+	daemon_start >/dev/null 2>&1 && daemon_api_ready >/dev/null && return 0
+	tap_fail "$1" "$(daemon_log | tail -n 5)"
+	daemon_stop
+	return 1
+}
+
 scenario_handlers() {
 	local rt=$1 name=e2e-$1-hnd-$$
 	BLOCKED=""
-	daemon_start >/dev/null 2>&1 && daemon_api_ready >/dev/null || {
-		tap_fail "$rt: handlers: interceptd starts" "$(daemon_log | tail -n 5)"
-		daemon_stop
-		return 0
-	}
+	daemon_up "$rt: handlers: interceptd starts" || return 0
 	step "$rt: handlers: registered with mknod, setxattr and sched_setscheduler on" \
 		api_expect_2xx POST /1.0/containers "{\"name\":\"$name\",\"config\":{$HANDLER_KEYS}}"
 	step "$rt: handlers: policy fetched" fetch_daemon_policy "$rt" "$name"
@@ -937,6 +952,7 @@ scenario_handlers() {
 	soft_step "$rt: handlers: a symlink to a host path creates nothing outside" check_symlink_escape "$rt" "$name"
 	soft_step "$rt: handlers: setxattr trusted.overlay.opaque=y on a directory" check_opaque_xattr "$rt" "$name"
 	soft_step "$rt: handlers: overlay mount with an opaque directory" check_overlay_opaque "$rt" "$name"
+	limit_steps "$rt" "$name"
 	soft_step "$rt: handlers: chrt -f -p 10 in the container works, on a host pid ESRCH" check_chrt "$rt" "$name"
 	soft_step "$rt: handlers: hostile pointers, paths, swaps and kills get kernel errnos" check_hostile "$rt" "$name"
 	soft_step "$rt: handlers: mknod key off: EPERM again at once" check_key_off_live "$rt" "$name"
@@ -1049,6 +1065,10 @@ run_runtime() {
 	scenario_daemon "$rt"
 	scenario_handlers "$rt"
 	if is_oci "$rt"; then
+		scenario_console "$rt"
 		scenario_fdstore "$rt"
 	fi
 }
+
+# shellcheck source=scenario_limits.sh
+source "$E2E_DIR/scenario_limits.sh"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include <cmocka.h>
 #include <linux/capability.h>
@@ -68,6 +69,71 @@ static void test_mknod_decide_table(void **state)
 		assert_int_equal(d.kind, decide_cases[i].kind);
 		if (d.kind == DECISION_ERRNO)
 			assert_int_equal(d.error, decide_cases[i].error);
+	}
+}
+
+static const struct {
+	const char *what;
+	unsigned mode;
+	uint32_t dev;
+	bool is_console;
+} console_cases[] = {
+	{ "console", S_IFCHR | 0600, DEV(5, 1), true },
+	{ "console, any permissions", S_IFCHR | 07777, DEV(5, 1), true },
+	{ "tty", S_IFCHR | 0666, DEV(5, 0), false },
+	{ "ptmx", S_IFCHR | 0666, DEV(5, 2), false },
+	{ "null", S_IFCHR | 0666, DEV(1, 3), false },
+	{ "block 5:1", S_IFBLK | 0600, DEV(5, 1), false },
+	{ "big minor aliasing console", S_IFCHR, DEV(5, 1 + 256), false },
+	{ "fifo", S_IFIFO | 0600, DEV(5, 1), false },
+};
+
+static void test_mknod_is_console_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(console_cases) / sizeof(console_cases[0]); i++) {
+		print_message("# %s\n", console_cases[i].what);
+		assert_int_equal(mknod_is_console(console_cases[i].mode, console_cases[i].dev),
+				 console_cases[i].is_console);
+	}
+}
+
+#define DEVPTS 0x1cd1
+#define TMPFS 0x01021994
+
+static const struct {
+	const char *what;
+	mode_t mode;
+	unsigned major, minor;
+	long fs_type;
+	bool is_own;
+} own_console_cases[] = {
+	{ "runc/LXC: pty 136:0 on devpts", S_IFCHR | 0620, 136, 0, DEVPTS, true },
+	{ "pty 143:1048575 on devpts", S_IFCHR | 0600, 143, 1048575, DEVPTS, true },
+	{ "pty 140:7 on devpts", S_IFCHR | 0600, 140, 7, DEVPTS, true },
+	{ "the host's console 5:1 bound in", S_IFCHR | 0600, 5, 1, DEVPTS, false },
+	{ "the host's console on tmpfs", S_IFCHR | 0600, 5, 1, TMPFS, false },
+	{ "a virtual console 4:1", S_IFCHR | 0620, 4, 1, DEVPTS, false },
+	{ "serial 4:64", S_IFCHR | 0620, 4, 64, DEVPTS, false },
+	{ "ptmx 5:2", S_IFCHR | 0666, 5, 2, DEVPTS, false },
+	{ "below the pty range 135", S_IFCHR | 0600, 135, 0, DEVPTS, false },
+	{ "above the pty range 144", S_IFCHR | 0600, 144, 0, DEVPTS, false },
+	{ "a pty number on tmpfs", S_IFCHR | 0600, 136, 0, TMPFS, false },
+	{ "block 136:0 on devpts", S_IFBLK | 0600, 136, 0, DEVPTS, false },
+	{ "regular file (console path none)", S_IFREG | 0644, 0, 0, TMPFS, false },
+	{ "directory", S_IFDIR | 0755, 0, 0, DEVPTS, false },
+};
+
+static void test_mknod_console_is_own_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(own_console_cases) / sizeof(own_console_cases[0]); i++) {
+		print_message("# %s\n", own_console_cases[i].what);
+		assert_int_equal(mknod_console_is_own(own_console_cases[i].mode,
+						      makedev(own_console_cases[i].major,
+							      own_console_cases[i].minor),
+						      own_console_cases[i].fs_type),
+				 own_console_cases[i].is_own);
 	}
 }
 
@@ -306,6 +372,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mknod_decide_table),
+		cmocka_unit_test(test_mknod_is_console_table),
+		cmocka_unit_test(test_mknod_console_is_own_table),
 		cmocka_unit_test(test_mknod_path_split_table),
 		cmocka_unit_test(test_mknod_path_split_long_component),
 		cmocka_unit_test(test_target_status_parse_fields),

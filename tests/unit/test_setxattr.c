@@ -63,7 +63,10 @@ static const struct {
 	int error;
 } decide_cases[] = {
 	{ "emulate", true, 0, TARGET_USERNS_CONTAINER, CAP(CAP_SYS_ADMIN), DECISION_EMULATE, 0 },
-	{ "nested userns with its own CAP_SYS_ADMIN", true, 0, TARGET_USERNS_OTHER, CAP(CAP_SYS_ADMIN), DECISION_EMULATE, 0 },
+	/* anyone can unshare -Ur and hold CAP_SYS_ADMIN there: the kernel decides (EPERM) */
+	{ "nested userns with its own CAP_SYS_ADMIN", true, 0, TARGET_USERNS_OTHER, CAP(CAP_SYS_ADMIN), DECISION_CONTINUE, 0 },
+	{ "nested userns, all caps", true, 0, TARGET_USERNS_OTHER, ~(uint64_t)0, DECISION_CONTINUE, 0 },
+	{ "nested userns, bad path pointer", true, -EFAULT, TARGET_USERNS_OTHER, CAP(CAP_SYS_ADMIN), DECISION_CONTINUE, 0 },
 	{ "no match", false, 0, TARGET_USERNS_CONTAINER, CAP(CAP_SYS_ADMIN), DECISION_CONTINUE, 0 },
 	{ "no CAP_SYS_ADMIN", true, 0, TARGET_USERNS_CONTAINER, ~CAP(CAP_SYS_ADMIN), DECISION_CONTINUE, 0 },
 	{ "host caller", true, 0, TARGET_USERNS_HOST, ~(uint64_t)0, DECISION_CONTINUE, 0 },
