@@ -18,7 +18,7 @@
  * base's rules and puts the base's behaviour back only where none of our
  * conditions matches: each base rule for it, narrowed by one comparison of the
  * complement of our conditions (mknodat stays allowed for FIFOs and files).
- * Per trapped syscall the result holds rules that never match together.
+ * So for a trapped syscall no base rule can match a call one of ours matches.
  */
 #include <stdarg.h>
 #include <stdio.h>
