@@ -20,6 +20,7 @@ const struct route router_routes[] = {
 	{ HTTP_DELETE, "/1.0/containers/{name}", routes_containers_delete, true },
 	{ HTTP_GET, "/1.0/containers/{name}/state", routes_containers_state, false },
 	{ HTTP_GET, "/1.0/containers/{name}/seccomp", routes_policy_seccomp, false },
+	{ HTTP_POST, "/1.0/containers/{name}/seccomp", routes_policy_seccomp_merge, true },
 };
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);
 

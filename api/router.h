@@ -57,6 +57,9 @@ struct api_response {
 	const char *content_type; /* for @text */
 	char etag[CONTAINER_ETAG_LEN + 1]; /* sent quoted when not empty */
 	char location[ROUTER_PARAM_MAX + 32];
+	/* sent as "Warning: 299 interceptd ..." headers (the form Kubernetes uses) */
+	char warnings[4][384];
+	size_t n_warnings;
 	struct icd_error err;     /* the message for a failed handler */
 };
 
@@ -105,3 +108,4 @@ route_fn routes_containers_patch;
 route_fn routes_containers_delete;
 route_fn routes_containers_state;
 route_fn routes_policy_seccomp;
+route_fn routes_policy_seccomp_merge;

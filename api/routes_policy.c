@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * GET /1.0/containers/NAME/seccomp?format=lxc|oci: what a runtime needs to
- * route the container's notifications here. Read-only; MHD thread; takes the
- * container lock only through container_config_get().
+ * /1.0/containers/NAME/seccomp: what a runtime needs to route the container's
+ * notifications here. GET ?format=lxc|oci generates the policy; POST
+ * ?format=oci merges the rules into the linux.seccomp object in the body.
+ * Neither changes anything; MHD thread; takes the container lock only through
+ * container_config_get().
  */
 #include <limits.h>
 #include <stdio.h>
@@ -26,6 +28,33 @@ static int render_lxc(const struct api_request *req, struct container *c,
 		return -ENOMEM;
 	resp->text = text;
 	resp->content_type = "text/plain; charset=utf-8";
+	return 0;
+}
+
+int routes_policy_seccomp_merge(const struct api_request *req, struct api_response *resp)
+{
+	_cleanup_(container_unrefp) struct container *c = NULL;
+	_cleanup_(config_unrefp) struct config *cfg = NULL;
+	struct policy_warnings warnings = { 0 };
+	const char *format = req->arg_format;
+	int r;
+
+	r = routes_lookup_container(req, resp, &c);
+	if (r < 0)
+		return r;
+	if (!format || strcmp(format, "oci") != 0)
+		return icd_error_set(&resp->err, -EINVAL,
+				     "POST merges into an OCI linux.seccomp object: use format=oci, "
+				     "not '%.32s'",
+				     strempty(format));
+	cfg = container_config_get(c);
+	r = policy_merge_oci(req->body, cfg, req->d->opts.oci_socket, c->name, &resp->metadata,
+			     &warnings, &resp->err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < warnings.n && i < ARRAY_SIZE(resp->warnings); i++)
+		(void)snprintf(resp->warnings[resp->n_warnings++], sizeof(resp->warnings[0]), "%s",
+			       warnings.msg[i]);
 	return 0;
 }
 

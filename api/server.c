@@ -108,6 +108,21 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	*con_cls = NULL;
 }
 
+/* RFC 7234 warn-code 299 with a quoted text; ours never holds quotes, but make sure. */
+static void add_warning(struct MHD_Response *mr, const char *text)
+{
+	char value[sizeof(((struct api_response *)0)->warnings[0]) + 32];
+	size_t start;
+
+	start = (size_t)snprintf(value, sizeof(value), "299 interceptd \"");
+	for (size_t i = 0; text[i] && start + 2 < sizeof(value); i++)
+		value[start++] = text[i] == '"' || text[i] == '\\' || (unsigned char)text[i] < 0x20 ?
+					 '\'' : text[i];
+	value[start++] = '"';
+	value[start] = '\0';
+	(void)MHD_add_response_header(mr, "Warning", value);
+}
+
 static void add_headers(struct MHD_Response *mr, const struct api_response *resp,
 			const char *content_type, const char *allow)
 {
@@ -123,6 +138,8 @@ static void add_headers(struct MHD_Response *mr, const struct api_response *resp
 		(void)MHD_add_response_header(mr, MHD_HTTP_HEADER_LOCATION, resp->location);
 	if (allow && allow[0])
 		(void)MHD_add_response_header(mr, MHD_HTTP_HEADER_ALLOW, allow);
+	for (size_t i = 0; i < resp->n_warnings; i++)
+		add_warning(mr, resp->warnings[i]);
 }
 
 /* The body text for @resp after a handler returned @r; sets *ret_status. */

@@ -18,6 +18,33 @@
 /* mount flags that never create a new superblock: remount, bind, move, propagation... */
 #define MOUNT_NON_NEW_SB_MASK UINT64_C(0x3C123320)
 #define SECCOMP_NEW_LISTENER_FLAG 8u
+#define UMOUNT_MNT_FORCE 1u
+
+/*
+ * The protections of LXC's default profile (common.seccomp: reject_force_umount,
+ * kexec_load, open_by_handle_at and the module calls, all EPERM but the force
+ * umount's EACCES), plus the kernel keyring, which is not namespaced (Docker's
+ * default denies it too). reject_force_umount is LXC's name for the umount2 rule.
+ */
+static const struct policy_rule deny_list[] = {
+	{ .syscall = "umount2", .action = POLICY_ACTION_ERRNO, .errno_value = EACCES,
+	  .has_arg = true, .arg_index = 1, .op = POLICY_OP_MASKED_EQ, .mask = UMOUNT_MNT_FORCE,
+	  .value = UMOUNT_MNT_FORCE },
+	{ .syscall = "kexec_load", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+	{ .syscall = "open_by_handle_at", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+	{ .syscall = "init_module", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+	{ .syscall = "finit_module", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+	{ .syscall = "delete_module", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+	{ .syscall = "keyctl", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+	{ .syscall = "add_key", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+	{ .syscall = "request_key", .action = POLICY_ACTION_ERRNO, .errno_value = EPERM },
+};
+
+const struct policy_rule *policy_deny_list(size_t *ret_n)
+{
+	*ret_n = ARRAY_SIZE(deny_list);
+	return deny_list;
+}
 
 static void add(struct policy_rule *rules, size_t *n, struct policy_rule rule)
 {
@@ -113,6 +140,8 @@ char *policy_render_lxc(const struct config *cfg)
 	if (!f)
 		return NULL;
 	fputs("2\ndenylist\n[all]\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(deny_list); i++)
+		render_lxc_rule(f, &deny_list[i]);
 	for (size_t i = 0; i < n; i++)
 		render_lxc_rule(f, &rules[i]);
 	if (fclose(f) != 0) {
@@ -122,26 +151,33 @@ char *policy_render_lxc(const struct config *cfg)
 	return text;
 }
 
-static json_t *render_oci_rule(const struct policy_rule *r)
+json_t *policy_oci_arg(unsigned index, const char *op, uint64_t value, uint64_t value_two)
 {
-	json_t *o = json_pack("{s:[s], s:s}", "names", r->syscall, "action",
-			      r->action == POLICY_ACTION_NOTIFY ? "SCMP_ACT_NOTIFY" : "SCMP_ACT_ERRNO");
+	return json_pack("{s:i, s:I, s:I, s:s}", "index", (int)index, "value", (json_int_t)value,
+			 "valueTwo", (json_int_t)value_two, "op", op);
+}
+
+json_t *policy_rule_to_oci(const struct policy_rule *r)
+{
+	_cleanup_(json_decrefp) json_t *o = json_pack(
+		"{s:[s], s:s}", "names", r->syscall, "action",
+		r->action == POLICY_ACTION_NOTIFY ? "SCMP_ACT_NOTIFY" : "SCMP_ACT_ERRNO");
 
 	if (!o)
 		return NULL;
-	if (r->action == POLICY_ACTION_ERRNO)
-		json_object_set_new(o, "errnoRet", json_integer(r->errno_value));
+	if (r->action == POLICY_ACTION_ERRNO &&
+	    json_object_set_new(o, "errnoRet", json_integer(r->errno_value)) < 0)
+		return NULL;
 	if (r->has_arg) {
 		/* OCI MASKED_EQ: value is the mask, valueTwo the expected result */
 		bool masked = r->op == POLICY_OP_MASKED_EQ;
-		json_t *arg = json_pack("{s:i, s:I, s:I, s:s}", "index", (int)r->arg_index, "value",
-					(json_int_t)(masked ? r->mask : r->value), "valueTwo",
-					(json_int_t)(masked ? r->value : 0), "op",
-					masked ? "SCMP_CMP_MASKED_EQ" : "SCMP_CMP_EQ");
+		json_t *arg = policy_oci_arg(r->arg_index, masked ? "SCMP_CMP_MASKED_EQ" : "SCMP_CMP_EQ",
+					     masked ? r->mask : r->value, masked ? r->value : 0);
 
-		json_object_set_new(o, "args", json_pack("[o]", arg));
+		if (json_object_set_new(o, "args", json_pack("[o]", arg)) < 0)
+			return NULL;
 	}
-	return o;
+	return TAKE_PTR(o);
 }
 
 static json_t *oci_architectures(void)
@@ -164,14 +200,26 @@ static json_t *oci_architectures(void)
 	return a;
 }
 
+/* Append the OCI form of each rule to @syscalls; -ENOMEM on the first failure. */
+static int append_oci_rules(json_t *syscalls, const struct policy_rule *rules, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (json_array_append_new(syscalls, policy_rule_to_oci(&rules[i])) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 json_t *policy_render_oci(const struct config *cfg, const char *listener_path, const char *name)
 {
 	struct policy_rule rules[POLICY_MAX_RULES];
 	size_t n = policy_rules(cfg, rules);
 	json_t *syscalls = json_array();
 
-	for (size_t i = 0; syscalls && i < n; i++)
-		json_array_append_new(syscalls, render_oci_rule(&rules[i]));
+	if (!syscalls || append_oci_rules(syscalls, deny_list, ARRAY_SIZE(deny_list)) < 0 ||
+	    append_oci_rules(syscalls, rules, n) < 0) {
+		json_decref(syscalls);
+		return NULL;
+	}
 	return json_pack("{s:s, s:o, s:s, s:s, s:o}", "defaultAction", "SCMP_ACT_ALLOW",
 			 "architectures", oci_architectures(), "listenerPath", listener_path,
 			 "listenerMetadata", name, "syscalls", syscalls);

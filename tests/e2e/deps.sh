@@ -18,6 +18,8 @@ pkgs=(
 	curl		# API over the unix socket
 	util-linux	# unshare, mount (crun's private mount namespace)
 	attr		# getfattr: checks the emulated trusted.overlay.opaque from the host
+	podman		# Podman 4.3: writes the default linux.seccomp that merge tests use as a base
+	containerd	# containerd 1.6 + ctr: its default profile (ctr run --seccomp), the other base
 )
 
 missing=()

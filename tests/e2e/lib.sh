@@ -641,6 +641,8 @@ scenario_baseline() {
 	step "$rt: probe sysinfo runs" check_probe_sysinfo_runs "$rt" "$name"
 	step "$rt: cgroup memory limit is 256 MiB" check_cgroup_memory "$rt" "$name" "$MIB256"
 	step "$rt: probe seccomp-listener succeeds without a policy" probe_in "$rt" "$name" seccomp-listener
+	step "$rt: without a policy the keyring calls work and umount2 -f gets ENOENT" \
+		check_deny_baseline "$rt" "$name"
 	BLOCKED=""
 	step "$rt: container deleted" check_gone "$rt" "$name"
 }
@@ -800,6 +802,10 @@ scenario_daemon() {
 	step "$rt: interceptd: ${DAEMON_STEPS[1]}" fetch_daemon_policy "$rt" "$name"
 	step "$rt: interceptd: ${DAEMON_STEPS[2]}" start_with_daemon_policy "$rt" "$name"
 	soft_step "$rt: interceptd: ${DAEMON_STEPS[3]}" check_sysinfo_total "$rt" "$name" "$MIB256"
+	soft_step "$rt: interceptd: the policy's deny list: umount2 -f EACCES, kexec_load, modules, keyring EPERM" \
+		check_deny_list "$rt" "$name"
+	is_oci "$rt" || soft_step "$rt: interceptd: LXC 5.0.2 added a native rule for every deny-list line" \
+		lxc_rules_added "$name"
 	soft_step "$rt: interceptd: ${DAEMON_STEPS[4]}" eval \
 		"api_expect_2xx PATCH /1.0/containers/$name '{\"config\":{\"security.syscalls.intercept.sysinfo\":\"false\"}}' &&
 		 check_sysinfo_total $rt $name \$(host_memtotal_bytes)"
@@ -1067,8 +1073,11 @@ run_runtime() {
 	if is_oci "$rt"; then
 		scenario_console "$rt"
 		scenario_fdstore "$rt"
+		scenario_merge "$rt"
 	fi
 }
 
 # shellcheck source=scenario_limits.sh
 source "$E2E_DIR/scenario_limits.sh"
+# shellcheck source=lib_policy.sh
+source "$E2E_DIR/lib_policy.sh"

@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -383,6 +384,29 @@ static int cmd_hostile(char **argv)
 	return 0;
 }
 
+/*
+ * --- denied: the calls of interceptd's default deny list, one `name=ERRNO` line each ---
+ * Arguments are chosen so that the kernel alone answers something else than the policy
+ * where it can (umount2 of a missing path: ENOENT, not EACCES; the keyring calls work);
+ * kexec_load and the module calls get EPERM from the kernel too in a user namespace.
+ */
+static int cmd_denied(char **argv)
+{
+	(void)argv;
+	printf("umount2=%s\n", errname(umount2("/probe-no-such-mount", MNT_FORCE)));
+	printf("kexec_load=%s\n", errname(syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL)));
+	printf("open_by_handle_at=%s\n", errname(syscall(SYS_open_by_handle_at, -1, NULL, 0)));
+	printf("init_module=%s\n", errname(syscall(SYS_init_module, NULL, 0UL, "")));
+	printf("finit_module=%s\n", errname(syscall(SYS_finit_module, -1, "", 0)));
+	printf("delete_module=%s\n", errname(syscall(SYS_delete_module, "probe_none", 0)));
+	/* KEYCTL_GET_KEYRING_ID (0) of the session keyring (-3), not creating it (0) */
+	printf("keyctl=%s\n", errname(syscall(SYS_keyctl, 0, -3, 0)));
+	/* a key in this process's own keyring (-2): gone when the probe exits */
+	printf("add_key=%s\n", errname(syscall(SYS_add_key, "user", "probe", "x", 1UL, -2)));
+	printf("request_key=%s\n", errname(syscall(SYS_request_key, "user", "probe-none", NULL, -2)));
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int nargs;
@@ -400,6 +424,7 @@ static const struct command {
 	{ "chrt", 3, "PID other|fifo|rr|batch|idle PRIO", cmd_chrt },
 	{ "seccomp-listener", 0, "", cmd_seccomp_listener },
 	{ "hostile", 1, "ESCAPE_DIR", cmd_hostile },
+	{ "denied", 0, "", cmd_denied },
 };
 
 static int usage(void)

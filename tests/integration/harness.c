@@ -28,6 +28,7 @@ void http_reply_free(struct http_reply *r)
 	free(r->location);
 	free(r->allow);
 	free(r->content_type);
+	free(r->warnings);
 	free(r);
 }
 
@@ -275,6 +276,17 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+/* Every Warning header, one per line. */
+static void append_warning(struct http_reply *rep, const char *value, size_t len)
+{
+	char *joined = NULL;
+
+	if (asprintf(&joined, "%s%.*s\n", rep->warnings ? rep->warnings : "", (int)len, value) < 0)
+		return;
+	free(rep->warnings);
+	rep->warnings = joined;
+}
+
 /* Keep the headers the tests look at, without the quotes' surroundings trimmed. */
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
@@ -292,6 +304,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 
 	while (len > 0 && (buf[len - 1] == '\r' || buf[len - 1] == '\n'))
 		len--;
+	if (len > 8 && strncasecmp(buf, "warning:", 8) == 0)
+		append_warning(rep, buf + 9, len - 9);
 	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
 		size_t k = strlen(wanted[i].name);
 		char **slot = (char **)((char *)rep + wanted[i].offset);

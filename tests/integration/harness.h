@@ -31,6 +31,7 @@ struct http_reply {
 	size_t len;
 	json_t *body; /* parsed when the body is JSON, else NULL */
 	char *etag, *location, *allow, *content_type;
+	char *warnings; /* every Warning header value, one per line; NULL when none */
 };
 
 void http_reply_free(struct http_reply *r);

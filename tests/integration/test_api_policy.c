@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Integration tests for the "policy" tag: GET /1.0/containers/NAME/seccomp
- * in LXC (text/plain config lines) and OCI (linux.seccomp object) formats.
+ * in LXC (text/plain config lines) and OCI (linux.seccomp object) formats, and
+ * POST ?format=oci merging into the linux.seccomp object of the body.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,24 @@ static struct http_reply *req(const char *method, const char *path, const char *
 
 	assert_int_equal(harness_request(&H, method, path, body, &rep), 0);
 	return rep;
+}
+
+/* The first rule of @sec that names @syscall, or NULL. */
+static json_t *rule_for(json_t *sec, const char *syscall)
+{
+	size_t i, j;
+	json_t *rule, *name;
+
+	json_array_foreach(json_object_get(sec, "syscalls"), i, rule)
+		json_array_foreach(json_object_get(rule, "names"), j, name)
+			if (strcmp(json_string_value(name), syscall) == 0)
+				return rule;
+	return NULL;
+}
+
+static const char *action_of(json_t *rule)
+{
+	return json_string_value(json_object_get(rule, "action"));
 }
 
 static int setup(void **state)
@@ -69,6 +88,82 @@ static void test_seccomp_oci_200(void **state)
 		has_mknod |= strcmp(json_string_value(json_array_get(json_object_get(rule, "names"), 0)),
 				    "mknod") == 0;
 	assert_true(has_mknod);
+	/* interceptd's own deny list, as in the LXC policy */
+	assert_string_equal(action_of(rule_for(m, "keyctl")), "SCMP_ACT_ERRNO");
+	assert_string_equal(action_of(rule_for(m, "kexec_load")), "SCMP_ACT_ERRNO");
+	assert_null(r->warnings);
+}
+
+static struct http_reply *post_fixture(const char *path, const char *fixture)
+{
+	_cleanup_free_ char *body = harness_fixture(fixture);
+
+	assert_non_null(body);
+	return req("POST", path, body);
+}
+
+static void test_seccomp_merge_200(void **state)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r =
+		post_fixture("/1.0/containers/p1/seccomp?format=oci", "seccomp_base.json");
+	json_t *m, *allow;
+
+	(void)state;
+	assert_true(reply_is_sync(r, 200));
+	m = reply_meta(r);
+	assert_string_equal(json_string_value(json_object_get(m, "defaultAction")), "SCMP_ACT_ERRNO");
+	assert_int_equal(json_integer_value(json_object_get(m, "defaultErrnoRet")), 38);
+	assert_int_equal(json_array_size(json_object_get(m, "architectures")), 3);
+	assert_string_equal(json_string_value(json_object_get(m, "listenerPath")), H.oci_socket);
+	assert_string_equal(json_string_value(json_object_get(m, "listenerMetadata")), "p1");
+	assert_null(json_object_get(m, "flags"));
+	/* the allow rule no longer shadows the trapped calls; the rest of the base stays */
+	allow = rule_for(m, "read");
+	assert_string_equal(action_of(allow), "SCMP_ACT_ALLOW");
+	assert_int_equal(json_array_size(json_object_get(allow, "names")), 4);
+	assert_string_equal(action_of(rule_for(m, "mknodat")), "SCMP_ACT_ALLOW"); /* FIFOs, files */
+	assert_non_null(json_object_get(rule_for(m, "mknodat"), "args"));
+	assert_string_equal(action_of(rule_for(m, "keyctl")), "SCMP_ACT_ERRNO");
+	assert_non_null(rule_for(m, "personality"));
+	assert_null(rule_for(m, "kexec_load")); /* our deny list is not added to a base */
+	assert_non_null(r->warnings);
+	assert_non_null(strstr(r->warnings, "299 interceptd \"dropped 'flags'"));
+}
+
+static void test_seccomp_merge_400(void **state)
+{
+	_cleanup_(http_reply_freep) struct http_reply *docker =
+		post_fixture("/1.0/containers/p1/seccomp?format=oci", "bad_seccomp_docker.json");
+	_cleanup_(http_reply_freep) struct http_reply *malformed =
+		req("POST", "/1.0/containers/p1/seccomp?format=oci", "{\"defaultAction\":");
+	_cleanup_(http_reply_freep) struct http_reply *type =
+		req("POST", "/1.0/containers/p1/seccomp?format=oci", "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}");
+	_cleanup_(http_reply_freep) struct http_reply *lxc =
+		req("POST", "/1.0/containers/p1/seccomp?format=lxc", "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}");
+
+	(void)state;
+	assert_true(reply_is_error(docker, 400, "Docker's seccomp.json format"));
+	assert_true(reply_is_error(malformed, 400, "malformed JSON"));
+	assert_true(reply_is_error(type, 400, "'syscalls' must be an array"));
+	assert_true(reply_is_error(lxc, 400, "use format=oci"));
+}
+
+static void test_seccomp_merge_413_404(void **state)
+{
+	size_t size = 1024 * 1024 + 64;
+	_cleanup_free_ char *big = malloc(size + 1);
+	_cleanup_(http_reply_freep) struct http_reply *nf =
+		req("POST", "/1.0/containers/none/seccomp?format=oci", "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}");
+	_cleanup_(http_reply_freep) struct http_reply *large = NULL;
+
+	(void)state;
+	assert_non_null(big);
+	memset(big, ' ', size);
+	memcpy(big, "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}", 34);
+	big[size] = '\0';
+	large = req("POST", "/1.0/containers/p1/seccomp?format=oci", big);
+	assert_true(reply_is_error(large, 413, NULL));
+	assert_true(reply_is_error(nf, 404, "'none' not found"));
 }
 
 static void test_seccomp_400_format(void **state)
@@ -95,7 +190,7 @@ static void test_seccomp_405(void **state)
 
 	(void)state;
 	assert_true(reply_is_error(r, 405, NULL));
-	assert_string_equal(r->allow, "GET");
+	assert_string_equal(r->allow, "GET, POST");
 }
 
 int main(void)
@@ -104,6 +199,9 @@ int main(void)
 		cmocka_unit_test(test_seccomp_lxc_200),
 		cmocka_unit_test(test_seccomp_oci_200),
 		cmocka_unit_test(test_seccomp_400_format),
+		cmocka_unit_test(test_seccomp_merge_200),
+		cmocka_unit_test(test_seccomp_merge_400),
+		cmocka_unit_test(test_seccomp_merge_413_404),
 		cmocka_unit_test(test_seccomp_404),
 		cmocka_unit_test(test_seccomp_405),
 	};

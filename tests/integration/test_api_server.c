@@ -167,6 +167,12 @@ static int unprivileged_client(void)
 	if (http_request(H.api_socket, "DELETE", "/1.0/containers/victim", NULL, 0, NULL, &r) < 0 ||
 	    !reply_is_error(r, 403, "may only read"))
 		failures++;
+	http_reply_free(TAKE_PTR(r));
+	/* the merge changes nothing, but it is a POST: readers only GET */
+	if (http_request(H.api_socket, "POST", "/1.0/containers/victim/seccomp?format=oci",
+			 "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}", 34, NULL, &r) < 0 ||
+	    !reply_is_error(r, 403, "may only read"))
+		failures++;
 	http_reply_free(r);
 	return failures;
 }

@@ -47,7 +47,14 @@ static const struct {
 	{ CONFIG_BPF_DEVICES, "" },
 };
 
-#define LXC_HEADER "2\ndenylist\n[all]\nseccomp errno 22 [1,8,SCMP_CMP_MASKED_EQ,8]\n"
+/* LXC's common.seccomp (reject_force_umount written out), the keyring, our guard */
+#define LXC_HEADER                                                                                 \
+	"2\ndenylist\n[all]\n"                                                                     \
+	"umount2 errno 13 [1,1,SCMP_CMP_MASKED_EQ,1]\n"                                            \
+	"kexec_load errno 1\nopen_by_handle_at errno 1\ninit_module errno 1\n"                     \
+	"finit_module errno 1\ndelete_module errno 1\n"                                            \
+	"keyctl errno 1\nadd_key errno 1\nrequest_key errno 1\n"                                   \
+	"seccomp errno 22 [1,8,SCMP_CMP_MASKED_EQ,8]\n"
 
 static void test_policy_render_lxc_per_key(void **state)
 {
@@ -122,8 +129,8 @@ static void test_policy_render_oci_mknod(void **state)
 	/* runc 1.1 rejects any flags key */
 	assert_null(json_object_get(o, "flags"));
 	sys = json_object_get(o, "syscalls");
-	/* seccomp guard + 4 mknod + 1 sysinfo */
-	assert_int_equal(json_array_size(sys), 6);
+	/* 9 deny-list rules + seccomp guard + 4 mknod + 1 sysinfo */
+	assert_int_equal(json_array_size(sys), 15);
 	r = find_rule(sys, "mknodat", 1);
 	assert_non_null(r);
 	assert_string_equal(json_string_value(json_object_get(r, "action")), "SCMP_ACT_NOTIFY");
@@ -139,6 +146,35 @@ static void test_policy_render_oci_mknod(void **state)
 	assert_string_equal(json_string_value(json_object_get(r, "action")), "SCMP_ACT_ERRNO");
 	assert_int_equal(json_integer_value(json_object_get(r, "errnoRet")), 22);
 	assert_null(find_rule(sys, "setxattr", 0));
+	json_decref(o);
+	config_unref(cfg);
+}
+
+/* The OCI policy carries the same deny list as the LXC one, as ERRNO rules. */
+static void test_policy_render_oci_deny_list(void **state)
+{
+	struct config *cfg = cfg_with(CONFIG_KEY_COUNT);
+	json_t *o = policy_render_oci(cfg, "/x.sock", "c3"), *sys = json_object_get(o, "syscalls"), *r;
+	static const char *const eperm[] = { "kexec_load", "open_by_handle_at", "init_module",
+					     "finit_module", "delete_module", "keyctl", "add_key",
+					     "request_key" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(eperm) / sizeof(eperm[0]); i++) {
+		r = find_rule(sys, eperm[i], 0);
+		assert_non_null(r);
+		assert_string_equal(json_string_value(json_object_get(r, "action")), "SCMP_ACT_ERRNO");
+		assert_int_equal(json_integer_value(json_object_get(r, "errnoRet")), 1);
+		assert_null(json_object_get(r, "args"));
+	}
+	/* reject_force_umount: umount2 with MNT_FORCE gets EACCES */
+	r = find_rule(sys, "umount2", 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "errnoRet")), 13);
+	r = json_array_get(json_object_get(r, "args"), 0);
+	assert_int_equal(json_integer_value(json_object_get(r, "index")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "value")), 1);
+	assert_int_equal(json_integer_value(json_object_get(r, "valueTwo")), 1);
+	assert_string_equal(json_string_value(json_object_get(r, "op")), "SCMP_CMP_MASKED_EQ");
 	json_decref(o);
 	config_unref(cfg);
 }
@@ -174,6 +210,7 @@ int main(void)
 		cmocka_unit_test(test_policy_render_lxc_per_key),
 		cmocka_unit_test(test_policy_mount_mask_traps_only_new_superblocks),
 		cmocka_unit_test(test_policy_render_oci_mknod),
+		cmocka_unit_test(test_policy_render_oci_deny_list),
 		cmocka_unit_test(test_policy_render_oci_bpf_and_setxattr_args),
 	};
 
