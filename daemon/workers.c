@@ -286,15 +286,42 @@ static bool should_go_hot(struct shard *sh, struct engine_listener *l, uint64_t 
 	return hot;
 }
 
-static void serve(struct workers *w, struct engine_listener *l, uint32_t events)
+/* Serve one event of @l; true when @l was dropped from the pool (the caller's reference remains). */
+static bool serve(struct workers *w, struct engine_listener *l, uint32_t events)
 {
 	int r = 0;
 
 	if (events & EPOLLIN)
 		r = l->pub.source == LISTENER_SOURCE_OCI ? serve_oci(l) : lxc_serve(l);
 	/* HUP on a notify fd: no task uses the filter any more, nothing can be pending */
-	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)))
+	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))) {
 		drop(w, l);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The worker starts serving @l: the watchdog sees it as current, and a
+ * reference keeps it alive even if the serve step drops it from the pool (an
+ * LXC monitor may close its connection while one of its notifications is
+ * being handled).
+ */
+static void serving_begin(struct shard *sh, struct engine_listener *l)
+{
+	engine_listener_ref(l);
+	pthread_mutex_lock(&sh->lock);
+	sh->current = l;
+	atomic_store_explicit(&sh->busy_since_ns, now_ns(), memory_order_relaxed);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+static void serving_end(struct shard *sh)
+{
+	pthread_mutex_lock(&sh->lock);
+	sh->current = NULL;
+	atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&sh->lock);
 }
 
 static void *worker_main(void *arg)
@@ -305,6 +332,8 @@ static void *worker_main(void *arg)
 		struct epoll_event ev;
 		/* one event at a time: a stuck worker then holds no other listener's event */
 		int n = epoll_wait(sh->epoll_fd, &ev, 1, -1);
+		struct engine_listener *l;
+		bool dropped;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -316,18 +345,14 @@ static void *worker_main(void *arg)
 			continue;
 		if (!ev.data.ptr) /* the stop eventfd */
 			return NULL;
-		pthread_mutex_lock(&sh->lock);
-		sh->current = ev.data.ptr;
-		atomic_store_explicit(&sh->busy_since_ns, now_ns(), memory_order_relaxed);
-		pthread_mutex_unlock(&sh->lock);
-		serve(sh->w, ev.data.ptr, ev.events);
-		pthread_mutex_lock(&sh->lock);
-		sh->current = NULL;
-		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
-		pthread_mutex_unlock(&sh->lock);
-		/* only events without HUP reach here with the listener still alive */
-		if (ev.events == EPOLLIN && should_go_hot(sh, ev.data.ptr, now_ns()))
-			serve_hot(sh, ev.data.ptr);
+		l = ev.data.ptr;
+		serving_begin(sh, l);
+		dropped = serve(sh->w, l, ev.events);
+		serving_end(sh);
+		if (!dropped && ev.events == EPOLLIN && should_go_hot(sh, l, now_ns()))
+			serve_hot(sh, l);
+		/* last, with current cleared: a listener dropped above is freed only here */
+		engine_listener_unref(l);
 	}
 }
 

@@ -23,6 +23,62 @@
 #include "peers.h"
 
 /*
+ * An LXC monitor closes its connection while the daemon is handling one of its
+ * notifications (a handler blocked on the caller's memory), then the block is
+ * released: the worker finds the connection gone and drops the listener, and
+ * must not touch it afterwards (under ASan, the old code died of a
+ * heap-use-after-free here).
+ */
+static void test_lxc_close_mid_notification(void **state)
+{
+	struct seccomp_notif req;
+	struct child c;
+	int proxy;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"closing\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
+	child_start(&c); /* first: a child forked later would hold the monitor's socket open */
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_send(proxy, &c, "closing", 'u', &req); /* its handler blocks on the path */
+	assert_int_equal(wait_blocked_threads(1, 5000), 1);
+	close(proxy); /* the container stops: its monitor goes away */
+	sleep_ms(100);
+	child_stop(&c); /* releases the read: the late reply finds the connection closed */
+	wait_listeners("closing", 0);
+	assert_int_equal(wait_blocked_threads(0, 5000), 0);
+	assert_int_equal(harness_wait_exit(&H, 500), -ETIMEDOUT); /* still running */
+	api("GET", "/1.0", NULL, 200);
+	api("DELETE", "/1.0/containers/closing", NULL, 200);
+}
+
+/* A monitor that half-closes after an answered notification is dropped cleanly. */
+static void test_lxc_half_close(void **state)
+{
+	struct seccomp_notif_resp resp;
+	struct child c;
+	char buf[64];
+	int proxy;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"halfclose\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}",
+	    201);
+	child_start(&c);
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(proxy, &c, "halfclose", 's', &resp);
+	assert_true(read(c.ctl, buf, sizeof(buf)) > 0);
+	wait_listeners("halfclose", 1);
+	assert_int_equal(shutdown(proxy, SHUT_WR), 0); /* EOF for the daemon, no HUP yet */
+	wait_listeners("halfclose", 0);
+	assert_int_equal(harness_wait_exit(&H, 500), -ETIMEDOUT);
+	api("GET", "/1.0", NULL, 200);
+	close(proxy);
+	child_stop(&c);
+	api("DELETE", "/1.0/containers/halfclose", NULL, 200);
+}
+
+/*
  * A hostile container makes its notification block the worker serving it (a
  * path in a userfaultfd page nobody serves); another container that shares
  * that worker is moved to a healthy one and keeps being served.
@@ -69,6 +125,8 @@ static void test_stuck_worker_does_not_stall_others(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_lxc_close_mid_notification),
+		cmocka_unit_test(test_lxc_half_close),
 		cmocka_unit_test(test_stuck_worker_does_not_stall_others),
 		//X
 		//Y
