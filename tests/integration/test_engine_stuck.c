@@ -239,6 +239,9 @@ static void test_stuck_workers_replaced(void **state)
 	child_start(&healthy);
 	sock = oci_handoff_child(&healthy, "healthy");
 	assert_int_equal(child_sysinfo(&healthy, &total), 0);
+	/* warm-up: a fresh daemon is slower for a while (ASan's for about a second) */
+	for (int i = 0; i < 3; i++)
+		(void)sysinfo_p99(&healthy);
 	calm = sysinfo_p99(&healthy);
 	threads = count_threads(H.pid, NULL);
 	for (int i = 0; i <= N_WORKERS; i++)
@@ -249,8 +252,8 @@ static void test_stuck_workers_replaced(void **state)
 	assert_int_equal(wait_blocked_threads(N_WORKERS + 1, 10000), N_WORKERS + 1);
 	assert_int_equal(child_sysinfo(&healthy, &total), 0); /* waits out a last move, if any */
 	/* the machine is shared: someone else's burst can spoil a measurement, so up to
-	 * three; a container stalled behind a stuck worker fails them all by far */
-	for (int attempt = 0; attempt < 3; attempt++) {
+	 * five; a container stalled behind a stuck worker fails them all by far */
+	for (int attempt = 0; attempt < 5; attempt++) {
 		attacked = sysinfo_p99(&healthy);
 		fprintf(stderr, "# healthy sysinfo p99: %u ns alone, %u ns with %d callers "
 			"holding workers\n", calm, attacked, N_WORKERS + 1);
