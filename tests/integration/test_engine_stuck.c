@@ -126,7 +126,7 @@ static void test_stuck_worker_does_not_stall_others(void **state)
 	api("DELETE", "/1.0/containers/bystander", NULL, 200);
 }
 
-#define N_WORKERS 2     /* the shared daemon's --workers */
+#define N_WORKERS 2     /* --workers of the tests' daemons (but the last test's) */
 #define STR(x) #x
 #define XSTR(x) STR(x)
 #define ROUNDS 5        /* latency: the median of this many rounds' p99 */
