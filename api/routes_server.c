@@ -173,10 +173,15 @@ int routes_server_metrics(const struct api_request *req, struct api_response *re
 	fprintf(f, "interceptd_containers %zu\n", n);
 	write_listeners(f, list, n);
 	write_syscall_families(f, req->d, list, n);
-	metrics_write_family(f, "interceptd_lxc_deadline_exceeded_total", "counter",
-			     "LXC notifications answered CONTINUE because --lxc-deadline-ms passed");
-	fprintf(f, "interceptd_lxc_deadline_exceeded_total %" PRIu64 "\n",
-		(uint64_t)atomic_load(&req->d->lxc_deadline_exceeded));
+	metrics_write_counter(f, "interceptd_lxc_deadline_exceeded_total",
+			      "LXC notifications answered CONTINUE because --lxc-deadline-ms passed",
+			      atomic_load(&req->d->lxc_deadline_exceeded));
+	metrics_write_counter(f, "interceptd_workers_replaced_total",
+			      "Worker threads started in place of workers stuck in a caller's notification",
+			      atomic_load(&req->d->workers_replaced));
+	metrics_write_counter(f, "interceptd_watchdog_moves_total",
+			      "Listeners moved to another worker because of a stuck one",
+			      atomic_load(&req->d->watchdog_moves));
 	metrics_write_api(f);
 	write_process(f, req->d);
 	registry_list_free(list, n);

@@ -67,4 +67,10 @@ struct daemon {
 	struct container_metrics unregistered;
 	/* LXC notifications answered CONTINUE because the deadline had passed */
 	atomic_uint_fast64_t lxc_deadline_exceeded;
+	/* worker threads started in place of workers stuck in a caller's notification */
+	atomic_uint_fast64_t workers_replaced;
+	/* listeners moved between workers because of a stuck one */
+	atomic_uint_fast64_t watchdog_moves;
+	/* set at shutdown when stuck workers were left running: exit without cleanup */
+	bool workers_left_behind;
 };

@@ -371,7 +371,7 @@ void engine_stop(struct daemon *d)
 	}
 	while (e->n_conns > 0)
 		conn_free(e, 0);
-	workers_stop(d->workers);
+	d->workers_left_behind = !workers_stop(d->workers);
 	d->workers = NULL;
 	close_nointr(e->stop_fd);
 	close_nointr(e->epoll_fd);

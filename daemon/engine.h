@@ -10,5 +10,10 @@
  */
 int engine_start(struct daemon *d, int lxc_listen_fd, int oci_listen_fd);
 
-/* Stop intake and workers, answer what is in flight, close every listener. */
+/*
+ * Stop intake and workers, answer what is in flight, close every listener.
+ * Sets d->workers_left_behind when workers stuck in a caller's memory could
+ * not be joined: their memory is then kept, and the process must exit
+ * without further cleanup.
+ */
 void engine_stop(struct daemon *d);

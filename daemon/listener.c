@@ -30,6 +30,7 @@ struct engine_listener *engine_listener_new(struct daemon *d, int fd, enum liste
 	l->pub.attached_at = (int64_t)time(NULL);
 	if (name && strlen(name) <= CONTAINER_NAME_MAX)
 		strcpy(l->name, name);
+	atomic_init(&l->has_name, l->name[0] != '\0');
 	return l;
 }
 
@@ -91,6 +92,9 @@ struct container *engine_listener_container(struct engine_listener *l)
 		return l->container;
 	l->registry_gen = gen;
 	l->is_resolved = true;
+	/* a name learnt from the first LXC message is final: let the watchdog read it */
+	if (l->name[0] && !atomic_load_explicit(&l->has_name, memory_order_relaxed))
+		atomic_store_explicit(&l->has_name, true, memory_order_release);
 	c = l->name[0] ? registry_get(l->d->registry, l->name) : NULL;
 	if (c == l->container) { /* unchanged: drop the extra reference */
 		container_unref(c);

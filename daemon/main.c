@@ -392,6 +392,12 @@ int main(int argc, char **argv)
 	d.started_at = (int64_t)time(NULL);
 	pthread_mutex_init(&d.write_lock, NULL);
 	r = run(&d);
+	if (d.workers_left_behind) {
+		/* threads blocked in a caller's page may still touch the registry and the
+		 * listeners: free nothing, and let the process's end kill them (their
+		 * waits are killable), skipping atexit handlers that would wait for them */
+		_exit(r < 0 ? 1 : 0);
+	}
 	for (size_t i = 0; i < d.n_stored_fds; i++) /* the engine never started */
 		close_nointr(d.stored_fds[i].fd);
 	free(d.stored_fds);

@@ -99,6 +99,12 @@ void metrics_write_family(FILE *f, const char *name, const char *type, const cha
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+void metrics_write_counter(FILE *f, const char *name, const char *help, uint64_t value)
+{
+	metrics_write_family(f, name, "counter", help);
+	fprintf(f, "%s %" PRIu64 "\n", name, value);
+}
+
 void metrics_write_label_value(FILE *f, const char *value)
 {
 	fputc('"', f);

@@ -57,6 +57,8 @@ void metrics_api_request(const char *method, unsigned status);
 
 /* Write "# HELP"/"# TYPE" header of a family. */
 void metrics_write_family(FILE *f, const char *name, const char *type, const char *help);
+/* Write an unlabelled counter family: header and its one sample. */
+void metrics_write_counter(FILE *f, const char *name, const char *help, uint64_t value);
 /* Write a label value with Prometheus escaping of \\, \" and newlines. */
 void metrics_write_label_value(FILE *f, const char *value);
 /*

@@ -9,9 +9,11 @@
  * shared EPOLLONESHOT set). Each wake-up serves one ready listener and the
  * level-triggered ready list rotates, so a busy container cannot starve the
  * others in its shard. A worker stuck in one notification (a hostile caller
- * can make a memory read block, e.g. on a userfaultfd or FUSE mapping) would
- * stall its shard: the intake thread's watchdog then moves the shard's other
- * listeners to a healthy worker. The hot path
+ * can make a memory read block, e.g. on a userfaultfd or FUSE mapping) is
+ * handled by the watchdog (watchdog.c): nothing new is placed on it, and it is
+ * replaced. A listener changes shard only under the pool lock, and only by its
+ * own worker or off a stuck worker, so no other worker can hold an event of a
+ * listener being moved. The hot path
  * (RECV → dispatch → SEND) allocates nothing and takes no global lock: the
  * config snapshot is cached per listener and re-taken only when the
  * container's generation changes.
@@ -27,15 +29,15 @@
 #include "daemon/log.h"
 #include "daemon/lxc_intake.h"
 #include "daemon/notify.h"
-#include "daemon/workers.h"
+#include "daemon/pool.h"
 #include "handlers/table.h"
 
-/* A worker stuck this long in one notification hands its other listeners away. */
-#define STUCK_NS (1000u * 1000000u)
 /* Notifications closer than this make a worker's only listener "hot". */
 #define HOT_WINDOW_NS (1000u * 1000u)
 /* Interrupts a hot worker's blocking RECV; only ever delivered inside RECV. */
 #define KICK_SIGNAL (SIGRTMIN + 3)
+/* How long shutdown waits for workers before leaving stuck ones behind. */
+#define STOP_GRACE_NS (2000ull * 1000000u)
 
 /* Where a hot worker is with respect to its kickable RECV. */
 enum recv_state {
@@ -43,35 +45,6 @@ enum recv_state {
 	RECV_BLOCKED, /* in (or entering) RECV */
 	RECV_KICKING, /* the watchdog is sending the signal */
 	RECV_KICKED,  /* the signal has been sent */
-};
-
-struct shard {
-	struct workers *w;
-	int epoll_fd;
-	pthread_t thread;
-	bool has_thread;
-	atomic_uint n_listeners;
-
-	pthread_mutex_t lock;                /* guards current against the watchdog */
-	struct engine_listener *current;     /* the listener being served, or NULL */
-	atomic_uint_fast64_t busy_since_ns;  /* when serving current began; 0 = idle */
-
-	/* hot mode: the worker blocks in RECV on its only listener, no epoll step */
-	atomic_bool is_hot;
-	atomic_int recv_state;             /* enum recv_state */
-	atomic_uint_fast64_t hot_served;   /* notifications answered in hot mode */
-	uint64_t hot_served_seen;          /* the watchdog's last look (intake thread) */
-};
-
-struct workers {
-	struct daemon *d;
-	int stop_fd; /* eventfd, level-triggered: wakes every worker */
-	struct shard *shards;
-	unsigned n_shards;
-
-	pthread_mutex_t lock; /* guards the list below */
-	struct engine_listener **all;
-	size_t n_all, n_alloc;
 };
 
 uint64_t now_ns(void)
@@ -175,26 +148,67 @@ static int serve_oci(struct engine_listener *l)
 	return 0;
 }
 
+/* Take @l off the list. Pool lock held. */
 static void forget(struct workers *w, struct engine_listener *l)
 {
-	pthread_mutex_lock(&w->lock);
 	for (size_t i = 0; i < w->n_all; i++)
 		if (w->all[i] == l) {
 			w->all[i] = w->all[--w->n_all];
 			break;
 		}
-	pthread_mutex_unlock(&w->lock);
 }
 
-static void drop(struct workers *w, struct engine_listener *l)
+/* Take @l out of its shard's epoll set. Pool lock held. */
+static void unplace(struct workers *w, struct engine_listener *l)
 {
-	struct shard *sh = &w->shards[l->shard];
+	struct shard *sh;
 
+	if (l->shard == SHARD_NONE) {
+		w->n_parked--;
+		return;
+	}
+	sh = &w->shards[l->shard];
 	(void)epoll_ctl(sh->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
 	atomic_fetch_sub(&sh->n_listeners, 1);
+	l->shard = SHARD_NONE;
+}
+
+int pool_attach(struct workers *w, struct engine_listener *l, struct shard *to)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+
+	if (epoll_ctl(to->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
+		return negative_errno();
+	l->shard = (unsigned)(to - w->shards);
+	atomic_fetch_add(&to->n_listeners, 1);
+	if (atomic_load(&to->is_hot))
+		shard_kick(to); /* the newcomer must not wait for the hot listener to cool */
+	return 0;
+}
+
+int pool_move(struct workers *w, struct engine_listener *l, struct shard *to)
+{
+	int r;
+
+	unplace(w, l);
+	r = pool_attach(w, l, to);
+	if (r < 0) {
+		w->n_parked++; /* the watchdog places it again at its next tick */
+		return r;
+	}
+	atomic_fetch_add_explicit(&w->d->watchdog_moves, 1, memory_order_relaxed);
+	return 0;
+}
+
+/* Serving worker only: @l is gone (closed, or its filter has no task left). */
+static void drop(struct workers *w, struct engine_listener *l)
+{
+	pthread_mutex_lock(&w->lock);
+	unplace(w, l);
+	forget(w, l);
+	pthread_mutex_unlock(&w->lock);
 	log_debug("Listener of '%s' (%s, pid %d) detached", l->name,
 		  listener_source_name(l->pub.source), (int)l->pub.pid);
-	forget(w, l);
 	engine_listener_detach(l);
 	engine_listener_unref(l);
 }
@@ -225,7 +239,7 @@ static int recv_kickable(struct shard *sh, int fd, struct seccomp_notif *req, bo
 	return r;
 }
 
-static void kick(struct shard *sh)
+void shard_kick(struct shard *sh)
 {
 	int expected = RECV_BLOCKED;
 
@@ -286,15 +300,66 @@ static bool should_go_hot(struct shard *sh, struct engine_listener *l, uint64_t 
 	return hot;
 }
 
-static void serve(struct workers *w, struct engine_listener *l, uint32_t events)
+/* Serve one event of @l; true when @l was dropped from the pool (the caller's reference remains). */
+static bool serve(struct workers *w, struct engine_listener *l, uint32_t events)
 {
 	int r = 0;
 
 	if (events & EPOLLIN)
 		r = l->pub.source == LISTENER_SOURCE_OCI ? serve_oci(l) : lxc_serve(l);
 	/* HUP on a notify fd: no task uses the filter any more, nothing can be pending */
-	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN)))
+	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))) {
 		drop(w, l);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The worker starts serving @l: the watchdog sees it as current, and a
+ * reference keeps it alive even if the serve step drops it from the pool (an
+ * LXC monitor may close its connection while one of its notifications is
+ * being handled).
+ */
+static void serving_begin(struct shard *sh, struct engine_listener *l)
+{
+	engine_listener_ref(l);
+	pthread_mutex_lock(&sh->lock);
+	sh->current = l;
+	atomic_store_explicit(&sh->busy_since_ns, now_ns(), memory_order_relaxed);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+static void serving_end(struct shard *sh)
+{
+	pthread_mutex_lock(&sh->lock);
+	sh->current = NULL;
+	atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/*
+ * The watchdog asked @l (an event of which this worker holds) to join the
+ * stuck worker its container holds: move it there instead of serving it here,
+ * so that the container stalls only itself. True when moved.
+ */
+static bool move_requested(struct shard *sh, struct engine_listener *l)
+{
+	struct workers *w = sh->w;
+	unsigned to;
+	int r = 0;
+
+	if (_likely_(!atomic_load_explicit(&l->move_to, memory_order_relaxed)))
+		return false;
+	pthread_mutex_lock(&w->lock);
+	to = atomic_exchange(&l->move_to, 0);
+	if (to)
+		r = pool_move(w, l, &w->shards[to - 1]);
+	pthread_mutex_unlock(&w->lock);
+	if (r < 0)
+		log_warning_errno(r, "Cannot move listener of '%s' to worker %u, parked: %m", l->name,
+				  to - 1);
+	return to != 0;
 }
 
 static void *worker_main(void *arg)
@@ -305,6 +370,8 @@ static void *worker_main(void *arg)
 		struct epoll_event ev;
 		/* one event at a time: a stuck worker then holds no other listener's event */
 		int n = epoll_wait(sh->epoll_fd, &ev, 1, -1);
+		struct engine_listener *l;
+		bool dropped;
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -316,172 +383,103 @@ static void *worker_main(void *arg)
 			continue;
 		if (!ev.data.ptr) /* the stop eventfd */
 			return NULL;
-		pthread_mutex_lock(&sh->lock);
-		sh->current = ev.data.ptr;
-		atomic_store_explicit(&sh->busy_since_ns, now_ns(), memory_order_relaxed);
-		pthread_mutex_unlock(&sh->lock);
-		serve(sh->w, ev.data.ptr, ev.events);
-		pthread_mutex_lock(&sh->lock);
-		sh->current = NULL;
-		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
-		pthread_mutex_unlock(&sh->lock);
-		/* only events without HUP reach here with the listener still alive */
-		if (ev.events == EPOLLIN && should_go_hot(sh, ev.data.ptr, now_ns()))
-			serve_hot(sh, ev.data.ptr);
+		l = ev.data.ptr;
+		if ((ev.events & EPOLLIN) && move_requested(sh, l))
+			continue;
+		serving_begin(sh, l);
+		dropped = serve(sh->w, l, ev.events);
+		serving_end(sh);
+		if (!dropped && ev.events == EPOLLIN && should_go_hot(sh, l, now_ns()))
+			serve_hot(sh, l);
+		/* last, with current cleared: a listener dropped above is freed only here */
+		engine_listener_unref(l);
 	}
 }
 
-static bool shard_stuck(struct shard *sh, uint64_t now)
+bool shard_stuck(struct shard *sh, uint64_t now)
 {
 	uint64_t since = atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed);
 
 	return since && now > since && now - since > STUCK_NS;
 }
 
-/* The shard with the fewest listeners, preferring ones not stuck; never @avoid. */
-static struct shard *least_loaded(struct workers *w, const struct shard *avoid)
+const char *listener_name(const struct engine_listener *l)
 {
-	uint64_t now = now_ns();
-	struct shard *best = NULL;
-	bool best_stuck = true;
+	return atomic_load_explicit(&l->has_name, memory_order_acquire) ? l->name : "";
+}
 
+struct shard *pool_held_by(struct workers *w, const char *name)
+{
+	for (unsigned i = 0; name[0] && w->n_held > 0 && i < w->n_shards; i++)
+		if (w->shards[i].is_held && strcmp(w->shards[i].held_by, name) == 0)
+			return &w->shards[i];
+	return NULL;
+}
+
+struct shard *pool_place(struct workers *w, const struct engine_listener *l)
+{
+	struct shard *best = pool_held_by(w, listener_name(l));
+	uint64_t now = now_ns();
+
+	if (best)
+		return best;
 	for (unsigned i = 0; i < w->n_shards; i++) {
 		struct shard *sh = &w->shards[i];
-		bool stuck = shard_stuck(sh, now);
 
-		if (sh == avoid)
+		if (sh->is_held || shard_stuck(sh, now))
 			continue;
-		if (!best || (best_stuck && !stuck) ||
-		    (stuck == best_stuck &&
-		     atomic_load(&sh->n_listeners) < atomic_load(&best->n_listeners))) {
+		if (!best || atomic_load(&sh->n_listeners) < atomic_load(&best->n_listeners))
 			best = sh;
-			best_stuck = stuck;
-		}
 	}
 	return best;
 }
 
-/* Move every listener of @from except the one it is serving to @to. Both locks held. */
-static size_t move_listeners(struct workers *w, struct shard *from, struct shard *to)
+/* Append @l to the list. Pool lock held. */
+static int remember(struct workers *w, struct engine_listener *l)
 {
-	unsigned to_index = (unsigned)(to - w->shards);
-	size_t moved = 0;
-
-	for (size_t i = 0; i < w->n_all; i++) {
-		struct engine_listener *l = w->all[i];
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
-
-		if (&w->shards[l->shard] != from || l == from->current)
-			continue;
-		(void)epoll_ctl(from->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
-		l->shard = to_index;
-		atomic_fetch_sub(&from->n_listeners, 1);
-		atomic_fetch_add(&to->n_listeners, 1);
-		if (epoll_ctl(to->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0)
-			log_error_errno(errno, "Cannot move listener of '%s': %m", l->name);
-		moved++;
-	}
-	return moved;
-}
-
-/* Kick hot workers whose listener went quiet (or died) since the last look. */
-static void cool_idle_hot(struct workers *w)
-{
-	for (unsigned i = 0; i < w->n_shards; i++) {
-		struct shard *sh = &w->shards[i];
-		uint64_t served = atomic_load_explicit(&sh->hot_served, memory_order_relaxed);
-
-		if (atomic_load(&sh->is_hot) && served == sh->hot_served_seen)
-			kick(sh);
-		sh->hot_served_seen = served;
-	}
-}
-
-/* LXC messages past their deadline get CONTINUE from here. */
-static void answer_overdue_lxc(struct workers *w, uint64_t now)
-{
-	pthread_mutex_lock(&w->lock);
-	for (size_t i = 0; i < w->n_all; i++)
-		if (w->all[i]->pub.source == LISTENER_SOURCE_LXC)
-			lxc_deadline_check(w->all[i], now);
-	pthread_mutex_unlock(&w->lock);
-}
-
-void workers_watchdog(struct workers *w)
-{
-	uint64_t now = now_ns();
-
-	if (w) {
-		cool_idle_hot(w);
-		answer_overdue_lxc(w, now);
-	}
-	for (unsigned i = 0; w && i < w->n_shards; i++) {
-		struct shard *sh = &w->shards[i], *to;
-		size_t moved = 0;
-
-		if (!shard_stuck(sh, now) || atomic_load(&sh->n_listeners) <= 1)
-			continue;
-		pthread_mutex_lock(&sh->lock);
-		to = least_loaded(w, sh);
-		/* re-check under the lock: the worker may have finished meanwhile */
-		if (sh->current && shard_stuck(sh, now_ns()) && to && !shard_stuck(to, now_ns())) {
-			pthread_mutex_lock(&w->lock);
-			moved = move_listeners(w, sh, to);
-			pthread_mutex_unlock(&w->lock);
-		}
-		if (moved)
-			log_warning("Worker %u stuck on a notification of '%s' for over %u ms; moved %zu "
-				    "other listeners to worker %u",
-				    i, sh->current->name, STUCK_NS / 1000000u, moved,
-				    (unsigned)(to - w->shards));
-		pthread_mutex_unlock(&sh->lock);
-	}
-}
-
-int workers_add(struct workers *w, struct engine_listener *l)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
-	struct shard *sh = least_loaded(w, NULL);
-	int r = 0;
-
-	l->shard = (unsigned)(sh - w->shards);
-	atomic_fetch_add(&sh->n_listeners, 1);
-	pthread_mutex_lock(&w->lock);
 	if (w->n_all == w->n_alloc) {
 		size_t n = w->n_alloc ? w->n_alloc * 2 : 64;
 		struct engine_listener **all = realloc(w->all, n * sizeof(*all));
 
-		if (all) {
-			w->all = all;
-			w->n_alloc = n;
-		} else {
-			r = -ENOMEM;
-		}
+		if (!all)
+			return -ENOMEM;
+		w->all = all;
+		w->n_alloc = n;
 	}
-	if (r >= 0)
-		w->all[w->n_all++] = l;
+	w->all[w->n_all++] = l;
+	return 0;
+}
+
+int workers_add(struct workers *w, struct engine_listener *l)
+{
+	struct shard *to;
+	int r;
+
+	pthread_mutex_lock(&w->lock);
+	r = remember(w, l);
+	to = r >= 0 ? pool_place(w, l) : NULL;
+	if (r >= 0 && to) {
+		r = pool_attach(w, l, to);
+		if (r < 0)
+			forget(w, l);
+	} else if (r >= 0) {
+		/* every worker is stuck: the watchdog places it once one is free */
+		l->shard = SHARD_NONE;
+		w->n_parked++;
+	}
 	pthread_mutex_unlock(&w->lock);
-	if (r >= 0 && epoll_ctl(sh->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0) {
-		r = negative_errno();
-		forget(w, l);
-	}
-	if (r >= 0 && atomic_load(&sh->is_hot))
-		kick(sh); /* the newcomer must not wait for the hot listener to cool */
 	if (r < 0) {
-		atomic_fetch_sub(&sh->n_listeners, 1);
 		engine_listener_detach(l);
 		engine_listener_unref(l);
 	}
 	return r;
 }
 
-static int shard_start(struct workers *w, struct shard *sh)
+int shard_start(struct workers *w, struct shard *sh)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	int r;
 
-	sh->w = w;
-	pthread_mutex_init(&sh->lock, NULL);
 	sh->epoll_fd = RET_NERRNO(epoll_create1(EPOLL_CLOEXEC));
 	if (sh->epoll_fd < 0)
 		return sh->epoll_fd;
@@ -497,14 +495,20 @@ int workers_start(struct daemon *d, unsigned n, struct workers **ret)
 	struct workers *w = calloc(1, sizeof(*w));
 	int r = 0;
 
-	if (!w || !(w->shards = calloc(n, sizeof(struct shard)))) {
+	/* room for one replacement per worker, allocated now: shards never move */
+	if (!w || !(w->shards = calloc(2 * (size_t)n, sizeof(struct shard)))) {
 		free(w);
 		return -ENOMEM;
 	}
 	w->d = d;
+	w->n_base = n;
+	w->max_shards = 2 * n;
 	pthread_mutex_init(&w->lock, NULL);
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < w->max_shards; i++) {
+		w->shards[i].w = w;
 		w->shards[i].epoll_fd = -EBADF;
+		pthread_mutex_init(&w->shards[i].lock, NULL);
+	}
 	/* no SA_RESTART: the kick must make RECV return EINTR */
 	if (sigaction(KICK_SIGNAL, &(struct sigaction){ .sa_handler = on_kick }, NULL) < 0)
 		r = negative_errno();
@@ -514,35 +518,47 @@ int workers_start(struct daemon *d, unsigned n, struct workers **ret)
 	for (; r >= 0 && w->n_shards < n; w->n_shards++)
 		r = shard_start(w, &w->shards[w->n_shards]);
 	if (r < 0) {
-		workers_stop(w);
+		(void)workers_stop(w);
 		return r;
 	}
 	*ret = w;
 	return 0;
 }
 
-void workers_stop(struct workers *w)
+/* Join @sh's thread, kicking it out of a hot RECV, until @deadline. */
+static bool join_by(struct shard *sh, uint64_t deadline)
 {
+	while (pthread_tryjoin_np(sh->thread, NULL) == EBUSY) {
+		if (now_ns() > deadline)
+			return false;
+		shard_kick(sh);
+		(void)usleep(1000);
+	}
+	sh->has_thread = false;
+	return true;
+}
+
+bool workers_stop(struct workers *w)
+{
+	uint64_t deadline = now_ns() + STOP_GRACE_NS;
+	unsigned left = 0;
+
 	if (!w)
-		return;
+		return true;
 	if (w->stop_fd >= 0)
 		(void)eventfd_write(w->stop_fd, 1);
-	for (unsigned i = 0; i < w->n_shards; i++) {
-		struct shard *sh = &w->shards[i];
-
-		if (!sh->has_thread)
-			continue;
-		/* a hot worker sits in RECV, not in epoll_wait: kick until it has left */
-		while (pthread_tryjoin_np(sh->thread, NULL) == EBUSY) {
-			kick(sh);
-			(void)usleep(1000);
-		}
+	for (unsigned i = 0; i < w->n_shards; i++)
+		left += w->shards[i].has_thread && !join_by(&w->shards[i], deadline);
+	if (left > 0) {
+		log_warning("%u worker(s) still stuck in a caller's memory after %llu ms, leaving "
+			    "them behind", left, STOP_GRACE_NS / 1000000u);
+		return false;
 	}
 	for (size_t i = 0; i < w->n_all; i++) {
 		engine_listener_detach(w->all[i]);
 		engine_listener_unref(w->all[i]);
 	}
-	for (unsigned i = 0; i < w->n_shards; i++) {
+	for (unsigned i = 0; i < w->max_shards; i++) {
 		close_nointr(w->shards[i].epoll_fd);
 		pthread_mutex_destroy(&w->shards[i].lock);
 	}
@@ -551,4 +567,5 @@ void workers_stop(struct workers *w)
 	close_nointr(w->stop_fd);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
+	return true;
 }

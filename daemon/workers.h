@@ -34,7 +34,9 @@ struct engine_listener {
 	atomic_uint n_ref;
 	int fd; /* owned */
 	struct daemon *d;
-	unsigned shard; /* the worker serving it */
+	unsigned shard;       /* the worker serving it, or SHARD_NONE; changed under the pool lock */
+	atomic_uint move_to;  /* 1 + the shard its worker moves it to before serving it again */
+	atomic_bool has_name; /* name is final: other threads may read it */
 
 	/* the container this listener speaks for; touched only by the serving worker */
 	pid_t init_pid; /* the container's init: OCI state.pid, LXC message init_pid */
@@ -71,16 +73,24 @@ struct workers;
 /* Start @n worker threads, each serving its own share of the listeners. */
 int workers_start(struct daemon *d, unsigned n, struct workers **ret);
 
-/* Wake and join every worker, then detach and free every listener. */
-void workers_stop(struct workers *w);
+/*
+ * Wake and join every worker, then detach and free every listener. A worker
+ * still stuck in a caller's memory after a bounded wait is left behind: then
+ * nothing is freed (it may still touch it) and false is returned, and the
+ * process must exit without waiting for that thread. Main thread.
+ */
+bool workers_stop(struct workers *w);
 
 /*
- * Move the listeners of a worker stuck in one notification for over a second
- * to another worker. Called periodically by the intake thread.
+ * Watch the pool (intake thread, every 200 ms at most): a worker stuck in one
+ * notification for over a second is replaced (at most --workers replacements,
+ * one per container), its other listeners go to healthy workers, and the
+ * container holding it has its listeners served there. Also answers overdue
+ * LXC messages and cools idle hot workers.
  */
 void workers_watchdog(struct workers *w);
 
-/* Hand a listener (reference taken over) to the pool. Thread-safe. */
+/* Hand a listener (reference taken over) to the pool. Intake thread (main before it starts). */
 int workers_add(struct workers *w, struct engine_listener *l);
 
 /*

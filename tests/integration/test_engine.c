@@ -6,15 +6,7 @@
  * live config changes, listeners detaching when the caller exits, callers
  * killed mid-call, garbage and hostile intake, and fd leaks. Root only.
  */
-#include <dirent.h>
 #include <fcntl.h>
-#include <linux/userfaultfd.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/sysmacros.h>
-#include <seccomp.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/sysinfo.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,257 +22,8 @@
 
 #include <cmocka.h>
 
-#include "daemon/lxc_intake.h"
 #include "daemon/notify.h"
-#include "harness.h"
-
-static struct harness H;
-
-/* A child under a filter that notifies sysinfo, driven over a socketpair. */
-struct child {
-	pid_t pid;
-	int ctl;      /* our end of the control socketpair */
-	int listener; /* the child's notify fd, received over SCM_RIGHTS */
-};
-
-static int send_fd(int sock, int fd, const void *data, size_t len)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -errno;
-}
-
-static int recv_fd(int sock)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1 || !(c = CMSG_FIRSTHDR(&msg)))
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
-/*
- * mknodat with a path in a page registered with a userfaultfd nobody serves:
- * whoever reads it from outside blocks until the child dies.
- */
-static void hostile_mknod(void)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	struct uffdio_api api = { .api = UFFD_API };
-	int uffd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
-	char *p = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	struct uffdio_register reg = { .range = { (unsigned long)p, (unsigned long)page },
-				       .mode = UFFDIO_REGISTER_MODE_MISSING };
-
-	if (uffd < 0 || p == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api) < 0 ||
-	    ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
-		_exit(5);
-	syscall(SYS_mknodat, AT_FDCWD, p, S_IFCHR | 0600, makedev(1, 3));
-	_exit(0);
-}
-
-/* Child: 's' → sysinfo, answer "errno totalram"; 'l' → sysinfo forever; 'u' → hostile mknod; 'q' → exit. */
-static void child_main(int ctl)
-{
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	char cmd;
-	int fd;
-
-	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sysinfo), 0) < 0 ||
-	    seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mknodat), 0) < 0 ||
-	    seccomp_load(ctx) < 0 || (fd = seccomp_notify_fd(ctx)) < 0)
-		_exit(2);
-	if (send_fd(ctl, fd, "F", 1) < 0)
-		_exit(3);
-	close(fd);
-	while (read(ctl, &cmd, 1) == 1) {
-		struct sysinfo si = { 0 };
-		char out[64];
-		int r;
-
-		if (cmd == 'q')
-			_exit(0);
-		if (cmd == 'u')
-			hostile_mknod();
-		do
-			r = sysinfo(&si) < 0 ? errno : 0;
-		while (cmd == 'l');
-		snprintf(out, sizeof(out), "%d %lu", r, (unsigned long)si.totalram * si.mem_unit);
-		if (write(ctl, out, strlen(out)) < 0)
-			_exit(4);
-	}
-	_exit(0);
-}
-
-static void child_start(struct child *c)
-{
-	int sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	c->pid = fork();
-	assert_true(c->pid >= 0);
-	if (c->pid == 0) {
-		close(sv[0]);
-		child_main(sv[1]);
-	}
-	close(sv[1]);
-	c->ctl = sv[0];
-	c->listener = recv_fd(c->ctl);
-	assert_true(c->listener >= 0);
-}
-
-static void child_stop(struct child *c)
-{
-	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		waitpid(c->pid, NULL, 0);
-	}
-	close_nointr(c->ctl);
-	close_nointr(c->listener);
-	c->pid = 0;
-	c->ctl = c->listener = -1;
-}
-
-/* Ask the child for one sysinfo(); returns its errno and sets *totalram. */
-static int child_sysinfo(struct child *c, unsigned long *totalram)
-{
-	struct timeval tv = { .tv_sec = 5 };
-	char buf[64] = "";
-	int err = -1;
-	ssize_t n;
-
-	setsockopt(c->ctl, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	assert_int_equal(write(c->ctl, "s", 1), 1);
-	n = read(c->ctl, buf, sizeof(buf) - 1);
-	assert_true(n > 0);
-	buf[n] = '\0';
-	assert_int_equal(sscanf(buf, "%d %lu", &err, totalram), 2);
-	return err;
-}
-
-static int unix_connect(const char *path, int type)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-
-	struct timeval tv = { .tv_sec = 5 };
-
-	assert_true(strlen(path) < sizeof(sa.sun_path));
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	assert_true(fd >= 0);
-	/* a missing answer fails the test instead of hanging it */
-	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
-	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	return fd;
-}
-
-/* Hand @fd to the OCI socket as runc 1.1 does; the connection stays open like runc's. */
-static int oci_handoff(const char *json, int fd)
-{
-	int sock = unix_connect(H.oci_socket, SOCK_STREAM);
-
-	assert_int_equal(send_fd(sock, fd, json, strlen(json)), 0);
-	return sock;
-}
-
-static int oci_handoff_child(struct child *c, const char *name)
-{
-	char json[512];
-
-	snprintf(json, sizeof(json),
-		 "{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"%s\","
-		 "\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"%s\",\"status\":\"creating\","
-		 "\"pid\":%d,\"bundle\":\"/tmp\"}}",
-		 (int)c->pid, name, name, (int)c->pid);
-	return oci_handoff(json, c->listener);
-}
-
-static int count_fds(pid_t pid)
-{
-	char path[64];
-	struct dirent *de;
-	int n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	d = opendir(path);
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static void sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/*
- * Wait until the daemon holds no more than @expect fds (listeners are released
- * asynchronously, and an idle API keep-alive connection may come and go), and
- * return the count then.
- */
-static int wait_fds(int expect)
-{
-	int n = -1;
-
-	for (int i = 0; i < 100 && (n = count_fds(H.pid)) > expect; i++)
-		sleep_ms(20);
-	return n;
-}
-
-static void api(const char *method, const char *path, const char *body, long status)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &r), 0);
-	if (r->status != status)
-		fprintf(stderr, "%s %s: %ld %s\n", method, path, r->status, r->data);
-	assert_int_equal(r->status, status);
-}
-
-/* interceptd_syscalls_total for @name/@syscall/@outcome from /1.0/metrics, 0 if absent. */
-static long metric(const char *name, const char *syscall, const char *outcome)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-	char needle[256];
-	const char *p;
-
-	assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
-	snprintf(needle, sizeof(needle),
-		 "interceptd_syscalls_total{container=\"%s\",syscall=\"%s\",outcome=\"%s\"} ", name,
-		 syscall, outcome);
-	p = strstr(r->data, needle);
-	return p ? strtol(p + strlen(needle), NULL, 10) : 0;
-}
+#include "peers.h"
 
 /* With real samples in every family, the exposition still passes promtool's lint. */
 static void promtool_check(void)
@@ -302,17 +44,6 @@ static void promtool_check(void)
 	assert_int_equal(pclose(p), 0);
 }
 
-static size_t n_listeners(const char *name)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-	char path[128];
-
-	snprintf(path, sizeof(path), "/1.0/containers/%s/state", name);
-	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
-	assert_int_equal(r->status, 200);
-	return json_array_size(json_object_get(reply_meta(r), "listeners"));
-}
-
 /* 1 if GET …/state lists @key under restart_required, else 0. */
 static int restart_required_has(const char *name, const char *key)
 {
@@ -329,13 +60,6 @@ static int restart_required_has(const char *name, const char *key)
 		if (strcmp(json_string_value(v), key) == 0)
 			return 1;
 	return 0;
-}
-
-static void wait_listeners(const char *name, size_t expect)
-{
-	for (int i = 0; i < 100 && n_listeners(name) != expect; i++)
-		sleep_ms(20);
-	assert_int_equal(n_listeners(name), expect);
 }
 
 static void test_engine_config_applies_live(void **state)
@@ -488,71 +212,10 @@ static void test_engine_silent_client_delays_nobody(void **state)
 	api("DELETE", "/1.0/containers/prompt", NULL, 200);
 }
 
-/* Act as an LXC monitor: receive the child's notification and relay it to the proxy. */
-static void relay_lxc_cmd(int proxy, struct child *c, const char *cookie, char cmd,
-			  struct seccomp_notif_resp *ret);
-
+/* Act as an LXC monitor relaying one sysinfo() of @c. */
 static void relay_lxc(int proxy, struct child *c, const char *cookie, struct seccomp_notif_resp *ret)
 {
 	relay_lxc_cmd(proxy, c, cookie, 's', ret);
-}
-
-static void relay_lxc_cmd(int proxy, struct child *c, const char *cookie, char cmd,
-			  struct seccomp_notif_resp *ret)
-{
-	struct seccomp_notif req;
-	struct lxc_proxy_header hdr = {
-		.monitor_pid = getpid(), .init_pid = c->pid,
-		.sizes = { sizeof(struct seccomp_notif), sizeof(struct seccomp_notif_resp),
-			   sizeof(struct seccomp_data) },
-		.cookie_len = strlen(cookie),
-	};
-	struct seccomp_notif_resp resp = { 0 };
-	char path[64], out[512], in[512];
-	int fds[3];
-	size_t len = 0;
-	ssize_t n;
-
-	assert_int_equal(write(c->ctl, &cmd, 1), 1);
-	assert_int_equal(notify_recv(c->listener, &req), 0);
-	resp.id = req.id;
-	memcpy(out, &hdr, sizeof(hdr));
-	len = sizeof(hdr);
-	memcpy(out + len, &req, sizeof(req));
-	len += sizeof(req);
-	memcpy(out + len, &resp, sizeof(resp));
-	len += sizeof(resp);
-	memcpy(out + len, cookie, strlen(cookie));
-	len += strlen(cookie);
-	snprintf(path, sizeof(path), "/proc/%d", (int)req.pid);
-	fds[0] = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)req.pid);
-	fds[1] = open(path, O_RDWR | O_CLOEXEC);
-	fds[2] = c->listener;
-	{
-		union {
-			char buf[CMSG_SPACE(sizeof(fds))];
-			struct cmsghdr align;
-		} control = { 0 };
-		struct iovec iov = { .iov_base = out, .iov_len = len };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-				      .msg_controllen = sizeof(control.buf) };
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(fds));
-		memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-		assert_int_equal(sendmsg(proxy, &msg, MSG_NOSIGNAL), (ssize_t)len);
-	}
-	close(fds[0]);
-	close(fds[1]);
-	n = recv(proxy, in, sizeof(in), MSG_TRUNC);
-	/* exactly header + notif + resp, never the cookie */
-	assert_int_equal(n, 32 + sizeof(struct seccomp_notif) + sizeof(struct seccomp_notif_resp));
-	memcpy(ret, in + 32 + sizeof(struct seccomp_notif), sizeof(*ret));
-	assert_int_equal(ret->id, req.id);
-	(void)notify_send(c->listener, ret);
 }
 
 static void test_engine_lxc_proxy_protocol(void **state)
@@ -626,50 +289,6 @@ static void test_engine_unregistered_listener_continues(void **state)
 	child_stop(&c);
 	close(sock);
 	api("DELETE", "/1.0/containers/nobody-registered-this", NULL, 200);
-}
-
-/*
- * A hostile container makes its notification block the worker serving it (a
- * path in a userfaultfd page nobody serves); another container that shares
- * that worker is moved to a healthy one and keeps being served.
- */
-static void test_engine_stuck_worker_does_not_stall_others(void **state)
-{
-	struct child hostile, filler, bystander;
-	int s1, s2, s3;
-	unsigned long total;
-	struct timespec t0, t1;
-
-	(void)state;
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"hostile\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	/* new listeners go to the least loaded worker: hostile and bystander share one */
-	child_start(&hostile);
-	s1 = oci_handoff_child(&hostile, "hostile");
-	child_start(&filler);
-	s2 = oci_handoff_child(&filler, "bystander");
-	child_start(&bystander);
-	s3 = oci_handoff_child(&bystander, "bystander");
-	assert_int_equal(child_sysinfo(&filler, &total), 0);
-	assert_int_equal(child_sysinfo(&bystander, &total), 0);
-	assert_int_equal(write(hostile.ctl, "u", 1), 1);
-	sleep_ms(300); /* the hostile notification now holds its worker */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (int i = 0; i < 5; i++)
-		assert_int_equal(child_sysinfo(&bystander, &total), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	assert_true(t1.tv_sec - t0.tv_sec < 4); /* watchdog: 1 s, checked every 200 ms */
-	child_stop(&hostile); /* its death releases the stuck read */
-	child_stop(&filler);
-	child_stop(&bystander);
-	close(s1);
-	close(s2);
-	close(s3);
-	api("GET", "/1.0", NULL, 200);
-	api("DELETE", "/1.0/containers/hostile", NULL, 200);
-	api("DELETE", "/1.0/containers/bystander", NULL, 200);
 }
 
 /*
@@ -859,7 +478,6 @@ int main(void)
 		cmocka_unit_test(test_engine_silent_client_delays_nobody),
 		cmocka_unit_test(test_engine_lxc_proxy_protocol),
 		cmocka_unit_test(test_engine_unregistered_listener_continues),
-		cmocka_unit_test(test_engine_stuck_worker_does_not_stall_others),
 		cmocka_unit_test(test_engine_lxc_deadline_answers_once),
 		cmocka_unit_test(test_daemon_sighup_reopens_log_file),
 		cmocka_unit_test(test_engine_fdstore_keeps_oci_listeners_across_restart),

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "harness.h"
+
+/*
+ * Peers of the real daemon for the engine tests: child processes under a
+ * NOTIFY filter whose listener is handed to the OCI socket as runc does, or
+ * relayed through the LXC proxy socket as an LXC monitor would, and small
+ * helpers over the API. They all talk to the daemon in H.
+ */
+extern struct harness H;
+
+/* A child under a filter that notifies sysinfo and mknodat, driven over a socketpair. */
+struct child {
+	pid_t pid;
+	int ctl;      /* our end of the control socketpair */
+	int listener; /* the child's notify fd, received over SCM_RIGHTS */
+};
+
+/*
+ * Commands a child understands (one byte on ctl):
+ *  's' one sysinfo(), answered "errno totalram";
+ *  'l' sysinfo() forever;
+ *  'u' mknodat() with its path in a userfaultfd page nobody serves: whoever
+ *      reads it from outside blocks until the child dies;
+ *  't' followed by a uint32_t count: that many sysinfo() calls, answered with
+ *      the count latencies in ns (uint32_t each);
+ *  'q' exit.
+ */
+void child_start(struct child *c);
+/* Kill and reap the child, close our ends. */
+void child_stop(struct child *c);
+/* Ask the child for one sysinfo(); returns its errno and sets *totalram. */
+int child_sysinfo(struct child *c, unsigned long *totalram);
+/* Ask the child for @n timed sysinfo() calls; fills @ns (n entries). */
+void child_sysinfo_timed(struct child *c, uint32_t *ns, uint32_t n);
+
+int send_fd(int sock, int fd, const void *data, size_t len);
+/* Connect to a unix socket with a 5 s receive timeout (asserts on failure). */
+int unix_connect(const char *path, int type);
+/* Hand @fd to the OCI socket as runc 1.1 does; the connection stays open like runc's. */
+int oci_handoff(const char *json, int fd);
+/* The same with the child's listener, metadata and id @name. */
+int oci_handoff_child(struct child *c, const char *name);
+
+/*
+ * Act as an LXC monitor: send @cmd to the child, receive its notification
+ * and relay it to @proxy with @cookie. Fills *ret_req.
+ */
+void relay_lxc_send(int proxy, struct child *c, const char *cookie, char cmd,
+		    struct seccomp_notif *ret_req);
+/* Read the proxy's answer to @req, check its size and id, pass it to the kernel. */
+void relay_lxc_answer(int proxy, struct child *c, const struct seccomp_notif *req,
+		      struct seccomp_notif_resp *ret);
+/* relay_lxc_send() + relay_lxc_answer(). */
+void relay_lxc_cmd(int proxy, struct child *c, const char *cookie, char cmd,
+		   struct seccomp_notif_resp *ret);
+
+void sleep_ms(long ms);
+int count_fds(pid_t pid);
+/* Wait until the daemon holds no more than @expect fds; the count then. */
+int wait_fds(int expect);
+/* Threads of @pid, and those of them in uninterruptible sleep (state D). */
+int count_threads(pid_t pid, int *ret_blocked);
+/* Wait up to @ms until exactly @n threads of the daemon are in state D; that count. */
+int wait_blocked_threads(int n, long ms);
+
+/* One API request that must answer @status. */
+void api(const char *method, const char *path, const char *body, long status);
+/* interceptd_syscalls_total for @name/@syscall/@outcome, 0 if absent. */
+long metric(const char *name, const char *syscall, const char *outcome);
+/* The value of the unlabelled sample @family from /1.0/metrics, -1 if absent. */
+long metric_value(const char *family);
+size_t n_listeners(const char *name);
+void wait_listeners(const char *name, size_t expect);
