@@ -59,11 +59,43 @@ static int extract(json_t *root, struct oci_state *ret)
 	return 0;
 }
 
+/*
+ * The length of the JSON object that @buf starts with ('{'), or 0 while its
+ * closing brace has not arrived. A read may cut the state anywhere, also
+ * inside a literal, an escape or a UTF-8 sequence, where jansson reports an
+ * error instead of a premature end; so only strings and brackets are followed
+ * here and jansson judges the object once it is whole.
+ */
+static size_t object_length(const char *buf, size_t len)
+{
+	bool in_string = false, is_escaped = false;
+	size_t depth = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (in_string) {
+			if (is_escaped)
+				is_escaped = false;
+			else if (ch == '\\')
+				is_escaped = true;
+			else if (ch == '"')
+				in_string = false;
+		} else if (ch == '"') {
+			in_string = true;
+		} else if (ch == '{' || ch == '[') {
+			depth++;
+		} else if ((ch == '}' || ch == ']') && --depth == 0) {
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
 int oci_state_parse(const char *buf, size_t len, struct oci_state *ret)
 {
-	json_error_t err;
 	json_t *root;
-	size_t start = 0;
+	size_t start = 0, n;
 	int r;
 
 	while (start < len && strchr(" \t\r\n", buf[start]))
@@ -72,11 +104,13 @@ int oci_state_parse(const char *buf, size_t len, struct oci_state *ret)
 		return 0;
 	if (buf[start] != '{')
 		return -EBADMSG;
-	/* stop after one complete value: the runtime may keep the connection open */
-	root = json_loadb(buf + start, len - start, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-			  &err);
+	/* one complete object is the message: the runtime may keep the connection open */
+	n = object_length(buf + start, len - start);
+	if (n == 0)
+		return 0;
+	root = json_loadb(buf + start, n, JSON_REJECT_DUPLICATES, NULL);
 	if (!root)
-		return json_error_code(&err) == json_error_premature_end_of_input ? 0 : -EBADMSG;
+		return -EBADMSG;
 	r = extract(root, ret);
 	json_decref(root);
 	return r < 0 ? r : 1;

@@ -261,9 +261,13 @@ static int load_legacy(int state_dir_fd, struct registry *reg, struct icd_error 
 		r = icd_error_set(reterr, -EINVAL, "%s has an unknown layout or version",
 				  STATE_LEGACY_FILE);
 	json_array_foreach(arr, i, o) {
-		r = load_container(o, NULL, reg, reterr);
-		if (r < 0)
+		struct icd_error inner = { 0 };
+
+		r = load_container(o, NULL, reg, &inner);
+		if (r < 0) {
+			r = icd_error_set(reterr, r, "%s: %s", STATE_LEGACY_FILE, inner.msg);
 			break;
+		}
 	}
 	json_decref(root);
 	return r;

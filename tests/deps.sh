@@ -10,6 +10,7 @@ packages=(
 	curl jq prometheus libc6-dev util-linux
 	runc crun lxc busybox-static uidmap
 	nodejs npm
+	clang libclang-rt-14-dev
 )
 
 missing=()

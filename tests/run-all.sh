@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: dependencies, a normal build with every
 # suite (unit, integration, privileged, openapi, e2e, bench smoke), then an
-# ASan+UBSan build running the suites that exercise the daemon's own code.
+# ASan+UBSan build running the suites that exercise the daemon's own code, then
+# the libFuzzer build running every fuzz target for a short while.
 # Usage (as root on Debian 12): tests/run-all.sh
 set -uo pipefail
 
@@ -58,6 +59,9 @@ run_build build -Dwerror=true || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -- \
 	unit integration privileged || status=1
+# libFuzzer targets (tests/fuzz): each runs 30 s (FUZZ_SECONDS) over its seed corpus
+CC=clang run_build build-fuzz -Dfuzzing=true -- fuzz || status=1
+grep -h '^fuzz_.* exec/s' build-fuzz/meson-logs/testlog.txt 2>/dev/null
 
 echo "summary: $passed passed, $failed failed, $skipped skipped"
 exit $status

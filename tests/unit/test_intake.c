@@ -48,6 +48,33 @@ static void test_oci_state_parse_crun_pretty_in_pieces(void **state)
 	assert_int_equal(st.pid, 77);
 }
 
+/*
+ * A read may end anywhere: inside a literal, a number, an escape or a UTF-8
+ * sequence jansson reports an error, not a premature end, and the connection
+ * (with the container's listener) used to be dropped. Found by
+ * tests/fuzz/fuzz_oci_state.c.
+ */
+static void test_oci_state_parse_cut_anywhere_is_incomplete(void **state)
+{
+	static const char s[] =
+		"{\"fds\":[\"seccompFd\"],\"pid\":9,\"metadata\":\"web\",\"state\":{\"id\":\"web\","
+		"\"bundle\":\"/srv/caf\xc3\xa9/\xf0\x9f\x93\xa6\",\"annotations\":{\"a\":\"say \\\"hi\\\" "
+		"\\\\ \\u00e9\\ud83d\\udce6\",\"b\":true,\"c\":false,\"d\":null,\"e\":-1.5e+3}}}";
+	struct oci_state st;
+
+	(void)state;
+	for (size_t n = 0; n < strlen(s); n++) {
+		int r = oci_state_parse(s, n, &st);
+
+		if (r != 0)
+			print_error("cut after %zu bytes: %d\n", n, r);
+		assert_int_equal(r, 0);
+	}
+	assert_int_equal(oci_state_parse(s, strlen(s), &st), 1);
+	assert_string_equal(st.metadata, "web");
+	assert_int_equal(st.pid, 9);
+}
+
 static void test_oci_state_parse_trailing_bytes_after_object(void **state)
 {
 	char buf[1024];
@@ -197,6 +224,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_oci_state_parse_runc_compact),
 		cmocka_unit_test(test_oci_state_parse_crun_pretty_in_pieces),
+		cmocka_unit_test(test_oci_state_parse_cut_anywhere_is_incomplete),
 		cmocka_unit_test(test_oci_state_parse_trailing_bytes_after_object),
 		cmocka_unit_test(test_oci_state_parse_garbage_table),
 		cmocka_unit_test(test_oci_state_parse_hostile_names_dropped),
