@@ -17,8 +17,9 @@ apt_install_missing() {
 	export DEBIAN_FRONTEND=noninteractive
 	# an apt run that was interrupted leaves dpkg asking for this first
 	dpkg --configure -a || true
-	apt-get update -q || return
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
+	# wait for another apt (unattended-upgrades on a fresh machine) instead of failing
+	apt-get -o DPkg::Lock::Timeout=300 update -q || return
+	apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
 }
 
 # build_dir_ok DIR: DIR holds a meson build directory whose setup completed.
