@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The API's only errno → HTTP mapping and the response envelope shared by
- * every route (DESIGN.md "API"). Stateless; called from the MHD thread.
+ * every route (docs/design.md, "Contracts"). Stateless; called from the MHD
+ * thread.
  */
 #include <errno.h>
 #include <string.h>

@@ -3,8 +3,9 @@
  * Leveled logging to stderr (or a file given with --log-file) with a syslog
  * "<N>" prefix that journald understands. Any thread may log; each line is one
  * write() so lines never interleave, and its message is escaped (escape.h) so
- * that text from a peer can never end the line or start a forged one. The level and the file are changed only by
- * the main thread, and read with relaxed atomics.
+ * that text from a peer can never end the line or start a forged one. The
+ * level and the file are changed only by the main thread, and read with
+ * relaxed atomics.
  */
 #include <fcntl.h>
 #include <stdarg.h>
