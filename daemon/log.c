@@ -106,6 +106,7 @@ int log_reopen(void)
  * through %s; escaping here, once, covers every message. Lines are short, so
  * the scan costs little next to the write().
  */
+static int append_message(char *line, int n, const char *fmt, va_list ap) _printf_(3, 0);
 static int append_message(char *line, int n, const char *fmt, va_list ap)
 {
 	/* 2 bytes of the line stay free for the newline and the NUL */
