@@ -64,8 +64,14 @@ bool escape_is_clean(const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = printable_len(p + i, len - i);
+		size_t n;
 
+		/* the common case, printable ASCII, in a tight loop */
+		while (i < len && (unsigned char)(p[i] - 0x20) < 0x5f)
+			i++;
+		if (i == len)
+			break;
+		n = printable_len(p + i, len - i);
 		if (n == 0)
 			return false;
 		i += n;
