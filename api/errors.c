@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The API's only errno → HTTP mapping and the response envelope shared by
- * every route (DESIGN.md "API"). Stateless; called from the MHD thread.
+ * every route (docs/design.md, "Contracts"). Stateless; called from the MHD
+ * thread.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "api/errors.h"
+#include "daemon/error.h"
+#include "daemon/escape.h"
+
+/* An escaped message: every byte of struct icd_error.msg may become 4. */
+#define ERRORS_MSG_MAX (ESCAPE_BYTE_LEN * sizeof(((struct icd_error *)0)->msg))
 
 unsigned errors_http_status(int r)
 {
@@ -54,8 +61,19 @@ json_t *errors_envelope_sync(json_t *metadata)
 
 json_t *errors_envelope_error(unsigned status, const char *msg)
 {
+	char safe[ERRORS_MSG_MAX];
+
 	if (!msg || !msg[0])
 		msg = errors_http_reason(status);
+	/*
+	 * Messages quote request bytes (a URL, a header, a JSON key). The sites
+	 * escape what they quote; this catches any that does not, since jansson
+	 * refuses invalid UTF-8 and the client would get a 503 for its bad input.
+	 */
+	if (!escape_is_clean(msg, strlen(msg))) {
+		(void)escape_text(safe, sizeof(safe), msg, strlen(msg));
+		msg = safe;
+	}
 	return json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:n}", "type", "error", "status", "",
 			 "status_code", 0, "operation", "", "error_code", (int)status, "error", msg,
 			 "metadata");

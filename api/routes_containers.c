@@ -15,6 +15,7 @@
 #include "api/json.h"
 #include "api/routes_common.h"
 #include "api/validate.h"
+#include "daemon/escape.h"
 #include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/policy.h"
@@ -82,8 +83,8 @@ static int check_if_match(const char *if_match, const char *etag, struct icd_err
 			return 0;
 		p = strchr(p, ',');
 	}
-	return icd_error_set(reterr, -ESTALE, "ETag doesn't match: If-Match '%.64s', current %s",
-			     if_match, quoted);
+	return icd_error_set(reterr, -ESTALE, "ETag doesn't match: If-Match '%s', current %s",
+			     ESCAPED(if_match, 64), quoted);
 }
 
 static int save_failed(struct api_response *resp, int r, const char *what)
@@ -101,8 +102,8 @@ int routes_containers_list(const struct api_request *req, struct api_response *r
 	int r;
 
 	if (rec && strcmp(rec, "0") != 0 && strcmp(rec, "1") != 0)
-		return icd_error_set(&resp->err, -EINVAL, "invalid recursion '%.32s': expected 0 or 1",
-				     rec);
+		return icd_error_set(&resp->err, -EINVAL, "invalid recursion '%s': expected 0 or 1",
+				     ESCAPED(rec, 32));
 	r = registry_list(req->d->registry, &list, &n);
 	if (r < 0)
 		return r;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/routes_common.h"
+#include "daemon/escape.h"
 #include "daemon/policy.h"
 
 static int render_lxc(const struct api_request *req, struct container *c,
@@ -74,8 +75,8 @@ int routes_policy_seccomp(const struct api_request *req, struct api_response *re
 	if (strcmp(format, "lxc") == 0)
 		return render_lxc(req, c, resp);
 	if (strcmp(format, "oci") != 0)
-		return icd_error_set(&resp->err, -EINVAL, "unknown format '%.32s': expected lxc or oci",
-				     format);
+		return icd_error_set(&resp->err, -EINVAL, "unknown format '%s': expected lxc or oci",
+				     ESCAPED(format, 32));
 	cfg = container_config_get(c);
 	resp->metadata = policy_render_oci(cfg, req->d->opts.oci_socket, c->name);
 	return resp->metadata ? 0 : -ENOMEM;

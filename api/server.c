@@ -18,6 +18,7 @@
 #include "api/json.h"
 #include "api/router.h"
 #include "api/server.h"
+#include "daemon/escape.h"
 #include "daemon/log.h"
 #include "daemon/metrics.h"
 
@@ -234,19 +235,20 @@ static enum MHD_Result begin_request(struct api_server *s, struct MHD_Connection
 	(void)s;
 	r = router_match(ctx->req.method, url, &ctx->req, &ctx->route, &allow);
 	if (r == -ENOENT)
-		return send_error(conn, ctx, r, NULL, "not found: '%.128s'", url);
+		return send_error(conn, ctx, r, NULL, "not found: '%s'", ESCAPED(url, 128));
 	if (r == -EOPNOTSUPP) {
 		router_allow_header(allow, allow_text, sizeof(allow_text));
-		return send_error(conn, ctx, r, allow_text, "method '%.16s' not allowed on '%.128s' (allowed: %s)",
-				  ctx->req.method_name, url, allow_text);
+		return send_error(conn, ctx, r, allow_text,
+				  "method '%s' not allowed on '%s' (allowed: %s)",
+				  ESCAPED(ctx->req.method_name, 16), ESCAPED(url, 128), allow_text);
 	}
 	if (ctx->route->is_write && !ctx->req.peer.is_admin)
 		return send_error(conn, ctx, -EACCES, NULL,
 				  "not authorized: uid %d may only read (GET)", (int)ctx->req.peer.uid);
 	if (cl && strtoull(cl, NULL, 10) > JSON_BODY_MAX)
 		return send_error(conn, ctx, -EMSGSIZE, NULL,
-				  "request body of %.20s bytes is larger than the limit of %zu bytes",
-				  cl, JSON_BODY_MAX);
+				  "request body of %s bytes is larger than the limit of %zu bytes",
+				  ESCAPED(cl, 20), JSON_BODY_MAX);
 	return MHD_YES;
 }
 

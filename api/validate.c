@@ -9,13 +9,14 @@
 #include "api/json.h"
 #include "api/validate.h"
 #include "daemon/container.h"
+#include "daemon/escape.h"
 
 int validate_container_name(const char *name, struct icd_error *reterr)
 {
 	if (!container_name_valid(name))
 		return icd_error_set(reterr, -EINVAL,
-				     "invalid container name '%.64s': expected [a-z0-9][a-z0-9._-]{0,62}",
-				     strempty(name));
+				     "invalid container name '%s': expected [a-z0-9][a-z0-9._-]{0,62}",
+				     ESCAPED(name, 64));
 	return 0;
 }
 
@@ -31,7 +32,7 @@ static int check_fields(const json_t *body, const char *const *allowed, struct i
 		for (const char *const *a = allowed; *a && !known; a++)
 			known = strcmp(*a, field) == 0;
 		if (!known)
-			return icd_error_set(reterr, -EINVAL, "unknown field '%.64s'", field);
+			return icd_error_set(reterr, -EINVAL, "unknown field '%s'", ESCAPED(field, 64));
 	}
 	return 0;
 }
@@ -53,7 +54,8 @@ static int collect_values(const json_t *config, const char *values[CONFIG_KEY_CO
 		int k = config_key_lookup(key);
 
 		if (k < 0)
-			return icd_error_set(reterr, -EINVAL, "unknown configuration key '%.128s'", key);
+			return icd_error_set(reterr, -EINVAL, "unknown configuration key '%s'",
+					     ESCAPED(key, 128));
 		if (json_is_null(v) && allow_null) {
 			values[k] = NULL;
 			continue;

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "daemon/config.h"
+#include "daemon/escape.h"
 
 static const char *const mknod_syscalls[] = { "mknod", "mknodat", NULL };
 static const char *const setxattr_syscalls[] = { "setxattr", "lsetxattr", "fsetxattr", NULL };
@@ -127,19 +128,20 @@ static int check_entry(enum config_key key, char *entry, char **ret_fstype, char
 		if (!eq)
 			return icd_error_set(reterr, -EINVAL,
 					     "%s: entry '%s' is not of the form 'filesystem=fuse-binary'",
-					     name, entry);
+					     name, ESCAPED(entry, 64));
 		*eq = '\0';
 	}
 	fstype = trim(entry);
 	if (!fstype_valid(fstype))
-		return icd_error_set(reterr, -EINVAL, "%s: invalid filesystem type '%s'", name, fstype);
+		return icd_error_set(reterr, -EINVAL, "%s: invalid filesystem type '%s'", name,
+				     ESCAPED(fstype, 64));
 	*ret_fstype = fstype;
 	if (eq) {
 		char *binary = trim(eq + 1);
 
 		if (!fuse_binary_valid(binary))
 			return icd_error_set(reterr, -EINVAL, "%s: invalid FUSE binary '%s' for '%s'",
-					     name, binary, fstype);
+					     name, ESCAPED(binary, 64), fstype);
 		*ret_binary = binary;
 	}
 	return 0;
@@ -177,7 +179,8 @@ static int normalize_list(enum config_key key, const char *value, char **ret,
 		if (save)
 			*save++ = '\0';
 		if (trim(tok)[0] == '\0')
-			return icd_error_set(reterr, -EINVAL, "%s: empty entry in '%s'", name, value);
+			return icd_error_set(reterr, -EINVAL, "%s: empty entry in '%s'", name,
+					     ESCAPED(value, 64));
 		r = check_entry(key, tok, &fstype, &binary, reterr);
 		if (r < 0)
 			return r;
@@ -222,7 +225,7 @@ int config_normalize_value(enum config_key key, const char *value, char **ret_no
 	b = parse_bool(v);
 	if (b < 0)
 		return icd_error_set(reterr, -EINVAL, "%s: invalid boolean '%s'",
-				     config_keys[key].name, value);
+				     config_keys[key].name, ESCAPED(value, 64));
 	*ret_normalized = strdup(b ? "true" : "false");
 	return *ret_normalized ? 0 : -ENOMEM;
 }

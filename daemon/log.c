@@ -2,8 +2,10 @@
 /*
  * Leveled logging to stderr (or a file given with --log-file) with a syslog
  * "<N>" prefix that journald understands. Any thread may log; each line is one
- * write() so lines never interleave. The level and the file are changed only by
- * the main thread, and read with relaxed atomics.
+ * write() so lines never interleave, and its message is escaped (escape.h) so
+ * that text from a peer can never end the line or start a forged one. The
+ * level and the file are changed only by the main thread, and read with
+ * relaxed atomics.
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -13,7 +15,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include "daemon/escape.h"
 #include "daemon/log.h"
+
+/* One line, prefix and newline included; longer messages are cut. */
+#define LOG_LINE_MAX 2048
 
 static _Atomic int current_level = LOG_LEVEL_INFO;
 static _Atomic int log_fd = STDERR_FILENO;
@@ -93,10 +99,37 @@ int log_reopen(void)
 	return 0;
 }
 
+/*
+ * Append the formatted message to @line (@n bytes used of LOG_LINE_MAX), with
+ * control characters and invalid UTF-8 escaped, and return the new length.
+ * Peer-chosen text (a URL, an OCI id, an LXC process title) reaches messages
+ * through %s; escaping here, once, covers every message. Lines are short, so
+ * the scan costs little next to the write().
+ */
+static int append_message(char *line, int n, const char *fmt, va_list ap) _printf_(3, 0);
+static int append_message(char *line, int n, const char *fmt, va_list ap)
+{
+	/* 2 bytes of the line stay free for the newline and the NUL */
+	size_t room = (size_t)(LOG_LINE_MAX - 1 - n), len;
+	char msg[LOG_LINE_MAX];
+	int k;
+
+	k = vsnprintf(msg, room, fmt, ap);
+	len = k < 0 ? 0 : (size_t)k;
+	if (len >= room) /* cut: do not leave half a character at the end */
+		len = escape_utf8_boundary(msg, room - 1);
+	if (escape_is_clean(msg, len)) {
+		memcpy(line + n, msg, len);
+		return n + (int)len;
+	}
+	(void)escape_text(line + n, room, msg, len);
+	return n + (int)strlen(line + n);
+}
+
 int log_internal(enum log_level level, int error, const char *fmt, ...)
 {
-	char line[2048];
-	int saved = errno, n, len;
+	char line[LOG_LINE_MAX];
+	int saved = errno, n;
 	va_list ap;
 
 	if (error < 0)
@@ -113,13 +146,8 @@ int log_internal(enum log_level level, int error, const char *fmt, ...)
 		n += (int)strftime(line + n, sizeof(line) - (size_t)n, "%Y-%m-%dT%H:%M:%SZ ", &tm);
 	}
 	va_start(ap, fmt);
-	len = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	n = append_message(line, n, fmt, ap);
 	va_end(ap);
-	if (len < 0)
-		len = 0;
-	n += len;
-	if (n > (int)sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
 	(void)!write(atomic_load_explicit(&log_fd, memory_order_relaxed), line, (size_t)n);
 	errno = saved;

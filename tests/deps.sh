@@ -13,29 +13,20 @@ packages=(
 	clang libclang-rt-14-dev
 )
 
-missing=()
-for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-
 # node and npm may come from outside Debian on some machines: keep what works
 if command -v node >/dev/null && command -v npm >/dev/null; then
 	tmp=()
-	for p in "${missing[@]}"; do
+	for p in "${packages[@]}"; do
 		[[ $p == nodejs || $p == npm ]] || tmp+=("$p")
 	done
-	missing=("${tmp[@]}")
+	packages=("${tmp[@]}")
 fi
 
-if ((${#missing[@]})); then
-	echo "deps: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/deploy/buildlib.sh"
+apt_install_missing "${packages[@]}"
 
 # npm tools for the OpenAPI lint and conformance tests, pinned by package-lock.json
-top=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -f $top/package-lock.json ]]; then
 	(cd "$top" && REDOCLY_TELEMETRY=off npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: dependencies, a normal build with every
 # suite (unit, integration, privileged, openapi, e2e, bench smoke), then an
-# ASan+UBSan build running the suites that exercise the daemon's own code, then
-# the libFuzzer build running every fuzz target for a short while.
+# ASan+UBSan build running the suites that exercise the daemon's own code, the
+# libFuzzer build running every fuzz target for a short while, and a
+# build with -Dtests=disabled (the daemon from its runtime libraries alone, as
+# deploy/quickstart.sh builds it on a machine without the test libraries).
+# Build directories are configured again on every run, so one that an earlier
+# setup left incomplete, or that deploy/quickstart.sh made without tests, is fine.
 # Usage (as root on Debian 12): tests/run-all.sh
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 
 tests/deps.sh || { echo "deps: installation failed"; exit 1; }
+. deploy/buildlib.sh
 
 status=0
 passed=0
@@ -39,9 +44,7 @@ run_build() {
 	suites=("$@")
 
 	echo "=== $dir: meson setup ${setup_args[*]}"
-	if [[ ! -d $dir ]]; then
-		meson setup "$dir" "${setup_args[@]}" || { failed=$((failed + 1)); return 1; }
-	fi
+	meson_setup "$dir" "${setup_args[@]}" || { failed=$((failed + 1)); return 1; }
 	if ! meson compile -C "$dir"; then
 		failed=$((failed + 1))
 		echo "=== $dir: build failed"
@@ -55,13 +58,32 @@ run_build() {
 	return $rc
 }
 
-run_build build -Dwerror=true || status=1
+# The daemon alone, configured the way a machine without cmocka and libcurl gets it:
+# it must build, run, and define no test.
+check_build_without_tests() {
+	local dir=build-notests
+	echo "=== $dir: meson setup -Dtests=disabled"
+	if meson_setup "$dir" -Dtests=disabled -Dwerror=true &&
+		meson compile -C "$dir" &&
+		"$dir/daemon/interceptd" --version &&
+		[[ $(meson introspect --tests "$dir") == "[]" ]]; then
+		passed=$((passed + 1))
+		return 0
+	fi
+	echo "=== $dir: the build without tests failed"
+	failed=$((failed + 1))
+	return 1
+}
+
+common=(-Dtests=enabled -Dwerror=true -Dbuildtype=debugoptimized)
+run_build build "${common[@]}" || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-	run_build build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true -- \
+	run_build build-asan "${common[@]}" -Db_sanitize=address,undefined -Db_lundef=false -- \
 	unit integration privileged || status=1
 # libFuzzer targets (tests/fuzz): each runs 30 s (FUZZ_SECONDS) over its seed corpus
-CC=clang run_build build-fuzz -Dfuzzing=true -- fuzz || status=1
+CC=clang run_build build-fuzz -Dfuzzing=true -Dtests=enabled -Dwerror=true -- fuzz || status=1
 grep -h '^fuzz_.* exec/s' build-fuzz/meson-logs/testlog.txt 2>/dev/null
+check_build_without_tests || status=1
 
 echo "summary: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -3,7 +3,7 @@
 #   tests/bench/run.sh            full run, a few minutes; writes tests/bench/results.json
 #   tests/bench/run.sh --smoke    every case briefly (what the meson 'bench' suite runs)
 # Extra arguments go to the bench (--rounds N, --seconds S, --daemon PATH, --json FILE).
-# Builds into build/ first when needed. Exit 0 also when some interceptd cases
+# Builds into build/ first when needed (with the tests enabled). Exit 0 also when some interceptd cases
 # were skipped because the daemon cannot serve them yet (the bench says why).
 set -euo pipefail
 
@@ -14,8 +14,10 @@ if [[ $(id -u) != 0 ]]; then
 	echo "run.sh: the benchmark needs root (notify filters in user namespaces, mknod, the daemon)" >&2
 	exit 1
 fi
-if [[ ! -d build ]]; then
-	meson setup build
+. deploy/buildlib.sh
+# the bench is one of the test programs: a build/ without them is configured again
+if ! build_dir_ok build || ! build_dir_has_tests build; then
+	meson_setup build -Dtests=enabled
 fi
 meson compile -C build
 
