@@ -410,8 +410,10 @@ oci_bundle() {
 	rm -f "$c/config.json"
 	runc spec --bundle "$c" || return 1
 	[ -f "$c/memory_limit" ] && mem=$(cat "$c/memory_limit")
-	local caps=[] rt=null term=false
+	local caps=[] rt=null term=false proc=null
 	[ -f "$c/caps" ] && caps=$(jq -R 'split(" ")' <"$c/caps")
+	# process.json: an object merged into .process (user, args), see scenario_nested_init
+	[ -f "$c/process.json" ] && proc=$(cat "$c/process.json")
 	[ -f "$c/terminal" ] && term=true
 	[ -f "$c/rt_runtime" ] && rt=$(cat "$c/rt_runtime")
 	if [ -z "$seccomp" ] || [ "$seccomp" = - ]; then
@@ -420,7 +422,7 @@ oci_bundle() {
 	fi
 	jq --arg name "$name" --argjson base "$E2E_UID_BASE" --argjson size "$E2E_ID_COUNT" \
 		--argjson mem "$mem" --argjson caps "$caps" --argjson rt "$rt" --argjson term "$term" \
-		--slurpfile sec "$seccomp" '
+		--argjson proc "$proc" --slurpfile sec "$seccomp" '
 		.process.terminal = $term
 		| .process.args = ["/bin/sleep", "2147483647"]
 		| .hostname = $name
@@ -432,6 +434,7 @@ oci_bundle() {
 		| if $mem != null then .linux.resources.memory = { limit: $mem } else . end
 		| .process.capabilities |= with_entries(.value += $caps)
 		| if $rt != null then .linux.resources.cpu = { realtimeRuntime: $rt, realtimePeriod: 1000000 } else . end
+		| if $proc != null then .process += $proc else . end
 		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json"
 }
 
@@ -1066,6 +1069,7 @@ run_runtime() {
 	scenario_handlers "$rt"
 	if is_oci "$rt"; then
 		scenario_console "$rt"
+		scenario_nested_init "$rt"
 		scenario_fdstore "$rt"
 	fi
 }
