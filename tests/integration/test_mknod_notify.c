@@ -40,6 +40,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/log.h"
 #include "daemon/notify.h"
 #include "handlers/handler.h"
 
@@ -76,7 +77,7 @@ struct result {
 };
 
 static struct {
-	char tmp[64], root[96];
+	char tmp[64], root[96], log[96]; /* log: the handlers' log, at debug level */
 	pid_t child;    /* made the user and pid namespaces, then waits for the init */
 	pid_t init;     /* the container's init: pid 1 of that pid namespace */
 	pid_t ctx_init; /* the init the handlers are told of (normally init) */
@@ -93,9 +94,10 @@ static struct {
 static struct result *op_result; /* MAP_SHARED: filled by each command's process */
 static int host_proc_fd = -1;    /* the host's /proc, kept from before the chroot */
 
-static int write_at(int dfd, const char *name, const char *s)
+/* Write @s to @name below @dfd, opened with @flags (O_CREAT: mode 0644) added. */
+static int write_at(int dfd, const char *name, const char *s, int flags)
 {
-	int fd = openat(dfd, name, O_WRONLY | O_CLOEXEC);
+	int fd = openat(dfd, name, O_WRONLY | O_NOCTTY | O_CLOEXEC | flags, 0644);
 	ssize_t n = fd < 0 ? -1 : write(fd, s, strlen(s));
 
 	if (fd >= 0)
@@ -111,9 +113,9 @@ static int nested_userns(unsigned id)
 	snprintf(map, sizeof(map), "0 %u 1", id);
 	/* our setresuid() at the start made us undumpable: /proc/self/ would be root's */
 	if (prctl(PR_SET_DUMPABLE, 1) < 0 || unshare(CLONE_NEWUSER) < 0 ||
-	    write_at(host_proc_fd, "self/setgroups", "deny") < 0 ||
-	    write_at(host_proc_fd, "self/uid_map", map) < 0 ||
-	    write_at(host_proc_fd, "self/gid_map", map) < 0)
+	    write_at(host_proc_fd, "self/setgroups", "deny", 0) < 0 ||
+	    write_at(host_proc_fd, "self/uid_map", map, 0) < 0 ||
+	    write_at(host_proc_fd, "self/gid_map", map, 0) < 0)
 		return -1;
 	return 0;
 }
@@ -149,16 +151,6 @@ static int foreign_root(void)
 	return (int)syscall(SYS_capset, &hdr, caps);
 }
 
-static int write_text(const char *path, const char *text, int flags)
-{
-	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | flags, 0644);
-	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
-
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static int run_op(const struct cmd *c, struct result *res)
 {
 	struct stat st;
@@ -179,9 +171,9 @@ static int run_op(const struct cmd *c, struct result *res)
 	case OP_MKDIR:
 		return mkdir(c->path, 0) < 0 ? -1 : chmod(c->path, c->mode);
 	case OP_CREATE:
-		return write_text(c->path, c->text, O_CREAT | O_EXCL);
+		return write_at(AT_FDCWD, c->path, c->text, O_CREAT | O_EXCL);
 	case OP_WRITE:
-		return write_text(c->path, c->text, 0);
+		return write_at(AT_FDCWD, c->path, c->text, 0);
 	case OP_BIND:
 		return mount(c->text, c->path, NULL, MS_BIND, NULL);
 	case OP_UMOUNT:
@@ -536,7 +528,6 @@ static void test_init_in_nested_userns_gets_nothing(void **state)
 	assert_nested_root_gets_nothing("/tmp/shared/ovl-init");
 	h.ctx_init = h.child;
 	assert_nested_root_gets_nothing("/tmp/shared/ovl-init2");
-	h.ctx_init = h.init;
 }
 
 /* ---- a failed nodev fallback is taken back as the caller ---- */
@@ -549,14 +540,33 @@ static void make_sticky_dir(void)
 		assert_ok(run(OP_MKDIR, STICKY, "", 01777, 0));
 }
 
+/* How many lines of the handlers' log start with @prefix. */
+static int log_lines_starting(const char *prefix)
+{
+	char line[512];
+	FILE *f = fopen(h.log, "re");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strncmp(line, prefix, strlen(prefix)) == 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+#define FORGED "<3>forged by the container"
+#define FORGED_NAME STICKY "/plain\n" FORGED
+
 static void test_mknod_failed_fallback_taken_back(void **state)
 {
 	(void)state;
 	make_sticky_dir();
-	assert_errno(run(OP_MKNOD_FOREIGN, STICKY "/plain", "", S_IFCHR | 0666, makedev(1, 3)),
-		     EPERM);
+	/* the undo logs at debug level: a name must not add a line of its own choosing there */
+	assert_errno(run(OP_MKNOD_FOREIGN, FORGED_NAME, "", S_IFCHR | 0666, makedev(1, 3)), EPERM);
 	assert_int_equal(h.last_flags, 0);
-	assert_false(container_has(STICKY "/plain"));
+	assert_false(container_has(FORGED_NAME));
+	assert_true(log_lines_starting("<7>") > 0);
+	assert_int_equal(log_lines_starting(FORGED), 0);
 	/* the same caller in its own mount namespace: the fallback works */
 	assert_ok(run(OP_MKNOD, STICKY "/works", "", S_IFCHR | 0666, makedev(1, 3)));
 	assert_ok(run(OP_WRITE, STICKY "/works", "x", 0, 0));
@@ -650,11 +660,6 @@ static void test_mknod_undo_race_spares_other_file(void **state)
 
 /* ---------------- setup ---------------- */
 
-static int write_file(const char *path, const char *s)
-{
-	return write_at(AT_FDCWD, path, s);
-}
-
 static int recv_two_fds(int sock, int *a, int *b)
 {
 	int fds[2];
@@ -704,10 +709,10 @@ static int start_container(void)
 	if (h.child < 0 || read(sync[0], &b, 1) != 1)
 		return -1;
 	snprintf(p, sizeof(p), "/proc/%d/uid_map", (int)h.child);
-	if (write_file(p, "0 100000 65536") < 0)
+	if (write_at(AT_FDCWD, p, "0 100000 65536", 0) < 0)
 		return -1;
 	snprintf(p, sizeof(p), "/proc/%d/gid_map", (int)h.child);
-	if (write_file(p, "0 100000 65536") < 0 || write(sync[0], "g", 1) != 1 ||
+	if (write_at(AT_FDCWD, p, "0 100000 65536", 0) < 0 || write(sync[0], "g", 1) != 1 ||
 	    read(sync[0], &h.init, sizeof(h.init)) != sizeof(h.init))
 		return -1;
 	close(sync[0]);
@@ -725,7 +730,9 @@ static int setup(void **state)
 	if (!mkdtemp(h.tmp) || chmod(h.tmp, 0755) < 0)
 		return -1;
 	snprintf(h.root, sizeof(h.root), "%s/root", h.tmp);
-	if (mkdir(h.root, 0755) < 0 || make_host_dir("/tmp", HOST_ID) < 0 ||
+	snprintf(h.log, sizeof(h.log), "%s/log", h.tmp);
+	log_set_level(LOG_LEVEL_DEBUG);
+	if (log_open_file(h.log) < 0 || mkdir(h.root, 0755) < 0 || make_host_dir("/tmp", HOST_ID) < 0 ||
 	    make_host_dir("/dev", HOST_ID) < 0)
 		return -1;
 	return start_container();
