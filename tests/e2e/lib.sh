@@ -939,12 +939,19 @@ daemon_up() {
 	return 1
 }
 
+# handlers_registered RT LABEL NAME: start the daemon and register NAME with HANDLER_KEYS on.
+# Fails only when the daemon does not start (a failed registration blocks the later steps).
+handlers_registered() {
+	BLOCKED=""
+	daemon_up "$1: $2: interceptd starts" || return 1
+	step "$1: $2: registered with mknod, setxattr and sched_setscheduler on" \
+		api_expect_2xx POST /1.0/containers "{\"name\":\"$3\",\"config\":{$HANDLER_KEYS}}"
+	return 0
+}
+
 scenario_handlers() {
 	local rt=$1 name=e2e-$1-hnd-$$
-	BLOCKED=""
-	daemon_up "$rt: handlers: interceptd starts" || return 0
-	step "$rt: handlers: registered with mknod, setxattr and sched_setscheduler on" \
-		api_expect_2xx POST /1.0/containers "{\"name\":\"$name\",\"config\":{$HANDLER_KEYS}}"
+	handlers_registered "$rt" handlers "$name" || return 0
 	step "$rt: handlers: policy fetched" fetch_daemon_policy "$rt" "$name"
 	step "$rt: handlers: container starts unprivileged" start_for_handlers "$rt" "$name"
 	soft_step "$rt: handlers: mknod /tmp/n c 1 3 works like /dev/null" check_node_works "$rt" "$name" /tmp/n

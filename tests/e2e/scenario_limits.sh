@@ -159,10 +159,7 @@ check_nested_init_refused() {
 
 scenario_nested_init() {
 	local rt=$1 name=e2e-$1-nin-$$
-	BLOCKED=""
-	daemon_up "$rt: nested init: interceptd starts" || return 0
-	step "$rt: nested init: registered with mknod, setxattr and sched_setscheduler on" \
-		api_expect_2xx POST /1.0/containers "{\"name\":\"$name\",\"config\":{$HANDLER_KEYS}}"
+	handlers_registered "$rt" "nested init" "$name" || return 0
 	step "$rt: nested init: starts as uid 1000 with unshare -Ur" start_nested_init "$rt" "$name"
 	soft_step "$rt: nested init: its nested root gets EPERM for trusted.overlay.opaque and mknod" \
 		check_nested_init_refused "$name"
