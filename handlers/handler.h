@@ -54,7 +54,7 @@ struct handler_cache {
 	struct sysinfo sysinfo;     /* the container's view at that time */
 	long init_started_at;       /* host uptime (s) when the container's init started; -1 = unknown */
 	pid_t init_userns_of;       /* init_userns is that of this init pid; 0 = not known yet */
-	struct ns_ident init_userns; /* the container's initial user namespace */
+	struct ns_ident init_userns; /* the container's initial user namespace (its init's pid ns owner) */
 	struct nodev_cache nodev;    /* mknod: where created nodes need the bind-mount fallback */
 };
 

@@ -440,8 +440,9 @@ static int bind_or_undo(const struct notif_ctx *ctx, const struct target *t, int
 		*ret_err = 0;
 		return 0;
 	}
-	log_debug_errno(r, "id=%llu: bind mount for mknod failed, taking '%s' back: %m",
-			(unsigned long long)ctx->req->id, last);
+	/* not the name: the container chooses it, newlines ("\n<3>...") included */
+	log_debug_errno(r, "id=%llu: bind mount for mknod failed, taking the new entry back: %m",
+			(unsigned long long)ctx->req->id);
 	*ret_err = -EPERM;
 	return undo_make(t, parent_fd, last, made);
 }

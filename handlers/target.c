@@ -411,13 +411,17 @@ static int userns_is_child_of_ours(int proc_dfd)
 }
 
 /*
- * The user ns of the container's init, cached per listener: the init of a
- * listener's container does not change, and the identity of a namespace
- * outlives a recycled pid. -ENOENT/-ESRCH when the init is gone.
+ * The container's initial user namespace: the owner of its init's pid namespace,
+ * cached per listener. Not the init's own user namespace: an init may move itself
+ * into a nested one (unshare -Ur) before we first look, but never out of its pid
+ * namespace, which runc, crun and LXC create with or after the user namespace.
+ * The identity of a namespace outlives a recycled pid. -ENOENT/-ESRCH when the
+ * init is gone, -EPERM when that owner is above our own user namespace.
  */
 static int init_userns_ident(const struct notif_ctx *ctx, struct ns_ident *ret)
 {
 	struct handler_cache *cache = ctx->cache;
+	_cleanup_close_ int pidns_fd = -EBADF, owner_fd = -EBADF;
 	char path[64];
 	int r;
 
@@ -425,8 +429,14 @@ static int init_userns_ident(const struct notif_ctx *ctx, struct ns_ident *ret)
 		*ret = cache->init_userns;
 		return 0;
 	}
-	(void)snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)ctx->init_pid);
-	r = ns_ident_at(AT_FDCWD, path, ret);
+	(void)snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)ctx->init_pid);
+	pidns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pidns_fd < 0)
+		return negative_errno();
+	owner_fd = ioctl(pidns_fd, NS_GET_USERNS);
+	if (owner_fd < 0)
+		return negative_errno();
+	r = ns_ident_at(owner_fd, "", ret);
 	if (r < 0)
 		return r;
 	if (cache) {
@@ -438,7 +448,7 @@ static int init_userns_ident(const struct notif_ctx *ctx, struct ns_ident *ret)
 
 /* 1 when @caller is the container's initial user ns, 0 when not, or a negative errno. */
 static int is_container_userns(const struct notif_ctx *ctx, const struct target *t,
-			       const struct ns_ident *caller)
+			       const struct ns_ident *caller, const struct ns_ident *ours)
 {
 	struct ns_ident init;
 	int r;
@@ -448,6 +458,9 @@ static int is_container_userns(const struct notif_ctx *ctx, const struct target 
 	r = init_userns_ident(ctx, &init);
 	if (r == -ENOENT || r == -ESRCH)
 		return 0; /* init gone before we ever saw it: nobody is in its initial user ns */
+	/* no pid namespace of its own: as for an unknown init */
+	if (r == -EPERM || (r == 0 && ns_ident_equal(&init, ours)))
+		return userns_is_child_of_ours(t->proc_dfd);
 	if (r < 0)
 		return r;
 	return ns_ident_equal(caller, &init);
@@ -468,7 +481,7 @@ static int place_userns(const struct notif_ctx *ctx, struct target *t)
 		t->userns = TARGET_USERNS_HOST;
 		return 0;
 	}
-	r = is_container_userns(ctx, t, &caller);
+	r = is_container_userns(ctx, t, &caller, &ours);
 	if (r < 0)
 		return r;
 	t->userns = r > 0 ? TARGET_USERNS_CONTAINER : TARGET_USERNS_OTHER;

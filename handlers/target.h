@@ -110,8 +110,9 @@ struct target {
  * Open /proc/TID (unless ctx->proc_fd is given), then check that the
  * notification is still pending: from then on proc_dfd names the trapped
  * task. Then read its status and place its user namespace relative to the
- * container's init (ctx->init_pid; when unknown: a direct child of the
- * daemon's user namespace). Returns 0, -ENOENT when the caller went away,
+ * container's: the owner of the pid namespace of its init (ctx->init_pid;
+ * when unknown, or the init has no pid namespace of its own: a direct child
+ * of the daemon's user namespace). Returns 0, -ENOENT when the caller went away,
  * -ENOTRECOVERABLE on a thread whose credentials could not be restored, or
  * another negative errno.
  */

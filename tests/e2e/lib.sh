@@ -410,8 +410,10 @@ oci_bundle() {
 	rm -f "$c/config.json"
 	runc spec --bundle "$c" || return 1
 	[ -f "$c/memory_limit" ] && mem=$(cat "$c/memory_limit")
-	local caps=[] rt=null term=false
+	local caps=[] rt=null term=false proc=null
 	[ -f "$c/caps" ] && caps=$(jq -R 'split(" ")' <"$c/caps")
+	# process.json: an object merged into .process (user, args), see scenario_nested_init
+	[ -f "$c/process.json" ] && proc=$(cat "$c/process.json")
 	[ -f "$c/terminal" ] && term=true
 	[ -f "$c/rt_runtime" ] && rt=$(cat "$c/rt_runtime")
 	if [ -z "$seccomp" ] || [ "$seccomp" = - ]; then
@@ -420,7 +422,7 @@ oci_bundle() {
 	fi
 	jq --arg name "$name" --argjson base "$E2E_UID_BASE" --argjson size "$E2E_ID_COUNT" \
 		--argjson mem "$mem" --argjson caps "$caps" --argjson rt "$rt" --argjson term "$term" \
-		--slurpfile sec "$seccomp" '
+		--argjson proc "$proc" --slurpfile sec "$seccomp" '
 		.process.terminal = $term
 		| .process.args = ["/bin/sleep", "2147483647"]
 		| .hostname = $name
@@ -432,6 +434,7 @@ oci_bundle() {
 		| if $mem != null then .linux.resources.memory = { limit: $mem } else . end
 		| .process.capabilities |= with_entries(.value += $caps)
 		| if $rt != null then .linux.resources.cpu = { realtimeRuntime: $rt, realtimePeriod: 1000000 } else . end
+		| if $proc != null then .process += $proc else . end
 		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json"
 }
 
@@ -942,12 +945,19 @@ daemon_up() {
 	return 1
 }
 
+# handlers_registered RT LABEL NAME: start the daemon and register NAME with HANDLER_KEYS on.
+# Fails only when the daemon does not start (a failed registration blocks the later steps).
+handlers_registered() {
+	BLOCKED=""
+	daemon_up "$1: $2: interceptd starts" || return 1
+	step "$1: $2: registered with mknod, setxattr and sched_setscheduler on" \
+		api_expect_2xx POST /1.0/containers "{\"name\":\"$3\",\"config\":{$HANDLER_KEYS}}"
+	return 0
+}
+
 scenario_handlers() {
 	local rt=$1 name=e2e-$1-hnd-$$
-	BLOCKED=""
-	daemon_up "$rt: handlers: interceptd starts" || return 0
-	step "$rt: handlers: registered with mknod, setxattr and sched_setscheduler on" \
-		api_expect_2xx POST /1.0/containers "{\"name\":\"$name\",\"config\":{$HANDLER_KEYS}}"
+	handlers_registered "$rt" handlers "$name" || return 0
 	step "$rt: handlers: policy fetched" fetch_daemon_policy "$rt" "$name"
 	step "$rt: handlers: container starts unprivileged" start_for_handlers "$rt" "$name"
 	soft_step "$rt: handlers: mknod /tmp/n c 1 3 works like /dev/null" check_node_works "$rt" "$name" /tmp/n
@@ -1072,6 +1082,7 @@ run_runtime() {
 	scenario_handlers "$rt"
 	if is_oci "$rt"; then
 		scenario_console "$rt"
+		scenario_nested_init "$rt"
 		scenario_fdstore "$rt"
 		scenario_merge "$rt"
 	fi

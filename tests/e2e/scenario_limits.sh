@@ -10,6 +10,9 @@
 #     an ordinary user of the container (uid 1000) who makes itself root of a nested user
 #     namespace (unshare -Ur) and sets trusted.overlay.opaque on its own directory gets the
 #     kernel's EPERM, and nothing is set.
+#   - scenario_nested_init RT (runc, crun): an init that runs as uid 1000 without capabilities
+#     and starts with unshare -Ur. When the daemon first looks, the init is in that nested user
+#     namespace; its root must still get the kernel's EPERM for trusted.overlay.opaque and mknod.
 
 CONSOLE_MARKER=interceptd-console-check
 
@@ -121,4 +124,47 @@ limit_steps() {
 		check_console_refused "$rt" "$name"
 	soft_step "$rt: handlers: setxattr trusted.overlay.opaque from a nested user namespace: EPERM" \
 		check_nested_setxattr_refused "$rt" "$name"
+}
+
+# --- an init in a nested user namespace ---
+
+# Run by the init, as root of its nested user namespace: one result line per call.
+NESTED_INIT_SCRIPT='mkdir /tmp/ni && { /bin/probe setxattr-opaque /tmp/ni; /bin/probe mknod /tmp/ni/null c 1 3; } >/tmp/ni.out 2>/dev/null; exec /bin/sleep 2147483647'
+
+start_nested_init() {
+	local rt=$1 name=$2 c
+	c=$(cdir "$name")
+	mkdir -p "$c"
+	jq -n --arg script "$NESTED_INIT_SCRIPT" '{ user: { uid: 1000, gid: 1000 },
+		args: ["/bin/unshare", "-Ur", "/bin/sh", "-c", $script] }' >"$c/process.json"
+	fetch_daemon_policy "$rt" "$name" && start_with_daemon_policy "$rt" "$name"
+}
+
+check_nested_init_refused() {
+	local tmp out
+	tmp=$(cdir "$1")/rootfs/tmp
+	for _ in $(seq 50); do
+		[ "$(wc -l <"$tmp/ni.out" 2>/dev/null)" = 2 ] && break
+		sleep 0.1
+	done
+	out=$(tr '\n' ' ' <"$tmp/ni.out" 2>&1)
+	expect_eq "setxattr-opaque, mknod c 1 3 by the init's nested root" "$out" "EPERM EPERM " ||
+		return 1
+	if out=$(getfattr --absolute-names --only-values -n trusted.overlay.opaque "$tmp/ni" 2>&1); then
+		echo "trusted.overlay.opaque was set: '$out'"
+		return 1
+	fi
+	[ ! -e "$tmp/ni/null" ] || { echo "/tmp/ni/null was created"; return 1; }
+}
+
+scenario_nested_init() {
+	local rt=$1 name=e2e-$1-nin-$$
+	handlers_registered "$rt" "nested init" "$name" || return 0
+	step "$rt: nested init: starts as uid 1000 with unshare -Ur" start_nested_init "$rt" "$name"
+	soft_step "$rt: nested init: its nested root gets EPERM for trusted.overlay.opaque and mknod" \
+		check_nested_init_refused "$name"
+	# shellcheck disable=SC2034 # step() in lib.sh reads it
+	BLOCKED=""
+	step "$rt: nested init: container deleted and unregistered" delete_and_unregister "$rt" "$name"
+	daemon_stop
 }

@@ -129,7 +129,8 @@ static long run_swap(const struct cmd *c, bool xattr)
 	strcpy(swap_buf, swap_a);
 	swap_stop = 0;
 	pthread_create(&th, NULL, swapper, NULL);
-	for (int i = 0; i < 200; i++) {
+	/* 200 calls, then on until one went through: the swapper can fall into step with the reads */
+	for (int i = 0; i < 200 || (ok == 0 && i < 20000); i++) {
 		long r = xattr ? setxattr(c->path, swap_buf, "y", 1, 0)
 			       : mknod(swap_buf, S_IFCHR | 0666, makedev(1, 3));
 		if (r == 0)

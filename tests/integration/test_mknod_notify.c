@@ -3,13 +3,14 @@
  * Privileged tests for the console (5:1), the undo of a failed mknod bind
  * mount, and setxattr from a nested user namespace, against a real notify fd.
  *
- * The "container" is one child process: a user namespace (0 -> 100000), its
- * own mount namespace with a scratch root, a /dev tmpfs mounted inside the
- * user namespace (so device nodes on it cannot be opened: SB_I_NODEV) and a
- * fresh devpts whose first pty can play the container's console. It installs
- * a NOTIFY filter and then runs each command from us in a new process of its
- * own, so every command may change its credentials or namespaces. This
- * process is the supervisor and calls the handlers directly.
+ * The "container" is one child process, the init of a pid namespace owned by
+ * its user namespace (0 -> 100000): its own mount namespace with a scratch
+ * root, a /dev tmpfs mounted inside the user namespace (so device nodes on it
+ * cannot be opened: SB_I_NODEV) and a fresh devpts whose first pty can play
+ * the container's console. It installs a NOTIFY filter and then runs each
+ * command from us in a new process of its own, so every command may change
+ * its credentials or namespaces. This process is the supervisor and calls
+ * the handlers directly.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -39,6 +40,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/log.h"
 #include "daemon/notify.h"
 #include "handlers/handler.h"
 
@@ -57,6 +59,7 @@ enum op {
 	OP_BIND,            /* text onto path */
 	OP_UMOUNT,          /* path */
 	OP_STAT,            /* path: lstat() */
+	OP_INIT_NESTED,     /* the init itself becomes USER_ID, root of a nested user namespace */
 };
 
 struct cmd {
@@ -74,11 +77,13 @@ struct result {
 };
 
 static struct {
-	char tmp[64], root[96];
-	pid_t child;
-	int sock;      /* commands to the container, results back */
-	int notify_fd; /* its listener */
-	int pty_fd;    /* the master of the pty the container may use as its console */
+	char tmp[64], root[96], log[96]; /* log: the handlers' log, at debug level */
+	pid_t child;    /* made the user and pid namespaces, then waits for the init */
+	pid_t init;     /* the container's init: pid 1 of that pid namespace */
+	pid_t ctx_init; /* the init the handlers are told of (normally init) */
+	int sock;       /* commands to the container, results back */
+	int notify_fd;  /* its listener */
+	int pty_fd;     /* the master of the pty the container may use as its console */
 	int nr_mknod, nr_mknodat, nr_setxattr;
 	uint32_t last_flags;
 	int last_handler_r;
@@ -89,9 +94,10 @@ static struct {
 static struct result *op_result; /* MAP_SHARED: filled by each command's process */
 static int host_proc_fd = -1;    /* the host's /proc, kept from before the chroot */
 
-static int write_at(int dfd, const char *name, const char *s)
+/* Write @s to @name below @dfd, opened with @flags (O_CREAT: mode 0644) added. */
+static int write_at(int dfd, const char *name, const char *s, int flags)
 {
-	int fd = openat(dfd, name, O_WRONLY | O_CLOEXEC);
+	int fd = openat(dfd, name, O_WRONLY | O_NOCTTY | O_CLOEXEC | flags, 0644);
 	ssize_t n = fd < 0 ? -1 : write(fd, s, strlen(s));
 
 	if (fd >= 0)
@@ -99,16 +105,28 @@ static int write_at(int dfd, const char *name, const char *s)
 	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
-/* unshare -Ur: root of a user namespace nested in the container's, with all its capabilities */
-static int nested_userns(void)
+/* unshare -Ur as @id: root of a user namespace nested in the container's, all capabilities */
+static int nested_userns(unsigned id)
 {
+	char map[32];
+
+	snprintf(map, sizeof(map), "0 %u 1", id);
 	/* our setresuid() at the start made us undumpable: /proc/self/ would be root's */
 	if (prctl(PR_SET_DUMPABLE, 1) < 0 || unshare(CLONE_NEWUSER) < 0 ||
-	    write_at(host_proc_fd, "self/setgroups", "deny") < 0 ||
-	    write_at(host_proc_fd, "self/uid_map", "0 0 1") < 0 ||
-	    write_at(host_proc_fd, "self/gid_map", "0 0 1") < 0)
+	    write_at(host_proc_fd, "self/setgroups", "deny", 0) < 0 ||
+	    write_at(host_proc_fd, "self/uid_map", map, 0) < 0 ||
+	    write_at(host_proc_fd, "self/gid_map", map, 0) < 0)
 		return -1;
 	return 0;
+}
+
+/* An init that runs as an ordinary user (OCI process.user) and starts with unshare -Ur. */
+static int init_nested_userns(void)
+{
+	if (setgroups(0, NULL) < 0 || setresgid(USER_ID, USER_ID, USER_ID) < 0 ||
+	    setresuid(USER_ID, USER_ID, USER_ID) < 0)
+		return -1;
+	return nested_userns(USER_ID);
 }
 
 /*
@@ -133,16 +151,6 @@ static int foreign_root(void)
 	return (int)syscall(SYS_capset, &hdr, caps);
 }
 
-static int write_text(const char *path, const char *text, int flags)
-{
-	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | flags, 0644);
-	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
-
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
 static int run_op(const struct cmd *c, struct result *res)
 {
 	struct stat st;
@@ -155,7 +163,7 @@ static int run_op(const struct cmd *c, struct result *res)
 	case OP_MKNOD:
 		return mknod(c->path, c->mode, c->dev);
 	case OP_SETXATTR_NESTED:
-		if (nested_userns() < 0)
+		if (nested_userns(0) < 0)
 			return -1;
 		/* fall through */
 	case OP_SETXATTR:
@@ -163,9 +171,9 @@ static int run_op(const struct cmd *c, struct result *res)
 	case OP_MKDIR:
 		return mkdir(c->path, 0) < 0 ? -1 : chmod(c->path, c->mode);
 	case OP_CREATE:
-		return write_text(c->path, c->text, O_CREAT | O_EXCL);
+		return write_at(AT_FDCWD, c->path, c->text, O_CREAT | O_EXCL);
 	case OP_WRITE:
-		return write_text(c->path, c->text, 0);
+		return write_at(AT_FDCWD, c->path, c->text, 0);
 	case OP_BIND:
 		return mount(c->text, c->path, NULL, MS_BIND, NULL);
 	case OP_UMOUNT:
@@ -182,23 +190,31 @@ static int run_op(const struct cmd *c, struct result *res)
 	}
 }
 
+/* Run @c in a new process, or in the init itself for OP_INIT_NESTED; the result in op_result. */
+static void run_cmd(const struct cmd *c)
+{
+	int status;
+	pid_t pid = c->op == OP_INIT_NESTED ? 0 : fork();
+
+	if (pid == 0) {
+		*op_result = (struct result){ 0 };
+		errno = 0;
+		op_result->ret = c->op == OP_INIT_NESTED ? init_nested_userns() : run_op(c, op_result);
+		op_result->err = op_result->ret < 0 ? errno : 0;
+		if (c->op == OP_INIT_NESTED)
+			return;
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		*op_result = (struct result){ .ret = -1, .err = ECHILD };
+}
+
 static void serve_commands(int sock)
 {
 	struct cmd c;
-	int status;
 
 	while (read(sock, &c, sizeof(c)) == sizeof(c)) {
-		pid_t pid = fork();
-
-		if (pid == 0) {
-			*op_result = (struct result){ 0 };
-			errno = 0;
-			op_result->ret = run_op(&c, op_result);
-			op_result->err = op_result->ret < 0 ? errno : 0;
-			_exit(0);
-		}
-		if (pid < 0 || waitpid(pid, &status, 0) != pid)
-			*op_result = (struct result){ .ret = -1, .err = ECHILD };
+		run_cmd(&c);
 		if (write(sock, op_result, sizeof(*op_result)) != sizeof(*op_result))
 			break;
 	}
@@ -263,6 +279,7 @@ static int send_two_fds(int sock, int a, int b)
 static void container_main(int sock, int sync_fd)
 {
 	int pty, listener;
+	pid_t init;
 	char b;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -274,6 +291,17 @@ static void container_main(int sock, int sync_fd)
 	if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &b, 1) != 1 || setresgid(0, 0, 0) < 0 ||
 	    setresuid(0, 0, 0) < 0)
 		_exit(2);
+	/* as the runtimes do: the pid namespace after the user namespace, owned by it */
+	if (unshare(CLONE_NEWPID) < 0)
+		_exit(77);
+	init = fork();
+	if (init != 0) {
+		if (init < 0 || write(sync_fd, &init, sizeof(init)) != sizeof(init))
+			_exit(2);
+		waitpid(init, NULL, 0);
+		_exit(0);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	umask(022);
 	pty = make_container();
 	if (pty < 0)
@@ -293,7 +321,7 @@ static void handle_one(void)
 {
 	struct seccomp_notif req;
 	struct notif_reply reply;
-	struct notif_ctx ctx = { .req = &req, .notify_fd = h.notify_fd, .init_pid = h.child,
+	struct notif_ctx ctx = { .req = &req, .notify_fd = h.notify_fd, .init_pid = h.ctx_init,
 				 .proc_fd = -EBADF, .mem_fd = -EBADF };
 	handler_fn *fn = handle_mknod;
 	struct seccomp_notif_resp resp;
@@ -361,7 +389,7 @@ static struct result run(int op, const char *path, const char *text, unsigned mo
 /* A path inside the container as the host reaches it: through the child's root. */
 static void in_container(char *buf, size_t size, const char *path)
 {
-	snprintf(buf, size, "/proc/%d/root%s", (int)h.child, path);
+	snprintf(buf, size, "/proc/%d/root%s", (int)h.init, path);
 }
 
 static bool container_has(const char *path)
@@ -465,6 +493,43 @@ static void test_setxattr_nested_userns_continue(void **state)
 	assert_int_equal(getxattr(p, OPAQUE, v, sizeof(v)), 1);
 }
 
+/* The root of a nested user namespace sets no trusted xattr in @dir and makes no node. */
+static void assert_nested_root_gets_nothing(const char *dir)
+{
+	char path[128], p[256], v[4];
+
+	assert_ok(run(OP_MKDIR, dir, "", 0755, 0));
+	assert_errno(run(OP_SETXATTR, dir, "", 0, 0), EPERM);
+	assert_int_equal(h.last_flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	in_container(p, sizeof(p), dir);
+	assert_int_equal(getxattr(p, OPAQUE, v, sizeof(v)), -1);
+	assert_int_equal(errno, ENODATA);
+	snprintf(path, sizeof(path), "%s/null", dir);
+	assert_errno(run(OP_MKNOD, path, "", S_IFCHR | 0666, makedev(1, 3)), EPERM);
+	assert_false(container_has(path));
+}
+
+/*
+ * A container whose init runs as an ordinary user and starts with unshare -Ur: when
+ * the daemon first looks (a new exec listener, a restarted daemon) the init is in the
+ * nested user namespace. Its root still gets neither a trusted xattr nor a node.
+ */
+static void test_init_in_nested_userns_gets_nothing(void **state)
+{
+	(void)state;
+	assert_ok(run(OP_MKDIR, "/tmp/shared", "", 01777, 0));
+	/* an init without a pid namespace of its own: the direct child of ours is the container's */
+	h.ctx_init = h.child;
+	assert_ok(run(OP_MKDIR, "/tmp/shared/ovl-own", "", 0755, 0));
+	assert_ok(run(OP_SETXATTR, "/tmp/shared/ovl-own", "", 0, 0));
+	assert_int_equal(h.last_flags, 0);
+	h.ctx_init = h.init;
+	assert_ok(run(OP_INIT_NESTED, "", "", 0, 0));
+	assert_nested_root_gets_nothing("/tmp/shared/ovl-init");
+	h.ctx_init = h.child;
+	assert_nested_root_gets_nothing("/tmp/shared/ovl-init2");
+}
+
 /* ---- a failed nodev fallback is taken back as the caller ---- */
 
 #define STICKY "/dev/sticky" /* on the userns-owned /dev tmpfs: nodes there need the fallback */
@@ -475,14 +540,33 @@ static void make_sticky_dir(void)
 		assert_ok(run(OP_MKDIR, STICKY, "", 01777, 0));
 }
 
+/* How many lines of the handlers' log start with @prefix. */
+static int log_lines_starting(const char *prefix)
+{
+	char line[512];
+	FILE *f = fopen(h.log, "re");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n += strncmp(line, prefix, strlen(prefix)) == 0;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+#define FORGED "<3>forged by the container"
+#define FORGED_NAME STICKY "/plain\n" FORGED
+
 static void test_mknod_failed_fallback_taken_back(void **state)
 {
 	(void)state;
 	make_sticky_dir();
-	assert_errno(run(OP_MKNOD_FOREIGN, STICKY "/plain", "", S_IFCHR | 0666, makedev(1, 3)),
-		     EPERM);
+	/* the undo logs at debug level: a name must not add a line of its own choosing there */
+	assert_errno(run(OP_MKNOD_FOREIGN, FORGED_NAME, "", S_IFCHR | 0666, makedev(1, 3)), EPERM);
 	assert_int_equal(h.last_flags, 0);
-	assert_false(container_has(STICKY "/plain"));
+	assert_false(container_has(FORGED_NAME));
+	assert_true(log_lines_starting("<7>") > 0);
+	assert_int_equal(log_lines_starting(FORGED), 0);
 	/* the same caller in its own mount namespace: the fallback works */
 	assert_ok(run(OP_MKNOD, STICKY "/works", "", S_IFCHR | 0666, makedev(1, 3)));
 	assert_ok(run(OP_WRITE, STICKY "/works", "x", 0, 0));
@@ -576,11 +660,6 @@ static void test_mknod_undo_race_spares_other_file(void **state)
 
 /* ---------------- setup ---------------- */
 
-static int write_file(const char *path, const char *s)
-{
-	return write_at(AT_FDCWD, path, s);
-}
-
 static int recv_two_fds(int sock, int *a, int *b)
 {
 	int fds[2];
@@ -630,12 +709,14 @@ static int start_container(void)
 	if (h.child < 0 || read(sync[0], &b, 1) != 1)
 		return -1;
 	snprintf(p, sizeof(p), "/proc/%d/uid_map", (int)h.child);
-	if (write_file(p, "0 100000 65536") < 0)
+	if (write_at(AT_FDCWD, p, "0 100000 65536", 0) < 0)
 		return -1;
 	snprintf(p, sizeof(p), "/proc/%d/gid_map", (int)h.child);
-	if (write_file(p, "0 100000 65536") < 0 || write(sync[0], "g", 1) != 1)
+	if (write_at(AT_FDCWD, p, "0 100000 65536", 0) < 0 || write(sync[0], "g", 1) != 1 ||
+	    read(sync[0], &h.init, sizeof(h.init)) != sizeof(h.init))
 		return -1;
 	close(sync[0]);
+	h.ctx_init = h.init;
 	return recv_two_fds(h.sock, &h.notify_fd, &h.pty_fd);
 }
 
@@ -649,7 +730,9 @@ static int setup(void **state)
 	if (!mkdtemp(h.tmp) || chmod(h.tmp, 0755) < 0)
 		return -1;
 	snprintf(h.root, sizeof(h.root), "%s/root", h.tmp);
-	if (mkdir(h.root, 0755) < 0 || make_host_dir("/tmp", HOST_ID) < 0 ||
+	snprintf(h.log, sizeof(h.log), "%s/log", h.tmp);
+	log_set_level(LOG_LEVEL_DEBUG);
+	if (log_open_file(h.log) < 0 || mkdir(h.root, 0755) < 0 || make_host_dir("/tmp", HOST_ID) < 0 ||
 	    make_host_dir("/dev", HOST_ID) < 0)
 		return -1;
 	return start_container();
@@ -661,6 +744,8 @@ static int teardown(void **state)
 
 	(void)state;
 	if (h.child > 0) {
+		if (h.init > 0)
+			kill(h.init, SIGKILL);
 		kill(h.child, SIGKILL);
 		waitpid(h.child, NULL, 0);
 	}
@@ -702,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_setxattr_nested_userns_continue),
 		cmocka_unit_test(test_mknod_failed_fallback_taken_back),
 		cmocka_unit_test(test_mknod_undo_race_spares_other_file),
+		cmocka_unit_test(test_init_in_nested_userns_gets_nothing), /* last: moves the init */
 	};
 
 	if (!can_run())
