@@ -135,7 +135,11 @@ int target_status_parse_line(struct target_status *st, const char *line)
 	klen = (size_t)(colon - line);
 	v = colon + 1;
 #define KEY(k) (klen == sizeof(k) - 1 && memcmp(line, k, klen) == 0)
-	if (KEY("Tgid")) {
+	if (KEY("Pid")) {
+		r = parse_one(v, 10, &x);
+		st->pid = (pid_t)x;
+		st->seen |= r == 0 ? TARGET_HAS_PID : 0;
+	} else if (KEY("Tgid")) {
 		r = parse_one(v, 10, &x);
 		st->tgid = (pid_t)x;
 		st->seen |= r == 0 ? TARGET_HAS_TGID : 0;
@@ -437,6 +441,9 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 	r = target_status_read(t->proc_dfd, &t->st);
 	if (r < 0)
 		return r;
+	/* LXC's directory: the intake checked the thread group; the creds are the thread's */
+	if (!t->own_proc_dfd && (!(t->st.seen & TARGET_HAS_PID) || t->st.pid != t->tid))
+		return -EBADFD;
 	return place_userns(ctx, t);
 }
 

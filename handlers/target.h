@@ -51,12 +51,14 @@ enum {
 	TARGET_HAS_UMASK = 1 << 4,
 	TARGET_HAS_NSPID = 1 << 5,
 	TARGET_HAS_GROUPS = 1 << 6,
+	TARGET_HAS_PID = 1 << 7,
 	TARGET_HAS_REQUIRED = TARGET_HAS_TGID | TARGET_HAS_UID | TARGET_HAS_GID | TARGET_HAS_CAPEFF,
 };
 
 /* The parts of /proc/PID/status the handlers use. IDs are host IDs. */
 struct target_status {
 	unsigned seen; /* TARGET_HAS_* */
+	pid_t pid;     /* in the pid namespace of the proc mount it was read from */
 	pid_t tgid;
 	uid_t uid, euid, suid, fsuid;
 	gid_t gid, egid, sgid, fsgid;
@@ -109,7 +111,8 @@ struct target {
 /*
  * Open /proc/TID (unless ctx->proc_fd is given), then check that the
  * notification is still pending: from then on proc_dfd names the trapped
- * task. Then read its status and place its user namespace relative to the
+ * task. Then read its status (a given ctx->proc_fd must be the trapped
+ * thread's own: else -EBADFD) and place its user namespace relative to the
  * container's init (ctx->init_pid; when unknown: a direct child of the
  * daemon's user namespace). Returns 0, -ENOENT when the caller went away,
  * -ENOTRECOVERABLE on a thread whose credentials could not be restored, or

@@ -64,6 +64,7 @@ static struct {
 	struct proc procs[MAX_PROCS];
 	size_t n_procs;
 	struct proc init; /* the container's init */
+	pid_t proc_fd_of; /* pass /proc/PID of this task as LXC's proc fd (0: none) */
 	uint32_t last_flags;
 	int nr_sched;
 } g;
@@ -258,13 +259,21 @@ static void supervise_one(int listener)
 	struct notif_ctx ctx = { .req = &req, .notify_fd = listener, .init_pid = g.init.host,
 				 .proc_fd = -EBADF, .mem_fd = -EBADF };
 	struct pollfd pfd = { .fd = listener, .events = POLLIN };
+	char path[32];
 
 	assert_int_equal(poll(&pfd, 1, 5000), 1);
 	assert_int_equal(notify_recv(listener, &req), 0);
 	assert_int_equal(req.data.nr, g.nr_sched);
+	if (g.proc_fd_of) {
+		snprintf(path, sizeof(path), "/proc/%d", (int)g.proc_fd_of);
+		ctx.proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		assert_true(ctx.proc_fd >= 0);
+	}
 	reply_continue(&reply);
 	if (handle_sched_setscheduler(&ctx, &reply) < 0)
 		reply_continue(&reply);
+	if (ctx.proc_fd >= 0)
+		close(ctx.proc_fd);
 	g.last_flags = reply.flags;
 	(void)notify_send(listener, &(struct seccomp_notif_resp){ .id = req.id, .val = reply.val,
 								    .error = reply.error,
@@ -445,6 +454,28 @@ static void test_sched_target_in_sibling_pidns_refused(void **state)
 	assert_policy(target, SCHED_OTHER);
 }
 
+/*
+ * LXC's /proc/PID must be the trapped thread's own: the caller's rights are
+ * read from it. Another task's (one with CAP_SYS_NICE) makes the handler
+ * act for nobody: CONTINUE.
+ */
+static void test_sched_lxc_proc_fd_of_another_task_not_used(void **state)
+{
+	struct proc *caller = spawn(&(struct placement)IN_CONTAINER(ROLE_CALLER));
+	struct proc *other = spawn(&(struct placement)IN_CONTAINER(ROLE_SLEEPER));
+
+	(void)state;
+	g.proc_fd_of = other->host;
+	(void)call_sched(caller, 0, SCHED_BATCH);
+	g.proc_fd_of = 0;
+	assert_int_equal(g.last_flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	g.proc_fd_of = caller->host; /* its own: emulated */
+	(void)call_sched(caller, 0, SCHED_BATCH);
+	g.proc_fd_of = 0;
+	assert_int_equal(g.last_flags, 0);
+	assert_policy(caller, SCHED_BATCH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +484,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sched_caller_in_host_pidns_refused, teardown),
 		cmocka_unit_test_teardown(test_sched_host_task_in_container_pidns_refused, teardown),
 		cmocka_unit_test_teardown(test_sched_target_in_sibling_pidns_refused, teardown),
+		cmocka_unit_test_teardown(test_sched_lxc_proc_fd_of_another_task_not_used, teardown),
 	};
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root (namespaces, notify filters)\n");
