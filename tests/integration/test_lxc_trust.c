@@ -32,6 +32,7 @@
 
 #include "daemon/lxc_intake.h"
 #include "daemon/notify.h"
+#include "fdpass.h"
 #include "harness.h"
 
 #define SENTINEL 0x5a
@@ -68,30 +69,20 @@ struct outcome {
 
 static bool buf_written(const uint8_t *buf)
 {
-	for (size_t i = 0; i < sizeof(g_buf); i++)
-		if (buf[i] != SENTINEL)
-			return true;
-	return false;
+	/* every byte equal to the next, and the first one the sentinel */
+	return buf[0] != SENTINEL || memcmp(buf, buf + 1, sizeof(g_buf) - 1) != 0;
 }
 
 static _Noreturn void caller_main(int sock)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, cmd = 'F';
-	struct iovec iov = { .iov_base = &cmd, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	char cmd;
 	int fd;
 
 	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sysinfo), 0) < 0 ||
 	    seccomp_load(ctx) < 0 || (fd = seccomp_notify_fd(ctx)) < 0)
 		_exit(2);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	if (sendmsg(sock, &msg, 0) != 1)
+	if (fdpass_send(sock, "F", 1, &fd, 1) != 1)
 		_exit(3);
 	close(fd);
 	while (read(sock, &cmd, 1) == 1) {
@@ -109,11 +100,8 @@ static _Noreturn void caller_main(int sock)
 static struct proc start(bool caller)
 {
 	struct proc p = { .ctl = -1, .listener = -1 };
-	char cbuf[CMSG_SPACE(sizeof(int))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
 	int sv[2];
+	char byte;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	memset(g_buf, SENTINEL, sizeof(g_buf));
@@ -130,9 +118,8 @@ static struct proc start(bool caller)
 	close(sv[1]);
 	p.ctl = sv[0];
 	if (caller) {
-		assert_int_equal(recvmsg(p.ctl, &msg, MSG_CMSG_CLOEXEC), 1);
-		assert_non_null(CMSG_FIRSTHDR(&msg));
-		memcpy(&p.listener, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+		assert_int_equal(fdpass_recv(p.ctl, &byte, 1, &p.listener, NULL), 1);
+		assert_true(p.listener >= 0);
 	}
 	return p;
 }
@@ -170,24 +157,6 @@ static int open_proc(pid_t pid, const char *name, int flags)
 	return fd;
 }
 
-static void send_message(int proxy, const void *data, size_t len, const int fds[3])
-{
-	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} control = { 0 };
-	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
-	assert_int_equal(sendmsg(proxy, &msg, MSG_NOSIGNAL), (ssize_t)len);
-}
-
 /*
  * Relay one sysinfo of @caller as @how says. Answers the notification the way
  * LXC does (the daemon's resp, or ENOSYS after an empty reply) and returns
@@ -223,7 +192,8 @@ static ssize_t relay(int proxy, const struct proc *caller, const struct relay *h
 	fds[0] = open_proc(how->proc_of ? how->proc_of : (pid_t)req.pid, "", O_RDONLY | O_DIRECTORY);
 	fds[1] = open_proc(how->mem_of ? how->mem_of : (pid_t)req.pid, "/mem", O_RDWR);
 	fds[2] = how->listener >= 0 ? how->listener : caller->listener;
-	send_message(proxy, out, REPLY_SIZE + strlen(COOKIE), fds);
+	assert_int_equal(fdpass_send(proxy, out, REPLY_SIZE + strlen(COOKIE), fds, 3),
+			 (ssize_t)(REPLY_SIZE + strlen(COOKIE)));
 	close(fds[0]);
 	close(fds[1]);
 	n = recv(proxy, in, sizeof(in), MSG_TRUNC);

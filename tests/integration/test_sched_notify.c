@@ -30,6 +30,7 @@
 #include <cmocka.h>
 
 #include "daemon/notify.h"
+#include "fdpass.h"
 #include "handlers/handler.h"
 
 #define MAX_PROCS 16
@@ -97,25 +98,7 @@ static int install_filter(void)
 /* One hello (the kernel attaches our credentials: the receiver has SO_PASSCRED), maybe an fd. */
 static void hello(int sock, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = { 0 };
-	char byte = 'h';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		msg.msg_control = control.buf;
-		msg.msg_controllen = sizeof(control.buf);
-		c = CMSG_FIRSTHDR(&msg);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	if (sendmsg(sock, &msg, 0) != 1)
+	if (fdpass_send(sock, "h", 1, &fd, fd >= 0) != 1)
 		_exit(72);
 }
 
@@ -171,28 +154,13 @@ static _Noreturn void keeper_main(const struct placement *p, int sock)
 
 static void recv_hello(struct proc *p)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
 	struct pollfd pfd = { .fd = p->ctl, .events = POLLIN };
+	struct ucred cred = { 0 };
+	char byte;
 
 	assert_int_equal(poll(&pfd, 1, 5000), 1);
-	assert_int_equal(recvmsg(p->ctl, &msg, MSG_CMSG_CLOEXEC), 1);
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_type == SCM_CREDENTIALS) {
-			struct ucred cred;
-
-			memcpy(&cred, CMSG_DATA(c), sizeof(cred));
-			p->host = cred.pid; /* translated into our pid namespace by the kernel */
-		} else if (c->cmsg_type == SCM_RIGHTS) {
-			memcpy(&p->listener, CMSG_DATA(c), sizeof(int));
-		}
-	}
+	assert_int_equal(fdpass_recv(p->ctl, &byte, 1, &p->listener, &cred), 1);
+	p->host = cred.pid; /* translated into our pid namespace by the kernel */
 	assert_true(p->host > 0);
 }
 
