@@ -24,6 +24,7 @@ struct engine_listener *engine_listener_new(struct daemon *d, int fd, enum liste
 		return NULL;
 	atomic_init(&l->n_ref, 1);
 	l->fd = fd;
+	l->lxc_listener = -EBADF;
 	l->d = d;
 	l->pub.source = source;
 	l->pub.pid = pid;
@@ -46,6 +47,7 @@ struct engine_listener *engine_listener_unref(struct engine_listener *l)
 	if (l && atomic_fetch_sub_explicit(&l->n_ref, 1, memory_order_acq_rel) == 1) {
 		engine_listener_detach(l);
 		close_nointr(l->fd);
+		close_nointr(l->lxc_listener);
 		free(l);
 	}
 	return NULL;

@@ -7,15 +7,27 @@
  * give the caller ENOSYS, and a second reply would be taken as the answer to
  * the next notification. Served by worker threads, one message at a time per
  * connection (EPOLLONESHOT), so nothing here needs a lock.
+ *
+ * The peer is root, but a mismatched or buggy LXC must get a refusal (the
+ * empty datagram), never an action: besides the sizes, each message's fds
+ * are checked before anything is dispatched. The listener must be a seccomp
+ * listener (what ID_VALID is asked), and /proc/PID and /proc/PID/mem must
+ * belong to the task the notification names (handlers act through them).
  */
 #include <fcntl.h>
+#include <linux/kcmp.h>
+#include <linux/magic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "daemon/log.h"
 #include "daemon/lxc_intake.h"
+#include "daemon/notify.h"
 
 #define LXC_N_FDS 3
 #define MONITOR_TITLE "[lxc monitor]"
@@ -39,9 +51,10 @@ int lxc_message_parse(const void *buf, size_t len, const struct seccomp_notif_si
 	/* the request must carry exactly the structures this kernel uses */
 	if (h.reserved != 0 || h.sizes.seccomp_notif != kernel->seccomp_notif ||
 	    h.sizes.seccomp_notif_resp != kernel->seccomp_notif_resp ||
+	    h.sizes.seccomp_data != kernel->seccomp_data ||
 	    h.sizes.seccomp_notif != sizeof(struct seccomp_notif) ||
 	    h.sizes.seccomp_notif_resp != sizeof(struct seccomp_notif_resp) ||
-	    h.cookie_len > LXC_COOKIE_MAX)
+	    h.sizes.seccomp_data != sizeof(struct seccomp_data) || h.cookie_len > LXC_COOKIE_MAX)
 		return -EBADMSG;
 	base = LXC_HEADER_SIZE + h.sizes.seccomp_notif + h.sizes.seccomp_notif_resp;
 	if (len != base + h.cookie_len)
@@ -149,6 +162,66 @@ static int receive(int fd, struct received *r)
 	return 1;
 }
 
+/*
+ * Is @fd a seccomp listener? A monitor passes the same listener with every
+ * message (a new fd number for the same open file), so the last one that
+ * passed is kept and compared with kcmp(KCMP_FILE), well under the cost of
+ * the readlink of /proc/self/fd/N that proves a new one.
+ */
+static bool is_seccomp_listener(struct engine_listener *l, int fd)
+{
+	const pid_t self = getpid();
+
+	if (l->lxc_listener >= 0 &&
+	    syscall(SYS_kcmp, self, self, KCMP_FILE, l->lxc_listener, fd) == 0)
+		return true;
+	if (!notify_fd_is_seccomp(fd))
+		return false;
+	(void)close_nointr(l->lxc_listener);
+	l->lxc_listener = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return true;
+}
+
+/*
+ * Do @proc_fd and @mem_fd belong to the task @pid? @proc_fd must be a procfs
+ * directory whose thread group holds @pid (task/PID is looked up in the pid
+ * namespace of LXC's proc mount, the one the monitor received the pid in),
+ * and @mem_fd must be the "mem" file below it: while it is open its dentry
+ * stays, so a lookup through @proc_fd finds the same inode. target_open()
+ * also compares the exact thread (Pid: of its status). ID_VALID, checked
+ * later by each handler, then proves the task is still the trapped one.
+ */
+static bool proc_fds_name(pid_t pid, int proc_fd, int mem_fd)
+{
+	struct stat task, mem, expected;
+	struct statfs fs;
+	char name[32];
+
+	if (pid <= 0 || fstatfs(proc_fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC)
+		return false;
+	(void)snprintf(name, sizeof(name), "task/%d", (int)pid);
+	if (fstatat(proc_fd, name, &task, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(task.st_mode))
+		return false;
+	if (fstat(mem_fd, &mem) < 0 || fstatat(proc_fd, "mem", &expected, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	return mem.st_dev == expected.st_dev && mem.st_ino == expected.st_ino;
+}
+
+/* Why the received message must not be acted on, or NULL (then @m is filled). */
+static const char *refusal(struct engine_listener *l, const struct received *r,
+			   struct lxc_message *m)
+{
+	if (r->len < 0 || r->n_fds != LXC_N_FDS)
+		return "bad size or fd count";
+	if (lxc_message_parse(r->buf.bytes, (size_t)r->len, &kernel_sizes, m) < 0)
+		return "bad header or sizes";
+	if (!is_seccomp_listener(l, r->fds[2]))
+		return "the listener fd is not a seccomp listener";
+	if (!proc_fds_name((pid_t)m->req->pid, r->fds[0], r->fds[1]))
+		return "the /proc fds are not those of the notification's task";
+	return NULL;
+}
+
 static void close_all(struct received *r)
 {
 	for (size_t i = 0; i < r->n_fds; i++)
@@ -218,6 +291,7 @@ int lxc_serve(struct engine_listener *l)
 	struct seccomp_notif_resp resp;
 	struct lxc_message m;
 	struct received r;
+	const char *why;
 	int ret, expected;
 	uint64_t t0;
 
@@ -227,10 +301,10 @@ int lxc_serve(struct engine_listener *l)
 		return ret;
 	if (r.len == 0 && r.n_fds == 0)
 		return -ECONNRESET; /* the monitor closed the connection */
-	if (r.len < 0 || r.n_fds != LXC_N_FDS ||
-	    lxc_message_parse(r.buf.bytes, (size_t)r.len, &kernel_sizes, &m) < 0) {
-		log_debug("LXC connection of '%s': invalid message (%zd bytes, %zu fds)", l->name,
-			  r.len, r.n_fds);
+	why = refusal(l, &r, &m);
+	if (why) {
+		log_debug("LXC connection of '%s': invalid message (%zd bytes, %zu fds): %s", l->name,
+			  r.len, r.n_fds, why);
 		close_all(&r);
 		return reply_invalid(l->fd);
 	}

@@ -47,6 +47,7 @@ struct engine_listener {
 	struct handler_cache cache; /* handlers' per-listener scratch space */
 	uint64_t last_served_ns;    /* for hot mode: when the previous notification was */
 	struct lxc_pending lxc;     /* LXC connections only */
+	int lxc_listener;           /* LXC: the last fd proven a seccomp listener (a dup), or -EBADF */
 	struct config *cfg;  /* cached snapshot ref of container */
 	uint64_t cfg_gen;    /* container->config_generation when cached */
 };

@@ -91,3 +91,20 @@ struct decision sched_decide(int pid, int policy, bool has_param, int param_r,
 
 /* After translation, as the kernel validates: 0 or -EINVAL. */
 int sched_validate(int policy, int priority);
+
+/* Where the target of an emulated sched_setscheduler stands (read through its pinned pidfd). */
+struct sched_target_facts {
+	bool is_caller;            /* the target is the trapped thread itself */
+	bool caller_in_host_pidns; /* the caller shares the daemon's pid namespace */
+	bool userns_in_container;  /* the target's user ns is the container's or nested below it */
+	bool pidns_in_container;   /* the target's pid ns is the container's or nested below it */
+};
+
+/*
+ * EMULATE only when the target belongs to the container (both namespaces
+ * within the container's) and the caller is not in the daemon's pid
+ * namespace (it would name host tasks). Otherwise ESRCH, as for a host pid;
+ * but the caller's own task is left to the kernel (CONTINUE), which applies
+ * the caller's own rights to it. Pure.
+ */
+struct decision sched_target_decide(const struct sched_target_facts *f);

@@ -55,6 +55,8 @@ struct handler_cache {
 	long init_started_at;       /* host uptime (s) when the container's init started; -1 = unknown */
 	pid_t init_userns_of;       /* init_userns is that of this init pid; 0 = not known yet */
 	struct ns_ident init_userns; /* the container's initial user namespace (its init's pid ns owner) */
+	pid_t init_pidns_of;         /* init_pidns is that of this init pid; 0 = not known yet */
+	struct ns_ident init_pidns;  /* the container's pid namespace */
 	struct nodev_cache nodev;    /* mknod: where created nodes need the bind-mount fallback */
 };
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Target memory access for handlers; stateless, any worker thread. */
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
 
@@ -21,7 +23,7 @@ static int via_mem_fd(int mem_fd, uint64_t addr, void *buf, size_t len, bool wri
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-static int transfer(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len, bool write)
+int procmem_read(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len)
 {
 	struct iovec local = { .iov_base = buf, .iov_len = len };
 	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = len };
@@ -31,24 +33,39 @@ static int transfer(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len,
 		return 0;
 	if (addr + len < addr)
 		return -EFAULT;
-	n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
-		  : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
 	if (n < 0 && errno == ENOSYS)
-		return via_mem_fd(mem_fd, addr, buf, len, write);
+		return via_mem_fd(mem_fd, addr, buf, len, false);
 	if (n < 0)
 		return negative_errno();
 	/* a partial transfer means the range crossed into an unmapped page */
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-int procmem_read(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len)
+int procmem_open(int proc_dfd, pid_t tid)
 {
-	return transfer(pid, mem_fd, addr, buf, len, false);
+	char path[32];
+	int fd;
+
+	if (proc_dfd >= 0) {
+		fd = openat(proc_dfd, "mem", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	} else {
+		(void)snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	}
+	if (fd >= 0)
+		return fd;
+	return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 }
 
-int procmem_write(pid_t pid, int mem_fd, uint64_t addr, const void *buf, size_t len)
+int procmem_write(int mem_fd, uint64_t addr, const void *buf, size_t len)
 {
-	return transfer(pid, mem_fd, addr, (void *)buf, len, true);
+	if (len == 0)
+		return 0;
+	if (addr + len < addr)
+		return -EFAULT;
+	/* a write into an mm whose task is gone copies nothing: 0, reported as -EFAULT */
+	return via_mem_fd(mem_fd, addr, (void *)buf, len, true);
 }
 
 int procmem_read_string(pid_t pid, int mem_fd, uint64_t addr, char *buf, size_t size)
@@ -65,7 +82,7 @@ int procmem_read_string(pid_t pid, int mem_fd, uint64_t addr, char *buf, size_t 
 
 		if (chunk > size - off)
 			chunk = size - off;
-		r = transfer(pid, mem_fd, addr + off, buf + off, chunk, false);
+		r = procmem_read(pid, mem_fd, addr + off, buf + off, chunk);
 		if (r < 0)
 			return r;
 		nul = memchr(buf + off, '\0', chunk);

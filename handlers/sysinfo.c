@@ -21,6 +21,14 @@
  *                uptime when init_pid is 0 or unreadable.
  * Any cgroup read failure keeps the host's value for that field.
  *
+ * The caller's memory is written through /proc/TID/mem and its cgroup read
+ * through /proc/TID, both opened before ID_VALID, never by pid number after
+ * it (procmem.h says why); the listener's cache is filled only from a task
+ * that passed the check. The mem file is opened per call rather than kept per
+ * caller thread: it keeps the mm it was opened on, and an exec (or a vfork
+ * child that shares its parent's mm and then execs) cannot be told cheaply
+ * and reliably from outside, so a kept file could write into a stale mm.
+ *
  * Layouts: x86_64 and x32 get the 112-byte LP64 struct. x32's sysinfo is the
  * "common" entry in syscall_64.tbl (sys_sysinfo, not compat_sys_sysinfo) and
  * its uapi __kernel_long_t is 64-bit, so the kernel itself writes the LP64
@@ -292,8 +300,12 @@ static void to_cache(struct handler_cache *cache, const struct sysinfo *s, long 
 	cache->sysinfo_filled_ns = monotonic_ns();
 }
 
-/* Host values overlaid with the caller's cgroup values; fails only if sysinfo() does. */
-static int sysinfo_collect(const struct notif_ctx *ctx, struct sysinfo *ret)
+/*
+ * Host values overlaid with the cgroup values of the task behind @proc_dfd
+ * (checked with ID_VALID by the caller); fails only if sysinfo() does. The
+ * listener's cache is filled here, so only ever from a validated task.
+ */
+static int sysinfo_collect(const struct notif_ctx *ctx, int proc_dfd, struct sysinfo *ret)
 {
 	struct cgroup_paths paths;
 	struct cgroup_stats cg = { .swap_limit = UINT64_MAX };
@@ -301,13 +313,11 @@ static int sysinfo_collect(const struct notif_ctx *ctx, struct sysinfo *ret)
 	long age;
 	int r;
 
-	if (from_cache(ctx->cache, ret))
-		return 0;
 	r = RET_NERRNO(sysinfo(&host));
 	if (r < 0)
 		return r;
 	sysinfo_host_normalise(&host);
-	r = cgroup_read_paths(ctx->proc_fd, (pid_t)ctx->req->pid, &paths);
+	r = cgroup_read_paths(proc_dfd, (pid_t)ctx->req->pid, &paths);
 	if (r < 0)
 		log_debug("id=%llu: no cgroup for %d, host memory values: %d",
 			  (unsigned long long)ctx->req->id, (int)ctx->req->pid, r);
@@ -320,9 +330,65 @@ static int sysinfo_collect(const struct notif_ctx *ctx, struct sysinfo *ret)
 	return 0;
 }
 
+/* The caller's /proc/TID directory and memory, opened before ID_VALID. */
+struct caller_handles {
+	int proc_dfd; /* -EBADF when not needed (the view came from the cache) */
+	int mem_fd;
+	int own_dfd, own_mem; /* what we opened (closed by caller_handles_close) */
+};
+
+static void caller_handles_close(struct caller_handles *h)
+{
+	(void)close_nointr(h->own_dfd);
+	(void)close_nointr(h->own_mem);
+}
+
+/*
+ * LXC hands both over (checked by the intake against the notification's
+ * pid); otherwise open them by tid. The directory is only needed to collect
+ * a fresh view: on the cached path, one open of /proc/TID/mem is all.
+ */
+static int caller_handles_open(const struct notif_ctx *ctx, bool need_dir, struct caller_handles *h)
+{
+	const pid_t tid = (pid_t)ctx->req->pid;
+	char path[32];
+
+	*h = (struct caller_handles){ .proc_dfd = ctx->proc_fd, .mem_fd = ctx->mem_fd,
+				      .own_dfd = -EBADF, .own_mem = -EBADF };
+	if (h->mem_fd >= 0)
+		return 0;
+	if (need_dir && h->proc_dfd < 0) {
+		(void)snprintf(path, sizeof(path), "/proc/%d", (int)tid);
+		h->own_dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (h->own_dfd < 0)
+			return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
+		h->proc_dfd = h->own_dfd;
+	}
+	h->own_mem = procmem_open(h->proc_dfd, tid);
+	h->mem_fd = h->own_mem;
+	return h->mem_fd < 0 ? h->mem_fd : 0;
+}
+
+/* The container's view: from the listener's cache when fresh, else collected now. */
+static int caller_view(const struct notif_ctx *ctx, struct sysinfo *s, bool cached,
+		       struct caller_handles *h)
+{
+	int r = caller_handles_open(ctx, !cached, h);
+
+	if (r < 0)
+		return r;
+	/* from here on the handles name the trapped task and its mm */
+	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
+	if (r < 0 || cached)
+		return r;
+	return sysinfo_collect(ctx, h->proc_dfd, s);
+}
+
 int handle_sysinfo(const struct notif_ctx *ctx, struct notif_reply *reply)
 {
 	enum sysinfo_abi abi = sysinfo_abi_for(ctx->req->data.arch, ctx->req->data.nr);
+	_cleanup_(caller_handles_close) struct caller_handles h = { .own_dfd = -EBADF,
+								   .own_mem = -EBADF };
 	union sysinfo_buf buf;
 	struct sysinfo s;
 	size_t size;
@@ -332,14 +398,11 @@ int handle_sysinfo(const struct notif_ctx *ctx, struct notif_reply *reply)
 		reply_continue(reply);
 		return 0;
 	}
-	r = sysinfo_collect(ctx, &s);
+	r = caller_view(ctx, &s, from_cache(ctx->cache, &s), &h);
 	if (r < 0)
 		return r;
 	size = sysinfo_encode(abi, &s, &buf);
-	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
-	if (r < 0)
-		return r;
-	r = procmem_write((pid_t)ctx->req->pid, ctx->mem_fd, ctx->req->data.args[0], &buf, size);
+	r = procmem_write(h.mem_fd, ctx->req->data.args[0], &buf, size);
 	if (r == -EFAULT) {
 		reply_errno(reply, -EFAULT); /* as the kernel's copy_to_user() would */
 		return 0;

@@ -9,15 +9,14 @@
  * root. The credential switch lives in target_creds.c.
  *
  * Called from worker threads, one notification at a time per thread. No
- * locks, no allocation. The only global state is the daemon's own user
- * namespace, looked up once (pthread_once); the container init's user
- * namespace is cached in the listener's handler_cache.
+ * locks, no allocation, no global state of its own (the daemon's own
+ * namespaces are target_ns.c's); the container init's user namespace is
+ * cached in the listener's handler_cache.
  */
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/nsfs.h>
 #include <linux/openat2.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +135,11 @@ int target_status_parse_line(struct target_status *st, const char *line)
 	klen = (size_t)(colon - line);
 	v = colon + 1;
 #define KEY(k) (klen == sizeof(k) - 1 && memcmp(line, k, klen) == 0)
-	if (KEY("Tgid")) {
+	if (KEY("Pid")) {
+		r = parse_one(v, 10, &x);
+		st->pid = (pid_t)x;
+		st->seen |= r == 0 ? TARGET_HAS_PID : 0;
+	} else if (KEY("Tgid")) {
 		r = parse_one(v, 10, &x);
 		st->tgid = (pid_t)x;
 		st->seen |= r == 0 ? TARGET_HAS_TGID : 0;
@@ -310,84 +313,6 @@ int target_ids_mapped(const struct target *t, uid_t uid, gid_t gid)
 
 /* ---- opening the target ---- */
 
-static int ns_ident_at(int dfd, const char *path, struct ns_ident *ret)
-{
-	struct stat st;
-
-	if (fstatat(dfd, path, &st, *path ? 0 : AT_EMPTY_PATH) < 0)
-		return negative_errno();
-	*ret = (struct ns_ident){ .dev = st.st_dev, .ino = st.st_ino };
-	return 0;
-}
-
-static bool ns_ident_equal(const struct ns_ident *a, const struct ns_ident *b)
-{
-	return a->dev == b->dev && a->ino == b->ino;
-}
-
-/*
- * The daemon's own user namespace. A multi-threaded process can neither
- * unshare nor setns its user namespace, so it is looked up once.
- */
-static pthread_once_t own_userns_once = PTHREAD_ONCE_INIT;
-static struct ns_ident own_userns;
-static int own_userns_r;
-
-static void own_userns_lookup(void)
-{
-	own_userns_r = ns_ident_at(AT_FDCWD, "/proc/self/ns/user", &own_userns);
-}
-
-static int own_userns_ident(struct ns_ident *ret)
-{
-	(void)pthread_once(&own_userns_once, own_userns_lookup);
-	if (own_userns_r < 0)
-		return own_userns_r;
-	*ret = own_userns;
-	return 0;
-}
-
-int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino)
-{
-	size_t n = strlen(type);
-	unsigned long long ino;
-	char *end;
-
-	if (strncmp(link, type, n) != 0 || strncmp(link + n, ":[", 2) != 0)
-		return -EINVAL;
-	link += n + 2;
-	if (*link < '0' || *link > '9')
-		return -EINVAL;
-	errno = 0;
-	ino = strtoull(link, &end, 10);
-	if (errno || strcmp(end, "]") != 0)
-		return -EINVAL;
-	*ret_ino = ino;
-	return 0;
-}
-
-/*
- * The user ns of the task behind @proc_dfd, from the text of its ns/user
- * link: following the link would allocate a dentry and an inode on nsfs on
- * every call. The text names the inode; every namespace lives on the one
- * nsfs superblock, whose device our own namespace's inode tells.
- */
-static int caller_userns_ident(int proc_dfd, const struct ns_ident *ours, struct ns_ident *ret)
-{
-	char link[64];
-	uint64_t ino;
-	ssize_t n;
-
-	n = readlinkat(proc_dfd, "ns/user", link, sizeof(link) - 1);
-	if (n < 0)
-		return negative_errno();
-	link[n] = '\0';
-	if (target_ns_link_inode(link, "user", &ino) < 0)
-		return -EIO;
-	*ret = (struct ns_ident){ .dev = ours->dev, .ino = (ino_t)ino };
-	return 0;
-}
-
 /* Is the user ns of @proc_dfd a direct child of ours (init_pid unknown)? */
 static int userns_is_child_of_ours(int proc_dfd)
 {
@@ -404,7 +329,7 @@ static int userns_is_child_of_ours(int proc_dfd)
 	r = ns_ident_at(parent_fd, "", &parent);
 	if (r < 0)
 		return r;
-	r = own_userns_ident(&ours);
+	r = target_own_ns(TARGET_NS_USER, &ours);
 	if (r < 0)
 		return r;
 	return ns_ident_equal(&parent, &ours);
@@ -471,10 +396,10 @@ static int place_userns(const struct notif_ctx *ctx, struct target *t)
 	struct ns_ident caller, ours;
 	int r;
 
-	r = own_userns_ident(&ours);
+	r = target_own_ns(TARGET_NS_USER, &ours);
 	if (r < 0)
 		return r;
-	r = caller_userns_ident(t->proc_dfd, &ours, &caller);
+	r = target_ns_of(t->proc_dfd, TARGET_NS_USER, &caller);
 	if (r < 0)
 		return r;
 	if (ns_ident_equal(&caller, &ours)) {
@@ -529,6 +454,9 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 	r = target_status_read(t->proc_dfd, &t->st);
 	if (r < 0)
 		return r;
+	/* LXC's directory: the intake checked the thread group; the creds are the thread's */
+	if (!t->own_proc_dfd && (!(t->st.seen & TARGET_HAS_PID) || t->st.pid != t->tid))
+		return -EBADFD;
 	return place_userns(ctx, t);
 }
 

@@ -51,12 +51,14 @@ enum {
 	TARGET_HAS_UMASK = 1 << 4,
 	TARGET_HAS_NSPID = 1 << 5,
 	TARGET_HAS_GROUPS = 1 << 6,
+	TARGET_HAS_PID = 1 << 7,
 	TARGET_HAS_REQUIRED = TARGET_HAS_TGID | TARGET_HAS_UID | TARGET_HAS_GID | TARGET_HAS_CAPEFF,
 };
 
 /* The parts of /proc/PID/status the handlers use. IDs are host IDs. */
 struct target_status {
 	unsigned seen; /* TARGET_HAS_* */
+	pid_t pid;     /* in the pid namespace of the proc mount it was read from */
 	pid_t tgid;
 	uid_t uid, euid, suid, fsuid;
 	gid_t gid, egid, sgid, fsgid;
@@ -109,7 +111,8 @@ struct target {
 /*
  * Open /proc/TID (unless ctx->proc_fd is given), then check that the
  * notification is still pending: from then on proc_dfd names the trapped
- * task. Then read its status and place its user namespace relative to the
+ * task. Then read its status (a given ctx->proc_fd must be the trapped
+ * thread's own: else -EBADFD) and place its user namespace relative to the
  * container's: the owner of the pid namespace of its init (ctx->init_pid;
  * when unknown, or the init has no pid namespace of its own: a direct child
  * of the daemon's user namespace). Returns 0, -ENOENT when the caller went away,
@@ -119,11 +122,46 @@ struct target {
 int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
 
+/* ---- namespaces (target_ns.c) ---- */
+
+enum target_ns_type {
+	TARGET_NS_USER,
+	TARGET_NS_PID,
+};
+
+/* The identity of the namespace file at @path below @dfd ("" = @dfd itself). */
+int ns_ident_at(int dfd, const char *path, struct ns_ident *ret);
+
+static inline bool ns_ident_equal(const struct ns_ident *a, const struct ns_ident *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/* The daemon's own namespace of @type (looked up once). */
+int target_own_ns(enum target_ns_type type, struct ns_ident *ret);
+
 /*
  * The inode number in the text of a /proc/PID/ns/@type link, "@type:[INUM]".
  * 0 or -EINVAL. Pure.
  */
 int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino);
+
+/* The @type namespace of the task behind @proc_dfd, from the text of its ns link. */
+int target_ns_of(int proc_dfd, enum target_ns_type type, struct ns_ident *ret);
+
+/*
+ * 1 when the namespace behind @ns_fd (user or pid) is @ancestor or nested
+ * below it (NS_GET_PARENT, bounded), 0 when not, or a negative errno.
+ */
+int target_ns_within(int ns_fd, const struct ns_ident *ancestor);
+
+/*
+ * A new fd for the @type namespace of the task @pidfd pins (tid @pid):
+ * PIDFD_GET_USER/PID_NAMESPACE; kernels without them (before 6.11) open
+ * /proc/PID/ns/ and then check with the pidfd that the task is still alive.
+ * -ESRCH when the task has exited.
+ */
+int target_pidfd_ns(int pidfd, pid_t pid, enum target_ns_type type);
 
 /*
  * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same

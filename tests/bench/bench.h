@@ -152,8 +152,9 @@ enum wait_mode {
 /*
  * Fork a minimal supervisor answering CONTINUE to every notification of the
  * listener it receives over *ret_sock's peer. @sync: set SYNC_WAKE_UP.
- * @emulate_sysinfo: answer sysinfo the cheapest safe way instead (ID_VALID,
- * one process_vm_writev of a fixed struct), the floor of any sysinfo emulation.
+ * @emulate_sysinfo: answer sysinfo the cheapest safe way instead (open
+ * /proc/TID/mem, ID_VALID, one write of a fixed struct through that file),
+ * the floor of any sysinfo emulation.
  */
 int floor_start(enum wait_mode mode, bool sync, bool emulate_sysinfo, pid_t *ret_pid,
 		int *ret_sock);

@@ -473,19 +473,28 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/* The least a safe sysinfo emulation does: ID_VALID, then one write into the caller. */
+/*
+ * The least a safe sysinfo emulation does: pin the caller's memory
+ * (/proc/TID/mem, opened before the check so that it names the trapped task
+ * even if its pid is reused later), ID_VALID, one write through that file.
+ */
 static void answer_sysinfo(int fd, const struct seccomp_notif *req, struct seccomp_notif_resp *resp)
 {
 	static const struct sysinfo fixed = { .totalram = 256u << 20, .mem_unit = 1, .procs = 1 };
-	struct iovec local = { .iov_base = (void *)&fixed, .iov_len = sizeof(fixed) };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)req->data.args[0],
-				.iov_len = sizeof(fixed) };
+	char path[32];
+	int mem;
 
 	*resp = (struct seccomp_notif_resp){ .id = req->id };
-	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+	snprintf(path, sizeof(path), "/proc/%u/mem", req->pid);
+	mem = open(path, O_RDWR | O_CLOEXEC);
+	if (mem < 0) {
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 		return;
-	if (process_vm_writev(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(fixed))
+	}
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0 &&
+	    pwrite(mem, &fixed, sizeof(fixed), (off_t)req->data.args[0]) != (ssize_t)sizeof(fixed))
 		resp->error = -EFAULT;
+	close(mem);
 }
 
 /* RECV → SEND CONTINUE (or an emulated sysinfo) until the listener hangs up or we are killed. */

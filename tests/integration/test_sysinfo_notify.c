@@ -11,6 +11,14 @@
  * AUDIT_ARCH_I386 and the kernel answers with compat_sysinfo. The same call
  * before the filter gives the kernel's own layout as a reference.
  *
+ * What the write goes through: the caller's memory, pinned before ID_VALID.
+ * The binary is linked with --wrap=notify_id_valid, so a test can kill the
+ * caller right after the handler's check and hand its pid to another
+ * process; that process must not be written. And a caller that execs (a
+ * vfork child sharing its parent's mm, without ASLR so that both images
+ * have the buffer at one address) gets its values in the new image, never
+ * in the parent's memory.
+ *
  * Needs root; exits 77 otherwise, or when no memory controller is usable.
  */
 #include <fcntl.h>
@@ -24,11 +32,15 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -332,13 +344,317 @@ static void test_sysinfo_i386_compat_layout(void **state)
 		assert_int_equal(res.buf[i], SENTINEL); /* exactly 64 bytes written */
 }
 
-int main(void)
+/* ---------------- what the write goes through ---------------- */
+
+/* Where the callers below write: one address in every process forked or exec'd from us. */
+static uint8_t g_target[128];
+
+/* Run by the wrapped ID_VALID after a successful check, i.e. just before the handler acts. */
+static void (*after_id_valid)(void);
+
+int __real_notify_id_valid(int notify_fd, uint64_t id);
+int __wrap_notify_id_valid(int notify_fd, uint64_t id);
+
+int __wrap_notify_id_valid(int notify_fd, uint64_t id)
+{
+	int r = __real_notify_id_valid(notify_fd, id);
+
+	if (r == 0 && after_id_valid)
+		after_id_valid();
+	return r;
+}
+
+static bool target_written(const uint8_t *buf)
+{
+	/* every byte equal to the next, and the first one the sentinel */
+	return buf[0] != SENTINEL || memcmp(buf, buf + 1, sizeof(g_target) - 1) != 0;
+}
+
+/* A child that traps sysinfo(g_target) at once; returns its pid, *ret_fd its listener. */
+static pid_t start_trapped_caller(int *ret_fd)
+{
+	int sv[2], fd;
+	pid_t c;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	c = fork();
+	assert_true(c >= 0);
+	if (c == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		fd = install_filter(false);
+		if (fd < 0)
+			_exit(4);
+		send_fd(sv[1], fd);
+		_exit(syscall(SYS_sysinfo, g_target) == 0 ? 0 : 5);
+	}
+	close(sv[1]);
+	*ret_fd = recv_fd(sv[0]);
+	close(sv[0]);
+	assert_true(*ret_fd >= 0);
+	return c;
+}
+
+static void receive_one(int notify_fd, struct seccomp_notif *req)
+{
+	struct pollfd p = { .fd = notify_fd, .events = POLLIN };
+
+	assert_int_equal(poll(&p, 1, 5000), 1);
+	assert_int_equal(notify_recv(notify_fd, req), 0);
+}
+
+static struct {
+	pid_t caller, victim;
+} reuse;
+
+/* The caller dies after the check; its pid goes to a fresh copy of us (g_target unwritten). */
+static void hand_caller_pid_to_victim(void)
+{
+	char last[16];
+	int fd;
+
+	after_id_valid = NULL;
+	kill(reuse.caller, SIGKILL);
+	waitpid(reuse.caller, NULL, 0);
+	snprintf(last, sizeof(last), "%d", (int)reuse.caller - 1);
+	fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)!write(fd, last, strlen(last));
+		close(fd);
+	}
+	reuse.victim = fork();
+	if (reuse.victim == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (;;)
+			pause();
+	}
+}
+
+/* Was the victim's copy of g_target written? */
+static bool victim_written(void)
+{
+	uint8_t copy[sizeof(g_target)];
+	struct iovec local = { .iov_base = copy, .iov_len = sizeof(copy) };
+	struct iovec remote = { .iov_base = g_target, .iov_len = sizeof(g_target) };
+
+	assert_int_equal(process_vm_readv(reuse.victim, &local, 1, &remote, 1, 0),
+			 (ssize_t)sizeof(copy));
+	return target_written(copy);
+}
+
+/*
+ * Killed after ID_VALID, the caller frees its pid, which another process may
+ * take before the write: the write must not follow the number there. The
+ * pid comes back through ns_last_pid; other processes on the host may take
+ * it first, so a few attempts.
+ */
+static void test_sysinfo_write_never_follows_a_reused_pid(void **state)
+{
+	(void)state;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		struct seccomp_notif req;
+		struct notif_reply reply;
+		struct notif_ctx ctx = { .req = &req, .proc_fd = -EBADF, .mem_fd = -EBADF };
+		bool landed;
+
+		memset(g_target, SENTINEL, sizeof(g_target));
+		reuse.caller = start_trapped_caller(&ctx.notify_fd);
+		receive_one(ctx.notify_fd, &req);
+		after_id_valid = hand_caller_pid_to_victim;
+		reply_continue(&reply);
+		(void)handle_sysinfo(&ctx, &reply);
+		after_id_valid = NULL;
+		landed = reuse.victim == reuse.caller;
+		if (landed)
+			assert_false(victim_written());
+		kill(reuse.victim, SIGKILL);
+		waitpid(reuse.victim, NULL, 0);
+		close(ctx.notify_fd);
+		if (landed)
+			return;
+	}
+	print_message("# the caller's pid was never handed out again\n");
+	skip();
+}
+
+/* A caller gone before the check leaves nothing in the listener's cache. */
+static void test_sysinfo_cache_filled_only_after_id_valid(void **state)
+{
+	struct handler_cache cache = { .init_started_at = -1 };
+	struct seccomp_notif req;
+	struct notif_reply reply;
+	struct notif_ctx ctx = { .req = &req, .proc_fd = -EBADF, .mem_fd = -EBADF,
+				 .cache = &cache };
+	pid_t c;
+
+	(void)state;
+	c = start_trapped_caller(&ctx.notify_fd);
+	receive_one(ctx.notify_fd, &req);
+	kill(c, SIGKILL);
+	waitpid(c, NULL, 0);
+	assert_int_equal(handle_sysinfo(&ctx, &reply), -ENOENT);
+	assert_int_equal(cache.sysinfo_filled_ns, 0);
+	close(ctx.notify_fd);
+}
+
+/* ---- exec: the vfork parent, its child, the child's new image (argv entry points) ---- */
+
+struct image_report {
+	char who; /* 'P' the vfork parent, 'C' the child's new image */
+	int err;
+	uintptr_t addr;
+	uint8_t buf[sizeof(g_target)];
+};
+
+static void report(int sock, char who, int err)
+{
+	struct image_report r = { .who = who, .err = err, .addr = (uintptr_t)g_target };
+
+	memcpy(r.buf, g_target, sizeof(r.buf));
+	if (write(sock, &r, sizeof(r)) != sizeof(r))
+		_exit(6);
+}
+
+/* The child's new image: its buffer must get the values. */
+static int exec_image_main(int sock)
+{
+	long r;
+
+	memset(g_target, SENTINEL, sizeof(g_target));
+	r = syscall(SYS_sysinfo, g_target);
+	report(sock, 'C', r < 0 ? errno : 0);
+	return 0;
+}
+
+struct vfork_args {
+	int sock;
+	char *const *argv;
+};
+
+/* Shares the parent's mm until execve: raw syscalls and plain stores only. */
+__attribute__((no_sanitize("address", "undefined"))) static int vfork_child(void *arg)
+{
+	const struct vfork_args *a = arg;
+	volatile uint8_t *p = g_target;
+
+	(void)syscall(SYS_sysinfo, g_target); /* lands in the shared mm, as the kernel's would */
+	for (size_t i = 0; i < sizeof(g_target); i++)
+		p[i] = SENTINEL;
+	(void)syscall(SYS_execve, "/proc/self/exe", a->argv, NULL);
+	return 127;
+}
+
+/* The vfork parent: after the child's exec, its own buffer must stay untouched. */
+static int vfork_parent_main(int sock, const char *argv0)
+{
+	static uint8_t stack[64 * 1024] __attribute__((aligned(16)));
+	char fd_arg[16];
+	char *argv[] = { (char *)argv0, "--exec-image", fd_arg, NULL };
+	struct vfork_args a = { .sock = sock, .argv = argv };
+	int fd = install_filter(false);
+	pid_t c;
+
+	if (fd < 0)
+		return 4;
+	send_fd(sock, fd);
+	close(fd);
+	snprintf(fd_arg, sizeof(fd_arg), "%d", sock);
+	memset(g_target, SENTINEL, sizeof(g_target));
+	c = clone(vfork_child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	if (c < 0 || waitpid(c, NULL, 0) != c)
+		return 5;
+	report(sock, 'P', 0);
+	return 0;
+}
+
+/* Serve the two notifications (one listener cache, as a worker would) until both reports. */
+static void serve_exec_run(int sock, int notify_fd, struct image_report *child,
+			   struct image_report *parent, pid_t tids[2])
+{
+	struct handler_cache cache = { .init_started_at = -1 };
+	int n_notif = 0, n_reports = 0;
+
+	while (n_reports < 2) {
+		/* once both are served the listener only hangs up: stop watching it */
+		struct pollfd p[2] = { { .fd = sock, .events = POLLIN },
+				       { .fd = notify_fd, .events = POLLIN } };
+		struct image_report r;
+
+		assert_int_equal(poll(p, n_notif < 2 ? 2 : 1, 5000) > 0, 1);
+		if (n_notif < 2 && (p[1].revents & POLLIN)) {
+			struct seccomp_notif req;
+			struct notif_reply reply;
+			struct notif_ctx ctx = { .req = &req, .notify_fd = notify_fd,
+						 .proc_fd = -EBADF, .mem_fd = -EBADF,
+						 .cache = &cache };
+
+			assert_int_equal(notify_recv(notify_fd, &req), 0);
+			tids[n_notif++] = (pid_t)req.pid;
+			assert_int_equal(handle_sysinfo(&ctx, &reply), 0);
+			(void)notify_send(notify_fd, &(struct seccomp_notif_resp){
+				.id = req.id, .val = reply.val, .error = reply.error });
+		}
+		if (p[0].revents & POLLIN) {
+			assert_int_equal(read(sock, &r, sizeof(r)), sizeof(r));
+			*(r.who == 'C' ? child : parent) = r;
+			n_reports++;
+		}
+	}
+	assert_int_equal(n_notif, 2);
+}
+
+static void test_sysinfo_exec_lands_in_new_image(void **state)
+{
+	struct image_report child = { 0 }, parent = { 0 };
+	struct sysinfo s;
+	pid_t x, tids[2] = { 0, 0 };
+	int sv[2], notify_fd;
+	char fd_arg[16];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	x = fork();
+	assert_true(x >= 0);
+	if (x == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(sv[0]);
+		snprintf(fd_arg, sizeof(fd_arg), "%d", sv[1]);
+		/* no ASLR: both images put g_target at one address */
+		(void)personality(ADDR_NO_RANDOMIZE);
+		execl("/proc/self/exe", "test_sysinfo_notify", "--vfork-parent", fd_arg, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	notify_fd = recv_fd(sv[0]);
+	assert_true(notify_fd >= 0);
+	serve_exec_run(sv[0], notify_fd, &child, &parent, tids);
+	assert_int_equal(waitpid(x, NULL, 0), x);
+	assert_int_equal(tids[0], tids[1]); /* one thread, before and after its exec */
+	assert_int_equal(child.err, 0);
+	memcpy(&s, child.buf, sizeof(s));
+	assert_int_equal(s.mem_unit, 1);
+	assert_true(s.totalram > 0);
+	/* the premise: the parent's mm has the buffer where the new image has it */
+	assert_true(child.addr == parent.addr);
+	assert_false(target_written(parent.buf));
+	close(notify_fd);
+	close(sv[0]);
+}
+
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sysinfo_native_reports_cgroup_limit),
 		cmocka_unit_test(test_sysinfo_i386_compat_layout),
+		cmocka_unit_test(test_sysinfo_write_never_follows_a_reused_pid),
+		cmocka_unit_test(test_sysinfo_cache_filled_only_after_id_valid),
+		cmocka_unit_test(test_sysinfo_exec_lands_in_new_image),
 	};
 
+	/* the exec test's other images */
+	if (argc == 3 && strcmp(argv[1], "--vfork-parent") == 0)
+		return vfork_parent_main(atoi(argv[2]), argv[0]);
+	if (argc == 3 && strcmp(argv[1], "--exec-image") == 0)
+		return exec_image_main(atoi(argv[2]));
 	if (geteuid() != 0)
 		return 77;
 	if (setup(NULL) < 0) {

@@ -189,6 +189,28 @@ static void test_lxc_message_parse_invalid(void **state)
 	assert_int_equal(lxc_message_parse(buf, len, &kernel, &m), -EBADMSG);
 }
 
+/* notif and resp sizes right, seccomp_data not: the request would be laid out differently */
+static void test_lxc_message_parse_seccomp_data_size(void **state)
+{
+	static const uint16_t wrong[] = { 0, 56, 63, 65, 72, UINT16_MAX };
+	const struct seccomp_notif_sizes newer_kernel = { kernel.seccomp_notif, kernel.seccomp_notif_resp,
+							  sizeof(struct seccomp_data) + 8 };
+	char buf[512];
+	struct lxc_message m;
+	struct lxc_proxy_header *h = (struct lxc_proxy_header *)buf;
+	size_t len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		len = build_msg(buf, "c1");
+		h->sizes.seccomp_data = wrong[i];
+		assert_int_equal(lxc_message_parse(buf, len, &kernel, &m), -EBADMSG);
+	}
+	/* the peer's sizes must be the kernel's as well as ours */
+	len = build_msg(buf, NULL);
+	assert_int_equal(lxc_message_parse(buf, len, &newer_kernel, &m), -EBADMSG);
+}
+
 static void test_lxc_monitor_name_table(void **state)
 {
 	static const struct {
@@ -230,6 +252,7 @@ int main(void)
 		cmocka_unit_test(test_oci_state_parse_hostile_names_dropped),
 		cmocka_unit_test(test_lxc_message_parse_valid),
 		cmocka_unit_test(test_lxc_message_parse_invalid),
+		cmocka_unit_test(test_lxc_message_parse_seccomp_data_size),
 		cmocka_unit_test(test_lxc_monitor_name_table),
 	};
 

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for the pure half of sched_setscheduler: capabilities, kernel-order errnos, policies. */
+/*
+ * Unit tests for the pure halves of sched_setscheduler: capabilities,
+ * kernel-order errnos, policies, and which targets belong to the container.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -87,11 +90,42 @@ static void test_sched_validate_table(void **state)
 	}
 }
 
+static const struct {
+	const char *what;
+	struct sched_target_facts f;
+	enum decision_kind kind;
+} target_cases[] = {
+	/* is_caller, caller_in_host_pidns, userns_in_container, pidns_in_container */
+	{ "sibling in the container", { false, false, true, true }, DECISION_EMULATE },
+	{ "the caller itself", { true, false, true, true }, DECISION_EMULATE },
+	{ "host task in the container's pid ns", { false, false, false, true }, DECISION_ERRNO },
+	{ "container user ns, sibling pid ns", { false, false, true, false }, DECISION_ERRNO },
+	{ "host task", { false, false, false, false }, DECISION_ERRNO },
+	{ "caller sharing the host pid ns: container task", { false, true, true, true }, DECISION_ERRNO },
+	{ "caller sharing the host pid ns: host task", { false, true, false, true }, DECISION_ERRNO },
+	{ "caller sharing the host pid ns: itself", { true, true, true, true }, DECISION_CONTINUE },
+	{ "caller in a sibling pid ns: itself", { true, false, true, false }, DECISION_CONTINUE },
+};
+
+static void test_sched_target_decide_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(target_cases) / sizeof(target_cases[0]); i++) {
+		struct decision d = sched_target_decide(&target_cases[i].f);
+
+		print_message("# %s\n", target_cases[i].what);
+		assert_int_equal(d.kind, target_cases[i].kind);
+		if (d.kind == DECISION_ERRNO)
+			assert_int_equal(d.error, -ESRCH); /* as for a pid that does not exist */
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sched_decide_table),
 		cmocka_unit_test(test_sched_validate_table),
+		cmocka_unit_test(test_sched_target_decide_table),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
