@@ -280,7 +280,7 @@ static int map_line(void *userdata, const char *line)
 {
 	struct map_query *q = userdata;
 	unsigned long v[3];
-	size_t n;
+	size_t n = 0;
 
 	if (parse_ulongs(line, 10, v, 3, &n) < 0 || n != 3)
 		return n == 0 ? 0 : -EINVAL;
