@@ -14,7 +14,7 @@
 #include "api/router.h"
 #include "daemon/fdstore.h"
 #include "daemon/listener.h"
-#include "daemon/registry.h"
+#include "daemon/store/registry.h"
 #include "version.h"
 
 /*

@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "daemon/metrics.h"
-#include "daemon/registry.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/store/registry.h"
 
 struct api_server;
 struct workers;

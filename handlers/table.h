@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-#include "daemon/config.h"
-#include "daemon/metrics.h"
+#include "daemon/store/config.h"
+#include "daemon/metrics/metrics.h"
 #include "handlers/handler.h"
 
 /* What the worker needs to know about a trapped syscall. */

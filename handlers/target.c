@@ -27,7 +27,7 @@
 
 #include "daemon/log.h"
 #include "daemon/macro.h"
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 #include "handlers/target.h"
 
 #ifndef PIDFD_THREAD

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 static char *render(const struct container_metrics *m, const char *name, int family)
 {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Checking and reading an OCI linux.seccomp object sent by a client, before
- * daemon/policy_merge.c merges into it. Pure functions on jansson values; the
+ * daemon/store/policy_merge.c merges into it. Pure functions on jansson values; the
  * API thread calls them. Every refusal names the field (syscalls[3].args[0].op).
  */
 #include <ctype.h>
@@ -9,7 +9,7 @@
 #include <seccomp.h>
 #include <string.h>
 
-#include "daemon/policy_oci.h"
+#include "daemon/store/policy_oci.h"
 
 #define OCI_MAX_ARGS 6		/* libseccomp compares at most six arguments */
 #define OCI_MAX_ERRNO 65535	/* SECCOMP_RET_DATA holds 16 bits */

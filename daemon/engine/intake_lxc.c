@@ -26,8 +26,8 @@
 #include <sys/uio.h>
 
 #include "daemon/log.h"
-#include "daemon/lxc_intake.h"
-#include "daemon/notify.h"
+#include "daemon/engine/intake_lxc.h"
+#include "daemon/engine/notify.h"
 
 #define LXC_N_FDS 3
 #define MONITOR_TITLE "[lxc monitor]"

@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/lxc_intake.h"
-#include "daemon/pool.h"
+#include "daemon/engine/intake_lxc.h"
+#include "daemon/engine/pool_internal.h"
 
 /* What became of a worker found stuck. */
 enum replacement {

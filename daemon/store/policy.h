@@ -4,7 +4,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "daemon/config.h"
+#include "daemon/store/config.h"
 
 enum policy_action {
 	POLICY_ACTION_NOTIFY,

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "daemon/config.h"
+#include "daemon/store/config.h"
 #include "daemon/escape.h"
 
 static const char *const mknod_syscalls[] = { "mknod", "mknodat", NULL };

@@ -13,7 +13,7 @@
 
 #include "daemon/fileio.h"
 #include "daemon/log.h"
-#include "daemon/state.h"
+#include "daemon/store/state.h"
 
 #define STATE_VERSION 1
 #define FILE_SUFFIX ".json"

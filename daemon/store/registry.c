@@ -8,7 +8,7 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include "daemon/registry.h"
+#include "daemon/store/registry.h"
 
 struct registry {
 	pthread_rwlock_t lock;

@@ -8,7 +8,7 @@
 #include <time.h>
 
 #include "daemon/log.h"
-#include "daemon/workers.h"
+#include "daemon/engine/pool.h"
 
 const char *listener_source_name(enum listener_source s)
 {

@@ -15,13 +15,13 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
-#include "daemon/engine.h"
+#include "daemon/engine/engine.h"
 #include "daemon/log.h"
-#include "daemon/lxc_intake.h"
-#include "daemon/notify.h"
+#include "daemon/engine/intake_lxc.h"
+#include "daemon/engine/notify.h"
 #include "daemon/fdstore.h"
-#include "daemon/oci_intake.h"
-#include "daemon/workers.h"
+#include "daemon/engine/intake_oci.h"
+#include "daemon/engine/pool.h"
 #include "handlers/table.h"
 
 #define OCI_STATE_MAX (1024 * 1024)

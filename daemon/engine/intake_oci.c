@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "daemon/oci_intake.h"
+#include "daemon/engine/intake_oci.h"
 
 static void copy_name(char *dst, const char *src)
 {

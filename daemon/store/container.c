@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon/container.h"
+#include "daemon/store/container.h"
 
 bool container_name_valid(const char *name)
 {

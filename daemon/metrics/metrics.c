@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "daemon/macro.h"
-#include "daemon/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 const double metrics_bucket_bounds[METRICS_BUCKET_COUNT] = {
 	5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 1e-2, 2.5e-2, 0.1, 0.25, 1.0,

@@ -5,7 +5,7 @@
 #include <sys/ioctl.h>
 
 #include "daemon/macro.h"
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 
 int notify_recv(int notify_fd, struct seccomp_notif *req)
 {

@@ -27,9 +27,9 @@
 #include <time.h>
 
 #include "daemon/log.h"
-#include "daemon/lxc_intake.h"
-#include "daemon/notify.h"
-#include "daemon/pool.h"
+#include "daemon/engine/intake_lxc.h"
+#include "daemon/engine/notify.h"
+#include "daemon/engine/pool_internal.h"
 #include "handlers/table.h"
 
 /* Notifications closer than this make a worker's only listener "hot". */

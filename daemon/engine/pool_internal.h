@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/workers.h"
+#include "daemon/engine/pool.h"
 
 /* A worker busy this long in one notification is stuck: nothing new goes to it. */
 #define STUCK_NS (1000u * 1000000u)

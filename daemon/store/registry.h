@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/container.h"
+#include "daemon/store/container.h"
 
 /*
  * The registry maps container names to containers and holds one reference on

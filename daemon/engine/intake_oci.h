@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "daemon/container.h"
+#include "daemon/store/container.h"
 
 /* What we take from an OCI container-process state. */
 struct oci_state {

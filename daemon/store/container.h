@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon/config.h"
-#include "daemon/metrics.h"
+#include "daemon/store/config.h"
+#include "daemon/metrics/metrics.h"
 
 #define CONTAINER_NAME_MAX 63
 #define CONTAINER_ETAG_LEN 16

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "daemon/error.h"
-#include "daemon/registry.h"
+#include "daemon/store/registry.h"
 
 /*
  * STATE_DIR/containers/NAME.json holds one container each, so a change costs

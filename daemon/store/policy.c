@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "daemon/fileio.h"
-#include "daemon/policy.h"
+#include "daemon/store/policy.h"
 
 #define S_IFMT_MASK 0170000u
 #define S_IFCHR_BITS 0020000u

@@ -25,8 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/policy.h"
-#include "daemon/policy_oci.h"
+#include "daemon/store/policy.h"
+#include "daemon/store/policy_oci.h"
 
 /* More complement comparisons than any of our rule sets needs (mount: 11). */
 #define MAX_COMPLEMENT 16
