@@ -101,7 +101,7 @@ static void accept_lxc(struct engine *e)
 			continue;
 		}
 		log_debug("LXC monitor connected");
-		(void)workers_add(e->d->workers, l);
+		(void)pool_add(e->d->workers, l);
 	}
 }
 
@@ -171,7 +171,7 @@ static bool adopt_oci_listener(struct engine *e, int fd, pid_t pid, pid_t init_p
 	(void)engine_listener_container(l); /* attach now so the gauge shows it */
 	log_info("OCI listener attached for '%s' (pid %d)%s", name[0] ? name : "?", (int)pid,
 		 l->container ? "" : ", not registered: answering CONTINUE");
-	return workers_add(e->d->workers, l) >= 0;
+	return pool_add(e->d->workers, l) >= 0;
 }
 
 /* Keep a copy in systemd's fd store (when there is one) so a restart can take it back. */
@@ -291,7 +291,7 @@ static void *intake_main(void *arg)
 				serve_conn(e, p);
 		}
 		sweep_deadlines(e);
-		workers_watchdog(e->d->workers);
+		watchdog_tick(e->d->workers);
 	}
 }
 
@@ -335,7 +335,7 @@ int engine_start(struct daemon *d, int lxc_listen_fd, int oci_listen_fd)
 	if (r >= 0)
 		r = handler_table_init();
 	if (r >= 0)
-		r = workers_start(d, d->opts.n_workers, &d->workers);
+		r = pool_start(d, d->opts.n_workers, &d->workers);
 	if (r >= 0) {
 		e->epoll_fd = RET_NERRNO(epoll_create1(EPOLL_CLOEXEC));
 		e->stop_fd = RET_NERRNO(eventfd(0, EFD_CLOEXEC));
@@ -371,7 +371,7 @@ void engine_stop(struct daemon *d)
 	}
 	while (e->n_conns > 0)
 		conn_free(e, 0);
-	d->workers_left_behind = !workers_stop(d->workers);
+	d->workers_left_behind = !pool_stop(d->workers);
 	d->workers = NULL;
 	close_nointr(e->stop_fd);
 	close_nointr(e->epoll_fd);

@@ -26,6 +26,7 @@
 #include <sys/uio.h>
 
 #include "daemon/log.h"
+#include "daemon/engine/dispatch.h"
 #include "daemon/engine/intake_lxc.h"
 #include "daemon/engine/notify.h"
 
@@ -310,7 +311,7 @@ int lxc_serve(struct engine_listener *l)
 	}
 	identify(l, &m);
 	arm_fallback(l, &m, t0);
-	engine_dispatch(l, m.req, r.fds[2], r.fds[0], r.fds[1], t0, &resp);
+	dispatch_notification(l, m.req, r.fds[2], r.fds[0], r.fds[1], t0, &resp);
 	close_all(&r);
 	expected = LXC_IN_PROGRESS;
 	if (!atomic_compare_exchange_strong(&l->lxc.state, &expected, LXC_IDLE)) {

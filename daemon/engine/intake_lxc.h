@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "daemon/engine/pool.h"
+#include "daemon/engine/listener.h"
 
 /* LXC's struct seccomp_notify_proxy_msg: the fixed 32-byte header. */
 struct lxc_proxy_header {

@@ -8,7 +8,15 @@
 #include <time.h>
 
 #include "daemon/log.h"
-#include "daemon/engine/pool.h"
+#include "daemon/engine/listener.h"
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 const char *listener_source_name(enum listener_source s)
 {
@@ -109,4 +117,9 @@ struct container *engine_listener_container(struct engine_listener *l)
 			  listener_source_name(l->pub.source), (int)l->pub.pid);
 	}
 	return l->container;
+}
+
+const char *listener_name(const struct engine_listener *l)
+{
+	return atomic_load_explicit(&l->has_name, memory_order_acquire) ? l->name : "";
 }

@@ -13,123 +13,22 @@
  * handled by the watchdog (watchdog.c): nothing new is placed on it, and it is
  * replaced. A listener changes shard only under the pool lock, and only by its
  * own worker or off a stuck worker, so no other worker can hold an event of a
- * listener being moved. The hot path
- * (RECV → dispatch → SEND) allocates nothing and takes no global lock: the
- * config snapshot is cached per listener and re-taken only when the
- * container's generation changes.
+ * listener being moved. Hot mode (a worker blocking in RECV on its only
+ * busy listener) is hot.c; deciding a notification is dispatch.c.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <time.h>
 
-#include "daemon/log.h"
+#include "daemon/engine/dispatch.h"
 #include "daemon/engine/intake_lxc.h"
 #include "daemon/engine/notify.h"
 #include "daemon/engine/pool_internal.h"
-#include "handlers/table.h"
+#include "daemon/log.h"
 
-/* Notifications closer than this make a worker's only listener "hot". */
-#define HOT_WINDOW_NS (1000u * 1000u)
-/* Interrupts a hot worker's blocking RECV; only ever delivered inside RECV. */
-#define KICK_SIGNAL (SIGRTMIN + 3)
 /* How long shutdown waits for workers before leaving stuck ones behind. */
 #define STOP_GRACE_NS (2000ull * 1000000u)
-
-/* Where a hot worker is with respect to its kickable RECV. */
-enum recv_state {
-	RECV_IDLE,    /* not in RECV: must not be signalled */
-	RECV_BLOCKED, /* in (or entering) RECV */
-	RECV_KICKING, /* the watchdog is sending the signal */
-	RECV_KICKED,  /* the signal has been sent */
-};
-
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* The container's current snapshot, cached until its generation moves. */
-static const struct config *listener_config(struct engine_listener *l, struct container *c)
-{
-	uint64_t gen = atomic_load_explicit(&c->config_generation, memory_order_acquire);
-
-	if (!l->cfg || gen != l->cfg_gen) {
-		config_unref(l->cfg);
-		/* generation first, then the snapshot: a racing swap only costs a re-take */
-		l->cfg_gen = gen;
-		l->cfg = container_config_get(c);
-	}
-	return l->cfg;
-}
-
-static enum metrics_outcome outcome_of(const struct notif_reply *reply)
-{
-	if (reply->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE)
-		return METRICS_OUTCOME_CONTINUED;
-	return reply->error ? METRICS_OUTCOME_ERRNO : METRICS_OUTCOME_EMULATED;
-}
-
-static void call_handler(struct engine_listener *l, const struct handler_entry *e,
-			 const struct notif_ctx *ctx, struct notif_reply *reply)
-{
-	int r = e->fn(ctx, reply);
-
-	if (r == -ENOENT || r == -ESRCH) {
-		log_debug("'%s' id=%llu: caller went away", l->name,
-			  (unsigned long long)ctx->req->id);
-		reply_continue(reply);
-	} else if (r < 0) {
-		log_warning_errno(r, "'%s' id=%llu: %s handler failed, continuing: %m", l->name,
-				  (unsigned long long)ctx->req->id, e->name);
-		reply_continue(reply);
-	}
-}
-
-void engine_dispatch(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
-		     int proc_fd, int mem_fd, uint64_t received_ns, struct seccomp_notif_resp *resp)
-{
-	const struct handler_entry *e = handler_lookup(req->data.arch, req->data.nr);
-	struct container *c = engine_listener_container(l);
-	struct container_metrics *m = c ? &c->metrics : &l->d->unregistered;
-	enum metrics_outcome outcome = METRICS_OUTCOME_UNREGISTERED;
-	struct notif_reply reply;
-
-	reply_continue(&reply);
-	if (c) {
-		const struct config *cfg = listener_config(l, c);
-
-		if (e && e->fn && config_enabled(cfg, e->key)) {
-			struct notif_ctx ctx = { .req = req, .notify_fd = notify_fd, .cfg = cfg,
-						 .init_pid = l->init_pid, .proc_fd = proc_fd,
-						 .mem_fd = mem_fd, .cache = &l->cache };
-
-			call_handler(l, e, &ctx, &reply);
-		}
-		outcome = outcome_of(&reply);
-	}
-	*resp = (struct seccomp_notif_resp){ .id = req->id, .val = reply.val,
-					     .error = reply.error, .flags = reply.flags };
-	metrics_record(m, e ? e->slot : METRICS_SYSCALL_OTHER, outcome, now_ns() - received_ns);
-}
-
-static void answer(struct engine_listener *l, const struct seccomp_notif *req, uint64_t t0)
-{
-	struct seccomp_notif_resp resp;
-	int r;
-
-	engine_dispatch(l, req, l->fd, -EBADF, -EBADF, t0, &resp);
-	r = notify_send(l->fd, &resp);
-	if (r < 0 && r != -ENOENT)
-		log_debug_errno(r, "'%s' id=%llu: send failed, ignoring: %m", l->name,
-				(unsigned long long)req->id);
-}
 
 /* One notification from an OCI notify fd. Returns < 0 when the fd is unusable. */
 static int serve_oci(struct engine_listener *l)
@@ -144,7 +43,7 @@ static int serve_oci(struct engine_listener *l)
 		return 0; /* the caller was interrupted or died before we got to it */
 	if (r < 0)
 		return log_debug_errno(r, "'%s': receive failed, dropping listener: %m", l->name);
-	answer(l, &req, t0);
+	dispatch_answer(l, &req, t0);
 	return 0;
 }
 
@@ -211,93 +110,6 @@ static void drop(struct workers *w, struct engine_listener *l)
 		  listener_source_name(l->pub.source), (int)l->pub.pid);
 	engine_listener_detach(l);
 	engine_listener_unref(l);
-}
-
-/*
- * RECV that the watchdog may interrupt. The state word makes sure the kick
- * signal lands only in RECV (or in the one syscall below that takes it), never
- * in a handler or SEND: the watchdog signals only after moving BLOCKED →
- * KICKING, and a worker that finds its state moved waits for KICKED, claims it
- * and then makes one syscall so the pending signal is delivered. A kick that
- * arrives before the ioctl starts is lost, so the watchdog re-kicks a worker
- * still KICKED at its next tick. *ret_kicked tells the caller to leave hot mode
- * (after answering what it may still have received).
- */
-static int recv_kickable(struct shard *sh, int fd, struct seccomp_notif *req, bool *ret_kicked)
-{
-	int expected = RECV_BLOCKED, r;
-
-	atomic_store(&sh->recv_state, RECV_BLOCKED);
-	r = notify_recv(fd, req);
-	*ret_kicked = !atomic_compare_exchange_strong(&sh->recv_state, &expected, RECV_IDLE);
-	if (*ret_kicked) {
-		do
-			expected = RECV_KICKED;
-		while (!atomic_compare_exchange_weak(&sh->recv_state, &expected, RECV_IDLE));
-		(void)syscall(SYS_getppid); /* delivers the pending kick here, harmlessly */
-	}
-	return r;
-}
-
-void shard_kick(struct shard *sh)
-{
-	int expected = RECV_BLOCKED;
-
-	if (!atomic_compare_exchange_strong(&sh->recv_state, &expected, RECV_KICKING)) {
-		expected = RECV_KICKED; /* a kick that arrived before the ioctl: send it again */
-		if (!atomic_compare_exchange_strong(&sh->recv_state, &expected, RECV_KICKING))
-			return;
-	}
-	(void)pthread_kill(sh->thread, KICK_SIGNAL);
-	atomic_store(&sh->recv_state, RECV_KICKED);
-}
-
-static void on_kick(int sig)
-{
-	(void)sig; /* interrupting the ioctl is all it is for */
-}
-
-/*
- * A worker whose only listener sends notifications back to back blocks in RECV
- * on it directly, saving the epoll step per notification, until the listener
- * goes quiet, another listener joins the worker, or the daemon stops (the
- * watchdog or workers_add() kicks it out).
- */
-static void serve_hot(struct shard *sh, struct engine_listener *l)
-{
-	bool kicked = false;
-
-	pthread_mutex_lock(&sh->lock);
-	sh->current = l;
-	pthread_mutex_unlock(&sh->lock);
-	atomic_store(&sh->is_hot, true);
-	while (!kicked && atomic_load(&sh->n_listeners) == 1) {
-		struct seccomp_notif req;
-		int r = recv_kickable(sh, l->fd, &req, &kicked);
-		uint64_t t0 = now_ns();
-
-		if (r == -ENOENT || (r == -EINTR && !kicked))
-			continue;
-		if (r < 0)
-			break; /* kicked, or an error epoll will report */
-		atomic_store_explicit(&sh->busy_since_ns, t0, memory_order_relaxed);
-		answer(l, &req, t0);
-		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
-		atomic_fetch_add_explicit(&sh->hot_served, 1, memory_order_relaxed);
-	}
-	atomic_store(&sh->is_hot, false);
-	pthread_mutex_lock(&sh->lock);
-	sh->current = NULL;
-	pthread_mutex_unlock(&sh->lock);
-}
-
-static bool should_go_hot(struct shard *sh, struct engine_listener *l, uint64_t now)
-{
-	bool hot = l->pub.source == LISTENER_SOURCE_OCI && now - l->last_served_ns < HOT_WINDOW_NS &&
-		   atomic_load(&sh->n_listeners) == 1;
-
-	l->last_served_ns = now;
-	return hot;
 }
 
 /* Serve one event of @l; true when @l was dropped from the pool (the caller's reference remains). */
@@ -389,8 +201,8 @@ static void *worker_main(void *arg)
 		serving_begin(sh, l);
 		dropped = serve(sh->w, l, ev.events);
 		serving_end(sh);
-		if (!dropped && ev.events == EPOLLIN && should_go_hot(sh, l, now_ns()))
-			serve_hot(sh, l);
+		if (!dropped && ev.events == EPOLLIN && hot_wanted(sh, l, now_ns()))
+			hot_serve(sh, l);
 		/* last, with current cleared: a listener dropped above is freed only here */
 		engine_listener_unref(l);
 	}
@@ -401,11 +213,6 @@ bool shard_stuck(struct shard *sh, uint64_t now)
 	uint64_t since = atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed);
 
 	return since && now > since && now - since > STUCK_NS;
-}
-
-const char *listener_name(const struct engine_listener *l)
-{
-	return atomic_load_explicit(&l->has_name, memory_order_acquire) ? l->name : "";
 }
 
 struct shard *pool_held_by(struct workers *w, const char *name)
@@ -450,7 +257,7 @@ static int remember(struct workers *w, struct engine_listener *l)
 	return 0;
 }
 
-int workers_add(struct workers *w, struct engine_listener *l)
+int pool_add(struct workers *w, struct engine_listener *l)
 {
 	struct shard *to;
 	int r;
@@ -490,7 +297,7 @@ int shard_start(struct workers *w, struct shard *sh)
 	return r;
 }
 
-int workers_start(struct daemon *d, unsigned n, struct workers **ret)
+int pool_start(struct daemon *d, unsigned n, struct workers **ret)
 {
 	struct workers *w = calloc(1, sizeof(*w));
 	int r = 0;
@@ -509,16 +316,14 @@ int workers_start(struct daemon *d, unsigned n, struct workers **ret)
 		w->shards[i].epoll_fd = -EBADF;
 		pthread_mutex_init(&w->shards[i].lock, NULL);
 	}
-	/* no SA_RESTART: the kick must make RECV return EINTR */
-	if (sigaction(KICK_SIGNAL, &(struct sigaction){ .sa_handler = on_kick }, NULL) < 0)
-		r = negative_errno();
+	r = hot_init();
 	w->stop_fd = RET_NERRNO(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 	if (r >= 0 && w->stop_fd < 0)
 		r = w->stop_fd;
 	for (; r >= 0 && w->n_shards < n; w->n_shards++)
 		r = shard_start(w, &w->shards[w->n_shards]);
 	if (r < 0) {
-		(void)workers_stop(w);
+		(void)pool_stop(w);
 		return r;
 	}
 	*ret = w;
@@ -538,7 +343,7 @@ static bool join_by(struct shard *sh, uint64_t deadline)
 	return true;
 }
 
-bool workers_stop(struct workers *w)
+bool pool_stop(struct workers *w)
 {
 	uint64_t deadline = now_ns() + STOP_GRACE_NS;
 	unsigned left = 0;

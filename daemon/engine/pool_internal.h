@@ -2,8 +2,9 @@
 #pragma once
 
 /*
- * The worker pool's internals, shared by workers.c (threads, serving,
- * placement, shutdown) and watchdog.c (stuck workers). Not for other modules.
+ * The worker pool's internals, shared by pool.c (threads, serving,
+ * placement, shutdown), hot.c (hot mode) and watchdog.c (stuck workers). Not
+ * for other modules.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -31,7 +32,7 @@ struct shard {
 
 	/* hot mode: the worker blocks in RECV on its only listener, no epoll step */
 	atomic_bool is_hot;
-	atomic_int recv_state;           /* enum recv_state (workers.c) */
+	atomic_int recv_state;           /* enum recv_state (hot.c) */
 	atomic_uint_fast64_t hot_served; /* notifications answered in hot mode */
 	uint64_t hot_served_seen;        /* the watchdog's last look */
 
@@ -61,11 +62,21 @@ bool shard_stuck(struct shard *sh, uint64_t now);
 /* Interrupt @sh's hot RECV, if it is in one. Any thread. */
 void shard_kick(struct shard *sh);
 
+/* Install the signal handler shard_kick() relies on. pool_start(), once. */
+int hot_init(void);
+
+/*
+ * Should @sh, which just served @l at @now, serve it in hot mode? Only a
+ * notify-fd listener that is its worker's only one and came back within the
+ * hot window. Worker of @sh.
+ */
+bool hot_wanted(struct shard *sh, struct engine_listener *l, uint64_t now);
+
+/* Serve @l in hot mode until it cools, another listener joins or a kick. Worker of @sh. */
+void hot_serve(struct shard *sh, struct engine_listener *l);
+
 /* Start the worker thread of @sh (its epoll set first). Intake or main thread. */
 int shard_start(struct workers *w, struct shard *sh);
-
-/* @l's container name when other threads may read it, else "". */
-const char *listener_name(const struct engine_listener *l);
 
 /* The stuck shard held by container @name, or NULL. Intake thread. */
 struct shard *pool_held_by(struct workers *w, const char *name);

@@ -229,7 +229,7 @@ static void rehome(struct workers *w)
 	}
 }
 
-void workers_watchdog(struct workers *w)
+void watchdog_tick(struct workers *w)
 {
 	if (!w)
 		return;
