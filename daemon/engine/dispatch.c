@@ -17,6 +17,20 @@
 #include "daemon/log.h"
 #include "handlers/table.h"
 
+/* The metrics series of each handler table entry, by handler_index(); set by dispatch_init(). */
+static enum metrics_syscall series[HANDLER_TABLE_MAX];
+
+int dispatch_init(void)
+{
+	int r = handler_table_init();
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < handler_table_size(); i++)
+		series[i] = metrics_syscall_from_name(handler_table_entry(i)->name);
+	return 0;
+}
+
 /* The container's current snapshot, cached until its generation moves. */
 static const struct config *listener_config(struct engine_listener *l, struct container *c)
 {
@@ -79,7 +93,8 @@ void dispatch_notification(struct engine_listener *l, const struct seccomp_notif
 	}
 	*resp = (struct seccomp_notif_resp){ .id = req->id, .val = reply.val,
 					     .error = reply.error, .flags = reply.flags };
-	metrics_record(m, e ? e->slot : METRICS_SYSCALL_OTHER, outcome, now_ns() - received_ns);
+	metrics_record(m, e ? series[handler_index(e)] : METRICS_SYSCALL_OTHER, outcome,
+		       now_ns() - received_ns);
 }
 
 void dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req, uint64_t t0)

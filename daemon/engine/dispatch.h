@@ -7,6 +7,12 @@
 #include "daemon/engine/listener.h"
 
 /*
+ * Resolve the handlers' syscall numbers (handler_table_init()) and their
+ * metrics series. Main thread, once, before any worker starts.
+ */
+int dispatch_init(void);
+
+/*
  * Decide one notification for @l: look up the handler, take the config
  * snapshot current now, call the handler, record metrics. Fills @resp (id,
  * val, error, flags); the caller sends it the way its protocol answers.

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 
+#include "daemon/engine/dispatch.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
 #include "daemon/engine/intake_lxc.h"
@@ -22,7 +23,6 @@
 #include "daemon/fdstore.h"
 #include "daemon/engine/intake_oci.h"
 #include "daemon/engine/pool.h"
-#include "handlers/table.h"
 
 #define OCI_STATE_MAX (1024 * 1024)
 #define OCI_DEADLINE_NS (5ull * 1000000000ull)
@@ -333,7 +333,7 @@ int engine_start(struct daemon *d, int lxc_listen_fd, int oci_listen_fd)
 	engine = e;
 	r = check_notif_sizes();
 	if (r >= 0)
-		r = handler_table_init();
+		r = dispatch_init();
 	if (r >= 0)
 		r = pool_start(d, d->opts.n_workers, &d->workers);
 	if (r >= 0) {

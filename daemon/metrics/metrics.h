@@ -3,7 +3,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
+#include <stddef.h>
 
 /* Syscalls counted separately; everything else is "other". */
 enum metrics_syscall {
@@ -55,17 +55,13 @@ void metrics_record(struct container_metrics *m, enum metrics_syscall s, enum me
 /* Daemon-wide API counters (method × status code), lock-free. */
 void metrics_api_request(const char *method, unsigned status);
 
-/* Write "# HELP"/"# TYPE" header of a family. */
-void metrics_write_family(FILE *f, const char *name, const char *type, const char *help);
-/* Write an unlabelled counter family: header and its one sample. */
-void metrics_write_counter(FILE *f, const char *name, const char *help, uint64_t value);
-/* Write a label value with Prometheus escaping of \\, \" and newlines. */
-void metrics_write_label_value(FILE *f, const char *value);
-/*
- * Write the samples of one container for the syscalls_total and duration families.
- * @family selects which: 0 = interceptd_syscalls_total, 1 = duration histogram.
- */
-void metrics_write_container(FILE *f, const char *container, const struct container_metrics *m,
-			     int family);
-/* Write interceptd_api_requests_total with all its samples (including the header). */
-void metrics_write_api(FILE *f);
+/* The API counters' table: methods (the last is every other one) × status codes. */
+#define METRICS_API_METHOD_COUNT 6
+#define METRICS_API_CODE_COUNT 12 /* 11 known codes, the last slot counts any other */
+
+/* "GET", ..., "OTHER" */
+const char *metrics_api_method_name(size_t method);
+/* The HTTP status of column @code, or 0 for the "other" column. */
+unsigned metrics_api_code(size_t code);
+/* Requests answered with (@method, @code) so far. Any thread. */
+uint64_t metrics_api_count(size_t method, size_t code);
