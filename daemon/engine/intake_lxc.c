@@ -29,16 +29,20 @@
 #include "daemon/engine/dispatch.h"
 #include "daemon/engine/intake_lxc.h"
 #include "daemon/engine/notify.h"
+#include "daemon/engine/pool.h"
 
 #define LXC_N_FDS 3
 #define MONITOR_TITLE "[lxc monitor]"
 
-static struct seccomp_notif_sizes kernel_sizes;
+struct intake_lxc {
+	struct daemon *d;
+	struct workers *pool;
+	struct intake *t;
+	int listen_fd;             /* owned */
+	struct intake_watch watch; /* of listen_fd */
+};
 
-void lxc_intake_init(const struct seccomp_notif_sizes *kernel)
-{
-	kernel_sizes = *kernel;
-}
+static struct seccomp_notif_sizes kernel_sizes;
 
 int lxc_message_parse(const void *buf, size_t len, const struct seccomp_notif_sizes *kernel,
 		      struct lxc_message *ret)
@@ -324,4 +328,56 @@ int lxc_serve(struct engine_listener *l)
 	if (ret < 0)
 		log_debug_errno(ret, "LXC connection of '%s': reply failed: %m", l->name);
 	return ret == -EPIPE || ret == -ECONNRESET ? ret : 0;
+}
+
+/* ---- the LXC socket ---- */
+
+/* The LXC socket is readable: every monitor connecting now becomes a listener. */
+static void on_listen_ready(struct intake_watch *w)
+{
+	struct intake_lxc *x = container_of(w, struct intake_lxc, watch);
+	int fd;
+
+	while ((fd = accept4(x->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		struct engine_listener *l = engine_listener_new(x->d, fd, LISTENER_SOURCE_LXC, 0, NULL);
+
+		if (!l) {
+			close(fd);
+			continue;
+		}
+		log_debug("LXC monitor connected");
+		(void)pool_add(x->pool, l);
+	}
+}
+
+int intake_lxc_start(struct daemon *d, struct intake *t, struct workers *pool, int listen_fd,
+		     const struct seccomp_notif_sizes *kernel, struct intake_lxc **ret)
+{
+	struct intake_lxc *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (!x) {
+		close_nointr(listen_fd);
+		return -ENOMEM;
+	}
+	*x = (struct intake_lxc){ .d = d, .pool = pool, .t = t, .listen_fd = listen_fd,
+				  .watch.on_ready = on_listen_ready };
+	kernel_sizes = *kernel;
+	r = intake_watch(t, listen_fd, &x->watch);
+	if (r < 0) {
+		intake_lxc_free(x);
+		return r;
+	}
+	*ret = x;
+	return 0;
+}
+
+struct intake_lxc *intake_lxc_free(struct intake_lxc *x)
+{
+	if (!x)
+		return NULL;
+	intake_unwatch(x->t, x->listen_fd);
+	close_nointr(x->listen_fd);
+	free(x);
+	return NULL;
 }

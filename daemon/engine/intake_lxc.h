@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "daemon/daemon.h"
+#include "daemon/engine/intake.h"
 #include "daemon/engine/listener.h"
 
 /* LXC's struct seccomp_notify_proxy_msg: the fixed 32-byte header. */
@@ -43,8 +45,20 @@ int lxc_message_parse(const void *buf, size_t len, const struct seccomp_notif_si
  */
 int lxc_monitor_name(const char *cmdline, size_t len, char *name, size_t size);
 
-/* Record the kernel's notification sizes; called once before workers start. */
-void lxc_intake_init(const struct seccomp_notif_sizes *kernel);
+struct intake_lxc;
+struct workers;
+
+/*
+ * Serve the LXC socket @listen_fd (bound and listening; taken over, also on
+ * failure) on intake thread @t: every monitor connection becomes a listener of
+ * @pool. @kernel: the kernel's notification sizes, which every message must
+ * carry. Main thread.
+ */
+int intake_lxc_start(struct daemon *d, struct intake *t, struct workers *pool, int listen_fd,
+		     const struct seccomp_notif_sizes *kernel, struct intake_lxc **ret);
+
+/* Close the socket (connections are the pool's). After the intake thread stopped; accepts NULL. */
+struct intake_lxc *intake_lxc_free(struct intake_lxc *x);
 
 /*
  * Past --lxc-deadline-ms, answer the message @l is stuck on with CONTINUE on
