@@ -16,7 +16,6 @@
 #include "api/routes_common.h"
 #include "api/validate.h"
 #include "daemon/escape.h"
-#include "daemon/listener.h"
 #include "daemon/log.h"
 #include "daemon/store/policy.h"
 #include "daemon/store/state.h"

@@ -106,7 +106,7 @@ void hot_serve(struct shard *sh, struct engine_listener *l)
 
 bool hot_wanted(struct shard *sh, struct engine_listener *l, uint64_t now)
 {
-	bool hot = l->pub.source == LISTENER_SOURCE_OCI && now - l->last_served_ns < HOT_WINDOW_NS &&
+	bool hot = l->ops->can_go_hot && now - l->last_served_ns < HOT_WINDOW_NS &&
 		   atomic_load(&sh->n_listeners) == 1;
 
 	l->last_served_ns = now;

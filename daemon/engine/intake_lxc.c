@@ -1,12 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * LXC's seccomp proxy protocol (LXC ≥ 4.0.5): one SOCK_SEQPACKET connection per
- * container monitor; each datagram is header + seccomp_notif + seccomp_notif_resp
- * + cookie with three fds (/proc/PID, /proc/PID/mem, the listener). We answer
- * each with exactly header + notif + resp bytes: any other length makes LXC
- * give the caller ENOSYS, and a second reply would be taken as the answer to
- * the next notification. Served by worker threads, one message at a time per
- * connection (EPOLLONESHOT), so nothing here needs a lock.
+ * The LXC intake: LXC's seccomp proxy protocol (LXC ≥ 4.0.5). One
+ * SOCK_SEQPACKET connection per container monitor; each datagram is header +
+ * seccomp_notif + seccomp_notif_resp + cookie with three fds (/proc/PID,
+ * /proc/PID/mem, the listener). We answer each with exactly header + notif +
+ * resp bytes: any other length makes LXC give the caller ENOSYS, and a second
+ * reply would be taken as the answer to the next notification.
+ *
+ * Owns the LXC socket (accepted on the intake thread), each connection's
+ * listener ops (serve: receive, check, dispatch, reply; never hot) and the
+ * whole deadline fallback: the reply is armed before dispatch, and the
+ * listener's tick, run by the watchdog on the intake thread, sends it when
+ * --lxc-deadline-ms passes; a CAS on the message's state makes sure exactly
+ * one of the two replies. A connection is served by one worker at a time, so
+ * nothing else here needs a lock.
  *
  * The peer is root, but a mismatched or buggy LXC must get a refusal (the
  * empty datagram), never an action: besides the sizes, each message's fds
@@ -40,9 +47,41 @@ struct intake_lxc {
 	struct intake *t;
 	int listen_fd;             /* owned */
 	struct intake_watch watch; /* of listen_fd */
+	struct seccomp_notif_sizes kernel; /* what every message must carry */
 };
 
-static struct seccomp_notif_sizes kernel_sizes;
+/* Where the message a worker is handling stands: its reply is sent exactly once. */
+enum lxc_answer_state {
+	LXC_IDLE,        /* no message in progress */
+	LXC_IN_PROGRESS, /* the worker is handling one */
+	LXC_ANSWERED,    /* someone replied: nobody else may */
+};
+
+/* The message a worker is handling, answerable by the deadline tick. */
+struct lxc_pending {
+	atomic_int state;     /* enum lxc_answer_state; the CAS to ANSWERED owns the reply */
+	uint64_t started_ns;  /* when the message arrived */
+	size_t len;           /* of fallback */
+	char fallback[LXC_HEADER_SIZE + sizeof(struct seccomp_notif) +
+		      sizeof(struct seccomp_notif_resp)];
+};
+
+/*
+ * A monitor connection: the engine's listener, plus what the proxy protocol
+ * keeps. Touched by the worker serving it, and by the deadline tick (intake
+ * thread) through lxc.state alone until the CAS gives it the reply.
+ */
+struct lxc_conn {
+	struct engine_listener l;
+	struct seccomp_notif_sizes kernel; /* a copy of the intake's: outlives it */
+	struct lxc_pending lxc;
+	int listener_fd; /* the last fd proven a seccomp listener (a dup), or -EBADF */
+};
+
+static struct lxc_conn *conn_of(struct engine_listener *l)
+{
+	return container_of(l, struct lxc_conn, l);
+}
 
 int lxc_message_parse(const void *buf, size_t len, const struct seccomp_notif_sizes *kernel,
 		      struct lxc_message *ret)
@@ -173,17 +212,17 @@ static int receive(int fd, struct received *r)
  * passed is kept and compared with kcmp(KCMP_FILE), well under the cost of
  * the readlink of /proc/self/fd/N that proves a new one.
  */
-static bool is_seccomp_listener(struct engine_listener *l, int fd)
+static bool is_seccomp_listener(struct lxc_conn *c, int fd)
 {
 	const pid_t self = getpid();
 
-	if (l->lxc_listener >= 0 &&
-	    syscall(SYS_kcmp, self, self, KCMP_FILE, l->lxc_listener, fd) == 0)
+	if (c->listener_fd >= 0 &&
+	    syscall(SYS_kcmp, self, self, KCMP_FILE, c->listener_fd, fd) == 0)
 		return true;
 	if (!notify_fd_is_seccomp(fd))
 		return false;
-	(void)close_nointr(l->lxc_listener);
-	l->lxc_listener = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	(void)close_nointr(c->listener_fd);
+	c->listener_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	return true;
 }
 
@@ -213,14 +252,13 @@ static bool proc_fds_name(pid_t pid, int proc_fd, int mem_fd)
 }
 
 /* Why the received message must not be acted on, or NULL (then @m is filled). */
-static const char *refusal(struct engine_listener *l, const struct received *r,
-			   struct lxc_message *m)
+static const char *refusal(struct lxc_conn *c, const struct received *r, struct lxc_message *m)
 {
 	if (r->len < 0 || r->n_fds != LXC_N_FDS)
 		return "bad size or fd count";
-	if (lxc_message_parse(r->buf.bytes, (size_t)r->len, &kernel_sizes, m) < 0)
+	if (lxc_message_parse(r->buf.bytes, (size_t)r->len, &c->kernel, m) < 0)
 		return "bad header or sizes";
-	if (!is_seccomp_listener(l, r->fds[2]))
+	if (!is_seccomp_listener(c, r->fds[2]))
 		return "the listener fd is not a seccomp listener";
 	if (!proc_fds_name((pid_t)m->req->pid, r->fds[0], r->fds[1]))
 		return "the /proc fds are not those of the notification's task";
@@ -261,38 +299,51 @@ static int reply_invalid(int fd)
 	return n < 0 ? negative_errno() : 0;
 }
 
-/* Prepare the CONTINUE reply the watchdog sends if the deadline passes. */
-static void arm_fallback(struct engine_listener *l, const struct lxc_message *m, uint64_t t0)
+/* Prepare the CONTINUE reply the deadline tick sends if the deadline passes. */
+static void arm_fallback(struct lxc_conn *c, const struct lxc_message *m, uint64_t t0)
 {
 	struct seccomp_notif_resp resp = { .id = m->req->id,
 					   .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
-	char *p = l->lxc.fallback;
+	char *p = c->lxc.fallback;
 
 	memcpy(p, &m->header, LXC_HEADER_SIZE);
 	memcpy(p + LXC_HEADER_SIZE, m->req, m->header.sizes.seccomp_notif);
 	memcpy(p + LXC_HEADER_SIZE + m->header.sizes.seccomp_notif, &resp, sizeof(resp));
-	l->lxc.len = LXC_HEADER_SIZE + m->header.sizes.seccomp_notif + sizeof(resp);
-	l->lxc.started_ns = t0;
-	atomic_store(&l->lxc.state, LXC_IN_PROGRESS);
+	c->lxc.len = LXC_HEADER_SIZE + m->header.sizes.seccomp_notif + sizeof(resp);
+	c->lxc.started_ns = t0;
+	atomic_store(&c->lxc.state, LXC_IN_PROGRESS);
 }
 
-void lxc_deadline_check(struct engine_listener *l, uint64_t now)
+/*
+ * The listener's tick (watchdog, intake thread, pool lock held): past
+ * --lxc-deadline-ms, answer the message the worker is stuck on with CONTINUE
+ * on its behalf (LXC gives up after 30 s and would take a late reply as the
+ * answer to its next notification). The worker then sends nothing.
+ */
+static void deadline_tick(struct engine_listener *l, uint64_t now)
 {
+	struct lxc_conn *c = conn_of(l);
 	int expected = LXC_IN_PROGRESS;
 	ssize_t n;
 
-	if (atomic_load(&l->lxc.state) != LXC_IN_PROGRESS ||
-	    now - l->lxc.started_ns <= (uint64_t)l->d->opts.lxc_deadline_ms * 1000000u ||
-	    !atomic_compare_exchange_strong(&l->lxc.state, &expected, LXC_ANSWERED))
+	if (atomic_load(&c->lxc.state) != LXC_IN_PROGRESS ||
+	    now - c->lxc.started_ns <= (uint64_t)l->d->opts.lxc_deadline_ms * 1000000u ||
+	    !atomic_compare_exchange_strong(&c->lxc.state, &expected, LXC_ANSWERED))
 		return;
-	n = send(l->fd, l->lxc.fallback, l->lxc.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	n = send(l->fd, c->lxc.fallback, c->lxc.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	atomic_fetch_add(&l->d->lxc_deadline_exceeded, 1);
 	log_warning("LXC notification of '%s' took over %u ms: answered CONTINUE%s", l->name,
 		    l->d->opts.lxc_deadline_ms, n < 0 ? " (send failed)" : "");
 }
 
-int lxc_serve(struct engine_listener *l)
+/*
+ * Serve one proxy message on @l: receive it with its fds, dispatch it, answer
+ * exactly once with header + notif + resp, close the fds. Returns < 0 when the
+ * connection is gone. The worker serving @l.
+ */
+static int serve_message(struct engine_listener *l)
 {
+	struct lxc_conn *c = conn_of(l);
 	struct seccomp_notif_resp resp;
 	struct lxc_message m;
 	struct received r;
@@ -306,7 +357,7 @@ int lxc_serve(struct engine_listener *l)
 		return ret;
 	if (r.len == 0 && r.n_fds == 0)
 		return -ECONNRESET; /* the monitor closed the connection */
-	why = refusal(l, &r, &m);
+	why = refusal(c, &r, &m);
 	if (why) {
 		log_debug("LXC connection of '%s': invalid message (%zd bytes, %zu fds): %s", l->name,
 			  r.len, r.n_fds, why);
@@ -314,14 +365,14 @@ int lxc_serve(struct engine_listener *l)
 		return reply_invalid(l->fd);
 	}
 	identify(l, &m);
-	arm_fallback(l, &m, t0);
+	arm_fallback(c, &m, t0);
 	dispatch_notification(l, m.req, r.fds[2], r.fds[0], r.fds[1], t0, &resp);
 	close_all(&r);
 	expected = LXC_IN_PROGRESS;
-	if (!atomic_compare_exchange_strong(&l->lxc.state, &expected, LXC_IDLE)) {
-		/* the watchdog answered CONTINUE at the deadline: a second reply would be
-		 * taken as the answer to the next notification */
-		atomic_store(&l->lxc.state, LXC_IDLE);
+	if (!atomic_compare_exchange_strong(&c->lxc.state, &expected, LXC_IDLE)) {
+		/* the deadline tick answered CONTINUE: a second reply would be taken as
+		 * the answer to the next notification */
+		atomic_store(&c->lxc.state, LXC_IDLE);
 		return 0;
 	}
 	ret = reply(l->fd, &m, &resp);
@@ -329,6 +380,22 @@ int lxc_serve(struct engine_listener *l)
 		log_debug_errno(ret, "LXC connection of '%s': reply failed: %m", l->name);
 	return ret == -EPIPE || ret == -ECONNRESET ? ret : 0;
 }
+
+static void free_conn(struct engine_listener *l)
+{
+	struct lxc_conn *c = conn_of(l);
+
+	close_nointr(c->listener_fd);
+	free(c);
+}
+
+/* A LXC listener is a monitor connection relaying proxy messages; never hot. */
+static const struct listener_ops lxc_listener_ops = {
+	.source = LISTENER_SOURCE_LXC,
+	.serve = serve_message,
+	.tick = deadline_tick,
+	.free = free_conn,
+};
 
 /* ---- the LXC socket ---- */
 
@@ -339,14 +406,17 @@ static void on_listen_ready(struct intake_watch *w)
 	int fd;
 
 	while ((fd = accept4(x->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
-		struct engine_listener *l = engine_listener_new(x->d, fd, LISTENER_SOURCE_LXC, 0, NULL);
+		struct lxc_conn *c = calloc(1, sizeof(*c));
 
-		if (!l) {
+		if (!c) {
 			close(fd);
 			continue;
 		}
+		engine_listener_init(&c->l, &lxc_listener_ops, x->d, fd, 0, NULL);
+		c->kernel = x->kernel;
+		c->listener_fd = -EBADF;
 		log_debug("LXC monitor connected");
-		(void)pool_add(x->pool, l);
+		(void)pool_add(x->pool, &c->l);
 	}
 }
 
@@ -361,8 +431,7 @@ int intake_lxc_start(struct daemon *d, struct intake *t, struct workers *pool, i
 		return -ENOMEM;
 	}
 	*x = (struct intake_lxc){ .d = d, .pool = pool, .t = t, .listen_fd = listen_fd,
-				  .watch.on_ready = on_listen_ready };
-	kernel_sizes = *kernel;
+				  .watch.on_ready = on_listen_ready, .kernel = *kernel };
 	r = intake_watch(t, listen_fd, &x->watch);
 	if (r < 0) {
 		intake_lxc_free(x);

@@ -8,7 +8,6 @@
 
 #include "daemon/daemon.h"
 #include "daemon/engine/intake.h"
-#include "daemon/engine/listener.h"
 
 /* LXC's struct seccomp_notify_proxy_msg: the fixed 32-byte header. */
 struct lxc_proxy_header {
@@ -60,17 +59,3 @@ int intake_lxc_start(struct daemon *d, struct intake *t, struct workers *pool, i
 /* Close the socket (connections are the pool's). After the intake thread stopped; accepts NULL. */
 struct intake_lxc *intake_lxc_free(struct intake_lxc *x);
 
-/*
- * Past --lxc-deadline-ms, answer the message @l is stuck on with CONTINUE on
- * the worker's behalf (LXC gives up after 30 s and would take a late reply as
- * the answer to its next notification). The worker then sends nothing.
- * Called by the watchdog (intake thread) while @l is registered.
- */
-void lxc_deadline_check(struct engine_listener *l, uint64_t now);
-
-/*
- * Serve one proxy message on LXC connection @l: receive it with its fds,
- * dispatch it, answer exactly once with header + notif + resp, close the
- * fds. Returns < 0 when the connection is gone. Worker threads only.
- */
-int lxc_serve(struct engine_listener *l);

@@ -11,13 +11,16 @@
  * complete as soon as one JSON object parses, not at EOF (oci_state_parse(),
  * pure). A complete state's seccompFd becomes a listener for the worker pool,
  * and a copy goes to systemd's fd store so that a restart can take it back.
+ * The listener's ops (serve: RECV, dispatch, SEND; hot mode allowed) are here.
  *
  * Runs on the intake thread (and on the main thread before that thread
- * starts: the start and the adoption of stored listeners). No locks of its own.
+ * starts: the start and the adoption of stored listeners); the listener ops
+ * run on the worker serving the listener. No locks of its own.
  */
 #include <string.h>
 #include <sys/socket.h>
 
+#include "daemon/engine/dispatch.h"
 #include "daemon/engine/intake_oci.h"
 #include "daemon/engine/notify.h"
 #include "daemon/engine/pool.h"
@@ -248,6 +251,36 @@ static int conn_read(struct oci_conn *c)
 	return 0;
 }
 
+/* One notification from an OCI notify fd. Returns < 0 when the fd is unusable. */
+static int serve_oci(struct engine_listener *l)
+{
+	struct seccomp_notif req;
+	uint64_t t0;
+	int r;
+
+	r = notify_recv(l->fd, &req);
+	t0 = now_ns();
+	if (r == -ENOENT || r == -EINTR)
+		return 0; /* the caller was interrupted or died before we got to it */
+	if (r < 0)
+		return log_debug_errno(r, "'%s': receive failed, dropping listener: %m", l->name);
+	dispatch_answer(l, &req, t0);
+	return 0;
+}
+
+static void free_oci_listener(struct engine_listener *l)
+{
+	free(l);
+}
+
+/* An OCI listener is the container's notify fd itself, served with RECV and SEND. */
+static const struct listener_ops oci_listener_ops = {
+	.source = LISTENER_SOURCE_OCI,
+	.serve = serve_oci,
+	.free = free_oci_listener,
+	.can_go_hot = true,
+};
+
 /* Hand OCI listener @fd (now ours) to the workers; false if it could not be set up (closed). */
 static bool adopt_oci_listener(struct intake_oci *o, int fd, pid_t pid, pid_t init_pid,
 			       const char *name)
@@ -257,11 +290,12 @@ static bool adopt_oci_listener(struct intake_oci *o, int fd, pid_t pid, pid_t in
 	/* the caller then runs on our CPU when we answer: about 8x faster here */
 	if (o->d->features.sync_wake_up)
 		(void)notify_set_sync_wake_up(fd);
-	l = engine_listener_new(o->d, fd, LISTENER_SOURCE_OCI, pid, name);
+	l = calloc(1, sizeof(*l));
 	if (!l) {
 		close(fd);
 		return false;
 	}
+	engine_listener_init(l, &oci_listener_ops, o->d, fd, pid, name);
 	l->init_pid = init_pid;
 	(void)engine_listener_container(l); /* attach now so the gauge shows it */
 	log_info("OCI listener attached for '%s' (pid %d)%s", name[0] ? name : "?", (int)pid,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Engine listeners: lifetime, and which registered container they speak for.
+ * A listener's protocol is behind its ops table; this file knows none.
  * Resolution runs on the worker serving the listener (never two at once);
  * linking into container->listeners takes that container's lock only.
  */
@@ -18,29 +19,19 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-const char *listener_source_name(enum listener_source s)
+void engine_listener_init(struct engine_listener *l, const struct listener_ops *ops,
+			  struct daemon *d, int fd, pid_t pid, const char *name)
 {
-	return s == LISTENER_SOURCE_LXC ? "lxc" : "oci";
-}
-
-struct engine_listener *engine_listener_new(struct daemon *d, int fd, enum listener_source source,
-					    pid_t pid, const char *name)
-{
-	struct engine_listener *l = calloc(1, sizeof(*l));
-
-	if (!l)
-		return NULL;
 	atomic_init(&l->n_ref, 1);
+	l->ops = ops;
 	l->fd = fd;
-	l->lxc_listener = -EBADF;
 	l->d = d;
-	l->pub.source = source;
+	l->pub.source = ops->source;
 	l->pub.pid = pid;
 	l->pub.attached_at = (int64_t)time(NULL);
 	if (name && strlen(name) <= CONTAINER_NAME_MAX)
 		strcpy(l->name, name);
 	atomic_init(&l->has_name, l->name[0] != '\0');
-	return l;
 }
 
 struct engine_listener *engine_listener_ref(struct engine_listener *l)
@@ -55,8 +46,7 @@ struct engine_listener *engine_listener_unref(struct engine_listener *l)
 	if (l && atomic_fetch_sub_explicit(&l->n_ref, 1, memory_order_acq_rel) == 1) {
 		engine_listener_detach(l);
 		close_nointr(l->fd);
-		close_nointr(l->lxc_listener);
-		free(l);
+		l->ops->free(l);
 	}
 	return NULL;
 }

@@ -6,31 +6,49 @@
 #include <stdbool.h>
 
 #include "daemon/daemon.h"
-#include "daemon/listener.h"
 #include "handlers/handler.h"
 
-/* The LXC message a worker is handling, answerable by the watchdog at the deadline. */
-enum lxc_answer_state {
-	LXC_IDLE,        /* no message in progress */
-	LXC_IN_PROGRESS, /* the worker is handling one */
-	LXC_ANSWERED,    /* someone replied: nobody else may */
-};
+struct engine_listener;
 
-struct lxc_pending {
-	atomic_int state;     /* enum lxc_answer_state; the CAS to ANSWERED owns the reply */
-	uint64_t started_ns;  /* when the message arrived */
-	size_t len;           /* of fallback */
-	char fallback[32 + sizeof(struct seccomp_notif) + sizeof(struct seccomp_notif_resp)];
+/*
+ * How the listeners of one intake protocol are served. The pool, hot mode and
+ * the watchdog reach a protocol only through these, so they never name LXC or
+ * OCI; each intake (intake_lxc.c, intake_oci.c) defines its table.
+ */
+struct listener_ops {
+	enum listener_source source;
+	/*
+	 * @l's fd is readable: receive one notification, dispatch it and reply.
+	 * Returns < 0 when @l is unusable (the pool then drops it). The worker
+	 * serving @l.
+	 */
+	int (*serve)(struct engine_listener *l);
+	/*
+	 * Optional: called on every watchdog tick while @l is in the pool (intake
+	 * thread, pool lock held), also while a worker serves @l; e.g. to answer a
+	 * notification that is past its deadline.
+	 */
+	void (*tick)(struct engine_listener *l, uint64_t now);
+	/* Free the allocation that embeds @l, once the last reference is gone (fd closed). */
+	void (*free)(struct engine_listener *l);
+	/*
+	 * @l's fd is a seccomp notify fd: a worker may serve it in hot mode,
+	 * blocking in RECV on it itself and answering with dispatch_answer().
+	 */
+	bool can_go_hot;
 };
 
 /*
  * An attached listener as the engine sees it: an OCI seccomp notify fd, or a
- * LXC monitor connection carrying proxy messages. Shared by the intake thread
- * (which creates it), the one worker that serves it and the container's
+ * LXC monitor connection carrying proxy messages; its intake embeds it in a
+ * structure of its own when the protocol needs more state. Shared by the
+ * intake thread (which creates it), the one worker that serves it, the
+ * watchdog (through the pool's list, under the pool lock) and the container's
  * listener list (under its lock).
  */
 struct engine_listener {
 	struct listener pub; /* linked into container->listeners while attached */
+	const struct listener_ops *ops;
 	atomic_uint n_ref;
 	int fd; /* owned */
 	struct daemon *d;
@@ -46,15 +64,17 @@ struct engine_listener {
 	bool is_resolved;
 	struct handler_cache cache; /* handlers' per-listener scratch space */
 	uint64_t last_served_ns;    /* for hot mode: when the previous notification was */
-	struct lxc_pending lxc;     /* LXC connections only */
-	int lxc_listener;           /* LXC: the last fd proven a seccomp listener (a dup), or -EBADF */
 	struct config *cfg;  /* cached snapshot ref of container */
 	uint64_t cfg_gen;    /* container->config_generation when cached */
 };
 
-/* Create a listener owning @fd. @name may be NULL (resolved later). */
-struct engine_listener *engine_listener_new(struct daemon *d, int fd, enum listener_source source,
-					    pid_t pid, const char *name);
+/*
+ * Set up @l (zeroed memory its intake allocated, freed by @ops->free) as a
+ * listener served by @ops, owning @fd, with one reference. @name may be NULL
+ * (resolved later).
+ */
+void engine_listener_init(struct engine_listener *l, const struct listener_ops *ops,
+			  struct daemon *d, int fd, pid_t pid, const char *name);
 struct engine_listener *engine_listener_ref(struct engine_listener *l);
 struct engine_listener *engine_listener_unref(struct engine_listener *l);
 

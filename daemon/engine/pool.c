@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The worker pool: N threads, each with its own epoll set (a shard) over the
- * OCI notify fds and LXC proxy connections assigned to it; a new listener
+ * listeners assigned to it (OCI notify fds, LXC proxy connections: the pool
+ * serves both through their ops table and names neither); a new listener
  * goes to the shard with the fewest. A listener is served by one thread only,
  * so no listener state needs a lock, and the set is level-triggered: no
  * re-arm syscall per notification, and no hand-off of a busy listener
@@ -21,31 +22,11 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
-#include "daemon/engine/dispatch.h"
-#include "daemon/engine/intake_lxc.h"
-#include "daemon/engine/notify.h"
 #include "daemon/engine/pool_internal.h"
 #include "daemon/log.h"
 
 /* How long shutdown waits for workers before leaving stuck ones behind. */
 #define STOP_GRACE_NS (2000ull * 1000000u)
-
-/* One notification from an OCI notify fd. Returns < 0 when the fd is unusable. */
-static int serve_oci(struct engine_listener *l)
-{
-	struct seccomp_notif req;
-	uint64_t t0;
-	int r;
-
-	r = notify_recv(l->fd, &req);
-	t0 = now_ns();
-	if (r == -ENOENT || r == -EINTR)
-		return 0; /* the caller was interrupted or died before we got to it */
-	if (r < 0)
-		return log_debug_errno(r, "'%s': receive failed, dropping listener: %m", l->name);
-	dispatch_answer(l, &req, t0);
-	return 0;
-}
 
 /* Take @l off the list. Pool lock held. */
 static void forget(struct workers *w, struct engine_listener *l)
@@ -118,7 +99,7 @@ static bool serve(struct workers *w, struct engine_listener *l, uint32_t events)
 	int r = 0;
 
 	if (events & EPOLLIN)
-		r = l->pub.source == LISTENER_SOURCE_OCI ? serve_oci(l) : lxc_serve(l);
+		r = l->ops->serve(l);
 	/* HUP on a notify fd: no task uses the filter any more, nothing can be pending */
 	if (r < 0 || ((events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))) {
 		drop(w, l);

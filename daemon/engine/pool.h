@@ -6,7 +6,10 @@
 #include "daemon/daemon.h"
 #include "daemon/engine/listener.h"
 
-/* The worker pool: threads serving the listeners handed to them. */
+/*
+ * The worker pool: threads serving the listeners handed to them. It knows
+ * listeners, not protocols: how one is served is its ops table's business.
+ */
 struct workers;
 
 /* Start @n worker threads, each serving its own share of the listeners. */
@@ -24,8 +27,8 @@ bool pool_stop(struct workers *w);
  * Watch the pool (intake thread, every 200 ms at most): a worker stuck in one
  * notification for over a second is replaced (at most --workers replacements,
  * one per container), its other listeners go to healthy workers, and the
- * container holding it has its listeners served there. Also answers overdue
- * LXC messages and cools idle hot workers.
+ * container holding it has its listeners served there. Also runs every
+ * listener's own tick (listener_ops.tick) and cools idle hot workers.
  */
 void watchdog_tick(struct workers *w);
 

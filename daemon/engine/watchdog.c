@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/engine/intake_lxc.h"
 #include "daemon/engine/pool_internal.h"
 
 /* What became of a worker found stuck. */
@@ -57,13 +56,13 @@ static void cool_idle_hot(struct workers *w)
 	}
 }
 
-/* LXC messages past their deadline get CONTINUE from here. */
-static void answer_overdue_lxc(struct workers *w, uint64_t now)
+/* The listeners' own ticks (an LXC message past its deadline gets CONTINUE there). */
+static void tick_listeners(struct workers *w, uint64_t now)
 {
 	pthread_mutex_lock(&w->lock);
 	for (size_t i = 0; i < w->n_all; i++)
-		if (w->all[i]->pub.source == LISTENER_SOURCE_LXC)
-			lxc_deadline_check(w->all[i], now);
+		if (w->all[i]->ops->tick)
+			w->all[i]->ops->tick(w->all[i], now);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -234,7 +233,7 @@ void watchdog_tick(struct workers *w)
 	if (!w)
 		return;
 	cool_idle_hot(w);
-	answer_overdue_lxc(w, now_ns());
+	tick_listeners(w, now_ns());
 	for (unsigned i = 0; i < w->n_shards; i++) {
 		struct verdict v = { 0 };
 

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "daemon/listener.h"
 #include "daemon/metrics/render.h"
 #include "daemon/store/registry.h"
 

@@ -10,6 +10,11 @@
 
 #include "daemon/store/container.h"
 
+const char *listener_source_name(enum listener_source s)
+{
+	return s == LISTENER_SOURCE_LXC ? "lxc" : "oci";
+}
+
 bool container_name_valid(const char *name)
 {
 	size_t n;

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon/store/config.h"
 #include "daemon/metrics/metrics.h"
@@ -12,7 +13,29 @@
 #define CONTAINER_NAME_MAX 63
 #define CONTAINER_ETAG_LEN 16
 
-struct listener; /* daemon/listener.h */
+/* Where a listener came from: which intake protocol attached it. */
+enum listener_source {
+	LISTENER_SOURCE_LXC,
+	LISTENER_SOURCE_OCI,
+	LISTENER_SOURCE_COUNT,
+};
+
+/* "lxc" or "oci" */
+const char *listener_source_name(enum listener_source s);
+
+/*
+ * The public face of an attached seccomp listener (an OCI notify fd or a LXC
+ * monitor connection), as linked into container->listeners under
+ * container->lock: what the API and the metrics show. The engine embeds it in
+ * its own struct engine_listener (daemon/engine/listener.h).
+ */
+struct listener {
+	struct listener *next; /* guarded by the container's lock */
+	enum listener_source source;
+	pid_t pid;              /* the process that installed the filter (OCI) or init (LXC) */
+	int64_t attached_at;    /* unix seconds */
+	unsigned trapped_keys;  /* config_trapped_keys() of the config when it attached */
+};
 
 /*
  * One registered container. Shared by the registry, the API and workers through
