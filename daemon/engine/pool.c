@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The worker pool: N threads, each with its own epoll set (a shard) over the
- * listeners assigned to it (OCI notify fds, LXC proxy connections: the pool
- * serves both through their ops table and names neither); a new listener
+ * OCI notify fds and LXC proxy connections assigned to it; a new listener
  * goes to the shard with the fewest. A listener is served by one thread only,
  * so no listener state needs a lock, and the set is level-triggered: no
  * re-arm syscall per notification, and no hand-off of a busy listener
@@ -16,6 +15,13 @@
  * own worker or off a stuck worker, so no other worker can hold an event of a
  * listener being moved. Hot mode (a worker blocking in RECV on its only
  * busy listener) is hot.c; deciding a notification is dispatch.c.
+ *
+ * The pool serves every listener through its ops table (listener.h) and names
+ * no protocol. Threads: the workers (worker_main()); pool_add() on the intake
+ * thread (main before it starts); pool_start() and pool_stop() on main. Locks:
+ * the pool lock guards the listener list and every listener's shard; a shard's
+ * lock guards what its worker serves (the watchdog takes a shard's lock, then
+ * the pool lock; the workers take one at a time).
  */
 #include <pthread.h>
 #include <string.h>
