@@ -59,6 +59,30 @@ void intake_unwatch(struct intake *t, int fd)
 	(void)epoll_ctl(t->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 }
 
+int intake_socket_open(struct intake_socket *s, struct daemon *d, struct intake *t,
+		       struct workers *pool, int fd, void (*on_ready)(struct intake_watch *w))
+{
+	int r;
+
+	*s = (struct intake_socket){ .d = d, .pool = pool, .t = t, .fd = fd,
+				     .watch.on_ready = on_ready };
+	r = intake_watch(t, fd, &s->watch);
+	if (r < 0) {
+		close_nointr(fd);
+		s->fd = -EBADF;
+	}
+	return r;
+}
+
+void intake_socket_close(struct intake_socket *s)
+{
+	if (s->fd < 0)
+		return;
+	intake_unwatch(s->t, s->fd);
+	close_nointr(s->fd);
+	s->fd = -EBADF;
+}
+
 static void *intake_main(void *arg)
 {
 	struct intake *t = arg;

@@ -10,13 +10,37 @@
  * nothing or garbage delays nobody. After every wake-up, and at least every
  * 200 ms, it runs its tick (deadlines, the pool's watchdog).
  */
+struct daemon;
 struct intake;
+struct workers;
 
 /* Something the intake thread watches, embedded in its owner. */
 struct intake_watch {
 	/* @w's fd is readable (or hung up). Intake thread. */
 	void (*on_ready)(struct intake_watch *w);
 };
+
+/*
+ * A listening socket the intake thread serves: what each intake starts from.
+ * Its listeners go to @pool.
+ */
+struct intake_socket {
+	struct daemon *d;
+	struct workers *pool;
+	struct intake *t;
+	int fd;                    /* owned */
+	struct intake_watch watch; /* of fd */
+};
+
+/*
+ * Serve listening socket @fd (taken over, also on failure) on @t: @on_ready
+ * runs on the intake thread when a client connects. Main thread.
+ */
+int intake_socket_open(struct intake_socket *s, struct daemon *d, struct intake *t,
+		       struct workers *pool, int fd, void (*on_ready)(struct intake_watch *w));
+
+/* Stop watching the socket and close it. After the intake thread stopped. */
+void intake_socket_close(struct intake_socket *s);
 
 /* A new, stopped intake thread (its epoll set). Returns 0 or a negative errno. */
 int intake_new(struct intake **ret);

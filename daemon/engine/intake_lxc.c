@@ -42,11 +42,7 @@
 #define MONITOR_TITLE "[lxc monitor]"
 
 struct intake_lxc {
-	struct daemon *d;
-	struct workers *pool;
-	struct intake *t;
-	int listen_fd;             /* owned */
-	struct intake_watch watch; /* of listen_fd */
+	struct intake_socket sock;
 	struct seccomp_notif_sizes kernel; /* what every message must carry */
 };
 
@@ -402,21 +398,21 @@ static const struct listener_ops lxc_listener_ops = {
 /* The LXC socket is readable: every monitor connecting now becomes a listener. */
 static void on_listen_ready(struct intake_watch *w)
 {
-	struct intake_lxc *x = container_of(w, struct intake_lxc, watch);
+	struct intake_lxc *x = container_of(w, struct intake_lxc, sock.watch);
 	int fd;
 
-	while ((fd = accept4(x->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((fd = accept4(x->sock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		struct lxc_conn *c = calloc(1, sizeof(*c));
 
 		if (!c) {
 			close(fd);
 			continue;
 		}
-		engine_listener_init(&c->l, &lxc_listener_ops, x->d, fd, 0, NULL);
+		engine_listener_init(&c->l, &lxc_listener_ops, x->sock.d, fd, 0, NULL);
 		c->kernel = x->kernel;
 		c->listener_fd = -EBADF;
 		log_debug("LXC monitor connected");
-		(void)pool_add(x->pool, &c->l);
+		(void)pool_add(x->sock.pool, &c->l);
 	}
 }
 
@@ -430,11 +426,10 @@ int intake_lxc_start(struct daemon *d, struct intake *t, struct workers *pool, i
 		close_nointr(listen_fd);
 		return -ENOMEM;
 	}
-	*x = (struct intake_lxc){ .d = d, .pool = pool, .t = t, .listen_fd = listen_fd,
-				  .watch.on_ready = on_listen_ready, .kernel = *kernel };
-	r = intake_watch(t, listen_fd, &x->watch);
+	x->kernel = *kernel;
+	r = intake_socket_open(&x->sock, d, t, pool, listen_fd, on_listen_ready);
 	if (r < 0) {
-		intake_lxc_free(x);
+		free(x);
 		return r;
 	}
 	*ret = x;
@@ -445,8 +440,7 @@ struct intake_lxc *intake_lxc_free(struct intake_lxc *x)
 {
 	if (!x)
 		return NULL;
-	intake_unwatch(x->t, x->listen_fd);
-	close_nointr(x->listen_fd);
+	intake_socket_close(&x->sock);
 	free(x);
 	return NULL;
 }

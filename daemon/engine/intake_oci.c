@@ -153,11 +153,7 @@ struct oci_conn {
 };
 
 struct intake_oci {
-	struct daemon *d;
-	struct intake *t;
-	struct workers *pool;
-	int listen_fd;             /* owned */
-	struct intake_watch watch; /* of listen_fd */
+	struct intake_socket sock;
 	struct oci_conn *conns[OCI_MAX_CONNS];
 	size_t n_conns;
 };
@@ -166,7 +162,7 @@ static void conn_free(struct intake_oci *o, size_t i)
 {
 	struct oci_conn *c = o->conns[i];
 
-	intake_unwatch(o->t, c->fd);
+	intake_unwatch(o->sock.t, c->fd);
 	close_nointr(c->fd);
 	for (size_t k = 0; k < c->n_fds; k++)
 		close_nointr(c->fds[k]);
@@ -180,11 +176,11 @@ static void on_conn_ready(struct intake_watch *w);
 /* The OCI socket is readable: take every runtime connecting now. */
 static void on_listen_ready(struct intake_watch *w)
 {
-	struct intake_oci *o = container_of(w, struct intake_oci, watch);
+	struct intake_oci *o = container_of(w, struct intake_oci, sock.watch);
 	struct oci_conn *c;
 	int fd;
 
-	while ((fd = accept4(o->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((fd = accept4(o->sock.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		if (o->n_conns == OCI_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 			log_warning("Too many pending OCI connections, dropping one");
 			close(fd);
@@ -194,7 +190,7 @@ static void on_listen_ready(struct intake_watch *w)
 		c->o = o;
 		c->fd = fd;
 		c->deadline_ns = now_ns() + OCI_DEADLINE_NS;
-		if (intake_watch(o->t, fd, &c->watch) < 0) {
+		if (intake_watch(o->sock.t, fd, &c->watch) < 0) {
 			close(fd);
 			free(c);
 			continue;
@@ -288,19 +284,19 @@ static bool adopt_oci_listener(struct intake_oci *o, int fd, pid_t pid, pid_t in
 	struct engine_listener *l;
 
 	/* the caller then runs on our CPU when we answer: about 8x faster here */
-	if (o->d->features.sync_wake_up)
+	if (o->sock.d->features.sync_wake_up)
 		(void)notify_set_sync_wake_up(fd);
 	l = calloc(1, sizeof(*l));
 	if (!l) {
 		close(fd);
 		return false;
 	}
-	engine_listener_init(l, &oci_listener_ops, o->d, fd, pid, name);
+	engine_listener_init(l, &oci_listener_ops, o->sock.d, fd, pid, name);
 	l->init_pid = init_pid;
 	(void)engine_listener_container(l); /* attach now so the gauge shows it */
 	log_info("OCI listener attached for '%s' (pid %d)%s", name[0] ? name : "?", (int)pid,
 		 l->container ? "" : ", not registered: answering CONTINUE");
-	return pool_add(o->pool, l) >= 0;
+	return pool_add(o->sock.pool, l) >= 0;
 }
 
 /* Keep a copy in systemd's fd store (when there is one) so a restart can take it back. */
@@ -324,7 +320,7 @@ static void store_oci_listener(int fd, pid_t pid, pid_t init_pid, const char *na
 /* A complete state arrived: turn its seccompFd into a listener for the workers. */
 static void conn_complete(struct intake_oci *o, struct oci_conn *c, const struct oci_state *st)
 {
-	struct container *known = st->metadata[0] ? registry_get(o->d->registry, st->metadata) : NULL;
+	struct container *known = st->metadata[0] ? registry_get(o->sock.d->registry, st->metadata) : NULL;
 	const char *name = known ? st->metadata : st->id;
 	pid_t init_pid = st->init_pid ? st->init_pid : st->pid;
 	int fd;
@@ -407,11 +403,9 @@ int intake_oci_start(struct daemon *d, struct intake *t, struct workers *pool, i
 		close_nointr(listen_fd);
 		return -ENOMEM;
 	}
-	*o = (struct intake_oci){ .d = d, .t = t, .pool = pool, .listen_fd = listen_fd,
-				  .watch.on_ready = on_listen_ready };
-	r = intake_watch(t, listen_fd, &o->watch);
+	r = intake_socket_open(&o->sock, d, t, pool, listen_fd, on_listen_ready);
 	if (r < 0) {
-		intake_oci_free(o);
+		free(o);
 		return r;
 	}
 	*ret = o;
@@ -424,8 +418,7 @@ struct intake_oci *intake_oci_free(struct intake_oci *o)
 		return NULL;
 	while (o->n_conns > 0)
 		conn_free(o, 0);
-	intake_unwatch(o->t, o->listen_fd);
-	close_nointr(o->listen_fd);
+	intake_socket_close(&o->sock);
 	free(o);
 	return NULL;
 }
