@@ -64,8 +64,9 @@ struct lxc_pending {
 
 /*
  * A monitor connection: the engine's listener, plus what the proxy protocol
- * keeps. Touched by the worker serving it, and by the deadline tick (intake
- * thread) through lxc.state alone until the CAS gives it the reply.
+ * keeps. Touched by the worker serving it; the deadline tick (intake thread)
+ * reads lxc only once lxc.state says IN_PROGRESS (the worker fills it first),
+ * and replies only when its CAS to ANSWERED wins.
  */
 struct lxc_conn {
 	struct engine_listener l;
