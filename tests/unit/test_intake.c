@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "daemon/engine/intake_lxc.h"
-#include "daemon/engine/intake_oci.h"
+#include "daemon/engine/oci_state.h"
 
 static const char runc_state[] =
 	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":4242,\"metadata\":\"web\","
