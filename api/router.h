@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "daemon/container.h"
+#include "daemon/store/container.h"
 #include "daemon/daemon.h"
 #include "daemon/error.h"
 

@@ -16,10 +16,9 @@
 #include "api/routes_common.h"
 #include "api/validate.h"
 #include "daemon/escape.h"
-#include "daemon/listener.h"
 #include "daemon/log.h"
-#include "daemon/policy.h"
-#include "daemon/state.h"
+#include "daemon/store/policy.h"
+#include "daemon/store/state.h"
 
 int routes_lookup_container(const struct api_request *req, struct api_response *resp,
 			    struct container **ret)

@@ -12,7 +12,7 @@
 
 #include "api/routes_common.h"
 #include "daemon/escape.h"
-#include "daemon/policy.h"
+#include "daemon/store/policy.h"
 
 static int render_lxc(const struct api_request *req, struct container *c,
 		      struct api_response *resp)

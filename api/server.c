@@ -20,7 +20,7 @@
 #include "api/server.h"
 #include "daemon/escape.h"
 #include "daemon/log.h"
-#include "daemon/metrics.h"
+#include "daemon/metrics/metrics.h"
 
 /* Chunked uploads past the cap are read and dropped up to this, then cut off. */
 #define DISCARD_MAX (8 * JSON_BODY_MAX)

@@ -8,7 +8,7 @@
 
 #include "api/json.h"
 #include "api/validate.h"
-#include "daemon/container.h"
+#include "daemon/store/container.h"
 #include "daemon/escape.h"
 
 int validate_container_name(const char *name, struct icd_error *reterr)

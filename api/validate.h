@@ -3,7 +3,7 @@
 
 #include <jansson.h>
 
-#include "daemon/config.h"
+#include "daemon/store/config.h"
 #include "daemon/error.h"
 
 /*

@@ -6,12 +6,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "daemon/metrics.h"
-#include "daemon/registry.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/store/registry.h"
 
 struct api_server;
-struct workers;
-struct intake;
+struct engine;
 
 /* Kernel features detected at startup; reported by GET /1.0. */
 struct kernel_features {
@@ -56,7 +55,7 @@ struct daemon {
 	/* Serializes API mutations together with their state write and policy files. */
 	pthread_mutex_t write_lock;
 
-	struct workers *workers; /* owned; NULL until the engine starts */
+	struct engine *engine; /* owned; NULL while the engine is not running (engine/engine.c) */
 
 	/* fds systemd handed back at startup (fdstore.h); the engine adopts and clears them */
 	struct fdstore_fd *stored_fds;

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "daemon/container.h"
+#include "daemon/store/container.h"
 
 /*
  * OCI listeners outlive a daemon restart in systemd's file descriptor store

@@ -13,7 +13,7 @@
 
 #include "daemon/features.h"
 #include "daemon/macro.h"
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL

@@ -20,12 +20,12 @@
 
 #include "api/server.h"
 #include "daemon/fdstore.h"
-#include "daemon/engine.h"
+#include "daemon/engine/engine.h"
 #include "daemon/features.h"
 #include "daemon/log.h"
-#include "daemon/policy.h"
+#include "daemon/store/policy.h"
 #include "daemon/sockets.h"
-#include "daemon/state.h"
+#include "daemon/store/state.h"
 #include "version.h"
 
 static void help(void)

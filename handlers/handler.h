@@ -7,7 +7,7 @@
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 
-#include "daemon/config.h"
+#include "daemon/store/config.h"
 
 /*
  * The handler contract. A worker has received @req and taken the config

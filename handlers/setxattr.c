@@ -27,7 +27,7 @@
 
 #include "daemon/log.h"
 #include "daemon/macro.h"
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 #include "handlers/decide.h"
 #include "handlers/handler.h"
 #include "handlers/procmem.h"

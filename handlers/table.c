@@ -10,17 +10,18 @@
 #include "handlers/table.h"
 
 static const struct handler_entry entries[] = {
-	{ "sysinfo", handle_sysinfo, CONFIG_SYSINFO, METRICS_SYSCALL_SYSINFO },
-	{ "mknod", handle_mknod, CONFIG_MKNOD, METRICS_SYSCALL_MKNOD },
-	{ "mknodat", handle_mknodat, CONFIG_MKNOD, METRICS_SYSCALL_MKNODAT },
-	{ "setxattr", handle_setxattr, CONFIG_SETXATTR, METRICS_SYSCALL_SETXATTR },
-	{ "lsetxattr", handle_setxattr, CONFIG_SETXATTR, METRICS_SYSCALL_LSETXATTR },
-	{ "fsetxattr", handle_setxattr, CONFIG_SETXATTR, METRICS_SYSCALL_FSETXATTR },
-	{ "sched_setscheduler", handle_sched_setscheduler, CONFIG_SCHED_SETSCHEDULER,
-	  METRICS_SYSCALL_SCHED_SETSCHEDULER },
-	{ "mount", NULL, CONFIG_MOUNT, METRICS_SYSCALL_MOUNT },
-	{ "bpf", NULL, CONFIG_BPF, METRICS_SYSCALL_BPF },
+	{ "sysinfo", handle_sysinfo, CONFIG_SYSINFO },
+	{ "mknod", handle_mknod, CONFIG_MKNOD },
+	{ "mknodat", handle_mknodat, CONFIG_MKNOD },
+	{ "setxattr", handle_setxattr, CONFIG_SETXATTR },
+	{ "lsetxattr", handle_setxattr, CONFIG_SETXATTR },
+	{ "fsetxattr", handle_setxattr, CONFIG_SETXATTR },
+	{ "sched_setscheduler", handle_sched_setscheduler, CONFIG_SCHED_SETSCHEDULER },
+	{ "mount", NULL, CONFIG_MOUNT },
+	{ "bpf", NULL, CONFIG_BPF },
 };
+
+_Static_assert(ARRAY_SIZE(entries) <= HANDLER_TABLE_MAX, "raise HANDLER_TABLE_MAX");
 
 struct slot {
 	uint32_t arch;
@@ -75,4 +76,19 @@ const struct handler_entry *handler_lookup(uint32_t arch, int nr)
 		if (slots[i].nr == nr && slots[i].arch == arch)
 			return slots[i].entry;
 	return NULL;
+}
+
+size_t handler_table_size(void)
+{
+	return ARRAY_SIZE(entries);
+}
+
+const struct handler_entry *handler_table_entry(size_t index)
+{
+	return index < ARRAY_SIZE(entries) ? &entries[index] : NULL;
+}
+
+size_t handler_index(const struct handler_entry *e)
+{
+	return (size_t)(e - entries);
 }

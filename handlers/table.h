@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/config.h"
-#include "daemon/metrics.h"
+#include "daemon/store/config.h"
 #include "handlers/handler.h"
 
 /* What the worker needs to know about a trapped syscall. */
 struct handler_entry {
-	const char *name;
+	const char *name;         /* libseccomp's name: also what metrics count it under */
 	handler_fn *fn;           /* NULL: we trap it but emulate nothing (CONTINUE) */
 	enum config_key key;      /* the key that must be on to call fn */
-	enum metrics_syscall slot;
 };
+
+/* Room for the table's entries: callers may size per-entry arrays with it. */
+#define HANDLER_TABLE_MAX 32
 
 /*
  * Resolve every handled syscall's number for the native and compat
@@ -24,3 +26,12 @@ int handler_table_init(void);
 
 /* The entry for (@arch, @nr) as the kernel reports them in seccomp_data, or NULL. */
 const struct handler_entry *handler_lookup(uint32_t arch, int nr);
+
+/* How many entries the table has (at most HANDLER_TABLE_MAX). */
+size_t handler_table_size(void);
+
+/* Entry @index (< handler_table_size()). */
+const struct handler_entry *handler_table_entry(size_t index);
+
+/* The index of @e in the table: a plain slot for per-syscall arrays (e.g. metrics series). */
+size_t handler_index(const struct handler_entry *e);

@@ -122,6 +122,14 @@ struct target {
 int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
 
+/*
+ * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
+ * open file, flags included) through a pidfd opened now (PIDFD_THREAD, else
+ * the thread group leader) and checked with ID_VALID, else /proc/TID/fd/N
+ * with O_PATH. -EBADF when @fd is not open in the caller.
+ */
+int target_getfd(const struct target *t, int fd);
+
 /* ---- namespaces (target_ns.c) ---- */
 
 enum target_ns_type {
@@ -163,13 +171,10 @@ int target_ns_within(int ns_fd, const struct ns_ident *ancestor);
  */
 int target_pidfd_ns(int pidfd, pid_t pid, enum target_ns_type type);
 
-/*
- * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
- * open file, flags included) through a pidfd opened now (PIDFD_THREAD, else
- * the thread group leader) and checked with ID_VALID, else /proc/TID/fd/N
- * with O_PATH. -EBADF when @fd is not open in the caller.
- */
-int target_getfd(const struct target *t, int fd);
+/* Host pid of @pid as seen in the pid namespace of the task behind @proc_dfd; -ESRCH if none. */
+int target_pid_from_ns(int proc_dfd, pid_t pid, pid_t *ret_host_pid);
+
+/* ---- paths inside the caller's root (target_path.c) ---- */
 
 /*
  * Open a directory of the caller that relative paths start from: its cwd for
@@ -188,6 +193,8 @@ int target_open_base(const struct target *t, int dirfd);
  * (O_CLOEXEC added). Returns a new fd or a negative errno for the caller.
  */
 int target_resolve(int root_fd, int base_fd, const char *path, int o_flags);
+
+/* ---- the caller's identity (target.c, target_creds.c) ---- */
 
 /*
  * Is the caller's user ns able to own @uid/@gid, i.e. both appear in its
@@ -225,9 +232,6 @@ bool target_creds_thread_usable(void);
  * (CAP_FS_MASK) that are in the permitted set @prm. Pure.
  */
 bool target_creds_fsuid_root_raises(const uint32_t eff[2], const uint32_t prm[2]);
-
-/* Host pid of @pid as seen in the pid namespace of the task behind @proc_dfd; -ESRCH if none. */
-int target_pid_from_ns(int proc_dfd, pid_t pid, pid_t *ret_host_pid);
 
 static inline void target_closep(struct target *t)
 {

@@ -5,7 +5,8 @@
  * multi-threaded process can change neither, and setns/unshare of a pid
  * namespace only move its future children), reading a task's namespace from
  * the text of its /proc ns link, getting a pinned task's namespaces through
- * its pidfd, and walking a namespace's ancestors.
+ * its pidfd, walking a namespace's ancestors, and translating a pid seen in a
+ * task's pid namespace to ours.
  *
  * Called from worker threads; no locks beyond pthread_once, no allocation.
  */
@@ -31,6 +32,9 @@
 #endif
 #ifndef PIDFD_GET_USER_NAMESPACE
 #define PIDFD_GET_USER_NAMESPACE _IO(PIDFS_IOCTL_MAGIC, 9)
+#endif
+#ifndef NS_GET_PID_FROM_PIDNS
+#define NS_GET_PID_FROM_PIDNS _IOR(NSIO, 0x6, int)
 #endif
 
 /* Nesting is bounded by the kernel (32 levels of user and of pid namespaces). */
@@ -165,4 +169,21 @@ int target_pidfd_ns(int pidfd, pid_t pid, enum target_ns_type type)
 	if (errno == ENOTTY || errno == EINVAL)
 		return ns_by_tid(pidfd, pid, type);
 	return negative_errno();
+}
+
+int target_pid_from_ns(int proc_dfd, pid_t pid, pid_t *ret_host_pid)
+{
+	_cleanup_close_ int ns_fd = openat(proc_dfd, "ns/pid", O_RDONLY | O_CLOEXEC);
+	int r;
+
+	if (ns_fd < 0)
+		return negative_errno();
+	/* the kernel's own lookup: @pid in that namespace (or below), as seen from ours */
+	r = ioctl(ns_fd, NS_GET_PID_FROM_PIDNS, pid);
+	if (r < 0)
+		return errno == ENOTTY ? -EOPNOTSUPP : negative_errno();
+	if (r == 0)
+		return -ESRCH; /* visible there but not from our namespace */
+	*ret_host_pid = r;
+	return 0;
 }

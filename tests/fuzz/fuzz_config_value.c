@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the security.syscalls.intercept.* values themselves
- * (daemon/config.c), without JSON around them. The input is up to ten
+ * (daemon/store/config.c), without JSON around them. The input is up to ten
  * NUL-separated values, one per key in enum config_key order; the first one
  * is also looked up as a key name.
  *

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target: what an LXC monitor hands the daemon (daemon/lxc_intake.c).
+ * libFuzzer target: what an LXC monitor hands the daemon (daemon/engine/intake_lxc.c).
  * Each input is tried as a seccomp proxy datagram (lxc_message_parse(), with
  * this kernel's notification sizes) and as a monitor's /proc/PID/cmdline
  * (lxc_monitor_name(), with a name buffer of the real size and a tiny one).
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/container.h"
-#include "daemon/lxc_intake.h"
+#include "daemon/store/container.h"
+#include "daemon/engine/intake_lxc.h"
 #include "tests/fuzz/fuzz.h"
 
 static const struct seccomp_notif_sizes kernel = {

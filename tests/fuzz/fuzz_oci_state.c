@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target: the container-process state JSON that runc and crun write
- * to listenerPath (daemon/oci_intake.c, oci_state_parse()). The intake thread
+ * to listenerPath (daemon/engine/oci_state.c, oci_state_parse()). The intake thread
  * parses whatever has arrived after every read, so a state is seen cut at
  * arbitrary points: a read returns at most 16 KiB, and a stream socket may
  * split a write anywhere.
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/oci_intake.h"
+#include "daemon/engine/oci_state.h"
 #include "tests/fuzz/fuzz.h"
 
 /* Inputs up to this size are checked at every cut; longer ones at about this many cuts. */

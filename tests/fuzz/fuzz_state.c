@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer targets: the state files read at startup (daemon/state.c), through
+ * libFuzzer targets: the state files read at startup (daemon/store/state.c), through
  * state_load() on a scratch state directory on tmpfs. Built twice:
  *   fuzz_state_file    the input is containers/c1.json, one container's file;
  *   fuzz_state_legacy  the input is the old single-file state.json, which a
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
-#include "daemon/state.h"
+#include "daemon/store/state.h"
 #include "tests/fuzz/fuzz.h"
 
 #if FUZZ_STATE_LEGACY

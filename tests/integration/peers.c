@@ -25,8 +25,8 @@
 
 #include <cmocka.h>
 
-#include "daemon/lxc_intake.h"
-#include "daemon/notify.h"
+#include "daemon/engine/intake_lxc.h"
+#include "daemon/engine/notify.h"
 #include "peers.h"
 
 struct harness H;

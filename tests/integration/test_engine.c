@@ -22,7 +22,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 #include "peers.h"
 
 /* With real samples in every family, the exposition still passes promtool's lint. */

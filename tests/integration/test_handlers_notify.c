@@ -35,7 +35,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 #include "handlers/handler.h"
 
 #define HOST_ID 100000

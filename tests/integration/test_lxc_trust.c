@@ -30,8 +30,8 @@
 
 #include <cmocka.h>
 
-#include "daemon/lxc_intake.h"
-#include "daemon/notify.h"
+#include "daemon/engine/intake_lxc.h"
+#include "daemon/engine/notify.h"
 #include "fdpass.h"
 #include "harness.h"
 

@@ -41,7 +41,7 @@
 #include <cmocka.h>
 
 #include "daemon/log.h"
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 #include "handlers/handler.h"
 
 #define HOST_ID 100000

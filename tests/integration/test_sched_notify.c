@@ -29,7 +29,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 #include "fdpass.h"
 #include "handlers/handler.h"
 

@@ -46,7 +46,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/notify.h"
+#include "daemon/engine/notify.h"
 #include "handlers/cgroup.h"
 #include "handlers/handler.h"
 #include "handlers/sysinfo_layout.h"

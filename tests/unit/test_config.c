@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/config.h"
+#include "daemon/store/config.h"
 
 struct value_case {
 	const char *key;

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "daemon/fileio.h"
-#include "daemon/policy.h"
+#include "daemon/store/policy.h"
 
 #include "tmpdir_fixture.h"
 

@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "daemon/lxc_intake.h"
-#include "daemon/oci_intake.h"
+#include "daemon/engine/intake_lxc.h"
+#include "daemon/engine/oci_state.h"
 
 static const char runc_state[] =
 	"{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":4242,\"metadata\":\"web\","

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Unit tests for lock-free counters and their Prometheus text rendering. */
+/* Unit tests for lock-free counters and the Prometheus text exposition rendered from them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,44 +9,94 @@
 
 #include <cmocka.h>
 
-#include "daemon/metrics.h"
+#include "daemon/metrics/metrics.h"
+#include "daemon/metrics/render.h"
+#include "daemon/store/registry.h"
 
-static char *render(const struct container_metrics *m, const char *name, int family)
+/* A daemon with one registered container, "c1", whose counters the test fills. */
+static struct daemon *daemon_with_c1(struct container **ret_c1)
 {
-	char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
+	struct daemon *d = calloc(1, sizeof(*d));
+	struct container *c;
 
-	assert_non_null(f);
-	metrics_write_container(f, name, m, family);
-	fclose(f);
-	return buf;
+	assert_non_null(d);
+	d->registry = registry_new();
+	assert_non_null(d->registry);
+	d->started_at = 1700000000;
+	c = container_new("c1", 1700000000, config_new_empty());
+	assert_non_null(c);
+	assert_int_equal(registry_add(d->registry, c), 0);
+	*ret_c1 = c; /* the registry's reference keeps it */
+	container_unref(c);
+	return d;
+}
+
+static void daemon_free(struct daemon *d)
+{
+	registry_free(d->registry);
+	free(d);
 }
 
 static void test_metrics_record_counts_and_buckets(void **state)
 {
-	struct container_metrics *m = calloc(1, sizeof(*m));
-	char *text;
+	struct container *c1;
+	struct daemon *d = daemon_with_c1(&c1);
+	struct container_metrics *m = &c1->metrics;
+	char *text = NULL;
 
 	(void)state;
 	metrics_record(m, METRICS_SYSCALL_SYSINFO, METRICS_OUTCOME_EMULATED, 4000);    /* ≤ 5 µs */
 	metrics_record(m, METRICS_SYSCALL_SYSINFO, METRICS_OUTCOME_EMULATED, 20000);   /* ≤ 25 µs */
 	metrics_record(m, METRICS_SYSCALL_SYSINFO, METRICS_OUTCOME_CONTINUED, 2000000000); /* +Inf */
-	text = render(m, "c1", 0);
+	metrics_record(&d->unregistered, METRICS_SYSCALL_MKNODAT, METRICS_OUTCOME_UNREGISTERED, 1000);
+	assert_int_equal(metrics_render(d, &text), 0);
 	assert_non_null(strstr(text, "interceptd_syscalls_total{container=\"c1\",syscall=\"sysinfo\",outcome=\"emulated\"} 2\n"));
-	assert_non_null(strstr(text, "outcome=\"continued\"} 1\n"));
-	assert_null(strstr(text, "mknod"));
-	free(text);
-	text = render(m, "c1", 1);
-	assert_non_null(strstr(text, "le=\"5e-06\"} 1\n"));
-	assert_non_null(strstr(text, "le=\"1e-05\"} 1\n"));
-	assert_non_null(strstr(text, "le=\"2.5e-05\"} 2\n"));
-	assert_non_null(strstr(text, "le=\"1\"} 2\n"));
-	assert_non_null(strstr(text, "le=\"+Inf\"} 3\n"));
+	assert_non_null(strstr(text, "syscall=\"sysinfo\",outcome=\"continued\"} 1\n"));
+	assert_null(strstr(text, "container=\"c1\",syscall=\"mknod"));
+	assert_non_null(strstr(text, "interceptd_syscalls_total{container=\"_unregistered\",syscall=\"mknodat\",outcome=\"unregistered\"} 1\n"));
+	assert_non_null(strstr(text, "container=\"c1\",syscall=\"sysinfo\",le=\"5e-06\"} 1\n"));
+	assert_non_null(strstr(text, "container=\"c1\",syscall=\"sysinfo\",le=\"1e-05\"} 1\n"));
+	assert_non_null(strstr(text, "container=\"c1\",syscall=\"sysinfo\",le=\"2.5e-05\"} 2\n"));
+	assert_non_null(strstr(text, "container=\"c1\",syscall=\"sysinfo\",le=\"1\"} 2\n"));
+	assert_non_null(strstr(text, "container=\"c1\",syscall=\"sysinfo\",le=\"+Inf\"} 3\n"));
 	assert_non_null(strstr(text, "interceptd_syscall_duration_seconds_count{container=\"c1\",syscall=\"sysinfo\"} 3\n"));
 	assert_non_null(strstr(text, "interceptd_syscall_duration_seconds_sum{container=\"c1\",syscall=\"sysinfo\"} 2.000024000\n"));
 	free(text);
-	free(m);
+	daemon_free(d);
+}
+
+/* Every family of the exposition, each with its HELP and TYPE lines, from the one renderer. */
+static void test_metrics_render_families(void **state)
+{
+	static const char *const expected[] = {
+		"# TYPE interceptd_containers gauge\ninterceptd_containers 1\n",
+		"# TYPE interceptd_listeners gauge\n",
+		"interceptd_listeners{container=\"c1\",source=\"lxc\"} 0\n",
+		"interceptd_listeners{container=\"c1\",source=\"oci\"} 0\n",
+		"# TYPE interceptd_syscalls_total counter\n",
+		"# TYPE interceptd_syscall_duration_seconds histogram\n",
+		"# TYPE interceptd_lxc_deadline_exceeded_total counter\ninterceptd_lxc_deadline_exceeded_total 2\n",
+		"# TYPE interceptd_workers_replaced_total counter\ninterceptd_workers_replaced_total 0\n",
+		"# TYPE interceptd_watchdog_moves_total counter\ninterceptd_watchdog_moves_total 0\n",
+		"# TYPE interceptd_api_requests_total counter\n",
+		"interceptd_api_requests_total{method=\"PATCH\",code=\"412\"} 1\n",
+		"interceptd_api_requests_total{method=\"OTHER\",code=\"other\"} 1\n",
+		"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 1700000000\n",
+	};
+	struct container *c1;
+	struct daemon *d = daemon_with_c1(&c1);
+	char *text = NULL;
+
+	(void)state;
+	atomic_store(&d->lxc_deadline_exceeded, 2);
+	metrics_api_request("PATCH", 412);
+	metrics_api_request("HEAD", 299);
+	assert_int_equal(metrics_render(d, &text), 0);
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+		if (!strstr(text, expected[i]))
+			fail_msg("missing from the exposition: %s", expected[i]);
+	free(text);
+	daemon_free(d);
 }
 
 static void test_metrics_label_escaping(void **state)
@@ -76,6 +126,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metrics_record_counts_and_buckets),
+		cmocka_unit_test(test_metrics_render_families),
 		cmocka_unit_test(test_metrics_label_escaping),
 		cmocka_unit_test(test_metrics_syscall_names),
 	};

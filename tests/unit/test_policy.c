@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/policy.h"
+#include "daemon/store/policy.h"
 
 static struct config *cfg_with(enum config_key key)
 {

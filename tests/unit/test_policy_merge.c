@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/policy.h"
+#include "daemon/store/policy.h"
 #include "seccomp_eval.h"
 
 #define NOTIFY SCMP_ACT_NOTIFY

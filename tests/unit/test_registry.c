@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "daemon/registry.h"
+#include "daemon/store/registry.h"
 
 static struct container *make(const char *name)
 {

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "daemon/fileio.h"
-#include "daemon/state.h"
+#include "daemon/store/state.h"
 
 #include "tmpdir_fixture.h"
 

@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/metrics/metrics.h"
 #include "handlers/table.h"
 
 static void test_handler_lookup_native_and_compat(void **state)
@@ -22,7 +23,7 @@ static void test_handler_lookup_native_and_compat(void **state)
 	assert_non_null(e);
 	assert_string_equal(e->name, "sysinfo");
 	assert_int_equal(e->key, CONFIG_SYSINFO);
-	assert_int_equal(e->slot, METRICS_SYSCALL_SYSINFO);
+	assert_ptr_equal(handler_table_entry(handler_index(e)), e);
 	e = handler_lookup(seccomp_arch_native(), seccomp_syscall_resolve_name("mknodat"));
 	assert_non_null(e);
 	assert_int_equal(e->key, CONFIG_MKNOD);
@@ -43,10 +44,29 @@ static void test_handler_lookup_native_and_compat(void **state)
 	}
 }
 
+/* Each entry has its own slot, and a metrics series of its own (none is counted as "other"). */
+static void test_handler_index_and_series(void **state)
+{
+	size_t n = handler_table_size();
+
+	(void)state;
+	assert_true(n > 0 && n <= HANDLER_TABLE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		const struct handler_entry *e = handler_table_entry(i);
+
+		assert_non_null(e);
+		assert_int_equal(handler_index(e), i);
+		assert_int_not_equal(metrics_syscall_from_name(e->name), METRICS_SYSCALL_OTHER);
+		assert_string_equal(metrics_syscall_name(metrics_syscall_from_name(e->name)), e->name);
+	}
+	assert_null(handler_table_entry(n));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handler_lookup_native_and_compat),
+		cmocka_unit_test(test_handler_index_and_series),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * struct container: reference counting, the config snapshot swap and ETags.
+ * Called from the API thread (swap), workers (config_get) and the intake code.
+ * Takes only container->lock, never while holding another container's lock.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/store/container.h"
+
+const char *listener_source_name(enum listener_source s)
+{
+	return s == LISTENER_SOURCE_LXC ? "lxc" : "oci";
+}
+
+bool container_name_valid(const char *name)
+{
+	size_t n;
+
+	if (!name || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+		return false;
+	for (n = 0; name[n]; n++) {
+		char ch = name[n];
+
+		if (n >= CONTAINER_NAME_MAX)
+			return false;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+		      ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* FNV-1a 64 over everything that makes up the writable state. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
+static void compute_etag(struct container *c)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	h = fnv1a(h, c->name, strlen(c->name) + 1);
+	h = fnv1a(h, &c->revision, sizeof(c->revision));
+	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+		const char *v = c->config ? c->config->values[i] : NULL;
+
+		h = fnv1a(h, &i, sizeof(i));
+		if (v)
+			h = fnv1a(h, v, strlen(v) + 1);
+	}
+	(void)snprintf(c->etag, sizeof(c->etag), "%016" PRIx64, h);
+}
+
+struct container *container_new(const char *name, int64_t created_at, struct config *cfg)
+{
+	struct container *c = calloc(1, sizeof(*c));
+
+	if (!c || strlen(name) > CONTAINER_NAME_MAX) {
+		free(c);
+		config_unref(cfg);
+		return NULL;
+	}
+	atomic_init(&c->n_ref, 1);
+	strcpy(c->name, name);
+	c->created_at = created_at;
+	pthread_mutex_init(&c->lock, NULL);
+	c->config = cfg;
+	compute_etag(c);
+	return c;
+}
+
+struct container *container_ref(struct container *c)
+{
+	if (c)
+		atomic_fetch_add_explicit(&c->n_ref, 1, memory_order_relaxed);
+	return c;
+}
+
+struct container *container_unref(struct container *c)
+{
+	if (c && atomic_fetch_sub_explicit(&c->n_ref, 1, memory_order_acq_rel) == 1) {
+		config_unref(c->config);
+		pthread_mutex_destroy(&c->lock);
+		free(c);
+	}
+	return NULL;
+}
+
+struct config *container_config_get(struct container *c)
+{
+	struct config *cfg;
+
+	pthread_mutex_lock(&c->lock);
+	cfg = config_ref(c->config); /* +1 under the lock: cannot race the final unref */
+	pthread_mutex_unlock(&c->lock);
+	return cfg;
+}
+
+void container_config_swap(struct container *c, struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&c->lock);
+	old = c->config;
+	c->config = cfg;
+	c->revision++;
+	compute_etag(c);
+	atomic_fetch_add_explicit(&c->config_generation, 1, memory_order_release);
+	pthread_mutex_unlock(&c->lock);
+	config_unref(old); /* freed when the last in-flight notification drops it */
+}
+
+void container_set_revision(struct container *c, uint64_t revision, const char *etag)
+{
+	pthread_mutex_lock(&c->lock);
+	c->revision = revision;
+	if (etag && strlen(etag) == CONTAINER_ETAG_LEN)
+		memcpy(c->etag, etag, CONTAINER_ETAG_LEN + 1);
+	else
+		compute_etag(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+void container_get_etag(struct container *c, char buf[static CONTAINER_ETAG_LEN + 1])
+{
+	pthread_mutex_lock(&c->lock);
+	memcpy(buf, c->etag, CONTAINER_ETAG_LEN + 1);
+	pthread_mutex_unlock(&c->lock);
+}

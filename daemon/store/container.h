@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/store/config.h"
+#include "daemon/metrics/metrics.h"
+
+#define CONTAINER_NAME_MAX 63
+#define CONTAINER_ETAG_LEN 16
+
+/* Where a listener came from: which intake protocol attached it. */
+enum listener_source {
+	LISTENER_SOURCE_LXC,
+	LISTENER_SOURCE_OCI,
+	LISTENER_SOURCE_COUNT,
+};
+
+/* "lxc" or "oci" */
+const char *listener_source_name(enum listener_source s);
+
+/*
+ * The public face of an attached seccomp listener (an OCI notify fd or a LXC
+ * monitor connection), as linked into container->listeners under
+ * container->lock: what the API and the metrics show. The engine embeds it in
+ * its own struct engine_listener (daemon/engine/listener.h).
+ */
+struct listener {
+	struct listener *next; /* guarded by the container's lock */
+	enum listener_source source;
+	pid_t pid;              /* the process that installed the filter (OCI) or init (LXC) */
+	int64_t attached_at;    /* unix seconds */
+	unsigned trapped_keys;  /* config_trapped_keys() of the config when it attached */
+};
+
+/*
+ * One registered container. Shared by the registry, the API and workers through
+ * its reference count. @name and @created_at never change; the rest is guarded
+ * by @lock (lock order: registry → container).
+ */
+struct container {
+	atomic_uint n_ref;
+	char name[CONTAINER_NAME_MAX + 1];
+	int64_t created_at; /* unix seconds */
+
+	pthread_mutex_t lock;
+	struct config *config; /* owned, guarded by lock */
+	uint64_t revision;     /* guarded by lock; bumped by every accepted change */
+	char etag[CONTAINER_ETAG_LEN + 1]; /* guarded by lock */
+
+	atomic_bool is_removed;        /* set once when deleted from the registry */
+	atomic_uint_fast64_t config_generation; /* bumped on every config swap */
+
+	struct listener *listeners; /* guarded by lock; listener->next links them */
+
+	struct container_metrics metrics; /* lock-free counters */
+};
+
+/* true if @name matches [a-z0-9][a-z0-9._-]{0,62} */
+bool container_name_valid(const char *name);
+
+/*
+ * A new container with @cfg (reference taken over) and revision 0.
+ * Returns NULL on ENOMEM; @cfg is released then.
+ */
+struct container *container_new(const char *name, int64_t created_at, struct config *cfg);
+
+struct container *container_ref(struct container *c);
+struct container *container_unref(struct container *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct container *, container_unref)
+
+/* Returns a new reference to the current config snapshot. Thread-safe. */
+struct config *container_config_get(struct container *c);
+
+/*
+ * Swap in @cfg (ownership taken), bump the revision and recompute the ETag.
+ * The old snapshot is released after unlocking; in-flight users keep theirs.
+ */
+void container_config_swap(struct container *c, struct config *cfg);
+
+/* Restore persisted revision and ETag (startup only). */
+void container_set_revision(struct container *c, uint64_t revision, const char *etag);
+
+/* Copy the current ETag into @buf (CONTAINER_ETAG_LEN + 1 bytes). */
+void container_get_etag(struct container *c, char buf[static CONTAINER_ETAG_LEN + 1]);

@@ -1,0 +1,492 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Merging interceptd's rules into an existing OCI linux.seccomp object (the
+ * runtime's default, Docker's or containerd's profile, a custom one). A pure
+ * function: JSON in, JSON out, no lock; called from the API thread.
+ *
+ * What "merged" must mean follows from how the filter gets built. runc and
+ * crun hand the rules to libseccomp in file order, one rule per name; a rule
+ * whose args repeat an index becomes one rule per comparison (an OR).
+ * libseccomp 2.5 then settles two rules for the same syscall like this:
+ *  - an unconditional rule shadows every conditional one, in either order;
+ *  - of two unconditional rules the first wins, the second is dropped;
+ *  - conditional rules with the same comparisons but different actions fail
+ *    the whole filter (EEXIST): the container does not start;
+ *  - conditional rules that cannot both match keep their own actions.
+ * So a base that allows mknodat outright hides a NOTIFY rule for it, before or
+ * after. For each syscall we trap, the merge takes the syscall out of the
+ * base's rules and puts the base's behaviour back only where none of our
+ * conditions matches: each base rule for it, narrowed by one comparison of the
+ * complement of our conditions (mknodat stays allowed for FIFOs and files).
+ * So for a trapped syscall no base rule can match a call one of ours matches.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/store/policy.h"
+#include "daemon/store/policy_oci.h"
+
+/* More complement comparisons than any of our rule sets needs (mount: 11). */
+#define MAX_COMPLEMENT 16
+/* The merged profile's size limit, against bases built to blow it up. */
+#define MERGE_MAX_RULES 16384
+
+/* One OCI argument comparison. */
+struct cmp {
+	unsigned index;
+	const char *op;
+	uint64_t value, value_two; /* MASKED_EQ: mask, expected */
+};
+
+/* Our rules for one syscall and what they leave to the base. */
+struct trap {
+	const char *syscall;
+	const struct policy_rule *rules[POLICY_MAX_RULES];
+	size_t n_rules;
+	bool is_notify;		/* one of the rules hands calls to us */
+	bool is_unconditional;	/* our rules take every call: nothing left to the base */
+	bool is_denied_by_base;	/* some calls we now trap were not allowed to run before */
+	unsigned arg_index;	/* the argument our conditions test */
+	struct cmp complement[MAX_COMPLEMENT]; /* matches exactly when none of ours does */
+	size_t n_complement;
+};
+
+struct merge {
+	struct oci_action default_action;
+	struct trap traps[POLICY_MAX_RULES];
+	size_t n_traps;
+	size_t n_out;
+	struct policy_warnings *warnings;
+	struct icd_error *reterr;
+};
+
+/* (arg & mask) == value, the "cube" of the bits in mask. */
+struct cube {
+	uint64_t mask, value;
+};
+
+static bool cube_within(struct cube inner, struct cube outer)
+{
+	return (outer.mask & ~inner.mask) == 0 && ((inner.value ^ outer.value) & outer.mask) == 0;
+}
+
+/* Add @c to @set unless a wider cube holds it; drop the cubes @c holds. */
+static int cube_add(struct cube *set, size_t *n, struct cube c)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < *n; i++)
+		if (cube_within(c, set[i]))
+			return 0;
+	for (size_t i = 0; i < *n; i++)
+		if (!cube_within(set[i], c))
+			set[kept++] = set[i];
+	if (kept >= MAX_COMPLEMENT)
+		return -E2BIG;
+	set[kept++] = c;
+	*n = kept;
+	return 0;
+}
+
+/*
+ * The complement of a union of cubes, as a union of cubes: the complement of
+ * one cube is "some bit of its mask differs", one cube per bit; intersecting
+ * those sets one cube at a time gives the whole complement.
+ */
+static int cubes_complement(const struct cube *in, size_t n_in, struct cube *ret, size_t *ret_n)
+{
+	struct cube cur[MAX_COMPLEMENT] = { { 0, 0 } }, next[MAX_COMPLEMENT];
+	size_t n_cur = 1, n_next;
+	int r;
+
+	for (size_t i = 0; i < n_in; i++) {
+		n_next = 0;
+		for (size_t j = 0; j < n_cur; j++)
+			for (unsigned b = 0; b < 64; b++) {
+				uint64_t bit = UINT64_C(1) << b, want = ~in[i].value & bit;
+
+				if (!(in[i].mask & bit) ||
+				    ((cur[j].mask & bit) && (cur[j].value & bit) != want))
+					continue;
+				r = cube_add(next, &n_next, (struct cube){ cur[j].mask | bit,
+									   cur[j].value | want });
+				if (r < 0)
+					return r;
+			}
+		memcpy(cur, next, sizeof(next));
+		n_cur = n_next;
+	}
+	memcpy(ret, cur, n_cur * sizeof(*cur));
+	*ret_n = n_cur;
+	return 0;
+}
+
+static int trap_add_cmp(struct trap *t, const char *op, uint64_t value, uint64_t value_two)
+{
+	if (t->n_complement >= MAX_COMPLEMENT)
+		return -E2BIG;
+	t->complement[t->n_complement++] = (struct cmp){ t->arg_index, op, value, value_two };
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Not one of the values: below the first, the gaps between them, above the last. */
+static int complement_equals(struct trap *t)
+{
+	uint64_t v[POLICY_MAX_RULES];
+	int r = 0;
+
+	for (size_t i = 0; i < t->n_rules; i++)
+		v[i] = t->rules[i]->value;
+	qsort(v, t->n_rules, sizeof(v[0]), cmp_u64);
+	if (t->n_rules == 1)
+		return trap_add_cmp(t, "SCMP_CMP_NE", v[0], 0);
+	if (v[0] > 0)
+		r = trap_add_cmp(t, "SCMP_CMP_LT", v[0], 0);
+	for (size_t i = 0; r >= 0 && i + 1 < t->n_rules; i++)
+		for (uint64_t x = v[i] + 1; r >= 0 && x < v[i + 1]; x++)
+			r = trap_add_cmp(t, "SCMP_CMP_EQ", x, 0);
+	if (r >= 0 && v[t->n_rules - 1] < UINT64_MAX)
+		r = trap_add_cmp(t, "SCMP_CMP_GT", v[t->n_rules - 1], 0);
+	return r;
+}
+
+static int complement_masked(struct trap *t)
+{
+	struct cube in[POLICY_MAX_RULES], out[MAX_COMPLEMENT];
+	size_t n_out;
+	int r;
+
+	for (size_t i = 0; i < t->n_rules; i++)
+		in[i] = (struct cube){ t->rules[i]->mask, t->rules[i]->value };
+	r = cubes_complement(in, t->n_rules, out, &n_out);
+	for (size_t i = 0; r >= 0 && i < n_out; i++)
+		r = trap_add_cmp(t, "SCMP_CMP_MASKED_EQ", out[i].mask, out[i].value);
+	return r;
+}
+
+/* Our conditions for one syscall test one argument with one kind of comparison. */
+static int trap_complement(struct trap *t)
+{
+	bool all_eq = true, all_masked = true;
+
+	for (size_t i = 0; i < t->n_rules; i++) {
+		const struct policy_rule *pr = t->rules[i];
+
+		if (!pr->has_arg) {
+			t->is_unconditional = true;
+			return 0;
+		}
+		if (pr->arg_index != t->rules[0]->arg_index)
+			return -EINVAL;
+		all_eq &= pr->op == POLICY_OP_EQ;
+		all_masked &= pr->op == POLICY_OP_MASKED_EQ;
+	}
+	t->arg_index = t->rules[0]->arg_index;
+	if (all_eq)
+		return complement_equals(t);
+	return all_masked ? complement_masked(t) : -EINVAL;
+}
+
+static struct trap *trap_find(struct merge *m, const char *syscall)
+{
+	for (size_t i = 0; i < m->n_traps; i++)
+		if (strcmp(m->traps[i].syscall, syscall) == 0)
+			return &m->traps[i];
+	return NULL;
+}
+
+/* Group @cfg's rules by syscall, in their order, and work out each complement. */
+static int traps_build(struct merge *m, const struct policy_rule *rules, size_t n)
+{
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		struct trap *t = trap_find(m, rules[i].syscall);
+
+		if (!t) {
+			t = &m->traps[m->n_traps++];
+			*t = (struct trap){ .syscall = rules[i].syscall };
+		}
+		t->rules[t->n_rules++] = &rules[i];
+		t->is_notify |= rules[i].action == POLICY_ACTION_NOTIFY;
+	}
+	for (size_t i = 0; i < m->n_traps; i++) {
+		r = trap_complement(&m->traps[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void warn(struct policy_warnings *w, const char *fmt, ...) _printf_(2, 3);
+static void warn(struct policy_warnings *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!w || w->n >= POLICY_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(w->msg[w->n++], sizeof(w->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
+static bool names_syscall(const json_t *rule, const char *syscall)
+{
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(json_object_get(rule, "names"), i, n)
+		if (strcmp(json_string_value(n), syscall) == 0)
+			return true;
+	return false;
+}
+
+static int append_rule(struct merge *m, json_t *out, json_t *rule)
+{
+	if (!rule)
+		return -ENOMEM;
+	if (++m->n_out > MERGE_MAX_RULES) {
+		json_decref(rule);
+		return icd_error_set(m->reterr, -E2BIG,
+				     "the merged profile would have more than %d rules",
+				     MERGE_MAX_RULES);
+	}
+	return json_array_append_new(out, rule) < 0 ? -ENOMEM : 0;
+}
+
+/* The base rule without the names we trap; nothing when no name is left. */
+static int copy_untrapped(struct merge *m, json_t *rule, json_t *out)
+{
+	_cleanup_(json_decrefp) json_t *names = json_array(), *copy = NULL;
+	size_t i;
+	json_t *n;
+
+	if (!names)
+		return -ENOMEM;
+	json_array_foreach(json_object_get(rule, "names"), i, n)
+		if (!trap_find(m, json_string_value(n)) && json_array_append(names, n) < 0)
+			return -ENOMEM;
+	if (json_array_size(names) == json_array_size(json_object_get(rule, "names")))
+		return append_rule(m, out, json_incref(rule));
+	if (json_array_size(names) == 0)
+		return 0;
+	copy = json_copy(rule);
+	if (!copy || json_object_set(copy, "names", names) < 0)
+		return -ENOMEM;
+	return append_rule(m, out, TAKE_PTR(copy));
+}
+
+static json_t *cmp_to_oci(const struct cmp *c)
+{
+	return policy_oci_arg(c->index, c->op, c->value, c->value_two);
+}
+
+/* @rule for @t's syscall alone, with @args plus the complement comparison @c. */
+static int add_narrowed(struct merge *m, const json_t *rule, const struct trap *t, json_t *args,
+			const struct cmp *c, json_t *out)
+{
+	_cleanup_(json_decrefp) json_t *copy = json_copy((json_t *)rule);
+	_cleanup_(json_decrefp) json_t *narrowed = args ? json_copy(args) : json_array();
+
+	if (!copy || !narrowed ||
+	    json_object_set_new(copy, "names", json_pack("[s]", t->syscall)) < 0 ||
+	    json_array_append_new(narrowed, cmp_to_oci(c)) < 0 ||
+	    json_object_set(copy, "args", narrowed) < 0)
+		return -ENOMEM;
+	return append_rule(m, out, TAKE_PTR(copy));
+}
+
+/*
+ * One base rule for @t's syscall, put back where our conditions do not match.
+ * Args repeating an index are an OR for runc and crun: one variant each.
+ */
+static int add_residual(struct merge *m, const json_t *rule, size_t idx, const struct trap *t,
+			json_t *out)
+{
+	json_t *args = json_object_get(rule, "args");
+	bool is_or = oci_args_repeat_index(args);
+	size_t n_variants = is_or ? json_array_size(args) : 1;
+	int r;
+
+	for (size_t v = 0; v < n_variants; v++) {
+		_cleanup_(json_decrefp) json_t *variant =
+			is_or ? json_pack("[O]", json_array_get(args, v)) : json_incref(args);
+		size_t i;
+		json_t *a;
+
+		if (is_or && !variant)
+			return -ENOMEM;
+		json_array_foreach(variant, i, a)
+			if (json_integer_value(json_object_get(a, "index")) == (json_int_t)t->arg_index)
+				return icd_error_set(m->reterr, -EINVAL,
+						     "syscalls[%zu]: its filter on argument %u of '%s' "
+						     "overlaps interceptd's own; merge this rule by hand",
+						     idx, t->arg_index, t->syscall);
+		for (size_t c = 0; c < t->n_complement; c++) {
+			r = add_narrowed(m, rule, t, variant, &t->complement[c], out);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The base rules that decide @t's syscall, as libseccomp would see them: the
+ * first unconditional one alone when there is one, else every conditional one.
+ * Rules with the default action are skipped by runc and crun (libseccomp
+ * refuses them), so they decide nothing.
+ */
+static size_t deciding_rules(const struct merge *m, const json_t *base_rules, const char *syscall,
+			     size_t *idx, size_t max)
+{
+	size_t n = 0, i;
+	json_t *rule;
+
+	json_array_foreach(base_rules, i, rule) {
+		if (!names_syscall(rule, syscall) ||
+		    oci_action_equal(oci_action_of(rule, "action", "errnoRet"), m->default_action))
+			continue;
+		if (json_array_size(json_object_get(rule, "args")) == 0) {
+			idx[0] = i;
+			return 1;
+		}
+		if (n < max)
+			idx[n++] = i;
+	}
+	return n;
+}
+
+/* Whether the base answers some calls of @t's syscall with something else than running them. */
+static bool base_denies(const struct merge *m, const json_t *base_rules, const size_t *idx,
+			size_t n)
+{
+	bool is_one_unconditional =
+		n == 1 && json_array_size(json_object_get(json_array_get(base_rules, idx[0]), "args")) == 0;
+	bool is_denied = !is_one_unconditional && !oci_action_allows(m->default_action);
+
+	for (size_t i = 0; i < n; i++)
+		is_denied |= !oci_action_allows(
+			oci_action_of(json_array_get(base_rules, idx[i]), "action", "errnoRet"));
+	return is_denied;
+}
+
+/* One warning naming every trapped syscall the base did not let run. */
+static void warn_denied(struct merge *m)
+{
+	char names[POLICY_WARNING_LEN / 2] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < m->n_traps; i++)
+		if (m->traps[i].is_notify && m->traps[i].is_denied_by_base && len < sizeof(names))
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'",
+						len ? ", " : "", m->traps[i].syscall);
+	if (len)
+		warn(m->warnings,
+		     "the base profile denies some calls to %s; interceptd now traps them, and those "
+		     "it does not emulate reach the kernel instead of the base's answer",
+		     names);
+}
+
+/* Our rules for @t's syscall, less those the default action already gives. */
+static int add_ours(struct merge *m, const struct trap *t, json_t *out)
+{
+	int r;
+
+	for (size_t i = 0; i < t->n_rules; i++) {
+		const struct policy_rule *pr = t->rules[i];
+		struct oci_action a = pr->action == POLICY_ACTION_NOTIFY ?
+					      (struct oci_action){ "SCMP_ACT_NOTIFY", 0 } :
+					      (struct oci_action){ "SCMP_ACT_ERRNO", pr->errno_value };
+
+		if (oci_action_equal(a, m->default_action))
+			continue;
+		r = append_rule(m, out, policy_rule_to_oci(pr));
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int merge_trap(struct merge *m, const json_t *base_rules, struct trap *t, json_t *out)
+{
+	size_t idx[64], n = deciding_rules(m, base_rules, t->syscall, idx, ARRAY_SIZE(idx));
+	int r;
+
+	if (n == ARRAY_SIZE(idx))
+		return icd_error_set(m->reterr, -E2BIG,
+				     "more than %zu conditional rules for '%s' in the base profile",
+				     ARRAY_SIZE(idx) - 1, t->syscall);
+	t->is_denied_by_base = base_denies(m, base_rules, idx, n);
+	for (size_t i = 0; !t->is_unconditional && i < n; i++) {
+		r = add_residual(m, json_array_get(base_rules, idx[i]), idx[i], t, out);
+		if (r < 0)
+			return r;
+	}
+	return add_ours(m, t, out);
+}
+
+static int merge_rules(struct merge *m, const json_t *base_rules, json_t *out)
+{
+	size_t i;
+	json_t *rule;
+	int r;
+
+	json_array_foreach(base_rules, i, rule) {
+		r = copy_untrapped(m, rule, out);
+		if (r < 0)
+			return r;
+	}
+	for (i = 0; i < m->n_traps; i++) {
+		r = merge_trap(m, base_rules, &m->traps[i], out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int policy_merge_oci(const json_t *base, const struct config *cfg, const char *listener_path,
+		     const char *name, json_t **ret, struct policy_warnings *warnings,
+		     struct icd_error *reterr)
+{
+	struct policy_rule rules[POLICY_MAX_RULES];
+	struct merge m = { .warnings = warnings, .reterr = reterr };
+	_cleanup_(json_decrefp) json_t *out = NULL;
+	json_t *syscalls;
+	int r;
+
+	r = oci_seccomp_check(base, reterr);
+	if (r < 0)
+		return r;
+	m.default_action = oci_action_of(base, "defaultAction", "defaultErrnoRet");
+	r = traps_build(&m, rules, policy_rules(cfg, rules));
+	if (r < 0) /* our own rules; the unit tests merge every key */
+		return icd_error_set(reterr, -EIO, "cannot merge interceptd's own rules: %s",
+				     r == -E2BIG ? "too many" : "mixed comparisons");
+	out = json_copy((json_t *)base);
+	syscalls = json_array();
+	if (!out || json_object_set_new(out, "syscalls", syscalls) < 0)
+		return -ENOMEM;
+	r = merge_rules(&m, json_object_get(base, "syscalls"), syscalls);
+	if (r < 0)
+		return r;
+	warn_denied(&m);
+	if (json_object_get(base, "flags")) {
+		(void)json_object_del(out, "flags");
+		warn(warnings, "dropped 'flags': runc 1.1 refuses seccomp flags with a listener");
+	}
+	if (json_object_set_new(out, "listenerPath", json_string(listener_path)) < 0 ||
+	    json_object_set_new(out, "listenerMetadata", json_string(name)) < 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(out);
+	return 0;
+}

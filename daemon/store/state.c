@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The durable registry: one JSON file per container, each replaced
+ * atomically. Called from the main thread at startup and from the API thread
+ * under the API write lock, so there is never more than one writer.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "daemon/fileio.h"
+#include "daemon/log.h"
+#include "daemon/store/state.h"
+
+#define STATE_VERSION 1
+#define FILE_SUFFIX ".json"
+/* far above any real file (a legacy state.json of 100,000 containers is ~20 MiB) */
+#define STATE_FILE_MAX (256u << 20)
+
+static json_t *container_to_json(struct container *c)
+{
+	_cleanup_(config_unrefp) struct config *cfg = container_config_get(c);
+	json_t *config = json_object(), *o;
+	char etag[CONTAINER_ETAG_LEN + 1];
+	uint64_t revision;
+
+	pthread_mutex_lock(&c->lock);
+	revision = c->revision;
+	memcpy(etag, c->etag, sizeof(etag));
+	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; config && i < CONFIG_KEY_COUNT; i++)
+		if (cfg->values[i])
+			json_object_set_new(config, config_keys[i].name, json_string(cfg->values[i]));
+	o = json_pack("{s:s, s:I, s:I, s:s, s:o}", "name", c->name, "created_at",
+		      (json_int_t)c->created_at, "revision", (json_int_t)revision, "etag", etag,
+		      "config", config);
+	return o;
+}
+
+static int open_containers_dir(int state_dir_fd)
+{
+	return RET_NERRNO(openat(state_dir_fd, STATE_CONTAINERS_DIR,
+				 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+static void file_name(const char *name, char buf[static CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX)])
+{
+	(void)snprintf(buf, CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX), "%s" FILE_SUFFIX, name);
+}
+
+static int save_to(int dir_fd, struct container *c)
+{
+	char name[CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX)];
+	json_t *root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "container",
+				 container_to_json(c));
+	_cleanup_free_ char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+
+	json_decref(root);
+	if (!text)
+		return -ENOMEM;
+	file_name(c->name, name);
+	return write_file_atomic(dir_fd, name, text, strlen(text), 0600, WRITE_DURABLE);
+}
+
+int state_save_container(int state_dir_fd, struct container *c)
+{
+	_cleanup_close_ int dir_fd = open_containers_dir(state_dir_fd);
+
+	if (dir_fd < 0)
+		return dir_fd;
+	return save_to(dir_fd, c);
+}
+
+int state_remove_container(int state_dir_fd, const char *name)
+{
+	_cleanup_close_ int dir_fd = open_containers_dir(state_dir_fd);
+	char file[CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX)];
+
+	if (dir_fd < 0)
+		return dir_fd;
+	file_name(name, file);
+	if (unlinkat(dir_fd, file, 0) < 0 && errno != ENOENT)
+		return negative_errno();
+	return RET_NERRNO(fsync(dir_fd));
+}
+
+/* ---- loading ---- */
+
+typedef int entry_fn(int dir_fd, const char *name, void *userdata);
+
+/* Call @fn for each entry of @dir_fd except "." and ".."; stops at the first error. */
+static int for_each_entry(int dir_fd, entry_fn *fn, void *userdata)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (fd < 0)
+		return negative_errno();
+	d = fdopendir(fd);
+	if (!d) {
+		close_nointr(fd);
+		return -ENOMEM;
+	}
+	while (r >= 0 && (errno = 0, de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			r = fn(dir_fd, de->d_name, userdata);
+	if (r >= 0 && errno)
+		r = negative_errno();
+	closedir(d);
+	return r;
+}
+
+static int remove_if_temporary(int dir_fd, const char *name, void *userdata)
+{
+	(void)userdata;
+	if (strncmp(name, FILEIO_TMP_PREFIX, strlen(FILEIO_TMP_PREFIX)) == 0)
+		(void)unlinkat(dir_fd, name, 0);
+	return 0;
+}
+
+static int load_config(json_t *jconfig, const char *name, struct config **ret,
+		       struct icd_error *reterr)
+{
+	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	const char *key;
+	json_t *v;
+
+	if (jconfig && !json_is_object(jconfig))
+		return icd_error_set(reterr, -EINVAL, "container '%s': config is not an object", name);
+	json_object_foreach(jconfig, key, v) {
+		int k = config_key_lookup(key);
+
+		if (k < 0 || !json_is_string(v))
+			return icd_error_set(reterr, -EINVAL, "container '%s': invalid key '%s'", name,
+					     key);
+		values[k] = json_string_value(v);
+	}
+	return config_new(values, ret, reterr);
+}
+
+/* Add the container described by @o; when @expect_name is set it must be that one. */
+static int load_container(json_t *o, const char *expect_name, struct registry *reg,
+			  struct icd_error *reterr)
+{
+	const char *name = NULL, *etag = NULL;
+	json_int_t created = 0, revision = 0;
+	struct config *cfg = NULL;
+	json_t *jconfig = NULL;
+	json_error_t jerr;
+	int r;
+
+	if (json_unpack_ex(o, &jerr, JSON_STRICT, "{s:s, s:I, s:I, s:s, s:o}", "name", &name,
+			   "created_at", &created, "revision", &revision, "etag", &etag, "config",
+			   &jconfig) < 0)
+		return icd_error_set(reterr, -EINVAL, "invalid container entry: %s", jerr.text);
+	if (!container_name_valid(name))
+		return icd_error_set(reterr, -EINVAL, "invalid container name '%s'", name);
+	if (expect_name && strcmp(name, expect_name) != 0)
+		return icd_error_set(reterr, -EINVAL, "it describes container '%s'", name);
+	r = load_config(jconfig, name, &cfg, reterr);
+	if (r < 0)
+		return r;
+	_cleanup_(container_unrefp) struct container *c = container_new(name, created, cfg);
+	if (!c)
+		return -ENOMEM;
+	container_set_revision(c, (uint64_t)revision, etag);
+	r = registry_add(reg, c);
+	if (r == -EEXIST)
+		return icd_error_set(reterr, -EINVAL, "container '%s' listed twice", name);
+	return r;
+}
+
+/* Parse @dir_fd/@name (a JSON object with "version" and @field); the caller owns the result. */
+static int load_json(int dir_fd, const char *name, const char *field, json_t **ret_root,
+		     json_t **ret_field, struct icd_error *reterr)
+{
+	_cleanup_close_ int fd = openat(dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	json_int_t version = 0;
+	json_error_t jerr;
+	json_t *root;
+
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	if (fd < 0)
+		return icd_error_set(reterr, negative_errno(), "cannot open %s: %m", name);
+	/* one read(), not jansson's byte-at-a-time json_loadfd(): 10,000 files load in ms */
+	r = read_fd_all(fd, STATE_FILE_MAX, &text, &len);
+	if (r < 0)
+		return icd_error_set(reterr, r, "cannot read %s: %s", name, strerror(-r));
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return icd_error_set(reterr, -EINVAL, "%s is corrupt (line %d, column %d: %s)", name,
+				     jerr.line, jerr.column, jerr.text);
+	if (json_unpack_ex(root, &jerr, 0, "{s:I, s:o}", "version", &version, field, ret_field) < 0 ||
+	    version != STATE_VERSION) {
+		json_decref(root);
+		return icd_error_set(reterr, -EINVAL, "%s has an unknown layout or version", name);
+	}
+	*ret_root = root;
+	return 0;
+}
+
+struct load_ctx {
+	struct registry *reg;
+	struct icd_error *err;
+};
+
+/* "NAME.json" -> "NAME"; false for anything else. */
+static bool container_file_stem(const char *file, char stem[static CONTAINER_NAME_MAX + 1])
+{
+	size_t n = strlen(file), m = strlen(FILE_SUFFIX);
+
+	if (n <= m || strcmp(file + n - m, FILE_SUFFIX) != 0 || n - m > CONTAINER_NAME_MAX)
+		return false;
+	memcpy(stem, file, n - m);
+	stem[n - m] = '\0';
+	return true;
+}
+
+static int load_container_file(int dir_fd, const char *name, void *userdata)
+{
+	struct load_ctx *l = userdata;
+	struct icd_error inner = { 0 };
+	char stem[CONTAINER_NAME_MAX + 1];
+	json_t *root = NULL, *o = NULL;
+	int r;
+
+	if (!container_file_stem(name, stem)) {
+		log_warning("Ignoring '%s/%s': not a container state file", STATE_CONTAINERS_DIR, name);
+		return 0;
+	}
+	r = load_json(dir_fd, name, "container", &root, &o, &inner);
+	if (r >= 0)
+		r = load_container(o, stem, l->reg, &inner);
+	json_decref(root);
+	if (r >= 0)
+		return 0;
+	/* name the file from the state directory on: "containers/web.json is corrupt (...)" */
+	if (strncmp(inner.msg, name, strlen(name)) == 0)
+		return icd_error_set(l->err, r, STATE_CONTAINERS_DIR "/%s", inner.msg);
+	return icd_error_set(l->err, r, STATE_CONTAINERS_DIR "/%s: %s", name, inner.msg);
+}
+
+static int load_legacy(int state_dir_fd, struct registry *reg, struct icd_error *reterr)
+{
+	json_t *root = NULL, *arr = NULL, *o;
+	size_t i;
+	int r;
+
+	r = load_json(state_dir_fd, STATE_LEGACY_FILE, "containers", &root, &arr, reterr);
+	if (r < 0)
+		return r;
+	if (!json_is_array(arr))
+		r = icd_error_set(reterr, -EINVAL, "%s has an unknown layout or version",
+				  STATE_LEGACY_FILE);
+	json_array_foreach(arr, i, o) {
+		struct icd_error inner = { 0 };
+
+		r = load_container(o, NULL, reg, &inner);
+		if (r < 0) {
+			r = icd_error_set(reterr, r, "%s: %s", STATE_LEGACY_FILE, inner.msg);
+			break;
+		}
+	}
+	json_decref(root);
+	return r;
+}
+
+static int remove_if_unregistered(int dir_fd, const char *name, void *userdata)
+{
+	char stem[CONTAINER_NAME_MAX + 1];
+	struct container *c;
+
+	if (!container_file_stem(name, stem))
+		return 0;
+	c = registry_get(userdata, stem);
+	if (c) {
+		container_unref(c);
+		return 0;
+	}
+	return RET_NERRNO(unlinkat(dir_fd, name, 0));
+}
+
+/* Write every container of @reg into @dir_fd, drop files of others, then the legacy file. */
+static int convert_legacy(int state_dir_fd, int dir_fd, struct registry *reg,
+			  struct icd_error *reterr)
+{
+	_cleanup_free_ struct container **list = NULL;
+	size_t n = 0;
+	int r;
+
+	r = registry_list(reg, &list, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = save_to(dir_fd, list[i]);
+	for (size_t i = 0; i < n; i++)
+		container_unref(list[i]);
+	if (r >= 0)
+		r = for_each_entry(dir_fd, remove_if_unregistered, reg);
+	if (r >= 0)
+		r = RET_NERRNO(fsync(dir_fd));
+	if (r >= 0)
+		r = RET_NERRNO(unlinkat(state_dir_fd, STATE_LEGACY_FILE, 0));
+	if (r >= 0)
+		r = RET_NERRNO(fsync(state_dir_fd));
+	if (r < 0)
+		return icd_error_set(reterr, r, "cannot convert %s to %s/: %s", STATE_LEGACY_FILE,
+				     STATE_CONTAINERS_DIR, strerror(-r));
+	log_info("Converted %s to one file per container in %s/ (%zu containers)",
+		 STATE_LEGACY_FILE, STATE_CONTAINERS_DIR, n);
+	return 0;
+}
+
+int state_load(int state_dir_fd, struct registry *reg, struct icd_error *reterr)
+{
+	_cleanup_close_ int dir_fd = -EBADF;
+	int r;
+
+	(void)for_each_entry(state_dir_fd, remove_if_temporary, NULL);
+	if (mkdirat(state_dir_fd, STATE_CONTAINERS_DIR, 0700) < 0 && errno != EEXIST)
+		return icd_error_set(reterr, negative_errno(), "cannot create %s/: %m",
+				     STATE_CONTAINERS_DIR);
+	dir_fd = open_containers_dir(state_dir_fd);
+	if (dir_fd < 0)
+		return icd_error_set(reterr, dir_fd, "cannot open %s/: %s", STATE_CONTAINERS_DIR,
+				     strerror(-dir_fd));
+	(void)for_each_entry(dir_fd, remove_if_temporary, NULL);
+	if (faccessat(state_dir_fd, STATE_LEGACY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		r = load_legacy(state_dir_fd, reg, reterr);
+		return r < 0 ? r : convert_legacy(state_dir_fd, dir_fd, reg, reterr);
+	}
+	return for_each_entry(dir_fd, load_container_file,
+			      &(struct load_ctx){ .reg = reg, .err = reterr });
+}

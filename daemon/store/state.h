@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include "daemon/error.h"
+#include "daemon/store/registry.h"
+
+/*
+ * STATE_DIR/containers/NAME.json holds one container each, so a change costs
+ * one small durable write however many containers are registered.
+ * STATE_DIR/state.json is the older single-file layout: when present it is
+ * loaded and converted at startup.
+ */
+#define STATE_CONTAINERS_DIR "containers"
+#define STATE_LEGACY_FILE "state.json"
+
+/*
+ * Load the registry into @r (which must be empty). No state yet is an empty
+ * registry. An unreadable or invalid file fails with a message in @reterr
+ * (naming the file) and every file is left untouched. Leftover temporary
+ * files are removed; a legacy state.json is converted and then removed.
+ */
+int state_load(int state_dir_fd, struct registry *r, struct icd_error *reterr);
+
+/*
+ * Write @c durably: temporary file, fsync, rename, fsync of the directory.
+ * Callers serialize writes (the API write lock).
+ */
+int state_save_container(int state_dir_fd, struct container *c);
+
+/* Remove @name's file durably (unlink, fsync of the directory). Missing is fine. */
+int state_remove_container(int state_dir_fd, const char *name);
