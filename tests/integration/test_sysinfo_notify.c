@@ -17,7 +17,9 @@
  * process; that process must not be written. And a caller that execs (a
  * vfork child sharing its parent's mm, without ASLR so that both images
  * have the buffer at one address) gets its values in the new image, never
- * in the parent's memory.
+ * in the parent's memory. And what the kernel's copy_to_user() refuses (a
+ * read-only or a guard page) gets EFAULT, on each way the handler finds the
+ * caller's memory (its own /proc/TID, the cached path, LXC's fds).
  *
  * Needs root; exits 77 otherwise, or when no memory controller is usable.
  */
@@ -42,6 +44,7 @@
 #include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -640,6 +643,129 @@ static void test_sysinfo_exec_lands_in_new_image(void **state)
 	close(sv[0]);
 }
 
+/* ---- what the kernel's own copy_to_user() refuses ---- */
+
+enum { N_PROTECTED = 3 };
+enum serve_path { SERVE_OWN_DIR, SERVE_CACHED, SERVE_LXC_FDS, N_SERVE_PATHS };
+
+struct protect_report {
+	long ret[N_PROTECTED];
+	int err[N_PROTECTED];
+	bool intact; /* the read-only and the guard page still hold the sentinel */
+};
+
+/*
+ * Three pages: writable, read-only, PROT_NONE (a guard page). sysinfo() into
+ * the read-only one, into the guard, and from the writable one across into
+ * the read-only one: the kernel answers EFAULT and writes neither protected
+ * page. A mem file write would (FOLL_FORCE), which a caller that cannot open
+ * /proc/self/mem (a sandbox inside the container) cannot do itself.
+ */
+static _Noreturn void protected_caller(int sock)
+{
+	const size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *p = mmap(NULL, 3 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct protect_report rep = { .intact = true };
+	uint8_t *at[N_PROTECTED];
+	int fd;
+
+	if (p == MAP_FAILED)
+		_exit(3);
+	memset(p, SENTINEL, 3 * ps);
+	if (mprotect(p + ps, ps, PROT_READ) < 0 || mprotect(p + 2 * ps, ps, PROT_NONE) < 0)
+		_exit(3);
+	at[0] = p + ps, at[1] = p + 2 * ps, at[2] = p + ps - 16;
+	fd = install_filter(false);
+	if (fd < 0)
+		_exit(4);
+	send_fd(sock, fd);
+	close(fd);
+	for (int i = 0; i < N_PROTECTED; i++) {
+		errno = 0;
+		rep.ret[i] = syscall(SYS_sysinfo, at[i]);
+		rep.err[i] = errno;
+	}
+	(void)mprotect(p + ps, 2 * ps, PROT_READ);
+	for (size_t i = ps; i < 3 * ps; i++)
+		rep.intact &= p[i] == SENTINEL;
+	_exit(write(sock, &rep, sizeof(rep)) == sizeof(rep) ? 0 : 5);
+}
+
+/* LXC hands over /proc/PID and /proc/PID/mem, opened as its monitor does. */
+static void open_lxc_fds(struct notif_ctx *ctx)
+{
+	char path[48];
+
+	snprintf(path, sizeof(path), "/proc/%u", ctx->req->pid);
+	ctx->proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%u/mem", ctx->req->pid);
+	ctx->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(ctx->proc_fd >= 0 && ctx->mem_fd >= 0);
+}
+
+/* Each call through one of the handler's three ways to its handles. */
+static void serve_protected(int notify_fd, enum serve_path path)
+{
+	for (int i = 0; i < N_PROTECTED; i++) {
+		struct handler_cache cache = { .init_started_at = -1 };
+		struct seccomp_notif req;
+		struct notif_reply reply;
+		struct notif_ctx ctx = { .req = &req, .notify_fd = notify_fd, .proc_fd = -EBADF,
+					 .mem_fd = -EBADF, .cache = &cache };
+		struct timespec now;
+
+		receive_one(notify_fd, &req);
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		if (path == SERVE_CACHED) /* fresh: only the mem file is opened */
+			cache.sysinfo_filled_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+		if (path == SERVE_LXC_FDS)
+			open_lxc_fds(&ctx);
+		reply_continue(&reply);
+		assert_int_equal(handle_sysinfo(&ctx, &reply), 0);
+		if (path == SERVE_LXC_FDS) {
+			close(ctx.proc_fd);
+			close(ctx.mem_fd);
+		}
+		(void)notify_send(notify_fd, &(struct seccomp_notif_resp){
+			.id = req.id, .val = reply.val, .error = reply.error, .flags = reply.flags });
+	}
+}
+
+static void test_sysinfo_protected_pages_efault(void **state)
+{
+	(void)state;
+	for (enum serve_path path = 0; path < N_SERVE_PATHS; path++) {
+		struct protect_report rep;
+		int sv[2], notify_fd;
+		pid_t c;
+
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+		c = fork();
+		assert_true(c >= 0);
+		if (c == 0) {
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			close(sv[0]);
+			protected_caller(sv[1]);
+		}
+		close(sv[1]);
+		notify_fd = recv_fd(sv[0]);
+		assert_true(notify_fd >= 0);
+		serve_protected(notify_fd, path);
+		assert_int_equal(read(sv[0], &rep, sizeof(rep)), sizeof(rep));
+		assert_int_equal(waitpid(c, NULL, 0), c);
+		close(notify_fd);
+		close(sv[0]);
+		print_message("# path %d: %ld/%d %ld/%d %ld/%d, protected pages %s\n", (int)path,
+			      rep.ret[0], rep.err[0], rep.ret[1], rep.err[1], rep.ret[2], rep.err[2],
+			      rep.intact ? "intact" : "WRITTEN");
+		for (int i = 0; i < N_PROTECTED; i++) {
+			assert_int_equal(rep.ret[i], -1);
+			assert_int_equal(rep.err[i], EFAULT);
+		}
+		assert_true(rep.intact);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +774,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sysinfo_write_never_follows_a_reused_pid),
 		cmocka_unit_test(test_sysinfo_cache_filled_only_after_id_valid),
 		cmocka_unit_test(test_sysinfo_exec_lands_in_new_image),
+		cmocka_unit_test(test_sysinfo_protected_pages_efault),
 	};
 
 	/* the exec test's other images */
