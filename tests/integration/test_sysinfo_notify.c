@@ -17,9 +17,8 @@
  * process; that process must not be written. And a caller that execs (a
  * vfork child sharing its parent's mm, without ASLR so that both images
  * have the buffer at one address) gets its values in the new image, never
- * in the parent's memory. And what the kernel's copy_to_user() refuses (a
- * read-only or a guard page) gets EFAULT, on each way the handler finds the
- * caller's memory (its own /proc/TID, the cached path, LXC's fds).
+ * in the parent's memory. What copy_to_user() refuses (read-only, guard pages)
+ * gets EFAULT, whichever way the handler found the caller's memory.
  *
  * Needs root; exits 77 otherwise, or when no memory controller is usable.
  */
@@ -373,10 +372,10 @@ static bool target_written(const uint8_t *buf)
 	return buf[0] != SENTINEL || memcmp(buf, buf + 1, sizeof(g_target) - 1) != 0;
 }
 
-/* A child that traps sysinfo(g_target) at once; returns its pid, *ret_fd its listener. */
-static pid_t start_trapped_caller(int *ret_fd)
+/* Fork a child that runs @child_main(its end of a socket pair); *ret_sock gets ours. */
+static pid_t fork_with_socket(void (*child_main)(int sock), int *ret_sock)
 {
-	int sv[2], fd;
+	int sv[2];
 	pid_t c;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -384,15 +383,33 @@ static pid_t start_trapped_caller(int *ret_fd)
 	assert_true(c >= 0);
 	if (c == 0) {
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = install_filter(false);
-		if (fd < 0)
-			_exit(4);
-		send_fd(sv[1], fd);
-		_exit(syscall(SYS_sysinfo, g_target) == 0 ? 0 : 5);
+		close(sv[0]);
+		child_main(sv[1]);
+		_exit(127);
 	}
 	close(sv[1]);
-	*ret_fd = recv_fd(sv[0]);
-	close(sv[0]);
+	*ret_sock = sv[0];
+	return c;
+}
+
+static void trapped_caller_main(int sock)
+{
+	int fd = install_filter(false);
+
+	if (fd < 0)
+		_exit(4);
+	send_fd(sock, fd);
+	_exit(syscall(SYS_sysinfo, g_target) == 0 ? 0 : 5);
+}
+
+/* A child that traps sysinfo(g_target) at once; returns its pid, *ret_fd its listener. */
+static pid_t start_trapped_caller(int *ret_fd)
+{
+	int sock;
+	pid_t c = fork_with_socket(trapped_caller_main, &sock);
+
+	*ret_fd = recv_fd(sock);
+	close(sock);
 	assert_true(*ret_fd >= 0);
 	return c;
 }
@@ -661,7 +678,7 @@ struct protect_report {
  * page. A mem file write would (FOLL_FORCE), which a caller that cannot open
  * /proc/self/mem (a sandbox inside the container) cannot do itself.
  */
-static _Noreturn void protected_caller(int sock)
+static void protected_caller(int sock)
 {
 	const size_t ps = (size_t)sysconf(_SC_PAGESIZE);
 	uint8_t *p = mmap(NULL, 3 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -672,14 +689,11 @@ static _Noreturn void protected_caller(int sock)
 	if (p == MAP_FAILED)
 		_exit(3);
 	memset(p, SENTINEL, 3 * ps);
-	if (mprotect(p + ps, ps, PROT_READ) < 0 || mprotect(p + 2 * ps, ps, PROT_NONE) < 0)
-		_exit(3);
 	at[0] = p + ps, at[1] = p + 2 * ps, at[2] = p + ps - 16;
 	fd = install_filter(false);
-	if (fd < 0)
+	if (mprotect(p + ps, ps, PROT_READ) < 0 || mprotect(p + 2 * ps, ps, PROT_NONE) < 0 || fd < 0)
 		_exit(4);
 	send_fd(sock, fd);
-	close(fd);
 	for (int i = 0; i < N_PROTECTED; i++) {
 		errno = 0;
 		rep.ret[i] = syscall(SYS_sysinfo, at[i]);
@@ -736,28 +750,18 @@ static void test_sysinfo_protected_pages_efault(void **state)
 	(void)state;
 	for (enum serve_path path = 0; path < N_SERVE_PATHS; path++) {
 		struct protect_report rep;
-		int sv[2], notify_fd;
-		pid_t c;
+		int sock, notify_fd;
+		pid_t c = fork_with_socket(protected_caller, &sock);
 
-		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-		c = fork();
-		assert_true(c >= 0);
-		if (c == 0) {
-			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-			close(sv[0]);
-			protected_caller(sv[1]);
-		}
-		close(sv[1]);
-		notify_fd = recv_fd(sv[0]);
+		notify_fd = recv_fd(sock);
 		assert_true(notify_fd >= 0);
 		serve_protected(notify_fd, path);
-		assert_int_equal(read(sv[0], &rep, sizeof(rep)), sizeof(rep));
+		assert_int_equal(read(sock, &rep, sizeof(rep)), sizeof(rep));
 		assert_int_equal(waitpid(c, NULL, 0), c);
 		close(notify_fd);
-		close(sv[0]);
-		print_message("# path %d: %ld/%d %ld/%d %ld/%d, protected pages %s\n", (int)path,
-			      rep.ret[0], rep.err[0], rep.ret[1], rep.err[1], rep.ret[2], rep.err[2],
-			      rep.intact ? "intact" : "WRITTEN");
+		close(sock);
+		print_message("# path %d: errnos %d %d %d, protected pages %s\n", (int)path, rep.err[0],
+			      rep.err[1], rep.err[2], rep.intact ? "intact" : "WRITTEN");
 		for (int i = 0; i < N_PROTECTED; i++) {
 			assert_int_equal(rep.ret[i], -1);
 			assert_int_equal(rep.err[i], EFAULT);
