@@ -24,6 +24,7 @@ struct maps_query {
 };
 #define MAPS_QUERY _IOWR('f', 17, struct maps_query)
 #define MAPS_VMA_WRITABLE 0x02
+#define MAPS_COVERING_OR_NEXT 0x10
 
 static int via_mem_fd(int mem_fd, uint64_t addr, void *buf, size_t len, bool write)
 {
@@ -82,16 +83,22 @@ int procmem_open_maps(int proc_dfd, pid_t tid)
 	return open_below(proc_dfd, tid, "maps", O_RDONLY);
 }
 
-/* The end of the run of writable mappings from @at, by PROCMAP_QUERY. */
+/*
+ * Where a write from @at may go, by PROCMAP_QUERY: through writable mappings
+ * and the gaps below them (a stack grows down into its gap: the mem write
+ * grows it there as copy_to_user() would, and stops where nothing grows).
+ * It stops before a mapping that is not writable, which it would force.
+ */
 static int writable_end_query(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
 {
 	while (at < end) {
-		struct maps_query q = { .size = sizeof(q), .query_addr = at };
+		struct maps_query q = { .size = sizeof(q), .query_addr = at,
+					.query_flags = MAPS_COVERING_OR_NEXT };
 
 		if (ioctl(maps_fd, MAPS_QUERY, &q) < 0) {
 			if (errno != ENOENT)
 				return negative_errno();
-			break; /* nothing mapped at @at */
+			break; /* nothing mapped at or above @at */
 		}
 		if (!(q.vma_flags & MAPS_VMA_WRITABLE) || q.vma_end <= at)
 			break;
@@ -111,13 +118,13 @@ static bool maps_line_extends(const char *line, uint64_t *at)
 		return false;
 	if (end <= *at)
 		return true; /* below: the lines are sorted, read on */
-	if (start > *at || perms[1] != 'w')
-		return false; /* a gap, or not writable */
-	*at = end;
+	if (perms[1] != 'w')
+		return false;
+	*at = end; /* with the gap below it, if any */
 	return true;
 }
 
-/* The same from the text, for kernels without PROCMAP_QUERY (before 6.11). */
+/* writable_end_query() from the text, for kernels without PROCMAP_QUERY (before 6.11). */
 static int writable_end_text(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
 {
 	char buf[4096], line[64]; /* the fields read fit in 38 characters */

@@ -482,7 +482,9 @@ static bool maps_writable(int maps, uint64_t addr, size_t len)
 {
 	uint64_t q[13] = { sizeof(q), 0, addr };
 
-	return ioctl(maps, _IOWR('f', 17, uint64_t[13]), q) == 0 && (q[5] & 2) && q[4] >= addr + len;
+	if (ioctl(maps, _IOWR('f', 17, uint64_t[13]), q) < 0)
+		return false;
+	return (q[5] & 2) && q[4] >= addr + len;
 }
 
 /*

@@ -63,9 +63,18 @@ static void test_writable_end_text_refuses_protected(void **state)
 	assert_int_equal(writable_end_in(MAPS, 0x604000, 0x604070), 0x604000); /* r-- */
 	assert_int_equal(writable_end_in(MAPS, 0x7f0000000010, 0x7f0000000080),
 			 0x7f0000000010); /* ---, a guard */
-	assert_int_equal(writable_end_in(MAPS, 0x500000, 0x500070), 0x500000);       /* a gap */
-	assert_int_equal(writable_end_in(MAPS, 0x7f0000002000, 0x7f0000002070),
-			 0x7f0000002000); /* past the end */
+	/* a gap below a mapping that is not writable, or below nothing at all */
+	assert_int_equal(writable_end_in(MAPS, 0x605000, 0x605070), 0x605000);
+	assert_int_equal(writable_end_in(MAPS, 0x7f0000002000, 0x7f0000002070), 0x7f0000002000);
+}
+
+/* A gap below a writable mapping is left to the write: a stack grows down into it. */
+static void test_writable_end_text_gap_below_writable(void **state)
+{
+	(void)state;
+	assert_int_equal(writable_end_in(MAPS, 0x500000, 0x500070), 0x500070);
+	assert_int_equal(writable_end_in(MAPS, 0x600ff0, 0x601010), 0x601010);
+	assert_int_equal(writable_end_in(MAPS, 0x401000, 0x700000), 0x604000);
 }
 
 /* A path long enough that the next line starts a few bytes before the first read's end. */
@@ -115,8 +124,9 @@ static void test_writable_end_own_maps(void **state)
 		assert_int_equal(got, base + 2 * ps);
 		assert_int_equal(procmem_writable_end(fd, base + 2 * ps, base + 3 * ps, &got), 0);
 		assert_int_equal(got, base + 2 * ps);
-		assert_int_equal(procmem_writable_end(fd, base + 3 * ps + 1, base + 4 * ps, &got), 0);
-		assert_int_equal(got, base + 3 * ps + 1);
+		/* inside the guard */
+		assert_int_equal(procmem_writable_end(fd, base + 3 * ps, base + 4 * ps, &got), 0);
+		assert_int_equal(got, base + 3 * ps);
 	}
 	assert_int_equal(munmap(p, 4 * ps), 0);
 }
@@ -126,6 +136,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writable_end_text_runs_across_mappings),
 		cmocka_unit_test(test_writable_end_text_refuses_protected),
+		cmocka_unit_test(test_writable_end_text_gap_below_writable),
 		cmocka_unit_test(test_writable_end_text_long_lines),
 		cmocka_unit_test(test_writable_end_own_maps),
 	};
