@@ -14,7 +14,8 @@
 
 /*
  * PROCMAP_QUERY of /proc/PID/maps (Linux 6.11, uapi linux/fs.h), under our
- * own names for older headers: the mapping that covers an address.
+ * own names for older headers: the mapping that covers an address (or, with
+ * MAPS_COVERING_OR_NEXT, the next one above it).
  */
 struct maps_query {
 	uint64_t size, query_flags, query_addr;

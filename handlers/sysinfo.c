@@ -21,8 +21,8 @@
  *                uptime when init_pid is 0 or unreadable.
  * Any cgroup read failure keeps the host's value for that field.
  *
- * The caller's memory is written through /proc/TID/mem, only where its
- * /proc/TID/maps shows writable mappings, and its cgroup read through
+ * The caller's memory is written through /proc/TID/mem, never into a mapping
+ * its /proc/TID/maps shows not writable, and its cgroup read through
  * /proc/TID, all opened before ID_VALID, never by pid number after it
  * (procmem.h says why); the listener's cache is filled only from a task
  * that passed the check. The mem file is opened per call rather than kept per
