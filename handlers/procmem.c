@@ -4,12 +4,28 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/uio.h>
 
 #include "daemon/macro.h"
 #include "handlers/procmem.h"
 
 #define PAGE_SIZE_MIN 4096u
+
+/*
+ * PROCMAP_QUERY of /proc/PID/maps (Linux 6.11, uapi linux/fs.h), under our
+ * own names for older headers: the mapping that covers an address (or, with
+ * MAPS_COVERING_OR_NEXT, the next one above it).
+ */
+struct maps_query {
+	uint64_t size, query_flags, query_addr;
+	uint64_t vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+#define MAPS_QUERY _IOWR('f', 17, struct maps_query)
+#define MAPS_VMA_WRITABLE 0x02
+#define MAPS_COVERING_OR_NEXT 0x10
 
 static int via_mem_fd(int mem_fd, uint64_t addr, void *buf, size_t len, bool write)
 {
@@ -42,30 +58,132 @@ int procmem_read(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-int procmem_open(int proc_dfd, pid_t tid)
+static int open_below(int proc_dfd, pid_t tid, const char *name, int flags)
 {
-	char path[32];
+	char path[48];
 	int fd;
 
 	if (proc_dfd >= 0) {
-		fd = openat(proc_dfd, "mem", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		fd = openat(proc_dfd, name, flags | O_CLOEXEC | O_NOCTTY);
 	} else {
-		(void)snprintf(path, sizeof(path), "/proc/%d/mem", (int)tid);
-		fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+		(void)snprintf(path, sizeof(path), "/proc/%d/%s", (int)tid, name);
+		fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
 	}
 	if (fd >= 0)
 		return fd;
 	return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 }
 
-int procmem_write(int mem_fd, uint64_t addr, const void *buf, size_t len)
+int procmem_open(int proc_dfd, pid_t tid)
 {
+	return open_below(proc_dfd, tid, "mem", O_RDWR);
+}
+
+int procmem_open_maps(int proc_dfd, pid_t tid)
+{
+	return open_below(proc_dfd, tid, "maps", O_RDONLY);
+}
+
+/*
+ * Where a write from @at may go, by PROCMAP_QUERY: through writable mappings
+ * and the gaps below them (a stack grows down into its gap: the mem write
+ * grows it there as copy_to_user() would, and stops where nothing grows).
+ * It stops before a mapping that is not writable, which it would force.
+ */
+static int writable_end_query(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
+{
+	while (at < end) {
+		struct maps_query q = { .size = sizeof(q), .query_addr = at,
+					.query_flags = MAPS_COVERING_OR_NEXT };
+
+		if (ioctl(maps_fd, MAPS_QUERY, &q) < 0) {
+			if (errno != ENOENT)
+				return negative_errno();
+			break; /* nothing mapped at or above @at */
+		}
+		if (!(q.vma_flags & MAPS_VMA_WRITABLE) || q.vma_end <= at)
+			break;
+		at = q.vma_end;
+	}
+	*ret = at;
+	return 0;
+}
+
+/* One line of maps text, "start-end perms ...": false once the run from *at has ended. */
+static bool maps_line_extends(const char *line, uint64_t *at)
+{
+	unsigned long long start, end;
+	char perms[5];
+
+	if (sscanf(line, "%llx-%llx %4s", &start, &end, perms) != 3)
+		return false;
+	if (end <= *at)
+		return true; /* below: the lines are sorted, read on */
+	if (perms[1] != 'w')
+		return false;
+	*at = end; /* with the gap below it, if any */
+	return true;
+}
+
+/* writable_end_query() from the text, for kernels without PROCMAP_QUERY (before 6.11). */
+static int writable_end_text(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
+{
+	char buf[4096], line[64]; /* the fields read fit in 38 characters */
+	size_t n_line = 0;
+	bool more = true;
+	ssize_t n = 0;
+
+	while (more && at < end && (n = read(maps_fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < n && more && at < end; i++) {
+			if (buf[i] != '\n') {
+				if (n_line < sizeof(line) - 1)
+					line[n_line++] = buf[i];
+				continue;
+			}
+			line[n_line] = '\0';
+			n_line = 0;
+			more = maps_line_extends(line, &at);
+		}
+	}
+	if (n < 0)
+		return negative_errno();
+	*ret = at;
+	return 0;
+}
+
+int procmem_writable_end(int maps_fd, uint64_t addr, uint64_t end, uint64_t *ret_end)
+{
+	uint64_t at;
+	int r = writable_end_query(maps_fd, addr, end, &at);
+
+	if (r == -ENOTTY)
+		r = writable_end_text(maps_fd, addr, end, &at);
+	if (r < 0)
+		return r;
+	*ret_end = at < end ? at : end;
+	return 0;
+}
+
+int procmem_write(int mem_fd, int maps_fd, uint64_t addr, const void *buf, size_t len)
+{
+	uint64_t end;
+	int r;
+
 	if (len == 0)
 		return 0;
 	if (addr + len < addr)
 		return -EFAULT;
-	/* a write into an mm whose task is gone copies nothing: 0, reported as -EFAULT */
-	return via_mem_fd(mem_fd, addr, (void *)buf, len, true);
+	r = procmem_writable_end(maps_fd, addr, addr + len, &end);
+	if (r < 0)
+		return r;
+	/* what copy_to_user() would write: the writable part, then EFAULT */
+	if (end > addr) {
+		/* a write into an mm whose task is gone copies nothing: 0, reported as -EFAULT */
+		r = via_mem_fd(mem_fd, addr, (void *)buf, (size_t)(end - addr), true);
+		if (r < 0)
+			return r;
+	}
+	return end == addr + len ? 0 : -EFAULT;
 }
 
 int procmem_read_string(pid_t pid, int mem_fd, uint64_t addr, char *buf, size_t size)

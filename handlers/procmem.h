@@ -19,10 +19,15 @@
  * /proc/TID/mem file opened *before* ID_VALID. Such a file names the mm the
  * task had when it was opened, which is the trapped caller's for as long as
  * the notification is pending, and it never follows the number to another
- * process. Writing through it is the kernel's /proc/PID/mem write (FOLL_FORCE
- * unless proc_mem.force_override says otherwise): a read-only private mapping
- * of the caller is written where the kernel's own copy_to_user() would fail
- * with EFAULT. Only the caller's own memory can be reached that way.
+ * process. A write through it is the kernel's /proc/PID/mem write, which
+ * forces its way into read-only and PROT_NONE private mappings (FOLL_FORCE,
+ * the default of proc_mem.force_override), where the kernel's own
+ * copy_to_user() fails with EFAULT. A caller that cannot open /proc/self/mem
+ * (a sandbox inside the container) could not do that itself, so writes stop
+ * before any mapping that the caller's /proc/TID/maps, opened with the mem
+ * file, shows not writable. Its other threads can still mprotect() a page
+ * between that look-up and the write, which then lands as if it came just
+ * before.
  */
 
 /* Copy exactly @len bytes at @addr in @pid into @buf. */
@@ -43,5 +48,23 @@ int procmem_read_string(pid_t pid, int mem_fd, uint64_t addr, char *buf, size_t 
  */
 int procmem_open(int proc_dfd, pid_t tid);
 
-/* Copy exactly @len bytes from @buf to @addr through @mem_fd (procmem_open(), or LXC's). */
-int procmem_write(int mem_fd, uint64_t addr, const void *buf, size_t len);
+/* The same for its "maps" (O_RDONLY); opened before ID_VALID too, it names the same mm. */
+int procmem_open_maps(int proc_dfd, pid_t tid);
+
+/*
+ * How far from @addr (at most @end) a write through the mem file does what
+ * copy_to_user() would, in *@ret_end: across writable mappings and the gaps
+ * below them (a stack grows into its gap; elsewhere the write stops there),
+ * up to the first mapping that is not writable (a mem file write would force
+ * it). From @maps_fd: PROCMAP_QUERY, or its text on kernels before 6.11.
+ * 0 or a negative errno.
+ */
+int procmem_writable_end(int maps_fd, uint64_t addr, uint64_t end, uint64_t *ret_end);
+
+/*
+ * Copy @len bytes from @buf to @addr through @mem_fd (procmem_open(), or
+ * LXC's) as copy_to_user() would: never into a mapping @maps_fd shows not
+ * writable, and -EFAULT (after writing what comes before) at such a mapping
+ * or where nothing is mapped and no stack grows.
+ */
+int procmem_write(int mem_fd, int maps_fd, uint64_t addr, const void *buf, size_t len);

@@ -21,9 +21,10 @@
  *                uptime when init_pid is 0 or unreadable.
  * Any cgroup read failure keeps the host's value for that field.
  *
- * The caller's memory is written through /proc/TID/mem and its cgroup read
- * through /proc/TID, both opened before ID_VALID, never by pid number after
- * it (procmem.h says why); the listener's cache is filled only from a task
+ * The caller's memory is written through /proc/TID/mem, never into a mapping
+ * its /proc/TID/maps shows not writable, and its cgroup read through
+ * /proc/TID, all opened before ID_VALID, never by pid number after it
+ * (procmem.h says why); the listener's cache is filled only from a task
  * that passed the check. The mem file is opened per call rather than kept per
  * caller thread: it keeps the mm it was opened on, and an exec (or a vfork
  * child that shares its parent's mm and then execs) cannot be told cheaply
@@ -330,33 +331,38 @@ static int sysinfo_collect(const struct notif_ctx *ctx, int proc_dfd, struct sys
 	return 0;
 }
 
-/* The caller's /proc/TID directory and memory, opened before ID_VALID. */
+/* The caller's /proc/TID directory, memory and maps, opened before ID_VALID. */
 struct caller_handles {
 	int proc_dfd; /* -EBADF when not needed (the view came from the cache) */
 	int mem_fd;
-	int own_dfd, own_mem; /* what we opened (closed by caller_handles_close) */
+	int maps_fd;          /* ours: where the caller may be written (procmem_write()) */
+	int own_dfd, own_mem; /* what else we opened (closed by caller_handles_close) */
 };
+
+#define CALLER_HANDLES_INIT                                                          \
+	{ .proc_dfd = -EBADF, .mem_fd = -EBADF, .maps_fd = -EBADF, .own_dfd = -EBADF, \
+	  .own_mem = -EBADF }
 
 static void caller_handles_close(struct caller_handles *h)
 {
 	(void)close_nointr(h->own_dfd);
 	(void)close_nointr(h->own_mem);
+	(void)close_nointr(h->maps_fd);
 }
 
 /*
- * LXC hands both over (checked by the intake against the notification's
- * pid); otherwise open them by tid. The directory is only needed to collect
- * a fresh view: on the cached path, one open of /proc/TID/mem is all.
+ * LXC hands over the directory and the memory (checked by the intake against
+ * the notification's pid); otherwise they are opened by tid. The directory
+ * is only needed to collect a fresh view: on the cached path, the mem and
+ * maps files are opened by path.
  */
 static int caller_handles_open(const struct notif_ctx *ctx, bool need_dir, struct caller_handles *h)
 {
 	const pid_t tid = (pid_t)ctx->req->pid;
 	char path[32];
 
-	*h = (struct caller_handles){ .proc_dfd = ctx->proc_fd, .mem_fd = ctx->mem_fd,
-				      .own_dfd = -EBADF, .own_mem = -EBADF };
-	if (h->mem_fd >= 0)
-		return 0;
+	h->proc_dfd = ctx->proc_fd;
+	h->mem_fd = ctx->mem_fd;
 	if (need_dir && h->proc_dfd < 0) {
 		(void)snprintf(path, sizeof(path), "/proc/%d", (int)tid);
 		h->own_dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -364,9 +370,14 @@ static int caller_handles_open(const struct notif_ctx *ctx, bool need_dir, struc
 			return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 		h->proc_dfd = h->own_dfd;
 	}
-	h->own_mem = procmem_open(h->proc_dfd, tid);
-	h->mem_fd = h->own_mem;
-	return h->mem_fd < 0 ? h->mem_fd : 0;
+	if (h->mem_fd < 0) {
+		h->own_mem = procmem_open(h->proc_dfd, tid);
+		if (h->own_mem < 0)
+			return h->own_mem;
+		h->mem_fd = h->own_mem;
+	}
+	h->maps_fd = procmem_open_maps(h->proc_dfd, tid);
+	return h->maps_fd < 0 ? h->maps_fd : 0;
 }
 
 /* The container's view: from the listener's cache when fresh, else collected now. */
@@ -387,8 +398,7 @@ static int caller_view(const struct notif_ctx *ctx, struct sysinfo *s, bool cach
 int handle_sysinfo(const struct notif_ctx *ctx, struct notif_reply *reply)
 {
 	enum sysinfo_abi abi = sysinfo_abi_for(ctx->req->data.arch, ctx->req->data.nr);
-	_cleanup_(caller_handles_close) struct caller_handles h = { .own_dfd = -EBADF,
-								   .own_mem = -EBADF };
+	_cleanup_(caller_handles_close) struct caller_handles h = CALLER_HANDLES_INIT;
 	union sysinfo_buf buf;
 	struct sysinfo s;
 	size_t size;
@@ -402,7 +412,7 @@ int handle_sysinfo(const struct notif_ctx *ctx, struct notif_reply *reply)
 	if (r < 0)
 		return r;
 	size = sysinfo_encode(abi, &s, &buf);
-	r = procmem_write(h.mem_fd, ctx->req->data.args[0], &buf, size);
+	r = procmem_write(h.mem_fd, h.maps_fd, ctx->req->data.args[0], &buf, size);
 	if (r == -EFAULT) {
 		reply_errno(reply, -EFAULT); /* as the kernel's copy_to_user() would */
 		return 0;

@@ -165,9 +165,9 @@ int target_ns_within(int ns_fd, const struct ns_ident *ancestor);
 
 /*
  * A new fd for the @type namespace of the task @pidfd pins (tid @pid):
- * PIDFD_GET_USER/PID_NAMESPACE; kernels without them (before 6.11) open
- * /proc/PID/ns/ and then check with the pidfd that the task is still alive.
- * -ESRCH when the task has exited.
+ * PIDFD_GET_USER/PID_NAMESPACE; kernels without them (before 6.11), and
+ * zombies, open /proc/PID/ns/ and then check with the pidfd that the task is
+ * not reaped yet. -ESRCH when the task has been reaped.
  */
 int target_pidfd_ns(int pidfd, pid_t pid, enum target_ns_type type);
 

@@ -145,7 +145,12 @@ int target_ns_within(int ns_fd, const struct ns_ident *ancestor)
 	return 0;
 }
 
-/* Older kernels: by tid, then the pidfd proves the tid still named its task when it was opened. */
+/*
+ * By tid, then the pidfd proves the tid still named its task when it was
+ * opened: kernels without the pidfd ioctls, and zombies (an exited task has
+ * no namespaces for the ioctls, but its /proc/PID/ns links still answer from
+ * its credentials and pid until it is reaped).
+ */
 static int ns_by_tid(int pidfd, pid_t pid, enum target_ns_type type)
 {
 	_cleanup_close_ int fd = -EBADF;
@@ -166,7 +171,7 @@ int target_pidfd_ns(int pidfd, pid_t pid, enum target_ns_type type)
 
 	if (fd >= 0)
 		return fd;
-	if (errno == ENOTTY || errno == EINVAL)
+	if (errno == ENOTTY || errno == EINVAL || errno == ESRCH)
 		return ns_by_tid(pidfd, pid, type);
 	return negative_errno();
 }

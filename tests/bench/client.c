@@ -474,27 +474,49 @@ static int recv_fd(int sock)
 }
 
 /*
- * The least a safe sysinfo emulation does: pin the caller's memory
- * (/proc/TID/mem, opened before the check so that it names the trapped task
- * even if its pid is reused later), ID_VALID, one write through that file.
+ * Whether the caller's maps (opened with its mem file) show [addr, addr + len)
+ * writable: PROCMAP_QUERY (Linux 6.11) as a bare array of its 13 fields
+ * (size, flags, addr in; vma_end at 4, vma_flags at 5, bit 1 writable out).
+ */
+static bool maps_writable(int maps, uint64_t addr, size_t len)
+{
+	uint64_t q[13] = { sizeof(q), 0, addr };
+
+	if (ioctl(maps, _IOWR('f', 17, uint64_t[13]), q) < 0)
+		return false;
+	return (q[5] & 2) && q[4] >= addr + len;
+}
+
+/*
+ * The least a safe sysinfo emulation does: pin the caller's memory and maps
+ * (/proc/TID/mem and /proc/TID/maps, opened before the check so that they
+ * name the trapped task even if its pid is reused later), ID_VALID, one
+ * look-up that the target is writable (a mem file write would force its way
+ * into read-only pages), one write through the mem file.
  */
 static void answer_sysinfo(int fd, const struct seccomp_notif *req, struct seccomp_notif_resp *resp)
 {
 	static const struct sysinfo fixed = { .totalram = 256u << 20, .mem_unit = 1, .procs = 1 };
 	char path[32];
-	int mem;
+	int mem, maps;
 
 	*resp = (struct seccomp_notif_resp){ .id = req->id };
 	snprintf(path, sizeof(path), "/proc/%u/mem", req->pid);
 	mem = open(path, O_RDWR | O_CLOEXEC);
-	if (mem < 0) {
+	snprintf(path, sizeof(path), "/proc/%u/maps", req->pid);
+	maps = open(path, O_RDONLY | O_CLOEXEC);
+	if (mem < 0 || maps < 0) {
 		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-		return;
-	}
-	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0 &&
-	    pwrite(mem, &fixed, sizeof(fixed), (off_t)req->data.args[0]) != (ssize_t)sizeof(fixed))
+	} else if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0 &&
+		   (!maps_writable(maps, req->data.args[0], sizeof(fixed)) ||
+		    pwrite(mem, &fixed, sizeof(fixed), (off_t)req->data.args[0]) !=
+			    (ssize_t)sizeof(fixed))) {
 		resp->error = -EFAULT;
-	close(mem);
+	}
+	if (mem >= 0)
+		close(mem);
+	if (maps >= 0)
+		close(maps);
 }
 
 /* RECV → SEND CONTINUE (or an emulated sysinfo) until the listener hangs up or we are killed. */

@@ -19,7 +19,7 @@ enum case_id {
 	CASE_FLOOR_NOSYNC, /* blocking RECV without SYNC_WAKE_UP */
 	CASE_FLOOR_POLL,   /* poll() then RECV */
 	CASE_FLOOR_EPOLL,  /* epoll_wait() then RECV */
-	CASE_FLOOR_SYSINFO, /* the floor emulating sysinfo: pin /proc/TID/mem, ID_VALID, one write */
+	CASE_FLOOR_SYSINFO, /* the floor emulating sysinfo: pin mem+maps, ID_VALID, query, write */
 	CASE_CONTINUE,     /* interceptd, registered container, key off */
 	CASE_SYSINFO,      /* interceptd emulating sysinfo */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */

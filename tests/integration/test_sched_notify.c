@@ -35,7 +35,7 @@
 
 #define MAX_PROCS 16
 
-enum role { ROLE_SLEEPER, ROLE_CALLER };
+enum role { ROLE_SLEEPER, ROLE_CALLER, ROLE_ZOMBIE };
 
 /* Where a spawned process lives: namespaces joined from here, in this order. */
 struct placement {
@@ -110,8 +110,13 @@ static _Noreturn void role_main(enum role role, int sock)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (role == ROLE_CALLER && (fd = install_filter()) < 0)
 		_exit(73);
-	hello(sock, fd);
-	if (role == ROLE_SLEEPER)
+	if (role == ROLE_ZOMBIE && fork() == 0) {
+		hello(sock, -1); /* the hello is the child's, which exits unreaped */
+		_exit(0);
+	}
+	if (role != ROLE_ZOMBIE)
+		hello(sock, fd);
+	if (role != ROLE_CALLER)
 		for (;;)
 			pause();
 	close(fd);
@@ -422,6 +427,43 @@ static void test_sched_target_in_sibling_pidns_refused(void **state)
 	assert_policy(target, SCHED_OTHER);
 }
 
+/* Is @host a zombie (exited, not reaped)? */
+static bool is_zombie(pid_t host)
+{
+	char path[64], buf[256], *end;
+	FILE *f;
+	bool zombie = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)host);
+	f = fopen(path, "re");
+	if (f && fgets(buf, sizeof(buf), f) && (end = strrchr(buf, ')')))
+		zombie = end[1] == ' ' && end[2] == 'Z';
+	if (f)
+		fclose(f);
+	return zombie;
+}
+
+/*
+ * A zombie of the container is still its task: the kernel sets its policy
+ * and answers 0 (its namespaces are gone from the task, its credentials and
+ * pid are not), so the emulation must not say ESRCH.
+ */
+static void test_sched_zombie_target_as_kernel(void **state)
+{
+	struct proc *caller = spawn(&(struct placement)IN_CONTAINER(ROLE_CALLER));
+	struct proc *zombie = spawn(&(struct placement)IN_CONTAINER(ROLE_ZOMBIE));
+	struct result r;
+
+	(void)state;
+	for (int i = 0; i < 500 && !is_zombie(zombie->host); i++)
+		usleep(10000);
+	assert_true(is_zombie(zombie->host));
+	r = call_sched(caller, pid_at_level(zombie->host, 1), SCHED_BATCH);
+	assert_int_equal(g.last_flags, 0);
+	assert_int_equal(r.err, 0);
+	assert_policy(zombie, SCHED_BATCH);
+}
+
 /*
  * LXC's /proc/PID must be the trapped thread's own: the caller's rights are
  * read from it. Another task's (one with CAP_SYS_NICE) makes the handler
@@ -453,6 +495,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_sched_host_task_in_container_pidns_refused, teardown),
 		cmocka_unit_test_teardown(test_sched_target_in_sibling_pidns_refused, teardown),
 		cmocka_unit_test_teardown(test_sched_lxc_proc_fd_of_another_task_not_used, teardown),
+		cmocka_unit_test_teardown(test_sched_zombie_target_as_kernel, teardown),
 	};
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root (namespaces, notify filters)\n");

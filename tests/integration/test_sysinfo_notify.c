@@ -17,7 +17,9 @@
  * process; that process must not be written. And a caller that execs (a
  * vfork child sharing its parent's mm, without ASLR so that both images
  * have the buffer at one address) gets its values in the new image, never
- * in the parent's memory.
+ * in the parent's memory. What copy_to_user() refuses (read-only, guard pages)
+ * gets EFAULT, whichever way the handler found the caller's memory, and what
+ * it grows (the stack) is written.
  *
  * Needs root; exits 77 otherwise, or when no memory controller is usable.
  */
@@ -42,11 +44,13 @@
 #include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "daemon/engine/notify.h"
+#include "fdpass.h"
 #include "handlers/cgroup.h"
 #include "handlers/handler.h"
 #include "handlers/sysinfo_layout.h"
@@ -150,17 +154,7 @@ static int install_filter(bool i386)
 
 static void send_fd(int sock, int fd)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	(void)sendmsg(sock, &msg, 0);
+	(void)fdpass_send(sock, "", 1, &fd, 1);
 }
 
 static void calls(enum mode mode, struct child_result *res, uint8_t *low)
@@ -212,19 +206,10 @@ static void child(int sock, enum mode mode)
 
 static int recv_fd(int sock)
 {
-	char cbuf[CMSG_SPACE(sizeof(int))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
+	char byte;
 	int fd = -1;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
+	return fdpass_recv(sock, &byte, 1, &fd, NULL) > 0 ? fd : -1;
 }
 
 /* Answer one notification with handle_sysinfo(); returns the handler's result. */
@@ -370,10 +355,10 @@ static bool target_written(const uint8_t *buf)
 	return buf[0] != SENTINEL || memcmp(buf, buf + 1, sizeof(g_target) - 1) != 0;
 }
 
-/* A child that traps sysinfo(g_target) at once; returns its pid, *ret_fd its listener. */
-static pid_t start_trapped_caller(int *ret_fd)
+/* Fork a child that runs @child_main(its end of a socket pair); *ret_sock gets ours. */
+static pid_t fork_with_socket(void (*child_main)(int sock), int *ret_sock)
 {
-	int sv[2], fd;
+	int sv[2];
 	pid_t c;
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
@@ -381,15 +366,33 @@ static pid_t start_trapped_caller(int *ret_fd)
 	assert_true(c >= 0);
 	if (c == 0) {
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		fd = install_filter(false);
-		if (fd < 0)
-			_exit(4);
-		send_fd(sv[1], fd);
-		_exit(syscall(SYS_sysinfo, g_target) == 0 ? 0 : 5);
+		close(sv[0]);
+		child_main(sv[1]);
+		_exit(127);
 	}
 	close(sv[1]);
-	*ret_fd = recv_fd(sv[0]);
-	close(sv[0]);
+	*ret_sock = sv[0];
+	return c;
+}
+
+static void trapped_caller_main(int sock)
+{
+	int fd = install_filter(false);
+
+	if (fd < 0)
+		_exit(4);
+	send_fd(sock, fd);
+	_exit(syscall(SYS_sysinfo, g_target) == 0 ? 0 : 5);
+}
+
+/* A child that traps sysinfo(g_target) at once; returns its pid, *ret_fd its listener. */
+static pid_t start_trapped_caller(int *ret_fd)
+{
+	int sock;
+	pid_t c = fork_with_socket(trapped_caller_main, &sock);
+
+	*ret_fd = recv_fd(sock);
+	close(sock);
 	assert_true(*ret_fd >= 0);
 	return c;
 }
@@ -640,6 +643,132 @@ static void test_sysinfo_exec_lands_in_new_image(void **state)
 	close(sv[0]);
 }
 
+/* ---- what the kernel's own copy_to_user() refuses ---- */
+
+enum { N_PROTECTED = 4 };
+static const int want_err[N_PROTECTED] = { EFAULT, EFAULT, EFAULT, 0 }; /* the kernel's */
+enum serve_path { SERVE_OWN_DIR, SERVE_CACHED, SERVE_LXC_FDS, N_SERVE_PATHS };
+
+struct protect_report {
+	long ret[N_PROTECTED];
+	int err[N_PROTECTED];
+	bool intact; /* the read-only and the guard page still hold the sentinel */
+};
+
+/* The lowest address of our main stack, which grows down from there. */
+static uint8_t *stack_bottom(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	unsigned long lo = 0, hi;
+	char line[512];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]"))
+			(void)sscanf(line, "%lx-%lx", &lo, &hi);
+	return (uint8_t *)lo; /* f closes as this child exits */
+}
+
+/*
+ * Three pages: writable, read-only, PROT_NONE (a guard page). sysinfo() into
+ * the read-only one, into the guard, and from the writable one across into
+ * the read-only one: the kernel answers EFAULT and writes neither protected
+ * page. A mem file write would (FOLL_FORCE), which a caller that cannot open
+ * /proc/self/mem (a sandbox inside the container) cannot do itself. And
+ * below the stack, which the kernel grows there: success.
+ */
+static void protected_caller(int sock)
+{
+	const size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *p = mmap(NULL, 3 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct protect_report rep = { .intact = true };
+	uint8_t *at[N_PROTECTED], *stack = stack_bottom();
+	int fd;
+
+	if (p == MAP_FAILED)
+		_exit(3);
+	memset(p, SENTINEL, 3 * ps);
+	at[0] = p + ps, at[1] = p + 2 * ps, at[2] = p + ps - 16, at[3] = stack - 2 * ps;
+	fd = install_filter(false);
+	if (mprotect(p + ps, ps, PROT_READ) < 0 || mprotect(p + 2 * ps, ps, PROT_NONE) < 0 ||
+	    fd < 0 || !stack)
+		_exit(4);
+	send_fd(sock, fd);
+	for (int i = 0; i < N_PROTECTED; i++) {
+		errno = 0;
+		rep.ret[i] = syscall(SYS_sysinfo, at[i]);
+		rep.err[i] = errno;
+	}
+	(void)mprotect(p + ps, 2 * ps, PROT_READ);
+	for (size_t i = ps; i < 3 * ps; i++)
+		rep.intact &= p[i] == SENTINEL;
+	_exit(write(sock, &rep, sizeof(rep)) == sizeof(rep) ? 0 : 5);
+}
+
+/* LXC hands over /proc/PID and /proc/PID/mem, opened as its monitor does. */
+static void open_lxc_fds(struct notif_ctx *ctx)
+{
+	char path[48];
+
+	snprintf(path, sizeof(path), "/proc/%u", ctx->req->pid);
+	ctx->proc_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%u/mem", ctx->req->pid);
+	ctx->mem_fd = open(path, O_RDWR | O_CLOEXEC);
+	assert_true(ctx->proc_fd >= 0 && ctx->mem_fd >= 0);
+}
+
+/* Each call through one of the handler's three ways to its handles. */
+static void serve_protected(int notify_fd, enum serve_path path)
+{
+	for (int i = 0; i < N_PROTECTED; i++) {
+		struct handler_cache cache = { .init_started_at = -1 };
+		struct seccomp_notif req;
+		struct notif_reply reply;
+		struct notif_ctx ctx = { .req = &req, .notify_fd = notify_fd, .proc_fd = -EBADF,
+					 .mem_fd = -EBADF, .cache = &cache };
+		struct timespec now;
+
+		receive_one(notify_fd, &req);
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		if (path == SERVE_CACHED) /* fresh: no directory is opened */
+			cache.sysinfo_filled_ns = (uint64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+		if (path == SERVE_LXC_FDS)
+			open_lxc_fds(&ctx);
+		reply_continue(&reply);
+		assert_int_equal(handle_sysinfo(&ctx, &reply), 0);
+		if (path == SERVE_LXC_FDS) {
+			close(ctx.proc_fd);
+			close(ctx.mem_fd);
+		}
+		(void)notify_send(notify_fd, &(struct seccomp_notif_resp){
+			.id = req.id, .val = reply.val, .error = reply.error });
+	}
+}
+
+static void test_sysinfo_protected_pages_efault(void **state)
+{
+	(void)state;
+	for (enum serve_path path = 0; path < N_SERVE_PATHS; path++) {
+		struct protect_report rep;
+		int sock, notify_fd;
+		pid_t c = fork_with_socket(protected_caller, &sock);
+
+		notify_fd = recv_fd(sock);
+		assert_true(notify_fd >= 0);
+		serve_protected(notify_fd, path);
+		assert_int_equal(read(sock, &rep, sizeof(rep)), sizeof(rep));
+		assert_int_equal(waitpid(c, NULL, 0), c);
+		close(notify_fd);
+		close(sock);
+		print_message("# path %d: %d %d %d %d, %s\n", (int)path, rep.err[0], rep.err[1],
+			      rep.err[2], rep.err[3], rep.intact ? "intact" : "WRITTEN");
+		for (int i = 0; i < N_PROTECTED; i++) {
+			assert_int_equal(rep.ret[i], want_err[i] ? -1 : 0);
+			assert_int_equal(rep.err[i], want_err[i]);
+		}
+		assert_true(rep.intact);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -648,6 +777,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sysinfo_write_never_follows_a_reused_pid),
 		cmocka_unit_test(test_sysinfo_cache_filled_only_after_id_valid),
 		cmocka_unit_test(test_sysinfo_exec_lands_in_new_image),
+		cmocka_unit_test(test_sysinfo_protected_pages_efault),
 	};
 
 	/* the exec test's other images */
