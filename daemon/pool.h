@@ -72,8 +72,10 @@ struct shard *pool_held_by(struct workers *w, const char *name);
 
 /*
  * Where @l should be served: the stuck worker its container already holds (so
- * that a hostile container only ever stalls itself), else the healthy worker
- * with the fewest listeners, else NULL (every worker is stuck). Intake thread.
+ * that a hostile container only ever stalls itself), else the worker serving
+ * its container's other listeners (so that a container blocking in all of them
+ * at once still holds one worker), else the healthy worker with the fewest
+ * listeners, else NULL (every worker is stuck). Intake thread, pool lock held.
  */
 struct shard *pool_place(struct workers *w, const struct engine_listener *l);
 

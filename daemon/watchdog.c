@@ -213,15 +213,18 @@ static void rehome(struct workers *w)
 {
 	for (size_t i = 0; i < w->n_all && (w->n_parked > 0 || w->n_held > 0); i++) {
 		struct engine_listener *l = w->all[i];
-		struct shard *to = pool_place(w, l), *at;
+		struct shard *to, *at;
 
 		if (l->shard == SHARD_NONE) {
+			to = pool_place(w, l);
 			if (to && pool_attach(w, l, to) >= 0)
 				w->n_parked--;
 			continue;
 		}
+		/* only quarantine moves a placed listener (and costs no scan of the list) */
+		to = pool_held_by(w, listener_name(l));
 		at = &w->shards[l->shard];
-		if (!to || to == at || !to->is_held || at->is_held)
+		if (!to || to == at || at->is_held)
 			continue; /* not quarantined, or already there; held shards are evacuated */
 		atomic_store(&l->move_to, (unsigned)(to - w->shards) + 1);
 		if (atomic_load(&at->is_hot))

@@ -2,7 +2,9 @@
 /*
  * The worker pool: N threads, each with its own epoll set (a shard) over the
  * OCI notify fds and LXC proxy connections assigned to it; a new listener
- * goes to the shard with the fewest. A listener is served by one thread only,
+ * goes to the shard serving its container's other listeners, else to the one
+ * with the fewest (so a container stalls at most one worker, see pool_place()).
+ * A listener is served by one thread only,
  * so no listener state needs a lock, and the set is level-triggered: no
  * re-arm syscall per notification, and no hand-off of a busy listener
  * between threads (which cost a cross-CPU wake-up per notification with one
@@ -416,11 +418,32 @@ struct shard *pool_held_by(struct workers *w, const char *name)
 	return NULL;
 }
 
+/*
+ * The worker serving another listener of @l's container, unless another
+ * container holds it (stuck but not yet held counts: its container's listeners
+ * go there and are evacuated together). Pool lock held.
+ */
+static struct shard *container_shard(struct workers *w, const struct engine_listener *l)
+{
+	const char *name = listener_name(l);
+
+	for (size_t i = 0; name[0] && i < w->n_all; i++) {
+		const struct engine_listener *o = w->all[i];
+
+		if (o != l && o->shard != SHARD_NONE && !w->shards[o->shard].is_held &&
+		    strcmp(listener_name(o), name) == 0)
+			return &w->shards[o->shard];
+	}
+	return NULL;
+}
+
 struct shard *pool_place(struct workers *w, const struct engine_listener *l)
 {
 	struct shard *best = pool_held_by(w, listener_name(l));
 	uint64_t now = now_ns();
 
+	if (!best)
+		best = container_shard(w, l);
 	if (best)
 		return best;
 	for (unsigned i = 0; i < w->n_shards; i++) {

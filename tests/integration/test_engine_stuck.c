@@ -99,11 +99,14 @@ static void test_stuck_worker_does_not_stall_others(void **state)
 	    "{\"name\":\"hostile\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
 	api("POST", "/1.0/containers",
 	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	/* new listeners go to the least loaded worker: hostile and bystander share one */
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"filler\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	/* a new container's listener goes to the least loaded worker: hostile and
+	 * bystander share one */
 	child_start(&hostile);
 	s1 = oci_handoff_child(&hostile, "hostile");
 	child_start(&filler);
-	s2 = oci_handoff_child(&filler, "bystander");
+	s2 = oci_handoff_child(&filler, "filler");
 	child_start(&bystander);
 	s3 = oci_handoff_child(&bystander, "bystander");
 	assert_int_equal(child_sysinfo(&filler, &total), 0);
@@ -124,6 +127,7 @@ static void test_stuck_worker_does_not_stall_others(void **state)
 	api("GET", "/1.0", NULL, 200);
 	api("DELETE", "/1.0/containers/hostile", NULL, 200);
 	api("DELETE", "/1.0/containers/bystander", NULL, 200);
+	api("DELETE", "/1.0/containers/filler", NULL, 200);
 }
 
 #define N_WORKERS 2     /* --workers of the tests' daemons (but the last test's) */
@@ -282,18 +286,23 @@ static void test_stuck_workers_replaced(void **state)
 }
 
 /*
- * A container that holds a stuck worker gets no second one: its other
- * listener is moved onto the stuck worker by the worker serving it, and its
- * new listeners are placed there, so its further blocking calls only queue
- * behind its first; other containers are served meanwhile.
+ * A container that holds a stuck worker gets no second one: its LXC
+ * connection, placed on a healthy worker before its first message named it,
+ * is then moved onto the stuck worker by the worker serving it, and its new
+ * listeners are placed there, so its further calls only queue behind its
+ * first; other containers are served meanwhile, and the queued call is
+ * answered once the stuck one ends.
  */
 static void test_stuck_container_is_quarantined(void **state)
 {
-	struct hostile first, second, third;
-	struct child healthy;
+	struct seccomp_notif_resp resp;
+	struct seccomp_notif req;
+	struct hostile first, third;
+	struct child healthy, monitored;
 	unsigned long total;
+	char buf[64];
 	long moves;
-	int sock;
+	int sock, proxy;
 
 	(void)state;
 	api("POST", "/1.0/containers",
@@ -301,14 +310,17 @@ static void test_stuck_container_is_quarantined(void **state)
 	child_start(&healthy);
 	sock = oci_handoff_child(&healthy, "calm");
 	hostile_start(&first, "greedy");
-	child_start(&second.c); /* a second listener of the same container */
-	second.sock = oci_handoff_child(&second.c, "greedy");
+	child_start(&monitored); /* before the monitor's socket exists: no child holds it */
 	hostile_block(&first);
 	assert_int_equal(wait_blocked_threads(1, 5000), 1);
 	assert_true(log_has("in a notification of 'greedy'", 3000));
+	/* unnamed until its first message: placed on a healthy worker */
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(proxy, &monitored, "greedy", 's', &resp);
+	assert_true(read(monitored.ctl, buf, sizeof(buf)) > 0);
+	sleep_ms(500); /* the watchdog has seen its name */
 	moves = metric_value("interceptd_watchdog_moves_total");
-	/* calm and first took a worker each, second went with calm: its worker moves it */
-	hostile_block(&second);
+	relay_lxc_send(proxy, &monitored, "greedy", 's', &req);
 	for (int i = 0; i < 100 && metric_value("interceptd_watchdog_moves_total") == moves; i++)
 		sleep_ms(20);
 	assert_int_equal(metric_value("interceptd_watchdog_moves_total"), moves + 1);
@@ -319,12 +331,14 @@ static void test_stuck_container_is_quarantined(void **state)
 	sleep_ms(500);
 	assert_int_equal(wait_blocked_threads(1, 0), 1);
 	assert_int_equal(child_sysinfo(&healthy, &total), 0);
-	child_stop(&second.c);
-	close(second.sock);
+	assert_int_equal(recv(proxy, buf, sizeof(buf), MSG_DONTWAIT), -1); /* queued */
 	child_stop(&third.c);
 	close(third.sock);
 	hostile_stop(&first, "greedy");
+	relay_lxc_answer(proxy, &monitored, &req, &resp); /* answered once free (5 s timeout) */
 	assert_int_equal(wait_blocked_threads(0, 5000), 0);
+	close(proxy);
+	child_stop(&monitored);
 	child_stop(&healthy);
 	close(sock);
 	api("DELETE", "/1.0/containers/calm", NULL, 200);
@@ -373,6 +387,63 @@ static void test_all_stuck_then_sigterm(void **state)
 	close(a.sock);
 	close(b.sock);
 	close(sock);
+}
+
+/*
+ * A container with several listeners (runc makes one per exec) that blocks in
+ * all of them at once holds one worker, not one per listener: its listeners
+ * share a worker, so its later blocking calls wait behind its first. Else it
+ * would hold every worker while only one replacement is started, and N more
+ * containers (N = --workers) would hold the rest: three hostile containers
+ * against two workers must leave a healthy container served.
+ */
+static void test_container_with_many_listeners_holds_one_worker(void **state)
+{
+	static const char *const solo[2] = { "solo-b", "solo-c" };
+	struct hostile multi[N_WORKERS], others[2];
+	struct child healthy;
+	unsigned long total;
+	char needle[64];
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"healthy\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&healthy);
+	sock = oci_handoff_child(&healthy, "healthy");
+	assert_int_equal(child_sysinfo(&healthy, &total), 0);
+	hostile_start(&multi[0], "multi");
+	for (int i = 1; i < N_WORKERS; i++) {
+		child_start(&multi[i].c);
+		multi[i].sock = oci_handoff_child(&multi[i].c, "multi");
+	}
+	for (int i = 0; i < N_WORKERS; i++) /* served once: every listener is placed */
+		assert_int_equal(child_sysinfo(&multi[i].c, &total), 0);
+	for (int i = 0; i < N_WORKERS; i++)
+		hostile_block(&multi[i]);
+	assert_true(log_has("in a notification of 'multi'", 5000));
+	sleep_ms(500); /* a second worker held by it would be reported by now */
+	fprintf(stderr, "# workers held by one container with %d listeners: %d\n", N_WORKERS,
+		wait_blocked_threads(1, 0));
+	for (int i = 0; i < 2; i++) {
+		hostile_start(&others[i], solo[i]);
+		hostile_block(&others[i]);
+		snprintf(needle, sizeof(needle), "in a notification of '%s'", solo[i]);
+		assert_true(log_has(needle, 5000));
+	}
+	assert_int_equal(child_sysinfo(&healthy, &total), 0); /* a healthy worker is left */
+	assert_int_equal(wait_blocked_threads(3, 0), 3);      /* one per hostile container */
+	for (int i = 0; i < 2; i++)
+		hostile_stop(&others[i], solo[i]);
+	for (int i = 1; i < N_WORKERS; i++) {
+		child_stop(&multi[i].c);
+		close(multi[i].sock);
+	}
+	hostile_stop(&multi[0], "multi");
+	assert_int_equal(wait_blocked_threads(0, 5000), 0);
+	child_stop(&healthy);
+	close(sock);
+	api("DELETE", "/1.0/containers/healthy", NULL, 200);
 }
 
 /* Each test gets its own daemon: replacements and stuck workers outlive a test. */
@@ -424,6 +495,7 @@ int main(void)
 		DAEMON_TEST(test_stuck_worker_does_not_stall_others, daemon_up_n),
 		DAEMON_TEST(test_stuck_workers_replaced, daemon_up_n),
 		DAEMON_TEST(test_stuck_container_is_quarantined, daemon_up_n),
+		DAEMON_TEST(test_container_with_many_listeners_holds_one_worker, daemon_up_n),
 		DAEMON_TEST(test_all_stuck_then_sigterm, daemon_up_1),
 	};
 
