@@ -92,6 +92,30 @@ static void hostile_mknod(void)
 	_exit(0);
 }
 
+/*
+ * mknodat with its path in a private mapping of @ctl's next NUL-terminated
+ * path (a FUSE file, see fuse_peer.h), never touched here: whoever reads it
+ * from outside faults the page in through the FUSE server.
+ */
+static void fuse_mknod(int ctl)
+{
+	char path[128];
+	size_t n = 0;
+	char *p;
+	int fd;
+
+	while (n < sizeof(path) && read(ctl, &path[n], 1) == 1 && path[n])
+		n++;
+	if (n == sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		_exit(8);
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* no readahead: the fault reads this one page, synchronously */
+	if (p == MAP_FAILED || madvise(p, 4096, MADV_RANDOM) < 0)
+		_exit(9);
+	syscall(SYS_mknodat, AT_FDCWD, p, S_IFCHR | 0600, makedev(1, 3));
+	_exit(0);
+}
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -146,6 +170,8 @@ static void child_main(int ctl)
 			_exit(0);
 		if (cmd == 'u')
 			hostile_mknod();
+		if (cmd == 'F')
+			fuse_mknod(ctl);
 		if (cmd == 't') {
 			timed_sysinfo(ctl);
 			continue;

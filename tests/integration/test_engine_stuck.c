@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "fuse_peer.h"
 #include "peers.h"
 
 /*
@@ -446,6 +447,56 @@ static void test_container_with_many_listeners_holds_one_worker(void **state)
 	api("DELETE", "/1.0/containers/healthy", NULL, 200);
 }
 
+static struct fuse_peer fuse = { .reads = -EBADF };
+
+/*
+ * A caller's argument in a page of its own FUSE file system whose server never
+ * answers the read: once the daemon is told to stop, the worker reading it
+ * cannot even be killed (the kernel waits for the server), so the process
+ * cannot end before the server answers or goes away. SIGTERM must still
+ * release every listener at once, as a daemon that ends does: another
+ * container's trapped syscalls then fail with ENOSYS instead of hanging.
+ */
+static void test_sigterm_with_unkillable_worker_releases_listeners(void **state)
+{
+	struct hostile fuser;
+	struct child victim;
+	unsigned long total;
+	int sock, r;
+
+	(void)state;
+	r = fuse_peer_start(&fuse); /* first: no child may hold /dev/fuse */
+	if (r < 0) {
+		fprintf(stderr, "# FUSE is not available: %s\n", strerror(-r));
+		skip();
+	}
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"victim\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&victim);
+	sock = oci_handoff_child(&victim, "victim");
+	close(victim.listener); /* the daemon's copy is now the only one */
+	victim.listener = -1;
+	assert_int_equal(child_sysinfo(&victim, &total), 0);
+	hostile_start(&fuser, "fuser");
+	assert_int_equal(write(fuser.c.ctl, "F", 1), 1);
+	assert_int_equal(write(fuser.c.ctl, fuse.file, strlen(fuse.file) + 1),
+			 (ssize_t)strlen(fuse.file) + 1);
+	assert_true(fuse_peer_wait_read(&fuse, 5000)); /* a worker now waits for the server */
+	assert_int_equal(child_sysinfo(&victim, &total), 0);
+	assert_int_equal(kill(H.pid, SIGTERM), 0);
+	assert_true(log_has("leaving them behind", 5000));
+	/* answered by the kernel once the daemon let go of the listener (5 s timeout) */
+	assert_int_equal(child_sysinfo(&victim, &total), ENOSYS);
+	fprintf(stderr, "# SIGTERM with a worker waiting for FUSE: %s\n",
+		harness_wait_exit(&H, 0) == 0 ? "exited" : "process left until the server goes");
+	fuse_peer_stop(&fuse);
+	assert_int_equal(harness_wait_exit(&H, 5000), 0);
+	child_stop(&fuser.c);
+	close(fuser.sock);
+	child_stop(&victim);
+	close(sock);
+}
+
 /* Each test gets its own daemon: replacements and stuck workers outlive a test. */
 static int daemon_up(const char *workers)
 {
@@ -485,6 +536,13 @@ static int daemon_down(void **state)
 	return r;
 }
 
+/* The FUSE server first: while it lives, a worker waiting for it keeps the daemon. */
+static int fuse_daemon_down(void **state)
+{
+	fuse_peer_stop(&fuse);
+	return daemon_down(state);
+}
+
 #define DAEMON_TEST(t, up) cmocka_unit_test_setup_teardown(t, up, daemon_down)
 
 int main(void)
@@ -497,6 +555,8 @@ int main(void)
 		DAEMON_TEST(test_stuck_container_is_quarantined, daemon_up_n),
 		DAEMON_TEST(test_container_with_many_listeners_holds_one_worker, daemon_up_n),
 		DAEMON_TEST(test_all_stuck_then_sigterm, daemon_up_1),
+		cmocka_unit_test_setup_teardown(test_sigterm_with_unkillable_worker_releases_listeners,
+						daemon_up_n, fuse_daemon_down),
 	};
 
 	if (geteuid() != 0) {
