@@ -15,6 +15,14 @@
 
 /* A worker busy this long in one notification is stuck: nothing new goes to it. */
 #define STUCK_NS (1000u * 1000000u)
+/*
+ * A notification that takes this long is slow. A worker that has spent
+ * STUCK_NS in slow ones within SLOW_WINDOW_NS is stuck as soon as the one it
+ * is in is slow too: a caller holding it just under STUCK_NS each time would
+ * otherwise never be, and delay every call of the containers beside it.
+ */
+#define SLOW_NS (100u * 1000000u)
+#define SLOW_WINDOW_NS (10000ull * 1000000u)
 /* engine_listener.shard of a listener no worker serves yet (every worker is stuck). */
 #define SHARD_NONE UINT_MAX
 
@@ -28,6 +36,8 @@ struct shard {
 	pthread_mutex_t lock;               /* guards current against the watchdog */
 	struct engine_listener *current;    /* being served (the worker holds a reference), or NULL */
 	atomic_uint_fast64_t busy_since_ns; /* when serving current began; 0 = idle */
+	atomic_uint_fast64_t slow_ns;        /* spent in slow notifications since: */
+	atomic_uint_fast64_t slow_window_ns; /* (both written by the worker only) */
 
 	/* hot mode: the worker blocks in RECV on its only listener, no epoll step */
 	atomic_bool is_hot;
@@ -55,7 +65,10 @@ struct workers {
 	size_t n_parked; /* listeners in all with shard == SHARD_NONE */
 };
 
-/* Whether @sh has been serving one notification for over STUCK_NS at @now. */
+/*
+ * Whether @sh has been serving one notification for over STUCK_NS at @now, or
+ * for over SLOW_NS after slow ones that make up the rest within SLOW_WINDOW_NS.
+ */
 bool shard_stuck(struct shard *sh, uint64_t now);
 
 /* Interrupt @sh's hot RECV, if it is in one. Any thread. */

@@ -5,7 +5,9 @@
  * notification block in the kernel for as long as it likes: a pointer into a
  * userfaultfd- or FUSE-backed page blocks the read of the argument, and no
  * signal short of the daemon's death interrupts it. So a worker busy in one
- * notification for over STUCK_NS is declared held by that caller's container:
+ * notification for over STUCK_NS (or in a slow one, after slow ones that make
+ * up the rest within SLOW_WINDOW_NS: see shard_stuck()) is declared held by
+ * that caller's container:
  *  - nothing new is placed on it and its other listeners move to healthy
  *    workers, except those of the same container, which are gathered onto it
  *    (quarantine): a hostile container only ever stalls itself;
@@ -39,6 +41,7 @@ struct verdict {
 	bool is_new_hold, is_release;
 	char name[CONTAINER_NAME_MAX + 1];
 	pid_t pid;
+	uint64_t busy_ms; /* in the notification holding the worker */
 	enum replacement replacement;
 	unsigned arg;
 	size_t moved, failed;
@@ -107,6 +110,7 @@ static void hold(struct workers *w, struct shard *sh, struct verdict *v)
 {
 	snprintf(v->name, sizeof(v->name), "%s", listener_name(sh->current));
 	v->pid = sh->current->pub.pid;
+	v->busy_ms = (now_ns() - atomic_load(&sh->busy_since_ns)) / 1000000u;
 	v->is_new_hold = true;
 	sh->is_held = true;
 	strcpy(sh->held_by, v->name);
@@ -188,8 +192,9 @@ static void report_hold(unsigned index, const struct verdict *v)
 		snprintf(what, sizeof(what), "not replaced: cannot start a thread: %m");
 		break;
 	}
-	log_warning("Worker %u stuck for over %u ms in a notification of '%s' (pid %d); %s",
-		    index, STUCK_NS / 1000000u, v->name, (int)v->pid, what);
+	log_warning("Worker %u stuck for %llu ms in a notification of '%s' (pid %d)%s; %s", index,
+		    (unsigned long long)v->busy_ms, v->name, (int)v->pid,
+		    v->busy_ms * 1000000u > STUCK_NS ? "" : ", after slow ones", what);
 }
 
 static void report(const struct workers *w, unsigned index, const struct verdict *v)

@@ -259,6 +259,21 @@ static void on_kick(int sig)
 	(void)sig; /* interrupting the ioctl is all it is for */
 }
 
+/* The worker of @sh spent @began..@now in one notification: count it if it was slow. */
+static void account_slow(struct shard *sh, uint64_t began, uint64_t now)
+{
+	uint64_t window;
+
+	if (_likely_(now - began <= SLOW_NS))
+		return;
+	window = atomic_load_explicit(&sh->slow_window_ns, memory_order_relaxed);
+	if (now - window > SLOW_WINDOW_NS) {
+		atomic_store_explicit(&sh->slow_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&sh->slow_window_ns, now, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&sh->slow_ns, now - began, memory_order_relaxed);
+}
+
 /*
  * A worker whose only listener sends notifications back to back blocks in RECV
  * on it directly, saving the epoll step per notification, until the listener
@@ -284,6 +299,7 @@ static void serve_hot(struct shard *sh, struct engine_listener *l)
 			break; /* kicked, or an error epoll will report */
 		atomic_store_explicit(&sh->busy_since_ns, t0, memory_order_relaxed);
 		answer(l, &req, t0);
+		account_slow(sh, t0, now_ns());
 		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
 		atomic_fetch_add_explicit(&sh->hot_served, 1, memory_order_relaxed);
 	}
@@ -334,6 +350,7 @@ static void serving_begin(struct shard *sh, struct engine_listener *l)
 
 static void serving_end(struct shard *sh)
 {
+	account_slow(sh, atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed), now_ns());
 	pthread_mutex_lock(&sh->lock);
 	sh->current = NULL;
 	atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
@@ -401,8 +418,14 @@ static void *worker_main(void *arg)
 bool shard_stuck(struct shard *sh, uint64_t now)
 {
 	uint64_t since = atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed);
+	uint64_t window = atomic_load_explicit(&sh->slow_window_ns, memory_order_relaxed);
+	uint64_t slow = 0;
 
-	return since && now > since && now - since > STUCK_NS;
+	if (!since || now <= since)
+		return false;
+	if (now - window <= SLOW_WINDOW_NS)
+		slow = atomic_load_explicit(&sh->slow_ns, memory_order_relaxed);
+	return now - since > STUCK_NS || (now - since > SLOW_NS && now - since + slow > STUCK_NS);
 }
 
 const char *listener_name(const struct engine_listener *l)
