@@ -3,22 +3,21 @@
  * The worker pool: N threads, each with its own epoll set (a shard) over the
  * OCI notify fds and LXC proxy connections assigned to it; a new listener
  * goes to the shard serving its container's other listeners, else to the one
- * with the fewest (so a container stalls at most one worker, see pool_place()).
- * A listener is served by one thread only,
- * so no listener state needs a lock, and the set is level-triggered: no
- * re-arm syscall per notification, and no hand-off of a busy listener
- * between threads (which cost a cross-CPU wake-up per notification with one
- * shared EPOLLONESHOT set). Each wake-up serves one ready listener and the
- * level-triggered ready list rotates, so a busy container cannot starve the
- * others in its shard. A worker stuck in one notification (a hostile caller
- * can make a memory read block, e.g. on a userfaultfd or FUSE mapping) is
- * handled by the watchdog (watchdog.c): nothing new is placed on it, and it is
- * replaced. A listener changes shard only under the pool lock, and only by its
- * own worker or off a stuck worker, so no other worker can hold an event of a
- * listener being moved. The hot path
- * (RECV → dispatch → SEND) allocates nothing and takes no global lock: the
- * config snapshot is cached per listener and re-taken only when the
- * container's generation changes.
+ * with the fewest (so a container stalls at most one worker: pool_place()).
+ * A listener is served by one thread only, so no listener state needs a
+ * lock, and the set is level-triggered: no re-arm syscall per notification,
+ * and no hand-off of a busy listener between threads (which cost a cross-CPU
+ * wake-up per notification with one shared EPOLLONESHOT set). Each wake-up
+ * serves one ready listener and the level-triggered ready list rotates, so a
+ * busy container cannot starve the others in its shard. A worker stuck in
+ * one notification (a hostile caller can make a memory read block, e.g. on a
+ * userfaultfd or FUSE mapping) is handled by the watchdog (watchdog.c):
+ * nothing new is placed on it, and it is replaced. A listener changes shard
+ * only under the pool lock, and only by its own worker or off a stuck
+ * worker, so no other worker can hold an event of a listener being moved.
+ * The hot path (RECV → dispatch → SEND) allocates nothing and takes no
+ * global lock: the config snapshot is cached per listener and re-taken only
+ * when the container's generation changes.
  */
 #include <pthread.h>
 #include <signal.h>
