@@ -84,51 +84,74 @@ static void test_lxc_half_close(void **state)
 }
 
 /*
+ * Two containers with one listener each, attached after another listener:
+ * "filler" goes to the other worker, then "bystander" to the one that first
+ * listener is on (a new container's listener goes to the least loaded
+ * worker, the first one on a tie). With --workers 2.
+ */
+struct neighbours {
+	struct child filler, bystander;
+	int filler_sock, bystander_sock;
+};
+
+static void neighbours_start(struct neighbours *n)
+{
+	unsigned long total;
+
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"filler\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&n->filler);
+	n->filler_sock = oci_handoff_child(&n->filler, "filler");
+	assert_int_equal(child_sysinfo(&n->filler, &total), 0); /* placed before the next */
+	child_start(&n->bystander);
+	n->bystander_sock = oci_handoff_child(&n->bystander, "bystander");
+	assert_int_equal(child_sysinfo(&n->bystander, &total), 0);
+}
+
+static void neighbours_stop(struct neighbours *n)
+{
+	child_stop(&n->filler);
+	child_stop(&n->bystander);
+	close(n->filler_sock);
+	close(n->bystander_sock);
+	api("DELETE", "/1.0/containers/bystander", NULL, 200);
+	api("DELETE", "/1.0/containers/filler", NULL, 200);
+}
+
+/*
  * A hostile container makes its notification block the worker serving it (a
  * path in a userfaultfd page nobody serves); another container that shares
  * that worker is moved to a healthy one and keeps being served.
  */
 static void test_stuck_worker_does_not_stall_others(void **state)
 {
-	struct child hostile, filler, bystander;
-	int s1, s2, s3;
+	struct neighbours n;
+	struct child hostile;
 	unsigned long total;
 	struct timespec t0, t1;
+	int sock;
 
 	(void)state;
 	api("POST", "/1.0/containers",
 	    "{\"name\":\"hostile\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"filler\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	/* a new container's listener goes to the least loaded worker: hostile and
-	 * bystander share one */
 	child_start(&hostile);
-	s1 = oci_handoff_child(&hostile, "hostile");
-	child_start(&filler);
-	s2 = oci_handoff_child(&filler, "filler");
-	child_start(&bystander);
-	s3 = oci_handoff_child(&bystander, "bystander");
-	assert_int_equal(child_sysinfo(&filler, &total), 0);
-	assert_int_equal(child_sysinfo(&bystander, &total), 0);
+	sock = oci_handoff_child(&hostile, "hostile");
+	wait_listeners("hostile", 1);
+	neighbours_start(&n); /* the bystander shares the hostile container's worker */
 	assert_int_equal(write(hostile.ctl, "u", 1), 1);
 	sleep_ms(300); /* the hostile notification now holds its worker */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(child_sysinfo(&bystander, &total), 0);
+		assert_int_equal(child_sysinfo(&n.bystander, &total), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 4); /* watchdog: 1 s, checked every 200 ms */
 	child_stop(&hostile); /* its death releases the stuck read */
-	child_stop(&filler);
-	child_stop(&bystander);
-	close(s1);
-	close(s2);
-	close(s3);
+	close(sock);
+	neighbours_stop(&n);
 	api("GET", "/1.0", NULL, 200);
 	api("DELETE", "/1.0/containers/hostile", NULL, 200);
-	api("DELETE", "/1.0/containers/bystander", NULL, 200);
-	api("DELETE", "/1.0/containers/filler", NULL, 200);
 }
 
 #define N_WORKERS 2     /* --workers of the tests' daemons (but the last test's) */
@@ -455,28 +478,17 @@ static void test_container_with_many_listeners_holds_one_worker(void **state)
  */
 static void test_slow_caller_is_held(void **state)
 {
-	struct child filler, bystander;
-	struct hostile slow;
 	uint32_t ns[10], slowest = 0;
-	unsigned long total;
-	int s2, s3;
+	struct neighbours n;
+	struct hostile slow;
 
 	(void)state;
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"filler\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	/* slow and bystander share a worker (see test_stuck_worker_does_not_stall_others) */
 	hostile_start(&slow, "slow");
-	child_start(&filler);
-	s2 = oci_handoff_child(&filler, "filler");
-	child_start(&bystander);
-	s3 = oci_handoff_child(&bystander, "bystander");
-	assert_int_equal(child_sysinfo(&filler, &total), 0);
-	assert_int_equal(child_sysinfo(&bystander, &total), 0);
+	wait_listeners("slow", 1);
+	neighbours_start(&n); /* the bystander shares the slow caller's worker */
 	assert_int_equal(write(slow.c.ctl, "w", 1), 1);
 	sleep_ms(2500); /* its second call is held by 1.2 s, the bystander then moved */
-	child_sysinfo_timed(&bystander, ns, ARRAY_SIZE(ns));
+	child_sysinfo_timed(&n.bystander, ns, ARRAY_SIZE(ns));
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
 		slowest = ns[i] > slowest ? ns[i] : slowest;
 	fprintf(stderr, "# sysinfo beside a caller holding its worker 0.9 s per call: up to %.3f s\n",
@@ -484,12 +496,7 @@ static void test_slow_caller_is_held(void **state)
 	assert_true(slowest < 300u * 1000 * 1000);
 	assert_true(log_has("in a notification of 'slow'", 0));
 	hostile_stop(&slow, "slow");
-	child_stop(&filler);
-	child_stop(&bystander);
-	close(s2);
-	close(s3);
-	api("DELETE", "/1.0/containers/bystander", NULL, 200);
-	api("DELETE", "/1.0/containers/filler", NULL, 200);
+	neighbours_stop(&n);
 }
 
 static struct fuse_peer fuse = { .reads = -EBADF };
