@@ -132,8 +132,9 @@ static void *serve_slowly(void *arg)
 }
 
 /*
- * mknodat forever, with its path in a userfaultfd page that this child serves
- * only SLOW_SERVE_MS after each read began, and drops again after each call.
+ * mknodat until the daemon lets go of the listener (ENOSYS), with its path in
+ * a userfaultfd page that this child serves only SLOW_SERVE_MS after each read
+ * began, and drops again after each call.
  */
 static void slow_mknods(void)
 {
@@ -143,10 +144,10 @@ static void slow_mknods(void)
 	s.page = uffd_page(&s.uffd);
 	if (pthread_create(&server, NULL, serve_slowly, &s) != 0)
 		_exit(11);
-	for (;;) {
-		syscall(SYS_mknodat, AT_FDCWD, s.page, S_IFCHR | 0600, makedev(1, 3));
+	while (syscall(SYS_mknodat, AT_FDCWD, s.page, S_IFCHR | 0600, makedev(1, 3)) == 0 ||
+	       errno != ENOSYS)
 		(void)madvise(s.page, (size_t)sysconf(_SC_PAGESIZE), MADV_DONTNEED);
-	}
+	_exit(0);
 }
 
 /*
