@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine against callers that hold a worker: a notification whose target
- * memory blocks the worker reading it (a userfaultfd page nobody serves, the
- * stand-in for a FUSE mapping), and LXC monitors that go away while one of
- * their notifications is being handled. Real daemon, real notify fds; root
- * only.
+ * memory blocks the worker reading it (a userfaultfd page nobody serves, or
+ * serves late every time; a FUSE file whose server holds the read), containers
+ * with several listeners, and LXC monitors that go away while one of their
+ * notifications is being handled. Real daemon, real notify fds; root only.
  */
 #include <errno.h>
 #include <setjmp.h>
