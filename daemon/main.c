@@ -394,8 +394,11 @@ int main(int argc, char **argv)
 	r = run(&d);
 	if (d.workers_left_behind) {
 		/* threads blocked in a caller's page may still touch the registry and the
-		 * listeners: free nothing, and let the process's end kill them (their
-		 * waits are killable), skipping atexit handlers that would wait for them */
+		 * listeners: free nothing, and let the process's end kill them, skipping
+		 * atexit handlers that would wait for them. A read held by the caller's
+		 * FUSE server is not ended even by SIGKILL and would keep the process, and
+		 * with it every fd: let go of the listeners now, as an ended daemon does */
+		(void)close_range(3, ~0U, 0);
 		_exit(r < 0 ? 1 : 0);
 	}
 	for (size_t i = 0; i < d.n_stored_fds; i++) /* the engine never started */

@@ -95,6 +95,7 @@ void hot_serve(struct shard *sh, struct engine_listener *l)
 			break; /* kicked, or an error epoll will report */
 		atomic_store_explicit(&sh->busy_since_ns, t0, memory_order_relaxed);
 		dispatch_answer(l, &req, t0);
+		shard_account_slow(sh, t0, now_ns());
 		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
 		atomic_fetch_add_explicit(&sh->hot_served, 1, memory_order_relaxed);
 	}

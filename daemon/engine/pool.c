@@ -2,8 +2,9 @@
 /*
  * The worker pool: N threads, each with its own epoll set (a shard) over the
  * OCI notify fds and LXC proxy connections assigned to it; a new listener
- * goes to the shard with the fewest. A listener is served by one thread only,
- * so no listener state needs a lock, and the set is level-triggered: no
+ * goes to the shard serving its container's other listeners, else to the one
+ * with the fewest (so a container stalls at most one worker: pool_place()).
+ * A listener is served by one thread only, so no listener state needs a lock, and the set is level-triggered: no
  * re-arm syscall per notification, and no hand-off of a busy listener
  * between threads (which cost a cross-CPU wake-up per notification with one
  * shared EPOLLONESHOT set). Each wake-up serves one ready listener and the
@@ -99,6 +100,20 @@ static void drop(struct workers *w, struct engine_listener *l)
 	engine_listener_unref(l);
 }
 
+void shard_account_slow(struct shard *sh, uint64_t began, uint64_t now)
+{
+	uint64_t window;
+
+	if (_likely_(now - began <= SLOW_NS))
+		return;
+	window = atomic_load_explicit(&sh->slow_window_ns, memory_order_relaxed);
+	if (now - window > SLOW_WINDOW_NS) {
+		atomic_store_explicit(&sh->slow_ns, 0, memory_order_relaxed);
+		atomic_store_explicit(&sh->slow_window_ns, now, memory_order_relaxed);
+	}
+	atomic_fetch_add_explicit(&sh->slow_ns, now - began, memory_order_relaxed);
+}
+
 /* Serve one event of @l; true when @l was dropped from the pool (the caller's reference remains). */
 static bool serve(struct workers *w, struct engine_listener *l, uint32_t events)
 {
@@ -131,6 +146,7 @@ static void serving_begin(struct shard *sh, struct engine_listener *l)
 
 static void serving_end(struct shard *sh)
 {
+	shard_account_slow(sh, atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed), now_ns());
 	pthread_mutex_lock(&sh->lock);
 	sh->current = NULL;
 	atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
@@ -198,8 +214,14 @@ static void *worker_main(void *arg)
 bool shard_stuck(struct shard *sh, uint64_t now)
 {
 	uint64_t since = atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed);
+	uint64_t window = atomic_load_explicit(&sh->slow_window_ns, memory_order_relaxed);
+	uint64_t slow = 0;
 
-	return since && now > since && now - since > STUCK_NS;
+	if (!since || now <= since)
+		return false;
+	if (now - window <= SLOW_WINDOW_NS)
+		slow = atomic_load_explicit(&sh->slow_ns, memory_order_relaxed);
+	return now - since > STUCK_NS || (now - since > SLOW_NS && now - since + slow > STUCK_NS);
 }
 
 struct shard *pool_held_by(struct workers *w, const char *name)
@@ -210,11 +232,32 @@ struct shard *pool_held_by(struct workers *w, const char *name)
 	return NULL;
 }
 
+/*
+ * The worker serving another listener of @l's container, unless another
+ * container holds it (stuck but not yet held counts: its container's listeners
+ * go there and are evacuated together). Pool lock held.
+ */
+static struct shard *container_shard(struct workers *w, const struct engine_listener *l)
+{
+	const char *name = listener_name(l);
+
+	for (size_t i = 0; name[0] && i < w->n_all; i++) {
+		const struct engine_listener *o = w->all[i];
+
+		if (o != l && o->shard != SHARD_NONE && !w->shards[o->shard].is_held &&
+		    strcmp(listener_name(o), name) == 0)
+			return &w->shards[o->shard];
+	}
+	return NULL;
+}
+
 struct shard *pool_place(struct workers *w, const struct engine_listener *l)
 {
 	struct shard *best = pool_held_by(w, listener_name(l));
 	uint64_t now = now_ns();
 
+	if (!best)
+		best = container_shard(w, l);
 	if (best)
 		return best;
 	for (unsigned i = 0; i < w->n_shards; i++) {

@@ -16,6 +16,14 @@
 
 /* A worker busy this long in one notification is stuck: nothing new goes to it. */
 #define STUCK_NS (1000u * 1000000u)
+/*
+ * A notification that takes this long is slow. A worker that has spent
+ * STUCK_NS in slow ones within SLOW_WINDOW_NS is stuck as soon as the one it
+ * is in is slow too: a caller holding it just under STUCK_NS each time would
+ * otherwise never be, and delay every call of the containers beside it.
+ */
+#define SLOW_NS (100u * 1000000u)
+#define SLOW_WINDOW_NS (10000ull * 1000000u)
 /* engine_listener.shard of a listener no worker serves yet (every worker is stuck). */
 #define SHARD_NONE UINT_MAX
 
@@ -29,6 +37,8 @@ struct shard {
 	pthread_mutex_t lock;               /* guards current against the watchdog */
 	struct engine_listener *current;    /* being served (the worker holds a reference), or NULL */
 	atomic_uint_fast64_t busy_since_ns; /* when serving current began; 0 = idle */
+	atomic_uint_fast64_t slow_ns;        /* spent in slow notifications since: */
+	atomic_uint_fast64_t slow_window_ns; /* (both written by the worker only) */
 
 	/* hot mode: the worker blocks in RECV on its only listener, no epoll step */
 	atomic_bool is_hot;
@@ -56,8 +66,14 @@ struct workers {
 	size_t n_parked; /* listeners in all with shard == SHARD_NONE */
 };
 
-/* Whether @sh has been serving one notification for over STUCK_NS at @now. */
+/*
+ * Whether @sh has been serving one notification for over STUCK_NS at @now, or
+ * for over SLOW_NS after slow ones that make up the rest within SLOW_WINDOW_NS.
+ */
 bool shard_stuck(struct shard *sh, uint64_t now);
+
+/* The worker of @sh spent @began..@now in one notification: count it if it was slow. Its worker only. */
+void shard_account_slow(struct shard *sh, uint64_t began, uint64_t now);
 
 /* Interrupt @sh's hot RECV, if it is in one. Any thread. */
 void shard_kick(struct shard *sh);
@@ -83,8 +99,10 @@ struct shard *pool_held_by(struct workers *w, const char *name);
 
 /*
  * Where @l should be served: the stuck worker its container already holds (so
- * that a hostile container only ever stalls itself), else the healthy worker
- * with the fewest listeners, else NULL (every worker is stuck). Intake thread.
+ * that a hostile container only ever stalls itself), else the worker serving
+ * its container's other listeners (so that a container blocking in all of them
+ * at once still holds one worker), else the healthy worker with the fewest
+ * listeners, else NULL (every worker is stuck). Intake thread, pool lock held.
  */
 struct shard *pool_place(struct workers *w, const struct engine_listener *l);
 

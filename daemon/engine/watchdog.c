@@ -5,7 +5,9 @@
  * notification block in the kernel for as long as it likes: a pointer into a
  * userfaultfd- or FUSE-backed page blocks the read of the argument, and no
  * signal short of the daemon's death interrupts it. So a worker busy in one
- * notification for over STUCK_NS is declared held by that caller's container:
+ * notification for over STUCK_NS (or in a slow one, after slow ones that make
+ * up the rest within SLOW_WINDOW_NS: see shard_stuck()) is declared held by
+ * that caller's container:
  *  - nothing new is placed on it and its other listeners move to healthy
  *    workers, except those of the same container, which are gathered onto it
  *    (quarantine): a hostile container only ever stalls itself;
@@ -38,6 +40,7 @@ struct verdict {
 	bool is_new_hold, is_release;
 	char name[CONTAINER_NAME_MAX + 1];
 	pid_t pid;
+	uint64_t busy_ms; /* in the notification holding the worker */
 	enum replacement replacement;
 	unsigned arg;
 	size_t moved, failed;
@@ -106,6 +109,7 @@ static void hold(struct workers *w, struct shard *sh, struct verdict *v)
 {
 	snprintf(v->name, sizeof(v->name), "%s", listener_name(sh->current));
 	v->pid = sh->current->pub.pid;
+	v->busy_ms = (now_ns() - atomic_load(&sh->busy_since_ns)) / 1000000u;
 	v->is_new_hold = true;
 	sh->is_held = true;
 	strcpy(sh->held_by, v->name);
@@ -187,8 +191,9 @@ static void report_hold(unsigned index, const struct verdict *v)
 		snprintf(what, sizeof(what), "not replaced: cannot start a thread: %m");
 		break;
 	}
-	log_warning("Worker %u stuck for over %u ms in a notification of '%s' (pid %d); %s",
-		    index, STUCK_NS / 1000000u, v->name, (int)v->pid, what);
+	log_warning("Worker %u stuck for %llu ms in a notification of '%s' (pid %d)%s; %s", index,
+		    (unsigned long long)v->busy_ms, v->name, (int)v->pid,
+		    v->busy_ms * 1000000u > STUCK_NS ? "" : ", after slow ones", what);
 }
 
 static void report(const struct workers *w, unsigned index, const struct verdict *v)
@@ -212,15 +217,18 @@ static void rehome(struct workers *w)
 {
 	for (size_t i = 0; i < w->n_all && (w->n_parked > 0 || w->n_held > 0); i++) {
 		struct engine_listener *l = w->all[i];
-		struct shard *to = pool_place(w, l), *at;
+		struct shard *to, *at;
 
 		if (l->shard == SHARD_NONE) {
+			to = pool_place(w, l);
 			if (to && pool_attach(w, l, to) >= 0)
 				w->n_parked--;
 			continue;
 		}
+		/* only quarantine moves a placed listener (and costs no scan of the list) */
+		to = pool_held_by(w, listener_name(l));
 		at = &w->shards[l->shard];
-		if (!to || to == at || !to->is_held || at->is_held)
+		if (!to || to == at || at->is_held)
 			continue; /* not quarantined, or already there; held shards are evacuated */
 		atomic_store(&l->move_to, (unsigned)(to - w->shards) + 1);
 		if (atomic_load(&at->is_hot))

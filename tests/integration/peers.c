@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <seccomp.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,11 +73,8 @@ static int recv_fd(int sock)
 	return fd;
 }
 
-/*
- * mknodat with a path in a page registered with a userfaultfd nobody serves:
- * whoever reads it from outside blocks until the child dies.
- */
-static void hostile_mknod(void)
+/* A page registered with a new userfaultfd: its first read from anywhere waits on it. */
+static char *uffd_page(int *ret_uffd)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	struct uffdio_api uapi = { .api = UFFD_API };
@@ -88,6 +86,90 @@ static void hostile_mknod(void)
 	if (uffd < 0 || p == MAP_FAILED || ioctl(uffd, UFFDIO_API, &uapi) < 0 ||
 	    ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
 		_exit(5);
+	*ret_uffd = uffd;
+	return p;
+}
+
+/*
+ * mknodat with a path in a page registered with a userfaultfd nobody serves:
+ * whoever reads it from outside blocks until the child dies.
+ */
+static void hostile_mknod(void)
+{
+	int uffd;
+	char *p = uffd_page(&uffd);
+
+	syscall(SYS_mknodat, AT_FDCWD, p, S_IFCHR | 0600, makedev(1, 3));
+	_exit(0);
+}
+
+#define SLOW_SERVE_MS 900
+
+struct slow_page {
+	int uffd;
+	char *page;
+};
+
+/* Serve each read of the page SLOW_SERVE_MS late, with a path that does not exist. */
+static void *serve_slowly(void *arg)
+{
+	const struct slow_page *s = arg;
+	long page = sysconf(_SC_PAGESIZE);
+	char *src = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct uffd_msg m;
+
+	if (src == MAP_FAILED)
+		_exit(10);
+	strcpy(src, "/nonexistent-interceptd-test/node");
+	while (read(s->uffd, &m, sizeof(m)) == sizeof(m)) {
+		struct uffdio_copy copy = { .dst = (unsigned long)s->page, .src = (unsigned long)src,
+					    .len = (unsigned long)page };
+
+		sleep_ms(SLOW_SERVE_MS);
+		(void)ioctl(s->uffd, UFFDIO_COPY, &copy);
+	}
+	return NULL;
+}
+
+/*
+ * mknodat until the daemon lets go of the listener (ENOSYS), with its path in
+ * a userfaultfd page that this child serves only SLOW_SERVE_MS after each read
+ * began, and drops again after each call.
+ */
+static void slow_mknods(void)
+{
+	struct slow_page s;
+	pthread_t server;
+
+	s.page = uffd_page(&s.uffd);
+	if (pthread_create(&server, NULL, serve_slowly, &s) != 0)
+		_exit(11);
+	while (syscall(SYS_mknodat, AT_FDCWD, s.page, S_IFCHR | 0600, makedev(1, 3)) == 0 ||
+	       errno != ENOSYS)
+		(void)madvise(s.page, (size_t)sysconf(_SC_PAGESIZE), MADV_DONTNEED);
+	_exit(0);
+}
+
+/*
+ * mknodat with its path in a private mapping of @ctl's next NUL-terminated
+ * path (a FUSE file, see fuse_peer.h), never touched here: whoever reads it
+ * from outside faults the page in through the FUSE server.
+ */
+static void fuse_mknod(int ctl)
+{
+	char path[128];
+	size_t n = 0;
+	char *p;
+	int fd;
+
+	while (n < sizeof(path) && read(ctl, &path[n], 1) == 1 && path[n])
+		n++;
+	if (n == sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		_exit(8);
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	/* no readahead: the fault reads this one page, synchronously */
+	if (p == MAP_FAILED || madvise(p, 4096, MADV_RANDOM) < 0)
+		_exit(9);
 	syscall(SYS_mknodat, AT_FDCWD, p, S_IFCHR | 0600, makedev(1, 3));
 	_exit(0);
 }
@@ -146,6 +228,10 @@ static void child_main(int ctl)
 			_exit(0);
 		if (cmd == 'u')
 			hostile_mknod();
+		if (cmd == 'F')
+			fuse_mknod(ctl);
+		if (cmd == 'w')
+			slow_mknods();
 		if (cmd == 't') {
 			timed_sysinfo(ctl);
 			continue;

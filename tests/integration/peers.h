@@ -29,6 +29,11 @@ struct child {
  *  'l' sysinfo() forever;
  *  'u' mknodat() with its path in a userfaultfd page nobody serves: whoever
  *      reads it from outside blocks until the child dies;
+ *  'w' mknodat() until the daemon is gone, with its path in a userfaultfd
+ *      page the child serves 0.9 s after each read began: every call holds
+ *      its reader 0.9 s;
+ *  'F' followed by a NUL-terminated path: mknodat() with its path in a
+ *      mapping of that file (a fuse_peer.h file: the read never ends);
  *  't' followed by a uint32_t count: that many sysinfo() calls, answered with
  *      the count latencies in ns (uint32_t each);
  *  'q' exit.

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The engine against callers that hold a worker: a notification whose target
- * memory blocks the worker reading it (a userfaultfd page nobody serves, the
- * stand-in for a FUSE mapping), and LXC monitors that go away while one of
- * their notifications is being handled. Real daemon, real notify fds; root
- * only.
+ * memory blocks the worker reading it (a userfaultfd page nobody serves, or
+ * serves late every time; a FUSE file whose server holds the read), containers
+ * with several listeners, and LXC monitors that go away while one of their
+ * notifications is being handled. Real daemon, real notify fds; root only.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "fuse_peer.h"
 #include "peers.h"
 
 /*
@@ -83,47 +84,74 @@ static void test_lxc_half_close(void **state)
 }
 
 /*
+ * Two containers with one listener each, attached after another listener:
+ * "filler" goes to the other worker, then "bystander" to the one that first
+ * listener is on (a new container's listener goes to the least loaded
+ * worker, the first one on a tie). With --workers 2.
+ */
+struct neighbours {
+	struct child filler, bystander;
+	int filler_sock, bystander_sock;
+};
+
+static void neighbours_start(struct neighbours *n)
+{
+	unsigned long total;
+
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"filler\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&n->filler);
+	n->filler_sock = oci_handoff_child(&n->filler, "filler");
+	assert_int_equal(child_sysinfo(&n->filler, &total), 0); /* placed before the next */
+	child_start(&n->bystander);
+	n->bystander_sock = oci_handoff_child(&n->bystander, "bystander");
+	assert_int_equal(child_sysinfo(&n->bystander, &total), 0);
+}
+
+static void neighbours_stop(struct neighbours *n)
+{
+	child_stop(&n->filler);
+	child_stop(&n->bystander);
+	close(n->filler_sock);
+	close(n->bystander_sock);
+	api("DELETE", "/1.0/containers/bystander", NULL, 200);
+	api("DELETE", "/1.0/containers/filler", NULL, 200);
+}
+
+/*
  * A hostile container makes its notification block the worker serving it (a
  * path in a userfaultfd page nobody serves); another container that shares
  * that worker is moved to a healthy one and keeps being served.
  */
 static void test_stuck_worker_does_not_stall_others(void **state)
 {
-	struct child hostile, filler, bystander;
-	int s1, s2, s3;
+	struct neighbours n;
+	struct child hostile;
 	unsigned long total;
 	struct timespec t0, t1;
+	int sock;
 
 	(void)state;
 	api("POST", "/1.0/containers",
 	    "{\"name\":\"hostile\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"bystander\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	/* new listeners go to the least loaded worker: hostile and bystander share one */
 	child_start(&hostile);
-	s1 = oci_handoff_child(&hostile, "hostile");
-	child_start(&filler);
-	s2 = oci_handoff_child(&filler, "bystander");
-	child_start(&bystander);
-	s3 = oci_handoff_child(&bystander, "bystander");
-	assert_int_equal(child_sysinfo(&filler, &total), 0);
-	assert_int_equal(child_sysinfo(&bystander, &total), 0);
+	sock = oci_handoff_child(&hostile, "hostile");
+	wait_listeners("hostile", 1);
+	neighbours_start(&n); /* the bystander shares the hostile container's worker */
 	assert_int_equal(write(hostile.ctl, "u", 1), 1);
 	sleep_ms(300); /* the hostile notification now holds its worker */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(child_sysinfo(&bystander, &total), 0);
+		assert_int_equal(child_sysinfo(&n.bystander, &total), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 4); /* watchdog: 1 s, checked every 200 ms */
 	child_stop(&hostile); /* its death releases the stuck read */
-	child_stop(&filler);
-	child_stop(&bystander);
-	close(s1);
-	close(s2);
-	close(s3);
+	close(sock);
+	neighbours_stop(&n);
 	api("GET", "/1.0", NULL, 200);
 	api("DELETE", "/1.0/containers/hostile", NULL, 200);
-	api("DELETE", "/1.0/containers/bystander", NULL, 200);
 }
 
 #define N_WORKERS 2     /* --workers of the tests' daemons (but the last test's) */
@@ -282,18 +310,23 @@ static void test_stuck_workers_replaced(void **state)
 }
 
 /*
- * A container that holds a stuck worker gets no second one: its other
- * listener is moved onto the stuck worker by the worker serving it, and its
- * new listeners are placed there, so its further blocking calls only queue
- * behind its first; other containers are served meanwhile.
+ * A container that holds a stuck worker gets no second one: its LXC
+ * connection, placed on a healthy worker before its first message named it,
+ * is then moved onto the stuck worker by the worker serving it, and its new
+ * listeners are placed there, so its further calls only queue behind its
+ * first; other containers are served meanwhile, and the queued call is
+ * answered once the stuck one ends.
  */
 static void test_stuck_container_is_quarantined(void **state)
 {
-	struct hostile first, second, third;
-	struct child healthy;
+	struct seccomp_notif_resp resp;
+	struct seccomp_notif req;
+	struct hostile first, third;
+	struct child healthy, monitored;
 	unsigned long total;
+	char buf[64];
 	long moves;
-	int sock;
+	int sock, proxy;
 
 	(void)state;
 	api("POST", "/1.0/containers",
@@ -301,14 +334,17 @@ static void test_stuck_container_is_quarantined(void **state)
 	child_start(&healthy);
 	sock = oci_handoff_child(&healthy, "calm");
 	hostile_start(&first, "greedy");
-	child_start(&second.c); /* a second listener of the same container */
-	second.sock = oci_handoff_child(&second.c, "greedy");
+	child_start(&monitored); /* before the monitor's socket exists: no child holds it */
 	hostile_block(&first);
 	assert_int_equal(wait_blocked_threads(1, 5000), 1);
 	assert_true(log_has("in a notification of 'greedy'", 3000));
+	/* unnamed until its first message: placed on a healthy worker */
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(proxy, &monitored, "greedy", 's', &resp);
+	assert_true(read(monitored.ctl, buf, sizeof(buf)) > 0);
+	sleep_ms(500); /* the watchdog has seen its name */
 	moves = metric_value("interceptd_watchdog_moves_total");
-	/* calm and first took a worker each, second went with calm: its worker moves it */
-	hostile_block(&second);
+	relay_lxc_send(proxy, &monitored, "greedy", 's', &req);
 	for (int i = 0; i < 100 && metric_value("interceptd_watchdog_moves_total") == moves; i++)
 		sleep_ms(20);
 	assert_int_equal(metric_value("interceptd_watchdog_moves_total"), moves + 1);
@@ -319,12 +355,14 @@ static void test_stuck_container_is_quarantined(void **state)
 	sleep_ms(500);
 	assert_int_equal(wait_blocked_threads(1, 0), 1);
 	assert_int_equal(child_sysinfo(&healthy, &total), 0);
-	child_stop(&second.c);
-	close(second.sock);
+	assert_int_equal(recv(proxy, buf, sizeof(buf), MSG_DONTWAIT), -1); /* queued */
 	child_stop(&third.c);
 	close(third.sock);
 	hostile_stop(&first, "greedy");
+	relay_lxc_answer(proxy, &monitored, &req, &resp); /* answered once free (5 s timeout) */
 	assert_int_equal(wait_blocked_threads(0, 5000), 0);
+	close(proxy);
+	child_stop(&monitored);
 	child_stop(&healthy);
 	close(sock);
 	api("DELETE", "/1.0/containers/calm", NULL, 200);
@@ -375,6 +413,142 @@ static void test_all_stuck_then_sigterm(void **state)
 	close(sock);
 }
 
+/*
+ * A container with several listeners (runc makes one per exec) that blocks in
+ * all of them at once holds one worker, not one per listener: its listeners
+ * share a worker, so its later blocking calls wait behind its first. Else it
+ * would hold every worker while only one replacement is started, and N more
+ * containers (N = --workers) would hold the rest: three hostile containers
+ * against two workers must leave a healthy container served.
+ */
+static void test_container_with_many_listeners_holds_one_worker(void **state)
+{
+	static const char *const solo[2] = { "solo-b", "solo-c" };
+	struct hostile multi[N_WORKERS], others[2];
+	struct child healthy;
+	unsigned long total;
+	char needle[64];
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"healthy\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&healthy);
+	sock = oci_handoff_child(&healthy, "healthy");
+	assert_int_equal(child_sysinfo(&healthy, &total), 0);
+	hostile_start(&multi[0], "multi");
+	for (int i = 1; i < N_WORKERS; i++) {
+		child_start(&multi[i].c);
+		multi[i].sock = oci_handoff_child(&multi[i].c, "multi");
+	}
+	for (int i = 0; i < N_WORKERS; i++) /* served once: every listener is placed */
+		assert_int_equal(child_sysinfo(&multi[i].c, &total), 0);
+	for (int i = 0; i < N_WORKERS; i++)
+		hostile_block(&multi[i]);
+	assert_true(log_has("in a notification of 'multi'", 5000));
+	sleep_ms(500); /* a second worker held by it would be reported by now */
+	fprintf(stderr, "# workers held by one container with %d listeners: %d\n", N_WORKERS,
+		wait_blocked_threads(1, 0));
+	for (int i = 0; i < 2; i++) {
+		hostile_start(&others[i], solo[i]);
+		hostile_block(&others[i]);
+		snprintf(needle, sizeof(needle), "in a notification of '%s'", solo[i]);
+		assert_true(log_has(needle, 5000));
+	}
+	assert_int_equal(child_sysinfo(&healthy, &total), 0); /* a healthy worker is left */
+	assert_int_equal(wait_blocked_threads(3, 0), 3);      /* one per hostile container */
+	for (int i = 0; i < 2; i++)
+		hostile_stop(&others[i], solo[i]);
+	for (int i = 1; i < N_WORKERS; i++) {
+		child_stop(&multi[i].c);
+		close(multi[i].sock);
+	}
+	hostile_stop(&multi[0], "multi");
+	assert_int_equal(wait_blocked_threads(0, 5000), 0);
+	child_stop(&healthy);
+	close(sock);
+	api("DELETE", "/1.0/containers/healthy", NULL, 200);
+}
+
+/*
+ * A caller that holds its worker just under a second in every notification is
+ * never stuck in one, but its slow notifications add up: once they pass a
+ * second (within 10 s) its worker is held, and a container sharing that worker
+ * is moved off instead of waiting 0.9 s for every call.
+ */
+static void test_slow_caller_is_held(void **state)
+{
+	uint32_t ns[10], slowest = 0;
+	struct neighbours n;
+	struct hostile slow;
+
+	(void)state;
+	hostile_start(&slow, "slow");
+	wait_listeners("slow", 1);
+	neighbours_start(&n); /* the bystander shares the slow caller's worker */
+	assert_int_equal(write(slow.c.ctl, "w", 1), 1);
+	sleep_ms(2500); /* its second call is held by 1.2 s, the bystander then moved */
+	child_sysinfo_timed(&n.bystander, ns, ARRAY_SIZE(ns));
+	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
+		slowest = ns[i] > slowest ? ns[i] : slowest;
+	fprintf(stderr, "# sysinfo beside a caller holding its worker 0.9 s per call: up to %.3f s\n",
+		slowest / 1e9);
+	assert_true(slowest < 300u * 1000 * 1000);
+	assert_true(log_has("in a notification of 'slow'", 0));
+	hostile_stop(&slow, "slow");
+	neighbours_stop(&n);
+}
+
+static struct fuse_peer fuse = { .reads = -EBADF };
+
+/*
+ * A caller's argument in a page of its own FUSE file system whose server never
+ * answers the read: once the daemon is told to stop, the worker reading it
+ * cannot even be killed (the kernel waits for the server), so the process
+ * cannot end before the server answers or goes away. SIGTERM must still
+ * release every listener at once, as a daemon that ends does: another
+ * container's trapped syscalls then fail with ENOSYS instead of hanging.
+ */
+static void test_sigterm_with_unkillable_worker_releases_listeners(void **state)
+{
+	struct hostile fuser;
+	struct child victim;
+	unsigned long total;
+	int sock, r;
+
+	(void)state;
+	r = fuse_peer_start(&fuse); /* first: no child may hold /dev/fuse */
+	if (r < 0) {
+		fprintf(stderr, "# FUSE is not available: %s\n", strerror(-r));
+		skip();
+	}
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"victim\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&victim);
+	sock = oci_handoff_child(&victim, "victim");
+	close(victim.listener); /* the daemon's copy is now the only one */
+	victim.listener = -1;
+	assert_int_equal(child_sysinfo(&victim, &total), 0);
+	hostile_start(&fuser, "fuser");
+	assert_int_equal(write(fuser.c.ctl, "F", 1), 1);
+	assert_int_equal(write(fuser.c.ctl, fuse.file, strlen(fuse.file) + 1),
+			 (ssize_t)strlen(fuse.file) + 1);
+	assert_true(fuse_peer_wait_read(&fuse, 5000)); /* a worker now waits for the server */
+	assert_int_equal(child_sysinfo(&victim, &total), 0);
+	assert_int_equal(kill(H.pid, SIGTERM), 0);
+	assert_true(log_has("leaving them behind", 5000));
+	/* answered by the kernel once the daemon let go of the listener (5 s timeout) */
+	assert_int_equal(child_sysinfo(&victim, &total), ENOSYS);
+	fprintf(stderr, "# SIGTERM with a worker waiting for FUSE: %s\n",
+		harness_wait_exit(&H, 0) == 0 ? "exited" : "process left until the server goes");
+	fuse_peer_stop(&fuse);
+	assert_int_equal(harness_wait_exit(&H, 5000), 0);
+	child_stop(&fuser.c);
+	close(fuser.sock);
+	child_stop(&victim);
+	close(sock);
+}
+
 /* Each test gets its own daemon: replacements and stuck workers outlive a test. */
 static int daemon_up(const char *workers)
 {
@@ -414,6 +588,13 @@ static int daemon_down(void **state)
 	return r;
 }
 
+/* The FUSE server first: while it lives, a worker waiting for it keeps the daemon. */
+static int fuse_daemon_down(void **state)
+{
+	fuse_peer_stop(&fuse);
+	return daemon_down(state);
+}
+
 #define DAEMON_TEST(t, up) cmocka_unit_test_setup_teardown(t, up, daemon_down)
 
 int main(void)
@@ -424,7 +605,11 @@ int main(void)
 		DAEMON_TEST(test_stuck_worker_does_not_stall_others, daemon_up_n),
 		DAEMON_TEST(test_stuck_workers_replaced, daemon_up_n),
 		DAEMON_TEST(test_stuck_container_is_quarantined, daemon_up_n),
+		DAEMON_TEST(test_container_with_many_listeners_holds_one_worker, daemon_up_n),
+		DAEMON_TEST(test_slow_caller_is_held, daemon_up_n),
 		DAEMON_TEST(test_all_stuck_then_sigterm, daemon_up_1),
+		cmocka_unit_test_setup_teardown(test_sigterm_with_unkillable_worker_releases_listeners,
+						daemon_up_n, fuse_daemon_down),
 	};
 
 	if (geteuid() != 0) {
