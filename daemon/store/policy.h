@@ -81,7 +81,8 @@ struct policy_warnings {
  * added; listenerPath = @listener_path, listenerMetadata = @name;
  * defaultAction, architectures and the other rules are kept; flags is dropped.
  * Pure. On success *ret is a new reference and @warnings (may be NULL) says
- * what was dropped or weakened. Bad input: -EINVAL with the field in @reterr;
+ * what was dropped or weakened. Bad input, or a base rule for a trapped syscall
+ * that libseccomp would misread once narrowed: -EINVAL with the field in @reterr;
  * a merge too large: -E2BIG; -ENOMEM.
  */
 int policy_merge_oci(const json_t *base, const struct config *cfg, const char *listener_path,

@@ -12,13 +12,19 @@
  *  - of two unconditional rules the first wins, the second is dropped;
  *  - conditional rules with the same comparisons but different actions fail
  *    the whole filter (EEXIST): the container does not start;
- *  - conditional rules that cannot both match keep their own actions.
+ *  - conditional rules that cannot both match keep their own actions, as long
+ *    as every comparison is an EQ or a MASKED_EQ: with NE, LT, LE, GE or GT in
+ *    the tree, two narrowed rules can make it loop forever, fail with EEXIST,
+ *    or answer a call with the other rule's action;
+ *  - a MASKED_EQ is skipped where its mask has no bit (on 32-bit architectures
+ *    only the low half is compared): the rule can be unconditional there.
  * So a base that allows mknodat outright hides a NOTIFY rule for it, before or
  * after. For each syscall we trap, the merge takes the syscall out of the
  * base's rules and puts the base's behaviour back only where none of our
  * conditions matches: each base rule for it, narrowed by one comparison of the
  * complement of our conditions (mknodat stays allowed for FIFOs and files).
  * So for a trapped syscall no base rule can match a call one of ours matches.
+ * A base rule outside what libseccomp reads reliably is refused, not narrowed.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +54,7 @@ struct trap {
 	bool is_notify;		/* one of the rules hands calls to us */
 	bool is_unconditional;	/* our rules take every call: nothing left to the base */
 	bool is_denied_by_base;	/* some calls we now trap were not allowed to run before */
+	bool is_masked;		/* the complement is MASKED_EQ on the low 32 bits alone */
 	unsigned arg_index;	/* the argument our conditions test */
 	struct cmp complement[MAX_COMPLEMENT]; /* matches exactly when none of ours does */
 	size_t n_complement;
@@ -193,7 +200,12 @@ static int trap_complement(struct trap *t)
 	t->arg_index = t->rules[0]->arg_index;
 	if (all_eq)
 		return complement_equals(t);
-	return all_masked ? complement_masked(t) : -EINVAL;
+	if (!all_masked)
+		return -EINVAL;
+	t->is_masked = true;
+	for (size_t i = 0; i < t->n_rules; i++)
+		t->is_masked &= t->rules[i]->mask <= UINT32_MAX;
+	return complement_masked(t);
 }
 
 static struct trap *trap_find(struct merge *m, const char *syscall)
@@ -340,22 +352,80 @@ static int add_residual(struct merge *m, const json_t *rule, size_t idx, const s
 	return 0;
 }
 
+static bool arg_is(const json_t *arg, const char *op)
+{
+	return strcmp(json_string_value(json_object_get(arg, "op")), op) == 0;
+}
+
+/*
+ * libseccomp skips a MASKED_EQ comparison on the half of the argument where its
+ * mask has no bit. On 32-bit architectures it compares the low half alone, so a
+ * rule whose mask has no bit there is unconditional on them (everywhere when the
+ * mask is 0), and which base rule wins a trapped syscall depends on the
+ * architecture.
+ */
+static int check_masks(const struct merge *m, const json_t *rule, size_t idx, const char *syscall)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(rule, "args"), i, a)
+		if (arg_is(a, "SCMP_CMP_MASKED_EQ") &&
+		    (json_integer_value(json_object_get(a, "value")) & UINT32_MAX) == 0)
+			return icd_error_set(m->reterr, -EINVAL,
+					     "syscalls[%zu]: a SCMP_CMP_MASKED_EQ with no mask bit in "
+					     "the low 32 bits is always true for libseccomp (on 32-bit "
+					     "architectures at least); merge '%s' by hand",
+					     idx, syscall);
+	return 0;
+}
+
+/*
+ * A conditional base rule gets our complement added. libseccomp 2.5 merges such
+ * rules into one tree per syscall, and with NE, LT, LE, GE or GT comparisons on
+ * either side that tree may never finish building (the runtime hangs at start),
+ * be refused (EEXIST), or answer a call with another rule's action. Only EQ and
+ * MASKED_EQ comparisons, with a complement of low-half MASKED_EQs, are merged.
+ */
+static int check_conditional(const struct merge *m, const json_t *rule, size_t idx,
+			     const struct trap *t)
+{
+	bool is_plain = t->is_masked;
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(rule, "args"), i, a)
+		is_plain &= arg_is(a, "SCMP_CMP_EQ") || arg_is(a, "SCMP_CMP_MASKED_EQ");
+	if (!is_plain)
+		return icd_error_set(m->reterr, -EINVAL,
+				     "syscalls[%zu]: libseccomp 2.5 cannot combine this conditional "
+				     "rule for '%s' with interceptd's (it may loop, fail or pick "
+				     "another action); merge this rule by hand",
+				     idx, t->syscall);
+	return 0;
+}
+
 /*
  * The base rules that decide @t's syscall, as libseccomp would see them: the
  * first unconditional one alone when there is one, else every conditional one.
  * Rules with the default action are skipped by runc and crun (libseccomp
- * refuses them), so they decide nothing.
+ * refuses them), so they decide nothing. Returns how many, or -EINVAL for a rule
+ * the merge cannot narrow safely.
  */
-static size_t deciding_rules(const struct merge *m, const json_t *base_rules, const char *syscall,
-			     size_t *idx, size_t max)
+static int deciding_rules(const struct merge *m, const json_t *base_rules, const struct trap *t,
+			  size_t *idx, size_t max)
 {
 	size_t n = 0, i;
 	json_t *rule;
+	int r;
 
 	json_array_foreach(base_rules, i, rule) {
-		if (!names_syscall(rule, syscall) ||
+		if (!names_syscall(rule, t->syscall) ||
 		    oci_action_equal(oci_action_of(rule, "action", "errnoRet"), m->default_action))
 			continue;
+		r = t->is_unconditional ? 0 : check_masks(m, rule, i, t->syscall);
+		if (r < 0)
+			return r;
 		if (json_array_size(json_object_get(rule, "args")) == 0) {
 			idx[0] = i;
 			return 1;
@@ -363,7 +433,12 @@ static size_t deciding_rules(const struct merge *m, const json_t *base_rules, co
 		if (n < max)
 			idx[n++] = i;
 	}
-	return n;
+	for (i = 0; !t->is_unconditional && i < n; i++) {
+		r = check_conditional(m, json_array_get(base_rules, idx[i]), idx[i], t);
+		if (r < 0)
+			return r;
+	}
+	return (int)n;
 }
 
 /* Whether the base answers some calls of @t's syscall with something else than running them. */
@@ -419,9 +494,13 @@ static int add_ours(struct merge *m, const struct trap *t, json_t *out)
 
 static int merge_trap(struct merge *m, const json_t *base_rules, struct trap *t, json_t *out)
 {
-	size_t idx[64], n = deciding_rules(m, base_rules, t->syscall, idx, ARRAY_SIZE(idx));
+	size_t idx[64], n;
 	int r;
 
+	r = deciding_rules(m, base_rules, t, idx, ARRAY_SIZE(idx));
+	if (r < 0)
+		return r;
+	n = (size_t)r;
 	if (n == ARRAY_SIZE(idx))
 		return icd_error_set(m->reterr, -E2BIG,
 				     "more than %zu conditional rules for '%s' in the base profile",

@@ -7,8 +7,10 @@
  * that repeat an index added one comparison per rule), export the BPF, and run
  * it on a struct seccomp_data with a small classic-BPF interpreter. So a test
  * sees what the kernel would decide, libseccomp's rule precedence included.
- * Native architecture only.
+ * The listed architectures are added beside the native one, as runc and crun
+ * add them; a call can be evaluated on any of them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -37,13 +39,17 @@ static uint32_t eval_action(const char *name, const json_t *errno_ret)
 		return SCMP_ACT_ALLOW;
 	if (strcmp(name, "SCMP_ACT_ERRNO") == 0)
 		return SCMP_ACT_ERRNO(err);
+	if (strcmp(name, "SCMP_ACT_TRACE") == 0)
+		return SCMP_ACT_TRACE(err);
 	if (strcmp(name, "SCMP_ACT_NOTIFY") == 0)
 		return SCMP_ACT_NOTIFY;
 	if (strcmp(name, "SCMP_ACT_LOG") == 0)
 		return SCMP_ACT_LOG;
 	if (strcmp(name, "SCMP_ACT_TRAP") == 0)
 		return SCMP_ACT_TRAP;
-	return SCMP_ACT_KILL_PROCESS;
+	if (strcmp(name, "SCMP_ACT_KILL_PROCESS") == 0)
+		return SCMP_ACT_KILL_PROCESS;
+	return SCMP_ACT_KILL_THREAD; /* SCMP_ACT_KILL is the same action */
 }
 
 static enum scmp_compare eval_op(const char *op)
@@ -93,6 +99,32 @@ static int eval_add_rule(scmp_filter_ctx ctx, uint32_t act, int nr, const json_t
 	return 0;
 }
 
+/* "SCMP_ARCH_X86" → libseccomp's token for "x86", or 0 */
+static uint32_t eval_arch(const char *name)
+{
+	char lower[32] = "";
+
+	if (strncmp(name, "SCMP_ARCH_", 10) != 0)
+		return 0;
+	for (size_t i = 0; name[10 + i] && i + 1 < sizeof(lower); i++)
+		lower[i] = (char)tolower((unsigned char)name[10 + i]);
+	return seccomp_arch_resolve_name(lower);
+}
+
+static int eval_add_arches(scmp_filter_ctx ctx, const json_t *arches)
+{
+	size_t i;
+	json_t *a;
+	int r;
+
+	json_array_foreach(arches, i, a) {
+		r = seccomp_arch_add(ctx, eval_arch(json_string_value(a)));
+		if (r < 0 && r != -EEXIST)
+			return r;
+	}
+	return 0;
+}
+
 /* Returns 0, or the first libseccomp error (the runtime would refuse to start). */
 static int eval_compile(const json_t *sec, struct compiled *out)
 {
@@ -105,6 +137,9 @@ static int eval_compile(const json_t *sec, struct compiled *out)
 
 	if (!ctx)
 		return -ENOMEM;
+	r = eval_add_arches(ctx, json_object_get(sec, "architectures"));
+	if (r < 0)
+		goto out;
 	json_array_foreach(json_object_get(sec, "syscalls"), i, rule) {
 		uint32_t act = eval_action(json_string_value(json_object_get(rule, "action")),
 					   json_object_get(rule, "errnoRet"));
@@ -173,12 +208,20 @@ static uint32_t eval_run(const struct compiled *p, const struct seccomp_data *d)
 	return 0xdead;
 }
 
-/* What the filter does with syscall @name (native arch) and @args. */
-static uint32_t eval_call(const struct compiled *p, const char *name, const uint64_t args[6])
+/* What the filter does with syscall @name and @args made on architecture @arch (a token). */
+static uint32_t eval_call_arch(const struct compiled *p, uint32_t arch, const char *name,
+			       const uint64_t args[6])
 {
-	struct seccomp_data d = { .nr = seccomp_syscall_resolve_name(name),
-				  .arch = seccomp_arch_native() };
+	/* x32 calls arrive as x86_64 ones with the x32 bit in the number */
+	struct seccomp_data d = { .nr = seccomp_syscall_resolve_name_arch(arch, name),
+				  .arch = arch == SCMP_ARCH_X32 ? SCMP_ARCH_X86_64 : arch };
 
 	memcpy(d.args, args, sizeof(d.args));
 	return eval_run(p, &d);
+}
+
+/* What the filter does with syscall @name (native arch) and @args. */
+static uint32_t eval_call(const struct compiled *p, const char *name, const uint64_t args[6])
+{
+	return eval_call_arch(p, seccomp_arch_native(), name, args);
 }
