@@ -18,7 +18,7 @@ static const struct handler_entry entries[] = {
 	{ "fsetxattr", handle_setxattr, CONFIG_SETXATTR, METRICS_SYSCALL_FSETXATTR },
 	{ "sched_setscheduler", handle_sched_setscheduler, CONFIG_SCHED_SETSCHEDULER,
 	  METRICS_SYSCALL_SCHED_SETSCHEDULER },
-	{ "mount", NULL, CONFIG_MOUNT, METRICS_SYSCALL_MOUNT },
+	{ "mount", handle_mount, CONFIG_MOUNT, METRICS_SYSCALL_MOUNT },
 	{ "bpf", NULL, CONFIG_BPF, METRICS_SYSCALL_BPF },
 };
 
