@@ -54,6 +54,7 @@
 #define FILTER_MAX 256
 #define POLL_NS (5 * 1000 * 1000)
 #define KILL_ROUNDS 64
+#define REAP_GRACE_POLLS 40 /* of POLL_NS: 200 ms */
 #define FUSE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SEARCH_DIRS 6
 #define NEW_LISTENER_FLAG 8u /* SECCOMP_FILTER_FLAG_NEW_LISTENER */
@@ -388,6 +389,22 @@ static int look(const struct fuse_job *j, uint64_t before, long binary_pid, int 
 	return -1;
 }
 
+/*
+ * Mounted: a daemonizing binary (fuse2fs) exits right after its mount. Reap it
+ * if it does so soon, rather than leave a zombie to an init that may never
+ * reap (a container's init is often no init at all).
+ */
+static void reap_briefly(long binary_pid)
+{
+	for (int i = 0; i < REAP_GRACE_POLLS; i++) {
+		siginfo_t si = {};
+
+		if (waitid(P_PID, (id_t)binary_pid, &si, WEXITED | WNOHANG) < 0 || si.si_pid != 0)
+			return;
+		sleep_ns(POLL_NS);
+	}
+}
+
 /* B: start the binary and wait for its mount. Returns the exit status for A. */
 static int supervise(const struct fuse_job *j)
 {
@@ -419,6 +436,8 @@ static int supervise(const struct fuse_job *j)
 	}
 	if (r != 0)
 		kill_tree(pid, proc_fd);
+	else if (!is_reaped)
+		reap_briefly(pid);
 	return r < 0 ? ETIMEDOUT : r;
 }
 
