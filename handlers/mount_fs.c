@@ -248,7 +248,8 @@ static int run_helper(const struct notif_ctx *ctx, const struct target *t,
 		if (userns_fd < 0)
 			return negative_errno();
 	}
-	r = cgroup_join_open(t->proc_dfd, &cg);
+	/* the device cgroup is what the create must see (v2: its device programs) */
+	r = cgroup_join_open(t->proc_dfd, "devices", &cg);
 	if (r < 0)
 		return r;
 	if (p->source_fd >= 0)

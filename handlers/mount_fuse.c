@@ -634,7 +634,7 @@ int mount_fuse_act(const struct notif_ctx *ctx, const struct target *t,
 		j.ns_fd[i] = -EBADF;
 	r = prepare(t, m, &j, options, sizeof(options));
 	if (r >= 0)
-		r = cgroup_join_open(t->proc_dfd, &cg);
+		r = cgroup_join_open(t->proc_dfd, NULL, &cg); /* all: the daemon lives on there */
 	if (r < 0)
 		return r;
 	j.cg = &cg;
