@@ -78,8 +78,10 @@ struct mount_opts {
  * kernel splits mount(2) data; empty ones are skipped. Keys that would make
  * the host open a path or device of its own choosing are refused: "source"
  * (the kernel's "multiple sources": -EINVAL), and ext4's journal_path and
- * journal_dev, xfs's logdev and rtdev, btrfs's device (-EPERM). A key or value
- * over MOUNT_PARAM_MAX characters or more than MOUNT_OPTS_MAX options:
+ * journal_dev, xfs's logdev and rtdev, btrfs's device (-EPERM); so is
+ * errors=panic (-EPERM: an error provoked on a crafted image would panic the
+ * host). A key or value over MOUNT_PARAM_MAX characters or more than
+ * MOUNT_OPTS_MAX options:
  * -EINVAL. @data may be NULL (no options).
  */
 int mount_data_parse(char *data, struct mount_opts *ret);

@@ -95,8 +95,12 @@ const char *mount_sb_flag_name(unsigned bit)
 	}
 }
 
-/* Keys whose value names a path or device that the host would open. */
-static int check_key(const char *key)
+/*
+ * Options the host must not take from a container: values naming a path or
+ * device the host would open, and errors=panic (ext2/3/4, fat, exfat, f2fs),
+ * with which an error the container provokes on its own image panics the host.
+ */
+static int check_opt(const char *key, const char *value)
 {
 	static const char *const host_paths[] = { "journal_path", "journal_dev", "logdev", "rtdev",
 						  "device" };
@@ -107,6 +111,8 @@ static int check_key(const char *key)
 	for (size_t i = 0; i < ARRAY_SIZE(host_paths); i++)
 		if (strcmp(key, host_paths[i]) == 0)
 			return -EPERM;
+	if (strcmp(key, "errors") == 0 && value && strcmp(value, "panic") == 0)
+		return -EPERM;
 	return 0;
 }
 
@@ -120,7 +126,7 @@ static int add_opt(struct mount_opts *o, char *opt)
 	if (opt[0] == '\0' || strlen(opt) > MOUNT_PARAM_MAX ||
 	    (eq && strlen(eq + 1) > MOUNT_PARAM_MAX) || o->n == MOUNT_OPTS_MAX)
 		return -EINVAL;
-	r = check_key(opt);
+	r = check_opt(opt, eq ? eq + 1 : NULL);
 	if (r < 0)
 		return r;
 	o->opt[o->n++] = (struct mount_opt){ .key = opt, .value = eq ? eq + 1 : NULL };

@@ -213,6 +213,7 @@ static void test_errnos_are_the_kernels(void **state)
 	snprintf(c.data, sizeof(c.data), "errors=%s", value);
 	assert_emulated_errno(run(&c), EINVAL);
 	assert_emulated_errno(do_mount("/dev/blk", "/mnt/a", "ext4", 0, "journal_path=/dev/x"), EPERM);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/a", "ext4", 0, "errors=panic"), EPERM);
 	assert_emulated_errno(do_mount("/dev/blk", "/mnt/a", "ext4", MS_NOUSER, NULL), EINVAL);
 	/* 1 MiB without a NUL: one page is read, the kernel's cut makes an over-long key */
 	c.data_ptr = BOX_PTR_MIB;

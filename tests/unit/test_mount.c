@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <linux/capability.h>
 
+#include "handlers/cgroup_join.h"
 #include "handlers/idmap.h"
 #include "handlers/mount.h"
 
@@ -212,6 +213,9 @@ static void test_mount_data_parse_refuses_host_paths(void **state)
 		{ "logdev=/dev/sdc", -EPERM },
 		{ "rtdev=/dev/sdd", -EPERM },
 		{ "device=/dev/sde", -EPERM },
+		{ "errors=panic", -EPERM },
+		{ "ro,errors=panic,noload", -EPERM },
+		{ "errors=remount-ro", 0 },
 		{ "Source=x", 0 }, /* keys are case-sensitive: the filesystem refuses this one */
 		{ "journal_checksum", 0 },
 	};
@@ -432,6 +436,60 @@ static void test_idmap_parse_malformed(void **state)
 	assert_int_equal(idmap_parse(many, &m), -E2BIG);
 }
 
+/* ---- cgroup placement: mountinfo lines and hierarchy names ---- */
+
+static void test_cgroup_join_parse_mount(void **state)
+{
+	struct cgroup_join_mount m;
+
+	(void)state;
+	assert_int_equal(cgroup_join_parse_mount("35 25 0:30 / /sys/fs/cgroup/devices rw,nosuid shared:15 - cgroup cgroup rw,devices", &m), 1);
+	assert_false(m.is_v2);
+	assert_string_equal(m.path, "/sys/fs/cgroup/devices");
+	assert_string_equal(m.options, "rw,devices");
+	assert_int_equal(cgroup_join_parse_mount("31 25 0:27 / /sys/fs/cgroup/unified rw,nosuid,nodev - cgroup2 cgroup2 rw,nsdelegate", &m), 1);
+	assert_true(m.is_v2);
+	assert_string_equal(m.path, "/sys/fs/cgroup/unified");
+	/* an escaped space in the mount point; no optional fields */
+	assert_int_equal(cgroup_join_parse_mount("40 25 0:33 / /a\\040b rw - cgroup cgroup rw,cpu,cpuacct", &m), 1);
+	assert_string_equal(m.path, "/a b");
+	/* a bind of a cgroup below the root names other paths; other types */
+	assert_int_equal(cgroup_join_parse_mount("41 25 0:30 /lxc /x rw - cgroup cgroup rw,devices", &m), 0);
+	assert_int_equal(cgroup_join_parse_mount("22 1 254:0 / / rw - ext4 /dev/vda rw", &m), 0);
+	assert_int_equal(cgroup_join_parse_mount("22 1 254:0 / / rw", &m), -EINVAL);
+}
+
+static void test_cgroup_join_matches(void **state)
+{
+	(void)state;
+	assert_true(cgroup_join_matches("rw,devices", "devices"));
+	assert_true(cgroup_join_matches("rw,cpu,cpuacct", "cpu,cpuacct"));
+	assert_true(cgroup_join_matches("rw,cpu,cpuacct", "cpuacct"));
+	assert_true(cgroup_join_matches("rw,xattr,name=systemd", "name=systemd"));
+	assert_false(cgroup_join_matches("rw,devices", "cpu"));
+	assert_false(cgroup_join_matches("rw,cpuset", "cpu"));
+	assert_false(cgroup_join_matches("rw,devices", ""));
+	assert_false(cgroup_join_matches("rw,devices", "devices,"));
+}
+
+/* The capability sets the FUSE helper gives the binary come from /proc/TID/status. */
+static void test_target_status_cap_sets(void **state)
+{
+	char text[] = "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\nTgid:\t1\n"
+		      "CapInh:\t0000000000000001\nCapPrm:\t000001ffffffffff\n"
+		      "CapEff:\t000001fffffffffe\nCapBnd:\t000001feffffffff\n"
+		      "CapAmb:\t0000000000000002\n";
+	struct target_status st = {};
+
+	(void)state;
+	assert_int_equal(target_status_parse(&st, text), 0);
+	assert_int_equal(st.cap_inh, 1);
+	assert_int_equal(st.cap_prm, 0x1ffffffffffULL);
+	assert_int_equal(st.cap_eff, 0x1fffffffffeULL);
+	assert_int_equal(st.cap_bnd, 0x1feffffffffULL);
+	assert_int_equal(st.cap_amb, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +509,9 @@ int main(void)
 		cmocka_unit_test(test_mount_decide_table),
 		cmocka_unit_test(test_idmap_parse_and_translate),
 		cmocka_unit_test(test_idmap_parse_malformed),
+		cmocka_unit_test(test_cgroup_join_parse_mount),
+		cmocka_unit_test(test_cgroup_join_matches),
+		cmocka_unit_test(test_target_status_cap_sets),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
