@@ -314,23 +314,3 @@ void box_stop(struct box *b)
 	if (b->tmp[0] && system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", b->tmp);
 }
-
-bool box_can_run(void)
-{
-	pid_t pid;
-	int status;
-
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root\n");
-		return false;
-	}
-	pid = fork();
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : 1);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		printf("1..0 # SKIP user namespaces are not available\n");
-		return false;
-	}
-	return true;
-}

@@ -76,6 +76,3 @@ void box_config(struct box *b, ...);
 
 /* Run @c in the box, answering its notifications. false when the link broke. */
 bool box_run(struct box *b, const struct box_cmd *c, struct box_result *res);
-
-/* Can this machine run the box? Prints the TAP skip plan and returns false when not. */
-bool box_can_run(void);
