@@ -58,6 +58,7 @@
 #define FUSE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SEARCH_DIRS 6
 #define NEW_LISTENER_FLAG 8u /* SECCOMP_FILTER_FLAG_NEW_LISTENER */
+#define PID_LIMIT 4194304L   /* PID_MAX_LIMIT */
 
 /* Joined in this order: the user namespace last, after the others as host root. */
 static const struct {
@@ -280,6 +281,19 @@ static uint64_t target_mnt_id(const struct fuse_job *j, int *ret_err)
 	return stx.stx_mnt_id;
 }
 
+/* A pid at @s (digits), 0 when there is none or it is beyond any pid. The text may be forged. */
+static long parse_pid(const char *s)
+{
+	long v = 0;
+
+	for (; *s >= '0' && *s <= '9'; s++) {
+		v = v * 10 + (*s - '0');
+		if (v > PID_LIMIT)
+			return 0;
+	}
+	return v;
+}
+
 /* "PID/stat" without snprintf(), which is not async-signal-safe. @buf: 32 bytes. */
 static void stat_path(long pid, char *buf)
 {
@@ -311,14 +325,15 @@ static void kill_adopted(int proc_fd, long self)
 			unsigned short reclen;
 			char path[32];
 			char *paren;
-			long pid = 0, ppid = 0;
+			long pid, ppid;
 			int fd;
 			ssize_t len;
 
 			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (reclen == 0)
+				return;
 			off += reclen;
-			for (const char *p = name; *p >= '0' && *p <= '9'; p++)
-				pid = pid * 10 + (*p - '0');
+			pid = parse_pid(name);
 			if (pid <= 0 || pid == self)
 				continue;
 			stat_path(pid, path);
@@ -332,8 +347,7 @@ static void kill_adopted(int proc_fd, long self)
 			paren = strrchr(stat, ')');
 			if (!paren || !paren[1] || !paren[2] || !paren[3])
 				continue;
-			for (const char *p = paren + 4; *p >= '0' && *p <= '9'; p++)
-				ppid = ppid * 10 + (*p - '0');
+			ppid = parse_pid(paren + 4);
 			if (ppid == self)
 				(void)kill((pid_t)pid, SIGKILL);
 		}
@@ -581,6 +595,8 @@ static int build_command(const struct mount_request *m, struct fuse_job *j, char
 	static char none[] = "none", dash_o[] = "-o";
 	int r;
 
+	if (!m->fuse_binary)
+		return -ENODEV; /* not routed here: no FUSE binary for this type */
 	r = mount_fuse_options(m->flags, m->data, options, size);
 	if (r < 0)
 		return r;
