@@ -573,9 +573,13 @@ static int binary_candidates(const char *binary, struct fuse_job *j)
 						       "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
 
 	if (strchr(binary, '/')) {
-		(void)snprintf(j->candidates[0], sizeof(j->candidates[0]), "%s", binary);
+		size_t n = strlen(binary);
+
+		if (n >= sizeof(j->candidates[0]))
+			return -ENAMETOOLONG;
+		memcpy(j->candidates[0], binary, n + 1);
 		j->n_candidates = 1;
-		return strlen(binary) < sizeof(j->candidates[0]) ? 0 : -ENAMETOOLONG;
+		return 0;
 	}
 	for (size_t i = 0; i < SEARCH_DIRS; i++) {
 		int n = snprintf(j->candidates[i], sizeof(j->candidates[i]), "%s/%s", dirs[i], binary);
