@@ -13,13 +13,16 @@
 #include "version.h"
 
 /*
- * What clients may rely on. The mount and bpf keys are accepted and trapped
- * but not emulated yet (answered CONTINUE), so their extensions are not listed.
+ * What clients may rely on. The bpf keys are accepted and trapped but not
+ * emulated yet (answered CONTINUE), so their extension is not listed.
  */
 static const char *const api_extensions[] = {
 	"container_syscall_intercept",
 	"container_syscall_intercept_sched_setscheduler",
 	"container_syscall_intercept_sysinfo",
+	"container_syscall_intercept_mount",
+	"container_syscall_intercept_mount_fuse",
+	"container_syscall_intercept_hugetlbfs",
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
 	"etag_if_match_star",

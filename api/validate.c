@@ -69,6 +69,29 @@ static int collect_values(const json_t *config, const char *values[CONFIG_KEY_CO
 	return 0;
 }
 
+/*
+ * Build the snapshot; mount.allowed, when this request sets it, may name only
+ * types interceptd emulates. A value stored before that rule is left alone
+ * (it loads, but is never emulated), so PATCHing another key still works.
+ */
+static int build_config(const json_t *config, const char *const values[CONFIG_KEY_COUNT],
+			struct config **ret_cfg, struct icd_error *reterr)
+{
+	_cleanup_(config_unrefp) struct config *cfg = NULL;
+	int r;
+
+	r = config_new(values, &cfg, reterr);
+	if (r < 0)
+		return r;
+	if (json_is_string(json_object_get(config, config_keys[CONFIG_MOUNT_ALLOWED].name))) {
+		r = config_check_mount_allowed(cfg, reterr);
+		if (r < 0)
+			return r;
+	}
+	*ret_cfg = TAKE_PTR(cfg);
+	return 0;
+}
+
 int validate_create(const json_t *body, const char **ret_name, struct config **ret_cfg,
 		    struct icd_error *reterr)
 {
@@ -93,7 +116,7 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 		if (r < 0)
 			return r;
 	}
-	r = config_new(values, ret_cfg, reterr);
+	r = build_config(config, values, ret_cfg, reterr);
 	if (r < 0)
 		return r;
 	*ret_name = json_string_value(name);
@@ -130,7 +153,7 @@ static int validate_config(const json_t *body, const struct config *current, boo
 	r = collect_values(config, values, is_patch, reterr);
 	if (r < 0)
 		return r;
-	return config_new(values, ret_cfg, reterr);
+	return build_config(config, values, ret_cfg, reterr);
 }
 
 int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)

@@ -108,3 +108,4 @@ handler_fn handle_mknod;
 handler_fn handle_mknodat;
 handler_fn handle_setxattr;  /* setxattr, lsetxattr, fsetxattr (dispatch on nr) */
 handler_fn handle_sched_setscheduler;
+handler_fn handle_mount;

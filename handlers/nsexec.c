@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Forked helpers for namespace-bound steps (the mknod bind-mount fallback).
+ * Forked helpers for namespace-bound steps (the mknod bind-mount fallback,
+ * mount's superblock and FUSE helpers).
  * Any worker thread may call nsexec_run(); it touches no shared state. The
  * child is created with a raw clone3 (no glibc fork handlers, no SIGCHLD) and
  * only runs the caller's async-signal-safe function before _exit.
@@ -23,11 +24,17 @@
 
 int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms)
 {
+	return nsexec_run_in_cgroup(fn, arg, -EBADF, timeout_ms);
+}
+
+int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms)
+{
 	_cleanup_close_ int pidfd = -EBADF;
 	struct clone_args args = {
-		.flags = CLONE_PIDFD,
+		.flags = CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
 		.pidfd = (uint64_t)(uintptr_t)&pidfd,
 		.exit_signal = 0,
+		.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
 	};
 	struct pollfd pfd;
 	siginfo_t info = {};

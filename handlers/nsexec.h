@@ -19,3 +19,9 @@ typedef int nsexec_fn(const void *arg);
  * Thread-safe; no allocation.
  */
 int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms);
+
+/*
+ * The same, with the child created inside the cgroup2 directory @cgroup_fd
+ * (CLONE_INTO_CGROUP, Linux 5.7), or where we are when @cgroup_fd < 0.
+ */
+int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms);

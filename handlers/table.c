@@ -17,7 +17,7 @@ static const struct handler_entry entries[] = {
 	{ "lsetxattr", handle_setxattr, CONFIG_SETXATTR },
 	{ "fsetxattr", handle_setxattr, CONFIG_SETXATTR },
 	{ "sched_setscheduler", handle_sched_setscheduler, CONFIG_SCHED_SETSCHEDULER },
-	{ "mount", NULL, CONFIG_MOUNT },
+	{ "mount", handle_mount, CONFIG_MOUNT },
 	{ "bpf", NULL, CONFIG_BPF },
 };
 

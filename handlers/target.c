@@ -148,6 +148,18 @@ int target_status_parse_line(struct target_status *st, const char *line)
 		r = parse_one(v, 16, &x);
 		st->cap_eff = x;
 		st->seen |= r == 0 ? TARGET_HAS_CAPEFF : 0;
+	} else if (KEY("CapInh")) {
+		r = parse_one(v, 16, &x);
+		st->cap_inh = x;
+	} else if (KEY("CapPrm")) {
+		r = parse_one(v, 16, &x);
+		st->cap_prm = x;
+	} else if (KEY("CapBnd")) {
+		r = parse_one(v, 16, &x);
+		st->cap_bnd = x;
+	} else if (KEY("CapAmb")) {
+		r = parse_one(v, 16, &x);
+		st->cap_amb = x;
 	} else if (KEY("Umask")) {
 		r = parse_one(v, 8, &x);
 		if (r == 0 && x > 0777)

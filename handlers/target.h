@@ -63,6 +63,7 @@ struct target_status {
 	uid_t uid, euid, suid, fsuid;
 	gid_t gid, egid, sgid, fsgid;
 	uint64_t cap_eff;
+	uint64_t cap_inh, cap_prm, cap_bnd, cap_amb; /* 0 when absent */
 	mode_t umask;
 	bool groups_overflow; /* more than TARGET_GROUPS_MAX: we use none (stricter) */
 	size_t n_groups;

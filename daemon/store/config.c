@@ -313,10 +313,18 @@ static int split_lists(struct config *cfg)
 	return 0;
 }
 
+static bool in_mount_allowed(const struct config *cfg, const char *fstype)
+{
+	for (size_t i = 0; i < cfg->n_mount_allowed; i++)
+		if (strcmp(cfg->mount_allowed[i], fstype) == 0)
+			return true;
+	return false;
+}
+
 static int check_cross_keys(const struct config *cfg, struct icd_error *reterr)
 {
 	for (size_t i = 0; i < cfg->n_mount_fuse; i++)
-		if (config_mount_fs_allowed(cfg, cfg->mount_fuse[i].fstype))
+		if (in_mount_allowed(cfg, cfg->mount_fuse[i].fstype))
 			return icd_error_set(reterr, -EINVAL,
 					     "filesystem type '%s' is in both %s and %s",
 					     cfg->mount_fuse[i].fstype,
@@ -352,12 +360,65 @@ int config_new(const char *const values[CONFIG_KEY_COUNT], struct config **ret_c
 	return 0;
 }
 
-bool config_mount_fs_allowed(const struct config *cfg, const char *fstype)
+/*
+ * The types an emulated mount may create: filesystems on a block device, and
+ * hugetlbfs. The superblock is made in the initial user namespace, so a type
+ * that binds itself to its creator's namespaces (proc to a pid namespace, a
+ * network filesystem to a network namespace) must never be on this list.
+ */
+static const char *const emulable_types[] = {
+	"ext2", "ext3", "ext4", "xfs", "btrfs", "vfat", "exfat", "ntfs3", "f2fs", "iso9660",
+	"udf", "squashfs", "erofs", "hugetlbfs",
+};
+
+/* Mountable inside a user namespace already (FS_USERNS_MOUNT); ramfs too. */
+static const char *const userns_types[] = {
+	"proc", "sysfs", "tmpfs", "ramfs", "devpts", "mqueue", "cgroup", "cgroup2", "fuse",
+	"overlay",
+};
+
+static const char *const network_types[] = {
+	"nfs", "nfs4", "cifs", "smb3", "9p", "ceph", "afs", "glusterfs", "ncpfs", "coda",
+};
+
+static bool in_list(const char *const *list, size_t n, const char *s)
 {
-	for (size_t i = 0; cfg && fstype && i < cfg->n_mount_allowed; i++)
-		if (strcmp(cfg->mount_allowed[i], fstype) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], s) == 0)
 			return true;
 	return false;
+}
+
+const char *config_mount_type_refusal(const char *fstype)
+{
+	if (in_list(emulable_types, ARRAY_SIZE(emulable_types), fstype))
+		return NULL;
+	if (in_list(userns_types, ARRAY_SIZE(userns_types), fstype))
+		return "a user namespace mounts it itself; mounted from the host it would be bound "
+		       "to the host's namespaces";
+	if (in_list(network_types, ARRAY_SIZE(network_types), fstype))
+		return "a network filesystem mounted from the host would use the host's network";
+	return "only ext2, ext3, ext4, xfs, btrfs, vfat, exfat, ntfs3, f2fs, iso9660, udf, "
+	       "squashfs, erofs and hugetlbfs are emulated";
+}
+
+int config_check_mount_allowed(const struct config *cfg, struct icd_error *reterr)
+{
+	for (size_t i = 0; cfg && i < cfg->n_mount_allowed; i++) {
+		const char *why = config_mount_type_refusal(cfg->mount_allowed[i]);
+
+		if (why)
+			return icd_error_set(reterr, -EINVAL, "%s: '%s' refused: %s",
+					     config_keys[CONFIG_MOUNT_ALLOWED].name,
+					     cfg->mount_allowed[i], why);
+	}
+	return 0;
+}
+
+bool config_mount_fs_allowed(const struct config *cfg, const char *fstype)
+{
+	/* a refused type stored before the rule: never */
+	return cfg && fstype && in_mount_allowed(cfg, fstype) && !config_mount_type_refusal(fstype);
 }
 
 const char *config_mount_fuse_binary(const struct config *cfg, const char *fstype)

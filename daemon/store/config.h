@@ -94,7 +94,17 @@ static inline bool config_enabled(const struct config *cfg, enum config_key key)
 	return cfg && cfg->enabled[key];
 }
 
+/*
+ * Is @fstype in mount.allowed and a type interceptd emulates? A refused type
+ * stored by an older version loads, but is never emulated.
+ */
 bool config_mount_fs_allowed(const struct config *cfg, const char *fstype);
+
+/* Why mount.allowed may not hold @fstype (static text), or NULL when it may. */
+const char *config_mount_type_refusal(const char *fstype);
+
+/* -EINVAL naming the first refused type of mount.allowed, with the reason; else 0. */
+int config_check_mount_allowed(const struct config *cfg, struct icd_error *reterr);
 /* The FUSE binary configured for @fstype, or NULL. */
 const char *config_mount_fuse_binary(const struct config *cfg, const char *fstype);
 

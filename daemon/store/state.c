@@ -127,8 +127,10 @@ static int load_config(json_t *jconfig, const char *name, struct config **ret,
 		       struct icd_error *reterr)
 {
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	struct icd_error refused;
 	const char *key;
 	json_t *v;
+	int r;
 
 	if (jconfig && !json_is_object(jconfig))
 		return icd_error_set(reterr, -EINVAL, "container '%s': config is not an object", name);
@@ -140,7 +142,11 @@ static int load_config(json_t *jconfig, const char *name, struct config **ret,
 					     key);
 		values[k] = json_string_value(v);
 	}
-	return config_new(values, ret, reterr);
+	r = config_new(values, ret, reterr);
+	/* stored before the rule on mount.allowed: loads, so an upgrade starts, never emulated */
+	if (r >= 0 && config_check_mount_allowed(*ret, &refused) < 0)
+		log_warning("Container '%s': %s; loaded, never emulated", name, refused.msg);
+	return r;
 }
 
 /* Add the container described by @o; when @expect_name is set it must be that one. */

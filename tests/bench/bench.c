@@ -39,6 +39,10 @@ const struct case_desc cases[CASE_COUNT] = {
 	/* emulation is for unprivileged containers: a handler may leave host callers to the kernel */
 	[CASE_SYSINFO] = { "sysinfo", true, 0, false, CALL_SYSINFO, "bench-sysinfo", true },
 	[CASE_MKNOD] = { "mknod", true, 0, false, CALL_MKNOD, "bench-mknod", true },
+	/* the mount case's floor is the mount itself: root, natively, no supervisor */
+	[CASE_FLOOR_MOUNT] = { "floor-mount", false, 0, false, CALL_MOUNT, NULL, false, false, true },
+	[CASE_MOUNT] = { "mount", true, 0, false, CALL_MOUNT, "bench-mount", true, false, false,
+			 CASE_FLOOR_MOUNT },
 };
 
 const char *const fan_containers[N_FAN_CONTAINERS] = {
@@ -52,6 +56,8 @@ const struct container_def main_defs[] = {
 	{ "bench-api", NULL },
 	{ "fan-0", NULL }, { "fan-1", NULL }, { "fan-2", NULL }, { "fan-3", NULL },
 	{ "fan-4", NULL }, { "fan-5", NULL }, { "fan-6", NULL }, { "fan-7", NULL },
+	{ "bench-mount", "security.syscalls.intercept.mount",
+	  "\"security.syscalls.intercept.mount.allowed\":\"ext4\"" },
 };
 
 const unsigned fan_sizes[] = { 1, 16, 256 };
@@ -76,7 +82,8 @@ static bool selected(const struct options *o, const char *name)
 static void deselect_cases(struct bench *b)
 {
 	for (enum case_id id = CASE_FLOOR + 1; id < CASE_COUNT; id++)
-		if (!selected(&b->o, cases[id].name))
+		if (!selected(&b->o, cases[id].name) &&
+		    !(cases[id].native && selected(&b->o, "mount"))) /* the mount case's floor */
 			set_skip(b->cr[id].skip, sizeof(b->cr[id].skip), "not selected (--only)");
 	for (unsigned w = 0; !selected(&b->o, "fanin") && w < 2; w++)
 		for (unsigned s = 0; s < N_FAN_SIZES; s++)
@@ -107,7 +114,12 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 	uint64_t cpu0 = 0, cpu1 = 0, cpu = 0, notifs;
 	struct shm *shm = b->shm;
 
-	if (cd->daemon) {
+	spec.mount_source = b->mount.source;
+	spec.mount_target = b->mount.target;
+	spec.native = cd->native;
+	if (cd->native) {
+		/* the floor of a mount: the call itself, done by root */
+	} else if (cd->daemon) {
 		spec.containers = &cd->container;
 		spec.n_containers = 1;
 		spec.to.oci_path = b->main_d.oci;
@@ -142,10 +154,13 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 
 		if (r2 < 0)
 			return r2;
-	} else {
+	} else if (cd->daemon) {
 		(void)proc_cpu_ns(b->main_d.pid, &cpu1);
 		cpu = cpu1 - cpu0;
 	}
+	/* a mount is mostly the kernel's work in the caller (umount) or in the daemon's helper */
+	if (cd->call == CALL_MOUNT)
+		cpu += shm->cpu_ns;
 	if (atomic_load(&shm->failed))
 		return -(1000 + atomic_load(&shm->first_errno));
 	if (r < 0 || shm->n_samples == 0)
@@ -176,7 +191,9 @@ static void latency_round(struct bench *b, double secs)
 		if (r <= -1000 && atomic_load(&b->shm->fail_stage) == STAGE_CALL)
 			(void)snprintf(why, sizeof(why), "the trapped call failed: %s%s",
 				       strerror(-r - 1000),
-				       id == CASE_MKNOD ? " (not emulated: handler missing or refused)" : "");
+				       id == CASE_MKNOD || id == CASE_MOUNT
+					       ? " (not emulated: handler missing or refused)"
+					       : "");
 		else if (r <= -1000)
 			(void)snprintf(why, sizeof(why), "%s failed: %s",
 				       fail_stage_name(atomic_load(&b->shm->fail_stage)),
@@ -184,7 +201,7 @@ static void latency_round(struct bench *b, double secs)
 		else
 			(void)snprintf(why, sizeof(why), "%s%s", strerror(-r),
 				       r == -ETIMEDOUT ? ": listener never served" : "");
-		if (!cases[id].daemon) {
+		if (!cases[id].daemon && !cases[id].native) {
 			fprintf(stderr, "bench: %s failed: %s\n", cases[id].name, why);
 			b->broken = true;
 		} else {
@@ -482,12 +499,29 @@ static int setup_mknod_dir(struct bench *b)
 	return 0;
 }
 
+/* The mount cases' loop device (only when one of them runs: it is the host's resource). */
+static void setup_mount_cases(struct bench *b)
+{
+	char why[SKIP_LEN];
+	int r;
+
+	b->mount.loop_nr = -1;
+	if (b->cr[CASE_MOUNT].skip[0] && b->cr[CASE_FLOOR_MOUNT].skip[0])
+		return;
+	r = mount_fixture_setup(b->dir, &b->mount, why, sizeof(why));
+	if (r < 0) {
+		set_skip(b->cr[CASE_MOUNT].skip, sizeof(b->cr[0].skip), why);
+		set_skip(b->cr[CASE_FLOOR_MOUNT].skip, sizeof(b->cr[0].skip), why);
+	}
+}
+
 static void cleanup(struct bench *b)
 {
 	daemon_stop(&b->main_d);
 	daemon_stop(&b->one_d);
 	if (b->mknod_mounted)
 		(void)umount2(b->mknod_dir, MNT_DETACH);
+	mount_fixture_cleanup(&b->mount);
 	if (b->dir[0] && !getenv("BENCH_KEEP")) {
 		char cmd[300];
 
@@ -593,6 +627,7 @@ int main(int argc, char **argv)
 	       b.o.smoke ? "smoke" : "full", b.cpus, b.has_sync ? "yes" : "no", b.o.rounds,
 	       b.o.case_s);
 	deselect_cases(&b);
+	setup_mount_cases(&b);
 	start_daemons(&b);
 	for (unsigned i = 0; i < b.o.rounds; i++) {
 		printf("round %u/%u: latency cases\n", i + 1, b.o.rounds);

@@ -63,6 +63,7 @@ struct shm {
 	atomic_int fail_stage;     /* enum fail_stage of that failure */
 	_Atomic uint64_t count[MAX_CLIENTS]; /* trapped calls done, warm-up included */
 	uint64_t loop_ns;          /* client 0: time spent in the measured loop */
+	uint64_t cpu_ns;           /* client 0: its own CPU time (user + system) at the end */
 	uint32_t n_samples;        /* client 0: latencies recorded */
 	uint32_t lat_ns[MAX_SAMPLES];
 };
@@ -83,6 +84,7 @@ const char *fail_stage_name(int stage);
 enum call_kind {
 	CALL_SYSINFO, /* sysinfo(2): notified, cheap, what floor/continue/sysinfo time */
 	CALL_MKNOD,   /* mknodat(AT_FDCWD, path, S_IFCHR|0666, 1:3) then unlink */
+	CALL_MOUNT,   /* mount(source, target, "ext4") then umount2(target), in its own mount ns */
 };
 
 /* How a client's listener reaches its supervisor. */
@@ -100,6 +102,8 @@ struct fleet_spec {
 	bool record;                /* client 0 records per-call latencies */
 	bool userns;                /* run as root of a fresh user namespace (0 → 100000) */
 	const char *mknod_path;     /* CALL_MKNOD */
+	const char *mount_source, *mount_target; /* CALL_MOUNT */
+	bool native;                /* no filter, no supervisor: the call as root does it */
 	unsigned warmup;            /* trapped calls before ready */
 	int ready_timeout_ms;
 };
@@ -168,6 +172,7 @@ bool probe_sync_wake_up(void);
 struct container_def {
 	const char *name;
 	const char *key; /* a "security.syscalls.intercept.*" key set to "true", or NULL */
+	const char *more; /* more config members as JSON ("\"k\":\"v\""), or NULL */
 };
 
 struct daemon_run {
@@ -194,12 +199,28 @@ void daemon_log_tail(const struct daemon_run *d);
 int api_request(struct daemon_run *d, const char *method, const char *path, const char *body,
 		int timeout_ms, long *ret_status, uint64_t *ret_ns, char **ret_body);
 
-/* utime+stime of @pid in ns (from /proc/PID/stat clock ticks) */
+/*
+ * utime+stime of @pid in ns (from /proc/PID/stat clock ticks), with those of
+ * its children it has waited for (the daemon's mount helpers)
+ */
 int proc_cpu_ns(pid_t pid, uint64_t *ret);
 /* VmRSS of @pid in KiB */
 int proc_rss_kib(pid_t pid, uint64_t *ret);
 
 /* ------------------------------------------------------------------ misc */
+
+/*
+ * The mount case: an ext4 image on a loop device of our own, a node for it
+ * owned by the client's root (100000) and a target directory, below @dir.
+ * 0, or a negative errno and the reason in @why. Cleanup detaches the device.
+ */
+struct mount_fixture {
+	int loop_nr; /* -1: none attached */
+	char source[300], target[300];
+};
+
+int mount_fixture_setup(const char *dir, struct mount_fixture *ret, char *why, size_t why_size);
+void mount_fixture_cleanup(struct mount_fixture *f);
 
 uint64_t now_ns(void);
 void sleep_ns(uint64_t ns);

@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -36,7 +37,7 @@
 #define USERNS_BASE 100000
 #define USERNS_SIZE 65536
 
-static struct sock_fprog prog_sysinfo, prog_mknod;
+static struct sock_fprog prog_sysinfo, prog_mknod, prog_mount;
 
 /* ------------------------------------------------------------------ filters */
 
@@ -79,12 +80,16 @@ int filters_init(void)
 {
 	static const int sysinfo_nrs[] = { SCMP_SYS(sysinfo) };
 	static const int mknod_nrs[] = { SCMP_SYS(mknod), SCMP_SYS(mknodat) };
+
+	static const int mount_nrs[] = { SCMP_SYS(mount) };
 	int r;
 
 	r = export_filter(sysinfo_nrs, 1, &prog_sysinfo);
+	if (r >= 0)
+		r = export_filter(mknod_nrs, 2, &prog_mknod);
 	if (r < 0)
 		return r;
-	return export_filter(mknod_nrs, 2, &prog_mknod);
+	return export_filter(mount_nrs, 1, &prog_mount);
 }
 
 const struct sock_fprog *filter_sysinfo(void)
@@ -262,6 +267,11 @@ static int do_call(const struct fleet_spec *spec)
 
 	if (spec->call == CALL_SYSINFO)
 		return sysinfo(&si) < 0 ? NEG_ERRNO() : 0;
+	if (spec->call == CALL_MOUNT)
+		return mount(spec->mount_source, spec->mount_target, "ext4", 0, NULL) < 0 ||
+				       umount2(spec->mount_target, 0) < 0
+			       ? NEG_ERRNO()
+			       : 0;
 	if (syscall(SYS_mknodat, AT_FDCWD, spec->mknod_path, S_IFCHR | 0666, makedev(1, 3)) < 0)
 		return NEG_ERRNO();
 	return 0;
@@ -316,44 +326,66 @@ static void client_loop(struct shm *shm, const struct fleet_spec *spec, unsigned
 		atomic_store_explicit(&shm->count[idx], ++n, memory_order_relaxed);
 	}
 	if (record) {
+		struct rusage ru;
+
 		shm->loop_ns = now_ns() - t_begin;
 		shm->n_samples = ns;
+		if (getrusage(RUSAGE_SELF, &ru) == 0)
+			shm->cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
+				      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
 	}
+}
+
+/* A mount namespace of the client's own, propagating nothing, as a container's. */
+static int own_mount_ns(void)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return NEG_ERRNO();
+	return 0;
+}
+
+/* The filter, and the listener handed to the supervisor: from here on the calls trap. */
+static int trap_calls(const struct fleet_spec *spec, const char *name, int runtime,
+		      int *ret_conn, enum fail_stage *stage)
+{
+	const struct sock_fprog *prog = spec->call == CALL_MKNOD   ? &prog_mknod
+					: spec->call == CALL_MOUNT ? &prog_mount
+								   : &prog_sysinfo;
+	int listener, r;
+
+	*stage = STAGE_FILTER;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return NEG_ERRNO();
+	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+	if (listener < 0)
+		return NEG_ERRNO();
+	*stage = STAGE_HANDOFF;
+	if (runtime >= 0)
+		r = handoff_via_runtime(runtime, listener);
+	else if (spec->to.floor_sock >= 0)
+		r = send_fd(spec->to.floor_sock, listener, "L", 1);
+	else
+		r = *ret_conn = oci_handoff(spec->to.oci_path, name, getpid(), listener);
+	close(listener); /* the supervisor holds the only copy now, as with runc */
+	return r;
 }
 
 /* The whole life of one client process. Never returns. */
 static _Noreturn void client_main(struct shm *shm, const struct fleet_spec *spec, unsigned idx,
 				  int go_fd)
 {
-	const struct sock_fprog *prog = spec->call == CALL_MKNOD ? &prog_mknod : &prog_sysinfo;
 	const char *name = spec->n_containers ? spec->containers[idx % spec->n_containers] : "";
 	enum fail_stage stage = STAGE_USERNS;
-	int listener, conn = -EBADF, runtime = -EBADF, r;
+	int conn = -EBADF, runtime = -EBADF, r;
 	char c;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (spec->userns && (r = enter_userns(spec, name, &runtime)) < 0)
 		goto fail;
-	stage = STAGE_FILTER;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		r = NEG_ERRNO();
+	if (spec->call == CALL_MOUNT && (r = own_mount_ns()) < 0)
 		goto fail;
-	}
-	listener = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-				SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
-	if (listener < 0) {
-		r = NEG_ERRNO();
-		goto fail;
-	}
-	stage = STAGE_HANDOFF;
-	if (runtime >= 0)
-		r = handoff_via_runtime(runtime, listener);
-	else if (spec->to.floor_sock >= 0)
-		r = send_fd(spec->to.floor_sock, listener, "L", 1);
-	else
-		r = conn = oci_handoff(spec->to.oci_path, name, getpid(), listener);
-	close(listener); /* the supervisor holds the only copy now, as with runc */
-	if (r < 0)
+	if (!spec->native && (r = trap_calls(spec, name, runtime, &conn, &stage)) < 0)
 		goto fail;
 	stage = STAGE_CALL;
 	for (unsigned i = 0; i < spec->warmup; i++) {
@@ -391,6 +423,7 @@ int fleet_start(struct shm *shm, const struct fleet_spec *spec, struct fleet *re
 		atomic_store(&shm->count[i], 0);
 	shm->n_samples = 0;
 	shm->loop_ns = 0;
+	shm->cpu_ns = 0;
 	if (pipe2(go, O_CLOEXEC) < 0)
 		return NEG_ERRNO();
 	*ret = (struct fleet){ .go_fd = go[1] };

@@ -65,7 +65,7 @@ int wait_or_kill(pid_t pid, int timeout_ms, int *ret_status)
 
 /* STATE_DIR/containers/NAME.json, the daemon's layout (not fsynced: a bench fixture). */
 static int container_file_write(const char *dir, const char *name, const char *key,
-				long long created, unsigned long long etag)
+				const char *more, long long created, unsigned long long etag)
 {
 	char path[600];
 	FILE *f;
@@ -79,6 +79,8 @@ static int container_file_write(const char *dir, const char *name, const char *k
 		name, created, etag);
 	if (key)
 		fprintf(f, "\"%s\":\"true\"", key);
+	if (more)
+		fprintf(f, "%s%s", key ? "," : "", more);
 	fprintf(f, "}}}\n");
 	return fclose(f) == 0 ? 0 : NEG_ERRNO();
 }
@@ -99,7 +101,8 @@ int state_write(const char *state_dir, const struct container_def *defs, size_t 
 
 		(void)snprintf(fill, sizeof(fill), "fill-%05zu", i - n_defs);
 		r = container_file_write(dir, i < n_defs ? defs[i].name : fill,
-					 i < n_defs ? defs[i].key : NULL, now, etag++);
+					 i < n_defs ? defs[i].key : NULL,
+					 i < n_defs ? defs[i].more : NULL, now, etag++);
 		if (r < 0)
 			return r;
 	}
@@ -260,7 +263,7 @@ int api_request(struct daemon_run *d, const char *method, const char *path, cons
 int proc_cpu_ns(pid_t pid, uint64_t *ret)
 {
 	char path[64], buf[2048], *p;
-	unsigned long long ut, st;
+	unsigned long long ut, st, cut, cst;
 	long hz = sysconf(_SC_CLK_TCK);
 	_cleanup_close_ int fd = -EBADF;
 	ssize_t n;
@@ -274,10 +277,12 @@ int proc_cpu_ns(pid_t pid, uint64_t *ret)
 		return -EIO;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* comm may contain spaces */
-	/* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+	/* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 * utime(14) stime(15) cutime(16) cstime(17) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+			 &ut, &st, &cut, &cst) != 4)
 		return -EIO;
-	*ret = (ut + st) * (1000000000ULL / (uint64_t)(hz > 0 ? hz : 100));
+	*ret = (ut + st + cut + cst) * (1000000000ULL / (uint64_t)(hz > 0 ? hz : 100));
 	return 0;
 }
 

@@ -23,6 +23,8 @@ enum case_id {
 	CASE_CONTINUE,     /* interceptd, registered container, key off */
 	CASE_SYSINFO,      /* interceptd emulating sysinfo */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
+	CASE_FLOOR_MOUNT,  /* ext4 mount + umount done natively by root: the mount case's floor */
+	CASE_MOUNT,        /* the same through interceptd (mount.allowed=ext4), umount native */
 	CASE_COUNT,
 };
 
@@ -35,6 +37,8 @@ struct case_desc {
 	const char *container;
 	bool userns; /* client is root of its own user namespace, like a container's init */
 	bool emulate_sysinfo; /* floor: answer with a written struct sysinfo instead of CONTINUE */
+	bool native;          /* no filter and no supervisor at all */
+	enum case_id base;    /* ratios are against this case (CASE_FLOOR = 0 unless said) */
 };
 
 
@@ -76,6 +80,7 @@ struct bench {
 	char dir[128];
 	char mknod_dir[200], mknod_path[240];
 	bool mknod_mounted;
+	struct mount_fixture mount;
 	bool has_sync;
 	unsigned cpus;
 	struct daemon_run main_d, one_d; /* workers = CPUs, workers = 1 */
@@ -93,7 +98,7 @@ struct bench {
 
 extern const struct case_desc cases[CASE_COUNT];
 extern const char *const fan_containers[N_FAN_CONTAINERS];
-extern const struct container_def main_defs[12];
+extern const struct container_def main_defs[13];
 extern const unsigned fan_sizes[N_FAN_SIZES];
 
 /* statistics (report.c) */

@@ -140,6 +140,7 @@ e2e_cleanup() {
 	agent_stop
 	receivers_stop
 	daemon_stop
+	mount_cleanup
 	if [ -n "$E2E_WORK" ] && [ -f "$E2E_WORK/devs.before" ]; then
 		host_devs_check || rc=1
 	fi
@@ -226,6 +227,8 @@ rootfs_build() {
 		>"$root/etc/passwd"
 	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 	cp "$E2E_WORK/bin/probe" "$root/bin/probe"
+	# a scenario's own files (scenario_mount.sh)
+	[ -z "${ROOTFS_EXTRA:-}" ] || "$ROOTFS_EXTRA" "$root" || return 1
 	safe_chown "$root" "$E2E_UID_BASE:$E2E_UID_BASE"
 }
 
@@ -435,7 +438,12 @@ oci_bundle() {
 		| .process.capabilities |= with_entries(.value += $caps)
 		| if $rt != null then .linux.resources.cpu = { realtimeRuntime: $rt, realtimePeriod: 1000000 } else . end
 		| if $proc != null then .process += $proc else . end
-		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json"
+		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json" ||
+		return 1
+	# config.jq: a scenario's own changes (devices, mounts), applied last
+	[ ! -f "$c/config.jq" ] ||
+		{ jq -f "$c/config.jq" "$c/config.json" >"$c/config.json.new" &&
+			mv "$c/config.json.new" "$c/config.json"; }
 }
 
 runc_cmd() { e2e_v runc --root "$E2E_WORK/runc-state" "$@"; }
@@ -1086,9 +1094,12 @@ run_runtime() {
 		scenario_fdstore "$rt"
 		scenario_merge "$rt"
 	fi
+	scenario_mount "$rt"
 }
 
 # shellcheck source=scenario_limits.sh
 source "$E2E_DIR/scenario_limits.sh"
 # shellcheck source=lib_policy.sh
 source "$E2E_DIR/lib_policy.sh"
+# shellcheck source=scenario_mount.sh
+source "$E2E_DIR/scenario_mount.sh"

@@ -249,6 +249,47 @@ static void check_corrupt_refused(struct harness *h, const char *rel, const char
 	assert_int_equal(access(h->api_socket, F_OK), -1);
 }
 
+/* Replace the first @from in @path by @to (the state file as an older version wrote it). */
+static void edit_file(const char *path, const char *from, const char *to)
+{
+	_cleanup_free_ char *text = harness_read_file(path, NULL);
+	char *at = text ? strstr(text, from) : NULL;
+	FILE *f;
+
+	assert_non_null(at);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	fprintf(f, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	fclose(f);
+}
+
+/* mount.allowed=proc, refused since: the start goes on (logged), the API refuses it anew. */
+static void test_refused_mount_type_in_state_still_loads(void **state)
+{
+	struct harness *h = *state;
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	_cleanup_free_ char *log = NULL;
+	char path[400];
+
+	assert_int_equal(harness_start(h, NULL), 0);
+	expect_status(h, "POST", "/1.0/containers",
+		      "{\"name\":\"m\",\"config\":{\"" KEY "mount.allowed\":\"ext4\"}}", 201);
+	assert_int_equal(WEXITSTATUS(harness_stop(h, SIGTERM)), 0);
+	snprintf(path, sizeof(path), "%s/containers/m.json", h->state_dir);
+	edit_file(path, "\"ext4\"", "\"ext4,proc\"");
+	assert_int_equal(harness_start(h, NULL), 0);
+	r = req(h, "GET", "/1.0/containers/m", NULL);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(reply_meta(r), "config"), KEY "mount.allowed")),
+			    "ext4,proc");
+	log = harness_read_file(h->log_path, NULL);
+	on_failure_dump(h, log && strstr(log, "'proc' refused"));
+	assert_non_null(strstr(log, "'proc' refused"));
+	expect_status(h, "PATCH", "/1.0/containers/m", "{\"config\":{\"" KEY "mount\":\"on\"}}", 200);
+	expect_status(h, "PATCH", "/1.0/containers/m",
+		      "{\"config\":{\"" KEY "mount.allowed\":\"ext4,proc\"}}", 400);
+}
+
 static void test_corrupt_state_refuses_start_and_keeps_file(void **state)
 {
 	check_corrupt_refused(*state, "state.json", "{\"version\":1,\"containers\":[{\"name\":\"a\",");
@@ -302,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_container_file_refuses_start_and_keeps_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_socket_refuses_second_daemon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket_is_replaced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refused_mount_type_in_state_still_loads, setup, teardown),
 	};
 	int r;
 

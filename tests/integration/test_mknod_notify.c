@@ -43,6 +43,7 @@
 #include "daemon/log.h"
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
+#include "tests/integration/userns_skip.h"
 
 #define HOST_ID 100000
 #define USER_ID 1000 /* an ordinary user of the container */
@@ -754,31 +755,6 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/*
- * Can this machine host the container at all? If not, print the TAP plan that
- * skips everything, with the reason (meson's TAP runner counts exit status 77
- * as an error, so the skip is said in TAP and the exit status is 0).
- */
-static bool can_run(void)
-{
-	pid_t pid;
-	int status;
-
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP needs root\n");
-		return false;
-	}
-	pid = fork();
-	if (pid == 0)
-		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : 1);
-	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
-	    WEXITSTATUS(status) != 0) {
-		printf("1..0 # SKIP user namespaces are not available\n");
-		return false;
-	}
-	return true;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -790,7 +766,7 @@ int main(void)
 		cmocka_unit_test(test_init_in_nested_userns_gets_nothing), /* last: moves the init */
 	};
 
-	if (!can_run())
+	if (!userns_tests_can_run())
 		return 0;
 	signal(SIGPIPE, SIG_IGN);
 	cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -178,6 +178,44 @@ static void test_config_new_parses_lists(void **state)
 	config_unref(cfg);
 }
 
+static void test_config_mount_type_refusal(void **state)
+{
+	static const char *const emulated[] = { "ext2", "ext3", "ext4", "xfs", "btrfs", "vfat",
+						"exfat", "ntfs3", "f2fs", "iso9660", "udf",
+						"squashfs", "erofs", "hugetlbfs" };
+	static const char *const refused[] = { "proc", "sysfs", "tmpfs", "devpts", "mqueue",
+					       "cgroup", "cgroup2", "fuse", "overlay", "nfs",
+					       "cifs", "fuseblk", "ntfs", "bpf", "Ext4" };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(emulated) / sizeof(emulated[0]); i++)
+		assert_null(config_mount_type_refusal(emulated[i]));
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (!config_mount_type_refusal(refused[i]))
+			fail_msg("'%s' is not refused", refused[i]);
+	assert_non_null(strstr(config_mount_type_refusal("proc"), "host's namespaces"));
+	assert_non_null(strstr(config_mount_type_refusal("nfs"), "host's network"));
+}
+
+/* Stored by an older version: loads, is reported, is never emulated, still conflicts. */
+static void test_config_refused_type_loads_never_emulated(void **state)
+{
+	const char *values[CONFIG_KEY_COUNT] = { [CONFIG_MOUNT_ALLOWED] = "ext4,proc" };
+	_cleanup_(config_unrefp) struct config *cfg = NULL;
+	struct config *other = NULL;
+	struct icd_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(config_new(values, &cfg, NULL), 0);
+	assert_true(config_mount_fs_allowed(cfg, "ext4"));
+	assert_false(config_mount_fs_allowed(cfg, "proc"));
+	assert_int_equal(config_check_mount_allowed(cfg, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'proc' refused"));
+	values[CONFIG_MOUNT_FUSE] = "proc=procfuse";
+	assert_int_equal(config_new(values, &other, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'proc' is in both"));
+}
+
 static void test_config_ref_counting(void **state)
 {
 	struct config *cfg = config_new_empty();
@@ -200,6 +238,8 @@ int main(void)
 		cmocka_unit_test(test_config_key_table_complete),
 		cmocka_unit_test(test_config_new_cross_key_conflict),
 		cmocka_unit_test(test_config_new_parses_lists),
+		cmocka_unit_test(test_config_mount_type_refusal),
+		cmocka_unit_test(test_config_refused_type_loads_never_emulated),
 		cmocka_unit_test(test_config_ref_counting),
 	};
 

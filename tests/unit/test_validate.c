@@ -68,6 +68,13 @@ static const struct vcase cases[] = {
 	{ OP_PATCH, "{\"config\":{\"security.syscalls.intercept\":\"1\"}}", -EINVAL, "unknown configuration key 'security.syscalls.intercept'", 0, NULL },
 	{ OP_PATCH, "{\"config\":{" K("mknod") ":[]}}", -EINVAL, "must be a string, not an array", 0, NULL },
 	{ OP_PATCH, "{\"cfg\":{}}", -EINVAL, "unknown field 'cfg'", 0, NULL },
+	/* mount.allowed: block-device filesystems and hugetlbfs only, with the reason */
+	{ OP_CREATE, "{\"name\":\"c\",\"config\":{" K("mount.allowed") ":\"proc\"}}", -EINVAL, "mount.allowed: 'proc' refused: a user namespace mounts it itself", 0, NULL },
+	{ OP_PUT, "{\"config\":{" K("mount.allowed") ":\"ext4,tmpfs\"}}", -EINVAL, "'tmpfs' refused: a user namespace mounts it itself", 0, NULL },
+	{ OP_PATCH, "{\"config\":{" K("mount.allowed") ":\"nfs\"}}", -EINVAL, "'nfs' refused: a network filesystem", 0, NULL },
+	{ OP_PATCH, "{\"config\":{" K("mount.allowed") ":\"fuseblk\"}}", -EINVAL, "'fuseblk' refused: only ext2, ext3, ext4", 0, NULL },
+	{ OP_PATCH, "{\"config\":{" K("mount.allowed") ":\"ext4, hugetlbfs,squashfs\"}}", 0, NULL, CONFIG_MOUNT_ALLOWED, "ext4,hugetlbfs,squashfs" },
+	{ OP_CREATE, "{\"name\":\"c\",\"config\":{" K("mount.fuse") ":\"proc=procfuse\"}}", 0, NULL, CONFIG_MOUNT_FUSE, "proc=procfuse" },
 };
 
 static struct config *current_config(void)
@@ -77,6 +84,28 @@ static struct config *current_config(void)
 
 	assert_int_equal(config_new(values, &cfg, NULL), 0);
 	return cfg;
+}
+
+/* A type refused now but stored by an older version stays stored while other keys change. */
+static void test_validate_patch_keeps_refused_stored_type(void **state)
+{
+	const char *values[CONFIG_KEY_COUNT] = { [CONFIG_MOUNT_ALLOWED] = "ext4,proc" };
+	_cleanup_(config_unrefp) struct config *current = NULL, *next = NULL;
+	const char *other = "{\"config\":{" K("mknod") ":\"on\"}}";
+	const char *again = "{\"config\":{" K("mount.allowed") ":\"ext4,proc\"}}";
+	struct icd_error err = { 0 };
+	json_auto_t *body = NULL, *body2 = NULL;
+
+	(void)state;
+	assert_int_equal(config_new(values, &current, NULL), 0);
+	assert_int_equal(json_body_parse(other, strlen(other), &body, &err), 0);
+	assert_int_equal(validate_patch(body, current, &next, &err), 0);
+	assert_string_equal(next->values[CONFIG_MOUNT_ALLOWED], "ext4,proc");
+	assert_false(config_mount_fs_allowed(next, "proc"));
+	assert_true(config_mount_fs_allowed(next, "ext4"));
+	assert_int_equal(json_body_parse(again, strlen(again), &body2, &err), 0);
+	assert_int_equal(validate_patch(body2, current, &next, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'proc' refused"));
 }
 
 static int run_case(const struct vcase *c, struct config *current, struct config **ret_cfg,
@@ -165,6 +194,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_validate_table),
+		cmocka_unit_test(test_validate_patch_keeps_refused_stored_type),
 		cmocka_unit_test(test_json_body_parse_errors),
 		cmocka_unit_test(test_validate_container_name_limits),
 	};

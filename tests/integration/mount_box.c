@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The user-namespace "container" of the mount tests; see mount_box.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "daemon/engine/notify.h"
+#include "handlers/handler.h"
+#include "tests/integration/fdpass.h"
+#include "tests/integration/mount_box.h"
+
+#define MIB (1024 * 1024)
+
+/* ---------------- inside the box ---------------- */
+
+static struct box_result *op_result; /* MAP_SHARED: filled by each command's process */
+
+static int drop_sys_admin(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[2];
+
+	if (syscall(SYS_capget, &hdr, caps) < 0)
+		return -1;
+	caps[0].effective &= ~(1u << CAP_SYS_ADMIN);
+	caps[0].permitted &= ~(1u << CAP_SYS_ADMIN);
+	return (int)syscall(SYS_capset, &hdr, caps);
+}
+
+static const void *pointer(enum box_ptr how, const char *s)
+{
+	static char *mib;
+
+	switch (how) {
+	case BOX_PTR_NULL:
+		return NULL;
+	case BOX_PTR_BAD:
+		return (const void *)(uintptr_t)0x10; /* never mapped */
+	case BOX_PTR_MIB:
+		if (!mib) {
+			mib = malloc(MIB);
+			if (mib)
+				memset(mib, 'A', MIB);
+		}
+		return mib;
+	default:
+		return s;
+	}
+}
+
+static int do_mount(const struct box_cmd *c)
+{
+	if (c->op == BOX_MOUNT_NOCAP && drop_sys_admin() < 0)
+		return -1;
+	return mount(pointer(c->source_ptr, c->source), pointer(c->target_ptr, c->target),
+		     c->type[0] ? c->type : NULL, c->flags, pointer(c->data_ptr, c->data));
+}
+
+static int run_op(const struct box_cmd *c, struct box_result *res)
+{
+	struct stat st;
+	int fd;
+
+	switch (c->op) {
+	case BOX_MOUNT:
+	case BOX_MOUNT_NOCAP:
+		return do_mount(c);
+	case BOX_UMOUNT:
+		return umount2(c->target, 0);
+	case BOX_MKDIR:
+		return mkdir(c->target, 0755);
+	case BOX_CREATE:
+		fd = open(c->target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		return fd < 0 ? -1 : close(fd);
+	case BOX_SYMLINK:
+		return symlink(c->source, c->target);
+	case BOX_STAT:
+		if (stat(c->target, &st) < 0)
+			return -1;
+		res->uid = st.st_uid;
+		res->gid = st.st_gid;
+		res->mode = st.st_mode;
+		return 0;
+	case BOX_OPEN:
+		fd = open(c->target, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+		return fd < 0 ? -1 : close(fd);
+	default:
+		errno = EINVAL;
+		return -1;
+	}
+}
+
+static void serve_commands(int sock)
+{
+	struct box_cmd c;
+
+	while (read(sock, &c, sizeof(c)) == sizeof(c)) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			*op_result = (struct box_result){ 0 };
+			errno = 0;
+			op_result->ret = run_op(&c, op_result);
+			op_result->err = op_result->ret < 0 ? errno : 0;
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			*op_result = (struct box_result){ .ret = -1, .err = ECHILD };
+		/* as an init does: reap what was adopted (a FUSE daemon killed by a test) */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		if (write(sock, op_result, sizeof(*op_result)) != sizeof(*op_result))
+			break;
+	}
+}
+
+/* The box's mounts: its root, proc, then pivot_root onto that root. */
+static int make_root(const char *root)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount(root, root, NULL, MS_BIND, NULL) < 0 || chdir(root) < 0 ||
+	    mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 ||
+	    syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return -1;
+	return 0;
+}
+
+static int install_filter(void)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+
+	/* every mount(2), not only the policy's: the handler's own dispatch is under test */
+	if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(mount), 0) < 0 ||
+	    seccomp_load(ctx) < 0)
+		return -1;
+	return seccomp_notify_fd(ctx);
+}
+
+static _Noreturn void box_main(const char *root, int sock, int sync_fd)
+{
+	int listener;
+	pid_t init;
+	char c;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	op_result = mmap(NULL, sizeof(*op_result), PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (op_result == MAP_FAILED || unshare(CLONE_NEWUSER) < 0)
+		_exit(77);
+	/* the supervisor writes our uid_map and gid_map */
+	if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &c, 1) != 1 || setresgid(0, 0, 0) < 0 ||
+	    setresuid(0, 0, 0) < 0 || unshare(CLONE_NEWPID) < 0)
+		_exit(2);
+	init = fork();
+	if (init != 0) {
+		if (init < 0 || write(sync_fd, &init, sizeof(init)) != sizeof(init))
+			_exit(2);
+		waitpid(init, NULL, 0);
+		_exit(0);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	umask(022);
+	if (make_root(root) < 0)
+		_exit(77);
+	listener = install_filter();
+	if (listener < 0 || fdpass_send(sock, "f", 1, &listener, 1) != 1)
+		_exit(4);
+	close(listener);
+	serve_commands(sock);
+	_exit(0);
+}
+
+/* ---------------- the supervisor ---------------- */
+
+static void answer_one(struct box *b)
+{
+	struct seccomp_notif req;
+	struct seccomp_notif_resp resp;
+	struct notif_reply reply;
+	struct notif_ctx ctx = { .req = &req, .notify_fd = b->notify_fd, .cfg = b->cfg,
+				 .init_pid = b->init, .proc_fd = -EBADF, .mem_fd = -EBADF };
+
+	if (notify_recv(b->notify_fd, &req) < 0)
+		return;
+	b->last_r = handle_mount(&ctx, &reply);
+	if (b->last_r < 0)
+		reply_continue(&reply);
+	b->last_flags = reply.flags;
+	resp = (struct seccomp_notif_resp){ .id = req.id, .val = reply.val, .error = reply.error,
+					    .flags = reply.flags };
+	(void)notify_send(b->notify_fd, &resp);
+}
+
+bool box_run(struct box *b, const struct box_cmd *c, struct box_result *res)
+{
+	struct pollfd p[2] = { { .fd = b->notify_fd, .events = POLLIN },
+			       { .fd = b->sock, .events = POLLIN } };
+
+	b->last_flags = UINT32_MAX;
+	b->last_r = 0;
+	if (write(b->sock, c, sizeof(*c)) != sizeof(*c))
+		return false;
+	for (;;) {
+		if (poll(p, 2, 20000) <= 0)
+			return false;
+		if (p[0].revents & POLLIN)
+			answer_one(b);
+		if (p[1].revents & POLLIN)
+			return read(b->sock, res, sizeof(*res)) == sizeof(*res);
+	}
+}
+
+void box_config(struct box *b, ...)
+{
+	const char *values[CONFIG_KEY_COUNT] = { [CONFIG_MOUNT] = "true" };
+	struct config *cfg = NULL;
+	va_list ap;
+	int key;
+
+	va_start(ap, b);
+	while ((key = va_arg(ap, int)) >= 0)
+		values[key] = va_arg(ap, const char *);
+	va_end(ap);
+	if (config_new(values, &cfg, NULL) < 0)
+		abort();
+	config_unref(b->cfg);
+	b->cfg = cfg;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, s, strlen(s));
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+static int map_ids(pid_t pid)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "/proc/%d/uid_map", (int)pid);
+	if (write_file(p, "0 100000 65536") < 0)
+		return -1;
+	snprintf(p, sizeof(p), "/proc/%d/gid_map", (int)pid);
+	return write_file(p, "0 100000 65536");
+}
+
+int box_start(struct box *b, int (*prepare_root)(const char *root))
+{
+	int sp[2], sync[2];
+	char c;
+
+	*b = (struct box){ .sock = -1, .notify_fd = -1 };
+	snprintf(b->tmp, sizeof(b->tmp), "/tmp/interceptd-mount.XXXXXX");
+	if (!mkdtemp(b->tmp) || chmod(b->tmp, 0755) < 0)
+		return -1;
+	snprintf(b->root, sizeof(b->root), "%s/root", b->tmp);
+	if (mkdir(b->root, 0755) < 0 || chown(b->root, BOX_HOST_ID, BOX_HOST_ID) < 0 ||
+	    prepare_root(b->root) < 0)
+		return -1;
+	box_config(b, -1);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+		return -1;
+	b->child = fork();
+	if (b->child == 0) {
+		close(sp[0]);
+		close(sync[0]);
+		box_main(b->root, sp[1], sync[1]);
+	}
+	close(sp[1]);
+	close(sync[1]);
+	b->sock = sp[0];
+	if (b->child < 0 || read(sync[0], &c, 1) != 1 || map_ids(b->child) < 0 ||
+	    write(sync[0], "g", 1) != 1 || read(sync[0], &b->init, sizeof(b->init)) != sizeof(b->init))
+		return -1;
+	close(sync[0]);
+	return fdpass_recv(b->sock, &c, 1, &b->notify_fd, NULL) == 1 && b->notify_fd >= 0 ? 0 : -1;
+}
+
+void box_stop(struct box *b)
+{
+	char cmd[160];
+
+	if (b->child > 0) {
+		if (b->init > 0)
+			kill(b->init, SIGKILL);
+		kill(b->child, SIGKILL);
+		waitpid(b->child, NULL, 0);
+	}
+	config_unref(b->cfg);
+	b->cfg = NULL;
+	/* the box's mounts died with its mount namespace */
+	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", b->tmp);
+	if (b->tmp[0] && system(cmd) != 0)
+		fprintf(stderr, "# could not remove %s\n", b->tmp);
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "daemon/store/config.h"
+
+/*
+ * A user-namespace "container" for the mount tests (test_mount_notify.c):
+ * one child that is the init of a pid namespace owned by its user namespace
+ * (0 -> BOX_HOST_ID, 65536 ids), with its own mount namespace on a scratch
+ * root (proc mounted), and a NOTIFY filter on every mount(2). It runs each
+ * command from the test in a new process; the test is the supervisor and
+ * answers the notifications with handle_mount() and the config it holds.
+ */
+
+#define BOX_HOST_ID 100000
+
+enum box_op {
+	BOX_MOUNT,       /* mount(source, target, type, flags, data) as the container's root */
+	BOX_MOUNT_NOCAP, /* the same without CAP_SYS_ADMIN */
+	BOX_UMOUNT,      /* target */
+	BOX_MKDIR,       /* target */
+	BOX_CREATE,      /* target: an empty file */
+	BOX_SYMLINK,     /* target -> source */
+	BOX_STAT,        /* target: owner and mode */
+	BOX_OPEN,        /* target, read-only */
+};
+
+/* What to pass for a pointer argument of mount(2). */
+enum box_ptr {
+	BOX_PTR_STRING, /* the string in the command ("" too) */
+	BOX_PTR_NULL,
+	BOX_PTR_BAD,    /* an unmapped address */
+	BOX_PTR_MIB,    /* data: 1 MiB without a NUL */
+};
+
+struct box_cmd {
+	enum box_op op;
+	char source[256], target[256], type[32], data[512];
+	uint64_t flags;
+	enum box_ptr source_ptr, target_ptr, data_ptr;
+};
+
+struct box_result {
+	int ret, err;
+	uid_t uid;
+	gid_t gid;
+	mode_t mode;
+};
+
+struct box {
+	char tmp[64], root[96];
+	pid_t child;      /* made the user and pid namespaces, waits for the init */
+	pid_t init;       /* pid 1 of the box */
+	int sock;         /* commands in, results out */
+	int notify_fd;
+	struct config *cfg; /* what handle_mount() sees; replace with box_config() */
+	uint32_t last_flags; /* of the last answer; UINT32_MAX when nothing was trapped */
+	int last_r;          /* what handle_mount() returned */
+};
+
+/*
+ * Start the box below a fresh /tmp directory. @prepare_root runs on the host
+ * once the root directory exists, before the box starts. 0, or -1.
+ */
+int box_start(struct box *b, int (*prepare_root)(const char *root));
+
+/* Kill the box and remove its directory. */
+void box_stop(struct box *b);
+
+/* Set the config handle_mount() sees from now on (key = value pairs, NULL-terminated). */
+void box_config(struct box *b, ...);
+
+/* Run @c in the box, answering its notifications. false when the link broke. */
+bool box_run(struct box *b, const struct box_cmd *c, struct box_result *res);

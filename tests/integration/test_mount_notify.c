@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Privileged tests of the mount handler, decide and act, against a real
+ * notify fd: a user-namespace "container" (tests/integration/mount_box.c)
+ * with ext4 images on loop devices as block device nodes in its root, one of
+ * them mounted on the host, one denied by its device cgroup (v1 hosts), and
+ * a stand-in FUSE binary (mount_fake_fuse.c) in its /bin. Root only; the plan
+ * says SKIP otherwise.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon/log.h"
+#include "tests/integration/mount_box.h"
+#include "tests/integration/userns_skip.h"
+
+#define N_IMAGES 3
+enum { IMG_OK, IMG_BUSY, IMG_DENIED };
+static const char *const node_names[N_IMAGES] = { "/dev/blk", "/dev/busy", "/dev/denied" };
+
+static struct {
+	struct box box;
+	char dir[64];                /* images, host mount point */
+	char loop[N_IMAGES][32];     /* /dev/loopN of each image */
+	dev_t rdev[N_IMAGES];
+	char host_mnt[96];           /* where IMG_BUSY is mounted on the host */
+	char devices_cg[128];        /* the box's v1 devices cgroup; "" without */
+	const char *fake_fuse;
+} t;
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---------------- commands ---------------- */
+
+static struct box_result run(const struct box_cmd *c)
+{
+	struct box_result res;
+
+	assert_true(box_run(&t.box, c, &res));
+	return res;
+}
+
+static struct box_result do_mount(const char *source, const char *target, const char *type,
+				  uint64_t flags, const char *data)
+{
+	struct box_cmd c = { .op = BOX_MOUNT, .flags = flags,
+			     .source_ptr = source ? BOX_PTR_STRING : BOX_PTR_NULL,
+			     .data_ptr = data ? BOX_PTR_STRING : BOX_PTR_NULL };
+
+	snprintf(c.source, sizeof(c.source), "%s", source ? source : "");
+	snprintf(c.target, sizeof(c.target), "%s", target);
+	snprintf(c.type, sizeof(c.type), "%s", type);
+	snprintf(c.data, sizeof(c.data), "%s", data ? data : "");
+	return run(&c);
+}
+
+static struct box_result simple(enum box_op op, const char *target, const char *source)
+{
+	struct box_cmd c = { .op = op };
+
+	snprintf(c.target, sizeof(c.target), "%s", target);
+	snprintf(c.source, sizeof(c.source), "%s", source ? source : "");
+	return run(&c);
+}
+
+#define assert_ok(res)                                                                             \
+	do {                                                                                       \
+		struct box_result _r = (res);                                                      \
+		assert_int_equal(_r.err, 0);                                                       \
+		assert_int_equal(_r.ret, 0);                                                       \
+	} while (0)
+/* @want from our answer (not the kernel's: the call was emulated) */
+#define assert_emulated_errno(res, want)                                                           \
+	do {                                                                                       \
+		struct box_result _r = (res);                                                      \
+		assert_int_equal(_r.err, (want));                                                  \
+		assert_int_equal(t.box.last_flags, 0);                                             \
+	} while (0)
+#define assert_continued(res, want)                                                                \
+	do {                                                                                       \
+		struct box_result _r = (res);                                                      \
+		assert_int_equal(_r.err, (want));                                                  \
+		assert_int_equal(t.box.last_flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);              \
+	} while (0)
+
+/* The options of the box's mount at @target (mountinfo, per-mount and super); "" when none. */
+static void box_mount_options(const char *target, char *buf, size_t size)
+	__attribute__((nonnull));
+static void box_mount_options(const char *target, char *buf, size_t size)
+{
+	char path[64], line[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)t.box.init);
+	f = fopen(path, "re");
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		char point[256], opts[256], type[64], sopts[256];
+
+		if (sscanf(line, "%*s %*s %*s %*s %255s %255s%*[^-]- %63s %*s %255s", point, opts,
+			   type, sopts) == 4 &&
+		    strcmp(point, target) == 0)
+			(void)!snprintf(buf, size, "%.63s %.200s %.200s", type, opts, sopts);
+	}
+	if (f)
+		fclose(f);
+}
+
+static int host_mount_count(void)
+{
+	char line[1024];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		n++;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* ---------------- mount.allowed ---------------- */
+
+static void test_ext4_emulated_nodev_nosuid(void **state)
+{
+	char opts[600];
+	struct box_result st;
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
+	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT, NULL));
+	assert_int_equal(t.box.last_flags, 0);
+	box_mount_options("/mnt/a", opts, sizeof(opts));
+	assert_non_null(strstr(opts, "ext4 "));
+	assert_non_null(strstr(opts, "nosuid"));
+	assert_non_null(strstr(opts, "nodev"));
+	/* unshifted: the image's ids are no ids of the container */
+	st = simple(BOX_STAT, "/mnt/a/u1000", NULL);
+	assert_ok(st);
+	assert_int_equal(st.uid, 65534);
+	/* a device node on the image cannot be opened */
+	assert_int_equal(simple(BOX_OPEN, "/mnt/a/null", NULL).err, EACCES);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/a", NULL));
+	box_mount_options("/mnt/a", opts, sizeof(opts));
+	assert_string_equal(opts, "");
+}
+
+static void test_ext4_shift(void **state)
+{
+	struct box_result st;
+	char opts[600];
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", CONFIG_MOUNT_SHIFT, "true", -1);
+	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", 0, NULL));
+	box_mount_options("/mnt/a", opts, sizeof(opts));
+	assert_non_null(strstr(opts, "idmapped"));
+	assert_null(strstr(opts, "nosuid"));
+	st = simple(BOX_STAT, "/mnt/a", NULL);
+	assert_int_equal(st.uid, 0);
+	assert_int_equal(st.gid, 0);
+	st = simple(BOX_STAT, "/mnt/a/u1000", NULL);
+	assert_int_equal(st.uid, 1000);
+	assert_ok(simple(BOX_CREATE, "/mnt/a/by-root", NULL));
+	assert_ok(simple(BOX_UMOUNT, "/mnt/a", NULL));
+	/* on disk the new file belongs to the container's root: 0, not 100000 */
+	assert_int_equal(sh("m=%s/check && mkdir -p $m && mount -o ro,noload %s $m && "
+			    "test \"$(stat -c %%u:%%g $m/by-root)\" = 0:0; r=$?; umount $m; exit $r",
+			    t.dir, t.loop[IMG_OK]),
+			 0);
+}
+
+static void test_errnos_are_the_kernels(void **state)
+{
+	struct box_cmd c = { .op = BOX_MOUNT, .source = "/dev/blk", .target = "/mnt/a",
+			     .type = "ext4" };
+	char value[300];
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
+	assert_emulated_errno(do_mount("/dev/nothing", "/mnt/a", "ext4", 0, NULL), ENOENT);
+	assert_emulated_errno(do_mount("/tmp/regular", "/mnt/a", "ext4", 0, NULL), ENOTBLK);
+	assert_emulated_errno(do_mount("/dev/blk", "/tmp/regular", "ext4", 0, NULL), ENOTDIR);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/none", "ext4", 0, NULL), ENOENT);
+	assert_emulated_errno(do_mount(NULL, "/mnt/a", "ext4", 0, NULL), EINVAL);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/a", "ext4", 0, "bogus_option"), EINVAL);
+	memset(value, 'v', sizeof(value) - 1);
+	value[sizeof(value) - 1] = '\0';
+	snprintf(c.data, sizeof(c.data), "errors=%s", value);
+	assert_emulated_errno(run(&c), EINVAL);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/a", "ext4", 0, "journal_path=/dev/x"), EPERM);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/a", "ext4", 0, "errors=panic"), EPERM);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/a", "ext4", MS_NOUSER, NULL), EINVAL);
+	/* 1 MiB without a NUL: one page is read, the kernel's cut makes an over-long key */
+	c.data_ptr = BOX_PTR_MIB;
+	assert_emulated_errno(run(&c), EINVAL);
+	c.data_ptr = BOX_PTR_BAD;
+	assert_emulated_errno(run(&c), EFAULT);
+	c.data_ptr = BOX_PTR_NULL;
+	c.source_ptr = BOX_PTR_BAD;
+	assert_emulated_errno(run(&c), EFAULT);
+	c.source_ptr = BOX_PTR_STRING;
+	c.target_ptr = BOX_PTR_BAD;
+	assert_emulated_errno(run(&c), EFAULT);
+	/* mounted on the host already: never a shared superblock */
+	assert_emulated_errno(do_mount("/dev/busy", "/mnt/a", "ext4", 0, NULL), EBUSY);
+}
+
+static void test_device_cgroup_applies(void **state)
+{
+	(void)state;
+	if (!t.devices_cg[0])
+		skip(); /* no v1 devices controller here */
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
+	/* the node is the caller's; its device cgroup refuses the device */
+	assert_emulated_errno(do_mount("/dev/denied", "/mnt/a", "ext4", 0, NULL), EPERM);
+	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", 0, NULL));
+	assert_ok(simple(BOX_UMOUNT, "/mnt/a", NULL));
+}
+
+static void test_not_a_new_superblock_continues(void **state)
+{
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
+	assert_continued(do_mount("/tmp", "/mnt/b", "ext4", MS_BIND, NULL), 0);
+	assert_continued(do_mount(NULL, "/mnt/b", NULL, MS_PRIVATE, NULL), 0);
+	assert_continued(do_mount(NULL, "/mnt/b", NULL, MS_SLAVE | MS_REC, NULL), 0);
+	assert_continued(do_mount(NULL, "/mnt/b", "ext4", MS_REMOUNT | MS_BIND | MS_RDONLY, NULL), 0);
+	assert_continued(do_mount("/mnt/b", "/mnt/c", NULL, MS_MOVE, NULL), 0);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/c", NULL));
+	/* a type in no list: the kernel mounts a tmpfs in a user namespace itself */
+	assert_continued(do_mount("x", "/mnt/b", "tmpfs", 0, NULL), 0);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/b", NULL));
+}
+
+static void test_caller_without_cap_continues(void **state)
+{
+	struct box_cmd c = { .op = BOX_MOUNT_NOCAP, .source = "/dev/blk", .target = "/mnt/a",
+			     .type = "ext4" };
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
+	assert_continued(run(&c), EPERM);
+	/* a live change: ext4 out of the list, the next mount is the kernel's (EPERM) */
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "xfs", -1);
+	assert_continued(do_mount("/dev/blk", "/mnt/a", "ext4", 0, NULL), EPERM);
+	/* stored by an older version: loaded, never emulated */
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4,tmpfs", -1);
+	assert_continued(do_mount("x", "/mnt/b", "tmpfs", 0, NULL), 0);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/b", NULL));
+}
+
+static void test_paths_stay_inside(void **state)
+{
+	char host_node[160];
+	int before = host_mount_count();
+	struct box_result res;
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
+	/* the host path of a real node, and one that climbs: resolved inside the root */
+	snprintf(host_node, sizeof(host_node), "%s/hostnode", t.dir);
+	assert_ok(simple(BOX_SYMLINK, "/tmp/to-host", host_node));
+	assert_emulated_errno(do_mount("/tmp/to-host", "/mnt/a", "ext4", 0, NULL), ENOENT);
+	assert_emulated_errno(do_mount("../../../../..//dev/loop-control", "/mnt/a", "ext4", 0, NULL),
+			      ENOENT);
+	/* a magic link is never followed (ELOOP), here already refused as the caller (EACCES) */
+	assert_ok(simple(BOX_SYMLINK, "/tmp/to-init-root", "/proc/1/root"));
+	res = do_mount("/dev/blk", "/tmp/to-init-root", "ext4", 0, NULL);
+	assert_int_equal(t.box.last_flags, 0);
+	assert_true(res.err == ELOOP || res.err == EACCES);
+	assert_ok(simple(BOX_SYMLINK, "/tmp/to-self-root", "/proc/self/root"));
+	res = do_mount("/dev/blk", "/tmp/to-self-root/mnt/a", "ext4", 0, NULL);
+	assert_int_equal(t.box.last_flags, 0);
+	assert_true(res.err == ELOOP || res.err == ENOENT);
+	assert_int_equal(host_mount_count(), before);
+}
+
+static void test_hugetlbfs_root_is_the_callers(void **state)
+{
+	struct box_result st;
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "hugetlbfs", CONFIG_MOUNT_SHIFT, "true", -1);
+	assert_ok(do_mount("none", "/mnt/h", "hugetlbfs", 0, NULL));
+	st = simple(BOX_STAT, "/mnt/h", NULL);
+	assert_int_equal(st.uid, 0);
+	assert_int_equal(st.gid, 0);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/h", NULL));
+	assert_ok(do_mount("none", "/mnt/h", "hugetlbfs", 0, "uid=1000,gid=1001,mode=0750"));
+	st = simple(BOX_STAT, "/mnt/h", NULL);
+	assert_int_equal(st.uid, 1000);
+	assert_int_equal(st.gid, 1001);
+	assert_int_equal(st.mode & 07777, 0750);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/h", NULL));
+	assert_emulated_errno(do_mount("none", "/mnt/h", "hugetlbfs", 0, "uid=70000"), EINVAL);
+}
+
+/* ---------------- mount.fuse ---------------- */
+
+/* Is @pid a zombie (dead, waiting for its parent)? */
+static bool is_zombie(const char *pid)
+{
+	char path[300], line[128];
+	bool zombie = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "State:", 6) == 0)
+			zombie = strchr(line, 'Z') != NULL;
+	if (f)
+		fclose(f);
+	return zombie;
+}
+
+/* Host pids of the live processes called "fakefuse" in the box's pid namespace. */
+static size_t box_fakefuse_pids(pid_t *pids, size_t max)
+{
+	char path[300], comm[32], own[64], box_ns[64];
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)t.box.init);
+	memset(box_ns, 0, sizeof(box_ns));
+	assert_true(readlink(path, box_ns, sizeof(box_ns) - 1) > 0);
+	while (d && (de = readdir(d)) && n < max) {
+		FILE *f;
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && strcmp(comm, "fakefuse\n") == 0) {
+			snprintf(path, sizeof(path), "/proc/%s/ns/pid", de->d_name);
+			len = readlink(path, own, sizeof(own) - 1);
+			own[len > 0 ? len : 0] = '\0';
+			if (len > 0 && strcmp(own, box_ns) == 0 && !is_zombie(de->d_name))
+				pids[n++] = atoi(de->d_name);
+		}
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+static void assert_same(pid_t a, pid_t b, const char *what)
+{
+	char pa[64], pb[64], va[4096], vb[4096];
+	ssize_t na, nb;
+
+	snprintf(pa, sizeof(pa), "/proc/%d/%s", (int)a, what);
+	snprintf(pb, sizeof(pb), "/proc/%d/%s", (int)b, what);
+	if (strncmp(what, "ns/", 3) == 0) {
+		na = readlink(pa, va, sizeof(va) - 1);
+		nb = readlink(pb, vb, sizeof(vb) - 1);
+		assert_true(na > 0 && na == nb);
+		va[na] = vb[nb] = '\0';
+	} else {
+		read_text(pa, va, sizeof(va));
+		read_text(pb, vb, sizeof(vb));
+	}
+	if (strcmp(va, vb) != 0)
+		fail_msg("%s: '%s' vs the box's '%s'", what, va, vb);
+}
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n - 2;
+}
+
+static void test_fuse_runs_inside_as_the_caller(void **state)
+{
+	static const char *const what[] = { "ns/mnt", "ns/pid", "ns/user", "ns/net", "ns/ipc",
+					    "ns/uts", "ns/cgroup", "cgroup", "uid_map" };
+	char path[128], text[4096], opts[600];
+	pid_t pid;
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
+	assert_ok(do_mount("/dev/blk", "/mnt/f", "ext4", MS_NOSUID | MS_RDONLY, "behave=stay,x=1"));
+	assert_int_equal(t.box.last_flags, 0);
+	box_mount_options("/mnt/f", opts, sizeof(opts));
+	assert_non_null(strstr(opts, "tmpfs"));
+	assert_int_equal(box_fakefuse_pids(&pid, 1), 1);
+	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
+		assert_same(pid, t.box.init, what[i]);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	read_text(path, text, sizeof(text));
+	assert_non_null(strstr(text, "\nUid:\t100000\t100000\t100000\t100000\n"));
+	assert_non_null(strstr(text, "\nNoNewPrivs:\t1\n"));
+	assert_non_null(strstr(text, "\nSeccomp:\t2\n"));
+	/* stdio is the container's /dev/null; nothing of the daemon's */
+	assert_int_equal(count_fds(pid), 3);
+	snprintf(path, sizeof(path), "/proc/%d/root/mnt/f/argv", (int)t.box.init);
+	read_text(path, text, sizeof(text));
+	assert_string_equal(text, "fakefuse\n/dev/blk\n/mnt/f\n-o\nro,nosuid,behave=stay,x=1\n");
+	kill(pid, SIGKILL);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/f", NULL)); /* the box's init reaps it meanwhile */
+}
+
+static void test_fuse_missing_binary_enodev(void **state)
+{
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=nosuchfuse", -1);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/f", "ext4", 0, NULL), ENODEV);
+}
+
+static void test_fuse_failure_eio(void **state)
+{
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/f", "ext4", 0, "behave=fail"), EIO);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/none", "ext4", 0, NULL), ENOENT);
+}
+
+/* No mount within the deadline: ETIMEDOUT, and no process of the binary's is left. */
+static void test_fuse_timeout_leaves_nothing(void **state)
+{
+	const char *const behaviours[] = { "behave=sleep", "behave=daemon" };
+	pid_t pids[4];
+
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
+	for (size_t i = 0; i < 2; i++) {
+		assert_emulated_errno(do_mount("/dev/blk", "/mnt/f", "ext4", 0, behaviours[i]),
+				      ETIMEDOUT);
+		assert_int_equal(box_fakefuse_pids(pids, 4), 0);
+	}
+}
+
+/* ---------------- setup ---------------- */
+
+static int make_images(void)
+{
+	snprintf(t.dir, sizeof(t.dir), "/tmp/interceptd-mount-img.XXXXXX");
+	if (!mkdtemp(t.dir))
+		return -1;
+	/* the image: a file of uid 1000, a device node, a setuid-root file */
+	if (sh("cd %s && mkdir -p stage && touch stage/u1000 && chown 1000:1000 stage/u1000 && "
+	       "mknod stage/null c 1 3 && chmod 666 stage/null && cp /bin/true stage/suid && "
+	       "chmod 4755 stage/suid && mknod hostnode b 7 0",
+	       t.dir) < 0)
+		return -1;
+	for (int i = 0; i < N_IMAGES; i++) {
+		char out[160] = "";
+		FILE *p;
+		struct stat st;
+
+		if (sh("cd %s && truncate -s 16M img%d && mkfs.ext4 -q -d stage img%d", t.dir, i, i) <
+		    0)
+			return -1;
+		snprintf(out, sizeof(out), "losetup -f --show %s/img%d", t.dir, i);
+		p = popen(out, "r");
+		if (!p || !fgets(t.loop[i], sizeof(t.loop[i]), p))
+			return -1;
+		pclose(p);
+		t.loop[i][strcspn(t.loop[i], "\n")] = '\0';
+		if (stat(t.loop[i], &st) < 0)
+			return -1;
+		t.rdev[i] = st.st_rdev;
+	}
+	snprintf(t.host_mnt, sizeof(t.host_mnt), "%s/hostmnt", t.dir);
+	return sh("mkdir -p %s && mount -o ro %s %s", t.host_mnt, t.loop[IMG_BUSY], t.host_mnt);
+}
+
+static int prepare_root(const char *root)
+{
+	char p[256];
+
+	for (int i = 0; i < N_IMAGES; i++) {
+		snprintf(p, sizeof(p), "%s%s", root, node_names[i]);
+		if (sh("mkdir -p %s/dev", root) < 0 || mknod(p, S_IFBLK | 0600, t.rdev[i]) < 0)
+			return -1;
+	}
+	if (sh("cd %s && mkdir -p proc tmp bin mnt/a mnt/b mnt/c mnt/f mnt/h && touch tmp/regular && "
+	       "mknod -m 666 dev/null c 1 3 && "
+	       "cp %s bin/fakefuse && chmod 755 bin/fakefuse && chown -R %d:%d .",
+	       root, t.fake_fuse, BOX_HOST_ID, BOX_HOST_ID) < 0)
+		return -1;
+	return 0;
+}
+
+/* On a v1 devices hierarchy, a cgroup for the box that refuses IMG_DENIED. */
+static int make_devices_cgroup(void)
+{
+	struct stat st;
+
+	if (stat("/sys/fs/cgroup/devices/devices.deny", &st) < 0)
+		return 0;
+	snprintf(t.devices_cg, sizeof(t.devices_cg), "/sys/fs/cgroup/devices/interceptd-mount-%d",
+		 (int)getpid());
+	return sh("mkdir %s && echo 'b %u:%u rwm' > %s/devices.deny && echo %d > %s/cgroup.procs && "
+		  "echo %d > %s/cgroup.procs",
+		  t.devices_cg, major(t.rdev[IMG_DENIED]), minor(t.rdev[IMG_DENIED]), t.devices_cg,
+		  (int)t.box.child, t.devices_cg, (int)t.box.init, t.devices_cg);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	log_set_level(LOG_LEVEL_WARNING);
+	if (make_images() < 0 || box_start(&t.box, prepare_root) < 0 || make_devices_cgroup() < 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	box_stop(&t.box);
+	if (t.devices_cg[0])
+		(void)rmdir(t.devices_cg);
+	if (t.host_mnt[0])
+		(void)umount(t.host_mnt);
+	for (int i = 0; i < N_IMAGES; i++)
+		if (t.loop[i][0])
+			(void)sh("losetup -d %s", t.loop[i]);
+	return sh("rm -rf --one-file-system '%s'", t.dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ext4_emulated_nodev_nosuid),
+		cmocka_unit_test(test_ext4_shift),
+		cmocka_unit_test(test_errnos_are_the_kernels),
+		cmocka_unit_test(test_device_cgroup_applies),
+		cmocka_unit_test(test_not_a_new_superblock_continues),
+		cmocka_unit_test(test_caller_without_cap_continues),
+		cmocka_unit_test(test_paths_stay_inside),
+		cmocka_unit_test(test_hugetlbfs_root_is_the_callers),
+		cmocka_unit_test(test_fuse_runs_inside_as_the_caller),
+		cmocka_unit_test(test_fuse_missing_binary_enodev),
+		cmocka_unit_test(test_fuse_failure_eio),
+		cmocka_unit_test(test_fuse_timeout_leaves_nothing),
+	};
+
+	if (!userns_tests_can_run())
+		return 0;
+	t.fake_fuse = getenv("MOUNT_FAKE_FUSE");
+	if (system("command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null") != 0 ||
+	    !t.fake_fuse) {
+		printf("1..0 # SKIP needs mkfs.ext4, losetup and MOUNT_FAKE_FUSE\n");
+		return 0;
+	}
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
