@@ -18,13 +18,14 @@
 #include "version.h"
 
 /*
- * What clients may rely on. The mount and bpf keys are accepted and trapped
- * but not emulated yet (answered CONTINUE), so their extensions are not listed.
+ * What clients may rely on. The mount keys are accepted and trapped but not
+ * emulated yet (answered CONTINUE), so their extension is not listed.
  */
 static const char *const api_extensions[] = {
 	"container_syscall_intercept",
 	"container_syscall_intercept_sched_setscheduler",
 	"container_syscall_intercept_sysinfo",
+	"container_syscall_intercept_bpf_devices",
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
 	"etag_if_match_star",

@@ -112,6 +112,9 @@ size_t policy_rules(const struct config *cfg, struct policy_rule rules[static PO
 		add_notify_eq(rules, &n, "bpf", 0, 5 /* BPF_PROG_LOAD */);
 		add_notify_eq(rules, &n, "bpf", 0, 8 /* BPF_PROG_ATTACH */);
 		add_notify_eq(rules, &n, "bpf", 0, 9 /* BPF_PROG_DETACH */);
+		/* runc and crun query first; a link attaches without any capability */
+		add_notify_eq(rules, &n, "bpf", 0, 16 /* BPF_PROG_QUERY */);
+		add_notify_eq(rules, &n, "bpf", 0, 28 /* BPF_LINK_CREATE */);
 	}
 	return n;
 }

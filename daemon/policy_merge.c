@@ -28,8 +28,8 @@
 #include "daemon/policy.h"
 #include "daemon/policy_oci.h"
 
-/* More complement comparisons than any of our rule sets needs (mount: 11). */
-#define MAX_COMPLEMENT 16
+/* More complement comparisons than any of our rule sets needs (mount: 11, bpf: 21). */
+#define MAX_COMPLEMENT 32
 /* The merged profile's size limit, against bases built to blow it up. */
 #define MERGE_MAX_RULES 16384
 

@@ -108,3 +108,4 @@ handler_fn handle_mknod;
 handler_fn handle_mknodat;
 handler_fn handle_setxattr;  /* setxattr, lsetxattr, fsetxattr (dispatch on nr) */
 handler_fn handle_sched_setscheduler;
+handler_fn handle_bpf; /* BPF_PROG_LOAD, PROG_ATTACH, PROG_DETACH, PROG_QUERY, LINK_CREATE */

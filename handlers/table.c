@@ -19,7 +19,7 @@ static const struct handler_entry entries[] = {
 	{ "sched_setscheduler", handle_sched_setscheduler, CONFIG_SCHED_SETSCHEDULER,
 	  METRICS_SYSCALL_SCHED_SETSCHEDULER },
 	{ "mount", NULL, CONFIG_MOUNT, METRICS_SYSCALL_MOUNT },
-	{ "bpf", NULL, CONFIG_BPF, METRICS_SYSCALL_BPF },
+	{ "bpf", handle_bpf, CONFIG_BPF, METRICS_SYSCALL_BPF },
 };
 
 struct slot {

@@ -30,6 +30,17 @@ static struct http_reply *req(const char *method, const char *path, const char *
 	return rep;
 }
 
+static bool has_extension(const json_t *list, const char *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(list, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+			return true;
+	return false;
+}
+
 static void test_server_get_200(void **state)
 {
 	_cleanup_(http_reply_freep) struct http_reply *r = req("GET", "/1.0", NULL);
@@ -41,6 +52,8 @@ static void test_server_get_200(void **state)
 	assert_string_equal(json_string_value(json_object_get(m, "api_version")), "1.0");
 	assert_non_null(json_string_value(json_object_get(m, "version")));
 	assert_true(json_array_size(json_object_get(m, "api_extensions")) > 0);
+	assert_true(has_extension(json_object_get(m, "api_extensions"),
+				  "container_syscall_intercept_bpf_devices"));
 	assert_true(json_is_boolean(json_object_get(json_object_get(json_object_get(m, "kernel"),
 									  "features"), "seccomp_user_notif")));
 	/* the harness passes its environment on: no $NOTIFY_SOCKET, no fd store */

@@ -41,7 +41,9 @@ static const struct {
 			"fsconfig errno 38\n" },
 	{ CONFIG_BPF, "bpf notify [0,5,SCMP_CMP_EQ]\n"
 		      "bpf notify [0,8,SCMP_CMP_EQ]\n"
-		      "bpf notify [0,9,SCMP_CMP_EQ]\n" },
+		      "bpf notify [0,9,SCMP_CMP_EQ]\n"
+		      "bpf notify [0,16,SCMP_CMP_EQ]\n"
+		      "bpf notify [0,28,SCMP_CMP_EQ]\n" },
 	/* keys without traps of their own add nothing */
 	{ CONFIG_MOUNT_SHIFT, "" },
 	{ CONFIG_BPF_DEVICES, "" },
@@ -189,8 +191,9 @@ static void test_policy_render_oci_bpf_and_setxattr_args(void **state)
 	assert_int_equal(config_new(values, &cfg, NULL), 0);
 	o = policy_render_oci(cfg, "/x.sock", "c2");
 	sys = json_object_get(o, "syscalls");
-	for (size_t i = 0; i < 3; i++) {
-		static const int cmds[] = { 5, 8, 9 };
+	for (size_t i = 0; i < 5; i++) {
+		/* load, attach, detach, query (runc and crun ask first), link_create */
+		static const int cmds[] = { 5, 8, 9, 16, 28 };
 
 		arg = json_array_get(json_object_get(find_rule(sys, "bpf", i), "args"), 0);
 		assert_int_equal(json_integer_value(json_object_get(arg, "index")), 0);
