@@ -435,7 +435,13 @@ oci_bundle() {
 		| .process.capabilities |= with_entries(.value += $caps)
 		| if $rt != null then .linux.resources.cpu = { realtimeRuntime: $rt, realtimePeriod: 1000000 } else . end
 		| if $proc != null then .process += $proc else . end
-		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json"
+		' "$c/config.json" >"$c/config.json.new" && mv "$c/config.json.new" "$c/config.json" ||
+		return 1
+	# config.jq: a last filter of a scenario's own (namespaces, mounts, devices; scenario_bpf.sh)
+	if [ -f "$c/config.jq" ]; then
+		jq -f "$c/config.jq" "$c/config.json" >"$c/config.json.new" &&
+			mv "$c/config.json.new" "$c/config.json"
+	fi
 }
 
 runc_cmd() { e2e_v runc --root "$E2E_WORK/runc-state" "$@"; }
@@ -1080,6 +1086,7 @@ run_runtime() {
 	fi
 	scenario_daemon "$rt"
 	scenario_handlers "$rt"
+	scenario_bpf "$rt"
 	if is_oci "$rt"; then
 		scenario_console "$rt"
 		scenario_nested_init "$rt"
@@ -1092,3 +1099,5 @@ run_runtime() {
 source "$E2E_DIR/scenario_limits.sh"
 # shellcheck source=lib_policy.sh
 source "$E2E_DIR/lib_policy.sh"
+# shellcheck source=scenario_bpf.sh
+source "$E2E_DIR/scenario_bpf.sh"

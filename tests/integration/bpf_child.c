@@ -276,6 +276,36 @@ static long run_swap(const struct bpfc_cmd *c, struct bpfc_result *res)
 	return 0;
 }
 
+static void *load_thread(void *arg)
+{
+	const struct bpfc_cmd *c = arg;
+	struct bpf_insn *insns = malloc((size_t)c->n * sizeof(*insns));
+	long r = bpft_load(insns, bpft_build(BPFT_LINEAR, 0, 0, c->n, insns));
+
+	if (r >= 0)
+		close((int)r);
+	free(insns);
+	return (void *)r;
+}
+
+static long run_load_threads(const struct bpfc_cmd *c, struct bpfc_result *res)
+{
+	pthread_t th[8];
+	int n = c->iterations < 8 ? c->iterations : 8;
+
+	for (int i = 0; i < n; i++)
+		pthread_create(&th[i], NULL, load_thread, (void *)c);
+	for (int i = 0; i < n; i++) {
+		void *r;
+
+		pthread_join(th[i], &r);
+		res->n_ok += (long)r >= 0;
+		res->n_eperm += (long)r == -EAGAIN;
+		res->n_other += (long)r < 0 && (long)r != -EAGAIN;
+	}
+	return 0;
+}
+
 static long count_fds(void)
 {
 	long n = 0;
@@ -309,6 +339,8 @@ static long run_one(int sock, const struct bpfc_cmd *c, struct bpfc_result *res)
 		return run_swap(c, res);
 	case BPFC_COUNT_FDS:
 		return count_fds();
+	case BPFC_LOAD_THREADS:
+		return run_load_threads(c, res);
 	default:
 		_exit(0);
 	}
@@ -561,24 +593,67 @@ void bpfc_set_devices(struct bpfc *b, bool on)
 	(void)config_new(values, &b->cfg, NULL);
 }
 
+/* Answer @req with handle_bpf(); @cache: the listener's (NULL for a thread of its own). */
+static bool serve_req(struct bpfc *b, const struct seccomp_notif *req, struct handler_cache *cache)
+{
+	struct seccomp_notif_resp resp;
+	struct notif_reply reply = { .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	struct notif_ctx ctx = { .req = req, .notify_fd = b->notify_fd, .cfg = b->cfg,
+				 .init_pid = b->init_pid, .proc_fd = -EBADF, .mem_fd = -EBADF,
+				 .cache = cache };
+
+	if (handle_bpf(&ctx, &reply) < 0)
+		reply = (struct notif_reply){ .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	resp = (struct seccomp_notif_resp){ .id = req->id, .val = reply.val, .error = reply.error,
+					    .flags = reply.flags };
+	(void)notify_send(b->notify_fd, &resp);
+	return (reply.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) != 0;
+}
+
 static void serve_one(struct bpfc *b)
 {
 	struct seccomp_notif req;
-	struct seccomp_notif_resp resp;
-	struct notif_reply reply = { .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
-	struct notif_ctx ctx = { .req = &req, .notify_fd = b->notify_fd, .cfg = b->cfg,
-				 .init_pid = b->init_pid, .proc_fd = -EBADF, .mem_fd = -EBADF,
-				 .cache = &b->cache };
 
 	if (notify_recv(b->notify_fd, &req) < 0)
 		return;
 	b->n_notif++;
-	if (handle_bpf(&ctx, &reply) < 0)
-		reply = (struct notif_reply){ .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
-	b->n_continue += (reply.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) != 0;
-	resp = (struct seccomp_notif_resp){ .id = req.id, .val = reply.val, .error = reply.error,
-					    .flags = reply.flags };
-	(void)notify_send(b->notify_fd, &resp);
+	b->n_continue += serve_req(b, &req, &b->cache);
+}
+
+struct concurrent_job {
+	struct bpfc *b;
+	struct seccomp_notif req;
+};
+
+static void *serve_thread(void *arg)
+{
+	struct concurrent_job *j = arg;
+
+	(void)serve_req(j->b, &j->req, NULL);
+	return NULL;
+}
+
+struct bpfc_result bpfc_call_concurrent(struct bpfc *b, const struct bpfc_cmd *c, int n_concurrent)
+{
+	struct concurrent_job jobs[8];
+	pthread_t th[8];
+	struct bpfc_result res;
+
+	assert_true(n_concurrent <= 8);
+	assert_int_equal(write(b->sock, c, sizeof(*c)), sizeof(*c));
+	for (int i = 0; i < n_concurrent; i++) {
+		struct pollfd p = { .fd = b->notify_fd, .events = POLLIN };
+
+		assert_true(poll(&p, 1, 10000) == 1);
+		jobs[i].b = b;
+		assert_int_equal(notify_recv(b->notify_fd, &jobs[i].req), 0);
+	}
+	for (int i = 0; i < n_concurrent; i++)
+		pthread_create(&th[i], NULL, serve_thread, &jobs[i]);
+	for (int i = 0; i < n_concurrent; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(read(b->sock, &res, sizeof(res)), sizeof(res));
+	return res;
 }
 
 struct bpfc_result bpfc_call(struct bpfc *b, const struct bpfc_cmd *c)

@@ -35,6 +35,7 @@ enum bpfc_op {
 	BPFC_TAKE_FD,  /* take the fd the supervisor passes along; ret = its number */
 	BPFC_SWAP,     /* a thread flips the attach type while attaching to target */
 	BPFC_COUNT_FDS,
+	BPFC_LOAD_THREADS, /* iterations threads load at once; n_ok, n_eperm (EAGAIN here), n_other */
 	BPFC_EXIT,
 };
 
@@ -103,6 +104,13 @@ void bpfc_set_devices(struct bpfc *b, bool on);
 
 /* Run @c in the container, serving its notifications. Fails the test if the RPC breaks. */
 struct bpfc_result bpfc_call(struct bpfc *b, const struct bpfc_cmd *c);
+
+/*
+ * Run @c, whose @n_concurrent notifications are received first and then
+ * served by as many threads at once, as a daemon with that many workers
+ * serving that many listeners of one container would.
+ */
+struct bpfc_result bpfc_call_concurrent(struct bpfc *b, const struct bpfc_cmd *c, int n_concurrent);
 
 /* Hand @fd (of the supervisor) to the container: its number there. */
 int bpfc_give_fd(struct bpfc *b, int fd);

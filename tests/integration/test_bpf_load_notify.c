@@ -253,6 +253,19 @@ static void test_load_charged_to_container_memcg(void **state)
 		close_in_child(fds[i]);
 }
 
+/* Three loads of one container at once, on three workers: the third is told to come back. */
+static void test_load_concurrent_bounded_per_container(void **state)
+{
+	struct bpfc_cmd c = { .op = BPFC_LOAD_THREADS, .iterations = 3, .n = 1000000 };
+	struct bpfc_result r = bpfc_call_concurrent(&B, &c, 3);
+
+	(void)state;
+	print_message("# loaded %d, EAGAIN %d, other %d\n", r.n_ok, r.n_eperm, r.n_other);
+	assert_int_equal(r.n_ok, 2);
+	assert_int_equal(r.n_eperm, 1);
+	assert_int_equal(r.n_other, 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -280,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_load_bad_pointers_efault),
 		cmocka_unit_test(test_load_charged_to_container_memcg),
 		cmocka_unit_test(test_load_million_instructions),
+		cmocka_unit_test(test_load_concurrent_bounded_per_container),
 	};
 	if (!bpfc_available())
 		return 77;
