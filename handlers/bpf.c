@@ -116,7 +116,40 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 			req, reply);
 }
 
+static const char *cmd_name(int cmd)
+{
+	switch (cmd) {
+	case BPF_CMD_PROG_LOAD:
+		return "PROG_LOAD";
+	case BPF_CMD_PROG_ATTACH:
+		return "PROG_ATTACH";
+	case BPF_CMD_PROG_DETACH:
+		return "PROG_DETACH";
+	case BPF_CMD_PROG_QUERY:
+		return "PROG_QUERY";
+	case BPF_CMD_LINK_CREATE:
+		return "LINK_CREATE";
+	default:
+		return "other";
+	}
+}
+
+static int handle(const struct notif_ctx *ctx, struct notif_reply *reply);
+
 int handle_bpf(const struct notif_ctx *ctx, struct notif_reply *reply)
+{
+	int r = handle(ctx, reply);
+
+	/* what a nested runtime was told: runc skips eBPF errors in a user namespace silently */
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("id=%llu: bpf %s: %s %lld", (unsigned long long)ctx->req->id,
+			  cmd_name((int)ctx->req->data.args[0]),
+			  reply->flags ? "continue" : reply->error ? "error" : "value",
+			  reply->error ? (long long)reply->error : (long long)reply->val);
+	return r;
+}
+
+static int handle(const struct notif_ctx *ctx, struct notif_reply *reply)
 {
 	const __u64 *a = ctx->req->data.args;
 	struct bpf_attr_copy attr;

@@ -52,6 +52,7 @@ struct bpf_attr_copy {
 };
 
 struct bpf_load_req {
+	uint32_t prog_type; /* CGROUP_DEVICE, or CGROUP_SKB for a feature probe */
 	uint32_t insn_cnt;
 	uint64_t insns, license, log_buf;
 	uint32_t log_level, log_size; /* log_size as the caller asked, before BPF_LOG_MAX */
@@ -105,7 +106,9 @@ int bpf_attr_take(const uint8_t *bytes, size_t n, uint32_t size, struct bpf_attr
 
 /*
  * What the attr of command @cmd asks, in the kernel's order of checks:
- * CONTINUE for other program types (load) and attach types (query), where
+ * CONTINUE for other program types (load: but a two-instruction
+ * CGROUP_SKB program may be the feature probe, decided on once its
+ * instructions are read) and attach types (query), where
  * the kernel answers with the caller's own rights; EPERM for other attach
  * types of attach, detach and link_create (a CONTINUE would let the kernel
  * re-read an attr whose attach type was swapped meanwhile, and attach one
@@ -113,6 +116,14 @@ int bpf_attr_take(const uint8_t *bytes, size_t n, uint32_t size, struct bpf_attr
  * understand or that the kernel would refuse; else EMULATE with @ret filled.
  */
 struct decision bpf_parse(int cmd, const struct bpf_attr_copy *a, struct bpf_req *ret);
+
+/*
+ * Is this the feature probe of cilium/ebpf (runc 1.1): a BPF_PROG_TYPE_CGROUP_SKB
+ * program that only returns a constant ("r0 = K; exit")? It reads nothing,
+ * calls nothing, and cannot be attached through us; cilium/ebpf refuses
+ * BPF_PROG_ATTACH unless loading it works. Pure.
+ */
+bool bpf_insns_is_probe(const struct bpf_insn *insns, uint32_t cnt);
 
 /*
  * Instructions that reference anything outside the program: map fds and

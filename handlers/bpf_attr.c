@@ -127,15 +127,27 @@ static bool log_attr_valid(uint32_t level, uint64_t buf, uint32_t size)
 	return size <= UINT32_MAX >> 2;
 }
 
+/* A cilium/ebpf feature probe: CGROUP_SKB, two instructions, for ingress; read and checked later. */
+static bool maybe_probe(const struct bpf_attr_copy *a)
+{
+	return get_u32(a, LOAD_PROG_TYPE) == BPF_PROG_TYPE_CGROUP_SKB &&
+	       get_u32(a, LOAD_INSN_CNT) == 2 &&
+	       get_u32(a, LOAD_EXPECTED_ATTACH_TYPE) == BPF_CGROUP_INET_INGRESS;
+}
+
 static struct decision parse_load(const struct bpf_attr_copy *a, struct bpf_load_req *r)
 {
-	if (get_u32(a, LOAD_PROG_TYPE) != BPF_PROG_TYPE_CGROUP_DEVICE)
+	uint32_t type = get_u32(a, LOAD_PROG_TYPE);
+	bool is_device = type == BPF_PROG_TYPE_CGROUP_DEVICE;
+
+	if (!is_device && !maybe_probe(a))
 		return DECIDE_CONTINUE;
 	/* tokens, signatures, fd arrays, BTF: never for a device program of a container */
 	if (!zero_range(a, LOAD_KNOWN_END, BPF_ATTR_SIZE) ||
 	    !zero_range(a, LOAD_REFS, BPF_LOAD_LOG_TRUE_SIZE_OFF))
-		return DECIDE_ERRNO(-EINVAL);
+		return is_device ? DECIDE_ERRNO(-EINVAL) : DECIDE_CONTINUE;
 	*r = (struct bpf_load_req){
+		.prog_type = type,
 		.insn_cnt = get_u32(a, LOAD_INSN_CNT),
 		.insns = get_u64(a, LOAD_INSNS),
 		.license = get_u64(a, LOAD_LICENSE),
@@ -150,8 +162,9 @@ static struct decision parse_load(const struct bpf_attr_copy *a, struct bpf_load
 	memcpy(r->prog_name, a->bytes + LOAD_PROG_NAME, sizeof(r->prog_name));
 	/* offload to a device; alignment games other than strict; other attach types */
 	if (get_u32(a, LOAD_PROG_IFINDEX) != 0 || (r->prog_flags & ~BPF_F_STRICT_ALIGNMENT) ||
-	    (r->expected_attach_type != 0 && r->expected_attach_type != BPF_CGROUP_DEVICE))
-		return DECIDE_ERRNO(-EINVAL);
+	    (is_device && r->expected_attach_type != 0 &&
+	     r->expected_attach_type != BPF_CGROUP_DEVICE))
+		return is_device ? DECIDE_ERRNO(-EINVAL) : DECIDE_CONTINUE;
 	if (r->insn_cnt == 0 || r->insn_cnt > BPF_INSNS_MAX)
 		return DECIDE_ERRNO(-E2BIG);
 	if (!log_attr_valid(r->log_level, r->log_buf, r->log_size))
@@ -237,6 +250,17 @@ struct decision bpf_parse(int cmd, const struct bpf_attr_copy *a, struct bpf_req
 	}
 }
 
+bool bpf_insns_is_probe(const struct bpf_insn *insns, uint32_t cnt)
+{
+	const struct bpf_insn *mov = &insns[0], *ret = &insns[1];
+
+	return cnt == 2 &&
+	       (mov->code == (BPF_ALU64 | BPF_MOV | BPF_K) || mov->code == (BPF_ALU | BPF_MOV | BPF_K)) &&
+	       mov->dst_reg == BPF_REG_0 && mov->src_reg == 0 && mov->off == 0 &&
+	       ret->code == (BPF_JMP | BPF_EXIT) && ret->dst_reg == 0 && ret->src_reg == 0 &&
+	       ret->off == 0 && ret->imm == 0;
+}
+
 int bpf_insns_check(const struct bpf_insn *insns, uint32_t cnt)
 {
 	for (uint32_t i = 0; i < cnt; i++) {
@@ -302,7 +326,7 @@ void bpf_load_attr_build(const struct bpf_load_req *r, uint64_t insns, uint64_t 
 			 uint64_t log_buf, uint32_t log_size, uint8_t out[BPF_ATTR_SIZE])
 {
 	memset(out, 0, BPF_ATTR_SIZE);
-	put_u32(out, LOAD_PROG_TYPE, BPF_PROG_TYPE_CGROUP_DEVICE);
+	put_u32(out, LOAD_PROG_TYPE, r->prog_type);
 	put_u32(out, LOAD_INSN_CNT, r->insn_cnt);
 	put_u64(out, LOAD_INSNS, insns);
 	put_u64(out, LOAD_LICENSE, license);

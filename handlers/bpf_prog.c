@@ -267,7 +267,12 @@ static int load(const struct bpf_call *call, const struct bpf_load_req *req, con
 	return 0;
 }
 
-static int read_and_load(const struct bpf_call *call, const struct bpf_load_req *req, int *ret)
+/*
+ * Read the program and load it: *ret is then our program fd or the caller's
+ * -errno, or *ret_continue says it is not one we emulate after all.
+ */
+static int read_and_load(const struct bpf_call *call, const struct bpf_load_req *req, int *ret,
+			 bool *ret_continue)
 {
 	const pid_t pid = (pid_t)call->ctx->req->pid;
 	_cleanup_(mapping_freep) struct mapping insns = {};
@@ -288,6 +293,11 @@ static int read_and_load(const struct bpf_call *call, const struct bpf_load_req 
 	}
 	if (r < 0)
 		return r == -ESRCH ? -ENOENT : r;
+	if (req->prog_type != BPF_PROG_TYPE_CGROUP_DEVICE &&
+	    !bpf_insns_is_probe(insns.p, req->insn_cnt)) {
+		*ret_continue = true; /* not the probe: the kernel answers, with the caller's rights */
+		return 0;
+	}
 	if (bpf_insns_check(insns.p, req->insn_cnt) < 0) {
 		*ret = -EINVAL;
 		return 0;
@@ -304,6 +314,7 @@ int bpf_prog_load_act(const struct bpf_call *call, const struct bpf_load_req *re
 {
 	struct ns_ident userns;
 	int r, prog_fd = -EBADF;
+	bool is_kernels = false;
 
 	/* the program's owner mark: host root would pass for the runtime */
 	if (call->t->st.euid == 0) {
@@ -317,10 +328,14 @@ int bpf_prog_load_act(const struct bpf_call *call, const struct bpf_load_req *re
 		reply_errno(reply, -EAGAIN);
 		return 0;
 	}
-	r = read_and_load(call, req, &prog_fd);
+	r = read_and_load(call, req, &prog_fd, &is_kernels);
 	loads_leave(&userns);
 	if (r < 0)
 		return r;
+	if (is_kernels) {
+		reply_continue(reply);
+		return 0;
+	}
 	if (prog_fd < 0) {
 		reply_errno(reply, prog_fd);
 		return 0;

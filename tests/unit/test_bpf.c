@@ -125,6 +125,27 @@ static void test_bpf_parse_load_other_types_continue(void **state)
 	assert_int_equal(parse(BPF_CMD_PROG_LOAD, &a, &req).kind, DECISION_CONTINUE);
 }
 
+/* cilium/ebpf's probe for BPF_PROG_ATTACH: a two-instruction CGROUP_SKB program, decided on once read. */
+static void test_bpf_parse_load_feature_probe(void **state)
+{
+	struct bpf_attr_copy a = load_attr();
+	struct bpf_req req;
+
+	(void)state;
+	put32(&a, 0, BPF_PROG_TYPE_CGROUP_SKB);
+	put32(&a, 4, 2);
+	assert_int_equal(parse(BPF_CMD_PROG_LOAD, &a, &req).kind, DECISION_EMULATE);
+	assert_int_equal(req.load.prog_type, BPF_PROG_TYPE_CGROUP_SKB);
+	put32(&a, 68, BPF_CGROUP_INET_EGRESS);
+	assert_int_equal(parse(BPF_CMD_PROG_LOAD, &a, &req).kind, DECISION_CONTINUE);
+	put32(&a, 68, 0);
+	put32(&a, 4, 3);
+	assert_int_equal(parse(BPF_CMD_PROG_LOAD, &a, &req).kind, DECISION_CONTINUE);
+	put32(&a, 4, 2);
+	put32(&a, 72, 5); /* not ours to refuse: the kernel answers */
+	assert_int_equal(parse(BPF_CMD_PROG_LOAD, &a, &req).kind, DECISION_CONTINUE);
+}
+
 /* Every byte from prog_btf_fd on (BTF, func/line info, attach ids, fd_array, tokens, signatures). */
 static void test_bpf_parse_load_refs_einval(void **state)
 {
@@ -380,6 +401,24 @@ static void test_bpf_insns_check(void **state)
 	assert_int_equal(bpf_insns_check(refs, 4), 0);
 }
 
+static void test_bpf_insns_is_probe(void **state)
+{
+	struct bpf_insn probe[] = { MOV0(0), EXIT };
+	struct bpf_insn other[] = { INSN(BPF_LDX | BPF_MEM | BPF_W, 0, 1, 0, 0), EXIT };
+
+	(void)state;
+	assert_true(bpf_insns_is_probe(probe, 2));
+	probe[0] = INSN(BPF_ALU | BPF_MOV | BPF_K, 0, 0, 0, 1);
+	assert_true(bpf_insns_is_probe(probe, 2));
+	assert_false(bpf_insns_is_probe(probe, 1));
+	assert_false(bpf_insns_is_probe(other, 2)); /* reads the packet */
+	probe[0] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 1, 0, 0, 0); /* r1, not r0 */
+	assert_false(bpf_insns_is_probe(probe, 2));
+	probe[0] = MOV0(0);
+	probe[1] = CALL(0, 1);
+	assert_false(bpf_insns_is_probe(probe, 2));
+}
+
 /* ---- callers, subtrees, ownership ---- */
 
 static void test_bpf_caller_decide(void **state)
@@ -439,7 +478,8 @@ static void test_bpf_prog_is_callers(void **state)
 
 static void test_bpf_load_attr_build(void **state)
 {
-	struct bpf_load_req r = { .insn_cnt = 11, .log_level = 1, .log_size = 999,
+	struct bpf_load_req r = { .prog_type = BPF_PROG_TYPE_CGROUP_DEVICE, .insn_cnt = 11,
+				  .log_level = 1, .log_size = 999,
 				  .kern_version = 5, .prog_flags = BPF_F_STRICT_ALIGNMENT,
 				  .expected_attach_type = BPF_CGROUP_DEVICE, .prog_name = "dev" };
 	uint8_t out[BPF_ATTR_SIZE];
@@ -516,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_bpf_attr_take_sizes),
 		cmocka_unit_test(test_bpf_parse_load_device),
 		cmocka_unit_test(test_bpf_parse_load_other_types_continue),
+		cmocka_unit_test(test_bpf_parse_load_feature_probe),
 		cmocka_unit_test(test_bpf_parse_load_refs_einval),
 		cmocka_unit_test(test_bpf_parse_load_fields),
 		cmocka_unit_test(test_bpf_parse_load_log),
@@ -525,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_bpf_parse_query),
 		cmocka_unit_test(test_bpf_parse_link_and_others),
 		cmocka_unit_test(test_bpf_insns_check),
+		cmocka_unit_test(test_bpf_insns_is_probe),
 		cmocka_unit_test(test_bpf_caller_decide),
 		cmocka_unit_test(test_bpf_subtree_decide),
 		cmocka_unit_test(test_bpf_prog_is_callers),
