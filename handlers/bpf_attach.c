@@ -60,8 +60,10 @@ static int check_ours(const struct bpf_call *call, const struct bpf_prog_info *i
 {
 	int r = 0;
 
-	/* the caller's own gid is mapped where it is: this asks about the uid alone */
-	if (info->created_by_uid != 0)
+	/* usually the caller's own uid; else any its user namespace maps (its gid is mapped there) */
+	if (info->created_by_uid == call->t->st.euid)
+		r = 1;
+	else if (info->created_by_uid != 0)
 		r = target_ids_mapped(call->t, info->created_by_uid, call->t->st.egid);
 	if (r < 0)
 		return r;

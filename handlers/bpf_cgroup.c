@@ -5,10 +5,11 @@
  * The container's cgroup is its init's 0:: entry (the caller's when the init
  * is not known), read with bpf_cgroup_parse(), which refuses a file whose
  * lines a cgroup name with a newline could have forged. It is opened through
- * the host's cgroup2 mount and confirmed by identity: the init must be listed
- * in it, and every task listed must belong to the container (its user
- * namespace is the container's or nested below it). A container whose
- * cgroup is the root, or shared with others, gets no attach at all.
+ * the host's cgroup2 mount, confirmed by the init being listed in it, and
+ * kept by identity in the listener's handler_cache. A container whose cgroup
+ * is the root gets nothing; for an attach, every task listed in it must also
+ * belong to the container (its user namespace is the container's or nested
+ * below it): a cgroup shared with others gets no attach.
  *
  * A target is what the caller handed over by fd. It must be a cgroup2
  * directory (else EBADF, as the kernel says). Its file handle reopens it
@@ -19,7 +20,8 @@
  * BPF_F_ALLOW_MULTI (bpf_subtree_decide()).
  *
  * Owns: an fd of the host's cgroup2 mount, opened once (pthread_once) and
- * kept. Called from worker threads; no locks, no allocation.
+ * kept. Called from worker threads; no locks, no allocation; the cache is the
+ * listener's, which only its worker touches.
  */
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -132,8 +134,8 @@ static int task_inside(pid_t pid, const struct ns_ident *userns)
 }
 
 struct procs_scan {
-	const struct ns_ident *userns;
-	pid_t init_pid;
+	const struct ns_ident *userns; /* the container's: look for outsiders; NULL = don't */
+	pid_t init_pid;                /* look for it; 0 = don't */
 	bool saw_init, saw_outsider;
 };
 
@@ -149,6 +151,8 @@ static int scan_pids(struct procs_scan *s, char *text)
 			continue;
 		if (pid == s->init_pid)
 			s->saw_init = true;
+		if (!s->userns)
+			continue;
 		r = task_inside(pid, s->userns);
 		if (r < 0)
 			return r;
@@ -188,22 +192,17 @@ static int scan_procs(int cg_fd, struct procs_scan *s)
 	}
 }
 
-struct container_cgroup {
-	int fd; /* through the host's mount */
-	struct bpf_container_cgroup facts;
-};
-
-static void container_cgroup_close(struct container_cgroup *c)
-{
-	(void)close_nointr(c->fd);
-}
-
-static int container_cgroup_open(const struct bpf_call *call, const struct host_cgroup2 *h,
-				 struct container_cgroup *ret)
+/*
+ * Find the container's cgroup: its init's 0:: path (the caller's when the
+ * init is not known), opened through the host's mount and confirmed by the
+ * init being listed in it, else a recycled pid or a forged line named it.
+ */
+static int container_find(const struct bpf_call *call, const struct host_cgroup2 *h,
+			  struct bpf_container_cgroup *ret)
 {
 	char text[PROC_CGROUP_BUF], v2[PATH_MAX], mem[PATH_MAX];
-	struct ns_ident userns;
-	struct procs_scan s = { .userns = &userns, .init_pid = call->ctx->init_pid };
+	struct procs_scan s = { .init_pid = call->ctx->init_pid };
+	_cleanup_close_ int fd = -EBADF;
 	int r;
 
 	r = read_proc_cgroup(call, text, sizeof(text));
@@ -212,22 +211,61 @@ static int container_cgroup_open(const struct bpf_call *call, const struct host_
 	r = bpf_cgroup_parse(text, v2, sizeof(v2), mem, sizeof(mem));
 	if (r < 0)
 		return r == -ENOENT || r == -ENAMETOOLONG ? -EPERM : r;
-	ret->facts.is_root = strcmp(v2, "/") == 0;
-	ret->fd = open_below_host(h, v2);
-	if (ret->fd < 0)
-		return ret->fd == -ENOENT ? -EPERM : ret->fd;
-	r = ident_of(ret->fd, &ret->facts.id);
+	fd = open_below_host(h, v2);
+	if (fd < 0)
+		return fd == -ENOENT ? -EPERM : fd;
+	r = ident_of(fd, &ret->id);
 	if (r < 0)
 		return r;
+	ret->is_root = ns_ident_equal(&ret->id, &h->id);
+	if (s.init_pid > 0 && !ret->is_root) {
+		r = scan_procs(fd, &s);
+		if (r < 0)
+			return r;
+		if (!s.saw_init)
+			return -EPERM;
+	}
+	return 0;
+}
+
+/* The container's cgroup by identity: the listener's cache, else found now and kept there. */
+static int container_ident(const struct bpf_call *call, const struct host_cgroup2 *h,
+			   struct bpf_container_cgroup *ret)
+{
+	struct handler_cache *cache = call->ctx->cache;
+	const pid_t init = call->ctx->init_pid;
+	int r;
+
+	*ret = (struct bpf_container_cgroup){};
+	if (cache && init > 0 && cache->bpf_cgroup_of == init) {
+		ret->id = cache->bpf_cgroup;
+		ret->is_root = cache->bpf_cgroup_is_root;
+		return 0;
+	}
+	r = container_find(call, h, ret);
+	if (r == 0 && cache && init > 0) {
+		cache->bpf_cgroup = ret->id;
+		cache->bpf_cgroup_is_root = ret->is_root;
+		cache->bpf_cgroup_of = init;
+	}
+	return r;
+}
+
+/* Is anything but the container's own tasks in the cgroup @fd? */
+static int shared_with_outsiders(const struct bpf_call *call, int fd, bool *ret)
+{
+	struct ns_ident userns;
+	struct procs_scan s = { .userns = &userns };
+	int r;
+
 	/* the caller is in the container's initial user namespace (bpf_caller_decide()) */
 	r = target_ns_of(call->t->proc_dfd, TARGET_NS_USER, &userns);
 	if (r < 0)
 		return r;
-	r = scan_procs(ret->fd, &s);
+	r = scan_procs(fd, &s);
 	if (r < 0)
 		return r;
-	/* no init in it: the path was not the init's (a recycled pid, a forged line) */
-	ret->facts.is_shared = s.saw_outsider || (call->ctx->init_pid > 0 && !s.saw_init);
+	*ret = s.saw_outsider;
 	return 0;
 }
 
@@ -269,14 +307,35 @@ static int query_level(int fd, struct bpf_cgroup_level *ret)
 	return 0;
 }
 
+struct walk {
+	const struct bpf_call *call;
+	const struct host_cgroup2 *h;
+	struct bpf_container_cgroup *c; /* its is_shared is learned on the way */
+	bool needs_multi;               /* an attach: every level to the root, and the tasks */
+};
+
+/* One level of the walk, @fd: its identity, its programs, and the container's tasks. */
+static int visit(const struct walk *w, int fd, struct bpf_cgroup_level *l)
+{
+	int r;
+
+	*l = (struct bpf_cgroup_level){};
+	r = ident_of(fd, &l->id);
+	if (r < 0 || !w->needs_multi)
+		return r;
+	r = query_level(fd, l);
+	if (r == 0 && ns_ident_equal(&l->id, &w->c->id))
+		r = shared_with_outsiders(w->call, fd, &w->c->is_shared);
+	return r;
+}
+
 /*
  * The levels from @fd (a cgroup in the host's mount) upwards: to the root
- * when @needs_multi (every level's programs matter), else until the
- * container's cgroup. Returns the number of levels, or -EPERM when the walk
- * ends neither there nor at the root (deeper than WALK_DEPTH_MAX).
+ * for an attach, else until the container's cgroup. Returns the number of
+ * levels, or -EPERM when the walk ends neither there nor at the root
+ * (deeper than WALK_DEPTH_MAX).
  */
-static int walk_up(const struct host_cgroup2 *h, int fd, const struct ns_ident *container,
-		   bool needs_multi, struct bpf_cgroup_level chain[WALK_DEPTH_MAX])
+static int walk_up(const struct walk *w, int fd, struct bpf_cgroup_level chain[WALK_DEPTH_MAX])
 {
 	_cleanup_close_ int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	int r;
@@ -284,17 +343,13 @@ static int walk_up(const struct host_cgroup2 *h, int fd, const struct ns_ident *
 	if (cur < 0)
 		return negative_errno();
 	for (int n = 0; n < WALK_DEPTH_MAX; n++) {
-		struct bpf_cgroup_level *l = &chain[n];
 		int up;
 
-		*l = (struct bpf_cgroup_level){};
-		r = ident_of(cur, &l->id);
-		if (r == 0 && needs_multi)
-			r = query_level(cur, l);
+		r = visit(w, cur, &chain[n]);
 		if (r < 0)
 			return r;
-		if (ns_ident_equal(&l->id, &h->id) ||
-		    (!needs_multi && ns_ident_equal(&l->id, container)))
+		if (ns_ident_equal(&chain[n].id, &w->h->id) ||
+		    (!w->needs_multi && ns_ident_equal(&chain[n].id, &w->c->id)))
 			return n + 1;
 		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (up < 0)
@@ -308,7 +363,7 @@ static int walk_up(const struct host_cgroup2 *h, int fd, const struct ns_ident *
 int bpf_cgroup_check(const struct bpf_call *call, int target_fd, bool needs_multi, int *ret_fd)
 {
 	const struct host_cgroup2 *h = host_cgroup2();
-	_cleanup_(container_cgroup_close) struct container_cgroup c = { .fd = -EBADF };
+	struct bpf_container_cgroup c;
 	struct bpf_cgroup_level chain[WALK_DEPTH_MAX];
 	_cleanup_close_ int fd = -EBADF, on_host = -EBADF;
 	int n, r;
@@ -321,13 +376,14 @@ int bpf_cgroup_check(const struct bpf_call *call, int target_fd, bool needs_mult
 	on_host = reopen_on_host(h, fd);
 	if (on_host < 0)
 		return on_host;
-	r = container_cgroup_open(call, h, &c);
+	r = container_ident(call, h, &c);
 	if (r < 0)
 		return r;
-	n = walk_up(h, on_host, &c.facts.id, needs_multi, chain);
+	n = walk_up(&(struct walk){ .call = call, .h = h, .c = &c, .needs_multi = needs_multi },
+		    on_host, chain);
 	if (n < 0)
 		return n;
-	r = bpf_subtree_decide(chain, (size_t)n, &c.facts, needs_multi);
+	r = bpf_subtree_decide(chain, (size_t)n, &c, needs_multi);
 	if (r < 0)
 		return r;
 	*ret_fd = TAKE_FD(on_host);

@@ -58,6 +58,9 @@ struct handler_cache {
 	pid_t init_pidns_of;         /* init_pidns is that of this init pid; 0 = not known yet */
 	struct ns_ident init_pidns;  /* the container's pid namespace */
 	struct nodev_cache nodev;    /* mknod: where created nodes need the bind-mount fallback */
+	pid_t bpf_cgroup_of;         /* bpf_cgroup is that of this init pid; 0 = not known yet */
+	struct ns_ident bpf_cgroup;  /* bpf: the container's cgroup2 directory, by identity */
+	bool bpf_cgroup_is_root;     /* bpf: that is the root of the hierarchy */
 };
 
 struct notif_ctx {
