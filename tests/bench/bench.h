@@ -64,6 +64,7 @@ struct shm {
 	_Atomic uint64_t count[MAX_CLIENTS]; /* trapped calls done, warm-up included */
 	uint64_t loop_ns;          /* client 0: time spent in the measured loop */
 	uint32_t n_samples;        /* client 0: latencies recorded */
+	uint64_t client_cpu_ns;    /* client 0: its CPU time in the measured loop */
 	uint32_t lat_ns[MAX_SAMPLES];
 };
 
@@ -83,6 +84,7 @@ const char *fail_stage_name(int stage);
 enum call_kind {
 	CALL_SYSINFO, /* sysinfo(2): notified, cheap, what floor/continue/sysinfo time */
 	CALL_MKNOD,   /* mknodat(AT_FDCWD, path, S_IFCHR|0666, 1:3) then unlink */
+	CALL_BPF,     /* one device program loaded, attached MULTI to bpf_target, detached, closed */
 };
 
 /* How a client's listener reaches its supervisor. */
@@ -100,6 +102,9 @@ struct fleet_spec {
 	bool record;                /* client 0 records per-call latencies */
 	bool userns;                /* run as root of a fresh user namespace (0 → 100000) */
 	const char *mknod_path;     /* CALL_MKNOD */
+	const char *bpf_target;     /* CALL_BPF: the cgroup2 directory to attach to */
+	const char *cgroup;         /* a cgroup2 directory to run the client in, or NULL */
+	bool native;                /* no filter, no hand-off: the calls run natively (a floor) */
 	unsigned warmup;            /* trapped calls before ready */
 	int ready_timeout_ms;
 };
@@ -168,6 +173,7 @@ bool probe_sync_wake_up(void);
 struct container_def {
 	const char *name;
 	const char *key; /* a "security.syscalls.intercept.*" key set to "true", or NULL */
+	const char *key2; /* a second one, or NULL */
 };
 
 struct daemon_run {
@@ -194,7 +200,7 @@ void daemon_log_tail(const struct daemon_run *d);
 int api_request(struct daemon_run *d, const char *method, const char *path, const char *body,
 		int timeout_ms, long *ret_status, uint64_t *ret_ns, char **ret_body);
 
-/* utime+stime of @pid in ns (from /proc/PID/stat clock ticks) */
+/* utime+stime of @pid and of its reaped children in ns (from /proc/PID/stat clock ticks) */
 int proc_cpu_ns(pid_t pid, uint64_t *ret);
 /* VmRSS of @pid in KiB */
 int proc_rss_kib(pid_t pid, uint64_t *ret);

@@ -64,7 +64,7 @@ int wait_or_kill(pid_t pid, int timeout_ms, int *ret_status)
 /* ------------------------------------------------------------------ state files */
 
 /* STATE_DIR/containers/NAME.json, the daemon's layout (not fsynced: a bench fixture). */
-static int container_file_write(const char *dir, const char *name, const char *key,
+static int container_file_write(const char *dir, const struct container_def *def, const char *name,
 				long long created, unsigned long long etag)
 {
 	char path[600];
@@ -77,8 +77,10 @@ static int container_file_write(const char *dir, const char *name, const char *k
 	fprintf(f, "{\"version\":1,\"container\":{\"name\":\"%s\",\"created_at\":%lld,"
 		   "\"revision\":0,\"etag\":\"%016llx\",\"config\":{",
 		name, created, etag);
-	if (key)
-		fprintf(f, "\"%s\":\"true\"", key);
+	if (def && def->key)
+		fprintf(f, "\"%s\":\"true\"", def->key);
+	if (def && def->key2)
+		fprintf(f, ",\"%s\":\"true\"", def->key2);
 	fprintf(f, "}}}\n");
 	return fclose(f) == 0 ? 0 : NEG_ERRNO();
 }
@@ -98,8 +100,8 @@ int state_write(const char *state_dir, const struct container_def *defs, size_t 
 		int r;
 
 		(void)snprintf(fill, sizeof(fill), "fill-%05zu", i - n_defs);
-		r = container_file_write(dir, i < n_defs ? defs[i].name : fill,
-					 i < n_defs ? defs[i].key : NULL, now, etag++);
+		r = container_file_write(dir, i < n_defs ? &defs[i] : NULL,
+					 i < n_defs ? defs[i].name : fill, now, etag++);
 		if (r < 0)
 			return r;
 	}
@@ -260,7 +262,7 @@ int api_request(struct daemon_run *d, const char *method, const char *path, cons
 int proc_cpu_ns(pid_t pid, uint64_t *ret)
 {
 	char path[64], buf[2048], *p;
-	unsigned long long ut, st;
+	unsigned long long ut, st, cut, cst;
 	long hz = sysconf(_SC_CLK_TCK);
 	_cleanup_close_ int fd = -EBADF;
 	ssize_t n;
@@ -274,10 +276,14 @@ int proc_cpu_ns(pid_t pid, uint64_t *ret)
 		return -EIO;
 	buf[n] = '\0';
 	p = strrchr(buf, ')'); /* comm may contain spaces */
-	/* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+	/*
+	 * after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 * utime(14) stime(15) cutime(16) cstime(17): children count too (the bpf loader is one)
+	 */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+			 &ut, &st, &cut, &cst) != 4)
 		return -EIO;
-	*ret = (ut + st) * (1000000000ULL / (uint64_t)(hz > 0 ? hz : 100));
+	*ret = (ut + st + cut + cst) * (1000000000ULL / (uint64_t)(hz > 0 ? hz : 100));
 	return 0;
 }
 

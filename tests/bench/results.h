@@ -23,6 +23,8 @@ enum case_id {
 	CASE_CONTINUE,     /* interceptd, registered container, key off */
 	CASE_SYSINFO,      /* interceptd emulating sysinfo */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
+	CASE_FLOOR_BPF,    /* load + attach + detach of a device program, made natively by root */
+	CASE_BPF,          /* the same three calls by a container's root, through interceptd */
 	CASE_COUNT,
 };
 
@@ -35,6 +37,8 @@ struct case_desc {
 	const char *container;
 	bool userns; /* client is root of its own user namespace, like a container's init */
 	bool emulate_sysinfo; /* floor: answer with a written struct sysinfo instead of CONTINUE */
+	bool native; /* no supervisor: the client makes the calls itself (a floor) */
+	enum case_id ref; /* the floor its ratios are taken against (CASE_FLOOR by default) */
 };
 
 
@@ -76,6 +80,7 @@ struct bench {
 	char dir[128];
 	char mknod_dir[200], mknod_path[240];
 	bool mknod_mounted;
+	char bpf_cg[200], bpf_c[220], bpf_t[240]; /* cgroup2: ours, the client's, the target */
 	bool has_sync;
 	unsigned cpus;
 	struct daemon_run main_d, one_d; /* workers = CPUs, workers = 1 */
@@ -93,7 +98,7 @@ struct bench {
 
 extern const struct case_desc cases[CASE_COUNT];
 extern const char *const fan_containers[N_FAN_CONTAINERS];
-extern const struct container_def main_defs[12];
+extern const struct container_def main_defs[13];
 extern const unsigned fan_sizes[N_FAN_SIZES];
 
 /* statistics (report.c) */
