@@ -306,6 +306,51 @@ static long run_load_threads(const struct bpfc_cmd *c, struct bpfc_result *res)
 	return 0;
 }
 
+static volatile uint32_t *swap_type;
+
+static void *type_swapper(void *arg)
+{
+	(void)arg;
+	while (!swap_stop) {
+		__atomic_store_n(swap_type, BPF_PROG_TYPE_SOCKET_FILTER, __ATOMIC_RELAXED);
+		__atomic_store_n(swap_type, BPF_PROG_TYPE_CGROUP_DEVICE, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* Load over and over while a thread flips the program type: what comes back, by type. */
+static long run_swap_load(const struct bpfc_cmd *c, struct bpfc_result *res)
+{
+	static struct bpf_insn insns[16];
+	static union bpf_attr a;
+	pthread_t th;
+
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.insn_cnt = bpft_build(BPFT_ALLOW_ALL, 0, 0, 0, insns);
+	a.insns = (uintptr_t)insns;
+	a.license = (uintptr_t)"GPL";
+	swap_type = &a.prog_type;
+	swap_stop = 0;
+	pthread_create(&th, NULL, type_swapper, NULL);
+	for (int i = 0; i < c->iterations; i++) {
+		long r = bpft_sys(BPF_PROG_LOAD, &a, sizeof(a));
+
+		if (r >= 0) {
+			if (fdinfo_prog_type((int)r) == BPF_PROG_TYPE_CGROUP_DEVICE)
+				res->n_ok++;
+			else
+				res->n_other++;
+			close((int)r);
+		} else {
+			res->n_eperm += r == -EPERM;
+		}
+	}
+	swap_stop = 1;
+	pthread_join(th, NULL);
+	return 0;
+}
+
 static long count_fds(void)
 {
 	long n = 0;
@@ -337,6 +382,8 @@ static long run_one(int sock, const struct bpfc_cmd *c, struct bpfc_result *res)
 		return fdpass_recv(sock, &(char){ 0 }, 1, &fd, NULL) == 1 ? fd : -EIO;
 	case BPFC_SWAP:
 		return run_swap(c, res);
+	case BPFC_SWAP_LOAD:
+		return run_swap_load(c, res);
 	case BPFC_COUNT_FDS:
 		return count_fds();
 	case BPFC_LOAD_THREADS:

@@ -34,6 +34,7 @@ enum bpfc_op {
 	BPFC_CAPS,     /* set the effective capabilities to caps */
 	BPFC_TAKE_FD,  /* take the fd the supervisor passes along; ret = its number */
 	BPFC_SWAP,     /* a thread flips the attach type while attaching to target */
+	BPFC_SWAP_LOAD, /* a thread flips the program type while loading; n_ok: device fds, n_other: others */
 	BPFC_COUNT_FDS,
 	BPFC_LOAD_THREADS, /* iterations threads load at once; n_ok, n_eperm (EAGAIN here), n_other */
 	BPFC_EXIT,

@@ -230,6 +230,19 @@ static void test_replace_own_program(void **state)
 	close_in_child(b);
 }
 
+/* Nothing about which programs are ours lives in the daemon: a fresh one detaches them too. */
+static void test_detach_after_restart(void **state)
+{
+	long prog = load_deny_null();
+
+	(void)state;
+	assert_int_equal(attach(B.child, prog, BPF_F_ALLOW_MULTI), 0);
+	B.cache = (struct handler_cache){}; /* what a restarted interceptd starts with */
+	assert_int_equal(detach(B.child, prog), 0);
+	assert_int_equal(progs_at(B.child), 0);
+	close_in_child(prog);
+}
+
 static void test_query_subtree(void **state)
 {
 	int runtime = bpfc_host_load(BPFT_ALLOW_ALL, 0, 0), cg = bpfc_open_dir(B.c);
@@ -359,6 +372,7 @@ int main(void)
 		cmocka_unit_test(test_replace_with_unheld_fd_ebadf),
 		cmocka_unit_test(test_runtime_program_never_detached),
 		cmocka_unit_test(test_replace_own_program),
+		cmocka_unit_test(test_detach_after_restart),
 		cmocka_unit_test(test_query_subtree),
 		cmocka_unit_test(test_link_create_in_subtree),
 		cmocka_unit_test(test_shared_cgroup_eperm),

@@ -180,6 +180,19 @@ static void test_load_bad_pointers_efault(void **state)
 	assert_int_equal(bpfc_call(&B, &count).ret, fds_before);
 }
 
+/* A thread flips the program type while loading: only device programs ever come back from us. */
+static void test_load_swapped_type_read_once(void **state)
+{
+	struct bpfc_cmd c = { .op = BPFC_SWAP_LOAD, .iterations = 2000 };
+	struct bpfc_result r = bpfc_call(&B, &c);
+
+	(void)state;
+	print_message("# device %d, EPERM %d, other type %d\n", r.n_ok, r.n_eperm, r.n_other);
+	assert_true(r.n_ok > 0);
+	assert_int_equal(r.n_other, 0); /* the kernel's answer to a socket filter here: EPERM */
+	assert_int_equal(r.n_ok + r.n_eperm, 2000);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -291,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_load_references_einval),
 		cmocka_unit_test(test_load_unknown_tail_e2big),
 		cmocka_unit_test(test_load_bad_pointers_efault),
+		cmocka_unit_test(test_load_swapped_type_read_once),
 		cmocka_unit_test(test_load_charged_to_container_memcg),
 		cmocka_unit_test(test_load_million_instructions),
 		cmocka_unit_test(test_load_concurrent_bounded_per_container),
