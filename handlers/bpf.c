@@ -61,6 +61,20 @@ int bpf_install_fd(const struct notif_ctx *ctx, int fd)
 	return RET_NERRNO(ioctl(ctx->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd));
 }
 
+int bpf_reply_fd(const struct notif_ctx *ctx, int fd, struct notif_reply *reply)
+{
+	int r = bpf_install_fd(ctx, fd);
+
+	if (r == -EMFILE || r == -ENFILE) {
+		reply_errno(reply, r);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	reply_value(reply, r);
+	return 0;
+}
+
 static int dispatch(const struct bpf_call *call, const struct bpf_req *req,
 		    struct notif_reply *reply)
 {

@@ -203,6 +203,12 @@ static inline int sys_bpf(int cmd, void *attr, unsigned size)
  */
 int bpf_install_fd(const struct notif_ctx *ctx, int fd);
 
+/*
+ * Install @fd with bpf_install_fd() and answer with its number, or with
+ * EMFILE/ENFILE as bpf() would. < 0 for internal failures. @fd stays ours.
+ */
+int bpf_reply_fd(const struct notif_ctx *ctx, int fd, struct notif_reply *reply);
+
 /* The caller, pinned by target_open(), and what acting needs of the notification. */
 struct bpf_call {
 	const struct notif_ctx *ctx;

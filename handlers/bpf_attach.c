@@ -80,12 +80,25 @@ static int answer(struct notif_reply *reply, int r)
 	return is_callers ? 0 : r;
 }
 
+/* PROG_ATTACH or PROG_DETACH of @prog at @target, as the daemon; the kernel's answer to @reply. */
+static void attach_as_daemon(int cmd, int target, int prog, uint32_t flags, int replace,
+			     struct notif_reply *reply)
+{
+	union bpf_attr a = {};
+
+	a.target_fd = (uint32_t)target;
+	a.attach_bpf_fd = (uint32_t)prog;
+	a.attach_type = BPF_CGROUP_DEVICE;
+	a.attach_flags = flags;
+	a.replace_bpf_fd = replace >= 0 ? (uint32_t)replace : 0;
+	reply_result(reply, sys_bpf(cmd, &a, sizeof(a)));
+}
+
 int bpf_attach_act(const struct bpf_call *call, const struct bpf_attach_req *req,
 		   struct notif_reply *reply)
 {
 	_cleanup_close_ int prog = -EBADF, target = -EBADF, replace = -EBADF;
 	struct bpf_prog_info info;
-	union bpf_attr a = {};
 	int r;
 
 	/* the kernel's order: the program, the target, then the one to replace */
@@ -99,12 +112,8 @@ int bpf_attach_act(const struct bpf_call *call, const struct bpf_attach_req *req
 	}
 	if (r < 0)
 		return answer(reply, r);
-	a.target_fd = (uint32_t)target;
-	a.attach_bpf_fd = (uint32_t)prog;
-	a.attach_type = BPF_CGROUP_DEVICE;
-	a.attach_flags = BPF_F_ALLOW_MULTI | (req->caller_flags & BPF_F_REPLACE);
-	a.replace_bpf_fd = replace >= 0 ? (uint32_t)replace : 0;
-	reply_result(reply, sys_bpf(BPF_PROG_ATTACH, &a, sizeof(a)));
+	attach_as_daemon(BPF_PROG_ATTACH, target, prog,
+			 BPF_F_ALLOW_MULTI | (req->caller_flags & BPF_F_REPLACE), replace, reply);
 	return 0;
 }
 
@@ -113,7 +122,6 @@ int bpf_detach_act(const struct bpf_call *call, const struct bpf_attach_req *req
 {
 	_cleanup_close_ int prog = -EBADF, target = -EBADF;
 	struct bpf_prog_info info;
-	union bpf_attr a = {};
 	int r;
 
 	/* always with the program: without one the kernel detaches whatever sits there alone */
@@ -124,10 +132,7 @@ int bpf_detach_act(const struct bpf_call *call, const struct bpf_attach_req *req
 		r = bpf_cgroup_check(call, req->target_fd, false, &target);
 	if (r < 0)
 		return answer(reply, r);
-	a.target_fd = (uint32_t)target;
-	a.attach_bpf_fd = (uint32_t)prog;
-	a.attach_type = BPF_CGROUP_DEVICE;
-	reply_result(reply, sys_bpf(BPF_PROG_DETACH, &a, sizeof(a)));
+	attach_as_daemon(BPF_PROG_DETACH, target, prog, 0, -EBADF, reply);
 	return 0;
 }
 
@@ -152,15 +157,7 @@ int bpf_link_create_act(const struct bpf_call *call, const struct bpf_link_req *
 		reply_errno(reply, link);
 		return 0;
 	}
-	r = bpf_install_fd(call->ctx, link);
-	if (r == -EMFILE || r == -ENFILE) {
-		reply_errno(reply, r);
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	reply_value(reply, r);
-	return 0;
+	return bpf_reply_fd(call->ctx, link, reply);
 }
 
 /* ---- query ---- */

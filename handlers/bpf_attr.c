@@ -14,6 +14,7 @@
 
 #include "daemon/macro.h"
 #include "handlers/bpf.h"
+#include "handlers/cgroup.h"
 
 /* BPF_PROG_LOAD */
 #define LOAD_PROG_TYPE 0u
@@ -361,21 +362,6 @@ static bool split_line(const char *l, size_t len, struct cgroup_line *ret)
 	return true;
 }
 
-static bool list_has(const char *list, size_t len, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *c = list; c < list + len;) {
-		const char *comma = memchr(c, ',', (size_t)(list + len - c));
-		size_t clen = comma ? (size_t)(comma - c) : (size_t)(list + len - c);
-
-		if (clen == n && memcmp(c, name, n) == 0)
-			return true;
-		c += clen + 1;
-	}
-	return false;
-}
-
 static bool has_dotdot(const char *p, size_t len)
 {
 	for (size_t i = 0; i + 2 < len; i++)
@@ -435,7 +421,7 @@ int bpf_cgroup_parse(const char *text, char *v2, size_t v2_size, char *mem, size
 			return -EPERM; /* every line the kernel writes has this shape */
 		if (cl.id_len == 1 && cl.id[0] == '0' && cl.ctrls_len == 0)
 			r = take_path(&cl, v2, v2_size, &seen_v2);
-		else if (list_has(cl.ctrls, cl.ctrls_len, "memory"))
+		else if (cgroup_list_has(cl.ctrls, cl.ctrls_len, "memory"))
 			r = take_path(&cl, mem, mem_size, &seen_mem);
 		if (r < 0)
 			return r;

@@ -340,14 +340,7 @@ int bpf_prog_load_act(const struct bpf_call *call, const struct bpf_load_req *re
 		reply_errno(reply, prog_fd);
 		return 0;
 	}
-	r = bpf_install_fd(call->ctx, prog_fd);
+	r = bpf_reply_fd(call->ctx, prog_fd, reply);
 	(void)close_nointr(prog_fd);
-	if (r == -EMFILE || r == -ENFILE) {
-		reply_errno(reply, r);
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	reply_value(reply, r);
-	return 0;
+	return r;
 }

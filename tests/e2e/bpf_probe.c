@@ -276,19 +276,6 @@ static int cmd_count(char **argv)
 	return 0;
 }
 
-static volatile int swap_stop;
-static union bpf_attr swap_attr;
-
-static void *swapper(void *arg)
-{
-	(void)arg;
-	while (!swap_stop) {
-		__atomic_store_n(&swap_attr.attach_type, BPF_CGROUP_INET_EGRESS, __ATOMIC_RELAXED);
-		__atomic_store_n(&swap_attr.attach_type, BPF_CGROUP_DEVICE, __ATOMIC_RELAXED);
-	}
-	return NULL;
-}
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -308,8 +295,9 @@ static int cmd_hostile(char **argv)
 	size_t n = 1000000;
 	struct bpf_insn *big = mmap(NULL, n * sizeof(*big), PROT_READ | PROT_WRITE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static union bpf_attr swap_attr;
 	int swapped_ok = 0, other = 0;
-	pthread_t th;
+	struct bpft_flipper f;
 	double t0;
 	long r;
 
@@ -318,15 +306,15 @@ static int cmd_hostile(char **argv)
 	printf("attr_cut=%s\n", name_of(bpft_sys(BPF_PROG_LOAD, page + 4096 - 64, 144)));
 	swap_attr.target_fd = (uint32_t)open_dir(argv[0]);
 	swap_attr.attach_bpf_fd = (uint32_t)load_kind(BPFT_DENY_DEV, 1, 3);
+	swap_attr.attach_type = BPF_CGROUP_DEVICE;
 	swap_attr.attach_flags = BPF_F_ALLOW_MULTI;
-	pthread_create(&th, NULL, swapper, NULL);
+	bpft_flip_start(&f, &swap_attr.attach_type, BPF_CGROUP_INET_EGRESS, BPF_CGROUP_DEVICE);
 	for (int i = 0; i < 1000; i++) {
 		r = bpft_sys(BPF_PROG_ATTACH, &swap_attr, sizeof(swap_attr));
 		swapped_ok += r == 0;
 		other += r != 0 && r != -EPERM;
 	}
-	swap_stop = 1;
-	pthread_join(th, NULL);
+	bpft_flip_stop(&f);
 	printf("swapped_attached=%d\nswapped_other=%d\n", swapped_ok, other);
 	t0 = now_s();
 	r = bpft_load(big, bpft_build(BPFT_LINEAR, 0, 0, (uint32_t)n, big));

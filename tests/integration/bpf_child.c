@@ -237,32 +237,19 @@ static long set_caps(uint64_t eff)
 	return syscall(SYS_capset, &h, d) < 0 ? -errno : 0;
 }
 
-static volatile int swap_stop;
-static union bpf_attr swap_attr;
-
-static void *swapper(void *arg)
-{
-	(void)arg;
-	while (!swap_stop) {
-		__atomic_store_n(&swap_attr.attach_type, BPF_CGROUP_INET_EGRESS, __ATOMIC_RELAXED);
-		__atomic_store_n(&swap_attr.attach_type, BPF_CGROUP_DEVICE, __ATOMIC_RELAXED);
-	}
-	return NULL;
-}
-
 /* Attach over and over while a thread flips the attach type under the handler's feet. */
 static long run_swap(const struct bpfc_cmd *c, struct bpfc_result *res)
 {
+	static union bpf_attr swap_attr;
 	int target = open_target(c);
-	pthread_t th;
+	struct bpft_flipper f;
 
 	memset(&swap_attr, 0, sizeof(swap_attr));
 	swap_attr.target_fd = (uint32_t)target;
 	swap_attr.attach_bpf_fd = (uint32_t)c->prog_fd;
 	swap_attr.attach_type = BPF_CGROUP_DEVICE;
 	swap_attr.attach_flags = BPF_F_ALLOW_MULTI;
-	swap_stop = 0;
-	pthread_create(&th, NULL, swapper, NULL);
+	bpft_flip_start(&f, &swap_attr.attach_type, BPF_CGROUP_INET_EGRESS, BPF_CGROUP_DEVICE);
 	for (int i = 0; i < c->iterations; i++) {
 		long r = bpft_sys(BPF_PROG_ATTACH, &swap_attr, sizeof(swap_attr));
 
@@ -270,8 +257,7 @@ static long run_swap(const struct bpfc_cmd *c, struct bpfc_result *res)
 		res->n_eperm += r == -EPERM;
 		res->n_other += r != 0 && r != -EPERM;
 	}
-	swap_stop = 1;
-	pthread_join(th, NULL);
+	bpft_flip_stop(&f);
 	close(target);
 	return 0;
 }
@@ -306,33 +292,19 @@ static long run_load_threads(const struct bpfc_cmd *c, struct bpfc_result *res)
 	return 0;
 }
 
-static volatile uint32_t *swap_type;
-
-static void *type_swapper(void *arg)
-{
-	(void)arg;
-	while (!swap_stop) {
-		__atomic_store_n(swap_type, BPF_PROG_TYPE_SOCKET_FILTER, __ATOMIC_RELAXED);
-		__atomic_store_n(swap_type, BPF_PROG_TYPE_CGROUP_DEVICE, __ATOMIC_RELAXED);
-	}
-	return NULL;
-}
-
 /* Load over and over while a thread flips the program type: what comes back, by type. */
 static long run_swap_load(const struct bpfc_cmd *c, struct bpfc_result *res)
 {
 	static struct bpf_insn insns[16];
 	static union bpf_attr a;
-	pthread_t th;
+	struct bpft_flipper f;
 
 	memset(&a, 0, sizeof(a));
 	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
 	a.insn_cnt = bpft_build(BPFT_ALLOW_ALL, 0, 0, 0, insns);
 	a.insns = (uintptr_t)insns;
 	a.license = (uintptr_t)"GPL";
-	swap_type = &a.prog_type;
-	swap_stop = 0;
-	pthread_create(&th, NULL, type_swapper, NULL);
+	bpft_flip_start(&f, &a.prog_type, BPF_PROG_TYPE_SOCKET_FILTER, BPF_PROG_TYPE_CGROUP_DEVICE);
 	for (int i = 0; i < c->iterations; i++) {
 		long r = bpft_sys(BPF_PROG_LOAD, &a, sizeof(a));
 
@@ -346,8 +318,7 @@ static long run_swap_load(const struct bpfc_cmd *c, struct bpfc_result *res)
 			res->n_eperm += r == -EPERM;
 		}
 	}
-	swap_stop = 1;
-	pthread_join(th, NULL);
+	bpft_flip_stop(&f);
 	return 0;
 }
 
@@ -567,7 +538,9 @@ static int start_child(struct bpfc *b)
 	return fd >= 0 ? 0 : -1;
 }
 
-bool bpfc_available(void)
+struct bpfc bpfc_env;
+
+static bool available(void)
 {
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP not root\n");
@@ -580,7 +553,7 @@ bool bpfc_available(void)
 	return true;
 }
 
-int bpfc_setup(struct bpfc *b)
+static int setup(struct bpfc *b)
 {
 	*b = (struct bpfc){ .sock = -1, .notify_fd = -1 };
 	bpfc_set_devices(b, true);
@@ -604,7 +577,7 @@ static void rm_cgroup(const char *path)
 	(void)rmdir(path);
 }
 
-void bpfc_teardown(struct bpfc *b)
+static void teardown(struct bpfc *b)
 {
 	if (b->pid > 0) {
 		kill(b->pid, SIGKILL);
@@ -733,4 +706,25 @@ int bpfc_give_fd(struct bpfc *b, int fd)
 	assert_true(poll(&p, 1, 10000) == 1);
 	assert_int_equal(read(b->sock, &res, sizeof(res)), sizeof(res));
 	return (int)res.ret;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return setup(&bpfc_env) == 0 ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	teardown(&bpfc_env);
+	return 0;
+}
+
+int bpfc_run_group(const struct CMUnitTest *tests, size_t n)
+{
+	if (!available())
+		return 77;
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return _cmocka_run_group_tests("tests", tests, n, group_setup, group_teardown);
 }

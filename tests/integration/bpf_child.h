@@ -93,12 +93,17 @@ struct bpfc {
 	int n_notif, n_continue;
 };
 
-/* Root and cgroup2 are there; otherwise prints a TAP skip plan saying which is missing. */
-bool bpfc_available(void);
+/* The container of the running test program, set up around its group of tests. */
+extern struct bpfc bpfc_env;
 
-/* Set everything up with bpf and bpf.devices on. 0 or -1. */
-int bpfc_setup(struct bpfc *b);
-void bpfc_teardown(struct bpfc *b);
+struct CMUnitTest;
+
+/*
+ * main() of a bpf test program: 77 (after a TAP skip plan saying why) without
+ * root or cgroup2, else @tests run as one group, bpfc_env set up around them
+ * with bpf and bpf.devices on.
+ */
+int bpfc_run_group(const struct CMUnitTest *tests, size_t n);
 
 /* The key bpf.devices, read per notification like the daemon does. */
 void bpfc_set_devices(struct bpfc *b, bool on);

@@ -7,6 +7,7 @@
  * the benchmark. Each builder fills @out and returns the instruction count.
  */
 #include <linux/bpf.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -152,4 +153,35 @@ static inline long bpft_info(int fd, struct bpf_prog_info *info)
 	a.info.info_len = sizeof(*info);
 	a.info.info = (uintptr_t)info;
 	return bpft_sys(BPF_OBJ_GET_INFO_BY_FD, &a, sizeof(a));
+}
+
+/* A thread rewriting *word between @a and @b until stopped: a caller changing its attr mid-call. */
+struct bpft_flipper {
+	volatile int stop;
+	uint32_t *word;
+	uint32_t a, b;
+	pthread_t thread;
+};
+
+static inline void *bpft_flip_loop(void *arg)
+{
+	struct bpft_flipper *f = arg;
+
+	while (!f->stop) {
+		__atomic_store_n(f->word, f->a, __ATOMIC_RELAXED);
+		__atomic_store_n(f->word, f->b, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static inline int bpft_flip_start(struct bpft_flipper *f, uint32_t *word, uint32_t a, uint32_t b)
+{
+	*f = (struct bpft_flipper){ .word = word, .a = a, .b = b };
+	return pthread_create(&f->thread, NULL, bpft_flip_loop, f);
+}
+
+static inline void bpft_flip_stop(struct bpft_flipper *f)
+{
+	f->stop = 1;
+	(void)pthread_join(f->thread, NULL);
 }

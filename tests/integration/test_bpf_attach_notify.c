@@ -24,7 +24,7 @@
 
 #include "bpf_child.h"
 
-static struct bpfc B;
+#define B bpfc_env
 
 static long call(struct bpfc_cmd c)
 {
@@ -351,19 +351,6 @@ static void test_devices_off_attach_eperm(void **state)
 	close_in_child(prog);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return bpfc_setup(&B) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	bpfc_teardown(&B);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,8 +371,5 @@ int main(void)
 		cmocka_unit_test(test_devices_off_attach_eperm),
 	};
 
-	if (!bpfc_available())
-		return 77;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return bpfc_run_group(tests, sizeof(tests) / sizeof(tests[0]));
 }

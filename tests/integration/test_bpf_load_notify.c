@@ -25,7 +25,7 @@
 /* enum bpf_prog_type in /proc/PID/fdinfo */
 #define FDINFO_CGROUP_DEVICE 15
 
-static struct bpfc B;
+#define B bpfc_env
 
 static struct bpfc_result load(struct bpfc_cmd c)
 {
@@ -288,19 +288,6 @@ static void test_load_concurrent_bounded_per_container(void **state)
 	assert_int_equal(r.n_other, 0);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return bpfc_setup(&B) == 0 ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	bpfc_teardown(&B);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,8 +305,5 @@ int main(void)
 		cmocka_unit_test(test_load_million_instructions),
 		cmocka_unit_test(test_load_concurrent_bounded_per_container),
 	};
-	if (!bpfc_available())
-		return 77;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return bpfc_run_group(tests, sizeof(tests) / sizeof(tests[0]));
 }
