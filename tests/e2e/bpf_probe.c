@@ -177,6 +177,30 @@ static int cmd_reach(char **argv)
 	return 0;
 }
 
+/*
+ * hold CGROUP: load a program, say so, wait for /tmp/bpf-go, then try to link
+ * and attach it to CGROUP: what a container still holding a program fd can do
+ * once bpf.devices is switched off.
+ */
+static int cmd_hold(char **argv)
+{
+	long prog = load_kind(BPFT_DENY_DEV, 1, 3), r;
+	int cg = open_dir(argv[0]);
+	union bpf_attr a;
+
+	printf("loaded=%s\n", name_of(prog));
+	while (access("/tmp/bpf-go", F_OK) < 0)
+		usleep(20000);
+	memset(&a, 0, sizeof(a));
+	a.link_create.prog_fd = (uint32_t)prog;
+	a.link_create.target_fd = (uint32_t)cg;
+	a.link_create.attach_type = BPF_CGROUP_DEVICE;
+	r = bpft_sys(BPF_LINK_CREATE, &a, sizeof(a));
+	printf("link=%s\n", name_of(r));
+	printf("attach=%s\n", name_of(bpft_attach(cg, (int)prog, BPF_F_ALLOW_MULTI, 0, 0)));
+	return 0;
+}
+
 /* A load with one attr byte set (BTF fds, tails) or a broken pointer. */
 static long load_odd(uint32_t size, int poke, int kind, bool unmapped_insns)
 {
@@ -370,6 +394,7 @@ static const struct {
 	{ "errors", 1, cmd_errors, "errors CGROUP" },
 	{ "hostile", 1, cmd_hostile, "hostile OUTSIDE_CGROUP" },
 	{ "flood", 2, cmd_flood, "flood PROCS LOADS" },
+	{ "hold", 1, cmd_hold, "hold CGROUP (waits for /tmp/bpf-go)" },
 	{ "runtime", 5, cmd_runtime, "runtime CGROUP deny|allow MAJOR MINOR multi|override (host)" },
 	{ "clear", 1, cmd_clear, "clear CGROUP (host)" },
 	{ "count", 1, cmd_count, "count CGROUP" },

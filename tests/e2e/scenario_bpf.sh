@@ -94,12 +94,23 @@ set_devices() {
 		"{\"config\":{\"security.syscalls.intercept.bpf.devices\":\"$2\"}}"
 }
 
+# With bpf.devices off: a load is EPERM, and a program loaded before cannot be linked or
+# attached anywhere (a CONTINUE would let the kernel do it, no capability needed).
 check_bpf_devices_off() {
-	local out
-	set_devices "$2" false || return 1
-	out=$(bpf_in "$1" "$2" load)
-	set_devices "$2" true || return 1
-	expect_kv "$out" load=EPERM
+	local rt=$1 name=$2 hostcg=$3 out held root
+	root=$(cdir "$name")/rootfs
+	held=$E2E_WORK/held-$name
+	rm -f "$root/tmp/bpf-go"
+	bpf_in "$rt" "$name" hold /hostcg >"$held" 2>&1 &
+	for _ in $(seq 100); do grep -q '^loaded=' "$held" && break; sleep 0.1; done
+	set_devices "$name" false || { touch "$root/tmp/bpf-go"; wait; return 1; }
+	out=$(bpf_in "$rt" "$name" load)
+	touch "$root/tmp/bpf-go"
+	wait
+	set_devices "$name" true || return 1
+	expect_kv "$out" load=EPERM || return 1
+	expect_kv "$(cat "$held")" loaded=ok link=EPERM attach=EPERM || return 1
+	expect_kv "$(bpf_host count "$hostcg")" programs=0
 }
 
 # --- 2, 3 ---
@@ -269,7 +280,8 @@ scenario_bpf() {
 	step "$s starts unprivileged, unified cgroup delegated, cgroup2 mounted inside" \
 		bpf_start "$rt" "$name" "$hostcg"
 	soft_step "$s 1 load gives a close-on-exec fd of type cgroup_device" check_bpf_load "$rt" "$name"
-	soft_step "$s 1 with bpf.devices=false a load gets EPERM" check_bpf_devices_off "$rt" "$name"
+	soft_step "$s 1 with bpf.devices=false a load gets EPERM, a program held attaches nowhere" \
+		check_bpf_devices_off "$rt" "$name" "$hostcg"
 	soft_step "$s 2 denying c 1:3 on its own child cgroup blocks /dev/null there (attach, link); detach restores it" \
 		check_bpf_block "$rt" "$name"
 	soft_step "$s 3 an allow-all program does not open /dev/full, which its runtime denied" \
