@@ -148,21 +148,6 @@ static const char *cmd_name(int cmd)
 	}
 }
 
-static int handle(const struct notif_ctx *ctx, struct notif_reply *reply);
-
-int handle_bpf(const struct notif_ctx *ctx, struct notif_reply *reply)
-{
-	int r = handle(ctx, reply);
-
-	/* what a nested runtime was told: runc skips eBPF errors in a user namespace silently */
-	if (log_enabled(LOG_LEVEL_DEBUG))
-		log_debug("id=%llu: bpf %s: %s %lld", (unsigned long long)ctx->req->id,
-			  cmd_name((int)ctx->req->data.args[0]),
-			  reply->flags ? "continue" : reply->error ? "error" : "value",
-			  reply->error ? (long long)reply->error : (long long)reply->val);
-	return r;
-}
-
 static int handle(const struct notif_ctx *ctx, struct notif_reply *reply)
 {
 	const __u64 *a = ctx->req->data.args;
@@ -190,11 +175,26 @@ static int handle(const struct notif_ctx *ctx, struct notif_reply *reply)
 	} else if (r < 0) {
 		/*
 		 * Never the worker's CONTINUE on a failure: the kernel would attach
-		 * a program the caller holds wherever it asks, without a check.
+		 * a program the caller holds wherever it asks, without a check. The
+		 * failure ends here, so it is logged here, as the worker would.
 		 */
-		log_debug_errno(r, "id=%llu: bpf command %d failed, answering EPERM: %m",
-				(unsigned long long)ctx->req->id, (int)a[0]);
+		log_full_errno(r == -ENOENT || r == -ESRCH ? LOG_LEVEL_DEBUG : LOG_LEVEL_WARNING, r,
+			       "id=%llu: bpf %s failed, answering EPERM: %m",
+			       (unsigned long long)ctx->req->id, cmd_name((int)a[0]));
 		reply_errno(reply, -EPERM);
 	}
 	return 0;
+}
+
+int handle_bpf(const struct notif_ctx *ctx, struct notif_reply *reply)
+{
+	int r = handle(ctx, reply);
+
+	/* what a nested runtime was told: runc skips eBPF errors in a user namespace silently */
+	if (log_enabled(LOG_LEVEL_DEBUG))
+		log_debug("id=%llu: bpf %s: %s %lld", (unsigned long long)ctx->req->id,
+			  cmd_name((int)ctx->req->data.args[0]),
+			  reply->flags ? "continue" : reply->error ? "error" : "value",
+			  reply->error ? (long long)reply->error : (long long)reply->val);
+	return r;
 }

@@ -99,7 +99,8 @@ struct load_job {
 	uint8_t attr[BPF_ATTR_SIZE] __attribute__((aligned(8)));
 	int memcg_fd; /* the caller's memory cgroup's tasks/cgroup.procs, or -EBADF */
 	uid_t uid;    /* the caller's host uid: the program's created_by_uid */
-	int result;   /* the program fd (in our fd table: CLONE_FILES) or a negative errno */
+	int result;   /* the program fd (in our fd table: CLONE_FILES) or the kernel's -errno */
+	int setup_r;  /* < 0: joining the memory cgroup or taking the credentials failed */
 };
 
 /* Decimal, without stdio: the child may not take libc locks. */
@@ -130,9 +131,9 @@ static int loader_caps(void)
 }
 
 /*
- * The child: shares our memory and fd table, runs while its parent thread
- * waits, and dies with it (the kernel delivers no signal to a parent we have).
- * Raw system calls only; errno is the waiting thread's, which is safe here.
+ * The child: shares our memory and fd table and runs while its parent thread
+ * waits in clone() (CLONE_VFORK). Raw system calls only; errno is the waiting
+ * thread's, which is safe while it waits.
  */
 __attribute__((no_sanitize("address"))) static int loader(void *arg)
 {
@@ -153,7 +154,7 @@ __attribute__((no_sanitize("address"))) static int loader(void *arg)
 	j->result = r < 0 ? negative_errno() : (int)r;
 	return 0;
 fail:
-	j->result = negative_errno();
+	j->setup_r = negative_errno(); /* ours, not the caller's to hear of */
 	return 0;
 }
 
@@ -164,6 +165,7 @@ static int run_loader(struct load_job *j)
 	int status;
 
 	j->result = -EIO;
+	j->setup_r = 0;
 	/* exit signal 0: a SIGCHLD reaper elsewhere never takes it; reaped with __WALL */
 	pid = clone(loader, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | CLONE_FILES, j);
 	if (pid < 0)
@@ -259,6 +261,8 @@ static int load(const struct bpf_call *call, const struct bpf_load_req *req, con
 		return j.memcg_fd;
 	r = run_loader(&j);
 	(void)close_nointr(j.memcg_fd);
+	if (r == 0)
+		r = j.setup_r;
 	if (r < 0)
 		return r;
 	*ret = finish(call, req, &j, &log);
