@@ -55,29 +55,31 @@ static struct {
 	unsigned n; /* 0 = free slot */
 } loads[LOADS_SLOTS];
 
+/* The container's slot, else a free one to take, else -1. Lock held. */
+static int loads_slot(const struct ns_ident *userns)
+{
+	int free_slot = -1;
+
+	for (unsigned i = 0; i < LOADS_SLOTS; i++) {
+		if (loads[i].n > 0 && ns_ident_equal(&loads[i].userns, userns))
+			return (int)i;
+		if (loads[i].n == 0 && free_slot < 0)
+			free_slot = (int)i;
+	}
+	return free_slot;
+}
+
 static int loads_enter(const struct ns_ident *userns)
 {
-	int r = -EAGAIN, free_slot = -1;
+	int i, r = -EAGAIN;
 
 	pthread_mutex_lock(&loads_lock);
-	for (unsigned i = 0; i < LOADS_SLOTS; i++) {
-		if (loads[i].n == 0) {
-			if (free_slot < 0)
-				free_slot = (int)i;
-		} else if (ns_ident_equal(&loads[i].userns, userns)) {
-			if (loads[i].n < LOADS_PER_CONTAINER) {
-				loads[i].n++;
-				r = 0;
-			}
-			goto out;
-		}
-	}
-	if (free_slot >= 0) {
-		loads[free_slot].userns = *userns;
-		loads[free_slot].n = 1;
+	i = loads_slot(userns);
+	if (i >= 0 && loads[i].n < LOADS_PER_CONTAINER) {
+		loads[i].userns = *userns;
+		loads[i].n++;
 		r = 0;
 	}
-out:
 	pthread_mutex_unlock(&loads_lock);
 	return r;
 }
