@@ -13,8 +13,7 @@
 #include "version.h"
 
 /*
- * What clients may rely on. The bpf keys are accepted and trapped but not
- * emulated yet (answered CONTINUE), so their extension is not listed.
+ * What clients may rely on: only what is implemented is listed.
  */
 static const char *const api_extensions[] = {
 	"container_syscall_intercept",
@@ -23,6 +22,7 @@ static const char *const api_extensions[] = {
 	"container_syscall_intercept_mount",
 	"container_syscall_intercept_mount_fuse",
 	"container_syscall_intercept_hugetlbfs",
+	"container_syscall_intercept_bpf_devices",
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
 	"etag_if_match_star",

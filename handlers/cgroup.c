@@ -26,8 +26,6 @@
 #define STAT_BUF_SIZE 8192
 #define VALUE_BUF_SIZE 64
 
-static bool has_controller(const char *list, size_t len, const char *name);
-
 /*
  * Which controllers cgroup2 holds, from its root's cgroup.controllers. On a
  * hybrid host memory and pids are bound to v1 and never appear here, so the
@@ -44,8 +42,8 @@ static void v2_controllers(struct cgroup_mounts *m)
 	for (ssize_t i = 0; i < n; i++)
 		if (buf[i] == ' ' || buf[i] == '\n')
 			buf[i] = ',';
-	m->v2_memory = n < 0 || has_controller(buf, (size_t)n, "memory");
-	m->v2_pids = n < 0 || has_controller(buf, (size_t)n, "pids");
+	m->v2_memory = n < 0 || cgroup_list_has(buf, (size_t)n, "memory");
+	m->v2_pids = n < 0 || cgroup_list_has(buf, (size_t)n, "pids");
 }
 
 void cgroup_mounts_init(struct cgroup_mounts *ret, enum cgroup_layout layout, const char *root)
@@ -162,7 +160,7 @@ static bool path_ok(const char *p, size_t len)
 	return true;
 }
 
-static bool has_controller(const char *list, size_t len, const char *name)
+bool cgroup_list_has(const char *list, size_t len, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -196,12 +194,12 @@ static void parse_line(const char *l, size_t len, struct cgroup_paths *ret, bool
 		ret->v2[plen] = '\0';
 		*found = true;
 	}
-	if (has_controller(c1 + 1, (size_t)(c2 - c1 - 1), "memory")) {
+	if (cgroup_list_has(c1 + 1, (size_t)(c2 - c1 - 1), "memory")) {
 		memcpy(ret->v1_memory, path, plen);
 		ret->v1_memory[plen] = '\0';
 		*found = true;
 	}
-	if (has_controller(c1 + 1, (size_t)(c2 - c1 - 1), "pids")) {
+	if (cgroup_list_has(c1 + 1, (size_t)(c2 - c1 - 1), "pids")) {
 		memcpy(ret->v1_pids, path, plen);
 		ret->v1_pids[plen] = '\0';
 		*found = true;

@@ -112,6 +112,9 @@ ssize_t cgroup_read_line_at(int dfd, const char *name, char *buf, size_t size);
 
 /* ---- parsing helpers, exported for the unit tests ---- */
 
+/* Is @name one of the entries of the comma list @list (@len bytes, not NUL-terminated)? */
+bool cgroup_list_has(const char *list, size_t len, const char *name);
+
 /* "123\n" → 123; "max\n" → UINT64_MAX. 0 or -EINVAL. */
 int cgroup_parse_value(const char *s, uint64_t *ret);
 

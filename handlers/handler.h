@@ -58,6 +58,9 @@ struct handler_cache {
 	pid_t init_pidns_of;         /* init_pidns is that of this init pid; 0 = not known yet */
 	struct ns_ident init_pidns;  /* the container's pid namespace */
 	struct nodev_cache nodev;    /* mknod: where created nodes need the bind-mount fallback */
+	pid_t bpf_cgroup_of;         /* bpf_cgroup is that of this init pid; 0 = not known yet */
+	struct ns_ident bpf_cgroup;  /* bpf: the container's cgroup2 directory, by identity */
+	bool bpf_cgroup_is_root;     /* bpf: that is the root of the hierarchy */
 };
 
 struct notif_ctx {
@@ -109,3 +112,4 @@ handler_fn handle_mknodat;
 handler_fn handle_setxattr;  /* setxattr, lsetxattr, fsetxattr (dispatch on nr) */
 handler_fn handle_sched_setscheduler;
 handler_fn handle_mount;
+handler_fn handle_bpf; /* BPF_PROG_LOAD, PROG_ATTACH, PROG_DETACH, PROG_QUERY, LINK_CREATE */

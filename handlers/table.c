@@ -18,7 +18,7 @@ static const struct handler_entry entries[] = {
 	{ "fsetxattr", handle_setxattr, CONFIG_SETXATTR },
 	{ "sched_setscheduler", handle_sched_setscheduler, CONFIG_SCHED_SETSCHEDULER },
 	{ "mount", handle_mount, CONFIG_MOUNT },
-	{ "bpf", NULL, CONFIG_BPF },
+	{ "bpf", handle_bpf, CONFIG_BPF },
 };
 
 _Static_assert(ARRAY_SIZE(entries) <= HANDLER_TABLE_MAX, "raise HANDLER_TABLE_MAX");

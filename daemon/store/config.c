@@ -49,12 +49,13 @@ const struct config_key_info config_keys[CONFIG_KEY_COUNT] = {
 				 "Shift the ownership of emulated mounts into the container with an "
 				 "idmapped mount" },
 	[CONFIG_BPF] = { CONFIG_KEY_PREFIX "bpf", CONFIG_TYPE_BOOL, "false", false, bpf_syscalls,
-			 "Trap bpf() program load, attach and detach; needs bpf.devices to emulate "
-			 "anything" },
+			 "Trap bpf() program load, attach, detach, query and link creation; needs "
+			 "bpf.devices to emulate anything (with it off, those calls get EPERM)" },
 	[CONFIG_BPF_DEVICES] = { CONFIG_KEY_PREFIX "bpf.devices", CONFIG_TYPE_BOOL, "false", true,
 				 NULL,
-				 "Allow loading and attaching device cgroup (BPF_PROG_TYPE_CGROUP_"
-				 "DEVICE) programs" },
+				 "Let a caller with CAP_SYS_ADMIN in the container load device cgroup "
+				 "(BPF_PROG_TYPE_CGROUP_DEVICE) programs and attach them inside the "
+				 "container's own cgroup subtree, always with BPF_F_ALLOW_MULTI" },
 };
 
 int config_key_lookup(const char *name)

@@ -18,6 +18,8 @@
 /* mount flags that never create a new superblock: remount, bind, move, propagation... */
 #define MOUNT_NON_NEW_SB_MASK UINT64_C(0x3C123320)
 #define SECCOMP_NEW_LISTENER_FLAG 8u
+/* bpf(2)'s command is an int */
+#define BPF_CMD_MASK UINT64_C(0xFFFFFFFF)
 #define UMOUNT_MNT_FORCE 1u
 
 /*
@@ -109,9 +111,13 @@ size_t policy_rules(const struct config *cfg, struct policy_rule rules[static PO
 		add_plain(rules, &n, "fsconfig", POLICY_ACTION_ERRNO, ENOSYS);
 	}
 	if (config_enabled(cfg, CONFIG_BPF)) {
-		add_notify_eq(rules, &n, "bpf", 0, 5 /* BPF_PROG_LOAD */);
-		add_notify_eq(rules, &n, "bpf", 0, 8 /* BPF_PROG_ATTACH */);
-		add_notify_eq(rules, &n, "bpf", 0, 9 /* BPF_PROG_DETACH */);
+		/* the kernel reads the command as an int: the high half must not dodge the trap */
+		add_notify_masked(rules, &n, "bpf", 0, BPF_CMD_MASK, 5 /* BPF_PROG_LOAD */);
+		add_notify_masked(rules, &n, "bpf", 0, BPF_CMD_MASK, 8 /* BPF_PROG_ATTACH */);
+		add_notify_masked(rules, &n, "bpf", 0, BPF_CMD_MASK, 9 /* BPF_PROG_DETACH */);
+		/* runc and crun query first; a link attaches without any capability */
+		add_notify_masked(rules, &n, "bpf", 0, BPF_CMD_MASK, 16 /* BPF_PROG_QUERY */);
+		add_notify_masked(rules, &n, "bpf", 0, BPF_CMD_MASK, 28 /* BPF_LINK_CREATE */);
 	}
 	return n;
 }

@@ -34,8 +34,10 @@
 #include "daemon/store/policy.h"
 #include "daemon/store/policy_oci.h"
 
-/* More complement comparisons than any of our rule sets needs (mount: 11). */
-#define MAX_COMPLEMENT 16
+/* More complement comparisons than any of our rule sets needs (mount: 11, bpf: 37). */
+#define MAX_COMPLEMENT 64
+/* Cubes while a complement is worked out: the intermediate sets are wider than the result (bpf: 150). */
+#define MAX_CUBES_WORK 256
 /* The merged profile's size limit, against bases built to blow it up. */
 #define MERGE_MAX_RULES 16384
 
@@ -79,8 +81,8 @@ static bool cube_within(struct cube inner, struct cube outer)
 	return (outer.mask & ~inner.mask) == 0 && ((inner.value ^ outer.value) & outer.mask) == 0;
 }
 
-/* Add @c to @set unless a wider cube holds it; drop the cubes @c holds. */
-static int cube_add(struct cube *set, size_t *n, struct cube c)
+/* Add @c to @set (room for @max) unless a wider cube holds it; drop the cubes @c holds. */
+static int cube_add(struct cube *set, size_t *n, size_t max, struct cube c)
 {
 	size_t kept = 0;
 
@@ -90,7 +92,7 @@ static int cube_add(struct cube *set, size_t *n, struct cube c)
 	for (size_t i = 0; i < *n; i++)
 		if (!cube_within(set[i], c))
 			set[kept++] = set[i];
-	if (kept >= MAX_COMPLEMENT)
+	if (kept >= max)
 		return -E2BIG;
 	set[kept++] = c;
 	*n = kept;
@@ -104,7 +106,7 @@ static int cube_add(struct cube *set, size_t *n, struct cube c)
  */
 static int cubes_complement(const struct cube *in, size_t n_in, struct cube *ret, size_t *ret_n)
 {
-	struct cube cur[MAX_COMPLEMENT] = { { 0, 0 } }, next[MAX_COMPLEMENT];
+	struct cube cur[MAX_CUBES_WORK] = { { 0, 0 } }, next[MAX_CUBES_WORK];
 	size_t n_cur = 1, n_next;
 	int r;
 
@@ -117,14 +119,16 @@ static int cubes_complement(const struct cube *in, size_t n_in, struct cube *ret
 				if (!(in[i].mask & bit) ||
 				    ((cur[j].mask & bit) && (cur[j].value & bit) != want))
 					continue;
-				r = cube_add(next, &n_next, (struct cube){ cur[j].mask | bit,
-									   cur[j].value | want });
+				r = cube_add(next, &n_next, MAX_CUBES_WORK,
+					     (struct cube){ cur[j].mask | bit, cur[j].value | want });
 				if (r < 0)
 					return r;
 			}
-		memcpy(cur, next, sizeof(next));
+		memcpy(cur, next, n_next * sizeof(*next));
 		n_cur = n_next;
 	}
+	if (n_cur > MAX_COMPLEMENT)
+		return -E2BIG;
 	memcpy(ret, cur, n_cur * sizeof(*cur));
 	*ret_n = n_cur;
 	return 0;

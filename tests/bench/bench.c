@@ -43,6 +43,11 @@ const struct case_desc cases[CASE_COUNT] = {
 	[CASE_FLOOR_MOUNT] = { "floor-mount", false, 0, false, CALL_MOUNT, NULL, false, false, true },
 	[CASE_MOUNT] = { "mount", true, 0, false, CALL_MOUNT, "bench-mount", true, false, false,
 			 CASE_FLOOR_MOUNT },
+	/* the floor of bpf is not a supervisor: the same calls, made natively by root */
+	[CASE_FLOOR_BPF] = { "floor-bpf", false, 0, false, CALL_BPF, NULL, false, false, true,
+			     CASE_FLOOR_BPF },
+	[CASE_BPF] = { "bpf", true, 0, false, CALL_BPF, "bench-bpf", true, false, false,
+		       CASE_FLOOR_BPF },
 };
 
 const char *const fan_containers[N_FAN_CONTAINERS] = {
@@ -58,6 +63,8 @@ const struct container_def main_defs[] = {
 	{ "fan-4", NULL }, { "fan-5", NULL }, { "fan-6", NULL }, { "fan-7", NULL },
 	{ "bench-mount", "security.syscalls.intercept.mount",
 	  "\"security.syscalls.intercept.mount.allowed\":\"ext4\"" },
+	{ "bench-bpf", "security.syscalls.intercept.bpf",
+	  "\"security.syscalls.intercept.bpf.devices\":\"true\"" },
 };
 
 const unsigned fan_sizes[] = { 1, 16, 256 };
@@ -117,8 +124,13 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 	spec.mount_source = b->mount.source;
 	spec.mount_target = b->mount.target;
 	spec.native = cd->native;
+	if (cd->call == CALL_BPF) {
+		/* a container's own cgroup and a child of it: the container runs in one, attaches to the other */
+		spec.cgroup = b->bpf_c;
+		spec.bpf_target = b->bpf_t;
+	}
 	if (cd->native) {
-		/* the floor of a mount: the call itself, done by root */
+		/* the floor: the calls themselves, made by root */
 	} else if (cd->daemon) {
 		spec.containers = &cd->container;
 		spec.n_containers = 1;
@@ -129,7 +141,7 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 			(void)unlink(b->mknod_path);
 		}
 		(void)proc_cpu_ns(b->main_d.pid, &cpu0);
-	} else {
+	} else if (!cd->native) {
 		r = floor_start(cd->mode, cd->sync && b->has_sync, cd->emulate_sysinfo, &sup, &sock);
 		if (r < 0)
 			return r;
@@ -154,6 +166,8 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 
 		if (r2 < 0)
 			return r2;
+	} else if (cd->native && cd->call != CALL_MOUNT) {
+		cpu = shm->client_cpu_ns; /* the kernel's work, in the caller itself */
 	} else if (cd->daemon) {
 		(void)proc_cpu_ns(b->main_d.pid, &cpu1);
 		cpu = cpu1 - cpu0;
@@ -515,10 +529,39 @@ static void setup_mount_cases(struct bench *b)
 	}
 }
 
+/*
+ * The cgroup2 directories of the bpf cases: ours, the client's (a container's
+ * own cgroup, owned by its root as a runtime delegates it) and a child of it.
+ */
+static int setup_bpf_cgroups(struct bench *b)
+{
+	const char *root = access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) == 0
+				   ? "/sys/fs/cgroup/unified"
+				   : "/sys/fs/cgroup";
+
+	if (access("/sys/fs/cgroup/unified/cgroup.procs", F_OK) < 0 &&
+	    access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) < 0)
+		return -ENOENT;
+	(void)snprintf(b->bpf_cg, sizeof(b->bpf_cg), "%s/interceptd-bench-%d", root, (int)getpid());
+	(void)snprintf(b->bpf_c, sizeof(b->bpf_c), "%s/c", b->bpf_cg);
+	(void)snprintf(b->bpf_t, sizeof(b->bpf_t), "%s/t", b->bpf_c);
+	if (mkdir(b->bpf_cg, 0755) < 0 || mkdir(b->bpf_c, 0755) < 0 || mkdir(b->bpf_t, 0755) < 0)
+		return NEG_ERRNO();
+	if (chown(b->bpf_c, 100000, 100000) < 0 || chown(b->bpf_t, 100000, 100000) < 0)
+		return NEG_ERRNO();
+	return 0;
+}
+
 static void cleanup(struct bench *b)
 {
 	daemon_stop(&b->main_d);
 	daemon_stop(&b->one_d);
+	/* the clients are gone: the directories are empty */
+	if (b->bpf_cg[0]) {
+		(void)rmdir(b->bpf_t);
+		(void)rmdir(b->bpf_c);
+		(void)rmdir(b->bpf_cg);
+	}
 	if (b->mknod_mounted)
 		(void)umount2(b->mknod_dir, MNT_DETACH);
 	mount_fixture_cleanup(&b->mount);
@@ -623,6 +666,10 @@ int main(int argc, char **argv)
 	if (r < 0)
 		(void)snprintf(b.cr[CASE_MKNOD].skip, sizeof(b.cr[0].skip),
 			       "cannot mount the client's tmpfs: %s", strerror(-r));
+	r = setup_bpf_cgroups(&b);
+	for (enum case_id id = CASE_FLOOR_BPF; r < 0 && id <= CASE_BPF; id++)
+		(void)snprintf(b.cr[id].skip, sizeof(b.cr[0].skip), "no cgroup2 directory: %s",
+			       strerror(-r));
 	printf("interceptd bench (%s): %u CPUs, SYNC_WAKE_UP %s, %u rounds of %.1f s per case\n",
 	       b.o.smoke ? "smoke" : "full", b.cpus, b.has_sync ? "yes" : "no", b.o.rounds,
 	       b.o.case_s);

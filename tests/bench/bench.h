@@ -65,6 +65,7 @@ struct shm {
 	uint64_t loop_ns;          /* client 0: time spent in the measured loop */
 	uint64_t cpu_ns;           /* client 0: its own CPU time (user + system) at the end */
 	uint32_t n_samples;        /* client 0: latencies recorded */
+	uint64_t client_cpu_ns;    /* client 0: its CPU time in the measured loop */
 	uint32_t lat_ns[MAX_SAMPLES];
 };
 
@@ -85,6 +86,7 @@ enum call_kind {
 	CALL_SYSINFO, /* sysinfo(2): notified, cheap, what floor/continue/sysinfo time */
 	CALL_MKNOD,   /* mknodat(AT_FDCWD, path, S_IFCHR|0666, 1:3) then unlink */
 	CALL_MOUNT,   /* mount(source, target, "ext4") then umount2(target), in its own mount ns */
+	CALL_BPF,     /* one device program loaded, attached MULTI to bpf_target, detached, closed */
 };
 
 /* How a client's listener reaches its supervisor. */
@@ -103,7 +105,9 @@ struct fleet_spec {
 	bool userns;                /* run as root of a fresh user namespace (0 → 100000) */
 	const char *mknod_path;     /* CALL_MKNOD */
 	const char *mount_source, *mount_target; /* CALL_MOUNT */
-	bool native;                /* no filter, no supervisor: the call as root does it */
+	const char *bpf_target;     /* CALL_BPF: the cgroup2 directory to attach to */
+	const char *cgroup;         /* a cgroup2 directory to run the client in, or NULL */
+	bool native;                /* no filter, no supervisor: the calls as root makes them (a floor) */
 	unsigned warmup;            /* trapped calls before ready */
 	int ready_timeout_ms;
 };

@@ -33,16 +33,22 @@
 #include <time.h>
 
 #include "bench.h"
+#include "../integration/bpf_progs.h"
 
 #define USERNS_BASE 100000
 #define USERNS_SIZE 65536
 
-static struct sock_fprog prog_sysinfo, prog_mknod, prog_mount;
+static struct sock_fprog prog_sysinfo, prog_mknod, prog_mount, prog_bpf;
 
 /* ------------------------------------------------------------------ filters */
 
-/* Export a libseccomp filter as raw BPF so children install it with one syscall. */
-static int export_filter(const int *nrs, size_t n, struct sock_fprog *ret)
+/*
+ * Export a libseccomp filter as raw BPF so children install it with one
+ * syscall: NOTIFY for each of @nrs, or, with @cmds, for the first syscall
+ * when its first argument is one of them (as interceptd's policies trap bpf).
+ */
+static int export_filter(const int *nrs, size_t n, const int *cmds, size_t n_cmds,
+			 struct sock_fprog *ret)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	_cleanup_close_ int mfd = -EBADF;
@@ -52,8 +58,11 @@ static int export_filter(const int *nrs, size_t n, struct sock_fprog *ret)
 
 	if (!ctx)
 		return -ENOMEM;
-	for (size_t i = 0; i < n && r == 0; i++)
+	for (size_t i = 0; i < n && r == 0 && n_cmds == 0; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
+	for (size_t i = 0; i < n_cmds && r == 0; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[0], 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)cmds[i]));
 	mfd = memfd_create("bench-bpf", MFD_CLOEXEC);
 	if (r == 0 && mfd < 0)
 		r = NEG_ERRNO();
@@ -80,16 +89,20 @@ int filters_init(void)
 {
 	static const int sysinfo_nrs[] = { SCMP_SYS(sysinfo) };
 	static const int mknod_nrs[] = { SCMP_SYS(mknod), SCMP_SYS(mknodat) };
-
 	static const int mount_nrs[] = { SCMP_SYS(mount) };
+	static const int bpf_nrs[] = { SCMP_SYS(bpf) };
+	static const int bpf_cmds[] = { BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_DETACH,
+					BPF_PROG_QUERY, BPF_LINK_CREATE };
 	int r;
 
-	r = export_filter(sysinfo_nrs, 1, &prog_sysinfo);
-	if (r >= 0)
-		r = export_filter(mknod_nrs, 2, &prog_mknod);
+	r = export_filter(sysinfo_nrs, 1, NULL, 0, &prog_sysinfo);
+	if (r == 0)
+		r = export_filter(bpf_nrs, 1, bpf_cmds, 5, &prog_bpf);
+	if (r == 0)
+		r = export_filter(mount_nrs, 1, NULL, 0, &prog_mount);
 	if (r < 0)
 		return r;
-	return export_filter(mount_nrs, 1, &prog_mount);
+	return export_filter(mknod_nrs, 2, NULL, 0, &prog_mknod);
 }
 
 const struct sock_fprog *filter_sysinfo(void)
@@ -169,6 +182,16 @@ static int write_file(const char *path, const char *text)
 
 static int recv_fd(int sock);
 
+/* Move task @pid into the cgroup2 directory @dir. */
+static int cgroup_enter(const char *dir, pid_t pid)
+{
+	char path[300], v[16];
+
+	(void)snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	(void)snprintf(v, sizeof(v), "%d", (int)pid);
+	return write_file(path, v);
+}
+
 /* The runtime side of a user-namespace client: still host root, like runc's parent. */
 static _Noreturn void runtime_main(const struct fleet_spec *spec, const char *name, pid_t client,
 				   int sync_r, int sync_w, int sock)
@@ -179,6 +202,9 @@ static _Noreturn void runtime_main(const struct fleet_spec *spec, const char *na
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(sync_r, &c, 1) != 1)
 		_exit(1);
+	/* the runtime places the container in its cgroup; it stays outside itself */
+	if (spec->cgroup && cgroup_enter(spec->cgroup, client) < 0)
+		_exit(6);
 	(void)snprintf(map, sizeof(map), "0 %d %d\n", USERNS_BASE, USERNS_SIZE);
 	(void)snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)client);
 	if (write_file(path, map) < 0)
@@ -261,6 +287,30 @@ static int handoff_via_runtime(int sock, int listener)
 	return c ? -(int)(unsigned char)c : 0;
 }
 
+/* What a runtime does to install a device filter: load, attach (MULTI), and later detach. */
+static int bpf_iteration(const struct fleet_spec *spec)
+{
+	static struct bpf_insn insns[16];
+	static uint32_t n_insns;
+	static int target = -EBADF;
+	long prog, r;
+
+	if (target < 0) {
+		target = open(spec->bpf_target, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (target < 0)
+			return NEG_ERRNO();
+		n_insns = bpft_build(BPFT_DENY_DEV, 1, 3, 0, insns);
+	}
+	prog = bpft_load(insns, n_insns);
+	if (prog < 0)
+		return (int)prog;
+	r = bpft_attach(target, (int)prog, BPF_F_ALLOW_MULTI, 0, 0);
+	if (r == 0)
+		r = bpft_attach(target, (int)prog, 0, 0, 1);
+	close((int)prog);
+	return (int)r;
+}
+
 static int do_call(const struct fleet_spec *spec)
 {
 	struct sysinfo si;
@@ -272,6 +322,8 @@ static int do_call(const struct fleet_spec *spec)
 				       umount2(spec->mount_target, 0) < 0
 			       ? NEG_ERRNO()
 			       : 0;
+	if (spec->call == CALL_BPF)
+		return bpf_iteration(spec);
 	if (syscall(SYS_mknodat, AT_FDCWD, spec->mknod_path, S_IFCHR | 0666, makedev(1, 3)) < 0)
 		return NEG_ERRNO();
 	return 0;
@@ -303,9 +355,10 @@ static void client_loop(struct shm *shm, const struct fleet_spec *spec, unsigned
 	uint64_t n = atomic_load_explicit(&shm->count[idx], memory_order_relaxed);
 	uint32_t ns = 0;
 	uint64_t t_begin = now_ns();
-	struct timespec a, b;
+	struct timespec a, b, cpu0, cpu1;
 	int r;
 
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu0);
 	while (!atomic_load_explicit(&shm->stop, memory_order_relaxed)) {
 		if (record) {
 			clock_gettime(CLOCK_MONOTONIC, &a);
@@ -328,8 +381,11 @@ static void client_loop(struct shm *shm, const struct fleet_spec *spec, unsigned
 	if (record) {
 		struct rusage ru;
 
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu1);
 		shm->loop_ns = now_ns() - t_begin;
 		shm->n_samples = ns;
+		shm->client_cpu_ns = (uint64_t)((cpu1.tv_sec - cpu0.tv_sec) * 1000000000LL +
+						(cpu1.tv_nsec - cpu0.tv_nsec));
 		if (getrusage(RUSAGE_SELF, &ru) == 0)
 			shm->cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
 				      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
@@ -382,6 +438,8 @@ static _Noreturn void client_main(struct shm *shm, const struct fleet_spec *spec
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (spec->userns && (r = enter_userns(spec, name, &runtime)) < 0)
+		goto fail;
+	if (!spec->userns && spec->cgroup && (r = cgroup_enter(spec->cgroup, getpid())) < 0)
 		goto fail;
 	if (spec->call == CALL_MOUNT && (r = own_mount_ns()) < 0)
 		goto fail;

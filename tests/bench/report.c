@@ -142,6 +142,10 @@ static size_t collect_targets(const struct bench *b, struct target *t)
 				  1.1, true, CASE_SKIP(CASE_MOUNT) };
 	t[n++] = (struct target){ "mount CPU <= 1.1x native mount's", cpu_ratio(b, CASE_MOUNT), 1.1,
 				  true, CASE_SKIP(CASE_MOUNT) };
+	t[n++] = (struct target){ "bpf load+attach+detach median <= 1.1x native (floor-bpf)",
+				  case_ratio(b, CASE_BPF), 1.1, true, CASE_SKIP(CASE_BPF) };
+	t[n++] = (struct target){ "bpf daemon CPU <= 1.1x native CPU (floor-bpf)",
+				  cpu_ratio(b, CASE_BPF), 1.1, true, CASE_SKIP(CASE_BPF) };
 	t[n++] = (struct target){ "continue CPU/notification <= 1.5x floor's",
 				  cpu_ratio(b, CASE_CONTINUE), 1.5, true, CASE_SKIP(CASE_CONTINUE) };
 	t[n++] = (struct target){ "sysinfo CPU/notification <= 1.5x floor's",
@@ -194,6 +198,8 @@ static void print_tables(const struct bench *b)
 			       stat_median(&b->cr[CASE_FLOOR_SYSINFO].med_us),
 		       stat_median(&b->cr[CASE_SYSINFO].cpu_us) /
 			       stat_median(&b->cr[CASE_FLOOR_SYSINFO].cpu_us));
+	printf("bpf, floor-bpf: a call is a load, an attach and a detach (3 notifications for bpf); "
+	       "their x_floor and cpu_x are against floor-bpf, the same calls made natively by root\n");
 	printf("\n%-10s %8s %12s %10s %12s %12s %9s\n", "fan-in", "workers", "total/s", "x_of_16",
 	       "mean/s", "slowest/s", "slow/mean");
 	for (unsigned s = 0; s < N_FAN_SIZES; s++)

@@ -25,6 +25,8 @@ enum case_id {
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
 	CASE_FLOOR_MOUNT,  /* ext4 mount + umount done natively by root: the mount case's floor */
 	CASE_MOUNT,        /* the same through interceptd (mount.allowed=ext4), umount native */
+	CASE_FLOOR_BPF,    /* load + attach + detach of a device program, made natively by root */
+	CASE_BPF,          /* the same three calls by a container's root, through interceptd */
 	CASE_COUNT,
 };
 
@@ -81,6 +83,7 @@ struct bench {
 	char mknod_dir[200], mknod_path[240];
 	bool mknod_mounted;
 	struct mount_fixture mount;
+	char bpf_cg[200], bpf_c[220], bpf_t[240]; /* cgroup2: ours, the client's, the target */
 	bool has_sync;
 	unsigned cpus;
 	struct daemon_run main_d, one_d; /* workers = CPUs, workers = 1 */
@@ -98,7 +101,7 @@ struct bench {
 
 extern const struct case_desc cases[CASE_COUNT];
 extern const char *const fan_containers[N_FAN_CONTAINERS];
-extern const struct container_def main_defs[13];
+extern const struct container_def main_defs[14];
 extern const unsigned fan_sizes[N_FAN_SIZES];
 
 /* statistics (report.c) */

@@ -1088,6 +1088,7 @@ run_runtime() {
 	fi
 	scenario_daemon "$rt"
 	scenario_handlers "$rt"
+	scenario_bpf "$rt"
 	if is_oci "$rt"; then
 		scenario_console "$rt"
 		scenario_nested_init "$rt"
@@ -1103,3 +1104,5 @@ source "$E2E_DIR/scenario_limits.sh"
 source "$E2E_DIR/lib_policy.sh"
 # shellcheck source=scenario_mount.sh
 source "$E2E_DIR/scenario_mount.sh"
+# shellcheck source=scenario_bpf.sh
+source "$E2E_DIR/scenario_bpf.sh"

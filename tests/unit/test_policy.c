@@ -39,9 +39,11 @@ static const struct {
 	{ CONFIG_MOUNT, "mount notify [3,0,SCMP_CMP_MASKED_EQ,1007825696]\n"
 			"fsopen errno 38\n"
 			"fsconfig errno 38\n" },
-	{ CONFIG_BPF, "bpf notify [0,5,SCMP_CMP_EQ]\n"
-		      "bpf notify [0,8,SCMP_CMP_EQ]\n"
-		      "bpf notify [0,9,SCMP_CMP_EQ]\n" },
+	{ CONFIG_BPF, "bpf notify [0,5,SCMP_CMP_MASKED_EQ,4294967295]\n"
+		      "bpf notify [0,8,SCMP_CMP_MASKED_EQ,4294967295]\n"
+		      "bpf notify [0,9,SCMP_CMP_MASKED_EQ,4294967295]\n"
+		      "bpf notify [0,16,SCMP_CMP_MASKED_EQ,4294967295]\n"
+		      "bpf notify [0,28,SCMP_CMP_MASKED_EQ,4294967295]\n" },
 	/* keys without traps of their own add nothing */
 	{ CONFIG_MOUNT_SHIFT, "" },
 	{ CONFIG_BPF_DEVICES, "" },
@@ -189,13 +191,16 @@ static void test_policy_render_oci_bpf_and_setxattr_args(void **state)
 	assert_int_equal(config_new(values, &cfg, NULL), 0);
 	o = policy_render_oci(cfg, "/x.sock", "c2");
 	sys = json_object_get(o, "syscalls");
-	for (size_t i = 0; i < 3; i++) {
-		static const int cmds[] = { 5, 8, 9 };
+	for (size_t i = 0; i < 5; i++) {
+		/* load, attach, detach, query (runc and crun ask first), link_create */
+		static const int cmds[] = { 5, 8, 9, 16, 28 };
 
 		arg = json_array_get(json_object_get(find_rule(sys, "bpf", i), "args"), 0);
+		/* the kernel reads the command as an int: the mask takes the low half */
 		assert_int_equal(json_integer_value(json_object_get(arg, "index")), 0);
-		assert_int_equal(json_integer_value(json_object_get(arg, "value")), cmds[i]);
-		assert_string_equal(json_string_value(json_object_get(arg, "op")), "SCMP_CMP_EQ");
+		assert_int_equal(json_integer_value(json_object_get(arg, "value")), 0xFFFFFFFF);
+		assert_int_equal(json_integer_value(json_object_get(arg, "valueTwo")), cmds[i]);
+		assert_string_equal(json_string_value(json_object_get(arg, "op")), "SCMP_CMP_MASKED_EQ");
 	}
 	arg = json_array_get(json_object_get(find_rule(sys, "fsetxattr", 0), "args"), 0);
 	assert_int_equal(json_integer_value(json_object_get(arg, "index")), 3);

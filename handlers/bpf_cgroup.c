@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Where a container may put device programs: its own cgroup2 subtree.
+ *
+ * The container's cgroup is its init's 0:: entry (the caller's when the init
+ * is not known), read with bpf_cgroup_parse(), which refuses a file whose
+ * lines a cgroup name with a newline could have forged. It is opened through
+ * the host's cgroup2 mount, confirmed by the init being listed in it, and
+ * kept by identity in the listener's handler_cache. A container whose cgroup
+ * is the root gets nothing; for an attach, every task listed in it must also
+ * belong to the container (its user namespace is the container's or nested
+ * below it): a cgroup shared with others gets no attach.
+ *
+ * A target is what the caller handed over by fd. It must be a cgroup2
+ * directory (else EBADF, as the kernel says). Its file handle reopens it
+ * through the host's mount, whatever mount the caller used (a cgroup
+ * namespace's, a bind mount of a host cgroup), and the walk from there up to
+ * the root compares identities (st_dev, st_ino), never path strings; for
+ * an attach it also queries every level's device programs, which must all be
+ * BPF_F_ALLOW_MULTI (bpf_subtree_decide()).
+ *
+ * Owns: an fd of the host's cgroup2 mount, opened once (pthread_once) and
+ * kept. Called from worker threads; no locks, no allocation; the cache is the
+ * listener's, which only its worker touches.
+ */
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+
+#include "handlers/bpf.h"
+#include "handlers/cgroup.h"
+
+/* Levels walked from a target up to the root; deeper cgroups get EPERM. */
+#define WALK_DEPTH_MAX 64
+#define PROC_CGROUP_BUF 8192
+#define PROCS_BUF 4096
+
+struct host_cgroup2 {
+	int fd; /* O_RDONLY|O_DIRECTORY, or a negative errno */
+	struct ns_ident id;
+};
+
+static struct host_cgroup2 host;
+static pthread_once_t host_once = PTHREAD_ONCE_INIT;
+
+static void host_open(void)
+{
+	const struct cgroup_mounts *m = cgroup_mounts_host();
+	struct stat st;
+
+	host.fd = -ENOENT;
+	if (!m->v2)
+		return;
+	host.fd = open(m->v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (host.fd < 0) {
+		host.fd = negative_errno();
+		return;
+	}
+	if (fstat(host.fd, &st) < 0) {
+		(void)close_nointr(host.fd);
+		host.fd = negative_errno();
+		return;
+	}
+	host.id = (struct ns_ident){ .dev = st.st_dev, .ino = st.st_ino };
+}
+
+static const struct host_cgroup2 *host_cgroup2(void)
+{
+	(void)pthread_once(&host_once, host_open);
+	return &host;
+}
+
+static int ident_of(int fd, struct ns_ident *ret)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	*ret = (struct ns_ident){ .dev = st.st_dev, .ino = st.st_ino };
+	return 0;
+}
+
+/* A path from /proc/PID/cgroup, below the host's mount: never a symlink, never up. */
+static int open_below_host(const struct host_cgroup2 *h, const char *path)
+{
+	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+					   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV };
+	const char *rel = path[1] ? path + 1 : ".";
+
+	return RET_NERRNO((int)syscall(SYS_openat2, h->fd, rel, &how, sizeof(how)));
+}
+
+/* ---- the container's cgroup ---- */
+
+static int read_proc_cgroup(const struct bpf_call *call, char *buf, size_t size)
+{
+	char path[32];
+
+	if (call->ctx->init_pid > 0) {
+		(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)call->ctx->init_pid);
+		return (int)cgroup_read_at(AT_FDCWD, path, buf, size);
+	}
+	return (int)cgroup_read_at(call->t->proc_dfd, "cgroup", buf, size);
+}
+
+/* 1 when the task @pid belongs to the container (user namespace @userns or below), 0 when not. */
+static int task_inside(pid_t pid, const struct ns_ident *userns)
+{
+	_cleanup_close_ int dfd = -EBADF, ns_fd = -EBADF;
+	struct ns_ident id;
+	char path[32];
+	int r;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return errno == ENOENT ? 1 : negative_errno(); /* gone: it cannot be outside */
+	r = target_ns_of(dfd, TARGET_NS_USER, &id);
+	if (r < 0)
+		return r == -ENOENT ? 1 : r;
+	if (ns_ident_equal(&id, userns))
+		return 1;
+	ns_fd = openat(dfd, "ns/user", O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0)
+		return errno == ENOENT ? 1 : negative_errno();
+	return target_ns_within(ns_fd, userns);
+}
+
+struct procs_scan {
+	const struct ns_ident *userns; /* the container's: look for outsiders; NULL = don't */
+	pid_t init_pid;                /* look for it; 0 = don't */
+	bool saw_init, saw_outsider;
+};
+
+static int scan_pids(struct procs_scan *s, char *text)
+{
+	char *save = NULL;
+
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		pid_t pid = (pid_t)strtol(l, NULL, 10);
+		int r;
+
+		if (pid <= 0)
+			continue;
+		if (pid == s->init_pid)
+			s->saw_init = true;
+		if (!s->userns)
+			continue;
+		r = task_inside(pid, s->userns);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			s->saw_outsider = true;
+	}
+	return 0;
+}
+
+/* Read cgroup.procs of @cg_fd line by line; a pid cut at the buffer's end is kept for the next read. */
+static int scan_procs(int cg_fd, struct procs_scan *s)
+{
+	_cleanup_close_ int fd = openat(cg_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+	char buf[PROCS_BUF];
+	size_t have = 0;
+
+	if (fd < 0)
+		return negative_errno();
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+		char *end;
+		int r;
+
+		if (n < 0)
+			return negative_errno();
+		have += (size_t)n;
+		buf[have] = '\0';
+		end = n == 0 ? buf + have : strrchr(buf, '\n');
+		if (!end)
+			return have == sizeof(buf) - 1 ? -EIO : 0;
+		*end = '\0';
+		r = scan_pids(s, buf);
+		if (r < 0 || n == 0)
+			return r;
+		have -= (size_t)(end + 1 - buf);
+		memmove(buf, end + 1, have);
+	}
+}
+
+/*
+ * Find the container's cgroup: its init's 0:: path (the caller's when the
+ * init is not known), opened through the host's mount and confirmed by the
+ * init being listed in it, else a recycled pid or a forged line named it.
+ */
+static int container_find(const struct bpf_call *call, const struct host_cgroup2 *h,
+			  struct bpf_container_cgroup *ret)
+{
+	char text[PROC_CGROUP_BUF], v2[PATH_MAX], mem[PATH_MAX];
+	struct procs_scan s = { .init_pid = call->ctx->init_pid };
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	r = read_proc_cgroup(call, text, sizeof(text));
+	if (r < 0)
+		return r;
+	r = bpf_cgroup_parse(text, v2, sizeof(v2), mem, sizeof(mem));
+	if (r < 0)
+		return r == -ENOENT || r == -ENAMETOOLONG ? -EPERM : r;
+	fd = open_below_host(h, v2);
+	if (fd < 0)
+		return fd == -ENOENT ? -EPERM : fd;
+	r = ident_of(fd, &ret->id);
+	if (r < 0)
+		return r;
+	ret->is_root = ns_ident_equal(&ret->id, &h->id);
+	if (s.init_pid > 0 && !ret->is_root) {
+		r = scan_procs(fd, &s);
+		if (r < 0)
+			return r;
+		if (!s.saw_init)
+			return -EPERM;
+	}
+	return 0;
+}
+
+/* The container's cgroup by identity: the listener's cache, else found now and kept there. */
+static int container_ident(const struct bpf_call *call, const struct host_cgroup2 *h,
+			   struct bpf_container_cgroup *ret)
+{
+	struct handler_cache *cache = call->ctx->cache;
+	const pid_t init = call->ctx->init_pid;
+	int r;
+
+	*ret = (struct bpf_container_cgroup){};
+	if (cache && init > 0 && cache->bpf_cgroup_of == init) {
+		ret->id = cache->bpf_cgroup;
+		ret->is_root = cache->bpf_cgroup_is_root;
+		return 0;
+	}
+	r = container_find(call, h, ret);
+	if (r == 0 && cache && init > 0) {
+		cache->bpf_cgroup = ret->id;
+		cache->bpf_cgroup_is_root = ret->is_root;
+		cache->bpf_cgroup_of = init;
+	}
+	return r;
+}
+
+/* Is anything but the container's own tasks in the cgroup @fd? */
+static int shared_with_outsiders(const struct bpf_call *call, int fd, bool *ret)
+{
+	struct ns_ident userns;
+	struct procs_scan s = { .userns = &userns };
+	int r;
+
+	/* the caller is in the container's initial user namespace (bpf_caller_decide()) */
+	r = target_ns_of(call->t->proc_dfd, TARGET_NS_USER, &userns);
+	if (r < 0)
+		return r;
+	r = scan_procs(fd, &s);
+	if (r < 0)
+		return r;
+	*ret = s.saw_outsider;
+	return 0;
+}
+
+/* ---- the target ---- */
+
+/* The caller's cgroup directory, reopened through the host's mount. */
+static int reopen_on_host(const struct host_cgroup2 *h, int fd)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[MAX_HANDLE_SZ];
+	} handle = { .fh.handle_bytes = MAX_HANDLE_SZ };
+	struct statfs sfs;
+	struct stat st;
+	int mnt_id;
+
+	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+		return negative_errno();
+	/* anything but a cgroup2 directory: the kernel's cgroup_get_from_fd() says EBADF */
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+		return -EBADF;
+	if (name_to_handle_at(fd, "", &handle.fh, &mnt_id, AT_EMPTY_PATH) < 0)
+		return negative_errno();
+	fd = open_by_handle_at(h->fd, &handle.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* ESTALE: removed meanwhile, as if the caller's fd were a dead cgroup */
+	return fd >= 0 ? fd : errno == ESTALE ? -EBADF : negative_errno();
+}
+
+static int query_level(int fd, struct bpf_cgroup_level *ret)
+{
+	union bpf_attr q = { .query = { .target_fd = (uint32_t)fd,
+					.attach_type = BPF_CGROUP_DEVICE } };
+	int r = sys_bpf(BPF_PROG_QUERY, &q, sizeof(q));
+
+	if (r < 0)
+		return r;
+	ret->prog_cnt = q.query.prog_cnt;
+	ret->attach_flags = q.query.attach_flags;
+	return 0;
+}
+
+struct walk {
+	const struct bpf_call *call;
+	const struct host_cgroup2 *h;
+	struct bpf_container_cgroup *c; /* its is_shared is learned on the way */
+	bool needs_multi;               /* an attach: every level to the root, and the tasks */
+};
+
+/* One level of the walk, @fd: its identity, its programs, and the container's tasks. */
+static int visit(const struct walk *w, int fd, struct bpf_cgroup_level *l)
+{
+	int r;
+
+	*l = (struct bpf_cgroup_level){};
+	r = ident_of(fd, &l->id);
+	if (r < 0 || !w->needs_multi)
+		return r;
+	r = query_level(fd, l);
+	if (r == 0 && ns_ident_equal(&l->id, &w->c->id))
+		r = shared_with_outsiders(w->call, fd, &w->c->is_shared);
+	return r;
+}
+
+/*
+ * The levels from @fd (a cgroup in the host's mount) upwards: to the root
+ * for an attach, else until the container's cgroup. Returns the number of
+ * levels, or -EPERM when the walk ends neither there nor at the root
+ * (deeper than WALK_DEPTH_MAX).
+ */
+static int walk_up(const struct walk *w, int fd, struct bpf_cgroup_level chain[WALK_DEPTH_MAX])
+{
+	_cleanup_close_ int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int r;
+
+	if (cur < 0)
+		return negative_errno();
+	for (int n = 0; n < WALK_DEPTH_MAX; n++) {
+		int up;
+
+		r = visit(w, cur, &chain[n]);
+		if (r < 0)
+			return r;
+		if (ns_ident_equal(&chain[n].id, &w->h->id) ||
+		    (!w->needs_multi && ns_ident_equal(&chain[n].id, &w->c->id)))
+			return n + 1;
+		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (up < 0)
+			return negative_errno();
+		(void)close_nointr(cur);
+		cur = up;
+	}
+	return -EPERM;
+}
+
+int bpf_cgroup_check(const struct bpf_call *call, int target_fd, bool needs_multi, int *ret_fd)
+{
+	const struct host_cgroup2 *h = host_cgroup2();
+	struct bpf_container_cgroup c;
+	struct bpf_cgroup_level chain[WALK_DEPTH_MAX];
+	_cleanup_close_ int fd = -EBADF, on_host = -EBADF;
+	int n, r;
+
+	if (h->fd < 0)
+		return -EBADF; /* no cgroup2 here: nothing can be a cgroup2 directory */
+	fd = target_getfd(call->t, target_fd);
+	if (fd < 0)
+		return fd;
+	on_host = reopen_on_host(h, fd);
+	if (on_host < 0)
+		return on_host;
+	r = container_ident(call, h, &c);
+	if (r < 0)
+		return r;
+	n = walk_up(&(struct walk){ .call = call, .h = h, .c = &c, .needs_multi = needs_multi },
+		    on_host, chain);
+	if (n < 0)
+		return n;
+	r = bpf_subtree_decide(chain, (size_t)n, &c, needs_multi);
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(on_host);
+	return 0;
+}
+
+int bpf_cgroup_open_memcg(const struct target *t)
+{
+	const struct cgroup_mounts *m = cgroup_mounts_host();
+	char text[PROC_CGROUP_BUF], v2[PATH_MAX], mem[PATH_MAX], path[PATH_MAX * 2];
+	int r;
+
+	r = (int)cgroup_read_at(t->proc_dfd, "cgroup", text, sizeof(text));
+	if (r < 0)
+		return r;
+	r = bpf_cgroup_parse(text, v2, sizeof(v2), mem, sizeof(mem));
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : -EPERM;
+	/* the hierarchy that has the memory controller; v1 moves one task cheaply */
+	if (m->v1_memory && mem[0])
+		(void)snprintf(path, sizeof(path), "%s%s/tasks", m->v1_memory, mem);
+	else if (m->v2 && m->v2_memory)
+		(void)snprintf(path, sizeof(path), "%s%s/cgroup.procs", m->v2, v2);
+	else
+		return -ENOENT;
+	r = open(path, O_WRONLY | O_CLOEXEC);
+	return r >= 0 ? r : negative_errno();
+}

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Privileged tests of BPF_PROG_LOAD through handle_bpf() for a real
+ * user-namespace "container" (bpf_child.h): the fd the caller gets, the
+ * key, the attr rules as the kernel states them, broken pointers, the
+ * verifier log, the capabilities the program is verified with, large
+ * programs, the owner mark and the memory cgroup charged.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bpf_child.h"
+
+/* enum bpf_prog_type in /proc/PID/fdinfo */
+#define FDINFO_CGROUP_DEVICE 15
+
+#define B bpfc_env
+
+static struct bpfc_result load(struct bpfc_cmd c)
+{
+	c.op = BPFC_LOAD;
+	return bpfc_call(&B, &c);
+}
+
+static void close_in_child(long fd)
+{
+	struct bpfc_cmd c = { .op = BPFC_CLOSE, .prog_fd = (int)fd };
+
+	assert_int_equal(bpfc_call(&B, &c).ret, 0);
+}
+
+static void test_load_gives_cloexec_device_fd(void **state)
+{
+	struct bpfc_result r = load((struct bpfc_cmd){ .kind = BPFT_DENY_DEV, .major = 1, .minor = 3 });
+	struct bpf_prog_info info;
+	int fd;
+
+	(void)state;
+	assert_true(r.ret >= 0);
+	assert_true(r.cloexec);
+	assert_int_equal(r.fdinfo_type, FDINFO_CGROUP_DEVICE);
+	assert_int_equal(B.n_continue, 0);
+	/* the owner mark: loaded with the caller's host uid as real uid (its 0 inside) */
+	assert_int_equal(r.created_by_uid, 0);
+	fd = (int)bpft_sys(BPF_PROG_GET_FD_BY_ID, &(union bpf_attr){ .prog_id = r.prog_id },
+			   sizeof(union bpf_attr));
+	assert_true(fd >= 0);
+	assert_int_equal(bpft_info(fd, &info), 0);
+	assert_int_equal(info.created_by_uid, BPFC_HOST_ID);
+	close(fd);
+	close_in_child(r.ret);
+}
+
+static void test_load_devices_off_eperm(void **state)
+{
+	struct bpfc_result r;
+
+	(void)state;
+	bpfc_set_devices(&B, false);
+	r = load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL });
+	bpfc_set_devices(&B, true);
+	assert_int_equal(r.ret, -EPERM);
+	assert_int_equal(B.n_continue, 0); /* refused, never left to the kernel */
+}
+
+/* Other program types are the kernel's: EPERM here, where unprivileged bpf is off. */
+static void test_load_other_type_kernel_answers(void **state)
+{
+	struct bpfc_result r = load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL,
+						       .prog_type = BPF_PROG_TYPE_SOCKET_FILTER });
+
+	(void)state;
+	assert_int_equal(B.n_continue, 1);
+	if (r.ret >= 0) /* a host that allows unprivileged socket filters */
+		close_in_child(r.ret);
+	else
+		assert_int_equal(r.ret, -EPERM);
+}
+
+static void test_load_without_cap_sys_admin_eperm(void **state)
+{
+	struct bpfc_cmd caps = { .op = BPFC_CAPS, .caps = ~((uint64_t)1 << CAP_SYS_ADMIN) };
+	struct bpfc_result r;
+
+	(void)state;
+	assert_int_equal(bpfc_call(&B, &caps).ret, 0);
+	r = load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL });
+	caps.caps = ~0ULL;
+	assert_int_equal(bpfc_call(&B, &caps).ret, 0);
+	assert_int_equal(r.ret, -EPERM);
+}
+
+/* The verifier sees CAP_BPF and CAP_NET_ADMIN only: no reading kernel memory. */
+static void test_load_probe_read_kernel_refused_with_log(void **state)
+{
+	struct bpfc_result r = load((struct bpfc_cmd){ .kind = BPFT_PROBE_READ, .log_level = 1,
+						       .log_size = 4096, .size = 144 });
+
+	(void)state;
+	assert_true(r.ret == -EINVAL || r.ret == -EACCES);
+	for (char *nl = strchr(r.log, '\n'); nl; nl = strchr(nl, '\n'))
+		*nl = ' '; /* one TAP comment line */
+	print_message("# verifier: %s\n", r.log);
+	assert_non_null(strstr(r.log, "bpf_probe_read_kernel"));
+	assert_true(r.log_true_size > 0);
+	assert_true(r.log_true_size <= strlen(r.log) + 1 || strlen(r.log) == sizeof(r.log) - 1);
+}
+
+static void test_load_log_on_success_and_enospc(void **state)
+{
+	struct bpfc_result r = load((struct bpfc_cmd){ .kind = BPFT_DENY_DEV, .major = 1,
+						       .minor = 3, .log_level = 2, .log_size = 65536 });
+
+	(void)state;
+	assert_true(r.ret >= 0);
+	assert_non_null(strstr(r.log, "r2 = *(u32 *)(r1 +0)")); /* the program's first instruction */
+	assert_true(r.log_true_size > strlen(r.log)); /* the whole log; we see its start */
+	close_in_child(r.ret);
+	/* a log too small for what the verifier writes: the kernel's ENOSPC, no fd */
+	r = load((struct bpfc_cmd){ .kind = BPFT_DENY_DEV, .major = 1, .minor = 3, .log_level = 2,
+				    .log_size = 32 });
+	assert_int_equal(r.ret, -ENOSPC);
+	assert_true(r.log_true_size > 32);
+}
+
+/* Refused before the verifier sees them (it would look fd 3 up in the daemon's fd table): no log. */
+static void test_load_references_einval(void **state)
+{
+	struct bpfc_result r;
+
+	(void)state;
+	r = load((struct bpfc_cmd){ .kind = BPFT_MAP_REF, .log_level = 1, .log_size = 4096 });
+	assert_int_equal(r.ret, -EINVAL);
+	assert_string_equal(r.log, "");
+	r = load((struct bpfc_cmd){ .kind = BPFT_KFUNC, .log_level = 1, .log_size = 4096 });
+	assert_int_equal(r.ret, -EINVAL);
+	assert_string_equal(r.log, "");
+	/* prog_btf_fd, fd_array, prog_token_fd */
+	assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .poke_off = 72 }).ret,
+			 -EINVAL);
+	assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .poke_off = 120 }).ret,
+			 -EINVAL);
+	assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .size = 168,
+						.poke_off = 144 }).ret,
+			 -EINVAL);
+}
+
+static void test_load_unknown_tail_e2big(void **state)
+{
+	(void)state;
+	assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .size = 4096,
+						.poke_off = 1000 }).ret,
+			 -E2BIG);
+	assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .size = 4097 }).ret, -E2BIG);
+	/* a zero tail is fine, as in the kernel */
+	struct bpfc_result r = load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .size = 4096 });
+	assert_true(r.ret >= 0);
+	close_in_child(r.ret);
+}
+
+static void test_load_bad_pointers_efault(void **state)
+{
+	static const int modes[] = { BPFC_PTR_ATTR_UNMAPPED, BPFC_PTR_ATTR_CUT,
+				     BPFC_PTR_INSNS_UNMAPPED, BPFC_PTR_LICENSE_UNMAPPED };
+	struct bpfc_cmd count = { .op = BPFC_COUNT_FDS };
+	long fds_before = bpfc_call(&B, &count).ret;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		print_message("# pointer mode %d\n", modes[i]);
+		assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .ptr = modes[i] }).ret,
+				 -EFAULT);
+	}
+	/* the log is written after verification: EFAULT, and the program is not handed over */
+	assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL, .log_level = 1,
+						.log_size = 4096, .ptr = BPFC_PTR_LOG_UNMAPPED }).ret,
+			 -EFAULT);
+	assert_int_equal(bpfc_call(&B, &count).ret, fds_before);
+}
+
+/* A thread flips the program type while loading: only device programs ever come back from us. */
+static void test_load_swapped_type_read_once(void **state)
+{
+	struct bpfc_cmd c = { .op = BPFC_SWAP_LOAD, .iterations = 2000 };
+	struct bpfc_result r = bpfc_call(&B, &c);
+
+	(void)state;
+	print_message("# device %d, EPERM %d, other type %d\n", r.n_ok, r.n_eperm, r.n_other);
+	assert_true(r.n_ok > 0);
+	assert_int_equal(r.n_other, 0); /* the kernel's answer to a socket filter here: EPERM */
+	assert_int_equal(r.n_ok + r.n_eperm, 2000);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A million instructions is the most; more is E2BIG before anything is read. */
+static void test_load_million_instructions(void **state)
+{
+	double t0 = now_s();
+	struct bpfc_result r = load((struct bpfc_cmd){ .kind = BPFT_LINEAR, .n = 1000000 });
+
+	(void)state;
+	print_message("# 1M instructions: %ld in %.2f s\n", r.ret, now_s() - t0);
+	assert_true(r.ret >= 0 || r.ret == -E2BIG || r.ret == -ENOMEM);
+	if (r.ret >= 0)
+		close_in_child(r.ret);
+	assert_int_equal(load((struct bpfc_cmd){ .kind = BPFT_LINEAR, .n = 1000001 }).ret, -E2BIG);
+	assert_true(now_s() - t0 < 30);
+}
+
+static long memcg_usage(void)
+{
+	char path[256], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.usage_in_bytes", B.memcg);
+	f = fopen(path, "r");
+	if (f && !fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	if (f)
+		fclose(f);
+	return atol(buf);
+}
+
+/* Usage once the charges of programs freed earlier (after an RCU grace period) are gone. */
+static long memcg_settled(void)
+{
+	long prev = memcg_usage(), cur;
+
+	for (int i = 0; i < 50; i++) {
+		usleep(20000);
+		cur = memcg_usage();
+		if (cur == prev)
+			return cur;
+		prev = cur;
+	}
+	return prev;
+}
+
+/* The program's memory is charged to the caller's memory cgroup, not to the daemon. */
+static void test_load_charged_to_container_memcg(void **state)
+{
+	long before, after, fds[20];
+
+	(void)state;
+	if (!B.memcg[0])
+		skip();
+	before = memcg_settled();
+	for (int i = 0; i < 20; i++) {
+		fds[i] = load((struct bpfc_cmd){ .kind = BPFT_LINEAR, .n = 32768 }).ret;
+		assert_true(fds[i] >= 0);
+	}
+	after = memcg_usage();
+	print_message("# memcg usage %ld -> %ld\n", before, after);
+	/* 20 programs of 256 KiB of instructions each, give or take the charge batches */
+	assert_true(after - before >= 4 * 1024 * 1024);
+	for (int i = 0; i < 20; i++)
+		close_in_child(fds[i]);
+}
+
+/* Three loads of one container at once, on three workers: the third is told to come back. */
+static void test_load_concurrent_bounded_per_container(void **state)
+{
+	struct bpfc_cmd c = { .op = BPFC_LOAD_THREADS, .iterations = 3, .n = 1000000 };
+	struct bpfc_result r = bpfc_call_concurrent(&B, &c, 3);
+
+	(void)state;
+	print_message("# loaded %d, EAGAIN %d, other %d\n", r.n_ok, r.n_eperm, r.n_other);
+	assert_int_equal(r.n_ok, 2);
+	assert_int_equal(r.n_eperm, 1);
+	assert_int_equal(r.n_other, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_load_gives_cloexec_device_fd),
+		cmocka_unit_test(test_load_devices_off_eperm),
+		cmocka_unit_test(test_load_other_type_kernel_answers),
+		cmocka_unit_test(test_load_without_cap_sys_admin_eperm),
+		cmocka_unit_test(test_load_probe_read_kernel_refused_with_log),
+		cmocka_unit_test(test_load_log_on_success_and_enospc),
+		cmocka_unit_test(test_load_references_einval),
+		cmocka_unit_test(test_load_unknown_tail_e2big),
+		cmocka_unit_test(test_load_bad_pointers_efault),
+		cmocka_unit_test(test_load_swapped_type_read_once),
+		cmocka_unit_test(test_load_charged_to_container_memcg),
+		cmocka_unit_test(test_load_million_instructions),
+		cmocka_unit_test(test_load_concurrent_bounded_per_container),
+	};
+	return bpfc_run_group(tests, sizeof(tests) / sizeof(tests[0]));
+}
