@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/engine/notify.h"
@@ -188,6 +189,14 @@ static _Noreturn void box_main(const char *root, int sock, int sync_fd)
 
 /* ---------------- the supervisor ---------------- */
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void answer_one(struct box *b)
 {
 	struct seccomp_notif req;
@@ -195,10 +204,14 @@ static void answer_one(struct box *b)
 	struct notif_reply reply;
 	struct notif_ctx ctx = { .req = &req, .notify_fd = b->notify_fd, .cfg = b->cfg,
 				 .init_pid = b->init, .proc_fd = -EBADF, .mem_fd = -EBADF };
+	uint64_t start;
 
 	if (notify_recv(b->notify_fd, &req) < 0)
 		return;
+	start = now_ns();
 	b->last_r = handle_mount(&ctx, &reply);
+	if (now_ns() - start > b->max_handle_ns)
+		b->max_handle_ns = now_ns() - start;
 	if (b->last_r < 0)
 		reply_continue(&reply);
 	b->last_flags = reply.flags;
@@ -214,6 +227,7 @@ bool box_run(struct box *b, const struct box_cmd *c, struct box_result *res)
 
 	b->last_flags = UINT32_MAX;
 	b->last_r = 0;
+	b->max_handle_ns = 0;
 	if (write(b->sock, c, sizeof(*c)) != sizeof(*c))
 		return false;
 	for (;;) {

@@ -60,6 +60,7 @@ struct box {
 	struct config *cfg; /* what handle_mount() sees; replace with box_config() */
 	uint32_t last_flags; /* of the last answer; UINT32_MAX when nothing was trapped */
 	int last_r;          /* what handle_mount() returned */
+	uint64_t max_handle_ns; /* the longest handle_mount() of the last box_run() */
 };
 
 /*
