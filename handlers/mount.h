@@ -105,8 +105,10 @@ struct mount_id_text {
  * hugetlbfs: the mount's root must belong to the caller. Given uid=/gid=
  * values are ids inside the container and become host ids through @uids and
  * @gids; absent ones become @host_uid/@host_gid (the caller's). Values point
- * into @text afterwards. 0, or -EINVAL for a value that is no number or is not
- * mapped, or when there is no room for the options to add.
+ * into @text afterwards. 0, -EPERM for min_size (it reserves huge pages of
+ * the host's pool when the superblock is made, charged to no cgroup), or
+ * -EINVAL for a value that is no number or is not mapped, or when there is no
+ * room for the options to add.
  */
 int mount_hugetlbfs_ids(struct mount_opts *o, const struct idmap *uids, const struct idmap *gids,
 			uint32_t host_uid, uint32_t host_gid, struct mount_id_text *text);

@@ -213,6 +213,9 @@ int mount_hugetlbfs_ids(struct mount_opts *o, const struct idmap *uids, const st
 	int r;
 
 	*text = (struct mount_id_text){};
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->opt[i].key, "min_size") == 0)
+			return -EPERM;
 	r = set_id(o, "uid", uids, host_uid, text->uid, sizeof(text->uid));
 	if (r < 0)
 		return r;

@@ -137,6 +137,26 @@ static void box_umount_all(const char *target)
 	}
 }
 
+static void read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+static int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
 /* ---------------- mount.allowed ---------------- */
 
 /*
@@ -207,27 +227,54 @@ static void test_data_rw_needs_a_writable_device(void **state)
 
 }
 
+static long meminfo(const char *key)
+{
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "re");
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, key, strlen(key)) == 0)
+			v = strtol(line + strlen(key), NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * hugetlbfs's min_size reserves huge pages from the host's pool when the
+ * superblock is made, charged to no cgroup: the container's hugetlb limit
+ * does not apply, and the host's other users find the pool empty.
+ */
+static void test_hugetlbfs_cannot_reserve_the_hosts_pages(void **state)
+{
+	char pages[32], more[32];
+	struct box_result res;
+	long rsvd, rsvd_after;
+
+	(void)state;
+	box_umount_all("/mnt/h");
+	read_text("/proc/sys/vm/nr_hugepages", pages, sizeof(pages));
+	snprintf(more, sizeof(more), "%ld", strtol(pages, NULL, 10) + 2);
+	if (write_text("/proc/sys/vm/nr_hugepages", more) < 0 || meminfo("HugePages_Free:") < 2) {
+		(void)write_text("/proc/sys/vm/nr_hugepages", pages);
+		skip(); /* no two free huge pages to be had */
+	}
+	rsvd = meminfo("HugePages_Rsvd:");
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "hugetlbfs", -1);
+	res = do_mount("none", "/mnt/h", "hugetlbfs", 0, "min_size=4M");
+	rsvd_after = meminfo("HugePages_Rsvd:");
+	box_umount_all("/mnt/h");
+	(void)write_text("/proc/sys/vm/nr_hugepages", pages);
+	assert_int_equal(rsvd_after, rsvd);
+	assert_int_equal(t.box.last_flags, 0);
+	assert_int_equal(res.err, EPERM);
+	/* a limit is no reservation: fine */
+	assert_ok(do_mount("none", "/mnt/h", "hugetlbfs", 0, "size=4M"));
+	assert_ok(simple(BOX_UMOUNT, "/mnt/h"));
+}
+
 /* ---------------- mount.fuse ---------------- */
-
-static void read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
-
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
 
 /*
  * In a child: become what the daemon is when an admin runs it in a terminal
@@ -391,7 +438,7 @@ static int prepare_root(const char *root)
 {
 	char p[256];
 
-	if (sh("cd %s && mkdir -p proc tmp bin dev mnt/x mnt/ro mnt/f && "
+	if (sh("cd %s && mkdir -p proc tmp bin dev mnt/x mnt/ro mnt/f mnt/h && "
 	       "mknod -m 666 dev/null c 1 3 && mknod -m 666 dev/tty c 5 0 && "
 	       "cp %s bin/fakefuse && chmod 755 bin/fakefuse",
 	       root, t.fake_fuse) < 0)
@@ -450,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_remount_cannot_drop_nodev_nosuid),
 		cmocka_unit_test(test_data_rw_needs_a_writable_device),
+		cmocka_unit_test(test_hugetlbfs_cannot_reserve_the_hosts_pages),
 		cmocka_unit_test(test_fuse_binary_inherits_nothing_of_the_daemon),
 		cmocka_unit_test(test_frozen_fuse_helper_cannot_hold_a_worker),
 	};

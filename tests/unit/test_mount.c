@@ -351,6 +351,13 @@ static void test_mount_hugetlbfs_ids_refused(void **state)
 		    -EINVAL)
 			fail_msg("'%s' was accepted", bad[i]);
 	}
+	/* a reservation from the host's pool, in any form the kernel would parse */
+	assert_int_equal(parse("size=4M,min_size=4M", &o), 0);
+	assert_int_equal(mount_hugetlbfs_ids(&o, &map_100000, &map_100000, 100000, 100000, &text),
+			 -EPERM);
+	assert_int_equal(parse("min_size", &o), 0);
+	assert_int_equal(mount_hugetlbfs_ids(&o, &map_100000, &map_100000, 100000, 100000, &text),
+			 -EPERM);
 	/* no room left for uid= and gid= */
 	for (int i = 0; i < MOUNT_OPTS_MAX; i++)
 		strcat(full, "a,");
