@@ -31,7 +31,6 @@
 
 #include "daemon/log.h"
 #include "tests/integration/mount_box.h"
-#include "tests/integration/userns_skip.h"
 
 #define SEC_NS 1000000000ull
 #define BOX_NOFILE 256 /* the box's RLIMIT_NOFILE, below the test's */
@@ -48,38 +47,12 @@ static struct {
 	const char *fake_fuse;
 } t;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 /* ---------------- commands ---------------- */
-
-static struct box_cmd mount_cmd(const char *source, const char *target, const char *type,
-				uint64_t flags, const char *data)
-{
-	struct box_cmd c = { .op = BOX_MOUNT, .flags = flags,
-			     .source_ptr = source ? BOX_PTR_STRING : BOX_PTR_NULL,
-			     .data_ptr = data ? BOX_PTR_STRING : BOX_PTR_NULL };
-
-	snprintf(c.source, sizeof(c.source), "%s", source ? source : "");
-	snprintf(c.target, sizeof(c.target), "%s", target);
-	snprintf(c.type, sizeof(c.type), "%s", type ? type : "");
-	snprintf(c.data, sizeof(c.data), "%s", data ? data : "");
-	return c;
-}
 
 static struct box_result do_mount(const char *source, const char *target, const char *type,
 				  uint64_t flags, const char *data)
 {
-	struct box_cmd c = mount_cmd(source, target, type, flags, data);
+	struct box_cmd c = box_mount_cmd(source, target, type, flags, data);
 	struct box_result res;
 
 	assert_true(box_run(&t.box, &c, &res));
@@ -103,58 +76,17 @@ static struct box_result simple(enum box_op op, const char *target)
 		assert_int_equal(_r.ret, 0);                                                       \
 	} while (0)
 
-/* The box's mount at @target: "TYPE PER-MOUNT-OPTIONS SUPER-OPTIONS", "" when none. */
-static void box_mount_options(const char *target, char *buf, size_t size)
-{
-	char path[64], line[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)t.box.init);
-	f = fopen(path, "re");
-	buf[0] = '\0';
-	while (f && fgets(line, sizeof(line), f)) {
-		char point[256], opts[256], type[64], sopts[256];
-
-		if (sscanf(line, "%*s %*s %*s %*s %255s %255s%*[^-]- %63s %*s %255s", point, opts,
-			   type, sopts) == 4 &&
-		    strcmp(point, target) == 0)
-			(void)!snprintf(buf, size, "%.63s %.200s %.200s", type, opts, sopts);
-	}
-	if (f)
-		fclose(f);
-}
-
 /* Unmount whatever a failed assertion left at @target, so later tests start clean. */
 static void box_umount_all(const char *target)
 {
 	char opts[600];
 
 	for (int i = 0; i < 4; i++) {
-		box_mount_options(target, opts, sizeof(opts));
+		box_mount_options(&t.box, target, opts, sizeof(opts));
 		if (!opts[0])
 			return;
 		(void)simple(BOX_UMOUNT, target);
 	}
-}
-
-static void read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
-
-	if (fd >= 0)
-		close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
 /* ---------------- mount.allowed ---------------- */
@@ -208,7 +140,7 @@ static void test_data_rw_needs_a_writable_device(void **state)
 	box_umount_all("/mnt/ro");
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
 	res = do_mount("/dev/ro", "/mnt/ro", "ext4", MS_RDONLY, "rw");
-	box_mount_options("/mnt/ro", opts, sizeof(opts));
+	box_mount_options(&t.box, "/mnt/ro", opts, sizeof(opts));
 	box_umount_all("/mnt/ro");
 	assert_string_equal(opts, "");
 	assert_int_equal(t.box.last_flags, 0);
@@ -220,7 +152,7 @@ static void test_data_rw_needs_a_writable_device(void **state)
 	assert_ok(simple(BOX_UMOUNT, "/mnt/ro"));
 	/* a read-only superblock from the data alone needs no more */
 	assert_ok(do_mount("/dev/ro", "/mnt/ro", "ext4", 0, "noload,ro"));
-	box_mount_options("/mnt/ro", opts, sizeof(opts));
+	box_mount_options(&t.box, "/mnt/ro", opts, sizeof(opts));
 	assert_non_null(strstr(opts, " ro"));
 	assert_ok(simple(BOX_UMOUNT, "/mnt/ro"));
 	assert_int_equal(do_mount("/dev/ro", "/mnt/ro", "ext4", 0, NULL).err, EACCES);
@@ -254,10 +186,10 @@ static void test_hugetlbfs_cannot_reserve_the_hosts_pages(void **state)
 
 	(void)state;
 	box_umount_all("/mnt/h");
-	read_text("/proc/sys/vm/nr_hugepages", pages, sizeof(pages));
+	box_read_text("/proc/sys/vm/nr_hugepages", pages, sizeof(pages));
 	snprintf(more, sizeof(more), "%ld", strtol(pages, NULL, 10) + 2);
-	if (write_text("/proc/sys/vm/nr_hugepages", more) < 0 || meminfo("HugePages_Free:") < 2) {
-		(void)write_text("/proc/sys/vm/nr_hugepages", pages);
+	if (box_write_text("/proc/sys/vm/nr_hugepages", more) < 0 || meminfo("HugePages_Free:") < 2) {
+		(void)box_write_text("/proc/sys/vm/nr_hugepages", pages);
 		skip(); /* no two free huge pages to be had */
 	}
 	rsvd = meminfo("HugePages_Rsvd:");
@@ -265,7 +197,7 @@ static void test_hugetlbfs_cannot_reserve_the_hosts_pages(void **state)
 	res = do_mount("none", "/mnt/h", "hugetlbfs", 0, "min_size=4M");
 	rsvd_after = meminfo("HugePages_Rsvd:");
 	box_umount_all("/mnt/h");
-	(void)write_text("/proc/sys/vm/nr_hugepages", pages);
+	(void)box_write_text("/proc/sys/vm/nr_hugepages", pages);
 	assert_int_equal(rsvd_after, rsvd);
 	assert_int_equal(t.box.last_flags, 0);
 	assert_int_equal(res.err, EPERM);
@@ -309,7 +241,7 @@ static long probe_value(const char *report, const char *key)
 
 static void test_fuse_binary_inherits_nothing_of_the_daemon(void **state)
 {
-	struct box_cmd c = mount_cmd("/dev/blk", "/mnt/f", "ext4", 0, "behave=probe");
+	struct box_cmd c = box_mount_cmd("/dev/blk", "/mnt/f", "ext4", 0, "behave=probe");
 	struct rlimit box_nofile = { BOX_NOFILE, BOX_NOFILE };
 	char path[128], report[512], typed[64], cgroup[2048], box_cgroup[2048];
 	int master, status;
@@ -325,7 +257,7 @@ static void test_fuse_binary_inherits_nothing_of_the_daemon(void **state)
 	 */
 	assert_int_equal(prlimit(t.box.init, RLIMIT_NOFILE, &box_nofile, NULL), 0);
 	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)t.box.init);
-	assert_int_equal(write_text(path, BOX_OOM_ADJ), 0);
+	assert_int_equal(box_write_text(path, BOX_OOM_ADJ), 0);
 	master = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	assert_true(master >= 0 && grantpt(master) == 0 && unlockpt(master) == 0);
 	pid = fork();
@@ -335,11 +267,11 @@ static void test_fuse_binary_inherits_nothing_of_the_daemon(void **state)
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	snprintf(path, sizeof(path), "/proc/%d/root/mnt/f/probe", (int)t.box.init);
-	read_text(path, report, sizeof(report));
+	box_read_text(path, report, sizeof(report));
 	snprintf(path, sizeof(path), "/proc/%d/root/mnt/f/cgroup", (int)t.box.init);
-	read_text(path, cgroup, sizeof(cgroup));
+	box_read_text(path, cgroup, sizeof(cgroup));
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)t.box.init);
-	read_text(path, box_cgroup, sizeof(box_cgroup));
+	box_read_text(path, box_cgroup, sizeof(box_cgroup));
 	box_umount_all("/mnt/f");
 	typed[0] = '\0';
 	(void)!read(master, typed, sizeof(typed) - 1);
@@ -366,11 +298,11 @@ static void thaw_later(const char *state_file, uint64_t freeze_after_ms, uint64_
 	    setresuid(BOX_HOST_ID, BOX_HOST_ID, BOX_HOST_ID) < 0)
 		_exit(1);
 	nanosleep(&ts, NULL);
-	if (write_text(state_file, "FROZEN") < 0)
+	if (box_write_text(state_file, "FROZEN") < 0)
 		_exit(2);
 	ts = (struct timespec){ .tv_sec = (time_t)(thaw_after_ms / 1000) };
 	nanosleep(&ts, NULL);
-	_exit(write_text(state_file, "THAWED") < 0 ? 3 : 0);
+	_exit(box_write_text(state_file, "THAWED") < 0 ? 3 : 0);
 }
 
 static void test_frozen_fuse_helper_cannot_hold_a_worker(void **state)
@@ -403,31 +335,21 @@ static void test_frozen_fuse_helper_cannot_hold_a_worker(void **state)
 
 static int attach_loop(const char *file, int i)
 {
-	char cmd[160];
-	struct stat st;
-	FILE *p;
+	char path[160];
 
-	snprintf(cmd, sizeof(cmd), "losetup -f --show %s/%s", t.dir, file);
-	p = popen(cmd, "r");
-	if (!p || !fgets(t.loop[i], sizeof(t.loop[i]), p))
-		return -1;
-	pclose(p);
-	t.loop[i][strcspn(t.loop[i], "\n")] = '\0';
-	if (stat(t.loop[i], &st) < 0)
-		return -1;
-	t.rdev[i] = st.st_rdev;
-	return 0;
+	snprintf(path, sizeof(path), "%s/%s", t.dir, file);
+	return box_attach_loop(path, t.loop[i], sizeof(t.loop[i]), &t.rdev[i]);
 }
 
 static int make_images(void)
 {
 	snprintf(t.dir, sizeof(t.dir), "/tmp/interceptd-mount-hostile.XXXXXX");
 	if (!mkdtemp(t.dir) ||
-	    sh("cd %s && printf HOSTSECRET > secret && truncate -s 1M secret", t.dir) < 0 ||
+	    box_sh("cd %s && printf HOSTSECRET > secret && truncate -s 1M secret", t.dir) < 0 ||
 	    attach_loop("secret", LOOP_SECRET) < 0)
 		return -1;
 	/* the container's image carries a world-writable node of the host's device */
-	if (sh("cd %s && mkdir stage && mknod -m 666 stage/secret b %u %u && "
+	if (box_sh("cd %s && mkdir stage && mknod -m 666 stage/secret b %u %u && "
 	       "truncate -s 16M blk ro && mkfs.ext4 -q -d stage blk && mkfs.ext4 -q ro",
 	       t.dir, major(t.rdev[LOOP_SECRET]), minor(t.rdev[LOOP_SECRET])) < 0)
 		return -1;
@@ -438,7 +360,7 @@ static int prepare_root(const char *root)
 {
 	char p[256];
 
-	if (sh("cd %s && mkdir -p proc tmp bin dev mnt/x mnt/ro mnt/f mnt/h && "
+	if (box_sh("cd %s && mkdir -p proc tmp bin dev mnt/x mnt/ro mnt/f mnt/h && "
 	       "mknod -m 666 dev/null c 1 3 && mknod -m 666 dev/tty c 5 0 && "
 	       "cp %s bin/fakefuse && chmod 755 bin/fakefuse",
 	       root, t.fake_fuse) < 0)
@@ -450,7 +372,7 @@ static int prepare_root(const char *root)
 	if (mknod(p, S_IFBLK | 0644, t.rdev[LOOP_RO]) < 0)
 		return -1;
 	/* everything the container's but /dev/ro, which stays host root's */
-	return sh("cd %s && chown -R %d:%d . && chown 0:0 dev/ro", root, BOX_HOST_ID, BOX_HOST_ID);
+	return box_sh("cd %s && chown -R %d:%d . && chown 0:0 dev/ro", root, BOX_HOST_ID, BOX_HOST_ID);
 }
 
 /* On a v1 freezer hierarchy, a cgroup for the box, delegated to its root as LXC does. */
@@ -463,7 +385,7 @@ static int make_freezer_cgroup(void)
 		return 0;
 	snprintf(t.freezer_cg, sizeof(t.freezer_cg), "/sys/fs/cgroup/freezer/interceptd-hostile-%d",
 		 (int)getpid());
-	return sh("mkdir %s && echo %d > %s/cgroup.procs && echo %d > %s/cgroup.procs && "
+	return box_sh("mkdir %s && echo %d > %s/cgroup.procs && echo %d > %s/cgroup.procs && "
 		  "cd %s && chown %d:%d . tasks cgroup.procs freezer.state",
 		  t.freezer_cg, (int)t.box.child, t.freezer_cg, (int)t.box.init, t.freezer_cg,
 		  t.freezer_cg, BOX_HOST_ID, BOX_HOST_ID);
@@ -482,14 +404,14 @@ static int teardown(void **state)
 {
 	(void)state;
 	if (t.freezer_cg[0])
-		(void)sh("echo THAWED > %s/freezer.state", t.freezer_cg);
+		(void)box_sh("echo THAWED > %s/freezer.state", t.freezer_cg);
 	box_stop(&t.box);
 	if (t.freezer_cg[0])
 		(void)rmdir(t.freezer_cg);
 	for (int i = 0; i < N_LOOPS; i++)
 		if (t.loop[i][0])
-			(void)sh("losetup -d %s", t.loop[i]);
-	return sh("rm -rf --one-file-system '%s'", t.dir);
+			(void)box_sh("losetup -d %s", t.loop[i]);
+	return box_sh("rm -rf --one-file-system '%s'", t.dir);
 }
 
 int main(void)
@@ -502,14 +424,8 @@ int main(void)
 		cmocka_unit_test(test_frozen_fuse_helper_cannot_hold_a_worker),
 	};
 
-	if (!userns_tests_can_run())
+	if (!box_tests_can_run(&t.fake_fuse))
 		return 0;
-	t.fake_fuse = getenv("MOUNT_FAKE_FUSE");
-	if (system("command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null") != 0 ||
-	    !t.fake_fuse) {
-		printf("1..0 # SKIP needs mkfs.ext4, losetup and MOUNT_FAKE_FUSE\n");
-		return 0;
-	}
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
