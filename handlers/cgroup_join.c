@@ -220,6 +220,8 @@ static int join_line(char *line, const char *v1_only, struct cgroup_join *j)
 		return fd;
 	if (is_v2)
 		j->v2_fd = fd;
+	else if (cgroup_join_matches(c1 + 1, "freezer") && j->freezer_fd < 0)
+		j->freezer_fd = fd;
 	else
 		j->v1_fd[j->n_v1++] = fd;
 	return 0;
@@ -259,6 +261,18 @@ void cgroup_join_close(struct cgroup_join *j)
 	for (size_t i = 0; i < j->n_v1; i++)
 		closep(&j->v1_fd[i]);
 	j->n_v1 = 0;
+	closep(&j->freezer_fd);
+	j->freezer_fd = -EBADF;
+}
+
+int cgroup_join_freezer_open(const struct cgroup_join *j)
+{
+	int fd;
+
+	if (j->freezer_fd < 0)
+		return -EBADF;
+	fd = openat(j->freezer_fd, "tasks", O_WRONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 int cgroup_join_v1(const struct cgroup_join *j)

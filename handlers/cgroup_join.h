@@ -22,10 +22,11 @@
 struct cgroup_join {
 	int v2_fd;   /* the caller's cgroup2 directory; -EBADF without cgroup2 */
 	size_t n_v1;
-	int v1_fd[CGROUP_JOIN_V1_MAX]; /* its v1 cgroup directories */
+	int v1_fd[CGROUP_JOIN_V1_MAX]; /* its v1 cgroup directories but the freezer's */
+	int freezer_fd; /* its v1 freezer cgroup directory; -EBADF when not opened */
 };
 
-#define CGROUP_JOIN_INIT ((struct cgroup_join){ .v2_fd = -EBADF })
+#define CGROUP_JOIN_INIT ((struct cgroup_join){ .v2_fd = -EBADF, .freezer_fd = -EBADF })
 
 /* One cgroup hierarchy mounted on the host, as mountinfo describes it. */
 struct cgroup_join_mount {
@@ -52,7 +53,10 @@ bool cgroup_join_matches(const char *options, const char *controllers);
  * Open the cgroups of the task behind @proc_dfd (its /proc/TID directory)
  * into @ret (initialised with CGROUP_JOIN_INIT): its cgroup2 cgroup, and of
  * the v1 hierarchies the one holding controller @v1_only ("devices"), or all
- * when NULL.
+ * when NULL. A v1 freezer cgroup goes to ret->freezer_fd, not to the ones
+ * cgroup_join_v1() joins: a frozen v1 cgroup holds its tasks even against
+ * SIGKILL, so a helper the daemon waits for must never be in one that the
+ * container can freeze.
  * Hierarchies that are not mounted on the host, and paths outside our cgroup
  * namespace, are skipped. 0 or a negative errno; on failure @ret holds what
  * was opened so far.
@@ -63,6 +67,15 @@ void cgroup_join_close(struct cgroup_join *j);
 
 /*
  * In the helper child, single-threaded (raw syscalls only): join every v1
- * cgroup. 0 or a positive errno.
+ * cgroup but the freezer's. 0 or a positive errno.
  */
 int cgroup_join_v1(const struct cgroup_join *j);
+
+/*
+ * In the helper child, while it is still root (raw syscalls only): the
+ * freezer cgroup's "tasks" opened for writing, -EBADF when there is none, or
+ * another negative errno.
+ * Writing "0" to it later moves the writer in, whatever its credentials
+ * then: the kernel checks those that opened the file.
+ */
+int cgroup_join_freezer_open(const struct cgroup_join *j);

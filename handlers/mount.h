@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "daemon/store/config.h"
 #include "handlers/idmap.h"
@@ -86,6 +87,14 @@ struct mount_opts {
  */
 int mount_data_parse(char *data, struct mount_opts *ret);
 
+/*
+ * Will the superblock be read-only? MS_RDONLY (MOUNT_SB_RDONLY in @a), then
+ * each "ro" and "rw" of @o in order: the kernel takes those keys as
+ * superblock flags whatever their value. The source device must be writable
+ * by the caller unless it is. Pure.
+ */
+bool mount_sb_is_rdonly(const struct mount_attrs *a, const struct mount_opts *o);
+
 /* Where a hugetlbfs option's translated id is written (owned by the caller). */
 struct mount_id_text {
 	char uid[12];
@@ -96,8 +105,10 @@ struct mount_id_text {
  * hugetlbfs: the mount's root must belong to the caller. Given uid=/gid=
  * values are ids inside the container and become host ids through @uids and
  * @gids; absent ones become @host_uid/@host_gid (the caller's). Values point
- * into @text afterwards. 0, or -EINVAL for a value that is no number or is not
- * mapped, or when there is no room for the options to add.
+ * into @text afterwards. 0, -EPERM for min_size (it reserves huge pages of
+ * the host's pool when the superblock is made, charged to no cgroup), or
+ * -EINVAL for a value that is no number or is not mapped, or when there is no
+ * room for the options to add.
  */
 int mount_hugetlbfs_ids(struct mount_opts *o, const struct idmap *uids, const struct idmap *gids,
 			uint32_t host_uid, uint32_t host_gid, struct mount_id_text *text);
@@ -108,6 +119,13 @@ int mount_hugetlbfs_ids(struct mount_opts *o, const struct idmap *uids, const st
  * -EINVAL when it does not fit in @size (the result may be "").
  */
 int mount_fuse_options(uint64_t flags, const char *data, char *buf, size_t size);
+
+/*
+ * Parse /proc/PID/limits (a header line, then one line per resource in the
+ * kernel's order: the name padded to 25 columns, the soft and the hard limit,
+ * each a number or "unlimited") into @ret. 0 or -EINVAL. Pure.
+ */
+int mount_limits_parse(const char *text, struct rlimit ret[RLIM_NLIMITS]);
 
 /* ---- the decision ---- */
 

@@ -19,8 +19,9 @@
  * superblock someone else has mounted), fsmount() with nodev always and
  * nosuid unless mount.shift, for mount.shift an idmapped mount to the
  * caller's user namespace, and move_mount() onto the target from inside the
- * caller's mount namespace. A failure before the move leaves nothing behind:
- * the detached mount dies with the helper.
+ * caller's mount namespace, with the mount's flags locked (attach_locked()).
+ * A failure before the move leaves nothing behind: the detached mount, and
+ * the helper's own mount namespaces, die with the helper.
  *
  * Called from worker threads; no locks, no allocation.
  */
@@ -52,7 +53,8 @@ struct sb_job {
 	const struct mount_opts *opts;
 	unsigned sb;     /* enum mount_sb_flag */
 	unsigned attr;   /* MOUNT_ATTR_* */
-	int userns_fd;   /* mount.shift: idmap to this user namespace; -EBADF otherwise */
+	bool is_shift;   /* idmap to the caller's user namespace */
+	int userns_fd;   /* the caller's user namespace */
 	int mntns_fd;
 	int target_fd;
 	const struct cgroup_join *cg;
@@ -101,6 +103,39 @@ static int configure(const struct sb_job *j, long fs)
 	return 0;
 }
 
+/*
+ * Attach @mnt onto the target with its flags locked, as the kernel locks
+ * those of every mount it copies into a mount namespace of a less privileged
+ * user namespace (MNT_LOCK_NODEV, _NOSUID, _READONLY, _NOEXEC, _ATIME).
+ * Unlocked, the container, which owns its mount namespace, would drop nodev
+ * and nosuid with a remount of its own (MS_REMOUNT | MS_BIND is never
+ * trapped) and open the device nodes of an image on a superblock of the
+ * initial user namespace. So the mount is attached in a copy of the caller's
+ * namespace made from the initial user namespace (its mounts are slaves
+ * there: nothing propagates back), with our working directory on it; a second
+ * copy, made from inside the caller's user namespace, locks it (and moves the
+ * working directory onto the locked copy); a clone of that copy, which keeps
+ * the locks but not MNT_LOCKED (the container may unmount it), is moved onto
+ * the target.
+ */
+static int attach_locked(const struct sb_job *j, long mnt)
+{
+	long locked;
+
+	if (syscall(SYS_setns, j->mntns_fd, CLONE_NEWNS) < 0 ||
+	    syscall(SYS_unshare, CLONE_NEWNS) < 0 ||
+	    syscall(SYS_move_mount, mnt, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+	    fchdir((int)mnt) < 0 || syscall(SYS_setns, j->userns_fd, CLONE_NEWUSER) < 0 ||
+	    syscall(SYS_unshare, CLONE_NEWNS) < 0)
+		return child_errno();
+	locked = syscall(SYS_open_tree, AT_FDCWD, ".", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (locked < 0 || syscall(SYS_setns, j->mntns_fd, CLONE_NEWNS) < 0 ||
+	    syscall(SYS_move_mount, locked, "", j->target_fd, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return child_errno();
+	return 0;
+}
+
 /* In the helper child: raw syscalls only. 0, an errno, or an errno | STEP_IDMAP. */
 static int sb_child(const void *arg)
 {
@@ -122,18 +157,14 @@ static int sb_child(const void *arg)
 	mnt = syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, j->attr);
 	if (mnt < 0)
 		return child_errno();
-	if (j->userns_fd >= 0) {
+	if (j->is_shift) {
 		struct mount_attr ma = { .attr_set = MOUNT_ATTR_IDMAP,
 					 .userns_fd = (uint64_t)j->userns_fd };
 
 		if (syscall(SYS_mount_setattr, mnt, "", AT_EMPTY_PATH, &ma, sizeof(ma)) < 0)
 			return child_errno() | STEP_IDMAP;
 	}
-	if (syscall(SYS_setns, j->mntns_fd, CLONE_NEWNS) < 0 ||
-	    syscall(SYS_move_mount, mnt, "", j->target_fd, "",
-		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-		return child_errno();
-	return 0;
+	return attach_locked(j, mnt);
 }
 
 /* Runs as the caller: can it open the device node @fd (O_PATH) for this mount? */
@@ -165,11 +196,12 @@ static int resolve(const struct sb_paths *p, const char *path)
 
 /*
  * Resolve the target and the source (when @needs_source) with the caller's
- * filesystem identity and no capability, and check the source. The caller's
+ * filesystem identity and no capability, and check that the caller may open
+ * the source for reading, and for writing unless @is_rdonly. The caller's
  * errors go to p->target_r and p->source_r; < 0 only for internal failures.
  */
 static int resolve_paths(const struct target *t, const struct mount_request *m, bool needs_source,
-			 struct sb_paths *p)
+			 bool is_rdonly, struct sb_paths *p)
 {
 	struct target_saved_creds saved;
 	int r;
@@ -191,7 +223,7 @@ static int resolve_paths(const struct target *t, const struct mount_request *m, 
 	else if (!m->source)
 		p->source_r = -EINVAL; /* the kernel's "no source specified" */
 	else if ((p->source_r = p->source_fd = resolve(p, m->source)) >= 0)
-		p->source_r = check_source(p->source_fd, m->flags & MS_RDONLY);
+		p->source_r = check_source(p->source_fd, is_rdonly);
 	r = target_creds_leave(&saved);
 	if (r < 0)
 		return log_error_errno(r, "Failed to restore worker credentials after mount: %m");
@@ -237,17 +269,12 @@ static int run_helper(const struct notif_ctx *ctx, const struct target *t,
 		      bool is_shift)
 {
 	_cleanup_close_ int mntns_fd = openat(t->proc_dfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
-	_cleanup_close_ int userns_fd = -EBADF;
+	_cleanup_close_ int userns_fd = openat(t->proc_dfd, "ns/user", O_RDONLY | O_CLOEXEC);
 	_cleanup_(cgroup_join_close) struct cgroup_join cg = CGROUP_JOIN_INIT;
 	int r;
 
-	if (mntns_fd < 0)
+	if (mntns_fd < 0 || userns_fd < 0)
 		return negative_errno();
-	if (is_shift) {
-		userns_fd = openat(t->proc_dfd, "ns/user", O_RDONLY | O_CLOEXEC);
-		if (userns_fd < 0)
-			return negative_errno();
-	}
 	/* the device cgroup is what the create must see (v2: its device programs) */
 	r = cgroup_join_open(t->proc_dfd, "devices", &cg);
 	if (r < 0)
@@ -255,6 +282,7 @@ static int run_helper(const struct notif_ctx *ctx, const struct target *t,
 	if (p->source_fd >= 0)
 		(void)snprintf(j->source, sizeof(j->source), "/proc/self/fd/%d", p->source_fd);
 	j->fstype = m->fstype;
+	j->is_shift = is_shift;
 	j->userns_fd = userns_fd;
 	j->mntns_fd = mntns_fd;
 	j->target_fd = p->target_fd;
@@ -284,16 +312,17 @@ int mount_fs_act(const struct notif_ctx *ctx, const struct target *t,
 	struct mount_id_text ids;
 	struct mount_opts opts;
 	struct mount_attrs a;
-	int r;
+	int r, opts_r;
 
-	r = resolve_paths(t, m, !is_hugetlbfs, &p);
+	/* first: the data decides whether the device is opened for writing */
+	opts_r = build_options(t, m, is_hugetlbfs, is_shift, &a, &opts, &ids);
+	r = resolve_paths(t, m, !is_hugetlbfs, opts_r >= 0 && mount_sb_is_rdonly(&a, &opts), &p);
 	if (r < 0)
 		return r == -ENOTRECOVERABLE ? -EPERM : r;
 	if (p.target_r < 0)
 		return p.target_r;
-	r = build_options(t, m, is_hugetlbfs, is_shift, &a, &opts, &ids);
-	if (r < 0)
-		return r;
+	if (opts_r < 0)
+		return opts_r;
 	if (p.source_r < 0)
 		return p.source_r;
 	if (!is_dir(p.target_fd))

@@ -9,14 +9,19 @@
  * root, cwd and cgroups, translates its credentials into ids of its user
  * namespace, checks ID_VALID and forks three processes:
  *  A. the helper (nsexec), created in the caller's cgroup2 cgroup: it joins
- *     the caller's v1 cgroups and every namespace (user last), its root and
+ *     the caller's v1 cgroups but the freezer's, leaves the daemon's session
+ *     (and so its controlling terminal), takes the caller's resource limits
+ *     and oom_score_adj, joins every namespace (user last), its root and
  *     cwd, takes the caller's ids, groups, capabilities and bounding set,
  *     sets no_new_privs and non-dumpable, puts the container's /dev/null on
  *     stdio, closes every other fd of the daemon's, and forks
  *  B. the supervisor, in the container's pid namespace: a child subreaper,
  *     so that whatever the binary forks stays below it; it forks
- *  C. the binary: own process group, the deny-list seccomp filter, execve()
- *     of BINARY SOURCE TARGET [-o OPTIONS] from the container's root.
+ *  C. the binary: own process group, the caller's v1 freezer cgroup (which
+ *     holds even a SIGKILLed task while frozen: never A's or B's, or the
+ *     container could hold a worker), the deny-list seccomp filter, no
+ *     blocked signal (the daemon blocks some), execve() of BINARY SOURCE
+ *     TARGET [-o OPTIONS] from the container's root.
  * B waits until the mount appears on the target (its mount id changes),
  * the binary fails, or MOUNT_HELPER_TIMEOUT_MS passes; then it exits, and
  * what runs on is adopted by the container's init: it outlives interceptd
@@ -59,6 +64,7 @@
 #define SEARCH_DIRS 6
 #define NEW_LISTENER_FLAG 8u /* SECCOMP_FILTER_FLAG_NEW_LISTENER */
 #define PID_LIMIT 4194304L   /* PID_MAX_LIMIT */
+#define FREEZER_FD 3         /* in A and B: the caller's v1 freezer "tasks", for C */
 
 /* Joined in this order: the user namespace last, after the others as host root. */
 static const struct {
@@ -78,6 +84,8 @@ struct fuse_creds {
 	size_t n_groups;
 	gid_t groups[TARGET_GROUPS_MAX];
 	uint64_t eff, prm, inh, bnd, amb;
+	struct rlimit limits[RLIM_NLIMITS];
+	char oom_score_adj[16]; /* as /proc/TID/oom_score_adj reads; "" when unknown */
 };
 
 /* Everything the helpers need; prepared on the worker, only read in the children. */
@@ -235,27 +243,66 @@ static int become_caller(const struct fuse_creds *c)
 	return set_caps(c);
 }
 
-/* The container's /dev/null on stdio (nothing of the daemon's); then no other fd. */
-static void own_stdio(void)
+/*
+ * The container's /dev/null on stdio (nothing of the daemon's); then no other
+ * fd but @freezer_fd (>= 0: the freezer's "tasks"), which becomes FREEZER_FD.
+ */
+static int own_stdio(int freezer_fd)
 {
 	int fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
+	if (freezer_fd >= 0 && freezer_fd != FREEZER_FD && dup3(freezer_fd, FREEZER_FD, O_CLOEXEC) < 0)
+		return err_or(EBADF);
 	for (int i = 0; i < 3; i++)
 		if (fd < 0 || dup2(fd, i) < 0)
 			(void)close(i);
-	(void)syscall(SYS_close_range, 3, ~0U, 0);
+	(void)syscall(SYS_close_range, freezer_fd >= 0 ? FREEZER_FD + 1 : 3, ~0U, 0);
+	return 0;
 }
 
-/* In C: run the binary. Reports an exec failure through fd @err_fd, then exits. */
-static _Noreturn void run_binary(const struct fuse_job *j, int err_fd)
+/* The caller's limits (none above ours: raising needs CAP_SYS_RESOURCE) and oom_score_adj. */
+static void take_limits(const struct fuse_creds *c)
 {
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		struct rlimit ours, lim = c->limits[i];
+
+		if (syscall(SYS_prlimit64, 0, i, NULL, &ours) < 0)
+			continue;
+		if (lim.rlim_max > ours.rlim_max)
+			lim.rlim_max = ours.rlim_max;
+		if (lim.rlim_cur > lim.rlim_max)
+			lim.rlim_cur = lim.rlim_max;
+		(void)syscall(SYS_prlimit64, 0, i, &lim, NULL);
+	}
+	/* lower than ours needs CAP_SYS_RESOURCE too: then ours, which the OOM killer prefers */
+	if (c->oom_score_adj[0]) {
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			(void)write(fd, c->oom_score_adj, strlen(c->oom_score_adj));
+			(void)close(fd);
+		}
+	}
+}
+
+/*
+ * In C: run the binary. Reports an exec failure through fd @err_fd, then exits
+ * (127 without a report when it cannot join the freezer cgroup).
+ */
+static _Noreturn void run_binary(const struct fuse_job *j, int err_fd, bool has_freezer)
+{
+	sigset_t none;
 	int e = ENOENT;
 
 	(void)setpgid(0, 0);
+	if (has_freezer && write(FREEZER_FD, "0", 1) != 1)
+		_exit(127);
 	if (err_fd != 3 && dup3(err_fd, 3, O_CLOEXEC) < 0)
 		_exit(127);
 	(void)syscall(SYS_close_range, 4, ~0U, 0);
-	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, j->filter) < 0)
+	(void)sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, j->filter) < 0)
 		e = err_or(EPERM);
 	else
 		for (size_t i = 0; i < j->n_candidates; i++) {
@@ -420,7 +467,7 @@ static void reap_briefly(long binary_pid)
 }
 
 /* B: start the binary and wait for its mount. Returns the exit status for A. */
-static int supervise(const struct fuse_job *j)
+static int supervise(const struct fuse_job *j, bool has_freezer)
 {
 	int proc_fd, pipe_fd[2], r = -1, e;
 	bool is_reaped = false;
@@ -438,7 +485,7 @@ static int supervise(const struct fuse_job *j)
 		return err_or(EMFILE);
 	pid = raw_fork();
 	if (pid == 0)
-		run_binary(j, pipe_fd[1]);
+		run_binary(j, pipe_fd[1], has_freezer);
 	(void)close(pipe_fd[1]);
 	if (pid < 0)
 		return err_or(EAGAIN);
@@ -455,7 +502,7 @@ static int supervise(const struct fuse_job *j)
 	return r < 0 ? ETIMEDOUT : r;
 }
 
-static int enter(const struct fuse_job *j)
+static int enter(const struct fuse_job *j, int freezer_fd)
 {
 	int r;
 
@@ -469,8 +516,7 @@ static int enter(const struct fuse_job *j)
 		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		return err_or(EPERM);
-	own_stdio();
-	return 0;
+	return own_stdio(freezer_fd);
 }
 
 /* A: runs in the caller's cgroup2 cgroup; returns B's exit status. */
@@ -478,8 +524,8 @@ static int fuse_child(const void *arg)
 {
 	const struct fuse_job *j = arg;
 	siginfo_t si = {};
+	int r, freezer_fd;
 	long pid;
-	int r;
 
 	/* a copy of the daemon's memory: no one inside may read it, and we die with our parent */
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
@@ -487,12 +533,20 @@ static int fuse_child(const void *arg)
 	r = cgroup_join_v1(j->cg);
 	if (r)
 		return r;
-	r = enter(j);
+	/* opened as root: C joins it later as the caller */
+	freezer_fd = cgroup_join_freezer_open(j->cg);
+	if (freezer_fd < 0 && freezer_fd != -EBADF)
+		return -freezer_fd;
+	/* no controlling terminal of the daemon's: a binary could type into it (TIOCSTI) */
+	if (setsid() < 0)
+		return err_or(EPERM);
+	take_limits(&j->creds);
+	r = enter(j, freezer_fd);
 	if (r)
 		return r;
 	pid = raw_fork();
 	if (pid == 0)
-		_exit(supervise(j) & 0xff);
+		_exit(supervise(j, freezer_fd >= 0) & 0xff);
 	if (pid < 0)
 		return err_or(EAGAIN);
 	while (waitid(P_PID, (id_t)pid, &si, WEXITED) < 0)
@@ -534,7 +588,41 @@ static int ids_to_ns(const struct idmap *m, const uint32_t host[4], uint32_t ret
 	return 0;
 }
 
-/* The caller's credentials, its ids translated into its user namespace. */
+/* The small file @name below @proc_dfd, NUL-terminated in @buf. */
+static int read_proc_file(int proc_dfd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(proc_dfd, name, O_RDONLY | O_CLOEXEC);
+	size_t have = 0;
+
+	if (fd < 0)
+		return errno == ESRCH ? -ENOENT : negative_errno();
+	for (;;) {
+		ssize_t n = read(fd, buf + have, size - 1 - have);
+
+		if (n < 0)
+			return errno == ESRCH ? -ENOENT : negative_errno();
+		if (n == 0 || (have += (size_t)n) == size - 1)
+			break;
+	}
+	buf[have] = '\0';
+	return 0;
+}
+
+/* What the binary must not get from the daemon instead: limits, oom_score_adj. */
+static int caller_limits(const struct target *t, struct fuse_creds *c)
+{
+	char text[4096];
+	int r = read_proc_file(t->proc_dfd, "limits", text, sizeof(text));
+
+	if (r >= 0)
+		r = mount_limits_parse(text, c->limits);
+	if (r >= 0)
+		r = read_proc_file(t->proc_dfd, "oom_score_adj", c->oom_score_adj,
+				   sizeof(c->oom_score_adj));
+	return r;
+}
+
+/* The caller's credentials, its ids translated into its user namespace, and its limits. */
 static int caller_creds(const struct target *t, struct fuse_creds *ret)
 {
 	const struct target_status *st = &t->st;
@@ -560,6 +648,8 @@ static int caller_creds(const struct target *t, struct fuse_creds *ret)
 		r = idmap_to_ns(&gm, st->groups[i], &g) < 0 ? -EPERM : 0;
 		c.groups[i] = g;
 	}
+	if (r >= 0)
+		r = caller_limits(t, &c);
 	if (r < 0)
 		return r;
 	*ret = c;

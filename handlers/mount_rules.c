@@ -5,6 +5,7 @@
  * and the decision. No system calls, no state; any thread.
  */
 #include <linux/capability.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,18 @@ int mount_data_parse(char *data, struct mount_opts *ret)
 	return 0;
 }
 
+bool mount_sb_is_rdonly(const struct mount_attrs *a, const struct mount_opts *o)
+{
+	bool is_rdonly = a->sb & MOUNT_SB_RDONLY;
+
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->opt[i].key, "ro") == 0)
+			is_rdonly = true;
+		else if (strcmp(o->opt[i].key, "rw") == 0)
+			is_rdonly = false;
+	return is_rdonly;
+}
+
 /* A container id as the kernel parses it (any base, 32 bits) turned into a host id. */
 static int id_to_host(const char *value, const struct idmap *m, char *buf, size_t size)
 {
@@ -200,6 +213,9 @@ int mount_hugetlbfs_ids(struct mount_opts *o, const struct idmap *uids, const st
 	int r;
 
 	*text = (struct mount_id_text){};
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->opt[i].key, "min_size") == 0)
+			return -EPERM;
 	r = set_id(o, "uid", uids, host_uid, text->uid, sizeof(text->uid));
 	if (r < 0)
 		return r;
@@ -233,6 +249,45 @@ int mount_fuse_options(uint64_t flags, const char *data, char *buf, size_t size)
 		if (n < 0 || (size_t)n >= size - len)
 			return -EINVAL;
 		len += (size_t)n;
+	}
+	return 0;
+}
+
+/* The column where /proc/PID/limits' soft limit starts ("%-25s "). */
+#define LIMITS_VALUES_COLUMN 26
+
+static int limit_value(const char *s, rlim_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (strcmp(s, "unlimited") == 0) {
+		*ret = RLIM_INFINITY;
+		return 0;
+	}
+	if (s[0] < '0' || s[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*ret = (rlim_t)v;
+	return 0;
+}
+
+int mount_limits_parse(const char *text, struct rlimit ret[RLIM_NLIMITS])
+{
+	const char *line = strchr(text, '\n');
+
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		const char *end = line ? strchr(line + 1, '\n') : NULL;
+		char soft[32], hard[32], extra;
+
+		if (!end || end - (line + 1) <= LIMITS_VALUES_COLUMN ||
+		    sscanf(line + 1 + LIMITS_VALUES_COLUMN, "%31s %31s%c", soft, hard, &extra) != 3 ||
+		    limit_value(soft, &ret[i].rlim_cur) < 0 || limit_value(hard, &ret[i].rlim_max) < 0)
+			return -EINVAL;
+		line = end;
 	}
 	return 0;
 }

@@ -18,12 +18,14 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
 #include "tests/integration/fdpass.h"
 #include "tests/integration/mount_box.h"
+#include "tests/integration/userns_skip.h"
 
 #define MIB (1024 * 1024)
 
@@ -188,6 +190,14 @@ static _Noreturn void box_main(const char *root, int sock, int sync_fd)
 
 /* ---------------- the supervisor ---------------- */
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void answer_one(struct box *b)
 {
 	struct seccomp_notif req;
@@ -195,10 +205,14 @@ static void answer_one(struct box *b)
 	struct notif_reply reply;
 	struct notif_ctx ctx = { .req = &req, .notify_fd = b->notify_fd, .cfg = b->cfg,
 				 .init_pid = b->init, .proc_fd = -EBADF, .mem_fd = -EBADF };
+	uint64_t start;
 
 	if (notify_recv(b->notify_fd, &req) < 0)
 		return;
+	start = now_ns();
 	b->last_r = handle_mount(&ctx, &reply);
+	if (now_ns() - start > b->max_handle_ns)
+		b->max_handle_ns = now_ns() - start;
 	if (b->last_r < 0)
 		reply_continue(&reply);
 	b->last_flags = reply.flags;
@@ -214,6 +228,7 @@ bool box_run(struct box *b, const struct box_cmd *c, struct box_result *res)
 
 	b->last_flags = UINT32_MAX;
 	b->last_r = 0;
+	b->max_handle_ns = 0;
 	if (write(b->sock, c, sizeof(*c)) != sizeof(*c))
 		return false;
 	for (;;) {
@@ -243,14 +258,14 @@ void box_config(struct box *b, ...)
 	b->cfg = cfg;
 }
 
-static int write_file(const char *path, const char *s)
+int box_write_text(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : write(fd, s, strlen(s));
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
 
 	if (fd >= 0)
 		close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
+	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
 static int map_ids(pid_t pid)
@@ -258,10 +273,10 @@ static int map_ids(pid_t pid)
 	char p[64];
 
 	snprintf(p, sizeof(p), "/proc/%d/uid_map", (int)pid);
-	if (write_file(p, "0 100000 65536") < 0)
+	if (box_write_text(p, "0 100000 65536") < 0)
 		return -1;
 	snprintf(p, sizeof(p), "/proc/%d/gid_map", (int)pid);
-	return write_file(p, "0 100000 65536");
+	return box_write_text(p, "0 100000 65536");
 }
 
 int box_start(struct box *b, int (*prepare_root)(const char *root))
@@ -313,4 +328,94 @@ void box_stop(struct box *b)
 	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", b->tmp);
 	if (b->tmp[0] && system(cmd) != 0)
 		fprintf(stderr, "# could not remove %s\n", b->tmp);
+}
+
+struct box_cmd box_mount_cmd(const char *source, const char *target, const char *type,
+			     uint64_t flags, const char *data)
+{
+	struct box_cmd c = { .op = BOX_MOUNT, .flags = flags,
+			     .source_ptr = source ? BOX_PTR_STRING : BOX_PTR_NULL,
+			     .data_ptr = data ? BOX_PTR_STRING : BOX_PTR_NULL };
+
+	snprintf(c.source, sizeof(c.source), "%s", source ? source : "");
+	snprintf(c.target, sizeof(c.target), "%s", target);
+	snprintf(c.type, sizeof(c.type), "%s", type ? type : "");
+	snprintf(c.data, sizeof(c.data), "%s", data ? data : "");
+	return c;
+}
+
+void box_mount_options(const struct box *b, const char *target, char *buf, size_t size)
+{
+	char path[64], line[1024];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)b->init);
+	f = fopen(path, "re");
+	buf[0] = '\0';
+	while (f && fgets(line, sizeof(line), f)) {
+		char point[256], opts[256], type[64], sopts[256];
+
+		if (sscanf(line, "%*s %*s %*s %*s %255s %255s%*[^-]- %63s %*s %255s", point, opts,
+			   type, sopts) == 4 &&
+		    strcmp(point, target) == 0)
+			(void)!snprintf(buf, size, "%.63s %.200s %.200s", type, opts, sopts);
+	}
+	if (f)
+		fclose(f);
+}
+
+int box_sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+void box_read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+int box_attach_loop(const char *file, char *loop, size_t size, dev_t *ret_rdev)
+{
+	char cmd[300];
+	struct stat st;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "losetup -f --show '%s'", file);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	if (!fgets(loop, (int)size, p)) {
+		pclose(p);
+		return -1;
+	}
+	pclose(p);
+	loop[strcspn(loop, "\n")] = '\0';
+	if (stat(loop, &st) < 0)
+		return -1;
+	*ret_rdev = st.st_rdev;
+	return 0;
+}
+
+bool box_tests_can_run(const char **ret_fake_fuse)
+{
+	if (!userns_tests_can_run())
+		return false;
+	*ret_fake_fuse = getenv("MOUNT_FAKE_FUSE");
+	if (system("command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null") != 0 ||
+	    !*ret_fake_fuse) {
+		printf("1..0 # SKIP needs mkfs.ext4, losetup and MOUNT_FAKE_FUSE\n");
+		return false;
+	}
+	return true;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -60,6 +61,7 @@ struct box {
 	struct config *cfg; /* what handle_mount() sees; replace with box_config() */
 	uint32_t last_flags; /* of the last answer; UINT32_MAX when nothing was trapped */
 	int last_r;          /* what handle_mount() returned */
+	uint64_t max_handle_ns; /* the longest handle_mount() of the last box_run() */
 };
 
 /*
@@ -76,3 +78,30 @@ void box_config(struct box *b, ...);
 
 /* Run @c in the box, answering its notifications. false when the link broke. */
 bool box_run(struct box *b, const struct box_cmd *c, struct box_result *res);
+
+/* A BOX_MOUNT command; NULL @source or @data passes NULL, NULL @type passes "". */
+struct box_cmd box_mount_cmd(const char *source, const char *target, const char *type,
+			     uint64_t flags, const char *data);
+
+/* The box's mount at @target: "TYPE PER-MOUNT-OPTIONS SUPER-OPTIONS", "" when none. */
+void box_mount_options(const struct box *b, const char *target, char *buf, size_t size);
+
+/* ---- for the tests' setup, on the host ---- */
+
+/* Run a shell command made from @fmt. 0, or -1 when it failed. */
+int box_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Can the mount tests run here (root, user namespaces, mkfs.ext4, losetup,
+ * $MOUNT_FAKE_FUSE)? If not, print the TAP plan that skips them all.
+ */
+bool box_tests_can_run(const char **ret_fake_fuse);
+
+/* Write @text to the existing file @path. 0, or -1. */
+int box_write_text(const char *path, const char *text);
+
+/* The start of the file at @path, NUL-terminated ("" when unreadable). */
+void box_read_text(const char *path, char *buf, size_t size);
+
+/* Attach @file to a free loop device: its path into @loop, its number into @ret_rdev. */
+int box_attach_loop(const char *file, char *loop, size_t size, dev_t *ret_rdev);

@@ -27,7 +27,6 @@
 
 #include "daemon/log.h"
 #include "tests/integration/mount_box.h"
-#include "tests/integration/userns_skip.h"
 
 #define N_IMAGES 3
 enum { IMG_OK, IMG_BUSY, IMG_DENIED };
@@ -43,18 +42,6 @@ static struct {
 	const char *fake_fuse;
 } t;
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 /* ---------------- commands ---------------- */
 
 static struct box_result run(const struct box_cmd *c)
@@ -68,14 +55,8 @@ static struct box_result run(const struct box_cmd *c)
 static struct box_result do_mount(const char *source, const char *target, const char *type,
 				  uint64_t flags, const char *data)
 {
-	struct box_cmd c = { .op = BOX_MOUNT, .flags = flags,
-			     .source_ptr = source ? BOX_PTR_STRING : BOX_PTR_NULL,
-			     .data_ptr = data ? BOX_PTR_STRING : BOX_PTR_NULL };
+	struct box_cmd c = box_mount_cmd(source, target, type, flags, data);
 
-	snprintf(c.source, sizeof(c.source), "%s", source ? source : "");
-	snprintf(c.target, sizeof(c.target), "%s", target);
-	snprintf(c.type, sizeof(c.type), "%s", type);
-	snprintf(c.data, sizeof(c.data), "%s", data ? data : "");
 	return run(&c);
 }
 
@@ -108,29 +89,6 @@ static struct box_result simple(enum box_op op, const char *target, const char *
 		assert_int_equal(t.box.last_flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);              \
 	} while (0)
 
-/* The options of the box's mount at @target (mountinfo, per-mount and super); "" when none. */
-static void box_mount_options(const char *target, char *buf, size_t size)
-	__attribute__((nonnull));
-static void box_mount_options(const char *target, char *buf, size_t size)
-{
-	char path[64], line[1024];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)t.box.init);
-	f = fopen(path, "re");
-	buf[0] = '\0';
-	while (f && fgets(line, sizeof(line), f)) {
-		char point[256], opts[256], type[64], sopts[256];
-
-		if (sscanf(line, "%*s %*s %*s %*s %255s %255s%*[^-]- %63s %*s %255s", point, opts,
-			   type, sopts) == 4 &&
-		    strcmp(point, target) == 0)
-			(void)!snprintf(buf, size, "%.63s %.200s %.200s", type, opts, sopts);
-	}
-	if (f)
-		fclose(f);
-}
-
 static int host_mount_count(void)
 {
 	char line[1024];
@@ -155,7 +113,7 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
 	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT, NULL));
 	assert_int_equal(t.box.last_flags, 0);
-	box_mount_options("/mnt/a", opts, sizeof(opts));
+	box_mount_options(&t.box, "/mnt/a", opts, sizeof(opts));
 	assert_non_null(strstr(opts, "ext4 "));
 	assert_non_null(strstr(opts, "nosuid"));
 	assert_non_null(strstr(opts, "nodev"));
@@ -166,7 +124,7 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 	/* a device node on the image cannot be opened */
 	assert_int_equal(simple(BOX_OPEN, "/mnt/a/null", NULL).err, EACCES);
 	assert_ok(simple(BOX_UMOUNT, "/mnt/a", NULL));
-	box_mount_options("/mnt/a", opts, sizeof(opts));
+	box_mount_options(&t.box, "/mnt/a", opts, sizeof(opts));
 	assert_string_equal(opts, "");
 }
 
@@ -178,7 +136,7 @@ static void test_ext4_shift(void **state)
 	(void)state;
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", CONFIG_MOUNT_SHIFT, "true", -1);
 	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", 0, NULL));
-	box_mount_options("/mnt/a", opts, sizeof(opts));
+	box_mount_options(&t.box, "/mnt/a", opts, sizeof(opts));
 	assert_non_null(strstr(opts, "idmapped"));
 	assert_null(strstr(opts, "nosuid"));
 	st = simple(BOX_STAT, "/mnt/a", NULL);
@@ -189,7 +147,7 @@ static void test_ext4_shift(void **state)
 	assert_ok(simple(BOX_CREATE, "/mnt/a/by-root", NULL));
 	assert_ok(simple(BOX_UMOUNT, "/mnt/a", NULL));
 	/* on disk the new file belongs to the container's root: 0, not 100000 */
-	assert_int_equal(sh("m=%s/check && mkdir -p $m && mount -o ro,noload %s $m && "
+	assert_int_equal(box_sh("m=%s/check && mkdir -p $m && mount -o ro,noload %s $m && "
 			    "test \"$(stat -c %%u:%%g $m/by-root)\" = 0:0; r=$?; umount $m; exit $r",
 			    t.dir, t.loop[IMG_OK]),
 			 0);
@@ -373,16 +331,6 @@ static size_t box_fakefuse_pids(pid_t *pids, size_t max)
 	return n;
 }
 
-static void read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-}
-
 static void assert_same(pid_t a, pid_t b, const char *what)
 {
 	char pa[64], pb[64], va[4096], vb[4096];
@@ -396,8 +344,8 @@ static void assert_same(pid_t a, pid_t b, const char *what)
 		assert_true(na > 0 && na == nb);
 		va[na] = vb[nb] = '\0';
 	} else {
-		read_text(pa, va, sizeof(va));
-		read_text(pb, vb, sizeof(vb));
+		box_read_text(pa, va, sizeof(va));
+		box_read_text(pb, vb, sizeof(vb));
 	}
 	if (strcmp(va, vb) != 0)
 		fail_msg("%s: '%s' vs the box's '%s'", what, va, vb);
@@ -429,20 +377,20 @@ static void test_fuse_runs_inside_as_the_caller(void **state)
 	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
 	assert_ok(do_mount("/dev/blk", "/mnt/f", "ext4", MS_NOSUID | MS_RDONLY, "behave=stay,x=1"));
 	assert_int_equal(t.box.last_flags, 0);
-	box_mount_options("/mnt/f", opts, sizeof(opts));
+	box_mount_options(&t.box, "/mnt/f", opts, sizeof(opts));
 	assert_non_null(strstr(opts, "tmpfs"));
 	assert_int_equal(box_fakefuse_pids(&pid, 1), 1);
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
 		assert_same(pid, t.box.init, what[i]);
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	read_text(path, text, sizeof(text));
+	box_read_text(path, text, sizeof(text));
 	assert_non_null(strstr(text, "\nUid:\t100000\t100000\t100000\t100000\n"));
 	assert_non_null(strstr(text, "\nNoNewPrivs:\t1\n"));
 	assert_non_null(strstr(text, "\nSeccomp:\t2\n"));
 	/* stdio is the container's /dev/null; nothing of the daemon's */
 	assert_int_equal(count_fds(pid), 3);
 	snprintf(path, sizeof(path), "/proc/%d/root/mnt/f/argv", (int)t.box.init);
-	read_text(path, text, sizeof(text));
+	box_read_text(path, text, sizeof(text));
 	assert_string_equal(text, "fakefuse\n/dev/blk\n/mnt/f\n-o\nro,nosuid,behave=stay,x=1\n");
 	kill(pid, SIGKILL);
 	assert_ok(simple(BOX_UMOUNT, "/mnt/f", NULL)); /* the box's init reaps it meanwhile */
@@ -486,31 +434,23 @@ static int make_images(void)
 	if (!mkdtemp(t.dir))
 		return -1;
 	/* the image: a file of uid 1000, a device node, a setuid-root file */
-	if (sh("cd %s && mkdir -p stage && touch stage/u1000 && chown 1000:1000 stage/u1000 && "
+	if (box_sh("cd %s && mkdir -p stage && touch stage/u1000 && chown 1000:1000 stage/u1000 && "
 	       "mknod stage/null c 1 3 && chmod 666 stage/null && cp /bin/true stage/suid && "
 	       "chmod 4755 stage/suid && mknod hostnode b 7 0",
 	       t.dir) < 0)
 		return -1;
 	for (int i = 0; i < N_IMAGES; i++) {
-		char out[160] = "";
-		FILE *p;
-		struct stat st;
+		char out[160];
 
-		if (sh("cd %s && truncate -s 16M img%d && mkfs.ext4 -q -d stage img%d", t.dir, i, i) <
+		if (box_sh("cd %s && truncate -s 16M img%d && mkfs.ext4 -q -d stage img%d", t.dir, i, i) <
 		    0)
 			return -1;
-		snprintf(out, sizeof(out), "losetup -f --show %s/img%d", t.dir, i);
-		p = popen(out, "r");
-		if (!p || !fgets(t.loop[i], sizeof(t.loop[i]), p))
+		snprintf(out, sizeof(out), "%s/img%d", t.dir, i);
+		if (box_attach_loop(out, t.loop[i], sizeof(t.loop[i]), &t.rdev[i]) < 0)
 			return -1;
-		pclose(p);
-		t.loop[i][strcspn(t.loop[i], "\n")] = '\0';
-		if (stat(t.loop[i], &st) < 0)
-			return -1;
-		t.rdev[i] = st.st_rdev;
 	}
 	snprintf(t.host_mnt, sizeof(t.host_mnt), "%s/hostmnt", t.dir);
-	return sh("mkdir -p %s && mount -o ro %s %s", t.host_mnt, t.loop[IMG_BUSY], t.host_mnt);
+	return box_sh("mkdir -p %s && mount -o ro %s %s", t.host_mnt, t.loop[IMG_BUSY], t.host_mnt);
 }
 
 static int prepare_root(const char *root)
@@ -519,10 +459,10 @@ static int prepare_root(const char *root)
 
 	for (int i = 0; i < N_IMAGES; i++) {
 		snprintf(p, sizeof(p), "%s%s", root, node_names[i]);
-		if (sh("mkdir -p %s/dev", root) < 0 || mknod(p, S_IFBLK | 0600, t.rdev[i]) < 0)
+		if (box_sh("mkdir -p %s/dev", root) < 0 || mknod(p, S_IFBLK | 0600, t.rdev[i]) < 0)
 			return -1;
 	}
-	if (sh("cd %s && mkdir -p proc tmp bin mnt/a mnt/b mnt/c mnt/f mnt/h && touch tmp/regular && "
+	if (box_sh("cd %s && mkdir -p proc tmp bin mnt/a mnt/b mnt/c mnt/f mnt/h && touch tmp/regular && "
 	       "mknod -m 666 dev/null c 1 3 && "
 	       "cp %s bin/fakefuse && chmod 755 bin/fakefuse && chown -R %d:%d .",
 	       root, t.fake_fuse, BOX_HOST_ID, BOX_HOST_ID) < 0)
@@ -539,7 +479,7 @@ static int make_devices_cgroup(void)
 		return 0;
 	snprintf(t.devices_cg, sizeof(t.devices_cg), "/sys/fs/cgroup/devices/interceptd-mount-%d",
 		 (int)getpid());
-	return sh("mkdir %s && echo 'b %u:%u rwm' > %s/devices.deny && echo %d > %s/cgroup.procs && "
+	return box_sh("mkdir %s && echo 'b %u:%u rwm' > %s/devices.deny && echo %d > %s/cgroup.procs && "
 		  "echo %d > %s/cgroup.procs",
 		  t.devices_cg, major(t.rdev[IMG_DENIED]), minor(t.rdev[IMG_DENIED]), t.devices_cg,
 		  (int)t.box.child, t.devices_cg, (int)t.box.init, t.devices_cg);
@@ -564,8 +504,8 @@ static int teardown(void **state)
 		(void)umount(t.host_mnt);
 	for (int i = 0; i < N_IMAGES; i++)
 		if (t.loop[i][0])
-			(void)sh("losetup -d %s", t.loop[i]);
-	return sh("rm -rf --one-file-system '%s'", t.dir);
+			(void)box_sh("losetup -d %s", t.loop[i]);
+	return box_sh("rm -rf --one-file-system '%s'", t.dir);
 }
 
 int main(void)
@@ -585,14 +525,8 @@ int main(void)
 		cmocka_unit_test(test_fuse_timeout_leaves_nothing),
 	};
 
-	if (!userns_tests_can_run())
+	if (!box_tests_can_run(&t.fake_fuse))
 		return 0;
-	t.fake_fuse = getenv("MOUNT_FAKE_FUSE");
-	if (system("command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null") != 0 ||
-	    !t.fake_fuse) {
-		printf("1..0 # SKIP needs mkfs.ext4, losetup and MOUNT_FAKE_FUSE\n");
-		return 0;
-	}
 	cmocka_set_message_output(CM_OUTPUT_TAP);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -227,6 +227,71 @@ static void test_mount_data_parse_refuses_host_paths(void **state)
 			fail_msg("'%s': want %d", cases[i].text, cases[i].error);
 }
 
+static void test_mount_sb_is_rdonly(void **state)
+{
+	static const struct {
+		uint64_t flags;
+		const char *data;
+		bool is_rdonly;
+	} cases[] = {
+		{ 0, "", false },
+		{ MS_RDONLY, "", true },
+		{ 0, "noload,ro", true },
+		{ MS_RDONLY, "rw", false },        /* the data wins: a writable superblock */
+		{ MS_RDONLY, "ro,rw", false },     /* the last one wins */
+		{ 0, "rw,ro", true },
+		{ MS_RDONLY, "rw=anything", false }, /* the kernel looks at the key only */
+		{ 0, "ro=0", true },
+		{ MS_RDONLY, "rwx", true },
+	};
+	struct mount_attrs a;
+	struct mount_opts o;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(mount_flags_translate(cases[i].flags, false, &a), 0);
+		assert_int_equal(parse(cases[i].data, &o), 0);
+		if (mount_sb_is_rdonly(&a, &o) != cases[i].is_rdonly)
+			fail_msg("%#llx '%s': want %d", (unsigned long long)cases[i].flags,
+				 cases[i].data, cases[i].is_rdonly);
+	}
+}
+
+/* ---- the FUSE binary's limits ---- */
+
+static void test_mount_limits_parse(void **state)
+{
+	char text[4096];
+	struct rlimit lim[RLIM_NLIMITS];
+	size_t len;
+
+	(void)state;
+	len = (size_t)snprintf(text, sizeof(text), "%-25s %-20s %-20s %-10s\n", "Limit",
+			       "Soft Limit", "Hard Limit", "Units");
+	for (int i = 0; i < RLIM_NLIMITS; i++) {
+		if (i == RLIMIT_NOFILE)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"%-25s %-20lu %-20lu %-10s\n", "Max open files",
+						256ul, 18446744073709551614ul, "files");
+		else
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"%-25s %-20s %-20s \n", "Max realtime timeout",
+						"unlimited", "unlimited");
+	}
+	assert_int_equal(mount_limits_parse(text, lim), 0);
+	assert_int_equal(lim[RLIMIT_NOFILE].rlim_cur, 256);
+	assert_int_equal(lim[RLIMIT_NOFILE].rlim_max, 18446744073709551614ull);
+	assert_true(lim[RLIMIT_CPU].rlim_cur == RLIM_INFINITY &&
+		    lim[RLIMIT_RTTIME].rlim_max == RLIM_INFINITY);
+	/* a line missing, a value that is no number */
+	text[len - 1] = '\0';
+	assert_int_equal(mount_limits_parse(text, lim), -EINVAL);
+	assert_int_equal(mount_limits_parse("Limit\nMax cpu time\n", lim), -EINVAL);
+	memcpy(strstr(text, "256 "), "2x6 ", 4);
+	text[len - 1] = '\n';
+	assert_int_equal(mount_limits_parse(text, lim), -EINVAL);
+}
+
 /* ---- hugetlbfs ---- */
 
 static const struct idmap map_100000 = { .n = 1, .e = { { 0, 100000, 65536 } } };
@@ -286,6 +351,13 @@ static void test_mount_hugetlbfs_ids_refused(void **state)
 		    -EINVAL)
 			fail_msg("'%s' was accepted", bad[i]);
 	}
+	/* a reservation from the host's pool, in any form the kernel would parse */
+	assert_int_equal(parse("size=4M,min_size=4M", &o), 0);
+	assert_int_equal(mount_hugetlbfs_ids(&o, &map_100000, &map_100000, 100000, 100000, &text),
+			 -EPERM);
+	assert_int_equal(parse("min_size", &o), 0);
+	assert_int_equal(mount_hugetlbfs_ids(&o, &map_100000, &map_100000, 100000, 100000, &text),
+			 -EPERM);
 	/* no room left for uid= and gid= */
 	for (int i = 0; i < MOUNT_OPTS_MAX; i++)
 		strcat(full, "a,");
@@ -501,6 +573,8 @@ int main(void)
 		cmocka_unit_test(test_mount_data_parse_split),
 		cmocka_unit_test(test_mount_data_parse_limits),
 		cmocka_unit_test(test_mount_data_parse_refuses_host_paths),
+		cmocka_unit_test(test_mount_sb_is_rdonly),
+		cmocka_unit_test(test_mount_limits_parse),
 		cmocka_unit_test(test_mount_hugetlbfs_ids_added),
 		cmocka_unit_test(test_mount_hugetlbfs_ids_translated),
 		cmocka_unit_test(test_mount_hugetlbfs_ids_refused),
