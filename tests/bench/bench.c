@@ -9,7 +9,8 @@
  *         [--only CASE,...]   (cases, fanin, api, memory; the floor always runs)
  *
  * Exit: 0 all cases ran, 77 not root or some interceptd cases skipped (the
- * daemon cannot serve yet; the floor still ran), 1 the bench itself failed.
+ * daemon cannot serve them: not started, a resource missing; the floor still
+ * ran), 1 the bench itself failed or a case's calls failed once it was set up.
  * Targets print PASS/FAIL but never change the exit code.
  */
 #include <curl/curl.h>
@@ -215,8 +216,10 @@ static void latency_round(struct bench *b, double secs)
 		else
 			(void)snprintf(why, sizeof(why), "%s%s", strerror(-r),
 				       r == -ETIMEDOUT ? ": listener never served" : "");
-		if (!cases[id].daemon && !cases[id].native) {
+		if ((!cases[id].daemon && !cases[id].native) || r <= -1000) {
+			/* a floor that fails, or a call that fails once set up: a defect, not a skip */
 			fprintf(stderr, "bench: %s failed: %s\n", cases[id].name, why);
+			daemon_log_tail(&b->main_d);
 			b->broken = true;
 		} else {
 			fprintf(stderr, "bench: %s skipped: %s\n", cases[id].name, why);

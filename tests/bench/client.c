@@ -406,6 +406,7 @@ static int trap_calls(const struct fleet_spec *spec, const char *name, int runti
 {
 	const struct sock_fprog *prog = spec->call == CALL_MKNOD   ? &prog_mknod
 					: spec->call == CALL_MOUNT ? &prog_mount
+					: spec->call == CALL_BPF   ? &prog_bpf
 								   : &prog_sysinfo;
 	int listener, r;
 
