@@ -104,7 +104,7 @@ static int open_mem(const struct notif_ctx *ctx, const struct target *t)
 }
 
 static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr,
-		   const struct bpf_req *req, struct notif_reply *reply)
+		   uint64_t attr_addr, const struct bpf_req *req, struct notif_reply *reply)
 {
 	_cleanup_(target_closep) struct target t = TARGET_INIT;
 	_cleanup_close_ int mem_fd = -EBADF, maps_fd = -EBADF;
@@ -129,7 +129,7 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 			return maps_fd;
 	}
 	return dispatch(&(struct bpf_call){ .ctx = ctx, .t = &t, .mem_fd = mem_fd, .maps_fd = maps_fd,
-					    .attr = attr, .attr_addr = ctx->req->data.args[1] },
+					    .attr = attr, .attr_addr = attr_addr },
 			req, reply);
 }
 
@@ -154,6 +154,7 @@ static const char *cmd_name(int cmd)
 static int handle(const struct notif_ctx *ctx, struct notif_reply *reply)
 {
 	const __u64 *a = ctx->req->data.args;
+	const uint64_t attr_addr = bpf_attr_pointer(ctx->req->data.arch, a[1]);
 	struct bpf_attr_copy attr;
 	struct bpf_req req;
 	struct decision d;
@@ -164,14 +165,14 @@ static int handle(const struct notif_ctx *ctx, struct notif_reply *reply)
 		return 0;
 	}
 	/* the kernel takes cmd as an int and size as an unsigned int */
-	r = read_attr(ctx, a[1], (uint32_t)a[2], &attr);
+	r = read_attr(ctx, attr_addr, (uint32_t)a[2], &attr);
 	if (r == 0) {
 		d = bpf_parse((int)a[0], &attr, &req);
 		if (d.kind != DECISION_EMULATE) {
 			decision_reply(d, reply);
 			return 0;
 		}
-		r = emulate(ctx, &attr, &req, reply);
+		r = emulate(ctx, &attr, attr_addr, &req, reply);
 	}
 	if (r == -EFAULT || r == -E2BIG) {
 		reply_errno(reply, r);

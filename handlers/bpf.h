@@ -105,6 +105,13 @@ struct bpf_req {
 int bpf_attr_take(const uint8_t *bytes, size_t n, uint32_t size, struct bpf_attr_copy *ret);
 
 /*
+ * The attr's address from bpf()'s second argument as seccomp reports it for
+ * @arch (an AUDIT_ARCH_*): a compat (32-bit) caller's kernel uses only the
+ * low half of the register, whatever its high half holds. Pure.
+ */
+uint64_t bpf_attr_pointer(uint32_t arch, uint64_t arg);
+
+/*
  * What the attr of command @cmd asks, in the kernel's order of checks:
  * CONTINUE for other program types (load: but a two-instruction
  * CGROUP_SKB program may be the feature probe, decided on once its
@@ -128,7 +135,9 @@ bool bpf_insns_is_probe(const struct bpf_insn *insns, uint32_t cnt);
 /*
  * Instructions that reference anything outside the program: map fds and
  * values, BTF ids, kfuncs, subprogram addresses as values, fd_array slots
- * (BPF_LD_IMM64 with a pseudo source, calls to kfuncs). 0 or -EINVAL.
+ * (BPF_LD_IMM64 with a pseudo source, calls to kfuncs); and calls to
+ * bpf_set_retval(), which would overrule the programs of the runtime. 0 or
+ * -EINVAL.
  */
 int bpf_insns_check(const struct bpf_insn *insns, uint32_t cnt);
 
@@ -242,6 +251,9 @@ int bpf_query_act(const struct bpf_call *call, const struct bpf_query_req *req,
  * kernel's answer), -EPERM outside the subtree; other errors are internal.
  */
 int bpf_cgroup_check(const struct bpf_call *call, int target_fd, bool needs_multi, int *ret_fd);
+
+/* The device programs attached to the cgroup @fd itself: prog_cnt and attach_flags of @ret. */
+int bpf_cgroup_query_level(int fd, struct bpf_cgroup_level *ret);
 
 /*
  * Open the memory cgroup's "tasks" (v1) or "cgroup.procs" (v2) file of the

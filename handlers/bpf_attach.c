@@ -14,7 +14,8 @@
  *    created_by_uid is the caller's mapped host uid, see bpf_prog.c): a
  *    runtime's own program (loaded by host root) is never detached or
  *    replaced. The kernel keeps that mark, so it holds across restarts of
- *    interceptd without any state of ours;
+ *    interceptd without any state of ours. A detach where the programs are
+ *    not MULTI is ENOENT: there the kernel ignores which program it is given;
  *  - a link is created by us and installed in the caller close-on-exec; its
  *    updates (BPF_LINK_UPDATE, not trapped) can only swap device programs on
  *    that same cgroup;
@@ -117,6 +118,22 @@ int bpf_attach_act(const struct bpf_call *call, const struct bpf_attach_req *req
 	return 0;
 }
 
+/*
+ * Where the device programs are not BPF_F_ALLOW_MULTI (a runtime's exclusive
+ * or OVERRIDE program), the kernel's detach removes the one program there
+ * whatever program it is given; none of ours is there, as we attach only with
+ * BPF_F_ALLOW_MULTI and the kernel does not mix the two. -ENOENT then.
+ */
+static int check_multi(int target)
+{
+	struct bpf_cgroup_level l;
+	int r = bpf_cgroup_query_level(target, &l);
+
+	if (r < 0)
+		return r;
+	return l.prog_cnt > 0 && !(l.attach_flags & BPF_F_ALLOW_MULTI) ? -ENOENT : 0;
+}
+
 int bpf_detach_act(const struct bpf_call *call, const struct bpf_attach_req *req,
 		   struct notif_reply *reply)
 {
@@ -132,8 +149,12 @@ int bpf_detach_act(const struct bpf_call *call, const struct bpf_attach_req *req
 		r = bpf_cgroup_check(call, req->target_fd, false, &target);
 	if (r < 0)
 		return answer(reply, r);
-	attach_as_daemon(BPF_PROG_DETACH, target, prog, 0, -EBADF, reply);
-	return 0;
+	r = check_multi(target);
+	if (r == -ENOENT)
+		reply_errno(reply, r);
+	else if (r == 0)
+		attach_as_daemon(BPF_PROG_DETACH, target, prog, 0, -EBADF, reply);
+	return r == -ENOENT ? 0 : r;
 }
 
 int bpf_link_create_act(const struct bpf_call *call, const struct bpf_link_req *req,

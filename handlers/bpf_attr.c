@@ -9,6 +9,7 @@
  * build's <linux/bpf.h> may predate the fields of newer kernels, so the
  * layout is spelled out here and checked against the header where it can be.
  */
+#include <linux/audit.h>
 #include <linux/capability.h>
 #include <string.h>
 
@@ -114,6 +115,18 @@ int bpf_attr_take(const uint8_t *bytes, size_t n, uint32_t size, struct bpf_attr
 	*ret = (struct bpf_attr_copy){ .size = size };
 	memcpy(ret->bytes, bytes, n < BPF_ATTR_SIZE ? n : BPF_ATTR_SIZE);
 	return 0;
+}
+
+uint64_t bpf_attr_pointer(uint32_t arch, uint64_t arg)
+{
+	switch (arch) {
+	case AUDIT_ARCH_I386:
+	case AUDIT_ARCH_ARM:
+		/* seccomp reports all 64 bits: int 0x80 from 64-bit code keeps the high half */
+		return (uint32_t)arg;
+	default:
+		return arg;
+	}
 }
 
 /* The kernel's bpf_verifier_log_attr_valid(), on the caller's values. */
@@ -275,6 +288,13 @@ int bpf_insns_check(const struct bpf_insn *insns, uint32_t cnt)
 		} else if (in->code == (BPF_JMP | BPF_CALL)) {
 			/* helpers (0) and subprograms (1); kfuncs (2) need BTF */
 			if (in->src_reg != 0 && in->src_reg != BPF_PSEUDO_CALL)
+				return -EINVAL;
+			/*
+			 * bpf_set_retval() overwrites the verdict the programs run before
+			 * it left: attached after the runtime's program on the
+			 * container's own cgroup, it would clear the runtime's denial
+			 */
+			if (in->src_reg == 0 && in->imm == BPF_FUNC_set_retval)
 				return -EINVAL;
 		}
 	}

@@ -294,7 +294,7 @@ static int reopen_on_host(const struct host_cgroup2 *h, int fd)
 	return fd >= 0 ? fd : errno == ESTALE ? -EBADF : negative_errno();
 }
 
-static int query_level(int fd, struct bpf_cgroup_level *ret)
+int bpf_cgroup_query_level(int fd, struct bpf_cgroup_level *ret)
 {
 	union bpf_attr q = { .query = { .target_fd = (uint32_t)fd,
 					.attach_type = BPF_CGROUP_DEVICE } };
@@ -323,7 +323,7 @@ static int visit(const struct walk *w, int fd, struct bpf_cgroup_level *l)
 	r = ident_of(fd, &l->id);
 	if (r < 0 || !w->needs_multi)
 		return r;
-	r = query_level(fd, l);
+	r = bpf_cgroup_query_level(fd, l);
 	if (r == 0 && ns_ident_equal(&l->id, &w->c->id))
 		r = shared_with_outsiders(w->call, fd, &w->c->is_shared);
 	return r;

@@ -18,7 +18,8 @@ static const struct handler_entry entries[] = {
 	{ "fsetxattr", handle_setxattr, CONFIG_SETXATTR },
 	{ "sched_setscheduler", handle_sched_setscheduler, CONFIG_SCHED_SETSCHEDULER },
 	{ "mount", handle_mount, CONFIG_MOUNT },
-	{ "bpf", handle_bpf, CONFIG_BPF },
+	/* attaching needs no capability once one holds a program fd: never CONTINUE */
+	{ "bpf", handle_bpf, CONFIG_BPF, -EPERM },
 };
 
 _Static_assert(ARRAY_SIZE(entries) <= HANDLER_TABLE_MAX, "raise HANDLER_TABLE_MAX");

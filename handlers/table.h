@@ -12,6 +12,14 @@ struct handler_entry {
 	const char *name;         /* libseccomp's name: also what metrics count it under */
 	handler_fn *fn;           /* NULL: we trap it but emulate nothing (CONTINUE) */
 	enum config_key key;      /* the key that must be on to call fn */
+	/*
+	 * The answer when fn does not decide (its key is off, the container is
+	 * not registered, fn failed, the LXC deadline passed): 0 for CONTINUE,
+	 * the kernel deciding with the caller's own rights; else this negative
+	 * errno, for a syscall whose kernel answer would grant the caller more
+	 * than its container may have.
+	 */
+	int undecided_errno;
 };
 
 /* Room for the table's entries: callers may size per-entry arrays with it. */

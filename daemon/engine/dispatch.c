@@ -3,8 +3,9 @@
  * Dispatch: one received notification → its answer. Looks the handler up by
  * (arch, nr), takes the container's config snapshot current now (cached per
  * listener until the container's generation moves), calls the handler if its
- * key is on, turns a handler's internal failure into CONTINUE, and records the
- * outcome and latency in the container's metrics (or the unregistered ones).
+ * key is on, turns a handler's internal failure into CONTINUE (or the errno
+ * its entry gives instead, bpf's EPERM), and records the outcome and latency
+ * in the container's metrics (or the unregistered ones).
  *
  * Called by worker threads for the listener they serve, so the listener's
  * cached snapshot and handler cache need no lock; the snapshot is re-taken
@@ -52,6 +53,24 @@ static enum metrics_outcome outcome_of(const struct notif_reply *reply)
 	return reply->error ? METRICS_OUTCOME_ERRNO : METRICS_OUTCOME_EMULATED;
 }
 
+/* The answer for @e's syscall when no handler decides it: CONTINUE, or the entry's errno. */
+static void reply_undecided(const struct handler_entry *e, struct notif_reply *reply)
+{
+	if (e && e->undecided_errno < 0)
+		reply_errno(reply, e->undecided_errno);
+	else
+		reply_continue(reply);
+}
+
+void dispatch_undecided(const struct seccomp_notif *req, struct seccomp_notif_resp *resp)
+{
+	struct notif_reply reply;
+
+	reply_undecided(handler_lookup(req->data.arch, req->data.nr), &reply);
+	*resp = (struct seccomp_notif_resp){ .id = req->id, .error = reply.error,
+					     .flags = reply.flags };
+}
+
 static void call_handler(struct engine_listener *l, const struct handler_entry *e,
 			 const struct notif_ctx *ctx, struct notif_reply *reply)
 {
@@ -60,11 +79,12 @@ static void call_handler(struct engine_listener *l, const struct handler_entry *
 	if (r == -ENOENT || r == -ESRCH) {
 		log_debug("'%s' id=%llu: caller went away", l->name,
 			  (unsigned long long)ctx->req->id);
-		reply_continue(reply);
+		reply_undecided(e, reply);
 	} else if (r < 0) {
-		log_warning_errno(r, "'%s' id=%llu: %s handler failed, continuing: %m", l->name,
-				  (unsigned long long)ctx->req->id, e->name);
-		reply_continue(reply);
+		log_warning_errno(r, "'%s' id=%llu: %s handler failed, %s: %m", l->name,
+				  (unsigned long long)ctx->req->id, e->name,
+				  e->undecided_errno < 0 ? "refusing" : "continuing");
+		reply_undecided(e, reply);
 	}
 }
 
@@ -78,7 +98,7 @@ void dispatch_notification(struct engine_listener *l, const struct seccomp_notif
 	enum metrics_outcome outcome = METRICS_OUTCOME_UNREGISTERED;
 	struct notif_reply reply;
 
-	reply_continue(&reply);
+	reply_undecided(e, &reply);
 	if (c) {
 		const struct config *cfg = listener_config(l, c);
 

@@ -26,6 +26,13 @@ void dispatch_notification(struct engine_listener *l, const struct seccomp_notif
 			   struct seccomp_notif_resp *resp);
 
 /*
+ * The answer to @req when its handler cannot give one (the LXC deadline
+ * passed): CONTINUE, or the errno of the handler's table entry (bpf: EPERM,
+ * as a CONTINUE would let the kernel attach without any check). Any thread.
+ */
+void dispatch_undecided(const struct seccomp_notif *req, struct seccomp_notif_resp *resp);
+
+/*
  * Dispatch @req, received from @l->fd (a seccomp notify fd), and send the
  * answer there with SECCOMP_IOCTL_NOTIF_SEND. Worker thread serving @l.
  */

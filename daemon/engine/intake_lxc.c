@@ -296,13 +296,13 @@ static int reply_invalid(int fd)
 	return n < 0 ? negative_errno() : 0;
 }
 
-/* Prepare the CONTINUE reply the deadline tick sends if the deadline passes. */
+/* Prepare the reply the deadline tick sends if the deadline passes: CONTINUE, but EPERM for bpf. */
 static void arm_fallback(struct lxc_conn *c, const struct lxc_message *m, uint64_t t0)
 {
-	struct seccomp_notif_resp resp = { .id = m->req->id,
-					   .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	struct seccomp_notif_resp resp;
 	char *p = c->lxc.fallback;
 
+	dispatch_undecided(m->req, &resp);
 	memcpy(p, &m->header, LXC_HEADER_SIZE);
 	memcpy(p + LXC_HEADER_SIZE, m->req, m->header.sizes.seccomp_notif);
 	memcpy(p + LXC_HEADER_SIZE + m->header.sizes.seccomp_notif, &resp, sizeof(resp));
@@ -314,13 +314,15 @@ static void arm_fallback(struct lxc_conn *c, const struct lxc_message *m, uint64
 /*
  * The listener's tick (watchdog, intake thread, pool lock held): past
  * --lxc-deadline-ms, answer the message the worker is stuck on with CONTINUE
- * on its behalf (LXC gives up after 30 s and would take a late reply as the
- * answer to its next notification). The worker then sends nothing.
+ * (EPERM for bpf) on its behalf (LXC gives up after 30 s and would take a
+ * late reply as the answer to its next notification). The worker then sends
+ * nothing.
  */
 static void deadline_tick(struct engine_listener *l, uint64_t now)
 {
 	struct lxc_conn *c = conn_of(l);
 	int expected = LXC_IN_PROGRESS;
+	struct seccomp_notif_resp resp;
 	ssize_t n;
 
 	if (atomic_load(&c->lxc.state) != LXC_IN_PROGRESS ||
@@ -329,8 +331,10 @@ static void deadline_tick(struct engine_listener *l, uint64_t now)
 		return;
 	n = send(l->fd, c->lxc.fallback, c->lxc.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	atomic_fetch_add(&l->d->lxc_deadline_exceeded, 1);
-	log_warning("LXC notification of '%s' took over %u ms: answered CONTINUE%s", l->name,
-		    l->d->opts.lxc_deadline_ms, n < 0 ? " (send failed)" : "");
+	memcpy(&resp, c->lxc.fallback + c->lxc.len - sizeof(resp), sizeof(resp));
+	log_warning("LXC notification of '%s' took over %u ms: answered %s%s", l->name,
+		    l->d->opts.lxc_deadline_ms, resp.flags ? "CONTINUE" : "with an error",
+		    n < 0 ? " (send failed)" : "");
 }
 
 /*

@@ -113,14 +113,33 @@ static long open_in(const char *cgroup, const char *dev)
 	return -WEXITSTATUS(status);
 }
 
+/* The program `block` attaches: deny c 1:3, allow all, or clear earlier denials. */
+static long load_block(const char *kind)
+{
+	struct bpf_insn insns[PROGS_ROOM];
+	union bpf_attr a;
+
+	if (strcmp(kind, "overrule") != 0)
+		return load_kind(strcmp(kind, "allow") == 0 ? BPFT_ALLOW_ALL : BPFT_DENY_DEV, 1, 3);
+	/* bpf_set_retval() is there for programs of the device attach type only */
+	memset(&a, 0, sizeof(a));
+	a.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+	a.expected_attach_type = BPF_CGROUP_DEVICE;
+	a.insn_cnt = bpft_build(BPFT_SET_RETVAL, 0, 0, 0, insns);
+	a.insns = (uintptr_t)insns;
+	a.license = (uintptr_t)"GPL";
+	return bpft_sys(BPF_PROG_LOAD, &a, sizeof(a));
+}
+
 /*
- * block CGROUP DEV deny|allow [link]: a program denying c 1:3 (or allowing
- * everything) attached MULTI (or as a link) to CGROUP; DEV opened by a task
- * there before, while attached and after the detach.
+ * block CGROUP DEV deny|allow|overrule [link]: a program denying c 1:3,
+ * allowing everything, or calling bpf_set_retval(0) after allowing, attached
+ * MULTI (or as a link) to CGROUP; DEV opened by a task there before, while
+ * attached and after the detach.
  */
 static int cmd_block(char **argv)
 {
-	long prog = load_kind(strcmp(argv[2], "allow") == 0 ? BPFT_ALLOW_ALL : BPFT_DENY_DEV, 1, 3);
+	long prog = load_block(argv[2]);
 	int cg = open_dir(argv[0]);
 	bool as_link = argv[3] && strcmp(argv[3], "link") == 0;
 	union bpf_attr a;
@@ -200,6 +219,52 @@ static int cmd_hold(char **argv)
 	printf("attach=%s\n", name_of(bpft_attach(cg, (int)prog, BPF_F_ALLOW_MULTI, 0, 0)));
 	return 0;
 }
+
+#if defined(__x86_64__)
+/* bpf(2) through int 0x80, the i386 ABI, from 64-bit code: an attr below 4 GiB. */
+static long ia32_bpf(int cmd, const union bpf_attr *a)
+{
+	long ret;
+
+	__asm__ volatile("int $0x80"
+			 : "=a"(ret)
+			 : "a"(357L /* i386 __NR_bpf */), "b"((long)cmd), "c"(a), "d"(sizeof(*a))
+			 : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+/* ia32 CGROUP: LINK_CREATE and PROG_ATTACH of a held program on CGROUP, by the i386 ABI. */
+static int cmd_ia32(char **argv)
+{
+	union bpf_attr *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	long prog = load_kind(BPFT_DENY_DEV, 1, 3), r;
+	int cg = open_dir(argv[0]);
+
+	if (a == MAP_FAILED)
+		return 1;
+	printf("load=%s\n", name_of(prog));
+	a->link_create.prog_fd = (uint32_t)prog;
+	a->link_create.target_fd = (uint32_t)cg;
+	a->link_create.attach_type = BPF_CGROUP_DEVICE;
+	r = ia32_bpf(BPF_LINK_CREATE, a);
+	printf("ia32_link=%s\n", name_of(r));
+	memset(a, 0, sizeof(*a));
+	a->target_fd = (uint32_t)cg;
+	a->attach_bpf_fd = (uint32_t)prog;
+	a->attach_type = BPF_CGROUP_DEVICE;
+	a->attach_flags = BPF_F_ALLOW_MULTI;
+	printf("ia32_attach=%s\n", name_of(ia32_bpf(BPF_PROG_ATTACH, a)));
+	return 0;
+}
+#else
+static int cmd_ia32(char **argv)
+{
+	(void)argv;
+	printf("ia32_link=EPERM\nia32_attach=EPERM\n"); /* no i386 ABI to try */
+	return 0;
+}
+#endif
 
 /* A load with one attr byte set (BTF fds, tails) or a broken pointer. */
 static long load_odd(uint32_t size, int poke, int kind, bool unmapped_insns)
@@ -389,7 +454,8 @@ static const struct {
 	const char *usage;
 } commands[] = {
 	{ "load", 0, cmd_load, "load" },
-	{ "block", 3, cmd_block, "block CGROUP DEV deny|allow [link]" },
+	{ "block", 3, cmd_block, "block CGROUP DEV deny|allow|overrule [link]" },
+	{ "ia32", 1, cmd_ia32, "ia32 CGROUP" },
 	{ "reach", 1, cmd_reach, "reach CGROUP" },
 	{ "errors", 1, cmd_errors, "errors CGROUP" },
 	{ "hostile", 1, cmd_hostile, "hostile OUTSIDE_CGROUP" },

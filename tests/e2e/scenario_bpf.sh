@@ -128,7 +128,11 @@ check_bpf_no_widening() {
 	local rt=$1 name=$2
 	"${rt}_exec" "$name" /bin/mkdir -p /sys/fs/cgroup/t3 || return 1
 	expect_kv "$(bpf_in "$rt" "$name" block /sys/fs/cgroup/t3 /dev/full allow)" \
-		before=EPERM attach=ok attached=EPERM
+		before=EPERM attach=ok attached=EPERM || return 1
+	# on its own cgroup a program runs after the runtime's: bpf_set_retval(0) would clear
+	# the runtime's denial
+	expect_kv "$(bpf_in "$rt" "$name" block /sys/fs/cgroup /dev/full overrule)" \
+		load=EINVAL before=EPERM
 }
 
 # --- 4 ---
@@ -136,6 +140,14 @@ check_bpf_no_widening() {
 check_bpf_host_cgroup() {
 	local rt=$1 name=$2 hostcg=$3
 	expect_kv "$(bpf_in "$rt" "$name" reach /hostcg)" load=ok attach=EPERM link=EPERM query=EPERM ||
+		return 1
+	expect_kv "$(bpf_host count "$hostcg")" programs=0
+}
+
+# The i386 ABI (int 0x80) is trapped too: the policies name the compat architecture.
+check_bpf_ia32() {
+	local rt=$1 name=$2 hostcg=$3
+	expect_kv "$(bpf_in "$rt" "$name" ia32 /hostcg)" load=ok ia32_link=EPERM ia32_attach=EPERM ||
 		return 1
 	expect_kv "$(bpf_host count "$hostcg")" programs=0
 }
@@ -284,10 +296,12 @@ scenario_bpf() {
 		check_bpf_devices_off "$rt" "$name" "$hostcg"
 	soft_step "$s 2 denying c 1:3 on its own child cgroup blocks /dev/null there (attach, link); detach restores it" \
 		check_bpf_block "$rt" "$name"
-	soft_step "$s 3 an allow-all program does not open /dev/full, which its runtime denied" \
+	soft_step "$s 3 an allow-all or bpf_set_retval program does not open /dev/full, which its runtime denied" \
 		check_bpf_no_widening "$rt" "$name"
 	soft_step "$s 4 a host cgroup made visible: attach, link, query EPERM; the host sees no program" \
 		check_bpf_host_cgroup "$rt" "$name" "$hostcg"
+	soft_step "$s 4 the same through the i386 ABI (int 0x80): EPERM, the host sees no program" \
+		check_bpf_ia32 "$rt" "$name" "$hostcg"
 	soft_step "$s 5 other types, probe_read_kernel, map and BTF fds, unknown tail, unheld fds, bad detaches" \
 		check_bpf_errors "$rt" "$name"
 	soft_step "$s 5 an OVERRIDE program on the parent cgroup: ATTACH gets EPERM" \

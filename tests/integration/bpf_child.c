@@ -122,6 +122,7 @@ static long run_load(const struct bpfc_cmd *c, struct bpfc_result *res)
 
 	memset(log, 0, sizeof(log));
 	a->prog_type = c->prog_type ? c->prog_type : BPF_PROG_TYPE_CGROUP_DEVICE;
+	a->expected_attach_type = c->expected_attach_type;
 	a->insn_cnt = bpft_build(c->kind, c->major, c->minor, c->n, insns);
 	a->insns = (uintptr_t)insns;
 	a->license = (uintptr_t)"GPL";
@@ -359,20 +360,26 @@ static long run_one(int sock, const struct bpfc_cmd *c, struct bpfc_result *res)
 		return count_fds();
 	case BPFC_LOAD_THREADS:
 		return run_load_threads(c, res);
+	case BPFC_RUN:
+		return c->run(c, res);
 	default:
 		_exit(0);
 	}
 }
 
+/* As the policies trap them: the command's low 32 bits, native and compat architecture. */
 static int install_filter(void)
 {
 	static const int cmds[] = { BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_DETACH,
 				    BPF_PROG_QUERY, BPF_LINK_CREATE };
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 
+	if (seccomp_arch_native() == SCMP_ARCH_X86_64 && seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0)
+		return -1;
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(bpf), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)cmds[i])) < 0)
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu,
+					     (scmp_datum_t)cmds[i])) < 0)
 			return -1;
 	if (seccomp_load(ctx) < 0)
 		return -1;
@@ -693,6 +700,15 @@ struct bpfc_result bpfc_call(struct bpfc *b, const struct bpfc_cmd *c)
 			return res;
 		}
 	}
+}
+
+long bpfc_open_dev(struct bpfc *b, const char *cgroup, const char *dev)
+{
+	struct bpfc_cmd c = { .op = BPFC_OPEN_DEV };
+
+	snprintf(c.cgroup, sizeof(c.cgroup), "%s", cgroup);
+	snprintf(c.dev, sizeof(c.dev), "%s", dev);
+	return bpfc_call(b, &c).ret;
 }
 
 int bpfc_give_fd(struct bpfc *b, int fd)

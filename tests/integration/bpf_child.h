@@ -37,6 +37,7 @@ enum bpfc_op {
 	BPFC_SWAP_LOAD, /* a thread flips the program type while loading; n_ok: device fds, n_other: others */
 	BPFC_COUNT_FDS,
 	BPFC_LOAD_THREADS, /* iterations threads load at once; n_ok, n_eperm (EAGAIN here), n_other */
+	BPFC_RUN,      /* run(): a test's own code in the container (a fork of the test program) */
 	BPFC_EXIT,
 };
 
@@ -50,6 +51,8 @@ enum bpfc_ptr {
 	BPFC_PTR_LOG_UNMAPPED,
 };
 
+struct bpfc_result;
+
 struct bpfc_cmd {
 	int op;
 	/* load */
@@ -57,6 +60,7 @@ struct bpfc_cmd {
 	unsigned major, minor;   /* BPFT_DENY_DEV */
 	uint32_t n;              /* BPFT_LINEAR: instructions */
 	uint32_t prog_type;      /* 0: BPF_PROG_TYPE_CGROUP_DEVICE */
+	uint32_t expected_attach_type;
 	uint32_t log_level, log_size;
 	uint32_t size;           /* the attr size; 0: 144 */
 	int poke_off;            /* > 0: set that byte of the attr to 1 */
@@ -71,6 +75,7 @@ struct bpfc_cmd {
 	char cgroup[160], dev[32];
 	uint64_t caps;
 	int iterations;
+	long (*run)(const struct bpfc_cmd *c, struct bpfc_result *res); /* BPFC_RUN */
 };
 
 struct bpfc_result {
@@ -117,6 +122,9 @@ struct bpfc_result bpfc_call(struct bpfc *b, const struct bpfc_cmd *c);
  * serving that many listeners of one container would.
  */
 struct bpfc_result bpfc_call_concurrent(struct bpfc *b, const struct bpfc_cmd *c, int n_concurrent);
+
+/* A task of the container moved into @cgroup opens @dev: 0 or -errno. */
+long bpfc_open_dev(struct bpfc *b, const char *cgroup, const char *dev);
 
 /* Hand @fd (of the supervisor) to the container: its number there. */
 int bpfc_give_fd(struct bpfc *b, int fd);

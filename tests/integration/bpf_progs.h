@@ -28,6 +28,7 @@
 /* struct bpf_cgroup_dev_ctx: access_type (access << 16 | type), major, minor */
 #define BPFT_DEVCG_DEV_CHAR 2
 #define BPFT_HELPER_PROBE_READ_KERNEL 113
+#define BPFT_HELPER_SET_RETVAL 187
 
 enum bpft_prog {
 	BPFT_DENY_DEV,     /* deny one char device (major, minor), allow the rest */
@@ -36,6 +37,7 @@ enum bpft_prog {
 	BPFT_MAP_REF,      /* BPF_LD_IMM64 of a map fd */
 	BPFT_KFUNC,        /* a kfunc call */
 	BPFT_LINEAR,       /* @n instructions: moves, then exit */
+	BPFT_SET_RETVAL,   /* bpf_set_retval(0), then allow: clears an earlier program's denial */
 };
 
 /* Fill @out (room for @n when BPFT_LINEAR, else 16) and return the count. */
@@ -58,6 +60,9 @@ static inline uint32_t bpft_build(enum bpft_prog kind, unsigned major, unsigned 
 	};
 	const struct bpf_insn kfunc[] = { BPFT_CALL(BPF_PSEUDO_KFUNC_CALL, 1), BPFT_MOV_K(0, 1),
 					  BPFT_EXIT() };
+	const struct bpf_insn set_retval[] = { BPFT_MOV_K(1, 0),
+					       BPFT_CALL(0, BPFT_HELPER_SET_RETVAL),
+					       BPFT_MOV_K(0, 1), BPFT_EXIT() };
 	const struct bpf_insn *src = deny;
 	size_t len = sizeof(deny);
 
@@ -74,6 +79,9 @@ static inline uint32_t bpft_build(enum bpft_prog kind, unsigned major, unsigned 
 		break;
 	case BPFT_KFUNC:
 		src = kfunc, len = sizeof(kfunc);
+		break;
+	case BPFT_SET_RETVAL:
+		src = set_retval, len = sizeof(set_retval);
 		break;
 	case BPFT_LINEAR:
 		for (uint32_t i = 0; i + 1 < n; i++)

@@ -55,15 +55,6 @@ static long detach(const char *target, long prog)
 	return call(c);
 }
 
-static long open_dev_in(const char *cgroup, const char *dev)
-{
-	struct bpfc_cmd c = { .op = BPFC_OPEN_DEV };
-
-	snprintf(c.cgroup, sizeof(c.cgroup), "%s", cgroup);
-	snprintf(c.dev, sizeof(c.dev), "%s", dev);
-	return call(c);
-}
-
 static void close_in_child(long fd)
 {
 	assert_int_equal(call((struct bpfc_cmd){ .op = BPFC_CLOSE, .prog_fd = (int)fd }), 0);
@@ -79,15 +70,15 @@ static void test_attach_in_own_child_blocks_then_detach_restores(void **state)
 	long prog = load_deny_null();
 
 	(void)state;
-	assert_int_equal(open_dev_in(B.child, "/dev/null"), 0);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/null"), 0);
 	assert_int_equal(attach(B.child, prog, BPF_F_ALLOW_MULTI), 0);
 	assert_int_equal(B.n_continue, 0);
-	assert_int_equal(open_dev_in(B.child, "/dev/null"), -EPERM);
-	assert_int_equal(open_dev_in(B.deep, "/dev/null"), -EPERM); /* and below it */
-	assert_int_equal(open_dev_in(B.child, "/dev/zero"), 0);
-	assert_int_equal(open_dev_in(B.c, "/dev/null"), 0);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/null"), -EPERM);
+	assert_int_equal(bpfc_open_dev(&B, B.deep, "/dev/null"), -EPERM); /* and below it */
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/zero"), 0);
+	assert_int_equal(bpfc_open_dev(&B, B.c, "/dev/null"), 0);
 	assert_int_equal(detach(B.child, prog), 0);
-	assert_int_equal(open_dev_in(B.child, "/dev/null"), 0);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/null"), 0);
 	close_in_child(prog);
 }
 
@@ -115,7 +106,7 @@ static void test_allow_all_cannot_widen_runtime(void **state)
 	assert_true(runtime >= 0 && cg >= 0 && mine >= 0);
 	assert_int_equal(bpft_attach(cg, runtime, BPF_F_ALLOW_MULTI, 0, 0), 0);
 	assert_int_equal(attach(B.child, mine, BPF_F_ALLOW_MULTI), 0);
-	assert_int_equal(open_dev_in(B.child, "/dev/null"), -EPERM);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/null"), -EPERM);
 	assert_int_equal(detach(B.child, mine), 0);
 	assert_int_equal(bpft_attach(cg, runtime, 0, 0, 1), 0);
 	close_in_child(mine);
@@ -204,7 +195,7 @@ static void test_runtime_program_never_detached(void **state)
 	snprintf(c.target, sizeof(c.target), "%s", B.c);
 	assert_int_equal(call(c), -EPERM);
 	assert_int_equal(bpfc_host_query(B.c, &id, NULL), 1);
-	assert_int_equal(open_dev_in(B.child, "/dev/zero"), -EPERM);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/zero"), -EPERM);
 	assert_int_equal(bpft_attach(cg, runtime, 0, 0, 1), 0);
 	close_in_child(theirs);
 	close_in_child(mine);
@@ -224,8 +215,8 @@ static void test_replace_own_program(void **state)
 	assert_int_equal(attach(B.child, a, BPF_F_ALLOW_MULTI), 0);
 	snprintf(c.target, sizeof(c.target), "%s", B.child);
 	assert_int_equal(call(c), 0);
-	assert_int_equal(open_dev_in(B.child, "/dev/null"), 0);
-	assert_int_equal(open_dev_in(B.child, "/dev/zero"), -EPERM);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/null"), 0);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/zero"), -EPERM);
 	assert_int_equal(detach(B.child, b), 0);
 	close_in_child(a);
 	close_in_child(b);
@@ -288,13 +279,13 @@ static void test_link_create_in_subtree(void **state)
 	r = bpfc_call(&B, &c);
 	assert_true(r.ret >= 0);
 	assert_true(r.cloexec);
-	assert_int_equal(open_dev_in(B.child, "/dev/null"), -EPERM);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/null"), -EPERM);
 	/* the link keeps it attached until its last fd is closed */
 	close_in_child(prog);
 	close_in_child(r.ret);
 	for (int i = 0; i < 100 && progs_at(B.child) > 0; i++)
 		usleep(10000); /* links are released after an RCU grace period */
-	assert_int_equal(open_dev_in(B.child, "/dev/null"), 0);
+	assert_int_equal(bpfc_open_dev(&B, B.child, "/dev/null"), 0);
 }
 
 /* A host task in the container's cgroup: the cgroup is shared, nothing is attached. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
 
 #include "handlers/bpf.h"
@@ -374,6 +375,18 @@ static void test_bpf_parse_link_and_others(void **state)
 #define LDDW(src, imm) INSN(BPF_LD | BPF_IMM | BPF_DW, 1, src, 0, imm)
 #define CALL(src, imm) INSN(BPF_JMP | BPF_CALL, 0, src, 0, imm)
 
+static void test_bpf_attr_pointer(void **state)
+{
+	const uint64_t arg = UINT64_C(0xdead000000401000);
+
+	(void)state;
+	assert_int_equal(bpf_attr_pointer(AUDIT_ARCH_X86_64, arg), arg);
+	assert_int_equal(bpf_attr_pointer(AUDIT_ARCH_AARCH64, arg), arg);
+	/* an i386 or arm caller: the kernel reads the register's low half only */
+	assert_int_equal(bpf_attr_pointer(AUDIT_ARCH_I386, arg), 0x401000);
+	assert_int_equal(bpf_attr_pointer(AUDIT_ARCH_ARM, arg), 0x401000);
+}
+
 static void test_bpf_insns_check(void **state)
 {
 	struct bpf_insn plain[] = { LDDW(0, 7), INSN(0, 0, 0, 0, 0), CALL(0, 5), CALL(1, 1),
@@ -392,6 +405,13 @@ static void test_bpf_insns_check(void **state)
 	assert_int_equal(bpf_insns_check(refs, 4), -EINVAL);
 	refs[1] = CALL(3, 1);
 	assert_int_equal(bpf_insns_check(refs, 4), -EINVAL);
+	/* bpf_set_retval() would clear the denial of a program that ran before */
+	refs[1] = CALL(0, BPF_FUNC_set_retval);
+	assert_int_equal(bpf_insns_check(refs, 4), -EINVAL);
+	refs[1] = CALL(0, BPF_FUNC_get_retval);
+	assert_int_equal(bpf_insns_check(refs, 4), 0);
+	refs[1] = CALL(BPF_PSEUDO_CALL, BPF_FUNC_set_retval); /* a subprogram at that offset */
+	assert_int_equal(bpf_insns_check(refs, 4), 0);
 	/* the second half of a constant is skipped, not read as an instruction */
 	refs[1] = LDDW(0, 0);
 	refs[2] = CALL(BPF_PSEUDO_KFUNC_CALL, 1);
@@ -565,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_bpf_parse_detach),
 		cmocka_unit_test(test_bpf_parse_query),
 		cmocka_unit_test(test_bpf_parse_link_and_others),
+		cmocka_unit_test(test_bpf_attr_pointer),
 		cmocka_unit_test(test_bpf_insns_check),
 		cmocka_unit_test(test_bpf_insns_is_probe),
 		cmocka_unit_test(test_bpf_caller_decide),

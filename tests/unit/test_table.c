@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the (arch, nr) → handler table built from libseccomp. */
+#include <errno.h>
 #include <seccomp.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -62,11 +63,23 @@ static void test_handler_index_and_series(void **state)
 	assert_null(handler_table_entry(n));
 }
 
+/* Only bpf is refused when no handler decides: its CONTINUE would attach without a check. */
+static void test_undecided_answers(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < handler_table_size(); i++) {
+		const struct handler_entry *e = handler_table_entry(i);
+
+		assert_int_equal(e->undecided_errno, strcmp(e->name, "bpf") == 0 ? -EPERM : 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handler_lookup_native_and_compat),
 		cmocka_unit_test(test_handler_index_and_series),
+		cmocka_unit_test(test_undecided_answers),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
