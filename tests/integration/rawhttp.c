@@ -97,10 +97,13 @@ static void on_writable(int ep, struct raw_conn *c, size_t idx)
 	while (c->sent < c->req_len) {
 		ssize_t n = send(c->fd, c->req + c->sent, c->req_len - c->sent, MSG_NOSIGNAL);
 
-		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				finish(c, -errno);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
+		if (n < 0) {
+			/* the server closed first: read what it said before closing */
+			c->err = -errno;
+			c->sent = c->req_len;
+			break;
 		}
 		c->sent += (size_t)n;
 	}
