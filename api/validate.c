@@ -105,33 +105,31 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 	return 0;
 }
 
-/* PUT and PATCH bodies: exactly {"config": {...}}. */
-static int config_body(const json_t *body, json_t **ret_config, struct icd_error *reterr)
+/*
+ * PUT and PATCH bodies: exactly {"config": {...}}, its values collected into
+ * @values and @is_set as collect_values() does.
+ */
+static int config_body(const json_t *body, const char *values[CONFIG_KEY_COUNT], bool *is_set,
+		       bool allow_null, struct icd_error *reterr)
 {
 	static const char *const fields[] = { "config", NULL };
+	json_t *config;
 	int r = check_fields(body, fields, reterr);
 
 	if (r < 0)
 		return r;
-	*ret_config = json_object_get(body, "config");
-	if (!*ret_config)
+	config = json_object_get(body, "config");
+	if (!config)
 		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
-	return 0;
+	return collect_values(config, values, is_set, allow_null, reterr);
 }
 
 int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)
 {
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
-	json_t *config;
-	int r;
+	int r = config_body(body, values, NULL, false, reterr);
 
-	r = config_body(body, &config, reterr);
-	if (r < 0)
-		return r;
-	r = collect_values(config, values, NULL, false, reterr);
-	if (r < 0)
-		return r;
-	return config_new(values, ret_cfg, reterr);
+	return r < 0 ? r : config_new(values, ret_cfg, reterr);
 }
 
 int validate_patch(const json_t *body, struct store_patch *ret, struct icd_error *reterr)
@@ -139,13 +137,8 @@ int validate_patch(const json_t *body, struct store_patch *ret, struct icd_error
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
 	bool is_set[CONFIG_KEY_COUNT] = { 0 };
 	struct store_patch p = { 0 };
-	json_t *config;
-	int r;
+	int r = config_body(body, values, is_set, true, reterr);
 
-	r = config_body(body, &config, reterr);
-	if (r < 0)
-		return r;
-	r = collect_values(config, values, is_set, true, reterr);
 	/* in key order, as a whole configuration would be checked */
 	for (size_t i = 0; r >= 0 && i < CONFIG_KEY_COUNT; i++)
 		if ((p.is_set[i] = is_set[i]) && values[i])

@@ -214,11 +214,6 @@ static int persist(struct store *s, const struct state_record *rec,
 	return write_failed(reterr, r, "the state file");
 }
 
-static int not_found(struct store_change *ch)
-{
-	return icd_error_set(&ch->err, -ENOENT, "container '%s' not found", ch->name);
-}
-
 static int run_create(struct store *s, struct store_change *ch)
 {
 	struct state_record rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
@@ -264,19 +259,33 @@ void store_patch_clear(struct store_patch *p)
 	*p = (struct store_patch){ 0 };
 }
 
-static int run_update(struct store *s, struct store_change *ch)
+/* The container @ch changes as published, if its If-Match holds: a new reference. */
+static int current(struct store *s, struct store_change *ch, struct container **ret,
+		   uint64_t *ret_revision, char etag[static CONTAINER_ETAG_LEN + 1])
 {
 	_cleanup_(container_unrefp) struct container *c = registry_get(s->registry, ch->name);
+	int r;
+
+	if (!c)
+		return icd_error_set(&ch->err, -ENOENT, "container '%s' not found", ch->name);
+	container_get_revision(c, ret_revision, etag);
+	r = check_if_match(ch->if_match, etag, &ch->err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
+	return 0;
+}
+
+static int run_update(struct store *s, struct store_change *ch)
+{
+	_cleanup_(container_unrefp) struct container *c = NULL;
 	_cleanup_(config_unrefp) struct config *old = NULL, *cfg = NULL;
 	struct state_record rec, prev;
 	char old_etag[CONTAINER_ETAG_LEN + 1];
 	uint64_t revision;
 	int r;
 
-	if (!c)
-		return not_found(ch);
-	container_get_revision(c, &revision, old_etag);
-	r = check_if_match(ch->if_match, old_etag, &ch->err);
+	r = current(s, ch, &c, &revision, old_etag);
 	if (r < 0)
 		return r;
 	old = container_config_get(c);
@@ -302,15 +311,12 @@ static int run_update(struct store *s, struct store_change *ch)
 
 static int run_delete(struct store *s, struct store_change *ch)
 {
-	_cleanup_(container_unrefp) struct container *c = registry_get(s->registry, ch->name);
+	_cleanup_(container_unrefp) struct container *c = NULL;
 	char etag[CONTAINER_ETAG_LEN + 1];
 	uint64_t revision;
 	int r;
 
-	if (!c)
-		return not_found(ch);
-	container_get_revision(c, &revision, etag);
-	r = check_if_match(ch->if_match, etag, &ch->err);
+	r = current(s, ch, &c, &revision, etag);
 	if (r < 0)
 		return r;
 	r = state_remove_container(s->state_dir_fd, ch->name);

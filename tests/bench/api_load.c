@@ -89,7 +89,7 @@ static int timed(struct daemon_run *d, const char *method, const char *path, con
 /* Requests from other clients while the disk is frozen, until @until_ns. */
 static int stall_window(struct bench *b, struct daemon_run *d, uint64_t until_ns)
 {
-	enum { MAX = 4096 };
+	enum { MAX = 16384 };
 	_cleanup_free_ uint64_t *t = calloc(3 * MAX, sizeof(uint64_t));
 	unsigned n_get = 0, n_metrics = 0, n_bad = 0;
 	int r = 0;
