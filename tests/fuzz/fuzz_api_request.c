@@ -60,12 +60,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	log_set_level(LOG_LEVEL_ERROR);
 	state_dir_fd = fuzz_scratch_dir(&fixture.opts.state_dir);
+	/* made here first (the store takes them as they are), to empty them after each input */
+	containers_fd = fuzz_subdir(state_dir_fd, "containers");
+	seccomp_fd = fuzz_subdir(state_dir_fd, "seccomp");
 	fixture.registry = registry_new();
 	FUZZ_CHECK(fixture.registry, "out of memory");
 	FUZZ_CHECK(store_open(fixture.opts.state_dir, fixture.registry, &fixture.store, &err) == 0,
 		   "cannot open the store: %s", err.msg);
-	containers_fd = fuzz_subdir(state_dir_fd, "containers");
-	seccomp_fd = fuzz_subdir(state_dir_fd, "seccomp");
 	return 0;
 }
 
