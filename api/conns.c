@@ -62,7 +62,7 @@ struct conns {
 
 	/* acceptor thread only */
 	uint64_t backoff_until_ns, last_warning_ns;
-	unsigned n_refused_unreported;
+	unsigned n_turned_away; /* since the last warning */
 };
 
 static uint64_t now_ns(void)
@@ -216,17 +216,18 @@ static void refuse(int fd, const char *why)
 	close_nointr(fd);
 }
 
-static void warn_refused(struct conns *c, const char *why)
+/* Acceptor thread: at most one warning every WARN_EVERY_NS about connections turned away. */
+static void warn_turned_away(struct conns *c, const char *why, unsigned n)
 {
 	uint64_t now = now_ns();
 
-	c->n_refused_unreported++;
+	c->n_turned_away += n;
 	if (c->last_warning_ns && now - c->last_warning_ns < WARN_EVERY_NS)
 		return;
-	log_warning("Refusing API connections: %s (%u refused since the last warning)", why,
-		    c->n_refused_unreported);
+	log_warning("Turning API connections away: %s (%u since the last warning)", why,
+		    c->n_turned_away);
 	c->last_warning_ns = now;
-	c->n_refused_unreported = 0;
+	c->n_turned_away = 0;
 }
 
 /* Admit @fd into libmicrohttpd, or refuse it. */
@@ -244,7 +245,7 @@ static void admit(struct conns *c, int fd, const struct sockaddr_un *sa, socklen
 	pthread_mutex_unlock(&c->lock);
 	if (why) {
 		refuse(fd, why);
-		warn_refused(c, why);
+		warn_turned_away(c, why, 1);
 		return;
 	}
 	/* on failure libmicrohttpd has closed fd already */
@@ -284,7 +285,7 @@ static void accept_some(struct conns *c)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
 			/* leave them in the backlog until fds are closed */
 			c->backoff_until_ns = now_ns() + BACKOFF_NS;
-			warn_refused(c, "out of file descriptors");
+			warn_turned_away(c, "out of file descriptors", 0);
 		}
 		return;
 	}
@@ -294,6 +295,7 @@ static void accept_some(struct conns *c)
 static void sweep(struct conns *c)
 {
 	uint64_t now = now_ns();
+	unsigned n_cut = 0;
 
 	pthread_mutex_lock(&c->lock);
 	for (size_t i = 0; i < API_CONNECTIONS_MAX; i++) {
@@ -309,9 +311,12 @@ static void sweep(struct conns *c)
 			/* libmicrohttpd sees the end of the stream and closes it */
 			(void)shutdown(s->fd, SHUT_RDWR);
 			s->is_cut = true;
+			n_cut++;
 		}
 	}
 	pthread_mutex_unlock(&c->lock);
+	if (n_cut)
+		warn_turned_away(c, "a request or its answer overran the deadline", n_cut);
 }
 
 static void *acceptor_main(void *arg)

@@ -372,6 +372,30 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	return finish_request(conn, ctx);
 }
 
+/*
+ * Messages that say nothing about the daemon, kept for debugging:
+ * - connections handed over with MHD_add_connection() are of an unknown
+ *   family to libmicrohttpd 0.9.75, which then tries TCP_CORK and TCP_NODELAY
+ *   on every answer; on our AF_UNIX sockets Linux says EOPNOTSUPP, which that
+ *   version does not take as "not TCP". Nothing is held back: a unix socket
+ *   has no Nagle to push past;
+ * - a client gone in the middle of its request, or cut at the request
+ *   deadline (conns.c warns about those itself).
+ */
+static bool is_noise(const char *msg)
+{
+	static const char *const prefixes[] = {
+		"Setting TCP_",
+		"Failed to push the data from buffers",
+		"Connection socket is closed when reading request",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strncmp(msg, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
 /* libmicrohttpd's messages: its format strings, not ours, hence the pragma */
 _Pragma("GCC diagnostic push")
 _Pragma("GCC diagnostic ignored \"-Wformat-nonliteral\"")
@@ -382,7 +406,10 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	log_warning("HTTP server: %s", msg);
+	if (is_noise(msg))
+		log_debug("HTTP server: %s", msg);
+	else
+		log_warning("HTTP server: %s", msg);
 }
 _Pragma("GCC diagnostic pop")
 
