@@ -27,6 +27,7 @@ struct lanes {
 	struct lane *lanes;
 	struct lane *ready_head, *ready_tail;
 	unsigned n_ready, n_jobs, n_idle, n_threads, max_threads;
+	unsigned n_starting; /* threads created that have not taken the lock yet: idle soon */
 	pthread_t *threads; /* owned, max_threads entries */
 	bool is_closing;
 };
@@ -87,6 +88,7 @@ static void *lane_thread(void *arg)
 	struct lane *lane;
 
 	pthread_mutex_lock(&l->lock);
+	l->n_starting--;
 	while ((lane = take_ready(l))) {
 		struct lane_job *job;
 
@@ -129,6 +131,7 @@ static int spawn(struct lanes *l)
 	if (pthread_create(&l->threads[l->n_threads], NULL, lane_thread, l) != 0)
 		return -EAGAIN;
 	l->n_threads++;
+	l->n_starting++;
 	return 0;
 }
 
@@ -169,7 +172,7 @@ int lanes_submit(struct lanes *l, struct lane_job *job)
 	if (r >= 0) {
 		enqueue(l, lane, job);
 		/* more ready lanes than idle threads: one more, if allowed (else they wait) */
-		if (l->n_ready > l->n_idle && l->n_threads < l->max_threads)
+		if (l->n_ready > l->n_idle + l->n_starting && l->n_threads < l->max_threads)
 			(void)spawn(l);
 	}
 	pthread_mutex_unlock(&l->lock);
@@ -196,6 +199,16 @@ int lanes_close(struct lanes *l, int timeout_ms)
 			r = -ETIMEDOUT;
 	pthread_mutex_unlock(&l->lock);
 	return r;
+}
+
+unsigned lanes_n_threads(struct lanes *l)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&l->lock);
+	n = l->n_threads;
+	pthread_mutex_unlock(&l->lock);
+	return n;
 }
 
 struct lanes *lanes_free(struct lanes *l)

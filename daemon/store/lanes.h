@@ -39,5 +39,8 @@ int lanes_submit(struct lanes *l, struct lane_job *job);
  */
 int lanes_close(struct lanes *l, int timeout_ms);
 
+/* How many threads have been started (they stay until lanes_free()). Thread-safe. */
+unsigned lanes_n_threads(struct lanes *l);
+
 /* Join the threads and free. Only after lanes_close() returned 0. Returns NULL. */
 struct lanes *lanes_free(struct lanes *l);

@@ -112,6 +112,23 @@ static void test_lanes_one_key_runs_in_order_one_at_a_time(void **state)
 	lanes_free(l);
 }
 
+/* One container's changes, one after another, never need a second thread. */
+static void test_lanes_one_at_a_time_needs_one_thread(void **state)
+{
+	static struct job jobs[20];
+	struct lanes *l = lanes_new(8);
+
+	(void)state;
+	for (unsigned i = 0; i < 20; i++) {
+		job_init(&jobs[i], "a", i, NULL);
+		assert_int_equal(lanes_submit(l, &jobs[i].lj), 0);
+		assert_true(finished_within(&jobs[i], 2000));
+	}
+	assert_int_equal(lanes_n_threads(l), 1);
+	assert_int_equal(lanes_close(l, 2000), 0);
+	lanes_free(l);
+}
+
 static void test_lanes_other_key_does_not_wait_behind_a_stuck_one(void **state)
 {
 	static struct job stuck, behind, other;
@@ -186,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_lanes_one_key_runs_in_order_one_at_a_time, reset),
+		cmocka_unit_test_setup(test_lanes_one_at_a_time_needs_one_thread, reset),
 		cmocka_unit_test_setup(test_lanes_other_key_does_not_wait_behind_a_stuck_one, reset),
 		cmocka_unit_test_setup(test_lanes_at_most_max_threads, reset),
 		cmocka_unit_test_setup(test_lanes_close_refuses_and_reports_a_stuck_job, reset),
