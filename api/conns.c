@@ -200,19 +200,18 @@ static void refuse(int fd, const char *why)
 {
 	_cleanup_(json_decrefp) json_t *env = errors_envelope_error(503, why);
 	_cleanup_free_ char *body = env ? json_dumps(env, JSON_COMPACT) : NULL;
-	char head[256];
+	_cleanup_free_ char *msg = NULL;
 	int n;
 
-	if (body) {
-		n = snprintf(head, sizeof(head),
-			     "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-			     "X-Content-Type-Options: nosniff\r\nRetry-After: 1\r\n"
-			     "Connection: close\r\nContent-Length: %zu\r\n\r\n",
-			     strlen(body));
-		/* small enough for the socket buffer; a peer that cannot take it loses it */
-		if (send(fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE) == n)
-			(void)send(fd, body, strlen(body), MSG_NOSIGNAL | MSG_DONTWAIT);
-	}
+	n = body ? asprintf(&msg,
+			    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+			    "X-Content-Type-Options: nosniff\r\nRetry-After: 1\r\n"
+			    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			    strlen(body), body)
+		 : -1;
+	/* a fresh socket's buffer takes it whole; a peer that cannot take it loses it */
+	if (n > 0)
+		(void)send(fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close_nointr(fd);
 }
 

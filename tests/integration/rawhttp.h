@@ -20,7 +20,7 @@ struct raw_conn {
 	bool is_done;         /* the reply ended with EOF, or the connection failed */
 	const char *req;      /* what to send (not owned); NULL sends nothing */
 	size_t req_len, sent;
-	char head[128];       /* the first bytes of the reply, NUL-terminated */
+	char head[1024];      /* the first bytes of the reply, NUL-terminated */
 	size_t head_len;
 	uint64_t t_start_ns;  /* when connect() was called */
 	uint64_t t_done_ns;   /* when the reply ended (or failed) */

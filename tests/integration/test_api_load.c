@@ -49,6 +49,7 @@ struct dawdle_report {
 	unsigned n_cut;         /* closed by the daemon without an answer */
 	unsigned n_open;        /* still open at the end */
 	uint64_t last_cut_ms;   /* after connecting */
+	bool is_503_clear;      /* one more connection's 503 says why, in the envelope */
 };
 
 /* One GET /1.0 on a fresh connection; its status, and its time in *ret_ms. */
@@ -80,6 +81,19 @@ static void dawdle_tally(struct raw_conn *c, size_t n, unsigned n_connect_failed
 	}
 }
 
+/* With its share of connections open, a whole GET gets a 503 envelope saying why. */
+static bool refusal_is_clear(void)
+{
+	struct raw_conn c;
+
+	(void)raw_connect(&c, H.api_socket, RAW_GET("/1.0"));
+	(void)raw_run(&c, 1, raw_now_ns() + 2000000000ULL);
+	raw_close(&c);
+	return c.status == 503 && strstr(c.head, "Retry-After: 1") &&
+	       strstr(c.head, "\"error_code\":503") &&
+	       strstr(c.head, "too many connections from uid 65534");
+}
+
 /* The child: as nobody, open N_DAWDLERS connections that never finish a request. */
 static _Noreturn void dawdle(int report_fd)
 {
@@ -101,6 +115,7 @@ static _Noreturn void dawdle(int report_fd)
 	/* send the partial requests and take the refusals that come at once */
 	(void)raw_run(c, N_DAWDLERS, raw_now_ns() + 300000000ULL);
 	dawdle_tally(c, N_DAWDLERS, n_failed, &rep);
+	rep.is_503_clear = refusal_is_clear();
 	if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
 		_exit(3);
 	(void)raw_run(c, N_DAWDLERS, raw_now_ns() + (API_REQUEST_DEADLINE_MS + 3000) * 1000000ULL);
@@ -145,6 +160,7 @@ static void test_dawdlers_do_not_lock_out_root(void **state)
 	assert_int_equal(rep.n_connect_failed, 0);
 	/* one uid gets its share; the rest is refused clearly, not left hanging */
 	assert_true(rep.n_refused_503 >= N_DAWDLERS - API_CONNECTIONS_PER_UID);
+	assert_true(rep.is_503_clear);
 	read_report(p[0], &rep);
 	close(p[0]);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
