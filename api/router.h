@@ -26,6 +26,8 @@ enum http_method {
 	HTTP_OTHER = HTTP_METHOD_COUNT, /* anything else: HEAD, OPTIONS, ... */
 };
 
+struct store_change;
+
 #define ROUTER_MAX_PARAMS 2
 #define ROUTER_PARAM_MAX 256
 
@@ -61,11 +63,19 @@ struct api_response {
 	char warnings[4][384];
 	size_t n_warnings;
 	struct icd_error err;     /* the message for a failed handler */
+	/*
+	 * A write route leaves its change here instead of answering: api/server.c
+	 * hands it to the store (daemon/store/store.h), keeps serving other
+	 * requests meanwhile, and calls @finish with the outcome in @change.
+	 */
+	struct store_change *change; /* owned */
+	int (*finish)(const struct api_request *req, struct api_response *resp);
 };
 
 /*
- * A route handler. Returns >= 0 after filling @resp, or a negative errno with
- * @resp->err describing it (mapped to HTTP by api/errors.c).
+ * A route handler. Returns >= 0 after filling @resp (or leaving a change in
+ * it), or a negative errno with @resp->err describing it (mapped to HTTP by
+ * api/errors.c).
  */
 typedef int route_fn(const struct api_request *req, struct api_response *resp);
 

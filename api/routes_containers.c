@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * /1.0/containers and /1.0/containers/NAME[/state]. Runs on the MHD thread.
- * Every mutation holds d->write_lock across validate-against-current, the
- * in-memory change, the container's state file and its LXC policy file, and rolls the
- * memory back when the disk write fails, so a rejected request changes
- * nothing. Logging happens after the lock is dropped.
+ * Reads come from the published registry. A write is checked as far as the
+ * request alone allows (name, body, values), turned into a store change that
+ * the store validates against what is published, writes and then publishes
+ * on a writer thread (daemon/store/store.h); its finish function renders the
+ * outcome back on the MHD thread. Nothing here changes the registry or
+ * touches the disk.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "api/errors.h"
 #include "api/json.h"
@@ -17,8 +17,7 @@
 #include "api/validate.h"
 #include "daemon/escape.h"
 #include "daemon/log.h"
-#include "daemon/store/policy.h"
-#include "daemon/store/state.h"
+#include "daemon/store/store.h"
 
 int routes_lookup_container(const struct api_request *req, struct api_response *resp,
 			    struct container **ret)
@@ -36,13 +35,12 @@ int routes_lookup_container(const struct api_request *req, struct api_response *
 	return 0;
 }
 
-json_t *routes_container_json(struct container *c)
+/* {"name","config","created_at","etag"} of a container with @cfg and @etag. */
+static json_t *container_json(const struct container *c, const struct config *cfg,
+			      const char *etag)
 {
-	_cleanup_(config_unrefp) struct config *cfg = container_config_get(c);
-	char etag[CONTAINER_ETAG_LEN + 1];
 	json_t *config = json_object();
 
-	container_get_etag(c, etag);
 	for (size_t i = 0; config && i < CONFIG_KEY_COUNT; i++)
 		if (cfg->values[i])
 			json_object_set_new(config, config_keys[i].name, json_string(cfg->values[i]));
@@ -50,46 +48,67 @@ json_t *routes_container_json(struct container *c)
 			 json_time(c->created_at), "etag", etag);
 }
 
-/* Fill the success response for a container after a read or a write. */
+json_t *routes_container_json(struct container *c)
+{
+	char etag[CONTAINER_ETAG_LEN + 1];
+	_cleanup_(config_unrefp) struct config *cfg = container_config_get_etag(c, etag);
+
+	return container_json(c, cfg, etag);
+}
+
+/* Fill the success response for a container as it is published now. */
 static int reply_container(struct container *c, struct api_response *resp)
 {
-	container_get_etag(c, resp->etag);
-	resp->metadata = routes_container_json(c);
+	_cleanup_(config_unrefp) struct config *cfg = container_config_get_etag(c, resp->etag);
+
+	resp->metadata = container_json(c, cfg, resp->etag);
 	return resp->metadata ? 0 : -ENOMEM;
 }
 
-/*
- * RFC 9110 If-Match: absent passes, "*" passes for an existing resource, else
- * one of the listed strong tags must equal the current ETag (W/ never does).
- */
-static int check_if_match(const char *if_match, const char *etag, struct icd_error *reterr)
+/* The outcome of @resp's change: as it was published by this change, or its error. */
+static int reply_change(struct api_response *resp, const char *what)
 {
-	char quoted[CONTAINER_ETAG_LEN + 3];
-	const char *p = if_match;
+	struct store_change *ch = resp->change;
 
-	if (!if_match)
-		return 0;
-	(void)snprintf(quoted, sizeof(quoted), "\"%s\"", etag);
-	while (p && *p) {
-		size_t len;
-
-		p += strspn(p, " \t,");
-		len = strcspn(p, ",");
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if ((len == 1 && p[0] == '*') ||
-		    (len == strlen(quoted) && strncmp(p, quoted, len) == 0))
-			return 0;
-		p = strchr(p, ',');
+	if (ch->result < 0) {
+		resp->err = ch->err;
+		if (errors_is_internal(ch->result))
+			log_error("Cannot %s container '%s': %s", what, ch->name, ch->err.msg);
+		return ch->result;
 	}
-	return icd_error_set(reterr, -ESTALE, "ETag doesn't match: If-Match '%s', current %s",
-			     ESCAPED(if_match, 64), quoted);
+	if (!ch->published)
+		return 0;
+	memcpy(resp->etag, ch->etag, sizeof(resp->etag));
+	resp->metadata = container_json(ch->container, ch->published, ch->etag);
+	return resp->metadata ? 0 : -ENOMEM;
 }
 
-static int save_failed(struct api_response *resp, int r, const char *what)
+/* Leave @ch for the store; @finish answers once it is done. */
+static int submit(struct api_response *resp, struct store_change *ch,
+		  int (*finish)(const struct api_request *, struct api_response *))
 {
-	errno = -r;
-	return icd_error_set(&resp->err, r, "cannot write %s: %m", what);
+	resp->change = ch;
+	resp->finish = finish;
+	return 0;
+}
+
+/* A change of @op on the container the path names, with the request's If-Match. */
+static int change_for(const struct api_request *req, struct api_response *resp,
+		      enum store_op op, struct store_change **ret)
+{
+	_cleanup_(container_unrefp) struct container *c = NULL;
+	_cleanup_(store_change_freep) struct store_change *ch = NULL;
+	int r;
+
+	/* an early 404 from what is published; the store checks again in turn */
+	r = routes_lookup_container(req, resp, &c);
+	if (r < 0)
+		return r;
+	ch = store_change_new(op, c->name);
+	if (!ch || (req->if_match && !(ch->if_match = strdup(req->if_match))))
+		return -ENOMEM;
+	*ret = TAKE_PTR(ch);
+	return 0;
 }
 
 int routes_containers_list(const struct api_request *req, struct api_response *resp)
@@ -131,34 +150,22 @@ int routes_containers_get(const struct api_request *req, struct api_response *re
 	return reply_container(c, resp);
 }
 
-/* Write lock held: make @c durable in the registry, or leave no trace. */
-static int commit_create(struct daemon *d, struct container *c, struct api_response *resp)
+static int finish_create(const struct api_request *req, struct api_response *resp)
 {
-	_cleanup_(config_unrefp) struct config *cfg = container_config_get(c);
-	int r;
+	int r = reply_change(resp, "create");
 
-	r = registry_add(d->registry, c);
-	if (r == -EEXIST)
-		return icd_error_set(&resp->err, r, "container '%s' already exists", c->name);
+	(void)req;
 	if (r < 0)
 		return r;
-	r = state_save_container(d->state_dir_fd, c);
-	if (r < 0) {
-		(void)registry_remove(d->registry, c->name, NULL);
-		return save_failed(resp, r, "the state file");
-	}
-	r = policy_write_lxc_file(d->seccomp_dir_fd, c->name, cfg);
-	if (r < 0) {
-		(void)registry_remove(d->registry, c->name, NULL);
-		(void)state_remove_container(d->state_dir_fd, c->name);
-		return save_failed(resp, r, "the LXC policy file");
-	}
+	resp->status = 201;
+	(void)snprintf(resp->location, sizeof(resp->location), "/1.0/containers/%s",
+		       resp->change->name);
 	return 0;
 }
 
 int routes_containers_create(const struct api_request *req, struct api_response *resp)
 {
-	_cleanup_(container_unrefp) struct container *c = NULL;
+	struct store_change *ch;
 	struct config *cfg = NULL;
 	const char *name;
 	int r;
@@ -166,145 +173,70 @@ int routes_containers_create(const struct api_request *req, struct api_response 
 	r = validate_create(req->body, &name, &cfg, &resp->err);
 	if (r < 0)
 		return r;
-	c = container_new(name, (int64_t)time(NULL), cfg); /* takes cfg */
-	if (!c)
+	ch = store_change_new(STORE_CREATE, name);
+	if (!ch) {
+		config_unref(cfg);
 		return -ENOMEM;
-	pthread_mutex_lock(&req->d->write_lock);
-	r = commit_create(req->d, c, resp);
-	pthread_mutex_unlock(&req->d->write_lock);
-	if (r < 0) {
-		if (r != -EEXIST)
-			log_error("Cannot create container '%s': %s", name, resp->err.msg);
-		return r;
 	}
-	resp->status = 201;
-	(void)snprintf(resp->location, sizeof(resp->location), "/1.0/containers/%s", c->name);
-	return reply_container(c, resp);
+	ch->cfg = cfg;
+	return submit(resp, ch, finish_create);
 }
 
-/* Put @old back as @c's config with its old revision and ETag. */
-static void rollback_config(struct container *c, struct config *old, uint64_t revision,
-			    const char *etag)
+static int finish_update(const struct api_request *req, struct api_response *resp)
 {
-	container_config_swap(c, config_ref(old));
-	container_set_revision(c, revision, etag);
+	(void)req;
+	return reply_change(resp, "update");
 }
 
-/* Write lock held: validate @req's body against @c's config and apply it durably. */
-static int commit_update(const struct api_request *req, struct container *c, bool is_patch,
-			 struct api_response *resp)
+static int update(const struct api_request *req, struct api_response *resp, enum store_op op)
 {
-	_cleanup_(config_unrefp) struct config *old = container_config_get(c), *cfg = NULL;
-	char etag[CONTAINER_ETAG_LEN + 1];
-	uint64_t revision;
+	_cleanup_(store_change_freep) struct store_change *ch = NULL;
 	int r;
 
-	if (atomic_load(&c->is_removed))
-		return icd_error_set(&resp->err, -ENOENT, "container '%s' not found", c->name);
-	pthread_mutex_lock(&c->lock);
-	revision = c->revision;
-	memcpy(etag, c->etag, sizeof(etag));
-	pthread_mutex_unlock(&c->lock);
-	r = check_if_match(req->if_match, etag, &resp->err);
+	r = change_for(req, resp, op, &ch);
 	if (r < 0)
 		return r;
-	r = is_patch ? validate_patch(req->body, old, &cfg, &resp->err)
-		     : validate_put(req->body, &cfg, &resp->err);
+	if (op == STORE_PATCH)
+		r = validate_patch(req->body, &ch->patch, &resp->err);
+	else
+		r = validate_put(req->body, &ch->cfg, &resp->err);
 	if (r < 0)
 		return r;
-	container_config_swap(c, config_ref(cfg));
-	r = state_save_container(req->d->state_dir_fd, c);
-	if (r < 0) {
-		rollback_config(c, old, revision, etag);
-		return save_failed(resp, r, "the state file");
-	}
-	r = policy_write_lxc_file(req->d->seccomp_dir_fd, c->name, cfg);
-	if (r < 0) {
-		rollback_config(c, old, revision, etag);
-		(void)state_save_container(req->d->state_dir_fd, c);
-		return save_failed(resp, r, "the LXC policy file");
-	}
-	return 0;
-}
-
-static int update(const struct api_request *req, struct api_response *resp, bool is_patch)
-{
-	_cleanup_(container_unrefp) struct container *c = NULL;
-	int r;
-
-	r = routes_lookup_container(req, resp, &c);
-	if (r < 0)
-		return r;
-	pthread_mutex_lock(&req->d->write_lock);
-	r = commit_update(req, c, is_patch, resp);
-	pthread_mutex_unlock(&req->d->write_lock);
-	if (r < 0) {
-		if (errors_is_internal(r))
-			log_error("Cannot update container '%s': %s", c->name, resp->err.msg);
-		return r;
-	}
-	return reply_container(c, resp);
+	return submit(resp, TAKE_PTR(ch), finish_update);
 }
 
 int routes_containers_put(const struct api_request *req, struct api_response *resp)
 {
-	return update(req, resp, false);
+	return update(req, resp, STORE_REPLACE);
 }
 
 int routes_containers_patch(const struct api_request *req, struct api_response *resp)
 {
-	return update(req, resp, true);
+	return update(req, resp, STORE_PATCH);
 }
 
-/* Write lock held: remove @c durably and drop its policy file. */
-static int commit_delete(const struct api_request *req, struct container *c,
-			 struct api_response *resp)
+static int finish_delete(const struct api_request *req, struct api_response *resp)
 {
-	char etag[CONTAINER_ETAG_LEN + 1];
-	int r;
+	int r = reply_change(resp, "delete");
 
-	if (atomic_load(&c->is_removed))
-		return icd_error_set(&resp->err, -ENOENT, "container '%s' not found", c->name);
-	container_get_etag(c, etag);
-	r = check_if_match(req->if_match, etag, &resp->err);
+	(void)req;
 	if (r < 0)
 		return r;
-	r = registry_remove(req->d->registry, c->name, NULL);
-	if (r < 0)
-		return icd_error_set(&resp->err, r, "container '%s' not found", c->name);
-	r = state_remove_container(req->d->state_dir_fd, c->name);
-	if (r < 0) {
-		atomic_store(&c->is_removed, false);
-		(void)registry_add(req->d->registry, c);
-		/* the unlink may have happened before the failing fsync: put the file back */
-		(void)state_save_container(req->d->state_dir_fd, c);
-		return save_failed(resp, r, "the state file");
-	}
-	if (unlinkat(req->d->seccomp_dir_fd, c->name, 0) < 0 && errno != ENOENT)
-		return 1; /* removed; the stale policy file is reported by the caller */
-	return 0;
+	if (resp->change->has_stale_policy)
+		log_warning("Cannot remove the policy file of '%s', ignoring", resp->change->name);
+	resp->metadata = json_object();
+	return resp->metadata ? 0 : -ENOMEM;
 }
 
 int routes_containers_delete(const struct api_request *req, struct api_response *resp)
 {
-	_cleanup_(container_unrefp) struct container *c = NULL;
+	struct store_change *ch = NULL;
 	int r;
 
-	r = routes_lookup_container(req, resp, &c);
+	r = change_for(req, resp, STORE_DELETE, &ch);
 	if (r < 0)
 		return r;
-	pthread_mutex_lock(&req->d->write_lock);
-	r = commit_delete(req, c, resp);
-	pthread_mutex_unlock(&req->d->write_lock);
-	if (r < 0) {
-		if (errors_is_internal(r))
-			log_error("Cannot delete container '%s': %s", c->name, resp->err.msg);
-		return r;
-	}
-	if (r > 0)
-		log_warning("Cannot remove the policy file of '%s', ignoring", c->name);
-	resp->metadata = json_object();
-	return resp->metadata ? 0 : -ENOMEM;
+	return submit(resp, ch, finish_delete);
 }
 
 static json_t *counters_json(const struct container_metrics *m)

@@ -13,19 +13,22 @@
 #include "api/routes_common.h"
 #include "daemon/escape.h"
 #include "daemon/store/policy.h"
+#include "daemon/store/store.h"
 
 static int render_lxc(const struct api_request *req, struct container *c,
 		      struct api_response *resp)
 {
-	const struct daemon_options *o = &req->d->opts;
-	_cleanup_free_ char *state_dir = realpath(o->state_dir, NULL);
+	char policy[PATH_MAX];
 	char *text = NULL;
+	int r = store_policy_path(req->d->store, c->name, policy, sizeof(policy));
 
+	if (r < 0)
+		return icd_error_set(&resp->err, r, "the policy path of '%s' is too long", c->name);
 	if (asprintf(&text,
-		     "lxc.seccomp.profile = %s/seccomp/%s\n"
+		     "lxc.seccomp.profile = %s\n"
 		     "lxc.seccomp.notify.proxy = unix:%s\n"
 		     "lxc.seccomp.notify.cookie = %s\n",
-		     state_dir ? state_dir : o->state_dir, c->name, o->lxc_socket, c->name) < 0)
+		     policy, req->d->opts.lxc_socket, c->name) < 0)
 		return -ENOMEM;
 	resp->text = text;
 	resp->content_type = "text/plain; charset=utf-8";

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The management API server: libmicrohttpd on the pre-bound AF_UNIX socket,
- * one internal polling thread (epoll). This file owns the MHD callbacks: peer
- * credentials per connection (SO_PEERCRED + SO_PEERGROUPS), body accumulation
- * with a 1 MiB cap, early 404/405/403/413 answers, and rendering of struct
- * api_response into the envelope. Route handlers run on the MHD thread; the
- * mutating ones take d->write_lock themselves. No lock is held here.
+ * The management API server: libmicrohttpd with one internal polling thread
+ * (epoll) and no listening socket of its own: api/conns.c accepts, applies
+ * the connection limits and hands connections over. This file owns the MHD
+ * callbacks: body accumulation with a 1 MiB cap, early 404/405/403/413
+ * answers, the request deadline of each connection (set in conns.c), and
+ * rendering of struct api_response into the envelope. Reads are answered on
+ * the MHD thread. A write's connection is suspended while the store works on
+ * its change (daemon/store/store.h) and resumed by the store's writer thread,
+ * so reads go on meanwhile. No lock is held here.
  */
 #include <inttypes.h>
 #include <microhttpd.h>
@@ -14,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "api/conns.h"
 #include "api/errors.h"
 #include "api/json.h"
 #include "api/router.h"
@@ -21,74 +25,53 @@
 #include "daemon/escape.h"
 #include "daemon/log.h"
 #include "daemon/metrics/metrics.h"
+#include "daemon/store/store.h"
 
 /* Chunked uploads past the cap are read and dropped up to this, then cut off. */
 #define DISCARD_MAX (8 * JSON_BODY_MAX)
+/* at shutdown, how long changes in flight may take to come back from the disk */
+#define STORE_CLOSE_TIMEOUT_MS 5000
 
 struct api_server {
 	struct MHD_Daemon *mhd;
 	struct daemon *d;
+	struct conns *conns; /* owned */
 };
 
 /* Per request, in *con_cls; freed by request_completed(). */
 struct request_ctx {
+	struct api_server *s;
+	struct MHD_Connection *conn;
 	const struct route *route;
 	struct api_request req;
+	struct api_response resp; /* kept while the store works on resp.change */
 	char *buf; /* owned: the body so far */
 	size_t len, cap, n_dropped;
+	int submit_error;  /* the store refused the change (stopping): answered with it */
 	bool is_too_large;
+	bool is_waiting;   /* suspended until the store has done resp.change */
 	bool has_responded;
 };
 
-static bool peer_in_group(int fd, gid_t gid)
+static struct conn_slot *slot_of(struct MHD_Connection *conn)
 {
-	gid_t small[64], *groups = small;
-	_cleanup_free_ gid_t *big = NULL;
-	socklen_t len = sizeof(small);
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
-		if (errno != ERANGE || !(big = malloc(len)))
-			return false;
-		groups = big;
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
-			return false;
-	}
-	for (size_t i = 0; i < len / sizeof(gid_t); i++)
-		if (groups[i] == gid)
-			return true;
-	return false;
-}
-
-static struct peer *peer_new(struct api_server *s, struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
-								      MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct peer *p = calloc(1, sizeof(*p));
-	struct ucred uc;
-	socklen_t len = sizeof(uc);
-
-	if (!p)
-		return NULL;
-	p->uid = (uid_t)-1;
-	p->gid = (gid_t)-1;
-	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
-		return p; /* unknown peer: read-only */
-	p->pid = uc.pid;
-	p->uid = uc.uid;
-	p->gid = uc.gid;
-	p->is_admin = uc.uid == 0 ||
-		      (s->d->has_admin_gid &&
-		       (uc.gid == s->d->admin_gid || peer_in_group(ci->connect_fd, s->d->admin_gid)));
-	return p;
+	return ci ? ci->socket_context : NULL;
 }
 
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
 			      enum MHD_ConnectionNotificationCode toe)
 {
-	if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-		*socket_context = peer_new(cls, conn);
-	else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-		free(*socket_context);
+	struct api_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_context = ci ? conns_bind(s->conns, ci->connect_fd) : NULL;
+	} else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		conns_release(s->conns, *socket_context);
 		*socket_context = NULL;
 	}
 }
@@ -96,14 +79,18 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			      enum MHD_RequestTerminationCode toe)
 {
+	struct api_server *s = cls;
 	struct request_ctx *ctx = *con_cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection has the deadline to send its next request */
+	conns_set_deadline(s->conns, slot_of(conn), true);
 	if (!ctx)
 		return;
 	json_decref(ctx->req.body);
+	json_decref(ctx->resp.metadata);
+	free(ctx->resp.text);
+	store_change_free(ctx->resp.change);
 	free(ctx->buf);
 	free(ctx);
 	*con_cls = NULL;
@@ -174,7 +161,8 @@ static void log_request(const struct api_request *req, unsigned status)
 			 strempty(req->path), (int)req->peer.uid, (int)req->peer.pid, status);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_request *req,
+/* Queue the answer for @resp after its handler returned @r; it must be sent by the deadline. */
+static enum MHD_Result send_reply(struct MHD_Connection *conn, struct request_ctx *ctx,
 				  struct api_response *resp, int r, const char *allow)
 {
 	static const char oom[] = "{\"type\":\"error\",\"status\":\"\",\"status_code\":0,"
@@ -186,6 +174,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_
 	struct MHD_Response *mr;
 	enum MHD_Result ret;
 
+	ctx->has_responded = true;
+	conns_set_deadline(ctx->s->conns, slot_of(conn), true);
 	if (body)
 		mr = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
 	else {
@@ -199,10 +189,8 @@ static enum MHD_Result send_reply(struct MHD_Connection *conn, const struct api_
 	add_headers(mr, resp, body ? content_type : "application/json", allow);
 	ret = MHD_queue_response(conn, status, mr);
 	MHD_destroy_response(mr);
-	metrics_api_request(req->method_name, status);
-	log_request(req, status);
-	json_decref(resp->metadata);
-	free(resp->text);
+	metrics_api_request(ctx->req.method_name, status);
+	log_request(&ctx->req, status);
 	return ret;
 }
 
@@ -218,13 +206,12 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct request_ct
 	va_start(ap, fmt);
 	(void)vsnprintf(resp.err.msg, sizeof(resp.err.msg), fmt, ap);
 	va_end(ap);
-	ctx->has_responded = true;
-	return send_reply(conn, &ctx->req, &resp, r, allow);
+	return send_reply(conn, ctx, &resp, r, allow);
 }
 
 /* Route, authorize and size-check a request once its headers are in. */
-static enum MHD_Result begin_request(struct api_server *s, struct MHD_Connection *conn,
-				     struct request_ctx *ctx, const char *url)
+static enum MHD_Result begin_request(struct MHD_Connection *conn, struct request_ctx *ctx,
+				     const char *url)
 {
 	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 						     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -232,7 +219,6 @@ static enum MHD_Result begin_request(struct api_server *s, struct MHD_Connection
 	char allow_text[64];
 	int r;
 
-	(void)s;
 	r = router_match(ctx->req.method, url, &ctx->req, &ctx->route, &allow);
 	if (r == -ENOENT)
 		return send_error(conn, ctx, r, NULL, "not found: '%s'", ESCAPED(url, 128));
@@ -255,19 +241,18 @@ static enum MHD_Result begin_request(struct api_server *s, struct MHD_Connection
 static struct request_ctx *request_new(struct api_server *s, struct MHD_Connection *conn,
 				       const char *url, const char *method)
 {
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	struct request_ctx *ctx = calloc(1, sizeof(*ctx));
 
 	if (!ctx)
 		return NULL;
+	ctx->s = s;
+	ctx->conn = conn;
+	ctx->resp.status = 200;
 	ctx->req.d = s->d;
 	ctx->req.path = url;
 	ctx->req.method_name = method;
 	ctx->req.method = router_method_from_string(method);
-	ctx->req.peer = (struct peer){ .uid = (uid_t)-1, .gid = (gid_t)-1 };
-	if (ci && ci->socket_context)
-		ctx->req.peer = *(const struct peer *)ci->socket_context;
+	ctx->req.peer = conns_peer(slot_of(conn));
 	return ctx;
 }
 
@@ -298,26 +283,69 @@ static enum MHD_Result accumulate(struct request_ctx *ctx, const char *data, siz
 	return MHD_YES;
 }
 
+/* A store writer thread: the change is done; the MHD thread answers it. */
+static void on_stored(struct store_change *ch, void *userdata)
+{
+	struct request_ctx *ctx = userdata;
+
+	(void)ch;
+	MHD_resume_connection(ctx->conn); /* ctx may be gone from here on */
+}
+
+/*
+ * Hand the request's change to the store and suspend the connection until it
+ * is done; the connection has no deadline meanwhile, since the disk is the
+ * one taking its time.
+ */
+static enum MHD_Result wait_for_store(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+	ctx->is_waiting = true;
+	conns_set_deadline(ctx->s->conns, slot_of(conn), false);
+	MHD_suspend_connection(conn);
+	ctx->submit_error = store_submit(ctx->s->d->store, ctx->resp.change, on_stored, ctx);
+	if (ctx->submit_error < 0)
+		MHD_resume_connection(conn);
+	return MHD_YES;
+}
+
+/* Back from the store: render the change's outcome. */
+static enum MHD_Result answer_stored(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+	int r;
+
+	ctx->is_waiting = false;
+	if (ctx->submit_error == -ESHUTDOWN)
+		r = icd_error_set(&ctx->resp.err, -EAGAIN, "interceptd is stopping: try again");
+	else if (ctx->submit_error < 0)
+		r = icd_error_set(&ctx->resp.err, ctx->submit_error, "cannot queue the change: %s",
+				  strerror(-ctx->submit_error));
+	else
+		r = ctx->resp.finish(&ctx->req, &ctx->resp);
+	return send_reply(conn, ctx, &ctx->resp, r, NULL);
+}
+
 static enum MHD_Result finish_request(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
-	struct api_response resp = { .status = 200 };
 	struct api_request *req = &ctx->req;
 	int r = 0;
 
+	if (ctx->is_waiting)
+		return answer_stored(conn, ctx);
 	if (ctx->has_responded)
 		return MHD_YES;
-	ctx->has_responded = true;
 	if (ctx->is_too_large)
 		return send_error(conn, ctx, -EMSGSIZE, NULL,
 				  "request body larger than the limit of %zu bytes", JSON_BODY_MAX);
 	if (req->method == HTTP_POST || req->method == HTTP_PUT || req->method == HTTP_PATCH)
-		r = json_body_parse(ctx->buf, ctx->len, &req->body, &resp.err);
+		r = json_body_parse(ctx->buf, ctx->len, &req->body, &ctx->resp.err);
 	req->if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
 	req->arg_format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
 	req->arg_recursion = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "recursion");
 	if (r >= 0)
-		r = ctx->route->fn(req, &resp);
-	return send_reply(conn, req, &resp, r, NULL);
+		r = ctx->route->fn(req, &ctx->resp);
+	if (r >= 0 && ctx->resp.change)
+		return wait_for_store(conn, ctx);
+	return send_reply(conn, ctx, &ctx->resp, r, NULL);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -334,7 +362,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		if (!ctx)
 			return MHD_NO;
 		*con_cls = ctx;
-		return begin_request(cls, conn, ctx, url);
+		return begin_request(conn, ctx, url);
 	}
 	if (*upload_data_size > 0) {
 		ret = accumulate(ctx, upload_data, *upload_data_size);
@@ -342,6 +370,30 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		return ret;
 	}
 	return finish_request(conn, ctx);
+}
+
+/*
+ * Messages that say nothing about the daemon, kept for debugging:
+ * - connections handed over with MHD_add_connection() are of an unknown
+ *   family to libmicrohttpd 0.9.75, which then tries TCP_CORK and TCP_NODELAY
+ *   on every answer; on our AF_UNIX sockets Linux says EOPNOTSUPP, which that
+ *   version does not take as "not TCP". Nothing is held back: a unix socket
+ *   has no Nagle to push past;
+ * - a client gone in the middle of its request, or cut at the request
+ *   deadline (conns.c warns about those itself).
+ */
+static bool is_noise(const char *msg)
+{
+	static const char *const prefixes[] = {
+		"Setting TCP_",
+		"Failed to push the data from buffers",
+		"Connection socket is closed when reading request",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strncmp(msg, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
 }
 
 /* libmicrohttpd's messages: its format strings, not ours, hence the pragma */
@@ -354,45 +406,72 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	msg[strcspn(msg, "\n")] = '\0';
-	log_warning("HTTP server: %s", msg);
+	if (is_noise(msg))
+		log_debug("HTTP server: %s", msg);
+	else
+		log_warning("HTTP server: %s", msg);
 }
 _Pragma("GCC diagnostic pop")
+
+static struct MHD_Daemon *start_mhd(struct api_server *s)
+{
+	return MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET |
+			MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG,
+		0, NULL, NULL, access_handler, s,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+		/* idle connections are cut sooner by the request deadline (conns.c) */
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
+		/* conns.c admits at most API_CONNECTIONS_MAX: this limit is never the one hit */
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(API_CONNECTIONS_MAX + 16),
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
+		MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
+		MHD_OPTION_END);
+}
 
 int api_server_start(struct daemon *d, int listen_fd, struct api_server **ret)
 {
 	struct api_server *s = calloc(1, sizeof(*s));
+	int r;
 
 	if (!s) {
 		close_nointr(listen_fd);
 		return -ENOMEM;
 	}
 	s->d = d;
-	s->mhd = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG,
-		0, NULL, NULL, access_handler, s,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
-		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)30,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s,
-		MHD_OPTION_NOTIFY_COMPLETED, request_completed, s,
-		MHD_OPTION_END);
-	if (!s->mhd) {
-		close_nointr(listen_fd);
+	/* a burst of clients waits in the backlog while API_CONNECTIONS_MAX are served */
+	if (listen(listen_fd, API_LISTEN_BACKLOG) < 0)
+		log_warning_errno(errno, "Cannot raise the API socket's backlog, ignoring: %m");
+	r = conns_new(d, listen_fd, &s->conns);
+	if (r >= 0) {
+		s->mhd = start_mhd(s);
+		r = s->mhd ? conns_start(s->conns, s->mhd) : -EIO;
+	}
+	if (r < 0) {
+		if (s->mhd)
+			MHD_stop_daemon(s->mhd);
+		conns_free(s->conns);
 		free(s);
-		return -EIO;
+		return r;
 	}
 	*ret = s;
 	return 0;
 }
 
-struct api_server *api_server_stop(struct api_server *s)
+int api_server_stop(struct api_server *s)
 {
+	int r;
+
 	if (!s)
-		return NULL;
-	/* MHD_stop_daemon() also closes the listening socket it was given */
+		return 0;
+	conns_stop(s->conns);
+	/* libmicrohttpd cannot stop with a suspended connection: let the store finish them */
+	r = store_close(s->d->store, STORE_CLOSE_TIMEOUT_MS);
+	if (r < 0)
+		return r;
 	MHD_stop_daemon(s->mhd);
+	conns_free(s->conns);
 	free(s);
-	return NULL;
+	return 0;
 }

@@ -2,7 +2,9 @@
 /*
  * Request-body validation for the container routes. Works on the parsed JSON
  * only and builds a config snapshot with config_new(), which normalizes the
- * values and checks the cross-key rules. No locks, no I/O.
+ * values and checks the cross-key rules, or, for a PATCH, the normalized
+ * values it sets (the store checks them against the configuration they
+ * change). No locks, no I/O.
  */
 #include <string.h>
 
@@ -38,11 +40,12 @@ static int check_fields(const json_t *body, const char *const *allowed, struct i
 }
 
 /*
- * Copy the string values of @config into @values (pointers into @config).
- * With @allow_null, a null value clears the key (PATCH).
+ * Copy the string values of @config into @values (pointers into @config) and
+ * mark them in @is_set (may be NULL). With @allow_null, a null value clears
+ * the key (PATCH).
  */
 static int collect_values(const json_t *config, const char *values[CONFIG_KEY_COUNT],
-			  bool allow_null, struct icd_error *reterr)
+			  bool *is_set, bool allow_null, struct icd_error *reterr)
 {
 	const char *key;
 	json_t *v;
@@ -56,6 +59,8 @@ static int collect_values(const json_t *config, const char *values[CONFIG_KEY_CO
 		if (k < 0)
 			return icd_error_set(reterr, -EINVAL, "unknown configuration key '%s'",
 					     ESCAPED(key, 128));
+		if (is_set)
+			is_set[k] = true;
 		if (json_is_null(v) && allow_null) {
 			values[k] = NULL;
 			continue;
@@ -112,7 +117,7 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 	if (r < 0)
 		return r;
 	if (config) {
-		r = collect_values(config, values, false, reterr);
+		r = collect_values(config, values, NULL, false, reterr);
 		if (r < 0)
 			return r;
 	}
@@ -123,46 +128,50 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 	return 0;
 }
 
-/* PUT and PATCH bodies: exactly {"config": {...}}. */
-static int config_body(const json_t *body, json_t **ret_config, struct icd_error *reterr)
+/*
+ * PUT and PATCH bodies: exactly {"config": {...}}, its values collected into
+ * @values and @is_set as collect_values() does.
+ */
+static int config_body(const json_t *body, const char *values[CONFIG_KEY_COUNT], bool *is_set,
+		       bool allow_null, struct icd_error *reterr)
 {
 	static const char *const fields[] = { "config", NULL };
+	json_t *config;
 	int r = check_fields(body, fields, reterr);
 
 	if (r < 0)
 		return r;
-	*ret_config = json_object_get(body, "config");
-	if (!*ret_config)
+	config = json_object_get(body, "config");
+	if (!config)
 		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
-	return 0;
-}
-
-/* PUT replaces every key (@current NULL); PATCH starts from @current and takes null as "unset". */
-static int validate_config(const json_t *body, const struct config *current, bool is_patch,
-			   struct config **ret_cfg, struct icd_error *reterr)
-{
-	const char *values[CONFIG_KEY_COUNT] = { 0 };
-	json_t *config;
-	int r;
-
-	r = config_body(body, &config, reterr);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; current && i < CONFIG_KEY_COUNT; i++)
-		values[i] = current->values[i];
-	r = collect_values(config, values, is_patch, reterr);
-	if (r < 0)
-		return r;
-	return build_config(config, values, ret_cfg, reterr);
+	return collect_values(config, values, is_set, allow_null, reterr);
 }
 
 int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr)
 {
-	return validate_config(body, NULL, false, ret_cfg, reterr);
+	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	int r = config_body(body, values, NULL, false, reterr);
+
+	if (r < 0)
+		return r;
+	return build_config(json_object_get(body, "config"), values, ret_cfg, reterr);
 }
 
-int validate_patch(const json_t *body, const struct config *current, struct config **ret_cfg,
-		   struct icd_error *reterr)
+int validate_patch(const json_t *body, struct store_patch *ret, struct icd_error *reterr)
 {
-	return validate_config(body, current, true, ret_cfg, reterr);
+	const char *values[CONFIG_KEY_COUNT] = { 0 };
+	bool is_set[CONFIG_KEY_COUNT] = { 0 };
+	struct store_patch p = { 0 };
+	int r = config_body(body, values, is_set, true, reterr);
+
+	/* in key order, as a whole configuration would be checked */
+	for (size_t i = 0; r >= 0 && i < CONFIG_KEY_COUNT; i++)
+		if ((p.is_set[i] = is_set[i]) && values[i])
+			r = config_normalize_value(i, values[i], &p.values[i], reterr);
+	if (r < 0) {
+		store_patch_clear(&p);
+		return r;
+	}
+	*ret = p;
+	return 0;
 }

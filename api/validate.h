@@ -3,8 +3,9 @@
 
 #include <jansson.h>
 
-#include "daemon/store/config.h"
 #include "daemon/error.h"
+#include "daemon/store/config.h"
+#include "daemon/store/store.h"
 
 /*
  * JSON-level validation of request bodies on top of config_normalize_value()
@@ -26,8 +27,9 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr);
 
 /*
- * PATCH: {"config": {key: string|null}} merged into @current; a key set to ""
- * or null is removed. The merged result is checked as a whole.
+ * PATCH: {"config": {key: string|null}}: the keys it names, each value
+ * normalized, NULL for a key set to "" or null (removed). Whether the merged
+ * result holds together is for the store to check, against the configuration
+ * the patch applies to. On success *ret owns the values.
  */
-int validate_patch(const json_t *body, const struct config *current, struct config **ret_cfg,
-		   struct icd_error *reterr);
+int validate_patch(const json_t *body, struct store_patch *ret, struct icd_error *reterr);

@@ -11,6 +11,7 @@
 
 struct api_server;
 struct engine;
+struct store;
 
 /* Kernel features detected at startup; reported by GET /1.0. */
 struct kernel_features {
@@ -44,16 +45,12 @@ struct fdstore_fd;
 
 struct daemon {
 	struct daemon_options opts;
-	struct registry *registry; /* owned */
-	int state_dir_fd;          /* owned */
-	int seccomp_dir_fd;        /* owned: STATE_DIR/seccomp, LXC policy files */
+	struct registry *registry; /* owned: what is published, read by everyone */
+	struct store *store;       /* owned: the only writer of the registry and the state */
 	gid_t admin_gid;
 	bool has_admin_gid;
 	int64_t started_at;
 	struct kernel_features features;
-
-	/* Serializes API mutations together with their state write and policy files. */
-	pthread_mutex_t write_lock;
 
 	struct engine *engine; /* owned; NULL while the engine is not running (engine/engine.c) */
 
@@ -72,4 +69,6 @@ struct daemon {
 	atomic_uint_fast64_t watchdog_moves;
 	/* set at shutdown when stuck workers were left running: exit without cleanup */
 	bool workers_left_behind;
+	/* set at shutdown when a state write never came back from the disk: the same */
+	bool writes_left_behind;
 };

@@ -23,9 +23,8 @@
 #include "daemon/engine/engine.h"
 #include "daemon/features.h"
 #include "daemon/log.h"
-#include "daemon/store/policy.h"
 #include "daemon/sockets.h"
-#include "daemon/store/state.h"
+#include "daemon/store/store.h"
 #include "version.h"
 
 static void help(void)
@@ -169,45 +168,12 @@ static int parse_argv(int argc, char **argv, struct daemon_options *o)
 static int open_state(struct daemon *d)
 {
 	struct icd_error err = { 0 };
-	int r;
+	int r = store_open(d->opts.state_dir, d->registry, &d->store, &err);
 
-	r = mkdir_parents(d->opts.state_dir, 0700);
-	if (r < 0)
-		return log_error_errno(r, "Cannot create state directory '%s': %m", d->opts.state_dir);
-	d->state_dir_fd = RET_NERRNO(open(d->opts.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (d->state_dir_fd < 0)
-		return log_error_errno(d->state_dir_fd, "Cannot open state directory '%s': %m",
-				       d->opts.state_dir);
-	if (mkdirat(d->state_dir_fd, "seccomp", 0700) < 0 && errno != EEXIST)
-		return log_error_errno(errno, "Cannot create '%s/seccomp': %m", d->opts.state_dir);
-	d->seccomp_dir_fd = RET_NERRNO(openat(d->state_dir_fd, "seccomp",
-					      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (d->seccomp_dir_fd < 0)
-		return log_error_errno(d->seccomp_dir_fd, "Cannot open '%s/seccomp': %m",
-				       d->opts.state_dir);
-	r = state_load(d->state_dir_fd, d->registry, &err);
 	if (r < 0)
 		return log_error_errno(r, "Refusing to start: state in '%s': %s (files left untouched)",
 				       d->opts.state_dir, err.msg);
 	return 0;
-}
-
-/* Rewrite every LXC policy file so they match the restored registry. */
-static void sync_policy_files(struct daemon *d)
-{
-	struct container **list = NULL;
-	size_t n = 0;
-
-	if (registry_list(d->registry, &list, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
-		int r = policy_write_lxc_file(d->seccomp_dir_fd, list[i]->name, cfg);
-
-		if (r < 0)
-			log_warning_errno(r, "Cannot write policy for '%s', ignoring: %m", list[i]->name);
-	}
-	registry_list_free(list, n);
 }
 
 static int resolve_admin_group(struct daemon *d)
@@ -341,7 +307,6 @@ static int run(struct daemon *d)
 	r = open_state(d);
 	if (r < 0)
 		return r;
-	sync_policy_files(d);
 	features_detect(&d->features);
 	r = bind_sockets(d, &s);
 	if (r < 0)
@@ -365,7 +330,10 @@ static int run(struct daemon *d)
 	signal_loop(sfd);
 	engine_stop(d);
 out_api:
-	api = api_server_stop(api);
+	if (api_server_stop(api) == -ETIMEDOUT) {
+		log_error("A state write has not come back from the disk: exiting without it");
+		d->writes_left_behind = true;
+	}
 out_sockets:
 	unlink_sockets(d, &s);
 	return r;
@@ -373,7 +341,7 @@ out_sockets:
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF };
+	struct daemon d = { 0 };
 	int r;
 
 	/* first, so that no fd passed by systemd is mistaken for a free one */
@@ -390,22 +358,21 @@ int main(int argc, char **argv)
 	if (!d.registry)
 		return 1;
 	d.started_at = (int64_t)time(NULL);
-	pthread_mutex_init(&d.write_lock, NULL);
 	r = run(&d);
-	if (d.workers_left_behind) {
-		/* threads blocked in a caller's page may still touch the registry and the
-		 * listeners: free nothing, and let the process's end kill them, skipping
-		 * atexit handlers that would wait for them. A read held by the caller's
-		 * FUSE server is not ended even by SIGKILL and would keep the process, and
-		 * with it every fd: let go of the listeners now, as an ended daemon does */
+	if (d.workers_left_behind || d.writes_left_behind) {
+		/* threads blocked in a caller's page or in a state write may still touch
+		 * the registry and the listeners: free nothing, and let the process's end
+		 * kill them, skipping atexit handlers that would wait for them. A read held
+		 * by the caller's FUSE server is not ended even by SIGKILL and would keep
+		 * the process, and with it every fd: let go of the listeners now, as an
+		 * ended daemon does */
 		(void)close_range(3, ~0U, 0);
 		_exit(r < 0 ? 1 : 0);
 	}
 	for (size_t i = 0; i < d.n_stored_fds; i++) /* the engine never started */
 		close_nointr(d.stored_fds[i].fd);
 	free(d.stored_fds);
+	store_free(d.store);
 	registry_free(d.registry);
-	close_nointr(d.seccomp_dir_fd);
-	close_nointr(d.state_dir_fd);
 	return r < 0 ? 1 : 0;
 }

@@ -7,7 +7,7 @@ packages=(
 	meson ninja-build pkg-config gcc
 	libseccomp-dev libmicrohttpd-dev libjansson-dev libcap-dev
 	libcurl4-openssl-dev libcmocka-dev
-	curl jq prometheus libc6-dev util-linux
+	curl jq prometheus libc6-dev util-linux e2fsprogs
 	runc crun lxc busybox-static uidmap
 	nodejs npm
 	clang libclang-rt-14-dev

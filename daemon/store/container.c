@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * struct container: reference counting, the config snapshot swap and ETags.
- * Called from the API thread (swap), workers (config_get) and the intake code.
+ * struct container: reference counting, publishing config snapshots, ETags.
+ * Called from store writer threads (publish), workers (config_get), the API
+ * thread and the intake code.
  * Takes only container->lock, never while holding another container's lock.
  */
 #include <inttypes.h>
@@ -45,23 +46,25 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t len)
 	return h;
 }
 
-static void compute_etag(struct container *c)
+void container_etag_compute(const char *name, uint64_t revision, const struct config *cfg,
+			    char buf[static CONTAINER_ETAG_LEN + 1])
 {
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
 
-	h = fnv1a(h, c->name, strlen(c->name) + 1);
-	h = fnv1a(h, &c->revision, sizeof(c->revision));
+	h = fnv1a(h, name, strlen(name) + 1);
+	h = fnv1a(h, &revision, sizeof(revision));
 	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
-		const char *v = c->config ? c->config->values[i] : NULL;
+		const char *v = cfg ? cfg->values[i] : NULL;
 
 		h = fnv1a(h, &i, sizeof(i));
 		if (v)
 			h = fnv1a(h, v, strlen(v) + 1);
 	}
-	(void)snprintf(c->etag, sizeof(c->etag), "%016" PRIx64, h);
+	(void)snprintf(buf, CONTAINER_ETAG_LEN + 1, "%016" PRIx64, h);
 }
 
-struct container *container_new(const char *name, int64_t created_at, struct config *cfg)
+struct container *container_new_at(const char *name, int64_t created_at, struct config *cfg,
+				   uint64_t revision, const char *etag)
 {
 	struct container *c = calloc(1, sizeof(*c));
 
@@ -75,8 +78,17 @@ struct container *container_new(const char *name, int64_t created_at, struct con
 	c->created_at = created_at;
 	pthread_mutex_init(&c->lock, NULL);
 	c->config = cfg;
-	compute_etag(c);
+	c->revision = revision;
+	if (etag && strlen(etag) == CONTAINER_ETAG_LEN)
+		memcpy(c->etag, etag, CONTAINER_ETAG_LEN + 1);
+	else
+		container_etag_compute(name, revision, cfg, c->etag);
 	return c;
+}
+
+struct container *container_new(const char *name, int64_t created_at, struct config *cfg)
+{
+	return container_new_at(name, created_at, cfg, 0, NULL);
 }
 
 struct container *container_ref(struct container *c)
@@ -106,29 +118,61 @@ struct config *container_config_get(struct container *c)
 	return cfg;
 }
 
-void container_config_swap(struct container *c, struct config *cfg)
+struct config *container_config_get_etag(struct container *c,
+					 char etag[static CONTAINER_ETAG_LEN + 1])
+{
+	struct config *cfg;
+
+	pthread_mutex_lock(&c->lock);
+	cfg = config_ref(c->config);
+	memcpy(etag, c->etag, CONTAINER_ETAG_LEN + 1);
+	pthread_mutex_unlock(&c->lock);
+	return cfg;
+}
+
+void container_get_revision(struct container *c, uint64_t *ret_revision,
+			    char etag[static CONTAINER_ETAG_LEN + 1])
+{
+	pthread_mutex_lock(&c->lock);
+	*ret_revision = c->revision;
+	memcpy(etag, c->etag, CONTAINER_ETAG_LEN + 1);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Lock held: make @cfg current as @revision with @etag; returns the old snapshot. */
+static struct config *swap_locked(struct container *c, struct config *cfg, uint64_t revision,
+				  const char *etag)
+{
+	struct config *old = c->config;
+
+	c->config = cfg;
+	c->revision = revision;
+	memcpy(c->etag, etag, CONTAINER_ETAG_LEN + 1);
+	atomic_fetch_add_explicit(&c->config_generation, 1, memory_order_release);
+	return old;
+}
+
+void container_publish(struct container *c, struct config *cfg, uint64_t revision,
+		       const char *etag)
 {
 	struct config *old;
 
 	pthread_mutex_lock(&c->lock);
-	old = c->config;
-	c->config = cfg;
-	c->revision++;
-	compute_etag(c);
-	atomic_fetch_add_explicit(&c->config_generation, 1, memory_order_release);
+	old = swap_locked(c, cfg, revision, etag);
 	pthread_mutex_unlock(&c->lock);
 	config_unref(old); /* freed when the last in-flight notification drops it */
 }
 
-void container_set_revision(struct container *c, uint64_t revision, const char *etag)
+void container_config_swap(struct container *c, struct config *cfg)
 {
+	char etag[CONTAINER_ETAG_LEN + 1];
+	struct config *old;
+
 	pthread_mutex_lock(&c->lock);
-	c->revision = revision;
-	if (etag && strlen(etag) == CONTAINER_ETAG_LEN)
-		memcpy(c->etag, etag, CONTAINER_ETAG_LEN + 1);
-	else
-		compute_etag(c);
+	container_etag_compute(c->name, c->revision + 1, cfg, etag);
+	old = swap_locked(c, cfg, c->revision + 1, etag);
 	pthread_mutex_unlock(&c->lock);
+	config_unref(old);
 }
 
 void container_get_etag(struct container *c, char buf[static CONTAINER_ETAG_LEN + 1])

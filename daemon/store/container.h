@@ -69,6 +69,14 @@ bool container_name_valid(const char *name);
  */
 struct container *container_new(const char *name, int64_t created_at, struct config *cfg);
 
+/*
+ * The same at @revision with @etag (computed when NULL or malformed): a
+ * container read back from its state file, or the one a create is about to
+ * publish.
+ */
+struct container *container_new_at(const char *name, int64_t created_at, struct config *cfg,
+				   uint64_t revision, const char *etag);
+
 struct container *container_ref(struct container *c);
 struct container *container_unref(struct container *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct container *, container_unref)
@@ -77,13 +85,34 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(struct container *, container_unref)
 struct config *container_config_get(struct container *c);
 
 /*
- * Swap in @cfg (ownership taken), bump the revision and recompute the ETag.
- * The old snapshot is released after unlocking; in-flight users keep theirs.
+ * The same, with the ETag published with it, read together: a reader never
+ * pairs one revision's config with another's ETag. Thread-safe.
  */
-void container_config_swap(struct container *c, struct config *cfg);
+struct config *container_config_get_etag(struct container *c,
+					 char etag[static CONTAINER_ETAG_LEN + 1]);
 
-/* Restore persisted revision and ETag (startup only). */
-void container_set_revision(struct container *c, uint64_t revision, const char *etag);
+/*
+ * The ETag of container @name at @revision with @cfg: what the store writes
+ * to disk before it publishes that revision. Pure.
+ */
+void container_etag_compute(const char *name, uint64_t revision, const struct config *cfg,
+			    char buf[static CONTAINER_ETAG_LEN + 1]);
+
+/* The current revision and ETag, read together. Thread-safe. */
+void container_get_revision(struct container *c, uint64_t *ret_revision,
+			    char etag[static CONTAINER_ETAG_LEN + 1]);
+
+/*
+ * Publish @cfg (ownership taken) as @revision with @etag: from the next
+ * container_config_get() on, readers and workers see it. Only the store calls
+ * this, after the change is on disk. The old snapshot is released after
+ * unlocking; in-flight users keep theirs.
+ */
+void container_publish(struct container *c, struct config *cfg, uint64_t revision,
+		       const char *etag);
+
+/* Publish @cfg (ownership taken) as the next revision, its ETag computed (tests). */
+void container_config_swap(struct container *c, struct config *cfg);
 
 /* Copy the current ETag into @buf (CONTAINER_ETAG_LEN + 1 bytes). */
 void container_get_etag(struct container *c, char buf[static CONTAINER_ETAG_LEN + 1]);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The durable registry: one JSON file per container, each replaced
- * atomically. Called from the main thread at startup and from the API thread
- * under the API write lock, so there is never more than one writer.
+ * atomically. Called from the main thread at startup and from the store's
+ * writer threads, which never write one container's file from two threads at
+ * once (daemon/store/store.c).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,24 +21,17 @@
 /* far above any real file (a legacy state.json of 100,000 containers is ~20 MiB) */
 #define STATE_FILE_MAX (256u << 20)
 
-static json_t *container_to_json(struct container *c)
+static json_t *record_to_json(const struct state_record *rec)
 {
-	_cleanup_(config_unrefp) struct config *cfg = container_config_get(c);
-	json_t *config = json_object(), *o;
-	char etag[CONTAINER_ETAG_LEN + 1];
-	uint64_t revision;
+	json_t *config = json_object();
 
-	pthread_mutex_lock(&c->lock);
-	revision = c->revision;
-	memcpy(etag, c->etag, sizeof(etag));
-	pthread_mutex_unlock(&c->lock);
 	for (size_t i = 0; config && i < CONFIG_KEY_COUNT; i++)
-		if (cfg->values[i])
-			json_object_set_new(config, config_keys[i].name, json_string(cfg->values[i]));
-	o = json_pack("{s:s, s:I, s:I, s:s, s:o}", "name", c->name, "created_at",
-		      (json_int_t)c->created_at, "revision", (json_int_t)revision, "etag", etag,
-		      "config", config);
-	return o;
+		if (rec->cfg->values[i])
+			json_object_set_new(config, config_keys[i].name,
+					    json_string(rec->cfg->values[i]));
+	return json_pack("{s:s, s:I, s:I, s:s, s:o}", "name", rec->name, "created_at",
+			 (json_int_t)rec->created_at, "revision", (json_int_t)rec->revision, "etag",
+			 rec->etag, "config", config);
 }
 
 static int open_containers_dir(int state_dir_fd)
@@ -51,18 +45,47 @@ static void file_name(const char *name, char buf[static CONTAINER_NAME_MAX + siz
 	(void)snprintf(buf, CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX), "%s" FILE_SUFFIX, name);
 }
 
-static int save_to(int dir_fd, struct container *c)
+static int save_to(int dir_fd, const struct state_record *rec)
 {
 	char name[CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX)];
 	json_t *root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "container",
-				 container_to_json(c));
+				 record_to_json(rec));
 	_cleanup_free_ char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 
 	json_decref(root);
 	if (!text)
 		return -ENOMEM;
-	file_name(c->name, name);
+	file_name(rec->name, name);
 	return write_file_atomic(dir_fd, name, text, strlen(text), 0600, WRITE_DURABLE);
+}
+
+int state_save(int state_dir_fd, const struct state_record *rec)
+{
+	_cleanup_close_ int dir_fd = open_containers_dir(state_dir_fd);
+
+	if (dir_fd < 0)
+		return dir_fd;
+	return save_to(dir_fd, rec);
+}
+
+/* @c as it is now; *ret_cfg holds the reference the record points to. */
+static void record_of(struct container *c, struct state_record *rec, char *etag,
+		      struct config **ret_cfg)
+{
+	*ret_cfg = container_config_get(c);
+	*rec = (struct state_record){ .name = c->name, .created_at = c->created_at,
+				      .etag = etag, .cfg = *ret_cfg };
+	container_get_revision(c, &rec->revision, etag);
+}
+
+static int save_container_to(int dir_fd, struct container *c)
+{
+	_cleanup_(config_unrefp) struct config *cfg = NULL;
+	char etag[CONTAINER_ETAG_LEN + 1];
+	struct state_record rec;
+
+	record_of(c, &rec, etag, &cfg);
+	return save_to(dir_fd, &rec);
 }
 
 int state_save_container(int state_dir_fd, struct container *c)
@@ -71,7 +94,7 @@ int state_save_container(int state_dir_fd, struct container *c)
 
 	if (dir_fd < 0)
 		return dir_fd;
-	return save_to(dir_fd, c);
+	return save_container_to(dir_fd, c);
 }
 
 int state_remove_container(int state_dir_fd, const char *name)
@@ -171,10 +194,10 @@ static int load_container(json_t *o, const char *expect_name, struct registry *r
 	r = load_config(jconfig, name, &cfg, reterr);
 	if (r < 0)
 		return r;
-	_cleanup_(container_unrefp) struct container *c = container_new(name, created, cfg);
+	_cleanup_(container_unrefp) struct container *c =
+		container_new_at(name, created, cfg, (uint64_t)revision, etag);
 	if (!c)
 		return -ENOMEM;
-	container_set_revision(c, (uint64_t)revision, etag);
 	r = registry_add(reg, c);
 	if (r == -EEXIST)
 		return icd_error_set(reterr, -EINVAL, "container '%s' listed twice", name);
@@ -306,7 +329,7 @@ static int convert_legacy(int state_dir_fd, int dir_fd, struct registry *reg,
 	if (r < 0)
 		return r;
 	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = save_to(dir_fd, list[i]);
+		r = save_container_to(dir_fd, list[i]);
 	for (size_t i = 0; i < n; i++)
 		container_unref(list[i]);
 	if (r >= 0)

@@ -21,10 +21,23 @@
  */
 int state_load(int state_dir_fd, struct registry *r, struct icd_error *reterr);
 
+/* What one container's state file holds. */
+struct state_record {
+	const char *name;
+	int64_t created_at;
+	uint64_t revision;
+	const char *etag;
+	const struct config *cfg;
+};
+
 /*
- * Write @c durably: temporary file, fsync, rename, fsync of the directory.
- * Callers serialize writes (the API write lock).
+ * Write @rec as its container's file durably: temporary file, fsync, rename,
+ * fsync of the directory. The old file stays whole until the rename. Callers
+ * never write one container's file from two threads at once.
  */
+int state_save(int state_dir_fd, const struct state_record *rec);
+
+/* state_save() of @c as it is now (its current config, revision and ETag). */
 int state_save_container(int state_dir_fd, struct container *c);
 
 /* Remove @name's file durably (unlink, fsync of the directory). Missing is fine. */

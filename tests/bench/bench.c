@@ -6,7 +6,8 @@
  * is the median of its round medians, because the machine is noisy.
  *
  *   bench [--smoke] [--daemon PATH] [--json FILE] [--rounds N] [--seconds S]
- *         [--only CASE,...]   (cases, fanin, api, memory; the floor always runs)
+ *         [--only CASE,...]   (cases, fanin, api, api-stall, api-burst, memory; the
+ *                             floor always runs)
  *
  * Exit: 0 all cases ran, 77 not root or some interceptd cases skipped (the
  * daemon cannot serve them: not started, a resource missing; the floor still
@@ -98,6 +99,10 @@ static void deselect_cases(struct bench *b)
 			set_skip(b->fr[w][s].skip, sizeof(b->fr[w][s].skip), "not selected (--only)");
 	if (!selected(&b->o, "api"))
 		set_skip(b->api.skip, sizeof(b->api.skip), "not selected (--only)");
+	if (!selected(&b->o, "api-stall"))
+		set_skip(b->stall.skip, sizeof(b->stall.skip), "not selected (--only)");
+	if (!selected(&b->o, "api-burst"))
+		set_skip(b->burst.skip, sizeof(b->burst.skip), "not selected (--only)");
 	if (!selected(&b->o, "memory"))
 		set_skip(b->mem.skip, sizeof(b->mem.skip), "not selected (--only)");
 }
@@ -690,6 +695,14 @@ int main(int argc, char **argv)
 	if (selected(&b.o, "api")) {
 		printf("api\n");
 		run_api(&b);
+	}
+	if (selected(&b.o, "api-stall")) {
+		printf("api under a stalled write\n");
+		run_api_stall(&b);
+	}
+	if (selected(&b.o, "api-burst")) {
+		printf("api under a burst of connections\n");
+		run_api_burst(&b);
 	}
 	if (selected(&b.o, "memory")) {
 		printf("memory\n");

@@ -83,7 +83,8 @@ bool any_skipped(const struct bench *b)
 		for (unsigned s = 0; s < N_FAN_SIZES; s++)
 			if (b->fr[w][s].skip[0])
 				return true;
-	return !b->api.ran || !b->mem.ran;
+	/* a machine without loop devices skips the stall case; a daemon failing it does not */
+	return !b->api.ran || !b->mem.ran || b->stall.failed || !b->burst.ran;
 }
 
 /* Against the case's own floor: the bare round trip, or the native mount for the mount case. */
@@ -169,11 +170,49 @@ static size_t collect_targets(const struct bench *b, struct target *t)
 	t[n++] = (struct target){ "GET /1.0/metrics (1,000 containers) median < 20 ms",
 				  b->api.ran ? b->api.metrics_med : NAN, 20.0, true,
 				  b->api.ran ? NULL : b->api.skip };
+	t[n++] = (struct target){ "GET /1.0 p99 < 10 ms while a write waits on the disk",
+				  b->stall.ran ? b->stall.get_p99 : NAN, 10.0, true,
+				  b->stall.ran ? NULL : b->stall.skip };
+	t[n++] = (struct target){ "GET /1.0/metrics p99 < 10 ms while a write waits",
+				  b->stall.ran ? b->stall.metrics_p99 : NAN, 10.0, true,
+				  b->stall.ran ? NULL : b->stall.skip };
+	t[n++] = (struct target){ "burst of 500 connections: every one answered (share)",
+				  b->burst.ran ? (double)b->burst.answered / b->burst.n : NAN, 1.0,
+				  false, b->burst.ran ? NULL : b->burst.skip };
+	t[n++] = (struct target){ "burst: daemon fds 1 s after <= before",
+				  b->burst.ran ? b->burst.fds_after - b->burst.fds_before : NAN, 0.0,
+				  true, b->burst.ran ? NULL : b->burst.skip };
 	t[n++] = (struct target){ "daemon RSS <= 64 MiB (containers + listeners)",
 				  b->mem.ran ? b->mem.rss_mib : NAN, 64.0, true,
 				  b->mem.ran ? NULL : b->mem.skip };
 #undef CASE_SKIP
 	return n;
+}
+
+static void print_load(const struct bench *b)
+{
+	const typeof(b->stall) *s = &b->stall;
+	const typeof(b->burst) *u = &b->burst;
+
+	if (s->ran)
+		printf("api under a stalled write (disk frozen %u ms while a PATCH writes): GET /1.0 "
+		       "median %.3f p99 %.3f max %.3f ms (%u requests) | metrics p99 %.3f ms | "
+		       "PATCH refused (400) p99 %.3f ms | the stalled PATCH answered %+.0f ms after "
+		       "the thaw (HTTP %ld), a PATCH of another container %+.0f ms (HTTP %ld)\n",
+		       s->freeze_ms, s->get_med, s->get_p99, s->get_max, s->n_get, s->metrics_p99,
+		       s->bad_patch_p99, s->stalled_after_thaw_ms, s->stalled_status,
+		       s->other_after_thaw_ms, s->other_status);
+	else
+		printf("api under a stalled write skipped: %s\n", s->skip);
+	if (u->ran)
+		printf("api under a burst of %u connections (GET /1.0): %u answered within 20 s "
+		       "(median %.1f p99 %.1f max %.1f ms), %u refused at connect (backlog full), "
+		       "%u unanswered, %u failed | a PATCH among them %.1f ms (HTTP %ld) | daemon "
+		       "fds %d before, %d one second after\n",
+		       u->n, u->answered, u->med, u->p99, u->max, u->refused, u->unanswered,
+		       u->failed, u->patch_ms, u->patch_status, u->fds_before, u->fds_after);
+	else
+		printf("api under a burst skipped: %s\n", u->skip);
 }
 
 static void print_tables(const struct bench *b)
@@ -225,6 +264,7 @@ static void print_tables(const struct bench *b)
 		       b->api.metrics_bytes, b->api.metrics_med, b->api.metrics_p99);
 	else
 		printf("api skipped: %s\n", b->api.skip);
+	print_load(b);
 	if (b->mem.ran_base)
 		printf("memory: sockets up %.0f ms after the first start (writes every LXC policy file), "
 		       "%.0f ms after a restart; "
@@ -253,6 +293,32 @@ static void json_str(FILE *f, const char *key, const char *v, bool comma)
 		else if ((unsigned char)*v >= 0x20)
 			fputc(*v, f);
 	fprintf(f, "\"%s", comma ? "," : "");
+}
+
+/* "api_stall" and "api_burst", after the "api" object (whose closing brace follows) */
+static void write_json_load(FILE *f, const struct bench *b)
+{
+	const typeof(b->stall) *s = &b->stall;
+	const typeof(b->burst) *u = &b->burst;
+
+	fprintf(f, "},\n\"api_stall\":{\"freeze_ms\":%u,\"get_requests\":%u,", s->freeze_ms,
+		s->n_get);
+	json_str(f, "skipped", s->ran ? "" : s->skip, true);
+	json_num(f, "get_median_ms", s->ran ? s->get_med : NAN, true);
+	json_num(f, "get_p99_ms", s->ran ? s->get_p99 : NAN, true);
+	json_num(f, "get_max_ms", s->ran ? s->get_max : NAN, true);
+	json_num(f, "metrics_p99_ms", s->ran ? s->metrics_p99 : NAN, true);
+	json_num(f, "refused_patch_p99_ms", s->ran ? s->bad_patch_p99 : NAN, true);
+	json_num(f, "stalled_patch_after_thaw_ms", s->ran ? s->stalled_after_thaw_ms : NAN, true);
+	json_num(f, "other_patch_after_thaw_ms", s->ran ? s->other_after_thaw_ms : NAN, false);
+	fprintf(f, "},\n\"api_burst\":{\"connections\":%u,\"answered\":%u,\"refused\":%u,"
+		   "\"unanswered\":%u,\"failed\":%u,\"fds_before\":%d,\"fds_after\":%d,",
+		u->n, u->answered, u->refused, u->unanswered, u->failed, u->fds_before, u->fds_after);
+	json_str(f, "skipped", u->ran ? "" : u->skip, true);
+	json_num(f, "median_ms", u->ran ? u->med : NAN, true);
+	json_num(f, "p99_ms", u->ran ? u->p99 : NAN, true);
+	json_num(f, "max_ms", u->ran ? u->max : NAN, true);
+	json_num(f, "patch_ms", u->ran ? u->patch_ms : NAN, false);
 }
 
 static int write_json(const struct bench *b, const struct target *t, size_t nt)
@@ -305,6 +371,7 @@ static int write_json(const struct bench *b, const struct target *t, size_t nt)
 	json_num(f, "patch_p99_ms", b->api.ran ? b->api.patch_p99 : NAN, true);
 	json_num(f, "metrics_median_ms", b->api.ran ? b->api.metrics_med : NAN, true);
 	json_num(f, "metrics_p99_ms", b->api.ran ? b->api.metrics_p99 : NAN, false);
+	write_json_load(f, b);
 	fprintf(f, "},\n\"memory\":{\"containers\":%u,\"listeners\":%u,", b->mem.containers,
 		b->mem.listeners);
 	json_str(f, "skipped", b->mem.ran ? "" : b->mem.skip, true);

@@ -5,8 +5,10 @@
  * header), the body through json_body_parse(), and the matched route handler
  * runs for real with its query arguments (?format=, ?recursion=) and If-Match
  * header, against a registry of two containers whose state and LXC policy
- * files live in a scratch directory on tmpfs. The answer is rendered the way
- * api/server.c renders it.
+ * files live in a scratch directory on tmpfs. A write's change goes through
+ * the real store (store_apply(): its writer thread, validation against the
+ * registry, the files, publishing) before the route's finish function renders
+ * it. The answer is rendered the way api/server.c renders it.
  *
  * The input reads like the request it stands for:
  *
@@ -33,6 +35,7 @@
 #include "api/json.h"
 #include "api/router.h"
 #include "daemon/log.h"
+#include "daemon/store/store.h"
 #include "tests/fuzz/fuzz.h"
 
 struct request_text {
@@ -45,19 +48,25 @@ struct request_text {
 static struct daemon fixture = {
 	.opts = { .api_socket = "/run/interceptd/api.sock", .lxc_socket = "/run/interceptd/lxc.sock",
 		  .oci_socket = "/run/interceptd/oci.sock" },
-	.write_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 static int containers_fd, seccomp_fd;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct icd_error err = { 0 };
+	int state_dir_fd;
+
 	(void)argc;
 	(void)argv;
 	log_set_level(LOG_LEVEL_ERROR);
-	fixture.state_dir_fd = fuzz_scratch_dir(&fixture.opts.state_dir);
-	containers_fd = fuzz_subdir(fixture.state_dir_fd, "containers");
-	seccomp_fd = fuzz_subdir(fixture.state_dir_fd, "seccomp");
-	fixture.seccomp_dir_fd = seccomp_fd;
+	state_dir_fd = fuzz_scratch_dir(&fixture.opts.state_dir);
+	/* made here first (the store takes them as they are), to empty them after each input */
+	containers_fd = fuzz_subdir(state_dir_fd, "containers");
+	seccomp_fd = fuzz_subdir(state_dir_fd, "seccomp");
+	fixture.registry = registry_new();
+	FUZZ_CHECK(fixture.registry, "out of memory");
+	FUZZ_CHECK(store_open(fixture.opts.state_dir, fixture.registry, &fixture.store, &err) == 0,
+		   "cannot open the store: %s", err.msg);
 	return 0;
 }
 
@@ -72,19 +81,28 @@ static void add_container(struct registry *reg, const char *name, const char *co
 	container_unref(c);
 }
 
-/* A fresh registry for each input, so one request cannot change what the next one sees. */
-static struct registry *fixture_registry(void)
+/* The same two containers for each input, so one request cannot change what the next one sees. */
+static void fixture_registry(struct registry *reg)
 {
 	const char *c1[CONFIG_KEY_COUNT] = { [CONFIG_SYSINFO] = "true", [CONFIG_MKNOD] = "true" };
 	const char *web[CONFIG_KEY_COUNT] = { [CONFIG_MOUNT] = "true",
 					      [CONFIG_MOUNT_ALLOWED] = "ext4",
 					      [CONFIG_MOUNT_FUSE] = "fuse.sshfs=sshfs" };
-	struct registry *reg = registry_new();
 
-	FUZZ_CHECK(reg, "out of memory");
 	add_container(reg, "c1", c1);
 	add_container(reg, "web-2", web);
-	return reg;
+}
+
+/* Unregister whatever the input left (the store holds on to the registry itself). */
+static void empty_registry(struct registry *reg)
+{
+	struct container **list = NULL;
+	size_t n = 0;
+
+	FUZZ_CHECK(registry_list(reg, &list, &n) == 0, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		(void)registry_remove(reg, list[i]->name, NULL);
+	registry_list_free(list, n);
 }
 
 static const char *after(const char *line, const char *prefix)
@@ -184,6 +202,12 @@ static void serve(struct api_request *req, const struct request_text *rt)
 		r = json_body_parse(rt->body, rt->body_len, &req->body, &resp.err);
 	if (r >= 0)
 		r = route->fn(req, &resp);
+	if (r >= 0 && resp.change) {
+		FUZZ_CHECK(route->is_write, "'%s' left a change but is a read", req->path);
+		(void)store_apply(req->d->store, resp.change);
+		r = resp.finish(req, &resp);
+	}
+	resp.change = store_change_free(resp.change);
 	check_answer(req, &resp, r);
 	if (route->is_write) {
 		fuzz_empty_dir(containers_fd);
@@ -197,7 +221,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct api_request req = { .d = &fixture, .peer = { .uid = 0, .is_admin = true } };
 
 	parse_request(data, size, &rt);
-	fixture.registry = fixture_registry();
+	fixture_registry(fixture.registry);
 	req.method = router_method_from_string(rt.method);
 	req.method_name = rt.method;
 	req.path = rt.path;
@@ -206,7 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.arg_recursion = rt.recursion;
 	serve(&req, &rt);
 	json_decref(req.body);
-	fixture.registry = registry_free(fixture.registry);
+	empty_registry(fixture.registry);
 	free(rt.head);
 	return 0;
 }

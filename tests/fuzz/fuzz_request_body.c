@@ -3,8 +3,8 @@
  * libFuzzer target: a request body of POST, PUT or PATCH /1.0/containers[/NAME]
  * as the API thread handles it. json_body_parse() (size cap, duplicate keys,
  * top-level object), then validate_create(), validate_put() and
- * validate_patch() against a current configuration, as
- * api/routes_containers.c calls them.
+ * validate_patch() as api/routes_containers.c calls them, the patch merged
+ * into a current configuration as the store does (store_patch_apply()).
  *
  * Beyond "no crash, no leak": every refusal names its reason in a message the
  * API can render; every accepted configuration is normalized (validating its
@@ -71,6 +71,7 @@ static void check_outcome(int r, const char *name, struct config *cfg, const str
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct icd_error err = { 0 };
+	struct store_patch patch;
 	struct config *cfg = NULL;
 	const char *name = NULL;
 	json_t *body = NULL;
@@ -94,7 +95,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err = (struct icd_error){ 0 };
 	cfg = NULL;
-	r = validate_patch(body, current, &cfg, &err);
+	r = validate_patch(body, &patch, &err);
+	if (r >= 0) {
+		/* as the store applies it, to the configuration it changes */
+		r = store_patch_apply(&patch, current, &cfg, &err);
+		store_patch_clear(&patch);
+	}
 	check_outcome(r, "c1", cfg, &err);
 
 	json_decref(body);

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "daemon/error.h"
+#include "daemon/store/lanes.h"
+#include "daemon/store/registry.h"
+
+/*
+ * The one place that changes the registry: create, replace, patch and delete
+ * a container. A change is checked against what is published (existence,
+ * If-Match), its snapshot is built, it is written to disk (the LXC policy
+ * file, then the state file: temporary file, fsync, rename, fsync of the
+ * directory), and only then published. A change whose write fails publishes
+ * nothing, so no reader or worker ever acts on something that is withdrawn.
+ * A deletion removes the state file durably, then unpublishes.
+ *
+ * Changes run on writer threads, off the API thread: the changes of one
+ * container one after another in the order they came, those of different
+ * containers at the same time (daemon/store/lanes.h). The API thread keeps
+ * answering reads from the published registry meanwhile.
+ *
+ * The store also owns the state directory's layout: containers/NAME.json
+ * (daemon/store/state.c) and seccomp/NAME, the LXC policy files.
+ */
+struct store;
+
+/*
+ * Open @state_dir (created with its parents if missing), load every container
+ * into @reg (empty) and bring every LXC policy file in line with it. A state
+ * that cannot be read fails with a message naming the file in @reterr and is
+ * left untouched. @reg must outlive the store.
+ */
+int store_open(const char *state_dir, struct registry *reg, struct store **ret,
+	       struct icd_error *reterr);
+
+/*
+ * Refuse new changes and wait up to @timeout_ms for the queued ones to be
+ * done (their callbacks called). -ETIMEDOUT when a write is still held by the
+ * disk: the store must then not be freed.
+ */
+int store_close(struct store *s, int timeout_ms);
+
+/* Free a store that store_close() emptied (or that never took a change). Returns NULL. */
+struct store *store_free(struct store *s);
+
+/* The absolute path of @name's LXC policy file (lxc.seccomp.profile) into @buf. */
+int store_policy_path(const struct store *s, const char *name, char *buf, size_t size);
+
+enum store_op {
+	STORE_CREATE,
+	STORE_REPLACE,
+	STORE_PATCH,
+	STORE_DELETE,
+};
+
+/* What a PATCH sets: per key, whether it is named, and its normalized value (NULL removes it). */
+struct store_patch {
+	bool is_set[CONFIG_KEY_COUNT];
+	char *values[CONFIG_KEY_COUNT]; /* owned */
+};
+
+/* The configuration @p makes of @current, checked as a whole (cross-key rules). Pure. */
+int store_patch_apply(const struct store_patch *p, const struct config *current,
+		      struct config **ret, struct icd_error *reterr);
+
+/* Free @p's values. */
+void store_patch_clear(struct store_patch *p);
+
+/*
+ * One change and, once done, its outcome. Plain C only: it crosses from the
+ * API thread to a writer thread and back.
+ */
+struct store_change {
+	enum store_op op;
+	char name[CONTAINER_NAME_MAX + 1];
+	char *if_match;          /* owned: the If-Match header, or NULL */
+	struct config *cfg;      /* owned: CREATE and REPLACE, the new configuration */
+	struct store_patch patch; /* PATCH */
+
+	/* the outcome */
+	int result;                    /* 0 or a negative errno, with err */
+	struct icd_error err;
+	struct container *container;   /* reference: the container created or changed */
+	struct config *published;      /* reference: the snapshot this change published */
+	char etag[CONTAINER_ETAG_LEN + 1]; /* the ETag published with it */
+	bool has_stale_policy;         /* DELETE: its LXC policy file could not be removed */
+
+	/* private */
+	struct lane_job job;
+	struct store *store;
+	void (*done)(struct store_change *ch, void *userdata);
+	void *userdata;
+};
+
+/* A change of @op on container @name (a valid name). NULL on ENOMEM. */
+struct store_change *store_change_new(enum store_op op, const char *name);
+struct store_change *store_change_free(struct store_change *ch);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct store_change *, store_change_free)
+
+/*
+ * Queue @ch behind the earlier changes of its container. @done runs on a
+ * writer thread once the outcome is in @ch; the store does not touch @ch
+ * after calling it. Returns 0, or -ESHUTDOWN (closing), -ENOMEM, -EAGAIN:
+ * then @done is never called.
+ */
+int store_submit(struct store *s, struct store_change *ch,
+		 void (*done)(struct store_change *ch, void *userdata), void *userdata);
+
+/* store_submit() and wait for the outcome: returns ch->result. */
+int store_apply(struct store *s, struct store_change *ch);
