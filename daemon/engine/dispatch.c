@@ -58,12 +58,13 @@ static void call_handler(struct engine_listener *l, const struct handler_entry *
 	int r = e->fn(ctx, reply);
 
 	if (r == -ENOENT || r == -ESRCH) {
-		log_debug("'%s' id=%llu: caller went away", l->name,
-			  (unsigned long long)ctx->req->id);
+		log_about_errno(LOG_LEVEL_DEBUG, 0, l->name, e->name, "'%s' id=%llu: caller went away",
+				l->name, (unsigned long long)ctx->req->id);
 		reply_continue(reply);
 	} else if (r < 0) {
-		log_warning_errno(r, "'%s' id=%llu: %s handler failed, continuing: %m", l->name,
-				  (unsigned long long)ctx->req->id, e->name);
+		log_about_errno(LOG_LEVEL_WARNING, r, l->name, e->name,
+				"'%s' id=%llu: %s handler failed, continuing: %m", l->name,
+				(unsigned long long)ctx->req->id, e->name);
 		reply_continue(reply);
 	}
 }
@@ -105,6 +106,7 @@ void dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req,
 	dispatch_notification(l, req, l->fd, -EBADF, -EBADF, t0, &resp);
 	r = notify_send(l->fd, &resp);
 	if (r < 0 && r != -ENOENT)
-		log_debug_errno(r, "'%s' id=%llu: send failed, ignoring: %m", l->name,
+		log_about_errno(LOG_LEVEL_DEBUG, r, l->name, NULL,
+				"'%s' id=%llu: send failed, ignoring: %m", l->name,
 				(unsigned long long)req->id);
 }
