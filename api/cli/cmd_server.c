@@ -245,7 +245,8 @@ static int complete_containers(const struct cli *c)
 	return 0;
 }
 
-static int complete_keys(const struct cli *c)
+/* The keys the daemon knows, short; with @only_bool, those of type bool. */
+static int complete_keys(const struct cli *c, bool only_bool)
 {
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
 	const char *key;
@@ -256,7 +257,9 @@ static int complete_keys(const struct cli *c)
 	if (r < 0)
 		return r;
 	json_object_foreach(json_object_get(meta, "keys"), key, v)
-		printf("%s\n", keys_shorten(key));
+		if (!only_bool ||
+		    strcmp(strempty(json_string_value(json_object_get(v, "type"))), "bool") == 0)
+			printf("%s\n", keys_shorten(key));
 	return 0;
 }
 
@@ -267,7 +270,9 @@ int cmd_complete(const struct cli *c)
 	if (strcmp(what, "containers") == 0)
 		return complete_containers(c);
 	if (strcmp(what, "keys") == 0)
-		return complete_keys(c);
-	fprintf(stderr, "Error: __complete takes 'containers' or 'keys', not '%s'\n", what);
+		return complete_keys(c, false);
+	if (strcmp(what, "bool-keys") == 0)
+		return complete_keys(c, true);
+	fprintf(stderr, "Error: __complete takes containers, keys or bool-keys, not '%s'\n", what);
 	return -EINVAL;
 }
