@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
 
 /*
@@ -32,6 +33,17 @@ struct cli {
 	char **args;
 	size_t n_args;
 };
+
+/*
+ * GET @path and print its metadata: as a JSON or YAML document, or, in the
+ * table format, through @print_table (NULL: as a JSON document then too).
+ * Returns 0 or a negative errno after printing what went wrong.
+ */
+int cli_show(const struct cli *c, const char *path, int (*print_table)(const json_t *meta));
+
+/* cli_show() of "/1.0/containers/" + the first argument + @suffix. */
+int cli_show_container(const struct cli *c, const char *suffix,
+		       int (*print_table)(const json_t *meta));
 
 /*
  * The commands. Each returns 0 on success or a negative errno after printing

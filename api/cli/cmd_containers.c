@@ -2,7 +2,7 @@
 /*
  * interceptctl list, show, create, delete and state: one request each to
  * /1.0/containers[/NAME[/state]], printed as a table or as the daemon's
- * metadata in JSON or YAML.
+ * metadata in JSON or YAML (cli_show(), which the other GET commands use too).
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,18 +49,31 @@ static int print_list(const json_t *list)
 	return 0;
 }
 
-int cmd_list(const struct cli *c)
+int cli_show(const struct cli *c, const char *path, int (*print_table)(const json_t *meta))
 {
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
 	json_t *meta;
 	int r;
 
-	r = client_call(c, "GET", "/1.0/containers?recursion=1", NULL, NULL, &rep, &meta);
+	r = client_call(c, "GET", path, NULL, NULL, &rep, &meta);
 	if (r < 0)
 		return r;
-	if (c->format != FORMAT_TABLE)
+	if (c->format != FORMAT_TABLE || !print_table)
 		return output_document(stdout, c->format, meta);
-	return print_list(meta);
+	return print_table(meta);
+}
+
+int cli_show_container(const struct cli *c, const char *suffix,
+		       int (*print_table)(const json_t *meta))
+{
+	_cleanup_free_ char *path = client_container_path(c->args[0], suffix);
+
+	return path ? cli_show(c, path, print_table) : -ENOMEM;
+}
+
+int cmd_list(const struct cli *c)
+{
+	return cli_show(c, "/1.0/containers?recursion=1", print_list);
 }
 
 /* Two-column "NAME  VALUE" lines for the fields of @obj listed in @fields. */
@@ -110,19 +123,7 @@ static int print_container(const json_t *meta)
 
 int cmd_show(const struct cli *c)
 {
-	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	_cleanup_free_ char *path = client_container_path(c->args[0], "");
-	json_t *meta;
-	int r;
-
-	if (!path)
-		return -ENOMEM;
-	r = client_call(c, "GET", path, NULL, NULL, &rep, &meta);
-	if (r < 0)
-		return r;
-	if (c->format != FORMAT_TABLE)
-		return output_document(stdout, c->format, meta);
-	return print_container(meta);
+	return cli_show_container(c, "", print_container);
 }
 
 /* The "config" object of KEY=VALUE arguments (checked by main already). */
@@ -259,17 +260,5 @@ static int print_state(const json_t *meta)
 
 int cmd_state(const struct cli *c)
 {
-	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	_cleanup_free_ char *path = client_container_path(c->args[0], "/state");
-	json_t *meta;
-	int r;
-
-	if (!path)
-		return -ENOMEM;
-	r = client_call(c, "GET", path, NULL, NULL, &rep, &meta);
-	if (r < 0)
-		return r;
-	if (c->format != FORMAT_TABLE)
-		return output_document(stdout, c->format, meta);
-	return print_state(meta);
+	return cli_show_container(c, "/state", print_state);
 }

@@ -16,6 +16,7 @@
 
 #include "api/cli/client.h"
 #include "api/cli/output.h"
+#include "daemon/fileio.h"
 
 /* A bundle's config.json is a few KiB; this leaves room for any real one. */
 #define CONFIG_MAX (16u << 20)
@@ -36,22 +37,6 @@ static int print_lxc(const struct cli *c)
 	/* text/plain, meant to be appended to an LXC config as it is */
 	fwrite(rep->data ? rep->data : "", 1, rep->len, stdout);
 	return 0;
-}
-
-static int print_oci(const struct cli *c)
-{
-	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	_cleanup_free_ char *path = client_container_path(c->args[0], "/seccomp?format=oci");
-	json_t *meta;
-	int r;
-
-	if (!path)
-		return -ENOMEM;
-	r = client_call(c, "GET", path, NULL, NULL, &rep, &meta);
-	if (r < 0)
-		return r;
-	/* the object goes into config.json: JSON unless YAML was asked for */
-	return output_document(stdout, c->format, meta);
 }
 
 /* Print each "299 interceptd "text"" Warning header as "Warning: text". */
@@ -100,21 +85,6 @@ static json_t *load_config(const char *file)
 		json_decref(TAKE_PTR(j));
 	}
 	return j;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return negative_errno();
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 /* Write @text over @file: temp file in its directory, fsync, rename, fsync the directory. */
@@ -218,5 +188,8 @@ int cmd_policy(const struct cli *c)
 {
 	if (c->merge_into)
 		return merge_into(c);
-	return c->want_lxc ? print_lxc(c) : print_oci(c);
+	if (c->want_lxc)
+		return print_lxc(c);
+	/* the object goes into config.json: JSON unless YAML was asked for */
+	return cli_show_container(c, "/seccomp?format=oci", NULL);
 }

@@ -68,16 +68,7 @@ static int print_info(const json_t *m)
 
 int cmd_info(const struct cli *c)
 {
-	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	json_t *meta;
-	int r;
-
-	r = client_call(c, "GET", "/1.0", NULL, NULL, &rep, &meta);
-	if (r < 0)
-		return r;
-	if (c->format != FORMAT_TABLE)
-		return output_document(stdout, c->format, meta);
-	return print_info(meta);
+	return cli_show(c, "/1.0", print_info);
 }
 
 /* A duration for people: "8.1µs", "1.25ms", "2.00s"; with @is_bound "≤" first, ">1s" past it. */

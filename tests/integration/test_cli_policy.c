@@ -2,9 +2,9 @@
 /*
  * interceptctl policy against the real daemon: --lxc and --oci print what
  * the API serves; --oci --merge-into rewrites a bundle's config.json with
- * the daemon's merge, keeping everything else in it and the file's mode, and
- * leaves the file untouched (byte for byte, no temporary file beside it)
- * when anything fails.
+ * the daemon's merge, keeping everything else in it and the file's owner and
+ * mode, and leaves the file untouched (byte for byte, no temporary file beside
+ * it) when anything fails.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -126,6 +126,9 @@ static void test_cli_policy_merge_into_rewrites_config(void **state)
 	assert_non_null(base);
 	merged = api("POST", "/1.0/containers/pol/seccomp?format=oci", base);
 	make_bundle(dir, sizeof(dir), config, base);
+	/* a bundle that root prepares for a user keeps its owner */
+	if (geteuid() == 0)
+		assert_int_equal(chown(config, 65534, 65534), 0);
 	CLI(&r, SOCK, "policy", "pol", "--oci", "--merge-into", config);
 	assert_int_equal(r.status, 0);
 	assert_string_equal(r.out, "");
@@ -141,6 +144,8 @@ static void test_cli_policy_merge_into_rewrites_config(void **state)
 	assert_non_null(json_object_get(json_object_get(j, "process"), "args"));
 	assert_int_equal(stat(config, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
+	if (geteuid() == 0)
+		assert_int_equal(st.st_uid, 65534);
 	assert_only_config(dir);
 }
 
@@ -168,11 +173,31 @@ static void test_cli_policy_merge_into_config_without_seccomp(void **state)
 	assert_int_equal(unlink(link), 0);
 }
 
-/* @config still holds exactly @before and nothing was added beside it. */
-static void assert_untouched(const char *dir, const char *config, const char *before)
+/* Write @text over @config, without the CLI. */
+static void write_config(const char *config, const char *text)
 {
-	_cleanup_free_ char *after = harness_read_file(config, NULL);
+	FILE *f = fopen(config, "we");
 
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * Merging @name into @config fails with @message on stderr, and @config still
+ * holds what it held, byte for byte, with nothing added beside it.
+ */
+static void assert_merge_refused(const char *dir, const char *config, const char *name,
+				 const char *message)
+{
+	_cleanup_(cli_result_clear) struct cli_result r = { 0 };
+	_cleanup_free_ char *before = harness_read_file(config, NULL), *after = NULL;
+
+	CLI(&r, SOCK, "policy", name, "--oci", "--merge-into", config);
+	assert_int_equal(r.status, 1);
+	assert_contains(r.err, "Error: ");
+	assert_contains(r.err, message);
+	after = harness_read_file(config, NULL);
 	assert_non_null(after);
 	assert_string_equal(after, before);
 	assert_only_config(dir);
@@ -181,48 +206,20 @@ static void assert_untouched(const char *dir, const char *config, const char *be
 static void test_cli_policy_merge_into_failures_leave_the_file(void **state)
 {
 	_cleanup_(cli_result_clear) struct cli_result r = { 0 };
-	_cleanup_free_ char *before = NULL;
 	char dir[400], config[450], missing[460];
-	FILE *f;
 
 	(void)state;
 	/* a base the daemon refuses: it already has a listener (NOTIFY rules) */
 	make_bundle(dir, sizeof(dir), config,
 		    "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mknod\"],"
 		    "\"action\":\"SCMP_ACT_NOTIFY\"}]}");
-	before = harness_read_file(config, NULL);
-	CLI(&r, SOCK, "policy", "pol", "--oci", "--merge-into", config);
-	assert_int_equal(r.status, 1);
-	assert_contains(r.err, "Error: ");
-	assert_contains(r.err, "NOTIFY");
-	assert_untouched(dir, config, before);
-	cli_result_clear(&r);
-	CLI(&r, SOCK, "policy", "nosuch", "--oci", "--merge-into", config);
-	assert_int_equal(r.status, 1);
-	assert_contains(r.err, "container 'nosuch' not found");
-	assert_untouched(dir, config, before);
-	cli_result_clear(&r);
+	assert_merge_refused(dir, config, "pol", "NOTIFY");
+	assert_merge_refused(dir, config, "nosuch", "container 'nosuch' not found");
 	/* not JSON, not an object: refused before the daemon is asked */
-	f = fopen(config, "we");
-	fputs("{\"linux\": [", f);
-	fclose(f);
-	free(before);
-	before = harness_read_file(config, NULL);
-	CLI(&r, SOCK, "policy", "pol", "--oci", "--merge-into", config);
-	assert_int_equal(r.status, 1);
-	assert_contains(r.err, "is not JSON");
-	assert_untouched(dir, config, before);
-	cli_result_clear(&r);
-	f = fopen(config, "we");
-	fputs("{\"linux\": [1]}", f);
-	fclose(f);
-	free(before);
-	before = harness_read_file(config, NULL);
-	CLI(&r, SOCK, "policy", "pol", "--oci", "--merge-into", config);
-	assert_int_equal(r.status, 1);
-	assert_contains(r.err, "is not an OCI config.json");
-	assert_untouched(dir, config, before);
-	cli_result_clear(&r);
+	write_config(config, "{\"linux\": [");
+	assert_merge_refused(dir, config, "pol", "is not JSON");
+	write_config(config, "{\"linux\": [1]}");
+	assert_merge_refused(dir, config, "pol", "is not an OCI config.json");
 	snprintf(missing, sizeof(missing), "%s/none.json", dir);
 	CLI(&r, SOCK, "policy", "pol", "--oci", "--merge-into", missing);
 	assert_int_equal(r.status, 1);

@@ -8,11 +8,10 @@
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/tap.sh"
 bash_completion=/usr/share/bash-completion/bash_completion
-if [[ ! -r $bash_completion ]]; then
-	echo "1..0 # SKIP bash-completion is not installed (tests/deps.sh installs it)"
-	exit 0
-fi
+[[ -r $bash_completion ]] ||
+	tap_skip_all "bash-completion is not installed (tests/deps.sh installs it)"
 
 dir=$(mktemp -d /tmp/icd-completion.XXXXXX)
 daemon_pid=
@@ -69,23 +68,14 @@ complete_words() {
 	got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | xargs)
 }
 
-n=0
-failed=0
 check() { # check NAME EXPECTED WORD...
 	local name=$1 expected=$2
 	shift 2
 	complete_words "$@"
-	n=$((n + 1))
 	[[ -n $options_asked ]] && got+=" ($options_asked)"
 	options_asked=
-	if [[ $got == "$expected" ]]; then
-		echo "ok $n - $name"
-	else
-		echo "not ok $n - $name"
-		echo "# expected: '$expected'"
-		echo "# got:      '$got'"
-		failed=$((failed + 1))
-	fi
+	[[ $got == "$expected" ]]
+	tap_result $? "$name" "expected: '$expected'"$'\n'"got:      '$got'"
 }
 
 echo "1..14"
@@ -111,4 +101,4 @@ check "policy options" "--format --help --lxc --merge-into --oci --socket --vers
 	interceptctl policy web1 --
 check "monitor options" "--container --format --help --socket --type --version" \
 	interceptctl monitor --
-exit $((failed > 0))
+tap_exit

@@ -11,14 +11,9 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
-if [[ $(id -u) != 0 ]]; then
-	echo "1..0 # SKIP needs root (rootful podman)"
-	exit 0
-fi
-if ! command -v podman >/dev/null; then
-	echo "1..0 # SKIP podman is not installed (tests/e2e/deps.sh installs it)"
-	exit 0
-fi
+. "$src/tests/tap.sh"
+tap_require_root "rootful podman"
+command -v podman >/dev/null || tap_skip_all "podman is not installed (tests/e2e/deps.sh installs it)"
 
 work=$(mktemp -d /tmp/interceptd-image.XXXXXX)
 name=interceptd-image-test-$$
@@ -39,18 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failures=0
-result() { # result STATUS DESCRIPTION
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		failures=$((failures + 1))
-		echo "not ok $n - $2"
-		tail -n 20 "$work/log" 2>/dev/null | sed 's/^/# /'
-	fi
-}
+# tap_result with the end of the log as the detail of a failure
+result() { tap_result "$1" "$2" "$(tail -n 20 "$work/log" 2>/dev/null)"; }
 
 echo "1..6"
 "$src/deploy/container/rootfs.sh" "$BUILD_DIR" "$work/ctx" >"$work/log" 2>&1 &&
@@ -88,4 +73,4 @@ jq -e 'select(.message | startswith("interceptd ")) | .level == "info"' "$work/d
 	>/dev/null 2>&1
 result $? "its log is JSON lines (the image's default --log-format json)"
 
-exit $((failures > 0))
+tap_exit

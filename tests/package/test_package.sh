@@ -10,19 +10,13 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
-if [[ $(id -u) != 0 ]]; then
-	echo "1..0 # SKIP needs root (dpkg -i)"
-	exit 0
-fi
+. "$src/tests/tap.sh"
+tap_require_root "dpkg -i"
 for tool in dpkg-buildpackage lintian dh; do
-	if ! command -v "$tool" >/dev/null; then
-		echo "1..0 # SKIP $tool is not installed (tests/deps.sh installs it)"
-		exit 0
-	fi
+	command -v "$tool" >/dev/null || tap_skip_all "$tool is not installed (tests/deps.sh installs it)"
 done
 if dpkg-query -W -f='${Status}' interceptd interceptctl 2>/dev/null | grep -q 'installed'; then
-	echo "1..0 # SKIP interceptd or interceptctl is installed already; this test would replace it"
-	exit 0
+	tap_skip_all "interceptd or interceptctl is installed already; this test would replace it"
 fi
 
 work=$(mktemp -d /tmp/interceptd-package.XXXXXX)
@@ -41,23 +35,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failures=0
-result() { # result STATUS DESCRIPTION
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		failures=$((failures + 1))
-		echo "not ok $n - $2"
-	fi
-}
-# show the end of the log after a failure
-log_tail() { tail -n "${1:-30}" "$work/log" | sed 's/^/# /'; }
+# the end of the build's log, for a failure
+log_tail() { tail -n "${1:-30}" "$work/log"; }
 # bail out: the remaining steps need this one
 bail() {
 	echo "Bail out! $1"
-	log_tail 40
+	log_tail 40 | sed 's/^/# /'
 	exit 1
 }
 
@@ -68,14 +51,14 @@ mkdir "$work/interceptd"
 (cd "$src" && git ls-files -z --cached --others --exclude-standard |
 	tar --null -T - -cf -) | tar -x -C "$work/interceptd" || bail "cannot copy the tree"
 (cd "$work/interceptd" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc) >"$work/log" 2>&1
-result $? "dpkg-buildpackage builds the packages"
+tap_result $? "dpkg-buildpackage builds the packages" "$(log_tail)"
 debs=("$work"/interceptd_*.deb "$work"/interceptctl_*.deb)
 [[ -f ${debs[0]} && -f ${debs[1]} ]] || bail "no .deb was built"
 
 lintian --info "$work"/interceptd_*.changes >"$work/lintian" 2>&1
 grep -v '^N:\|running with root privileges' "$work/lintian" | sed 's/^/# lintian: /'
 ! grep -q '^E:' "$work/lintian"
-result $? "lintian reports no error"
+tap_result $? "lintian reports no error"
 
 contents=$(dpkg -c "${debs[0]}"; dpkg -c "${debs[1]}")
 missing=""
@@ -86,12 +69,12 @@ for f in ./usr/sbin/interceptd ./lib/systemd/system/interceptd.service \
 	grep -q " $f\$" <<<"$contents" || missing+="$f "
 done
 [[ -z $missing ]]
-result $? "the packages hold the daemon, the client, the unit, man pages, completion, docs"
-[[ -n $missing ]] && echo "# missing: $missing"
+tap_result $? "the packages hold the daemon, the client, the unit, man pages, completion, docs" \
+	"missing: $missing"
 
 dpkg -i "${debs[@]}" >>"$work/log" 2>&1 && installed=yes
 [[ $installed == yes ]] && getent group interceptd-admin >/dev/null
-result $? "dpkg -i installs them and creates the admin group"
+tap_result $? "dpkg -i installs them and creates the admin group"
 [[ $installed == yes ]] || bail "not installed"
 
 # as the unit starts it, on private sockets and state
@@ -112,16 +95,16 @@ done
 version=$(meson introspect --projectinfo "$src/meson.build" 2>/dev/null | jq -r .version)
 [[ $answered == 0 ]] && jq -e --arg v "$version" '.version == $v and .api_version == "1.0"' \
 	"$run/info" >/dev/null
-result $? "the packaged daemon starts and answers GET /1.0 (version $version)"
-[[ $answered == 0 ]] || sed 's/^/# /' "$run/log"
+tap_result $? "the packaged daemon starts and answers GET /1.0 (version $version)" \
+	"$(cat "$run/info" "$run/log")"
 
 kill "$daemon_pid"
 wait "$daemon_pid"
-result $? "it stops cleanly on SIGTERM"
+tap_result $? "it stops cleanly on SIGTERM"
 daemon_pid=
 
 dpkg --purge interceptctl interceptd >>"$work/log" 2>&1
-result $? "dpkg --purge removes them"
+tap_result $? "dpkg --purge removes them"
 installed=no
 
 left=""
@@ -131,7 +114,6 @@ for f in /usr/sbin/interceptd /usr/bin/interceptctl /lib/systemd/system/intercep
 done
 [[ $had_group == no ]] && groupdel interceptd-admin
 [[ -z $left ]] && ! dpkg-query -W interceptd >/dev/null 2>&1
-result $? "nothing of them is left"
-[[ -n $left ]] && echo "# left: $left"
+tap_result $? "nothing of them is left" "left: $left"
 
-exit $((failures > 0))
+tap_exit

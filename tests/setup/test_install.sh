@@ -4,6 +4,7 @@
 # client, the systemd unit naming the installed daemon, the man pages, the bash
 # completion and the documentation. TAP. Environment (meson sets it): BUILD_DIR.
 set -uo pipefail
+. "$(dirname "$0")/../tap.sh"
 
 dest=$(mktemp -d /tmp/interceptd-install.XXXXXX)
 trap 'rm -rf --one-file-system "$dest"' EXIT
@@ -15,39 +16,25 @@ prefix=$(option prefix)
 cli=$(meson introspect --targets "$BUILD_DIR" | jq -r '[.[] | select(.name == "interceptctl")] | length')
 man=$(meson introspect --targets "$BUILD_DIR" | jq -r '[.[] | select(.name == "interceptd.8")] | length')
 
-n=0
-failures=0
-check() { # check DESCRIPTION COMMAND...
-	local what=$1
-	shift
-	n=$((n + 1))
-	if "$@"; then
-		echo "ok $n - $what"
-	else
-		failures=$((failures + 1))
-		echo "not ok $n - $what"
-	fi
-}
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 installed() { [[ -n $(find "$dest" -path "*$1" -type f | head -1) ]]; }
 
 echo "1..7"
-check "meson install runs" meson install -C "$BUILD_DIR" --no-rebuild --destdir "$dest" --quiet
-check "the daemon, which runs" "$dest$prefix/$(option sbindir)/interceptd" --version
+tap_check "meson install runs" meson install -C "$BUILD_DIR" --no-rebuild --destdir "$dest" --quiet
+tap_check "the daemon, which runs" "$dest$prefix/$(option sbindir)/interceptd" --version
 unit=$(find "$dest" -name interceptd.service | head -1)
-check "the systemd unit, starting the installed daemon" \
+tap_check "the systemd unit, starting the installed daemon" \
 	grep -qx "ExecStart=$prefix/$(option sbindir)/interceptd --admin-group interceptd-admin" "$unit"
-check "the documentation" installed "/doc/interceptd/README.md"
+tap_check "the documentation" installed "/doc/interceptd/README.md"
 if ((cli > 0)); then
-	check "interceptctl, which runs" "$dest$prefix/$(option bindir)/interceptctl" --version
-	check "the bash completion" installed "/bash-completion/completions/interceptctl"
+	tap_check "interceptctl, which runs" "$dest$prefix/$(option bindir)/interceptctl" --version
+	tap_check "the bash completion" installed "/bash-completion/completions/interceptctl"
 else
-	skip "interceptctl" "not built (-Dcli)"
-	skip "the bash completion" "not built (-Dcli)"
+	tap_skip "interceptctl" "not built (-Dcli)"
+	tap_skip "the bash completion" "not built (-Dcli)"
 fi
 if ((man > 0)); then
-	check "the man pages" installed "/man8/interceptd.8"
+	tap_check "the man pages" installed "/man8/interceptd.8"
 else
-	skip "the man pages" "not built (-Dman, scdoc)"
+	tap_skip "the man pages" "not built (-Dman, scdoc)"
 fi
-exit $((failures > 0))
+tap_exit

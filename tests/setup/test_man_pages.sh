@@ -9,18 +9,7 @@
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
-n=0
-failures=0
-result() { # result OK? DESCRIPTION [DETAIL]
-	n=$((n + 1))
-	if [[ $1 == 0 ]]; then
-		echo "ok $n - $2"
-	else
-		failures=$((failures + 1))
-		echo "not ok $n - $2"
-		[[ -n ${3:-} ]] && echo "# $3"
-	fi
-}
+. "$src/tests/tap.sh"
 
 # options_of HELP_TEXT: the long options it lists, one a line
 options_of() { grep -oE -- '--[a-z][a-z-]+' <<<"$1" | sort -u; }
@@ -38,20 +27,23 @@ missing_from() {
 daemon_help=$("$INTERCEPTD_BIN" --help)
 mapfile -t daemon_options < <(options_of "$daemon_help")
 miss=$(missing_from "$src/deploy/man/interceptd.8.scd" "${daemon_options[@]}")
-result "$([[ -z $miss ]]; echo $?)" "interceptd(8) documents every option of --help" "missing: $miss"
+[[ -z $miss ]]
+tap_result $? "interceptd(8) documents every option of --help" "missing: $miss"
 
 extra=""
 for o in $(grep -oE -- '^\*--[a-z-]+\*' "$src/deploy/man/interceptd.8.scd" | tr -d '*'); do
 	grep -qxF -- "$o" <<<"$(options_of "$daemon_help")" || extra+="$o "
 done
-result "$([[ -z $extra ]]; echo $?)" "interceptd(8) documents no option the daemon lacks" \
+[[ -z $extra ]]
+tap_result $? "interceptd(8) documents no option the daemon lacks" \
 	"not in --help: $extra"
 
 miss=""
 for o in "${daemon_options[@]}"; do
 	grep -qF -- "$o" "$src/README.md" || miss+="$o "
 done
-result "$([[ -z $miss ]]; echo $?)" "the README names every option of interceptd" "missing: $miss"
+[[ -z $miss ]]
+tap_result $? "the README names every option of interceptd" "missing: $miss"
 
 if [[ -n ${INTERCEPTCTL_BIN:-} ]]; then
 	ctl_help=$("$INTERCEPTCTL_BIN" --help)
@@ -59,24 +51,27 @@ if [[ -n ${INTERCEPTCTL_BIN:-} ]]; then
 	mapfile -t commands < <(sed -n '/^Commands:/,/^$/p' <<<"$ctl_help" |
 		grep -oE '^  [a-z]+' | sort -u | tr -d ' ')
 	mapfile -t ctl_options < <(options_of "$ctl_help")
-	result "$([[ ${#commands[@]} -ge 11 ]]; echo $?)" "interceptctl --help lists the commands" \
+	[[ ${#commands[@]} -ge 11 ]]
+	tap_result $? "interceptctl --help lists the commands" \
 		"found: ${commands[*]}"
 	miss=$(missing_from "$src/deploy/man/interceptctl.1.scd" "${commands[@]}" "${ctl_options[@]}")
-	result "$([[ -z $miss ]]; echo $?)" "interceptctl(1) documents every command and option" \
+	[[ -z $miss ]]
+	tap_result $? "interceptctl(1) documents every command and option" \
 		"missing: $miss"
 else
-	echo "ok $((n += 1)) - interceptctl --help lists the commands # SKIP interceptctl not built"
-	echo "ok $((n += 1)) - interceptctl(1) documents every command and option # SKIP interceptctl not built"
+	tap_skip "interceptctl --help lists the commands" "interceptctl not built"
+	tap_skip "interceptctl(1) documents every command and option" "interceptctl not built"
 fi
 
 for page in interceptd.8 interceptctl.1; do
 	if [[ -z ${MAN_DIR:-} || ! -f $MAN_DIR/$page ]]; then
-		echo "ok $((n += 1)) - $page renders without warnings # SKIP not built (scdoc, -Dman)"
+		tap_skip "$page renders without warnings" "not built (scdoc, -Dman)"
 		continue
 	fi
 	warnings=$(MANWIDTH=80 LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$MAN_DIR/$page" 2>&1 >/dev/null)
-	result "$([[ -z $warnings ]]; echo $?)" "$page renders without warnings" "$warnings"
+	[[ -z $warnings ]]
+	tap_result $? "$page renders without warnings" "$warnings"
 done
 
-echo "1..$n"
-exit $((failures > 0))
+echo "1..$tap_n"
+tap_exit
