@@ -182,8 +182,8 @@ static void test_output_yaml_reads_back_as_the_same_document(void **state)
 	f = popen(cmd, "r");
 	n = fread(out, 1, sizeof(out) - 1, f);
 	out[n] = '\0';
+	unlink(path); /* before any assertion can end the test */
 	assert_int_equal(pclose(f), 0);
-	unlink(path);
 	back = json_loads(out, 0, NULL);
 	assert_non_null(back);
 	if (!json_equal(back, doc))
