@@ -8,6 +8,7 @@
  * cannot be read as anything but a string, and double-quoted otherwise; JSON
  * booleans, numbers and null are written plain. Built only with -Dyaml.
  */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -53,10 +54,31 @@ static int emit_string(yaml_emitter_t *e, const char *s, size_t len)
 						       : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
 }
 
-/* true, false, null and numbers: plain, spelled as JSON spells them (1.0 stays a float). */
+/*
+ * A real as JSON spells it, made a float for YAML 1.1 readers too: those want a
+ * '.' in the mantissa and a sign in the exponent ("1e20" is a string to them).
+ */
+static char *real_text(const json_t *v)
+{
+	_cleanup_free_ char *json = json_dumps(v, JSON_ENCODE_ANY);
+	char *e, *out = NULL;
+
+	if (!json)
+		return NULL;
+	e = strpbrk(json, "eE");
+	if (!e)
+		return TAKE_PTR(json); /* jansson writes "1.0", never "1" */
+	if (asprintf(&out, "%.*s%s%c%s%s", (int)(e - json), json,
+		     memchr(json, '.', (size_t)(e - json)) ? "" : ".0", e[0],
+		     e[1] == '-' || e[1] == '+' ? "" : "+", e + 1) < 0)
+		return NULL;
+	return out;
+}
+
+/* true, false, null and numbers: plain, as JSON spells them (1.0 stays a float). */
 static int emit_other_scalar(yaml_emitter_t *e, const json_t *v)
 {
-	_cleanup_free_ char *text = json_dumps(v, JSON_ENCODE_ANY);
+	_cleanup_free_ char *text = json_is_real(v) ? real_text(v) : json_dumps(v, JSON_ENCODE_ANY);
 	yaml_event_t ev;
 
 	if (!text)

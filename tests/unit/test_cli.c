@@ -169,7 +169,8 @@ static void test_output_yaml_reads_back_as_the_same_document(void **state)
 		json_object_set_new(doc, key, json_string(tricky[i]));
 		json_object_set_new(doc, tricky[i], json_integer((json_int_t)i)); /* as keys too */
 	}
-	json_object_set_new(doc, "nested", json_pack("{s:[b, n, f, i]}", "a", 0, 2.5, -7));
+	json_object_set_new(doc, "nested", json_pack("{s:[b, n, f, i, f, f, f]}", "a", 0, 2.5, -7,
+						     1e20, 1e-5, -2.5e-300));
 	yaml = captured(print_yaml, doc);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
