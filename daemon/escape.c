@@ -79,7 +79,12 @@ bool escape_is_clean(const char *s, size_t len)
 	return true;
 }
 
-size_t escape_text(char *dst, size_t size, const char *s, size_t len)
+/*
+ * escape_text() and escape_json(): the same characters are escaped the same
+ * way; @is_json also puts a backslash before '\\' and '"' (those of the "\\xNN"
+ * escapes included), so the JSON string decodes to exactly escape_text()'s text.
+ */
+static size_t escape_into(char *dst, size_t size, const char *s, size_t len, bool is_json)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)s;
@@ -87,18 +92,23 @@ size_t escape_text(char *dst, size_t size, const char *s, size_t len)
 
 	while (i < len) {
 		size_t n = printable_len(p + i, len - i);
+		bool is_special = is_json && n == 1 && (p[i] == '\\' || p[i] == '"');
 
 		if (n > 0) {
-			if (out + n >= size)
+			if (out + n + is_special >= size)
 				break;
+			if (is_special)
+				dst[out++] = '\\';
 			memcpy(dst + out, p + i, n);
 			out += n;
 			i += n;
 			continue;
 		}
-		if (out + ESCAPE_BYTE_LEN >= size)
+		if (out + ESCAPE_BYTE_LEN + is_json >= size)
 			break;
 		dst[out++] = '\\';
+		if (is_json)
+			dst[out++] = '\\';
 		dst[out++] = 'x';
 		dst[out++] = hex[p[i] >> 4];
 		dst[out++] = hex[p[i] & 0xf];
@@ -106,6 +116,16 @@ size_t escape_text(char *dst, size_t size, const char *s, size_t len)
 	}
 	dst[out] = '\0';
 	return i;
+}
+
+size_t escape_text(char *dst, size_t size, const char *s, size_t len)
+{
+	return escape_into(dst, size, s, len, false);
+}
+
+size_t escape_json(char *dst, size_t size, const char *s, size_t len)
+{
+	return escape_into(dst, size, s, len, true);
 }
 
 const char *escape_echo(char *dst, size_t size, const char *s)

@@ -35,6 +35,15 @@ bool escape_is_clean(const char *s, size_t len);
 size_t escape_text(char *dst, size_t size, const char *s, size_t len);
 
 /*
+ * escape_text() for the inside of a JSON string: the same escapes, with '\\'
+ * and '"' (those of the escapes too) preceded by a backslash, so the string
+ * decodes to exactly what escape_text() writes and the result needs no other
+ * JSON escaping. Same contract as escape_text(): NUL-terminated, never splits
+ * a character or an escape, returns the number of input bytes consumed.
+ */
+size_t escape_json(char *dst, size_t size, const char *s, size_t len);
+
+/*
  * @s (NULL reads as "") escaped for quoting in a message, in at most @size - 1
  * bytes; when it does not fit, it is cut on a character boundary and ends in
  * "...". @size must be at least 4. Returns @dst.

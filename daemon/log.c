@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Leveled logging to stderr (or a file given with --log-file) with a syslog
- * "<N>" prefix that journald understands. Any thread may log; each line is one
+ * Leveled logging to stderr (or a file given with --log-file), as text with a
+ * syslog "<N>" prefix that journald understands, or as one JSON object per line
+ * (--log-format json) for log shippers. Any thread may log; each line is one
  * write() so lines never interleave, and its message is escaped (escape.h) so
  * that text from a peer can never end the line or start a forged one. The
  * level and the file are changed only by the main thread, and read with
@@ -9,6 +10,7 @@
  */
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #define LOG_LINE_MAX 2048
 
 static _Atomic int current_level = LOG_LEVEL_INFO;
+static _Atomic int current_format = LOG_FORMAT_TEXT;
 static _Atomic int log_fd = STDERR_FILENO;
 static char *log_path; /* owned, main thread only */
 
@@ -50,6 +53,20 @@ void log_set_level(enum log_level level)
 enum log_level log_get_level(void)
 {
 	return atomic_load_explicit(&current_level, memory_order_relaxed);
+}
+
+int log_format_from_string(const char *s)
+{
+	if (s && strcmp(s, "text") == 0)
+		return LOG_FORMAT_TEXT;
+	if (s && strcmp(s, "json") == 0)
+		return LOG_FORMAT_JSON;
+	return -EINVAL;
+}
+
+void log_set_format(enum log_format format)
+{
+	atomic_store_explicit(&current_format, format, memory_order_relaxed);
 }
 
 static int open_log_path(const char *path)
@@ -99,57 +116,155 @@ int log_reopen(void)
 	return 0;
 }
 
-/*
- * Append the formatted message to @line (@n bytes used of LOG_LINE_MAX), with
- * control characters and invalid UTF-8 escaped, and return the new length.
- * Peer-chosen text (a URL, an OCI id, an LXC process title) reaches messages
- * through %s; escaping here, once, covers every message. Lines are short, so
- * the scan costs little next to the write().
- */
-static int append_message(char *line, int n, const char *fmt, va_list ap) _printf_(3, 0);
-static int append_message(char *line, int n, const char *fmt, va_list ap)
+/* "2026-11-28T10:00:00Z" or, with @with_micros, "2026-11-28T10:00:00.123456Z". */
+static size_t format_time(char *buf, size_t size, bool with_micros)
 {
-	/* 2 bytes of the line stay free for the newline and the NUL */
-	size_t room = (size_t)(LOG_LINE_MAX - 1 - n), len;
-	char msg[LOG_LINE_MAX];
-	int k;
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
 
-	k = vsnprintf(msg, room, fmt, ap);
-	len = k < 0 ? 0 : (size_t)k;
-	if (len >= room) /* cut: do not leave half a character at the end */
-		len = escape_utf8_boundary(msg, room - 1);
-	if (escape_is_clean(msg, len)) {
-		memcpy(line + n, msg, len);
-		return n + (int)len;
-	}
-	(void)escape_text(line + n, room, msg, len);
-	return n + (int)strlen(line + n);
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	(void)gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (with_micros)
+		return n + (size_t)snprintf(buf + n, size - n, ".%06ldZ", ts.tv_nsec / 1000);
+	return n + (size_t)snprintf(buf + n, size - n, "Z");
 }
 
-int log_internal(enum log_level level, int error, const char *fmt, ...)
+/*
+ * Format the message into @msg (LOG_LINE_MAX bytes) and return its length; a
+ * message cut to fit does not end in half a character.
+ */
+static size_t format_message(char *msg, const char *fmt, va_list ap) _printf_(2, 0);
+static size_t format_message(char *msg, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX];
-	int saved = errno, n;
-	va_list ap;
+	int k = vsnprintf(msg, LOG_LINE_MAX, fmt, ap);
+	size_t len = k < 0 ? 0 : (size_t)k;
+
+	if (len >= LOG_LINE_MAX)
+		len = escape_utf8_boundary(msg, LOG_LINE_MAX - 1);
+	return len;
+}
+
+/*
+ * "<N>" (and the time, in a file), then @msg with control characters and
+ * invalid UTF-8 escaped. Peer-chosen text (a URL, an OCI id, an LXC process
+ * title) reaches messages through %s; escaping here, once, covers every
+ * message. Lines are short, so the scan costs little next to the write().
+ * Returns the length, without the newline that 2 free bytes are left for.
+ */
+static size_t text_line(char *line, enum log_level level, const char *msg, size_t len)
+{
+	size_t n = (size_t)snprintf(line, LOG_LINE_MAX, "<%d>", (int)level), room;
+
+	if (log_path) {
+		n += format_time(line + n, LOG_LINE_MAX - n, false);
+		line[n++] = ' ';
+	}
+	room = LOG_LINE_MAX - 1 - n;
+	if (len < room && escape_is_clean(msg, len)) {
+		memcpy(line + n, msg, len);
+		return n + len;
+	}
+	(void)escape_text(line + n, room, msg, len);
+	return n + strlen(line + n);
+}
+
+static const char *level_name(enum log_level level)
+{
+	switch (level) {
+	case LOG_LEVEL_ERROR: return "error";
+	case LOG_LEVEL_WARNING: return "warning";
+	case LOG_LEVEL_INFO: return "info";
+	default: return "debug";
+	}
+}
+
+/* What a JSON line keeps free after a field: the message's opening, closing "} and newline. */
+#define JSON_TAIL_LEN 32
+/* A field value (container, syscall) is cut to this many bytes, escapes included. */
+#define JSON_FIELD_MAX 256
+
+/* Append ,"@name":"@value" to the @n bytes of @line, escaped and cut to @max bytes. */
+static size_t json_member(char *line, size_t n, const char *name, const char *value, size_t max)
+{
+	size_t room;
+
+	n += (size_t)snprintf(line + n, LOG_LINE_MAX - n, ",\"%s\":\"", name);
+	room = LOG_LINE_MAX - JSON_TAIL_LEN - n;
+	(void)escape_json(line + n, max < room ? max : room, value, strlen(value));
+	n += strlen(line + n);
+	line[n++] = '"';
+	return n;
+}
+
+/* The JSON object of one line, without its newline (2 bytes are left free for it). */
+static size_t json_line(char *line, enum log_level level, const struct log_fields *fields,
+			const char *msg, size_t len)
+{
+	char time[64];
+	size_t n, room;
+
+	(void)format_time(time, sizeof(time), true);
+	n = (size_t)snprintf(line, LOG_LINE_MAX, "{\"time\":\"%s\",\"level\":\"%s\"", time,
+			     level_name(level));
+	if (fields && fields->container)
+		n = json_member(line, n, "container", fields->container, JSON_FIELD_MAX);
+	if (fields && fields->syscall)
+		n = json_member(line, n, "syscall", fields->syscall, JSON_FIELD_MAX);
+	n += (size_t)snprintf(line + n, LOG_LINE_MAX - n, ",\"message\":\"");
+	/* the message and escape_json's NUL take room bytes at most; '"', '}' and the newline follow */
+	room = LOG_LINE_MAX - 2 - n;
+	(void)escape_json(line + n, room, msg, len);
+	n += strlen(line + n);
+	line[n++] = '"';
+	line[n++] = '}';
+	return n;
+}
+
+static int log_line(enum log_level level, int error, const struct log_fields *fields,
+		    const char *fmt, va_list ap) _printf_(4, 0);
+static int log_line(enum log_level level, int error, const struct log_fields *fields,
+		    const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX], msg[LOG_LINE_MAX];
+	int saved = errno;
+	size_t len, n;
 
 	if (error < 0)
 		error = -error;
 	if (error)
 		errno = error;
-	n = snprintf(line, sizeof(line), "<%d>", (int)level);
-	if (log_path) {
-		struct timespec ts;
-		struct tm tm;
-
-		(void)clock_gettime(CLOCK_REALTIME, &ts);
-		(void)gmtime_r(&ts.tv_sec, &tm);
-		n += (int)strftime(line + n, sizeof(line) - (size_t)n, "%Y-%m-%dT%H:%M:%SZ ", &tm);
-	}
-	va_start(ap, fmt);
-	n = append_message(line, n, fmt, ap);
-	va_end(ap);
+	len = format_message(msg, fmt, ap);
+	if (atomic_load_explicit(&current_format, memory_order_relaxed) == LOG_FORMAT_JSON)
+		n = json_line(line, level, fields, msg, len);
+	else
+		n = text_line(line, level, msg, len);
 	line[n++] = '\n';
-	(void)!write(atomic_load_explicit(&log_fd, memory_order_relaxed), line, (size_t)n);
+	(void)!write(atomic_load_explicit(&log_fd, memory_order_relaxed), line, n);
 	errno = saved;
 	return -error;
+}
+
+int log_internal(enum log_level level, int error, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = log_line(level, error, NULL, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int log_internal_fields(enum log_level level, int error, const struct log_fields *fields,
+			const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = log_line(level, error, fields, fmt, ap);
+	va_end(ap);
+	return r;
 }

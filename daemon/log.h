@@ -14,10 +14,31 @@ enum log_level {
 	LOG_LEVEL_DEBUG = 7,
 };
 
+/* How a line is written: "<N>message" (journald) or one JSON object. */
+enum log_format {
+	LOG_FORMAT_TEXT,
+	LOG_FORMAT_JSON,
+};
+
+/*
+ * What a line is about, for the JSON format's "container" and "syscall"
+ * members; NULL members are left out. The text format does not show them, so
+ * a message still names its container itself.
+ */
+struct log_fields {
+	const char *container;
+	const char *syscall;
+};
+
 /* Parse "error", "warning", "info" or "debug". Returns the level or -EINVAL. */
 int log_level_from_string(const char *s);
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+
+/* Parse "text" or "json". Returns the format or -EINVAL. */
+int log_format_from_string(const char *s);
+/* Main thread, before other threads start logging. */
+void log_set_format(enum log_format format);
 
 /*
  * Send log lines to @path (appending) instead of stderr; NULL means stderr.
@@ -34,6 +55,17 @@ int log_reopen(void);
  */
 int log_internal(enum log_level level, int error, const char *fmt, ...) _printf_(3, 4);
 
+/*
+ * log_internal() for a line about one container and syscall (@fields, may be
+ * NULL). In the JSON format: {"time", "level", "container", "syscall",
+ * "message"}, with "time" in RFC 3339 UTC with microseconds; every string is
+ * escaped as in the text format (escape.h), so a line is valid JSON and valid
+ * UTF-8 with no control character, and its "message" decodes to the text
+ * format's message.
+ */
+int log_internal_fields(enum log_level level, int error, const struct log_fields *fields,
+			const char *fmt, ...) _printf_(4, 5);
+
 static inline bool log_enabled(enum log_level level)
 {
 	return level <= log_get_level();
@@ -43,6 +75,17 @@ static inline bool log_enabled(enum log_level level)
 	({                                                                                         \
 		int _e = (error);                                                                  \
 		log_enabled(level) ? log_internal(level, _e, __VA_ARGS__) : -(_e < 0 ? -_e : _e);  \
+	})
+
+/* A line about @container (and @syscall, may be NULL): the worker and dispatch lines. */
+#define log_about_errno(level, error, container, syscall, ...)                                     \
+	({                                                                                         \
+		int _e = (error);                                                                  \
+		log_enabled(level) ? log_internal_fields(level, _e,                                \
+							 &(struct log_fields){ (container),        \
+									       (syscall) },        \
+							 __VA_ARGS__)                              \
+				   : -(_e < 0 ? -_e : _e);                                         \
 	})
 
 #define log_error(...) log_full_errno(LOG_LEVEL_ERROR, 0, __VA_ARGS__)

@@ -39,6 +39,7 @@ static void help(void)
 	       "  --workers N             worker threads [online CPUs]\n"
 	       "  --admin-group NAME      group allowed to change the registry [none]\n"
 	       "  --log-level LEVEL       error, warning, info or debug [info]\n"
+	       "  --log-format FORMAT     text (\"<N>message\") or json (an object a line) [text]\n"
 	       "  --log-file PATH         log to PATH instead of stderr (reopened on SIGHUP)\n"
 	       "  --lxc-deadline-ms N     answer CONTINUE to LXC after N ms [5000]\n"
 	       "  --help                  show this help\n"
@@ -54,6 +55,7 @@ enum {
 	OPT_WORKERS,
 	OPT_ADMIN_GROUP,
 	OPT_LOG_LEVEL,
+	OPT_LOG_FORMAT,
 	OPT_LOG_FILE,
 	OPT_LXC_DEADLINE,
 	OPT_HELP,
@@ -107,6 +109,15 @@ static int parse_option(struct daemon_options *o, int c, const char *arg)
 		log_set_level(level);
 		return 0;
 	}
+	case OPT_LOG_FORMAT: {
+		int format = log_format_from_string(arg);
+
+		if (format < 0)
+			return log_error_errno(EINVAL, "Invalid --log-format '%s': expected text or json",
+					       arg);
+		log_set_format(format);
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}
@@ -124,6 +135,7 @@ static int parse_argv(int argc, char **argv, struct daemon_options *o)
 		{ "workers", required_argument, NULL, OPT_WORKERS },
 		{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
 		{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "lxc-deadline-ms", required_argument, NULL, OPT_LXC_DEADLINE },
 		{ "help", no_argument, NULL, OPT_HELP },

@@ -11,6 +11,11 @@ packages=(
 	runc crun lxc busybox-static uidmap
 	nodejs npm
 	clang libclang-rt-14-dev
+	# interceptctl: --format yaml, its man pages, its completion (tested with bash-completion),
+	# the YAML read back in its unit test
+	libyaml-dev scdoc bash-completion python3-yaml
+	# the Debian package suite (tests/package): build, lint, install
+	dpkg-dev debhelper lintian fakeroot adduser
 )
 
 # node and npm may come from outside Debian on some machines: keep what works

@@ -3,8 +3,10 @@
 # suite (unit, integration, privileged, openapi, e2e, bench smoke), then an
 # ASan+UBSan build running the suites that exercise the daemon's own code, the
 # libFuzzer build running every fuzz target for a short while, and a
-# build with -Dtests=disabled (the daemon from its runtime libraries alone, as
-# deploy/quickstart.sh builds it on a machine without the test libraries).
+# build with -Dtests=disabled -Dcli=disabled (the daemon from its runtime libraries
+# alone, as deploy/quickstart.sh builds it on a machine without the test libraries).
+# The normal build's suites include setup (meson install, docs) and package (the
+# Debian package and the container image, about a minute).
 # Build directories are configured again on every run, so one that an earlier
 # setup left incomplete, or that deploy/quickstart.sh made without tests, is fine.
 # Usage (as root on Debian 12): tests/run-all.sh
@@ -58,14 +60,16 @@ run_build() {
 	return $rc
 }
 
-# The daemon alone, configured the way a machine without cmocka and libcurl gets it:
-# it must build, run, and define no test.
+# The daemon alone, configured the way a machine without cmocka, libcurl, libyaml and
+# scdoc gets it: it must build, run, and define no test, no client and no man page.
 check_build_without_tests() {
 	local dir=build-notests
-	echo "=== $dir: meson setup -Dtests=disabled"
-	if meson_setup "$dir" -Dtests=disabled -Dwerror=true &&
+	echo "=== $dir: meson setup -Dtests=disabled -Dcli=disabled -Dyaml=disabled -Dman=disabled"
+	if meson_setup "$dir" -Dtests=disabled -Dcli=disabled -Dyaml=disabled -Dman=disabled \
+		-Dwerror=true &&
 		meson compile -C "$dir" &&
 		"$dir/daemon/interceptd" --version &&
+		[[ ! -e $dir/api/cli/interceptctl ]] &&
 		[[ $(meson introspect --tests "$dir") == "[]" ]]; then
 		passed=$((passed + 1))
 		return 0

@@ -77,13 +77,14 @@ static void call_handler(struct engine_listener *l, const struct handler_entry *
 	int r = e->fn(ctx, reply);
 
 	if (r == -ENOENT || r == -ESRCH) {
-		log_debug("'%s' id=%llu: caller went away", l->name,
-			  (unsigned long long)ctx->req->id);
+		log_about_errno(LOG_LEVEL_DEBUG, 0, l->name, e->name, "'%s' id=%llu: caller went away",
+				l->name, (unsigned long long)ctx->req->id);
 		reply_undecided(e, reply);
 	} else if (r < 0) {
-		log_warning_errno(r, "'%s' id=%llu: %s handler failed, %s: %m", l->name,
-				  (unsigned long long)ctx->req->id, e->name,
-				  e->undecided_errno < 0 ? "refusing" : "continuing");
+		log_about_errno(LOG_LEVEL_WARNING, r, l->name, e->name,
+				"'%s' id=%llu: %s handler failed, %s: %m", l->name,
+				(unsigned long long)ctx->req->id, e->name,
+				e->undecided_errno < 0 ? "refusing" : "continuing");
 		reply_undecided(e, reply);
 	}
 }
@@ -125,6 +126,7 @@ void dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req,
 	dispatch_notification(l, req, l->fd, -EBADF, -EBADF, t0, &resp);
 	r = notify_send(l->fd, &resp);
 	if (r < 0 && r != -ENOENT)
-		log_debug_errno(r, "'%s' id=%llu: send failed, ignoring: %m", l->name,
+		log_about_errno(LOG_LEVEL_DEBUG, r, l->name, NULL,
+				"'%s' id=%llu: send failed, ignoring: %m", l->name,
 				(unsigned long long)req->id);
 }

@@ -332,9 +332,10 @@ static void deadline_tick(struct engine_listener *l, uint64_t now)
 	n = send(l->fd, c->lxc.fallback, c->lxc.len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	atomic_fetch_add(&l->d->lxc_deadline_exceeded, 1);
 	memcpy(&resp, c->lxc.fallback + c->lxc.len - sizeof(resp), sizeof(resp));
-	log_warning("LXC notification of '%s' took over %u ms: answered %s%s", l->name,
-		    l->d->opts.lxc_deadline_ms, resp.flags ? "CONTINUE" : "with an error",
-		    n < 0 ? " (send failed)" : "");
+	log_about_errno(LOG_LEVEL_WARNING, 0, l->name, NULL,
+			"LXC notification of '%s' took over %u ms: answered %s%s", l->name,
+			l->d->opts.lxc_deadline_ms, resp.flags ? "CONTINUE" : "with an error",
+			n < 0 ? " (send failed)" : "");
 }
 
 /*

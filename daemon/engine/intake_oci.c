@@ -185,8 +185,9 @@ static bool adopt_oci_listener(struct intake_oci *o, int fd, pid_t pid, pid_t in
 	engine_listener_init(l, &oci_listener_ops, o->sock.d, fd, pid, name);
 	l->init_pid = init_pid;
 	(void)engine_listener_container(l); /* attach now so the gauge shows it */
-	log_info("OCI listener attached for '%s' (pid %d)%s", name[0] ? name : "?", (int)pid,
-		 l->container ? "" : ", not registered: answering CONTINUE");
+	log_about_errno(LOG_LEVEL_INFO, 0, name[0] ? name : NULL, NULL,
+			"OCI listener attached for '%s' (pid %d)%s", name[0] ? name : "?", (int)pid,
+			l->container ? "" : ", not registered: answering CONTINUE");
 	return pool_add(o->sock.pool, l) >= 0;
 }
 

@@ -191,9 +191,10 @@ static void report_hold(unsigned index, const struct verdict *v)
 		snprintf(what, sizeof(what), "not replaced: cannot start a thread: %m");
 		break;
 	}
-	log_warning("Worker %u stuck for %llu ms in a notification of '%s' (pid %d)%s; %s", index,
-		    (unsigned long long)v->busy_ms, v->name, (int)v->pid,
-		    v->busy_ms * 1000000u > STUCK_NS ? "" : ", after slow ones", what);
+	log_about_errno(LOG_LEVEL_WARNING, 0, v->name, NULL,
+			"Worker %u stuck for %llu ms in a notification of '%s' (pid %d)%s; %s", index,
+			(unsigned long long)v->busy_ms, v->name, (int)v->pid,
+			v->busy_ms * 1000000u > STUCK_NS ? "" : ", after slow ones", what);
 }
 
 static void report(const struct workers *w, unsigned index, const struct verdict *v)

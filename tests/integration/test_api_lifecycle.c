@@ -334,6 +334,54 @@ static void test_stale_socket_is_replaced(void **state)
 	expect_status(h, "GET", "/1.0", NULL, 200);
 }
 
+/* Every line of the log is one JSON object whose message and level are strings. */
+static size_t assert_json_lines(const char *log)
+{
+	size_t n = 0;
+
+	for (const char *p = log; *p; n++) {
+		const char *nl = strchr(p, '\n');
+		json_error_t err;
+		json_t *line;
+
+		assert_non_null(nl);
+		line = json_loadb(p, (size_t)(nl - p), JSON_REJECT_DUPLICATES, &err);
+		if (!json_is_object(line))
+			fail_msg("not a JSON object (%s): %.*s", err.text, (int)(nl - p), p);
+		assert_true(json_is_string(json_object_get(line, "message")));
+		assert_true(json_is_string(json_object_get(line, "level")));
+		json_decref(line);
+		p = nl + 1;
+	}
+	return n;
+}
+
+static void test_log_format_json(void **state)
+{
+	struct harness *h = *state;
+	_cleanup_free_ char *log = NULL;
+
+	/* an unknown format stops the start, with a usage error */
+	assert_int_equal(harness_spawn(h, (const char *const[]){ "--log-format", "xml", NULL }), 0);
+	assert_int_equal(harness_wait_exit(h, 10000), 0);
+	assert_true(WIFEXITED(h->exit_status));
+	assert_int_equal(WEXITSTATUS(h->exit_status), 2);
+	log = harness_read_file(h->log_path, NULL);
+	assert_non_null(strstr(log, "Invalid --log-format 'xml': expected text or json"));
+	assert_int_equal(truncate(h->log_path, 0), 0);
+	/* a peer's text trying to end a line stays inside one object's message */
+	assert_int_equal(harness_start(h, (const char *const[]){ "--log-format", "json",
+							 "--log-level", "debug", NULL }),
+			 0);
+	expect_status(h, "GET", "/1.0/containers/a%0a%7b%22level%22%3a%22error%22%7d%1b%ff", NULL,
+		      400);
+	assert_true(WIFEXITED(harness_stop(h, SIGTERM)));
+	free(log);
+	log = harness_read_file(h->log_path, NULL);
+	assert_true(assert_json_lines(log) >= 3); /* ready, the request, the stop */
+	assert_non_null(strstr(log, "/1.0/containers/a\\\\x0a{\\\"level\\\":\\\"error\\\"}\\\\x1b\\\\xff"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -344,6 +392,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_live_socket_refuses_second_daemon, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stale_socket_is_replaced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_mount_type_in_state_still_loads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_log_format_json, setup, teardown),
 	};
 	int r;
 

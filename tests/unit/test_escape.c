@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "daemon/error.h"
 #include "daemon/escape.h"
@@ -151,6 +152,47 @@ static void test_icd_error_set_cuts_on_a_character_boundary(void **state)
 	assert_true(escape_is_clean(err.msg, strlen(err.msg)));
 }
 
+/* escape_json(): the same escapes, '\' and '"' doubled up, decoding to escape_text()'s text. */
+static void test_escape_json_decodes_to_escape_text(void **state)
+{
+	static const char *const inputs[] = {
+		"plain", "quote \" and backslash \\", "/1.0/\n<0>\"forged\"\\\xff", "\xc2\x9b\x7f\t",
+		"caf\xc3\xa9 \xe2\x82\xac", "\\x41 is not an escape",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		char text[256], quoted[300], doc[320];
+		json_error_t err;
+		json_t *j;
+
+		assert_int_equal(escape_text(text, sizeof(text), inputs[i], strlen(inputs[i])),
+				 strlen(inputs[i]));
+		assert_int_equal(escape_json(quoted, sizeof(quoted), inputs[i], strlen(inputs[i])),
+				 strlen(inputs[i]));
+		snprintf(doc, sizeof(doc), "[\"%s\"]", quoted);
+		j = json_loads(doc, 0, &err);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(json_array_get(j, 0)), text);
+		json_decref(j);
+	}
+}
+
+/* A cut never leaves half of a "\\xNN" or of a "\"" in the output. */
+static void test_escape_json_never_splits_an_escape(void **state)
+{
+	char out[8];
+
+	(void)state;
+	/* "ab" fits, then "\\x0a" (5 bytes) would need 8 with the NUL */
+	assert_int_equal(escape_json(out, 7, "ab\ncd", 5), 2);
+	assert_string_equal(out, "ab");
+	assert_int_equal(escape_json(out, 3, "a\"b", 3), 1);
+	assert_string_equal(out, "a");
+	assert_int_equal(escape_json(out, sizeof(out), "a\"b", 3), 3);
+	assert_string_equal(out, "a\\\"b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -161,6 +203,8 @@ int main(void)
 		cmocka_unit_test(test_escape_echo_cuts_on_a_boundary_with_dots),
 		cmocka_unit_test(test_escape_utf8_boundary_drops_a_split_character),
 		cmocka_unit_test(test_icd_error_set_cuts_on_a_character_boundary),
+		cmocka_unit_test(test_escape_json_decodes_to_escape_text),
+		cmocka_unit_test(test_escape_json_never_splits_an_escape),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

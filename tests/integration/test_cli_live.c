@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What an operator sees of live traffic, against the real daemon run with
+ * --log-format json: `interceptctl metrics` and `state` for a container whose
+ * listener a real child handed over (as runc does) and whose sysinfo calls
+ * were emulated, and the daemon's log, where every line is one JSON object
+ * and the lines about a container (and a syscall) carry them as members,
+ * also when a peer's text tries to end a line. Root only (seccomp listeners, /proc/PID/mem).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cli_run.h"
+#include "peers.h"
+
+#define SOCK "--socket", H.api_socket
+
+/* The whitespace-separated words of the line of @text that contains @needle. */
+static size_t words_of_line(const char *text, const char *needle, char words[16][64])
+{
+	const char *p = strstr(text, needle), *start, *end;
+	size_t n = 0;
+
+	assert_non_null(p);
+	for (start = p; start > text && start[-1] != '\n'; start--)
+		;
+	end = strchr(p, '\n');
+	for (const char *q = start; q < end && n < 16;) {
+		size_t len;
+
+		q += strspn(q, " ");
+		len = strcspn(q, " \n");
+		if (len == 0)
+			break;
+		snprintf(words[n++], 64, "%.*s", (int)len, q);
+		q += len;
+	}
+	return n;
+}
+
+static void test_cli_metrics_and_state_of_a_live_container(void **state)
+{
+	_cleanup_(cli_result_clear) struct cli_result r = { 0 };
+	json_auto_t *j = NULL;
+	json_t *sc;
+	char words[16][64], pid[16];
+	unsigned long total;
+	struct child c;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"live1\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	sock = oci_handoff_child(&c, "live1");
+	wait_listeners("live1", 1);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(child_sysinfo(&c, &total), 0);
+	CLI(&r, SOCK, "metrics", "live1");
+	assert_int_equal(r.status, 0);
+	assert_int_equal(words_of_line(r.out, "sysinfo", words), 11);
+	assert_string_equal(words[0], "live1");
+	assert_string_equal(words[1], "1");	 /* listeners */
+	assert_string_equal(words[3], "5");	 /* answers */
+	assert_string_equal(words[4], "5");	 /* emulated */
+	assert_string_equal(words[5], "0");	 /* continued */
+	assert_true(strstr(words[8], "s") != NULL); /* a mean duration */
+	assert_memory_equal(words[10], "≤", strlen("≤"));
+	cli_result_clear(&r);
+	CLI(&r, SOCK, "--format", "json", "metrics", "live1");
+	assert_int_equal(r.status, 0);
+	j = json_loads(r.out, 0, NULL);
+	sc = json_array_get(json_object_get(json_array_get(j, 0), "syscalls"), 0);
+	assert_string_equal(json_string_value(json_object_get(sc, "syscall")), "sysinfo");
+	assert_int_equal(json_integer_value(json_object_get(sc, "emulated")),
+			 metric("live1", "sysinfo", "emulated"));
+	assert_true(json_real_value(json_object_get(sc, "mean_seconds")) > 0);
+	cli_result_clear(&r);
+	CLI(&r, SOCK, "state", "live1");
+	assert_int_equal(r.status, 0);
+	snprintf(pid, sizeof(pid), "%d", (int)c.pid);
+	assert_int_equal(words_of_line(r.out, "oci ", words), 3);
+	assert_string_equal(words[1], pid);
+	assert_int_equal(words_of_line(r.out, "sysinfo", words), 5);
+	assert_string_equal(words[1], "5");
+	child_stop(&c);
+	close(sock);
+}
+
+/* Every line of the daemon's log, parsed; each must be one JSON object with the three members. */
+static json_t *log_lines(void)
+{
+	_cleanup_free_ char *text = harness_read_file(H.log_path, NULL);
+	json_t *lines = json_array();
+
+	assert_non_null(text);
+	for (char *p = text, *nl; *p; p = nl + 1) {
+		json_error_t err;
+		json_t *line;
+
+		nl = strchr(p, '\n');
+		assert_non_null(nl); /* every line ends */
+		*nl = '\0';
+		for (const char *q = p; *q; q++)
+			assert_true((unsigned char)*q >= 0x20);
+		line = json_loads(p, JSON_REJECT_DUPLICATES, &err);
+		if (!json_is_object(line))
+			fail_msg("not a JSON object (%s): %s", err.text, p);
+		assert_true(json_is_string(json_object_get(line, "time")));
+		assert_true(json_is_string(json_object_get(line, "level")));
+		assert_true(json_is_string(json_object_get(line, "message")));
+		json_array_append_new(lines, line);
+	}
+	return lines;
+}
+
+/* The first line whose @member (NULL: any) equals @value and whose message contains @needle, or NULL. */
+static json_t *find_line(json_t *lines, const char *member, const char *value, const char *needle)
+{
+	json_t *line;
+	size_t i;
+
+	json_array_foreach(lines, i, line)
+		if ((!member ||
+		     strcmp(json_string_value(json_object_get(line, member)) ?: "", value) == 0) &&
+		    strstr(json_string_value(json_object_get(line, "message")), needle))
+			return line;
+	return NULL;
+}
+
+static void test_log_json_lines_name_their_container_and_syscall(void **state)
+{
+	_cleanup_(http_reply_freep) struct http_reply *rep = NULL;
+	json_auto_t *lines = NULL;
+	json_t *went;
+	struct child c;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"live2\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
+	/* a caller killed while its mknodat path is being read: the dispatch line names both */
+	child_start(&c);
+	sock = oci_handoff_child(&c, "live2");
+	wait_listeners("live2", 1);
+	assert_int_equal(write(c.ctl, "u", 1), 1);
+	sleep_ms(200);
+	child_stop(&c);
+	close(sock);
+	/* a URL that tries to end the line and forge another (the API logs every request) */
+	assert_int_equal(harness_request(&H, "GET",
+					 "/1.0/containers/x%1b%5b2J%0a%7b%22level%22:%22error%22%7d%ff",
+					 NULL, &rep),
+			 0);
+	assert_int_equal(rep->status, 400);
+	sleep_ms(100);
+	lines = log_lines();
+	assert_non_null(find_line(lines, "container", "live2", "OCI listener attached for 'live2'"));
+	went = find_line(lines, "container", "live2", "id=");
+	if (!went)
+		fail_msg("no dispatch line about live2 in the log");
+	assert_non_null(json_object_get(went, "syscall"));
+	assert_memory_equal(json_string_value(json_object_get(went, "syscall")), "mknod", 5);
+	/* the hostile URL is inside one line's message, escaped as in the text format */
+	assert_non_null(find_line(lines, NULL, NULL,
+				  "GET /1.0/containers/x\\x1b[2J\\x0a{\"level\":\"error\"}\\xff uid="));
+	assert_true(json_array_size(lines) > 5);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cli_metrics_and_state_of_a_live_container),
+		cmocka_unit_test(test_log_json_lines_name_their_container_and_syscall),
+	};
+	int failed;
+
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP needs root (seccomp listeners, /proc/PID/mem)\n");
+		return 0;
+	}
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	if (harness_main_setup(&H, (const char *const[]){ "--workers", "2", "--log-format", "json",
+							  "--log-level", "debug", NULL }) != 0)
+		return 1;
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	return harness_main_teardown(&H, failed);
+}
