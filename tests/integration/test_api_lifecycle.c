@@ -201,7 +201,7 @@ static void test_sigkill_during_writes_keeps_acknowledged(void **state)
 		assert_int_equal(pthread_create(&t, NULL, kill_later, &k), 0);
 		acked = write_until_killed(h, round);
 		pthread_join(t, NULL);
-		assert_int_equal(harness_wait_exit(h, 10000), 0);
+		assert_int_equal(harness_wait_exit(h, 30000), 0);
 		assert_true(WIFSIGNALED(h->exit_status));
 		check_state_files(h);
 		total_acked += json_array_size(acked);
@@ -236,7 +236,7 @@ static void check_corrupt_refused(struct harness *h, const char *rel, const char
 	fwrite(text, 1, strlen(text), f);
 	fclose(f);
 	assert_int_equal(harness_spawn(h, NULL), 0);
-	assert_int_equal(harness_wait_exit(h, 10000), 0);
+	assert_int_equal(harness_wait_exit(h, 30000), 0);
 	assert_true(WIFEXITED(h->exit_status));
 	assert_int_not_equal(WEXITSTATUS(h->exit_status), 0);
 	log = harness_read_file(h->log_path, NULL);
@@ -363,7 +363,7 @@ static void test_log_format_json(void **state)
 
 	/* an unknown format stops the start, with a usage error */
 	assert_int_equal(harness_spawn(h, (const char *const[]){ "--log-format", "xml", NULL }), 0);
-	assert_int_equal(harness_wait_exit(h, 10000), 0);
+	assert_int_equal(harness_wait_exit(h, 30000), 0);
 	assert_true(WIFEXITED(h->exit_status));
 	assert_int_equal(WEXITSTATUS(h->exit_status), 2);
 	log = harness_read_file(h->log_path, NULL);
