@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 seconds=${FUZZ_SECONDS:-30}
 all=(request_body config_value api_request lxc_message oci_state state_file state_legacy
-	fdstore_name proc_status proc_cgroup oci_policy mount_data)
+	fdstore_name proc_status proc_cgroup oci_policy mount_data bpf_attr)
 
 while getopts t: opt; do
 	case $opt in
@@ -49,6 +49,8 @@ flags_of() {
 	# lines longer than the 4 KiB line buffer, and several buffers' worth
 	proc_status) echo "-max_len=12288" ;;
 	state_legacy | api_request) echo "-max_len=8192" ;;
+	# an attr past a page (E2BIG), and programs of a thousand instructions
+	bpf_attr) echo "-max_len=9000" ;;
 	esac
 }
 
