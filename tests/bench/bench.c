@@ -6,7 +6,8 @@
  * is the median of its round medians, because the machine is noisy.
  *
  *   bench [--smoke] [--daemon PATH] [--json FILE] [--rounds N] [--seconds S]
- *         [--only CASE,...]   (cases, fanin, api, memory; the floor always runs)
+ *         [--only CASE,...]   (cases, fanin, api, memory; the floor, and the own
+ *                              floor of each selected case, always run)
  *
  * Exit: 0 all cases ran, 77 not root or some interceptd cases skipped (the
  * daemon cannot serve yet; the floor still ran), 1 the bench itself failed.
@@ -28,17 +29,27 @@
 
 #include "results.h"
 
+/*
+ * Each interceptd case next to its own floor (a round runs them in this
+ * order, and backwards every other round, so that neither side of a pair
+ * always goes first).
+ */
 const struct case_desc cases[CASE_COUNT] = {
 	[CASE_FLOOR] = { "floor", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_NOSYNC] = { "floor-nosync", false, WAIT_BLOCK, false, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_POLL] = { "floor-poll", false, WAIT_POLL, true, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_EPOLL] = { "floor-epoll", false, WAIT_EPOLL, true, CALL_SYSINFO, NULL },
-	[CASE_FLOOR_SYSINFO] = { "floor-sysinfo", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL, false,
-				 true },
-	[CASE_CONTINUE] = { "continue", true, 0, false, CALL_SYSINFO, "bench-continue" },
+	[CASE_CONTINUE] = { "continue", true, 0, false, CALL_SYSINFO, "bench-continue",
+			    .own_floor = CASE_FLOOR },
+	[CASE_FLOOR_SYSINFO] = { "floor-sysinfo", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL,
+				 .answer = FLOOR_SYSINFO },
 	/* emulation is for unprivileged containers: a handler may leave host callers to the kernel */
-	[CASE_SYSINFO] = { "sysinfo", true, 0, false, CALL_SYSINFO, "bench-sysinfo", true },
-	[CASE_MKNOD] = { "mknod", true, 0, false, CALL_MKNOD, "bench-mknod", true },
+	[CASE_SYSINFO] = { "sysinfo", true, 0, false, CALL_SYSINFO, "bench-sysinfo", true,
+			   .own_floor = CASE_FLOOR_SYSINFO },
+	[CASE_FLOOR_MKNOD] = { "floor-mknod", false, WAIT_BLOCK, true, CALL_MKNOD, NULL, true,
+			       .answer = FLOOR_MKNOD },
+	[CASE_MKNOD] = { "mknod", true, 0, false, CALL_MKNOD, "bench-mknod", true,
+			 .own_floor = CASE_FLOOR_MKNOD },
 };
 
 const char *const fan_containers[N_FAN_CONTAINERS] = {
@@ -73,10 +84,19 @@ static bool selected(const struct options *o, const char *name)
 	return !o->only;
 }
 
+/* Is @id selected, or the own floor of a selected case? */
+static bool case_wanted(const struct options *o, enum case_id id)
+{
+	for (enum case_id c = 0; c < CASE_COUNT; c++)
+		if (cases[c].daemon && cases[c].own_floor == id && selected(o, cases[c].name))
+			return true;
+	return selected(o, cases[id].name);
+}
+
 static void deselect_cases(struct bench *b)
 {
 	for (enum case_id id = CASE_FLOOR + 1; id < CASE_COUNT; id++)
-		if (!selected(&b->o, cases[id].name))
+		if (!case_wanted(&b->o, id))
 			set_skip(b->cr[id].skip, sizeof(b->cr[id].skip), "not selected (--only)");
 	for (unsigned w = 0; !selected(&b->o, "fanin") && w < 2; w++)
 		for (unsigned s = 0; s < N_FAN_SIZES; s++)
@@ -107,18 +127,18 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 	uint64_t cpu0 = 0, cpu1 = 0, cpu = 0, notifs;
 	struct shm *shm = b->shm;
 
+	spec.userns = cd->userns;
+	if (cd->call == CALL_MKNOD) {
+		spec.mknod_path = b->mknod_path;
+		(void)unlink(b->mknod_path);
+	}
 	if (cd->daemon) {
 		spec.containers = &cd->container;
 		spec.n_containers = 1;
 		spec.to.oci_path = b->main_d.oci;
-		spec.userns = cd->userns;
-		if (cd->call == CALL_MKNOD) {
-			spec.mknod_path = b->mknod_path;
-			(void)unlink(b->mknod_path);
-		}
 		(void)proc_cpu_ns(b->main_d.pid, &cpu0);
 	} else {
-		r = floor_start(cd->mode, cd->sync && b->has_sync, cd->emulate_sysinfo, &sup, &sock);
+		r = floor_start(cd->mode, cd->sync && b->has_sync, cd->answer, &sup, &sock);
 		if (r < 0)
 			return r;
 		spec.to.floor_sock = sock;
@@ -158,9 +178,10 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 	return 0;
 }
 
-static void latency_round(struct bench *b, double secs)
+static void latency_round(struct bench *b, double secs, bool backwards)
 {
-	for (enum case_id id = 0; id < CASE_COUNT; id++) {
+	for (unsigned i = 0; i < CASE_COUNT; i++) {
+		enum case_id id = backwards ? CASE_COUNT - 1 - i : i;
 		char why[SKIP_LEN];
 		int r;
 
@@ -176,7 +197,8 @@ static void latency_round(struct bench *b, double secs)
 		if (r <= -1000 && atomic_load(&b->shm->fail_stage) == STAGE_CALL)
 			(void)snprintf(why, sizeof(why), "the trapped call failed: %s%s",
 				       strerror(-r - 1000),
-				       id == CASE_MKNOD ? " (not emulated: handler missing or refused)" : "");
+				       cases[id].daemon && cases[id].call == CALL_MKNOD
+					       ? " (not emulated: handler missing or refused)" : "");
 		else if (r <= -1000)
 			(void)snprintf(why, sizeof(why), "%s failed: %s",
 				       fail_stage_name(atomic_load(&b->shm->fail_stage)),
@@ -587,8 +609,10 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = setup_mknod_dir(&b);
 	if (r < 0)
-		(void)snprintf(b.cr[CASE_MKNOD].skip, sizeof(b.cr[0].skip),
-			       "cannot mount the client's tmpfs: %s", strerror(-r));
+		for (enum case_id id = 0; id < CASE_COUNT; id++)
+			if (cases[id].call == CALL_MKNOD)
+				(void)snprintf(b.cr[id].skip, sizeof(b.cr[0].skip),
+					       "cannot mount the client's tmpfs: %s", strerror(-r));
 	printf("interceptd bench (%s): %u CPUs, SYNC_WAKE_UP %s, %u rounds of %.1f s per case\n",
 	       b.o.smoke ? "smoke" : "full", b.cpus, b.has_sync ? "yes" : "no", b.o.rounds,
 	       b.o.case_s);
@@ -596,7 +620,7 @@ int main(int argc, char **argv)
 	start_daemons(&b);
 	for (unsigned i = 0; i < b.o.rounds; i++) {
 		printf("round %u/%u: latency cases\n", i + 1, b.o.rounds);
-		latency_round(&b, b.o.case_s);
+		latency_round(&b, b.o.case_s, i % 2);
 	}
 	for (unsigned i = 0; selected(&b.o, "fanin") && i < b.o.fanin_rounds; i++) {
 		printf("round %u/%u: fan-in\n", i + 1, b.o.fanin_rounds);

@@ -19,9 +19,10 @@ enum case_id {
 	CASE_FLOOR_NOSYNC, /* blocking RECV without SYNC_WAKE_UP */
 	CASE_FLOOR_POLL,   /* poll() then RECV */
 	CASE_FLOOR_EPOLL,  /* epoll_wait() then RECV */
-	CASE_FLOOR_SYSINFO, /* the floor emulating sysinfo: pin mem+maps, ID_VALID, query, write */
 	CASE_CONTINUE,     /* interceptd, registered container, key off */
+	CASE_FLOOR_SYSINFO, /* the floor emulating sysinfo: pin mem+maps, ID_VALID, query, write */
 	CASE_SYSINFO,      /* interceptd emulating sysinfo */
+	CASE_FLOOR_MKNOD,  /* the floor emulating mknod: every safe step, nothing else */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
 	CASE_COUNT,
 };
@@ -33,8 +34,9 @@ struct case_desc {
 	bool sync;
 	enum call_kind call;
 	const char *container;
-	bool userns; /* client is root of its own user namespace, like a container's init */
-	bool emulate_sysinfo; /* floor: answer with a written struct sysinfo instead of CONTINUE */
+	bool userns; /* client is a container's init: own pid and user namespaces */
+	enum floor_answer answer; /* floor: what it answers */
+	enum case_id own_floor;   /* interceptd: the floor doing the same safe steps */
 };
 
 
