@@ -205,7 +205,7 @@ void daemon_log_tail(const struct daemon_run *d);
 int api_request(struct daemon_run *d, const char *method, const char *path, const char *body,
 		int timeout_ms, long *ret_status, uint64_t *ret_ns, char **ret_body);
 
-/* utime+stime of @pid in ns (from /proc/PID/stat clock ticks) */
+/* CPU time of every thread of @pid in ns (its CPU clock) */
 int proc_cpu_ns(pid_t pid, uint64_t *ret);
 /* VmRSS of @pid in KiB */
 int proc_rss_kib(pid_t pid, uint64_t *ret);
