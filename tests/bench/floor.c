@@ -199,7 +199,7 @@ static void parse_groups(struct caller *c, const char *v)
 static int caller_read(int status_fd, struct caller *c)
 {
 	char buf[4096], *line, *next;
-	ssize_t n = read(status_fd, buf, sizeof(buf) - 1);
+	ssize_t n = pread(status_fd, buf, sizeof(buf) - 1, 0); /* offset 0: rendered afresh */
 
 	if (n <= 0)
 		return -ESRCH;
@@ -327,14 +327,56 @@ static int emulate_mknod(int fd, const struct seccomp_notif *req, const struct f
 }
 
 /*
+ * The last caller's /proc/TID and status file, kept open for its next call,
+ * as the daemon keeps them (handlers/target.c says why that is safe): bound
+ * to the caller's struct pid, they name it while lookups through them work,
+ * and fail once it is reaped, when a new task with its tid is opened afresh.
+ */
+static struct {
+	unsigned tid;
+	int proc, status;
+} kept = { 0, -1, -1 };
+
+static void kept_drop(void)
+{
+	if (kept.tid == 0)
+		return;
+	close(kept.proc);
+	close(kept.status);
+	kept.tid = 0;
+}
+
+/* /proc/TID, its status file (kept, or opened by tid) and root: *ret_proc < 0 if gone. */
+static void pin_caller(unsigned tid, int *ret_proc, int *ret_status, int *ret_root)
+{
+	char name[32];
+
+	if (kept.tid == tid) {
+		*ret_root = openat(kept.proc, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (*ret_root >= 0) {
+			*ret_proc = kept.proc, *ret_status = kept.status;
+			return;
+		}
+	}
+	kept_drop(); /* another caller's, or one reaped since */
+	(void)snprintf(name, sizeof(name), "/proc/%u", tid);
+	*ret_proc = open(name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	*ret_status = openat(*ret_proc, "status", O_RDONLY | O_CLOEXEC);
+	*ret_root = openat(*ret_proc, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*ret_proc >= 0 && *ret_status >= 0)
+		kept.tid = tid, kept.proc = *ret_proc, kept.status = *ret_status;
+}
+
+/*
  * The safe steps of a mknod emulation, none skipped: the path read once from
- * the caller's memory; /proc/TID, its root and its status opened before
- * ID_VALID (so they name the trapped task, whatever its pid names later); the
- * caller's credentials and user namespace for the decision; ID_VALID again
- * just before acting; the caller's fsuid, fsgid, groups and umask with only
- * CAP_MKNOD; the parent resolved inside the caller's root (RESOLVE_IN_ROOT,
- * no magic links); mknodat(); our own credentials back. Handles what the
- * bench calls, an absolute path to c 1:3; anything else is CONTINUE.
+ * the caller's memory; /proc/TID, its root and its status opened (or kept,
+ * see above) before ID_VALID, so that they name the trapped task whatever its
+ * pid names later; the caller's credentials and user namespace for the
+ * decision; ID_VALID again just before acting; the caller's fsuid, fsgid,
+ * groups and umask with only CAP_MKNOD; the parent resolved inside the
+ * caller's root (RESOLVE_IN_ROOT, no magic links); mknodat(); our own
+ * credentials back. Handles what the bench calls, an absolute path to c 1:3;
+ * anything else is CONTINUE.
  */
 static void answer_mknod(int fd, const struct seccomp_notif *req, const struct floor_self *s,
 			 struct seccomp_notif_resp *resp)
@@ -342,7 +384,6 @@ static void answer_mknod(int fd, const struct seccomp_notif *req, const struct f
 	const unsigned at = req->data.nr == SYS_mknodat;
 	struct mknod_call call = { .mode = (uint16_t)req->data.args[at + 1],
 				   .dev = (uint32_t)req->data.args[at + 2] };
-	char name[32];
 	struct caller c;
 	int proc, root, status, r = 0;
 
@@ -353,21 +394,20 @@ static void answer_mknod(int fd, const struct seccomp_notif *req, const struct f
 	    read_path((pid_t)req->pid, req->data.args[at], call.path, sizeof(call.path)) < 0 ||
 	    call.path[0] != '/')
 		return;
-	(void)snprintf(name, sizeof(name), "/proc/%u", req->pid);
-	proc = open(name, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	root = openat(proc, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	status = openat(proc, "status", O_RDONLY | O_CLOEXEC);
+	pin_caller(req->pid, &proc, &status, &root);
 	if (root >= 0 && status >= 0 && ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0 &&
 	    caller_read(status, &c) == 0)
 		r = emulate_mknod(fd, req, s, proc, root, &c, &call);
 	if (r != 0)
 		*resp = (struct seccomp_notif_resp){ .id = req->id, .error = r < 0 ? r : 0 };
-	if (status >= 0)
-		close(status);
 	if (root >= 0)
 		close(root);
-	if (proc >= 0)
-		close(proc);
+	if (kept.tid != req->pid) { /* not kept: opening failed half-way */
+		if (status >= 0)
+			close(status);
+		if (proc >= 0)
+			close(proc);
+	}
 }
 
 /* ------------------------------------------------------------------ the supervisor */
