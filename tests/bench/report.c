@@ -66,7 +66,7 @@ int cmp_u64(const void *a, const void *b)
 /* ------------------------------------------------------------------ one latency round */
 
 struct target {
-	const char *name;
+	char name[64];
 	double value, limit;
 	bool at_most; /* value <= limit passes; else value >= limit */
 	const char *skip; /* non-NULL: could not be evaluated */
@@ -123,15 +123,16 @@ static const char *own_skip(const struct bench *b, enum case_id id)
 static size_t own_floor_targets(const struct bench *b, enum case_id id, double limit,
 				struct target *t)
 {
-	static char names[CASE_COUNT][2][64];
 	const char *floor_name = cases[cases[id].own_floor].name;
 
-	(void)snprintf(names[id][0], sizeof(names[id][0]), "%s median <= %.2fx %s", cases[id].name,
+	t[0] = (struct target){ .value = own_ratio(b, id), .limit = limit, .at_most = true,
+				.skip = own_skip(b, id) };
+	t[1] = (struct target){ .value = own_cpu_ratio(b, id), .limit = limit, .at_most = true,
+				.skip = own_skip(b, id) };
+	(void)snprintf(t[0].name, sizeof(t[0].name), "%s median <= %.2fx %s", cases[id].name,
 		       limit, floor_name);
-	(void)snprintf(names[id][1], sizeof(names[id][1]), "%s CPU/notification <= %.2fx %s's",
+	(void)snprintf(t[1].name, sizeof(t[1].name), "%s CPU/notification <= %.2fx %s's",
 		       cases[id].name, limit, floor_name);
-	t[0] = (struct target){ names[id][0], own_ratio(b, id), limit, true, own_skip(b, id) };
-	t[1] = (struct target){ names[id][1], own_cpu_ratio(b, id), limit, true, own_skip(b, id) };
 	return 2;
 }
 
@@ -358,7 +359,7 @@ void report(const struct bench *b)
 		if (t[i].skip)
 			printf(" (%s)\n", t[i].skip);
 		else
-			printf(" %.2f\n", t[i].value);
+			printf(" %.3f\n", t[i].value); /* a ratio at its limit shows which side */
 	}
 	if (b->o.json) {
 		int r = write_json(b, t, nt);

@@ -133,29 +133,53 @@ static int run_kept_tests(void)
 	return cmocka_run_group_tests(tests, rig_setup, rig_teardown);
 }
 
-int main(void)
+/* Wait for @pid; its exit status, or 1. */
+static int wait_status(pid_t pid)
 {
-	pid_t pid;
 	int status;
 
-	if (geteuid() != 0)
-		return 77;
-	signal(SIGPIPE, SIG_IGN);
-	/* our own pid namespace and /proc: tids only this test allocates */
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 1;
+	return WEXITSTATUS(status);
+}
+
+/*
+ * In a child, so that we keep forking into a live pid namespace (LeakSanitizer
+ * clones a thread at exit): a pid and mount namespace, and their pid 1 with
+ * its own /proc runs the tests.
+ */
+static _Noreturn void in_own_pid_namespace(void)
+{
+	pid_t pid;
+
 	if (unshare(CLONE_NEWPID | CLONE_NEWNS) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
 		printf("1..0 # SKIP cannot make a pid and mount namespace: %m\n");
-		return 77;
+		_exit(77);
 	}
 	pid = fork();
 	if (pid < 0)
-		return 1;
+		_exit(1);
 	if (pid == 0) {
 		if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 			_exit(1);
 		_exit(run_kept_tests());
 	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+	_exit(wait_status(pid));
+}
+
+int main(void)
+{
+	pid_t pid;
+
+	if (geteuid() != 0)
+		return 77;
+	signal(SIGPIPE, SIG_IGN);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
 		return 1;
-	return WEXITSTATUS(status);
+	if (pid == 0)
+		in_own_pid_namespace();
+	return wait_status(pid);
 }
