@@ -147,7 +147,7 @@ static void latency_spec(struct bench *b, const struct case_desc *cd, struct fle
 	spec->mount_source = b->mount.source;
 	spec->mount_target = b->mount.target;
 	if (cd->call == CALL_BPF) {
-		/* a container's own cgroup and a child of it: it runs in one, attaches to the other */
+		/* a container's own cgroup and a child: it runs in one, attaches to the other */
 		spec->cgroup = b->bpf_c;
 		spec->bpf_target = b->bpf_t;
 	}
