@@ -125,15 +125,22 @@ static bool maps_line_extends(const char *line, uint64_t *at)
 	return true;
 }
 
-/* writable_end_query() from the text, for kernels without PROCMAP_QUERY (before 6.11). */
+/*
+ * writable_end_query() from the text, for kernels without PROCMAP_QUERY (before
+ * 6.11). pread() from the start: one maps file serves several writes of a call
+ * (bpf's write-backs), and a read() would go on from where the last look-up
+ * stopped, past the lines that matter (a maps file read from 0 is rendered afresh).
+ */
 static int writable_end_text(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
 {
 	char buf[4096], line[64]; /* the fields read fit in 38 characters */
 	size_t n_line = 0;
 	bool more = true;
+	off_t offset = 0;
 	ssize_t n = 0;
 
-	while (more && at < end && (n = read(maps_fd, buf, sizeof(buf))) > 0) {
+	while (more && at < end && (n = pread(maps_fd, buf, sizeof(buf), offset)) > 0) {
+		offset += n;
 		for (ssize_t i = 0; i < n && more && at < end; i++) {
 			if (buf[i] != '\n') {
 				if (n_line < sizeof(line) - 1)

@@ -56,7 +56,8 @@ int procmem_open_maps(int proc_dfd, pid_t tid);
  * copy_to_user() would, in *@ret_end: across writable mappings and the gaps
  * below them (a stack grows into its gap; elsewhere the write stops there),
  * up to the first mapping that is not writable (a mem file write would force
- * it). From @maps_fd: PROCMAP_QUERY, or its text on kernels before 6.11.
+ * it). From @maps_fd: PROCMAP_QUERY, or its text on kernels before 6.11,
+ * read from its start each time (one file may serve several look-ups).
  * 0 or a negative errno.
  */
 int procmem_writable_end(int maps_fd, uint64_t addr, uint64_t end, uint64_t *ret_end);

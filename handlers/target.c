@@ -10,9 +10,10 @@
  * credential switch in target_creds.c.
  *
  * Called from worker threads, one notification at a time per thread. No
- * locks, no allocation, no global state of its own (the daemon's own
- * namespaces are target_ns.c's); the container init's user namespace is
- * cached in the listener's handler_cache.
+ * locks, no allocation; its only state is per thread: the last caller's
+ * /proc directory and status file, kept open (struct kept_caller). The
+ * daemon's own namespaces are target_ns.c's; the container init's user
+ * namespace is cached in the listener's handler_cache.
  */
 #include <fcntl.h>
 #include <linux/nsfs.h>
@@ -119,16 +120,17 @@ static int parse_one(const char *s, int base, unsigned long *ret)
 
 int target_status_parse_line(struct target_status *st, const char *line)
 {
-	const char *colon = strchr(line, ':');
+	size_t klen = 0;
 	const char *v;
-	size_t klen;
 	unsigned long x;
 	int r = 0;
 
-	if (!colon)
+	/* keys are a few bytes: a plain loop, not strchr(), on each of some 55 lines a call */
+	while (line[klen] != ':' && line[klen] != '\0')
+		klen++;
+	if (line[klen] == '\0')
 		return 0;
-	klen = (size_t)(colon - line);
-	v = colon + 1;
+	v = line + klen + 1;
 #define KEY(k) (klen == sizeof(k) - 1 && memcmp(line, k, klen) == 0)
 	if (KEY("Pid")) {
 		r = parse_one(v, 10, &x);
@@ -199,41 +201,39 @@ enum proc_file_kind {
 };
 
 /*
- * Stream the lines of @name below @dfd through @fn with one stack buffer.
- * A line longer than the buffer is skipped and reported to @fn as "" with
- * *ret_skipped set, so fixed-size parsing never sees a truncated line.
+ * Stream the lines of the file @fd, from its start, through @fn with one
+ * stack buffer. A line longer than the buffer is skipped and reported to @fn
+ * as "" with *ret_skipped set, so fixed-size parsing never sees a truncated
+ * line. pread(): a /proc file read again from offset 0 is rendered afresh.
  */
-static int read_lines(int dfd, const char *name, enum proc_file_kind kind, line_fn *fn,
-		      void *userdata, bool *ret_skipped)
+static int read_lines(int fd, enum proc_file_kind kind, line_fn *fn, void *userdata,
+		      bool *ret_skipped)
 {
-	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	char buf[LINE_BUF_SIZE];
 	size_t have = 0;
+	off_t offset = 0;
 	bool skipping = false, eof = false;
 
-	if (fd < 0)
-		return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
 	*ret_skipped = false;
 	while (!eof) {
 		const size_t want = sizeof(buf) - 1 - have;
-		ssize_t n = read(fd, buf + have, want);
+		ssize_t n = pread(fd, buf + have, want, offset);
 		size_t start = 0;
 
 		if (n < 0)
 			return errno == ESRCH ? -ENOENT : negative_errno();
+		offset += n;
 		/* seq_file renders a single record whole: a short read saves the read of 0 */
 		eof = n == 0 || (kind == PROC_FILE_SINGLE && (size_t)n < want);
 		have += (size_t)n;
-		for (size_t i = 0; i < have; i++) {
+		for (char *nl; (nl = memchr(buf + start, '\n', have - start)) != NULL;
+		     start = (size_t)(nl - buf) + 1) {
 			int r;
 
-			if (buf[i] != '\n')
-				continue;
-			buf[i] = '\0';
+			*nl = '\0';
 			if (!skipping && (r = fn(userdata, buf + start)) < 0)
 				return r;
 			skipping = false;
-			start = i + 1;
 		}
 		if (eof && start < have && !skipping) {
 			buf[have] = '\0';
@@ -251,6 +251,16 @@ static int read_lines(int dfd, const char *name, enum proc_file_kind kind, line_
 	return 0;
 }
 
+/* @name below @dfd, opened for read_lines(). */
+static int open_below(int dfd, const char *name)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
+	return fd;
+}
+
 static int status_line(void *userdata, const char *line)
 {
 	return target_status_parse_line(userdata, line);
@@ -258,11 +268,20 @@ static int status_line(void *userdata, const char *line)
 
 int target_status_read(int proc_dfd, struct target_status *ret)
 {
+	_cleanup_close_ int fd = open_below(proc_dfd, "status");
+
+	if (fd < 0)
+		return fd;
+	return target_status_read_fd(fd, ret);
+}
+
+int target_status_read_fd(int status_fd, struct target_status *ret)
+{
 	struct target_status st = {};
 	bool skipped;
 	int r;
 
-	r = read_lines(proc_dfd, "status", PROC_FILE_SINGLE, status_line, &st, &skipped);
+	r = read_lines(status_fd, PROC_FILE_SINGLE, status_line, &st, &skipped);
 	if (r < 0)
 		return r;
 	if ((st.seen & TARGET_HAS_REQUIRED) != TARGET_HAS_REQUIRED)
@@ -299,11 +318,14 @@ static int map_line(void *userdata, const char *line)
 
 static int id_in_map(int proc_dfd, const char *name, uint32_t id)
 {
+	_cleanup_close_ int fd = open_below(proc_dfd, name);
 	struct map_query q = { .id = id };
 	bool skipped;
 	int r;
 
-	r = read_lines(proc_dfd, name, PROC_FILE_ANY, map_line, &q, &skipped);
+	if (fd < 0)
+		return fd;
+	r = read_lines(fd, PROC_FILE_ANY, map_line, &q, &skipped);
 	if (r < 0)
 		return r;
 	return q.found;
@@ -435,44 +457,145 @@ static int open_pidfd(const struct target *t)
 	return errno == ESRCH ? -ENOENT : negative_errno();
 }
 
-int target_open(const struct notif_ctx *ctx, struct target *t)
+/*
+ * The last caller this thread served: its /proc/TID directory and status
+ * file, left open by target_close() for the next target_open() of the same
+ * tid. A worker serves the same few callers over and over, and opening and
+ * closing both each time costs about a twentieth of an emulated mknod.
+ *
+ * Keeping them is safe because they are bound to the caller's struct pid, not
+ * to its number. The task holding that struct pid always has that tid (an
+ * exec hands the struct pid of the leader over to the thread that takes the
+ * leader's tid), and no two live tasks share a tid; so while a lookup or a
+ * read through them works, they name the task that trapped with that tid.
+ * Once that task is reaped, every lookup and read through them fails (ESRCH,
+ * ENOENT): a new task that got the same tid is then opened afresh.
+ *
+ * Per thread, so no lock. target_open() takes the fds out and target_close()
+ * puts them back, so that they have one owner at a time. They stay open when
+ * the thread ends (worker threads live as long as the daemon).
+ */
+struct kept_caller {
+	pid_t tid; /* 0: nothing kept */
+	int proc_dfd;
+	int status_fd;
+};
+
+static __thread struct kept_caller kept = { .proc_dfd = -EBADF, .status_fd = -EBADF };
+
+static void kept_drop(void)
+{
+	if (kept.tid == 0)
+		return;
+	(void)close_nointr(kept.proc_dfd);
+	(void)close_nointr(kept.status_fd);
+	kept = (struct kept_caller){ .proc_dfd = -EBADF, .status_fd = -EBADF };
+}
+
+/* Move what is kept for t->tid into @t. */
+static bool kept_take(struct target *t)
+{
+	if (kept.tid == 0 || kept.tid != t->tid)
+		return false;
+	t->proc_dfd = TAKE_FD(kept.proc_dfd);
+	t->status_fd = TAKE_FD(kept.status_fd);
+	kept.tid = 0;
+	return true;
+}
+
+/* /proc/TID and its status file, opened by tid: only an ID_VALID check after this pins them. */
+static int open_by_tid(struct target *t)
 {
 	char path[32];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d", (int)t->tid);
+	t->proc_dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->proc_dfd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
+	t->status_fd = open_below(t->proc_dfd, "status");
+	return t->status_fd < 0 ? t->status_fd : 0;
+}
+
+static void close_proc_files(struct target *t)
+{
+	if (t->proc_dfd >= 0 && t->is_by_tid)
+		(void)close_nointr(t->proc_dfd);
+	if (t->status_fd >= 0)
+		(void)close_nointr(t->status_fd);
+	t->proc_dfd = t->status_fd = -EBADF;
+}
+
+/*
+ * The caller's /proc directory and status file, pinned: opened by tid (or
+ * kept from the last call of this tid), then the notification is checked,
+ * then the status read. What was kept for a task reaped since fails the read:
+ * then opened afresh.
+ */
+static int pin_by_tid(const struct notif_ctx *ctx, struct target *t)
+{
+	const bool is_kept = kept_take(t);
 	int r;
 
-	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF,
-			      .notify_fd = ctx->notify_fd, .notif_id = ctx->req->id };
-	/* a thread whose own credentials could not be restored acts for nobody */
-	if (!target_creds_thread_usable())
-		return -ENOTRECOVERABLE;
-	if (ctx->proc_fd >= 0) {
-		t->proc_dfd = ctx->proc_fd;
-	} else {
-		(void)snprintf(path, sizeof(path), "/proc/%d", (int)t->tid);
-		t->proc_dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (t->proc_dfd < 0)
-			return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
-		t->own_proc_dfd = true;
-	}
-	/* from here on proc_dfd names the task that trapped */
+	t->is_by_tid = true;
+	if (!is_kept && (r = open_by_tid(t)) < 0)
+		return r;
+	/* from here on proc_dfd names the task that trapped (see struct kept_caller) */
 	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
 	if (r < 0)
 		return r;
-	r = target_status_read(t->proc_dfd, &t->st);
+	r = target_status_read_fd(t->status_fd, &t->st);
+	if (r == -ENOENT && is_kept) {
+		close_proc_files(t);
+		return pin_by_tid(ctx, t); /* nothing is kept now: this opens by tid */
+	}
+	return r;
+}
+
+/* LXC's /proc/PID directory: the intake checked the thread group; the creds are the thread's. */
+static int pin_given(const struct notif_ctx *ctx, struct target *t)
+{
+	int r;
+
+	t->proc_dfd = ctx->proc_fd;
+	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
 	if (r < 0)
 		return r;
-	/* LXC's directory: the intake checked the thread group; the creds are the thread's */
-	if (!t->own_proc_dfd && (!(t->st.seen & TARGET_HAS_PID) || t->st.pid != t->tid))
+	t->status_fd = open_below(t->proc_dfd, "status");
+	if (t->status_fd < 0)
+		return t->status_fd;
+	r = target_status_read_fd(t->status_fd, &t->st);
+	if (r < 0)
+		return r;
+	if (!(t->st.seen & TARGET_HAS_PID) || t->st.pid != t->tid)
 		return -EBADFD;
+	return 0;
+}
+
+int target_open(const struct notif_ctx *ctx, struct target *t)
+{
+	int r;
+
+	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF,
+			      .status_fd = -EBADF, .notify_fd = ctx->notify_fd,
+			      .notif_id = ctx->req->id };
+	/* a thread whose own credentials could not be restored acts for nobody */
+	if (!target_creds_thread_usable())
+		return -ENOTRECOVERABLE;
+	r = ctx->proc_fd >= 0 ? pin_given(ctx, t) : pin_by_tid(ctx, t);
+	if (r < 0)
+		return r;
 	return place_userns(ctx, t);
 }
 
 void target_close(struct target *t)
 {
-	if (t->own_proc_dfd)
-		(void)close_nointr(t->proc_dfd);
-	t->proc_dfd = -EBADF;
-	t->own_proc_dfd = false;
+	if (t->is_by_tid && t->proc_dfd >= 0 && t->status_fd >= 0) {
+		kept_drop();
+		kept = (struct kept_caller){ .tid = t->tid, .proc_dfd = TAKE_FD(t->proc_dfd),
+					     .status_fd = TAKE_FD(t->status_fd) };
+	}
+	close_proc_files(t);
+	t->is_by_tid = false;
 }
 
 /* pidfd_getfd(); -ENOSYS where the kernel has no pidfds */

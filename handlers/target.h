@@ -89,6 +89,9 @@ int target_status_parse(struct target_status *st, char *text);
  */
 int target_status_read(int proc_dfd, struct target_status *ret);
 
+/* The same from an open status file, read from its start (pread): it may be read again. */
+int target_status_read_fd(int status_fd, struct target_status *ret);
+
 static inline bool target_has_cap(const struct target_status *st, int cap)
 {
 	return cap >= 0 && cap < 64 && (st->cap_eff & ((uint64_t)1 << cap));
@@ -102,7 +105,8 @@ static inline bool target_has_cap(const struct target_status *st, int cap)
 struct target {
 	pid_t tid;
 	int proc_dfd;
-	bool own_proc_dfd;
+	int status_fd;  /* its status file, owned */
+	bool is_by_tid; /* proc_dfd opened by tid (else LXC's): owned, kept by target_close() */
 	int notify_fd; /* borrowed from the notif_ctx */
 	uint64_t notif_id;
 	struct target_status st;
@@ -119,6 +123,10 @@ struct target {
  * of the daemon's user namespace). Returns 0, -ENOENT when the caller went away,
  * -ENOTRECOVERABLE on a thread whose credentials could not be restored, or
  * another negative errno.
+ *
+ * /proc/TID and its status file are kept open per thread after
+ * target_close(), for the next target_open() of the same tid (target.c says
+ * why that is safe). Only one struct target per thread holds them at a time.
  */
 int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
@@ -239,7 +247,8 @@ static inline void target_closep(struct target *t)
 	target_close(t);
 }
 
-#define TARGET_INIT ((struct target){ .proc_dfd = -EBADF, .notify_fd = -EBADF })
+#define TARGET_INIT                                                                                \
+	((struct target){ .proc_dfd = -EBADF, .status_fd = -EBADF, .notify_fd = -EBADF })
 
 /* Fill @reply for a CONTINUE or ERRNO decision (EMULATE is the handler's job). */
 static inline void decision_reply(struct decision d, struct notif_reply *reply)

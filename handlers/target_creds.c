@@ -37,6 +37,7 @@ struct thread_baseline {
 	uid_t fsuid;
 	gid_t fsgid;
 	mode_t umask;
+	mode_t umask_now; /* the thread's umask now: only this file changes it (private fs_struct) */
 	size_t n_groups;
 	gid_t groups[TARGET_GROUPS_MAX];
 	uint32_t cap_eff[2], cap_prm[2], cap_inh[2];
@@ -109,9 +110,19 @@ static int baseline_capture(struct thread_baseline *b)
 	b->fsgid = (gid_t)syscall(SYS_setfsgid, (unsigned)-1);
 	b->umask = umask(0);
 	(void)umask(b->umask);
+	b->umask_now = b->umask;
 	b->leave_needs_capset = target_creds_fsuid_root_raises(b->cap_eff, b->cap_prm);
 	b->is_captured = true;
 	return 0;
+}
+
+/* A umask() only where it changes something: a caller mostly has the thread's own. */
+static void set_umask(struct thread_baseline *b, mode_t mask)
+{
+	if (mask == b->umask_now)
+		return;
+	(void)umask(mask);
+	b->umask_now = mask;
 }
 
 bool target_creds_thread_usable(void)
@@ -127,7 +138,7 @@ static bool groups_are_baseline(size_t n, const gid_t *groups)
 
 int target_creds_leave(const struct target_saved_creds *saved)
 {
-	const struct thread_baseline *b = &baseline;
+	struct thread_baseline *b = &baseline;
 	int r = 0;
 
 	/* capabilities first: CAP_SETGID and CAP_SETUID come back with them */
@@ -142,7 +153,7 @@ int target_creds_leave(const struct target_saved_creds *saved)
 	/* setfsuid(0) raised the fs capabilities the baseline does not hold: drop them again */
 	if (b->leave_needs_capset && caps_set(b->cap_eff, b->cap_prm, b->cap_inh) < 0)
 		r = -EPERM;
-	(void)umask(b->umask);
+	set_umask(b, b->umask);
 	if (r < 0)
 		baseline.is_poisoned = true;
 	return r;
@@ -160,7 +171,7 @@ int target_creds_enter(const struct target_status *st, uint64_t caps_keep,
 	if (!baseline.is_captured && (r = baseline_capture(&baseline)) < 0)
 		return r;
 	*saved = (struct target_saved_creds){};
-	(void)umask(st->umask & 0777);
+	set_umask(&baseline, st->umask & 0777);
 	if (!groups_are_baseline(n_groups, st->groups)) {
 		saved->groups_changed = true;
 		if (set_groups(n_groups, st->groups) < 0)

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * interceptd benchmark. Every figure is compared with a floor measured in the
- * same run: a minimal supervisor answering CONTINUE (client.c). Floor and
- * interceptd cases alternate round by round, and the reported value of a case
- * is the median of its round medians, because the machine is noisy.
+ * interceptd benchmark. Every figure is compared with floors measured in the
+ * same run: a minimal supervisor answering CONTINUE, one doing every safe step
+ * of an emulation and nothing else (floor.c), or the calls made natively by
+ * root. Floor and interceptd cases alternate round by round, and the reported
+ * value of a case is the median of its round medians, because the machine is
+ * noisy.
  *
  *   bench [--smoke] [--daemon PATH] [--json FILE] [--rounds N] [--seconds S]
  *         [--only CASE,...]   (cases, fanin, api, api-stall, api-burst, memory; the
- *                             floor always runs)
+ *                             floor, and the own floor of each selected case,
+ *                             always run)
  *
  * Exit: 0 all cases ran, 77 not root or some interceptd cases skipped (the
  * daemon cannot serve them: not started, a resource missing; the floor still
@@ -30,26 +33,37 @@
 
 #include "results.h"
 
+/*
+ * Each interceptd case next to its own floor (a round runs them in this
+ * order, and backwards every other round, so that neither side of a pair
+ * always goes first).
+ */
 const struct case_desc cases[CASE_COUNT] = {
 	[CASE_FLOOR] = { "floor", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_NOSYNC] = { "floor-nosync", false, WAIT_BLOCK, false, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_POLL] = { "floor-poll", false, WAIT_POLL, true, CALL_SYSINFO, NULL },
 	[CASE_FLOOR_EPOLL] = { "floor-epoll", false, WAIT_EPOLL, true, CALL_SYSINFO, NULL },
-	[CASE_FLOOR_SYSINFO] = { "floor-sysinfo", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL, false,
-				 true },
-	[CASE_CONTINUE] = { "continue", true, 0, false, CALL_SYSINFO, "bench-continue" },
+	[CASE_CONTINUE] = { "continue", true, 0, false, CALL_SYSINFO, "bench-continue",
+			    .own_floor = CASE_FLOOR },
 	/* emulation is for unprivileged containers: a handler may leave host callers to the kernel */
-	[CASE_SYSINFO] = { "sysinfo", true, 0, false, CALL_SYSINFO, "bench-sysinfo", true },
-	[CASE_MKNOD] = { "mknod", true, 0, false, CALL_MKNOD, "bench-mknod", true },
+	[CASE_FLOOR_SYSINFO] = { "floor-sysinfo", false, WAIT_BLOCK, true, CALL_SYSINFO, NULL, true,
+				 .answer = FLOOR_SYSINFO },
+	[CASE_SYSINFO] = { "sysinfo", true, 0, false, CALL_SYSINFO, "bench-sysinfo", true,
+			   .own_floor = CASE_FLOOR_SYSINFO },
+	[CASE_FLOOR_MKNOD] = { "floor-mknod", false, WAIT_BLOCK, true, CALL_MKNOD, NULL, true,
+			       .answer = FLOOR_MKNOD },
+	[CASE_MKNOD] = { "mknod", true, 0, false, CALL_MKNOD, "bench-mknod", true,
+			 .own_floor = CASE_FLOOR_MKNOD },
 	/* the mount case's floor is the mount itself: root, natively, no supervisor */
-	[CASE_FLOOR_MOUNT] = { "floor-mount", false, 0, false, CALL_MOUNT, NULL, false, false, true },
-	[CASE_MOUNT] = { "mount", true, 0, false, CALL_MOUNT, "bench-mount", true, false, false,
-			 CASE_FLOOR_MOUNT },
-	/* the floor of bpf is not a supervisor: the same calls, made natively by root */
-	[CASE_FLOOR_BPF] = { "floor-bpf", false, 0, false, CALL_BPF, NULL, false, false, true,
-			     CASE_FLOOR_BPF },
-	[CASE_BPF] = { "bpf", true, 0, false, CALL_BPF, "bench-bpf", true, false, false,
-		       CASE_FLOOR_BPF },
+	[CASE_FLOOR_MOUNT] = { "floor-mount", false, 0, false, CALL_MOUNT, NULL, .native = true,
+			       .own_floor = CASE_FLOOR_MOUNT },
+	[CASE_MOUNT] = { "mount", true, 0, false, CALL_MOUNT, "bench-mount", true,
+			 .own_floor = CASE_FLOOR_MOUNT },
+	/* the floor of bpf is not a supervisor either: the same calls, made natively by root */
+	[CASE_FLOOR_BPF] = { "floor-bpf", false, 0, false, CALL_BPF, NULL, .native = true,
+			     .own_floor = CASE_FLOOR_BPF },
+	[CASE_BPF] = { "bpf", true, 0, false, CALL_BPF, "bench-bpf", true,
+		       .own_floor = CASE_FLOOR_BPF },
 };
 
 const char *const fan_containers[N_FAN_CONTAINERS] = {
@@ -88,11 +102,19 @@ static bool selected(const struct options *o, const char *name)
 	return !o->only;
 }
 
+/* Is @id selected, or the own floor of a selected case? */
+static bool case_wanted(const struct options *o, enum case_id id)
+{
+	for (enum case_id c = 0; c < CASE_COUNT; c++)
+		if (cases[c].daemon && cases[c].own_floor == id && selected(o, cases[c].name))
+			return true;
+	return selected(o, cases[id].name);
+}
+
 static void deselect_cases(struct bench *b)
 {
 	for (enum case_id id = CASE_FLOOR + 1; id < CASE_COUNT; id++)
-		if (!selected(&b->o, cases[id].name) &&
-		    !(cases[id].native && selected(&b->o, "mount"))) /* the mount case's floor */
+		if (!case_wanted(&b->o, id))
 			set_skip(b->cr[id].skip, sizeof(b->cr[id].skip), "not selected (--only)");
 	for (unsigned w = 0; !selected(&b->o, "fanin") && w < 2; w++)
 		for (unsigned s = 0; s < N_FAN_SIZES; s++)
@@ -113,6 +135,24 @@ static bool daemon_ready(const struct bench *b)
 	return b->main_up && !b->daemon_skip[0];
 }
 
+/* What a latency case's client does, and where. */
+static void latency_spec(struct bench *b, const struct case_desc *cd, struct fleet_spec *spec)
+{
+	spec->userns = cd->userns;
+	spec->native = cd->native;
+	if (cd->call == CALL_MKNOD) {
+		spec->mknod_path = b->mknod_path;
+		(void)unlink(b->mknod_path);
+	}
+	spec->mount_source = b->mount.source;
+	spec->mount_target = b->mount.target;
+	if (cd->call == CALL_BPF) {
+		/* a container's own cgroup and a child: it runs in one, attaches to the other */
+		spec->cgroup = b->bpf_c;
+		spec->bpf_target = b->bpf_t;
+	}
+}
+
 static int run_latency(struct bench *b, enum case_id id, double secs)
 {
 	const struct case_desc *cd = &cases[id];
@@ -127,28 +167,16 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 	uint64_t cpu0 = 0, cpu1 = 0, cpu = 0, notifs;
 	struct shm *shm = b->shm;
 
-	spec.mount_source = b->mount.source;
-	spec.mount_target = b->mount.target;
-	spec.native = cd->native;
-	if (cd->call == CALL_BPF) {
-		/* a container's own cgroup and a child of it: the container runs in one, attaches to the other */
-		spec.cgroup = b->bpf_c;
-		spec.bpf_target = b->bpf_t;
-	}
+	latency_spec(b, cd, &spec);
 	if (cd->native) {
 		/* the floor: the calls themselves, made by root */
 	} else if (cd->daemon) {
 		spec.containers = &cd->container;
 		spec.n_containers = 1;
 		spec.to.oci_path = b->main_d.oci;
-		spec.userns = cd->userns;
-		if (cd->call == CALL_MKNOD) {
-			spec.mknod_path = b->mknod_path;
-			(void)unlink(b->mknod_path);
-		}
 		(void)proc_cpu_ns(b->main_d.pid, &cpu0);
-	} else if (!cd->native) {
-		r = floor_start(cd->mode, cd->sync && b->has_sync, cd->emulate_sysinfo, &sup, &sock);
+	} else {
+		r = floor_start(cd->mode, cd->sync && b->has_sync, cd->answer, &sup, &sock);
 		if (r < 0)
 			return r;
 		spec.to.floor_sock = sock;
@@ -193,9 +221,10 @@ static int run_latency(struct bench *b, enum case_id id, double secs)
 	return 0;
 }
 
-static void latency_round(struct bench *b, double secs)
+static void latency_round(struct bench *b, double secs, bool backwards)
 {
-	for (enum case_id id = 0; id < CASE_COUNT; id++) {
+	for (unsigned i = 0; i < CASE_COUNT; i++) {
+		enum case_id id = backwards ? CASE_COUNT - 1 - i : i;
 		char why[SKIP_LEN];
 		int r;
 
@@ -211,7 +240,8 @@ static void latency_round(struct bench *b, double secs)
 		if (r <= -1000 && atomic_load(&b->shm->fail_stage) == STAGE_CALL)
 			(void)snprintf(why, sizeof(why), "the trapped call failed: %s%s",
 				       strerror(-r - 1000),
-				       id == CASE_MKNOD || id == CASE_MOUNT
+				       cases[id].daemon && (cases[id].call == CALL_MKNOD ||
+							    cases[id].call == CALL_MOUNT)
 					       ? " (not emulated: handler missing or refused)"
 					       : "");
 		else if (r <= -1000)
@@ -672,8 +702,10 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	r = setup_mknod_dir(&b);
 	if (r < 0)
-		(void)snprintf(b.cr[CASE_MKNOD].skip, sizeof(b.cr[0].skip),
-			       "cannot mount the client's tmpfs: %s", strerror(-r));
+		for (enum case_id id = 0; id < CASE_COUNT; id++)
+			if (cases[id].call == CALL_MKNOD)
+				(void)snprintf(b.cr[id].skip, sizeof(b.cr[0].skip),
+					       "cannot mount the client's tmpfs: %s", strerror(-r));
 	r = setup_bpf_cgroups(&b);
 	for (enum case_id id = CASE_FLOOR_BPF; r < 0 && id <= CASE_BPF; id++)
 		(void)snprintf(b.cr[id].skip, sizeof(b.cr[0].skip), "no cgroup2 directory: %s",
@@ -686,7 +718,7 @@ int main(int argc, char **argv)
 	start_daemons(&b);
 	for (unsigned i = 0; i < b.o.rounds; i++) {
 		printf("round %u/%u: latency cases\n", i + 1, b.o.rounds);
-		latency_round(&b, b.o.case_s);
+		latency_round(&b, b.o.case_s, i % 2);
 	}
 	for (unsigned i = 0; selected(&b.o, "fanin") && i < b.o.fanin_rounds; i++) {
 		printf("round %u/%u: fan-in\n", i + 1, b.o.fanin_rounds);

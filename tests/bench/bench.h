@@ -102,7 +102,8 @@ struct fleet_spec {
 	unsigned n_containers;
 	struct handoff to;
 	bool record;                /* client 0 records per-call latencies */
-	bool userns;                /* run as root of a fresh user namespace (0 → 100000) */
+	bool userns;                /* run as pid 1 of a fresh pid namespace owned by a fresh
+				       user namespace (0 → 100000): a container's init */
 	const char *mknod_path;     /* CALL_MKNOD */
 	const char *mount_source, *mount_target; /* CALL_MOUNT */
 	const char *bpf_target;     /* CALL_BPF: the cgroup2 directory to attach to */
@@ -135,6 +136,11 @@ int fleet_stop(struct shm *shm, struct fleet *f, int grace_ms);
 /* The sysinfo NOTIFY program, built by filters_init(). */
 const struct sock_fprog *filter_sysinfo(void);
 
+/* One SCM_RIGHTS fd with @len bytes of @data; 0 or a negative errno. */
+int send_fd(int sock, int fd, const void *data, size_t len);
+/* The fd of one such message (its data into @data, up to @len bytes), or a negative errno. */
+int recv_fd(int sock, void *data, size_t len);
+
 /*
  * Hand @listener to interceptd as runc 1.1 does (see client.c). Returns the
  * connection, which the caller keeps open: runc sends no EOF.
@@ -149,7 +155,7 @@ int oci_handoff(const char *path, const char *name, pid_t pid, int listener);
 int holder_start(struct shm *shm, const char *oci_path, unsigned n, unsigned first_fill,
 		 int timeout_ms, pid_t *ret_pid);
 
-/* ------------------------------------------------------------------ floor supervisor */
+/* ------------------------------------------------------------------ floor supervisor (floor.c) */
 
 enum wait_mode {
 	WAIT_BLOCK, /* blocking RECV */
@@ -157,14 +163,19 @@ enum wait_mode {
 	WAIT_EPOLL, /* epoll_wait then RECV */
 };
 
+/* What a floor supervisor answers. */
+enum floor_answer {
+	FLOOR_CONTINUE, /* CONTINUE, nothing else */
+	FLOOR_SYSINFO,  /* a fixed struct sysinfo, written the cheapest safe way */
+	FLOOR_MKNOD,    /* mknod c 1 3 made as the caller, every safe step of an emulation */
+};
+
 /*
- * Fork a minimal supervisor answering CONTINUE to every notification of the
- * listener it receives over *ret_sock's peer. @sync: set SYNC_WAKE_UP.
- * @emulate_sysinfo: answer sysinfo the cheapest safe way instead (open
- * /proc/TID/mem, ID_VALID, one write of a fixed struct through that file),
- * the floor of any sysinfo emulation.
+ * Fork a minimal supervisor answering @answer to every notification of the
+ * listener it receives over *ret_sock's peer (the message's data: the pid of
+ * the container's init, as in the OCI state). @sync: set SYNC_WAKE_UP.
  */
-int floor_start(enum wait_mode mode, bool sync, bool emulate_sysinfo, pid_t *ret_pid,
+int floor_start(enum wait_mode mode, bool sync, enum floor_answer answer, pid_t *ret_pid,
 		int *ret_sock);
 /* Kill and reap the supervisor; its CPU time (user+system) in ns. */
 int floor_stop(pid_t pid, uint64_t *ret_cpu_ns);
@@ -204,8 +215,8 @@ int api_request(struct daemon_run *d, const char *method, const char *path, cons
 		int timeout_ms, long *ret_status, uint64_t *ret_ns, char **ret_body);
 
 /*
- * utime+stime of @pid in ns (from /proc/PID/stat clock ticks), with those of
- * its children it has waited for (the daemon's mount helpers)
+ * CPU time of @pid in ns: every thread's (its CPU clock), with that of the
+ * children it has waited for (the daemon's mount helpers)
  */
 int proc_cpu_ns(pid_t pid, uint64_t *ret);
 /* VmRSS of @pid in KiB */

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The two ends of a seccomp notification the bench controls: client
+ * The calling end of a seccomp notification the bench controls: client
  * processes (a filter that NOTIFYs one syscall, the listener handed off either
- * to a floor supervisor or to interceptd's OCI socket exactly as runc does,
- * then a timed loop) and the floor supervisor itself (RECV → SEND CONTINUE,
- * nothing else). Everything here runs in forked children; the parent side is
- * fleet_start/go/stop and floor_start/stop. Single-threaded parent.
+ * to a floor supervisor (floor.c) or to interceptd's OCI socket exactly as
+ * runc does, then a timed loop). Everything here runs in forked children; the
+ * parent side is fleet_start/go/stop. Single-threaded parent.
  */
 #include <fcntl.h>
 #include <grp.h>
@@ -112,7 +111,7 @@ const struct sock_fprog *filter_sysinfo(void)
 
 /* ------------------------------------------------------------------ client side */
 
-static int send_fd(int sock, int fd, const void *data, size_t len)
+int send_fd(int sock, int fd, const void *data, size_t len)
 {
 	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
@@ -132,6 +131,25 @@ static int send_fd(int sock, int fd, const void *data, size_t len)
 	if (n < 0)
 		return NEG_ERRNO();
 	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+int recv_fd(int sock, void *data, size_t len)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+	int fd;
+
+	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
+		return -EIO;
+	c = CMSG_FIRSTHDR(&msg);
+	if (!c || c->cmsg_type != SCM_RIGHTS)
+		return -EBADMSG;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
 }
 
 /*
@@ -180,8 +198,6 @@ static int write_file(const char *path, const char *text)
 	return write(fd, text, len) == (ssize_t)len ? 0 : NEG_ERRNO();
 }
 
-static int recv_fd(int sock);
-
 /* Move task @pid into the cgroup2 directory @dir. */
 static int cgroup_enter(const char *dir, pid_t pid)
 {
@@ -198,6 +214,7 @@ static _Noreturn void runtime_main(const struct fleet_spec *spec, const char *na
 {
 	char c = 0, path[64], map[64];
 	int listener, conn = -EBADF, r = 0;
+	int32_t init_pid = 0;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (read(sync_r, &c, 1) != 1)
@@ -215,13 +232,13 @@ static _Noreturn void runtime_main(const struct fleet_spec *spec, const char *na
 	if (write(sync_w, &c, 1) != 1)
 		_exit(4);
 	/* the OCI socket is root's: the runtime, not the container, hands the listener off */
-	listener = recv_fd(sock);
+	listener = recv_fd(sock, &init_pid, sizeof(init_pid));
 	if (listener < 0)
 		r = listener;
 	else if (spec->to.floor_sock >= 0)
-		r = send_fd(spec->to.floor_sock, listener, "L", 1);
+		r = send_fd(spec->to.floor_sock, listener, &init_pid, sizeof(init_pid));
 	else
-		r = conn = oci_handoff(spec->to.oci_path, name, client, listener);
+		r = conn = oci_handoff(spec->to.oci_path, name, init_pid, listener);
 	c = (char)(r < 0 ? -r : 0);
 	if (write(sock, &c, 1) != 1)
 		_exit(5);
@@ -232,10 +249,11 @@ static _Noreturn void runtime_main(const struct fleet_spec *spec, const char *na
 }
 
 /*
- * Become root of a fresh user namespace mapped 0 → USERNS_BASE, like an
- * unprivileged container's init. A runtime helper that stays host root writes
- * the maps (only the parent user namespace may) and later hands the listener
- * off; *ret_sock reaches it.
+ * Become root of a fresh user namespace mapped 0 → USERNS_BASE, owning a
+ * fresh pid namespace (entered by become_init()), like an unprivileged
+ * container's init. A runtime helper that stays host root writes the maps
+ * (only the parent user namespace may) and later hands the listener off;
+ * *ret_sock reaches it.
  */
 static int enter_userns(const struct fleet_spec *spec, const char *name, int *ret_sock)
 {
@@ -255,7 +273,7 @@ static int enter_userns(const struct fleet_spec *spec, const char *name, int *re
 		runtime_main(spec, name, me, p[0], q[1], sp[1]);
 	}
 	close(sp[1]);
-	if (unshare(CLONE_NEWUSER) < 0)
+	if (unshare(CLONE_NEWUSER | CLONE_NEWPID) < 0)
 		r = NEG_ERRNO();
 	if (write(p[1], &c, 1) != 1 && r == 0)
 		r = -EIO;
@@ -274,11 +292,48 @@ static int enter_userns(const struct fleet_spec *spec, const char *name, int *re
 	return 0;
 }
 
-/* Through the runtime helper: send the listener, wait for its verdict. */
+/*
+ * Fork pid 1 of the pid namespace enter_userns() made: as runc, crun and LXC
+ * start a container's init, so that the daemon finds the container's user
+ * namespace as the owner of its init's pid namespace. Returns in the child;
+ * the parent stays behind as the client process the bench knows, and leaves
+ * with the child's exit status.
+ */
+static int become_init(void)
+{
+	pid_t child = fork();
+	int st;
+
+	if (child < 0)
+		return NEG_ERRNO();
+	if (child == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		return 0;
+	}
+	while (waitpid(child, &st, 0) < 0)
+		if (errno != EINTR)
+			_exit(1);
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 1);
+}
+
+/* Our pid as the host sees it: /proc is the host's mount, so /proc/self names it. */
+static pid_t host_pid(void)
+{
+	char buf[16];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return getpid();
+	buf[n] = '\0';
+	return (pid_t)atoi(buf);
+}
+
+/* Through the runtime helper: send the listener and our host pid, wait for its verdict. */
 static int handoff_via_runtime(int sock, int listener)
 {
+	int32_t pid = host_pid();
 	char c;
-	int r = send_fd(sock, listener, "L", 1);
+	int r = send_fd(sock, listener, &pid, sizeof(pid));
 
 	if (r < 0)
 		return r;
@@ -408,6 +463,7 @@ static int trap_calls(const struct fleet_spec *spec, const char *name, int runti
 					: spec->call == CALL_MOUNT ? &prog_mount
 					: spec->call == CALL_BPF   ? &prog_bpf
 								   : &prog_sysinfo;
+	int32_t self = getpid();
 	int listener, r;
 
 	*stage = STAGE_FILTER;
@@ -421,9 +477,9 @@ static int trap_calls(const struct fleet_spec *spec, const char *name, int runti
 	if (runtime >= 0)
 		r = handoff_via_runtime(runtime, listener);
 	else if (spec->to.floor_sock >= 0)
-		r = send_fd(spec->to.floor_sock, listener, "L", 1);
+		r = send_fd(spec->to.floor_sock, listener, &self, sizeof(self));
 	else
-		r = *ret_conn = oci_handoff(spec->to.oci_path, name, getpid(), listener);
+		r = *ret_conn = oci_handoff(spec->to.oci_path, name, self, listener);
 	close(listener); /* the supervisor holds the only copy now, as with runc */
 	return r;
 }
@@ -438,7 +494,7 @@ static _Noreturn void client_main(struct shm *shm, const struct fleet_spec *spec
 	char c;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (spec->userns && (r = enter_userns(spec, name, &runtime)) < 0)
+	if (spec->userns && ((r = enter_userns(spec, name, &runtime)) < 0 || (r = become_init()) < 0))
 		goto fail;
 	if (!spec->userns && spec->cgroup && (r = cgroup_enter(spec->cgroup, getpid())) < 0)
 		goto fail;
@@ -544,191 +600,3 @@ int fleet_stop(struct shm *shm, struct fleet *f, int grace_ms)
 	return r;
 }
 
-/* ------------------------------------------------------------------ floor supervisor */
-
-static int recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 }, byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) <= 0)
-		return -EIO;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -EBADMSG;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
-/*
- * Whether the caller's maps (opened with its mem file) show [addr, addr + len)
- * writable: PROCMAP_QUERY (Linux 6.11) as a bare array of its 13 fields
- * (size, flags, addr in; vma_end at 4, vma_flags at 5, bit 1 writable out).
- */
-static bool maps_writable(int maps, uint64_t addr, size_t len)
-{
-	uint64_t q[13] = { sizeof(q), 0, addr };
-
-	if (ioctl(maps, _IOWR('f', 17, uint64_t[13]), q) < 0)
-		return false;
-	return (q[5] & 2) && q[4] >= addr + len;
-}
-
-/*
- * The least a safe sysinfo emulation does: pin the caller's memory and maps
- * (/proc/TID/mem and /proc/TID/maps, opened before the check so that they
- * name the trapped task even if its pid is reused later), ID_VALID, one
- * look-up that the target is writable (a mem file write would force its way
- * into read-only pages), one write through the mem file.
- */
-static void answer_sysinfo(int fd, const struct seccomp_notif *req, struct seccomp_notif_resp *resp)
-{
-	static const struct sysinfo fixed = { .totalram = 256u << 20, .mem_unit = 1, .procs = 1 };
-	char path[32];
-	int mem, maps;
-
-	*resp = (struct seccomp_notif_resp){ .id = req->id };
-	snprintf(path, sizeof(path), "/proc/%u/mem", req->pid);
-	mem = open(path, O_RDWR | O_CLOEXEC);
-	snprintf(path, sizeof(path), "/proc/%u/maps", req->pid);
-	maps = open(path, O_RDONLY | O_CLOEXEC);
-	if (mem < 0 || maps < 0) {
-		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-	} else if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0 &&
-		   (!maps_writable(maps, req->data.args[0], sizeof(fixed)) ||
-		    pwrite(mem, &fixed, sizeof(fixed), (off_t)req->data.args[0]) !=
-			    (ssize_t)sizeof(fixed))) {
-		resp->error = -EFAULT;
-	}
-	if (mem >= 0)
-		close(mem);
-	if (maps >= 0)
-		close(maps);
-}
-
-/* RECV → SEND CONTINUE (or an emulated sysinfo) until the listener hangs up or we are killed. */
-static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, bool emulate_sysinfo)
-{
-	struct seccomp_notif req;
-	struct seccomp_notif_resp resp;
-	struct pollfd pfd;
-	struct epoll_event ev = { .events = EPOLLIN };
-	int fd, ep = -1;
-
-	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-	fd = recv_fd(sock);
-	if (fd < 0)
-		_exit(2);
-	if (sync && ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
-		_exit(3);
-	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
-	if (mode == WAIT_EPOLL) {
-		ep = epoll_create1(EPOLL_CLOEXEC);
-		if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
-			_exit(4);
-	}
-	for (;;) {
-		if (mode == WAIT_POLL) {
-			if (poll(&pfd, 1, -1) < 0)
-				continue;
-			if (pfd.revents & (POLLHUP | POLLERR))
-				_exit(0);
-		} else if (mode == WAIT_EPOLL) {
-			if (epoll_wait(ep, &ev, 1, -1) < 1)
-				continue;
-			if (ev.events & (EPOLLHUP | EPOLLERR))
-				_exit(0);
-		}
-		memset(&req, 0, sizeof(req));
-		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
-			if (errno == EINTR || errno == ENOENT)
-				continue;
-			_exit(5);
-		}
-		resp = (struct seccomp_notif_resp){ .id = req.id,
-						    .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
-		if (emulate_sysinfo)
-			answer_sysinfo(fd, &req, &resp);
-		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
-			_exit(6);
-	}
-}
-
-int floor_start(enum wait_mode mode, bool sync, bool emulate_sysinfo, pid_t *ret_pid,
-		int *ret_sock)
-{
-	int sp[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
-		return NEG_ERRNO();
-	pid = fork();
-	if (pid < 0) {
-		int r = NEG_ERRNO();
-
-		close(sp[0]);
-		close(sp[1]);
-		return r;
-	}
-	if (pid == 0) {
-		close(sp[1]);
-		floor_main(sp[0], mode, sync, emulate_sysinfo);
-	}
-	close(sp[0]);
-	*ret_pid = pid;
-	*ret_sock = sp[1];
-	return 0;
-}
-
-int floor_stop(pid_t pid, uint64_t *ret_cpu_ns)
-{
-	struct rusage ru;
-	int st;
-
-	(void)kill(pid, SIGKILL); /* not reaped yet, so the pid is still ours */
-	while (wait4(pid, &st, 0, &ru) < 0)
-		if (errno != EINTR)
-			return NEG_ERRNO();
-	*ret_cpu_ns = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ULL +
-		      (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ULL;
-	/* exited on POLLHUP (0) or killed: anything else is a broken floor */
-	if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
-		return -EIO;
-	return 0;
-}
-
-bool probe_sync_wake_up(void)
-{
-	pid_t pid;
-	int sp[2], fd, st;
-	bool ok = false;
-
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
-		return false;
-	pid = fork();
-	if (pid == 0) {
-		close(sp[0]);
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-			_exit(1);
-		fd = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-				  SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog_sysinfo);
-		_exit(fd < 0 || send_fd(sp[1], fd, "L", 1) < 0 ? 1 : 0);
-	}
-	close(sp[1]);
-	if (pid > 0) {
-		fd = recv_fd(sp[0]);
-		if (fd >= 0) {
-			ok = ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS,
-				   SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) == 0;
-			close(fd);
-		}
-		(void)waitpid(pid, &st, 0);
-	}
-	close(sp[0]);
-	return ok;
-}

@@ -66,7 +66,7 @@ int cmp_u64(const void *a, const void *b)
 /* ------------------------------------------------------------------ one latency round */
 
 struct target {
-	const char *name;
+	char name[64];
 	double value, limit;
 	bool at_most; /* value <= limit passes; else value >= limit */
 	const char *skip; /* non-NULL: could not be evaluated */
@@ -87,15 +87,61 @@ bool any_skipped(const struct bench *b)
 	return !b->api.ran || !b->mem.ran || b->stall.failed || !b->burst.ran;
 }
 
-/* Against the case's own floor: the bare round trip, or the native mount for the mount case. */
+/* Against the bare round trip (x_floor). */
 static double case_ratio(const struct bench *b, enum case_id id)
 {
-	return stat_median(&b->cr[id].med_us) / stat_median(&b->cr[cases[id].base].med_us);
+	return stat_median(&b->cr[id].med_us) / stat_median(&b->cr[CASE_FLOOR].med_us);
 }
 
 static double cpu_ratio(const struct bench *b, enum case_id id)
 {
-	return stat_median(&b->cr[id].cpu_us) / stat_median(&b->cr[cases[id].base].cpu_us);
+	return stat_median(&b->cr[id].cpu_us) / stat_median(&b->cr[CASE_FLOOR].cpu_us);
+}
+
+/* An interceptd case, or a native floor, which is its own floor. */
+static bool has_own_floor(enum case_id id)
+{
+	return cases[id].daemon || cases[id].native;
+}
+
+/* A case against the floor that does the same safe steps (x_own; NAN for a supervisor floor). */
+static double own_ratio(const struct bench *b, enum case_id id)
+{
+	if (!has_own_floor(id))
+		return NAN;
+	return stat_median(&b->cr[id].med_us) / stat_median(&b->cr[cases[id].own_floor].med_us);
+}
+
+static double own_cpu_ratio(const struct bench *b, enum case_id id)
+{
+	if (!has_own_floor(id))
+		return NAN;
+	return stat_median(&b->cr[id].cpu_us) / stat_median(&b->cr[cases[id].own_floor].cpu_us);
+}
+
+/* Why a case cannot be compared with its own floor, or NULL. */
+static const char *own_skip(const struct bench *b, enum case_id id)
+{
+	const char *floor_skip = b->cr[cases[id].own_floor].skip;
+
+	return b->cr[id].skip[0] ? b->cr[id].skip : floor_skip[0] ? floor_skip : NULL;
+}
+
+/* Latency and CPU of @id, each within @limit times its own floor's. */
+static size_t own_floor_targets(const struct bench *b, enum case_id id, double limit,
+				struct target *t)
+{
+	const char *floor_name = cases[cases[id].own_floor].name;
+
+	t[0] = (struct target){ .value = own_ratio(b, id), .limit = limit, .at_most = true,
+				.skip = own_skip(b, id) };
+	t[1] = (struct target){ .value = own_cpu_ratio(b, id), .limit = limit, .at_most = true,
+				.skip = own_skip(b, id) };
+	(void)snprintf(t[0].name, sizeof(t[0].name), "%s median <= %.2fx %s", cases[id].name,
+		       limit, floor_name);
+	(void)snprintf(t[1].name, sizeof(t[1].name), "%s CPU/notification <= %.2fx %s's",
+		       cases[id].name, limit, floor_name);
+	return 2;
 }
 
 static const char *target_status(const struct target *t)
@@ -132,25 +178,11 @@ static size_t collect_targets(const struct bench *b, struct target *t)
 		else if (v < worst_workers)
 			worst_workers = v;
 	}
-#define CASE_SKIP(id) (b->cr[id].skip[0] ? b->cr[id].skip : NULL)
-	t[n++] = (struct target){ "continue median <= 1.3x floor", case_ratio(b, CASE_CONTINUE), 1.3,
-				  true, CASE_SKIP(CASE_CONTINUE) };
-	t[n++] = (struct target){ "sysinfo median <= 1.5x floor", case_ratio(b, CASE_SYSINFO), 1.5,
-				  true, CASE_SKIP(CASE_SYSINFO) };
-	t[n++] = (struct target){ "mknod median <= 3x floor", case_ratio(b, CASE_MKNOD), 3.0, true,
-				  CASE_SKIP(CASE_MKNOD) };
-	t[n++] = (struct target){ "mount median <= 1.1x native mount", case_ratio(b, CASE_MOUNT),
-				  1.1, true, CASE_SKIP(CASE_MOUNT) };
-	t[n++] = (struct target){ "mount CPU <= 1.1x native mount's", cpu_ratio(b, CASE_MOUNT), 1.1,
-				  true, CASE_SKIP(CASE_MOUNT) };
-	t[n++] = (struct target){ "bpf load+attach+detach median <= 1.1x native (floor-bpf)",
-				  case_ratio(b, CASE_BPF), 1.1, true, CASE_SKIP(CASE_BPF) };
-	t[n++] = (struct target){ "bpf daemon CPU <= 1.1x native CPU (floor-bpf)",
-				  cpu_ratio(b, CASE_BPF), 1.1, true, CASE_SKIP(CASE_BPF) };
-	t[n++] = (struct target){ "continue CPU/notification <= 1.5x floor's",
-				  cpu_ratio(b, CASE_CONTINUE), 1.5, true, CASE_SKIP(CASE_CONTINUE) };
-	t[n++] = (struct target){ "sysinfo CPU/notification <= 1.5x floor's",
-				  cpu_ratio(b, CASE_SYSINFO), 1.5, true, CASE_SKIP(CASE_SYSINFO) };
+	n += own_floor_targets(b, CASE_CONTINUE, 1.05, t + n);
+	n += own_floor_targets(b, CASE_SYSINFO, 1.1, t + n);
+	n += own_floor_targets(b, CASE_MKNOD, 1.1, t + n);
+	n += own_floor_targets(b, CASE_MOUNT, 1.1, t + n);
+	n += own_floor_targets(b, CASE_BPF, 1.1, t + n);
 	t[n++] = (struct target){ "fan-in 256 >= 0.8x of 16 (workers=CPUs)",
 				  stat_median(&fc[2].total) / stat_median(&fc[1].total), 0.8, false,
 				  fan_skip };
@@ -185,7 +217,6 @@ static size_t collect_targets(const struct bench *b, struct target *t)
 	t[n++] = (struct target){ "daemon RSS <= 64 MiB (containers + listeners)",
 				  b->mem.ran ? b->mem.rss_mib : NAN, 64.0, true,
 				  b->mem.ran ? NULL : b->mem.skip };
-#undef CASE_SKIP
 	return n;
 }
 
@@ -217,8 +248,9 @@ static void print_load(const struct bench *b)
 
 static void print_tables(const struct bench *b)
 {
-	printf("\n%-14s %10s %10s %10s %8s %12s %8s\n", "case", "median_us", "p99_us", "calls/s",
-	       "x_floor", "cpu_us/notif", "cpu_x");
+	printf("\n%-14s %10s %10s %10s %8s %12s %8s   %-14s %6s %6s\n", "case", "median_us",
+	       "p99_us", "calls/s", "x_floor", "cpu_us/notif", "cpu_x", "own floor", "x_own",
+	       "cpu_x");
 	for (enum case_id id = 0; id < CASE_COUNT; id++) {
 		const struct case_result *r = &b->cr[id];
 
@@ -226,19 +258,16 @@ static void print_tables(const struct bench *b)
 			printf("%-14s skipped: %s\n", cases[id].name, r->skip);
 			continue;
 		}
-		printf("%-14s %10.2f %10.2f %10.0f %8.2f %12.2f %8.2f\n", cases[id].name,
+		printf("%-14s %10.2f %10.2f %10.0f %8.2f %12.2f %8.2f", cases[id].name,
 		       stat_median(&r->med_us), stat_median(&r->p99_us), stat_median(&r->rate),
 		       case_ratio(b, id), stat_median(&r->cpu_us), cpu_ratio(b, id));
+		if (has_own_floor(id) && !own_skip(b, id))
+			printf("   %-14s %6.2f %6.2f", cases[cases[id].own_floor].name,
+			       own_ratio(b, id), own_cpu_ratio(b, id));
+		printf("\n");
 	}
-	if (!b->cr[CASE_SYSINFO].skip[0] && !b->cr[CASE_FLOOR_SYSINFO].skip[0])
-		printf("sysinfo against floor-sysinfo (the least any safe emulation does): "
-		       "latency %.2fx, CPU %.2fx\n",
-		       stat_median(&b->cr[CASE_SYSINFO].med_us) /
-			       stat_median(&b->cr[CASE_FLOOR_SYSINFO].med_us),
-		       stat_median(&b->cr[CASE_SYSINFO].cpu_us) /
-			       stat_median(&b->cr[CASE_FLOOR_SYSINFO].cpu_us));
-	printf("bpf, floor-bpf: a call is a load, an attach and a detach (3 notifications for bpf); "
-	       "their x_floor and cpu_x are against floor-bpf, the same calls made natively by root\n");
+	printf("bpf, floor-bpf: a call is a load, an attach and a detach (3 notifications for bpf, "
+	       "cpu_us/notif is per call); mount, floor-mount: a call is a mount and its umount\n");
 	printf("\n%-10s %8s %12s %10s %12s %12s %9s\n", "fan-in", "workers", "total/s", "x_of_16",
 	       "mean/s", "slowest/s", "slow/mean");
 	for (unsigned s = 0; s < N_FAN_SIZES; s++)
@@ -346,6 +375,10 @@ static int write_json(const struct bench *b, const struct target *t, size_t nt)
 		json_num(f, "ratio_to_floor", case_ratio(b, id), true);
 		json_num(f, "cpu_us_per_notification", stat_median(&r->cpu_us), true);
 		json_num(f, "cpu_ratio_to_floor", cpu_ratio(b, id), true);
+		json_str(f, "own_floor", has_own_floor(id) ? cases[cases[id].own_floor].name : "",
+			 true);
+		json_num(f, "ratio_to_own_floor", own_ratio(b, id), true);
+		json_num(f, "cpu_ratio_to_own_floor", own_cpu_ratio(b, id), true);
 		fprintf(f, "\"round_medians_us\":[");
 		for (unsigned i = 0; i < r->med_us.n; i++)
 			fprintf(f, "%s%.3f", i ? "," : "", r->med_us.v[i]);
@@ -404,7 +437,7 @@ void report(const struct bench *b)
 		if (t[i].skip)
 			printf(" (%s)\n", t[i].skip);
 		else
-			printf(" %.2f\n", t[i].value);
+			printf(" %.3f\n", t[i].value); /* a ratio at its limit shows which side */
 	}
 	if (b->o.json) {
 		int r = write_json(b, t, nt);

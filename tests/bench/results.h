@@ -19,9 +19,10 @@ enum case_id {
 	CASE_FLOOR_NOSYNC, /* blocking RECV without SYNC_WAKE_UP */
 	CASE_FLOOR_POLL,   /* poll() then RECV */
 	CASE_FLOOR_EPOLL,  /* epoll_wait() then RECV */
-	CASE_FLOOR_SYSINFO, /* the floor emulating sysinfo: pin mem+maps, ID_VALID, query, write */
 	CASE_CONTINUE,     /* interceptd, registered container, key off */
+	CASE_FLOOR_SYSINFO, /* the floor emulating sysinfo: pin mem+maps, ID_VALID, query, write */
 	CASE_SYSINFO,      /* interceptd emulating sysinfo */
+	CASE_FLOOR_MKNOD,  /* the floor emulating mknod: every safe step, nothing else */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
 	CASE_FLOOR_MOUNT,  /* ext4 mount + umount done natively by root: the mount case's floor */
 	CASE_MOUNT,        /* the same through interceptd (mount.allowed=ext4), umount native */
@@ -37,10 +38,14 @@ struct case_desc {
 	bool sync;
 	enum call_kind call;
 	const char *container;
-	bool userns; /* client is root of its own user namespace, like a container's init */
-	bool emulate_sysinfo; /* floor: answer with a written struct sysinfo instead of CONTINUE */
-	bool native;          /* no filter and no supervisor at all */
-	enum case_id base;    /* ratios are against this case (CASE_FLOOR = 0 unless said) */
+	bool userns; /* client is a container's init: own pid and user namespaces */
+	enum floor_answer answer; /* floor: what it answers */
+	bool native;              /* no filter and no supervisor at all: the calls as root makes them */
+	/*
+	 * interceptd: the floor doing the same safe steps, which its x_own is
+	 * against; a native floor is its own (x_own 1). Unused for other floors.
+	 */
+	enum case_id own_floor;
 };
 
 

@@ -93,6 +93,37 @@ static void test_writable_end_text_long_lines(void **state)
 	assert_int_equal(writable_end_in(text, 0x601ff0, 0x602ff0), 0x602ff0);
 }
 
+/*
+ * One maps file, several look-ups (bpf writes back up to three times per call
+ * through one): each reads the text from its start. Here the first read ends
+ * right after the read-only line, so a look-up going on from where the last
+ * one stopped would see only the writable line above it.
+ */
+static void test_writable_end_text_reused_fd(void **state)
+{
+	static char text[8192];
+	const char *below = "00601000-00602000 rw-p 00000000 00:00 0\n";
+	const char *ro = "00602000-00603000 r--p 00000000 08:01 7 /";
+	const char *above = "00603000-00604000 rw-p 00000000 00:00 0\n";
+	size_t n = strlen(below), m = strlen(ro), path = 4096 - n - m - 1;
+	_cleanup_close_ int fd = -EBADF;
+	uint64_t got = 0;
+
+	(void)state;
+	memcpy(text, below, n);
+	memcpy(text + n, ro, m);
+	memset(text + n + m, 'a', path);
+	text[4095] = '\n';
+	memcpy(text + 4096, above, strlen(above) + 1);
+	fd = maps_text(text, strlen(text));
+	assert_int_equal(procmem_writable_end(fd, 0x601100, 0x602100, &got), 0);
+	assert_int_equal(got, 0x602000);
+	assert_int_equal(procmem_writable_end(fd, 0x602800, 0x604000, &got), 0);
+	assert_int_equal(got, 0x602800);
+	assert_int_equal(procmem_writable_end(fd, 0x603100, 0x603200, &got), 0);
+	assert_int_equal(got, 0x603200);
+}
+
 /* Our own maps, by the query (or its text), and a copy of its text: the same answers. */
 static void test_writable_end_own_maps(void **state)
 {
@@ -138,6 +169,7 @@ int main(void)
 		cmocka_unit_test(test_writable_end_text_refuses_protected),
 		cmocka_unit_test(test_writable_end_text_gap_below_writable),
 		cmocka_unit_test(test_writable_end_text_long_lines),
+		cmocka_unit_test(test_writable_end_text_reused_fd),
 		cmocka_unit_test(test_writable_end_own_maps),
 	};
 
