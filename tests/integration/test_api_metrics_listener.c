@@ -28,31 +28,11 @@
 #include "api/metrics_listener.h"
 #include "harness.h"
 #include "rawhttp.h"
+#include "tcp_ports.h"
 
 static struct harness H;
 static char base_url[64]; /* http://127.0.0.1:PORT */
 static unsigned port;
-
-/* A TCP port nobody listens on right now, on @family's loopback; 0 if none. */
-static unsigned free_port(int family)
-{
-	struct sockaddr_storage sa = { .ss_family = (sa_family_t)family };
-	socklen_t len = family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
-	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	unsigned p = 0;
-
-	if (family == AF_INET6)
-		((struct sockaddr_in6 *)&sa)->sin6_addr = in6addr_loopback;
-	else
-		((struct sockaddr_in *)&sa)->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, len) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-		p = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
-					     : ((struct sockaddr_in *)&sa)->sin_port);
-	if (fd >= 0)
-		close(fd);
-	return p;
-}
 
 static struct http_reply *tcp(const char *method, const char *path, const char *body)
 {
@@ -301,7 +281,7 @@ static void test_bad_address_refuses_start(void **state)
 
 static void test_ipv6_loopback(void **state)
 {
-	unsigned p6 = free_port(AF_INET6);
+	unsigned p6 = tcp_free_port(AF_INET6);
 	struct harness h = { 0 };
 	char address[64], url[96];
 	const char *const args[] = { "--metrics-address", address, NULL };
@@ -336,7 +316,7 @@ int main(void)
 	const char *const args[] = { "--metrics-address", address, NULL };
 	int r, n_failed;
 
-	port = free_port(AF_INET);
+	port = tcp_free_port(AF_INET);
 	if (!port) {
 		fprintf(stderr, "# no free TCP port on 127.0.0.1, skipping\n");
 		return 77;
