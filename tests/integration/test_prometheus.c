@@ -199,13 +199,13 @@ static size_t check_alerts(uint64_t deadline_ns, unsigned *n_failed)
 
 	/* Prometheus prints "signal > 0.1" back with single spaces */
 	assert_int_equal(regcomp(&re, "^(.*[^ ]) +(>|<|>=|<=|==|!=) +[-+0-9.e]+$", REG_EXTENDED), 0);
-	while (raw_now_ns() < deadline_ns) { /* until every rule has been evaluated once */
+	do { /* until every rule has been evaluated once */
 		http_reply_free(rep);
 		rep = prom_get("/api/v1/rules?type=alert");
 		if (rep && rep->data && !strstr(rep->data, "\"health\":\"unknown\""))
 			break;
 		sleep_ms(500);
-	}
+	} while (raw_now_ns() < deadline_ns);
 	assert_non_null(rep);
 	json_array_foreach(json_object_get(json_object_get(rep->body, "data"), "groups"), i, g)
 		json_array_foreach(json_object_get(g, "rules"), j, rule) {
