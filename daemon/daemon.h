@@ -32,6 +32,7 @@ struct daemon_options {
 	const char *state_dir;
 	const char *admin_group;
 	const char *log_file;
+	const char *metrics_address; /* NULL: no metrics listener */
 	mode_t api_socket_mode;
 	unsigned n_workers;
 	unsigned lxc_deadline_ms; /* answer CONTINUE when a LXC notification takes longer */

@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "api/metrics_http.h"
+#include "api/metrics_listener.h"
 #include "api/server.h"
 #include "daemon/fdstore.h"
 #include "daemon/engine/engine.h"
@@ -42,6 +44,9 @@ static void help(void)
 	       "  --log-format FORMAT     text (\"<N>message\") or json (an object a line) [text]\n"
 	       "  --log-file PATH         log to PATH instead of stderr (reopened on SIGHUP)\n"
 	       "  --lxc-deadline-ms N     answer CONTINUE to LXC after N ms [5000]\n"
+	       "  --metrics-address HOST:PORT\n"
+	       "                          serve /1.0/metrics and /healthz read-only over TCP\n"
+	       "                          (127.0.0.1:9464, [::1]:9464) [off]\n"
 	       "  --help                  show this help\n"
 	       "  --version               show the version\n");
 }
@@ -58,6 +63,7 @@ enum {
 	OPT_LOG_FORMAT,
 	OPT_LOG_FILE,
 	OPT_LXC_DEADLINE,
+	OPT_METRICS_ADDRESS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -101,6 +107,17 @@ static int parse_option(struct daemon_options *o, int c, const char *arg)
 			return log_error_errno(EINVAL, "Invalid --lxc-deadline-ms '%s' (1-25000)", arg);
 		o->lxc_deadline_ms = (unsigned)v;
 		return 0;
+	case OPT_METRICS_ADDRESS: {
+		struct icd_error err = { 0 };
+		struct sockaddr_storage sa;
+		socklen_t len;
+
+		/* refused here, before anything is bound or loaded */
+		if (metrics_address_parse(arg, &sa, &len, &err) < 0)
+			return log_error_errno(EINVAL, "Invalid --metrics-address: %s", err.msg);
+		o->metrics_address = arg;
+		return 0;
+	}
 	case OPT_LOG_LEVEL: {
 		int level = log_level_from_string(arg);
 
@@ -138,6 +155,7 @@ static int parse_argv(int argc, char **argv, struct daemon_options *o)
 		{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "lxc-deadline-ms", required_argument, NULL, OPT_LXC_DEADLINE },
+		{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{}
@@ -307,6 +325,7 @@ static int run(struct daemon *d)
 {
 	struct sockets s = { .api = -EBADF, .lxc = -EBADF, .oci = -EBADF };
 	struct api_server *api = NULL;
+	struct metrics_listener *metrics = NULL;
 	_cleanup_close_ int sfd = -EBADF;
 	int r;
 
@@ -323,6 +342,11 @@ static int run(struct daemon *d)
 	r = bind_sockets(d, &s);
 	if (r < 0)
 		goto out_sockets;
+	if (d->opts.metrics_address) {
+		r = metrics_listener_start(d, d->opts.metrics_address, &metrics);
+		if (r < 0)
+			goto out_sockets;
+	}
 	r = api_server_start(d, TAKE_FD(s.api), &api);
 	if (r < 0) {
 		log_error_errno(r, "Cannot start the API server: %m");
@@ -347,6 +371,7 @@ out_api:
 		d->writes_left_behind = true;
 	}
 out_sockets:
+	metrics_listener_stop(metrics);
 	unlink_sockets(d, &s);
 	return r;
 }

@@ -3,20 +3,24 @@
  * The whole Prometheus text exposition (format 0.0.4) of GET /1.0/metrics, in
  * one place: every family, its HELP and TYPE lines and its samples, from the
  * registry, the containers' counters (metrics.c), the daemon's own counters
- * and the process. api/routes_server.c only calls metrics_render().
+ * and the process. api/routes_server.c and the --metrics-address listener
+ * (api/metrics_listener.c) only call metrics_render().
  *
- * Runs on the API thread. Takes the registry's lock to list the containers
+ * Runs on the API thread or the metrics listener's. Takes the registry's lock to list the containers
  * and each container's lock briefly to count its listeners (lock order
  * registry → container); counters are read with relaxed atomics, without a
  * lock, so a scrape never slows a worker.
  */
 #include <dirent.h>
 #include <inttypes.h>
+#include <seccomp.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "daemon/metrics/render.h"
 #include "daemon/store/registry.h"
+#include "version.h"
 
 static const char *const bucket_labels[METRICS_BUCKET_COUNT] = {
 	"5e-06", "1e-05", "2.5e-05", "5e-05", "0.0001", "0.00025", "0.0005",
@@ -123,6 +127,52 @@ static void write_listeners(FILE *f, struct container **list, size_t n)
 	}
 }
 
+/* Is @key on in @cfg: a boolean set to true, or a list set at all. */
+static bool key_is_on(const struct config *cfg, size_t key)
+{
+	if (config_keys[key].type == CONFIG_TYPE_BOOL)
+		return cfg->enabled[key];
+	return cfg->values[key] != NULL;
+}
+
+/* Keys that @c's config traps but one of its attached listeners' filters does not. */
+static unsigned untrapped_keys(struct container *c, const struct config *cfg)
+{
+	unsigned trapped = config_trapped_keys(cfg), missing = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (const struct listener *l = c->listeners; l; l = l->next)
+		missing |= trapped & ~l->trapped_keys;
+	pthread_mutex_unlock(&c->lock);
+	return missing;
+}
+
+/* Per container: each key on or off, and how many keys wait for a restart. */
+static void write_container_keys(FILE *f, struct container **list, size_t n)
+{
+	write_family(f, "interceptd_container_key_enabled", "gauge",
+		     "1 for each intercept key a container has on (true, or a list set), else 0");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
+
+		for (size_t k = 0; cfg && k < CONFIG_KEY_COUNT; k++) {
+			fputs("interceptd_container_key_enabled{container=", f);
+			metrics_write_label_value(f, list[i]->name);
+			fprintf(f, ",key=\"%s\"} %d\n", config_keys[k].name, key_is_on(cfg, k));
+		}
+	}
+	write_family(f, "interceptd_container_restart_required", "gauge",
+		     "Keys a container has on that an attached filter does not trap: they take "
+		     "effect when it restarts (GET /1.0/containers/NAME/state names them)");
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
+
+		fputs("interceptd_container_restart_required{container=", f);
+		metrics_write_label_value(f, list[i]->name);
+		fprintf(f, "} %d\n", __builtin_popcount(cfg ? untrapped_keys(list[i], cfg) : 0));
+	}
+}
+
 /* Registered containers, then the unregistered ones under container="_unregistered". */
 static void write_syscall_families(FILE *f, struct daemon *d, struct container **list, size_t n)
 {
@@ -171,6 +221,39 @@ static void write_api(FILE *f)
 		}
 }
 
+static void write_build_info(FILE *f)
+{
+	const struct scmp_version *v = seccomp_version();
+
+	write_family(f, "interceptd_build_info", "gauge",
+		     "Always 1: the version of interceptd and of the libseccomp it runs with");
+	fprintf(f, "interceptd_build_info{version=\"%s\",libseccomp=\"%u.%u.%u\"} 1\n",
+		INTERCEPTD_VERSION, v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0);
+}
+
+/* CPU time and the fd limit, as every Prometheus client library names them. */
+static void write_process_limits(FILE *f)
+{
+	struct rusage ru;
+	struct rlimit rl;
+
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		write_family(f, "process_cpu_seconds_total", "counter",
+			     "Total user and system CPU time spent in seconds");
+		fprintf(f, "process_cpu_seconds_total %.6f\n",
+			(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+				(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		write_family(f, "process_max_fds", "gauge",
+			     "Maximum number of open file descriptors");
+		if (rl.rlim_cur == RLIM_INFINITY)
+			fputs("process_max_fds +Inf\n", f);
+		else
+			fprintf(f, "process_max_fds %llu\n", (unsigned long long)rl.rlim_cur);
+	}
+}
+
 static void write_process(FILE *f, struct daemon *d)
 {
 	unsigned long long pages = 0, rss = 0;
@@ -216,11 +299,14 @@ int metrics_render(struct daemon *d, char **ret_text)
 	}
 	write_family(f, "interceptd_containers", "gauge", "Registered containers");
 	fprintf(f, "interceptd_containers %zu\n", n);
+	write_build_info(f);
 	write_listeners(f, list, n);
+	write_container_keys(f, list, n);
 	write_syscall_families(f, d, list, n);
 	write_engine_counters(f, d);
 	write_api(f);
 	write_process(f, d);
+	write_process_limits(f);
 	registry_list_free(list, n);
 	if (fclose(f) != 0) {
 		free(text);

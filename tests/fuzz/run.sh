@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 seconds=${FUZZ_SECONDS:-30}
 all=(request_body config_value api_request lxc_message oci_state state_file state_legacy
-	fdstore_name proc_status proc_cgroup oci_policy mount_data bpf_attr)
+	fdstore_name proc_status proc_cgroup oci_policy mount_data bpf_attr metrics_request)
 
 while getopts t: opt; do
 	case $opt in

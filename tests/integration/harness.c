@@ -349,9 +349,13 @@ int http_request(const char *socket_path, const char *method, const char *path,
 		curl_easy_cleanup(c);
 		return -ENOMEM;
 	}
-	snprintf(url, sizeof(url), "http://localhost%s", path);
+	snprintf(url, sizeof(url), "%s%s", socket_path ? "http://localhost" : "", path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_path);
+	if (socket_path)
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, socket_path);
+	/* HEAD: headers only, which curl must know or it waits for the body */
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);

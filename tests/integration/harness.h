@@ -65,7 +65,8 @@ void harness_dump_log(const struct harness *h);
 void harness_cleanup(struct harness *h);
 
 /*
- * One HTTP request over @socket_path. @headers is NULL-terminated ("Name: value").
+ * One HTTP request over @socket_path; with @socket_path NULL, @path is a
+ * whole URL ("http://127.0.0.1:9464/healthz"). @headers is NULL-terminated ("Name: value").
  * Returns 0 when an HTTP reply arrived (any status), else a negative errno.
  */
 int http_request(const char *socket_path, const char *method, const char *path,

@@ -82,6 +82,13 @@ static void test_metrics_render_families(void **state)
 		"interceptd_api_requests_total{method=\"PATCH\",code=\"412\"} 1\n",
 		"interceptd_api_requests_total{method=\"OTHER\",code=\"other\"} 1\n",
 		"# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 1700000000\n",
+		"# TYPE interceptd_build_info gauge\ninterceptd_build_info{version=\"",
+		"# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total ",
+		"# TYPE process_max_fds gauge\nprocess_max_fds ",
+		"# TYPE interceptd_container_key_enabled gauge\n",
+		"interceptd_container_key_enabled{container=\"c1\",key=\"security.syscalls.intercept.sysinfo\"} 0\n",
+		"# TYPE interceptd_container_restart_required gauge\n",
+		"interceptd_container_restart_required{container=\"c1\"} 0\n",
 	};
 	struct container *c1;
 	struct daemon *d = daemon_with_c1(&c1);
@@ -92,6 +99,44 @@ static void test_metrics_render_families(void **state)
 	metrics_api_request("PATCH", 412);
 	metrics_api_request("HEAD", 299);
 	assert_int_equal(metrics_render(d, &text), 0);
+	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
+		if (!strstr(text, expected[i]))
+			fail_msg("missing from the exposition: %s", expected[i]);
+	free(text);
+	daemon_free(d);
+}
+
+/*
+ * Keys on per container, and how many of them an attached filter does not
+ * trap: sysinfo and mknod on, a listener from before mknod was turned on.
+ */
+static void test_metrics_render_keys_and_restart_required(void **state)
+{
+	static const char *const values[CONFIG_KEY_COUNT] = {
+		[CONFIG_MKNOD] = "true", [CONFIG_SYSINFO] = "true", [CONFIG_SETXATTR] = "false",
+		[CONFIG_MOUNT_ALLOWED] = "ext4",
+	};
+	static const char *const expected[] = {
+		"{container=\"c1\",key=\"security.syscalls.intercept.mknod\"} 1\n",
+		"{container=\"c1\",key=\"security.syscalls.intercept.sysinfo\"} 1\n",
+		"{container=\"c1\",key=\"security.syscalls.intercept.setxattr\"} 0\n",
+		"{container=\"c1\",key=\"security.syscalls.intercept.mount.allowed\"} 1\n",
+		"{container=\"c1\",key=\"security.syscalls.intercept.bpf\"} 0\n",
+		"interceptd_container_restart_required{container=\"c1\"} 1\n",
+	};
+	struct listener old = { .source = LISTENER_SOURCE_OCI,
+				.trapped_keys = 1u << CONFIG_SYSINFO };
+	struct config *cfg = NULL;
+	struct container *c1;
+	struct daemon *d = daemon_with_c1(&c1);
+	char *text = NULL;
+
+	(void)state;
+	assert_int_equal(config_new(values, &cfg, NULL), 0);
+	container_config_swap(c1, cfg);
+	c1->listeners = &old;
+	assert_int_equal(metrics_render(d, &text), 0);
+	c1->listeners = NULL;
 	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
 		if (!strstr(text, expected[i]))
 			fail_msg("missing from the exposition: %s", expected[i]);
@@ -127,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_metrics_record_counts_and_buckets),
 		cmocka_unit_test(test_metrics_render_families),
+		cmocka_unit_test(test_metrics_render_keys_and_restart_required),
 		cmocka_unit_test(test_metrics_label_escaping),
 		cmocka_unit_test(test_metrics_syscall_names),
 	};
