@@ -96,6 +96,52 @@ check_engine_metrics() {
 	metric_positive interceptd_listeners "container=$name" source=oci
 }
 
+# engine_exec_detached ENGINE NAME CMD...: an exec left running in the container.
+engine_exec_detached() {
+	local e=$1 n=$2
+	shift 2
+	case $e in
+	podman) rt_io podman_cmd exec -d "$n" "$@" >/dev/null ;;
+	containerd) rt_io ctr_cmd task exec -d --exec-id "e2e-wait-$$-$RANDOM" "$n" "$@" >/dev/null ;;
+	esac
+}
+
+# wait_listeners NAME N: the container has at least N attached listeners.
+wait_listeners() {
+	local n=0
+	for _ in $(seq 100); do
+		api GET "/1.0/containers/$1/state"
+		n=$(jq '.metadata.listeners | length' <<<"$API_BODY" 2>/dev/null) || n=0
+		[ "${n:-0}" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "$1 has $n listeners, want $2: $API_BODY"
+	return 1
+}
+
+# What a rolling update of the DaemonSet does to a running pod when no fd store keeps the
+# listeners: an exec that is waiting when the daemon stops keeps its filter and a dead
+# listener, so the kernel answers its trapped sysinfo ENOSYS; a new exec hands a new listener
+# to the new daemon and is served.
+check_restart_without_store() {
+	local e=$1 name=$2 root out
+	root=$(cdir "$name")/rootfs
+	rm -f "$root/tmp/go" "$root/tmp/waited.out"
+	engine_exec_detached "$e" "$name" /bin/sh -c \
+		'while [ ! -e /tmp/go ]; do sleep 0.1; done; /bin/probe sysinfo >/tmp/waited.out 2>&1' || return 1
+	wait_listeners "$name" 2 || return 1
+	daemon_stop
+	daemon_start >/dev/null && daemon_api_ready >/dev/null || { echo "daemon did not restart"; return 1; }
+	touch "$root/tmp/go"
+	for _ in $(seq 100); do
+		[ -s "$root/tmp/waited.out" ] && break
+		sleep 0.1
+	done
+	out=$(head -n1 "$root/tmp/waited.out" 2>/dev/null)
+	expect_eq "sysinfo of the exec that was running across the restart" "$out" ENOSYS || return 1
+	check_sysinfo_total "$e" "$name" "$MIB256"
+}
+
 ENGINE_STEPS=(
 	"the engine's default seccomp profile, and the engine ready"
 	"registered by name with sysinfo and mknod on"
@@ -105,6 +151,7 @@ ENGINE_STEPS=(
 	"PATCH both keys off: mknod EPERM and the host's MemTotal, live"
 	"PATCH both keys on: emulated again, live"
 	"metrics: sysinfo and mknod emulated and continued, an OCI listener"
+	"daemon restarted without an fd store: a running exec gets ENOSYS, a new exec is served"
 	"container deleted and unregistered"
 )
 
@@ -122,8 +169,9 @@ scenario_engine() {
 	soft_step "$e: ${ENGINE_STEPS[6]}" check_toggle_on "$e" "$name"
 	soft_step "$e: ${ENGINE_STEPS[7]}" check_engine_metrics "$name"
 	[ "${E2E_VERBOSE:-0}" != 1 ] || { api GET /1.0/metrics; grep "container=\"$name\"" <<<"$API_BODY" | diag_lines; }
+	soft_step "$e: ${ENGINE_STEPS[8]}" check_restart_without_store "$e" "$name"
 	BLOCKED=""
-	step "$e: ${ENGINE_STEPS[8]}" delete_and_unregister "$e" "$name"
+	step "$e: ${ENGINE_STEPS[9]}" delete_and_unregister "$e" "$name"
 }
 
 diag_lines() { sed 's/^/# /'; }
