@@ -35,13 +35,15 @@ profiles_missing() {
 	esac
 }
 
-# fetch_profile_policy PROFILE OUT: the profile's OCI policy, listenerMetadata "profile=PROFILE".
+# fetch_profile_policy PROFILE OUT: the profile's OCI policy: listenerPath the OCI socket,
+# listenerMetadata "profile=PROFILE".
 fetch_profile_policy() {
 	api_expect_2xx GET "/1.0/profiles/$1/seccomp?format=oci" || return 1
-	jq -e --arg m "profile=$1" '.metadata | objects | .listenerMetadata = $m' <<<"$API_BODY" >"$2" ||
+	jq -e '.metadata | objects' <<<"$API_BODY" >"$2" ||
 		{ echo "no linux.seccomp object in .metadata: $API_BODY"; return 1; }
-	jq -e --arg p "$(daemon_oci_socket)" '.listenerPath == $p' "$2" >/dev/null ||
-		{ echo "listenerPath is not the OCI socket: $(jq -c .listenerPath "$2")"; return 1; }
+	jq -e --arg p "$(daemon_oci_socket)" --arg m "profile=$1" \
+		'.listenerPath == $p and .listenerMetadata == $m' "$2" >/dev/null ||
+		{ echo "listener fields wrong: $(jq -c '{listenerPath, listenerMetadata}' "$2")"; return 1; }
 }
 
 # The annotations a CRI (containerd's) puts in the OCI state of a pod's container.
@@ -71,6 +73,7 @@ check_ephemeral() {
 	local e=$1 profile=$2 eph cfg
 	eph=$(ephemeral_name "$(k8s_pod "$e")") || { echo "$API_BODY"; return 1; }
 	echo "$eph" >"$E2E_WORK/ephemeral-$e"
+	diag "$e: ephemeral container '$eph'" >&3
 	api_expect_2xx GET "/1.0/containers/$eph" || return 1
 	cfg=$(jq -c '.metadata.expanded_config // .metadata.config' <<<"$API_BODY")
 	jq -e '.["security.syscalls.intercept.sysinfo"] == "true"' <<<"$cfg" >/dev/null ||
