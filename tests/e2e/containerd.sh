@@ -18,13 +18,8 @@
 # containerd_pid, containerd_cgroup_memory; containerd_set_annotations NAME K=V....
 # containerd_daemon_up / containerd_daemon_down run the daemon for a test file.
 
-containerd_set_memory() { mkdir -p "$(cdir "$1")" && echo "$2" >"$(cdir "$1")/memory_limit"; }
-
-containerd_set_annotations() {
-	local name=$1
-	shift
-	mkdir -p "$(cdir "$name")" && printf '%s\n' "$@" >"$(cdir "$name")/annotations"
-}
+containerd_set_memory() { engine_set_memory "$@"; }
+containerd_set_annotations() { engine_set_annotations "$@"; }
 
 # containerd_spec NAME SECCOMP_JSON: $(cdir NAME)/config.json from `ctr oci spec`.
 containerd_spec() {

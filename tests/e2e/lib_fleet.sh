@@ -24,6 +24,16 @@ source "$E2E_DIR/containerd.sh"
 
 FLEET_KEYS='"security.syscalls.intercept.sysinfo":"true","security.syscalls.intercept.mknod":"true"'
 
+# engine_set_memory NAME BYTES, engine_set_annotations NAME K=V...: for the next start
+# (the engine files turn them into their options or the spec).
+engine_set_memory() { mkdir -p "$(cdir "$1")" && echo "$2" >"$(cdir "$1")/memory_limit"; }
+
+engine_set_annotations() {
+	local name=$1
+	shift
+	mkdir -p "$(cdir "$name")" && printf '%s\n' "$@" >"$(cdir "$name")/annotations"
+}
+
 engine_tool() { case $1 in containerd) echo ctr;; *) echo "$1";; esac; }
 
 # engine_start ENGINE NAME PROFILE: the container runs with PROFILE as its linux.seccomp.
@@ -131,7 +141,10 @@ check_restart_without_store() {
 		'while [ ! -e /tmp/go ]; do sleep 0.1; done; /bin/probe sysinfo >/tmp/waited.out 2>&1' || return 1
 	wait_listeners "$name" 2 || return 1
 	daemon_stop
-	daemon_start >/dev/null && daemon_api_ready >/dev/null || { echo "daemon did not restart"; return 1; }
+	if ! daemon_start >/dev/null || ! daemon_api_ready >/dev/null; then
+		echo "daemon did not restart"
+		return 1
+	fi
 	touch "$root/tmp/go"
 	for _ in $(seq 100); do
 		[ -s "$root/tmp/waited.out" ] && break

@@ -16,13 +16,8 @@
 # podman_exec, podman_stop (lib_policy.sh), podman_exists (lib_policy.sh), podman_pid,
 # podman_cgroup_memory. podman_set_annotations NAME K=V... adds OCI annotations.
 
-podman_set_memory() { mkdir -p "$(cdir "$1")" && echo "$2" >"$(cdir "$1")/memory_limit"; }
-
-podman_set_annotations() {
-	local name=$1
-	shift
-	mkdir -p "$(cdir "$name")" && printf '%s\n' "$@" >"$(cdir "$name")/annotations"
-}
+podman_set_memory() { engine_set_memory "$@"; }
+podman_set_annotations() { engine_set_annotations "$@"; }
 
 # podman_start NAME SECCOMP_JSON: `podman run -d` with the profile; running, or fails.
 podman_start() {
