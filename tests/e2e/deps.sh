@@ -18,8 +18,8 @@ pkgs=(
 	curl		# API over the unix socket
 	util-linux	# unshare, mount (crun's private mount namespace)
 	attr		# getfattr: checks the emulated trusted.overlay.opaque from the host
-	podman		# Podman 4.3: writes the default linux.seccomp that merge tests use as a base
-	containerd	# containerd 1.6 + ctr: its default profile (ctr run --seccomp), the other base
+	podman		# Podman 4.3: test_podman.sh, and the default linux.seccomp the merge tests use
+	containerd	# containerd 1.6 + ctr: test_containerd.sh, and its default profile (ctr run --seccomp)
 	e2fsprogs	# mkfs.ext4: the images of the mount scenario
 	fuse2fs		# the FUSE ext4 the mount scenario redirects to (mount.fuse=ext4=fuse2fs)
 )

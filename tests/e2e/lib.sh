@@ -33,6 +33,7 @@ E2E_SUBID_LINE="root:100000:10000001"
 E2E_WORK=""
 E2E_FAILED=0
 E2E_CONTAINERS=()	# "runtime name" of every container started, for the cleanup trap
+E2E_CLEANUP_HOOKS=()	# commands the cleanup trap runs once the containers are gone
 
 # ---------------------------------------------------------------------------------------------
 # TAP. Test files print unnumbered lines; run.sh numbers them and prints the plan.
@@ -136,6 +137,9 @@ e2e_cleanup() {
 		# shellcheck disable=SC2086
 		set -- $entry
 		"${1}_stop" "$2" >"$E2E_WORK/stop.log" 2>&1
+	done
+	for entry in "${E2E_CLEANUP_HOOKS[@]}"; do
+		"$entry" >"$E2E_WORK/stop.log" 2>&1
 	done
 	agent_stop
 	receivers_stop

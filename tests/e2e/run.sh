@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# e2e driver: runs tests/e2e/test_<runtime>.sh for runc, crun and LXC (or those named on the
-# command line) and prints one numbered TAP stream, plan last.
+# e2e driver: runs tests/e2e/test_<runtime>.sh for runc, crun, LXC, Podman and containerd (or
+# those named on the command line) and prints one numbered TAP stream, plan last.
 #
 #   sudo tests/e2e/run.sh                 # all runtimes
 #   sudo tests/e2e/run.sh lxc             # one
@@ -20,16 +20,16 @@ if [ "$(id -u)" != 0 ]; then
 	exit "$skip_status"
 fi
 
-declare -A binary=([runc]=runc [crun]=crun [lxc]=lxc-start)
+declare -A binary=([runc]=runc [crun]=crun [lxc]=lxc-start [podman]=podman [containerd]=ctr)
 runtimes=("$@")
-[ ${#runtimes[@]} -gt 0 ] || runtimes=(runc crun lxc)
+[ ${#runtimes[@]} -gt 0 ] || runtimes=(runc crun lxc podman containerd)
 
 n=0
 failed=0
 ran=0
 for rt in "${runtimes[@]}"; do
 	if [ -z "${binary[$rt]:-}" ]; then
-		echo "usage: $0 [runc|crun|lxc]..." >&2
+		echo "usage: $0 [runc|crun|lxc|podman|containerd]..." >&2
 		exit 2
 	fi
 	if ! command -v "${binary[$rt]}" >/dev/null; then
