@@ -19,7 +19,7 @@ value() { sed -n "s/^$2=//p" "$1" | tail -1; }
 # default_of OPTION: the [default] `interceptd --help` shows for OPTION
 default_of() { "$INTERCEPTD_BIN" --help | sed -n "s/^ *$1 .*\[\(.*\)\]\$/\1/p"; }
 
-echo "1..8"
+echo "1..7"
 
 # check_socket NAME LISTEN_KEY MODE GROUP: one socket unit against the daemon
 check_socket() {
@@ -72,7 +72,8 @@ tap_result $? "systemd-analyze verify accepts the units" "$out"
 
 score=$(cd "$deploy" && systemd-analyze security --offline=true interceptd.service 2>/dev/null |
 	sed -n 's/.*Overall exposure level for interceptd.service: \([0-9.]*\).*/\1/p')
-grep -q "systemd-analyze security --offline=true.*exposure $score" "$src/README.md"
+# the README's paragraph may wrap anywhere: read it as one line
+tr -s '\n ' ' ' <"$src/README.md" | grep -qE "systemd-analyze security --offline=true.{0,80}exposure ${score/./\\.}[^0-9]"
 tap_result $? "the README states the score systemd-analyze gives the unit ($score)" \
 	"$(grep -n "systemd-analyze security" "$src/README.md")"
 tap_exit
