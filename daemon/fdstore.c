@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The systemd file descriptor store, spoken directly (no libsystemd): one
- * datagram per stored listener to $NOTIFY_SOCKET, and the LISTEN_FDS
- * convention at startup. Called from the main thread (take) and the intake
- * thread (push).
+ * datagram per stored listener to $NOTIFY_SOCKET (sdnotify.c), and the
+ * LISTEN_FDS convention at startup, which also brings the socket units'
+ * sockets. Called from the main thread (take, which logs what it refuses) and
+ * the intake thread (push).
  */
 #include <fcntl.h>
 #include <limits.h>

@@ -29,9 +29,10 @@ static void fill_addr(struct sockaddr_un *sa, const char *path)
 	strcpy(sa->sun_path, path);
 }
 
-int fake_notify_open(const char *path)
+/* A unix socket of @type bound at @path (a stale file there replaced). */
+static int bound_socket(const char *path, int type)
 {
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa;
 
 	assert_true(fd >= 0);
@@ -39,6 +40,11 @@ int fake_notify_open(const char *path)
 	(void)unlink(path);
 	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
+}
+
+int fake_notify_open(const char *path)
+{
+	return bound_socket(path, SOCK_DGRAM);
 }
 
 ssize_t fake_notify_recv(int sock, char *buf, size_t size, int timeout_ms)
@@ -89,13 +95,8 @@ int fake_notify_wait_for(int sock, const char *needle, char *buf, size_t size, i
 
 int fake_socket_unit(const char *path, int type, mode_t mode)
 {
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sa;
+	int fd = bound_socket(path, type);
 
-	assert_true(fd >= 0);
-	fill_addr(&sa, path);
-	(void)unlink(path);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(chmod(path, mode), 0);
 	assert_int_equal(listen(fd, 16), 0);
 	return fd;
