@@ -2,9 +2,10 @@
 /*
  * interceptd entry point: options, startup order, the signal loop and
  * shutdown. This is the only file that calls exit(). Startup runs on the main
- * thread before any other thread exists: signals are blocked (and later read
- * with signalfd), sockets are bound, the state is loaded, then the API and the
- * engine threads start.
+ * thread before any other thread exists: the fds systemd passed are taken,
+ * signals are blocked (and later read with signalfd), the state is loaded,
+ * the sockets are bound or taken from systemd's socket units, the API and the
+ * engine threads start, and only then is READY=1 sent (Type=notify).
  */
 #include <fcntl.h>
 #include <getopt.h>

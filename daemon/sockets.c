@@ -280,6 +280,9 @@ void daemon_sockets_close(struct daemon *d, struct daemon_sockets *s)
 			(void)unlink(*path);
 		close_nointr(s->fd[i]);
 		s->fd[i] = -EBADF;
+		/* threads left running (main then _exit()s) may still read d->opts */
+		if (d->workers_left_behind || d->writes_left_behind)
+			continue;
 		if (s->passed_path[i] && *path == s->passed_path[i])
 			*path = NULL;
 		free(s->passed_path[i]);
