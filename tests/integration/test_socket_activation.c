@@ -152,8 +152,7 @@ static void test_systemd_socket_activate(void **state)
 	H.before_exec_data = &H;
 	/* the tool starts the daemon on the first connection: harness_start()'s GET /1.0 */
 	assert_int_equal(harness_start(&H, NULL), 0);
-	assert_true(log_has(&H, "ready: api="));
-	assert_true(is_socket_file(H.lxc_socket));
+	assert_true(is_socket_file(H.lxc_socket)); /* bound before the API answers */
 	assert_intake_served(unix_connect(H.lxc_socket, SOCK_SEQPACKET));
 	assert_int_equal(WEXITSTATUS(harness_stop(&H, SIGTERM)), 0);
 	assert_true(is_socket_file(H.api_socket) && is_socket_file(H.oci_socket));
