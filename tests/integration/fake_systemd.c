@@ -148,3 +148,15 @@ void log_clear(const struct harness *h)
 	assert_true(fd >= 0);
 	close(fd);
 }
+
+bool log_wait(const struct harness *h, const char *needle, int timeout_ms)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+
+	while (!log_has(h, needle)) {
+		if (now_ms() >= deadline)
+			return false;
+		usleep(20 * 1000);
+	}
+	return true;
+}

@@ -50,5 +50,8 @@ void fake_activation_clear(struct harness *h);
 /* Does the daemon's log contain @needle? */
 bool log_has(const struct harness *h, const char *needle);
 
+/* Wait up to @timeout_ms for @needle in the daemon's log (a line written after the API answers). */
+bool log_wait(const struct harness *h, const char *needle, int timeout_ms);
+
 /* Empty the daemon's log (before a start whose lines a test looks for). */
 void log_clear(const struct harness *h);

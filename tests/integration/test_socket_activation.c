@@ -331,7 +331,10 @@ static void test_unknown_names_are_closed(void **state)
 	fake_activation_set(&H, &a);
 	assert_int_equal(harness_start(&H, NULL), 0);
 	for (size_t i = 0; i < 3; i++) {
+		struct pollfd pfd = { .fd = r[i], .events = POLLIN };
+
 		close(w[i]);
+		assert_int_equal(poll(&pfd, 1, 10000), 1);
 		assert_int_equal(read(r[i], &c, 1), 0); /* EOF: the daemon closed its copy */
 		close(r[i]);
 	}
