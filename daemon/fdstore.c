@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The systemd file descriptor store, spoken directly (no libsystemd): one
- * datagram per stored listener to $NOTIFY_SOCKET, and the LISTEN_FDS
- * convention at startup. Called from the main thread (take) and the intake
- * thread (push).
+ * datagram per stored listener to $NOTIFY_SOCKET (sdnotify.c), and the
+ * LISTEN_FDS convention at startup, which also brings the socket units'
+ * sockets. Called from the main thread (take, which logs what it refuses) and
+ * the intake thread (push).
  */
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "daemon/fdstore.h"
+#include "daemon/log.h"
 #include "daemon/macro.h"
+#include "daemon/sdnotify.h"
 
 #define OCI_PREFIX "oci."
 #define LISTEN_FDS_START 3
@@ -65,66 +66,21 @@ int fdstore_oci_parse(const char *fdname, struct fdstore_oci *ret)
 	return 0;
 }
 
-/* $NOTIFY_SOCKET as an address: a path, or "@name" for the abstract namespace. */
-static int notify_address(struct sockaddr_un *sa, socklen_t *ret_len)
-{
-	const char *e = getenv("NOTIFY_SOCKET");
-	size_t n;
-
-	if (!e || !*e)
-		return -ENOENT;
-	n = strlen(e);
-	if ((e[0] != '/' && e[0] != '@') || n >= sizeof(sa->sun_path))
-		return -EINVAL;
-	*sa = (struct sockaddr_un){ .sun_family = AF_UNIX };
-	memcpy(sa->sun_path, e, n);
-	if (e[0] == '@')
-		sa->sun_path[0] = '\0';
-	*ret_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n + (e[0] == '/'));
-	return 0;
-}
-
 bool fdstore_available(void)
 {
-	struct sockaddr_un sa;
-	socklen_t len;
-
-	return notify_address(&sa, &len) == 0;
+	return notify_socket_available();
 }
 
 int fdstore_push(const char *fdname, int fd)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control = {};
-	_cleanup_close_ int sock = -EBADF;
-	struct sockaddr_un sa;
-	socklen_t sa_len;
 	char text[FDSTORE_NAME_MAX + 32];
-	struct iovec iov = { .iov_base = text };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-	int r = notify_address(&sa, &sa_len);
 
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
-	msg.msg_name = &sa;
-	msg.msg_namelen = sa_len;
-	iov.iov_len = (size_t)snprintf(text, sizeof(text), "FDSTORE=1\nFDNAME=%s", fdname);
-	*c = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
-			       .cmsg_len = CMSG_LEN(sizeof(int)) };
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0)
-		return negative_errno();
-	return sendmsg(sock, &msg, MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
+	snprintf(text, sizeof(text), "FDSTORE=1\nFDNAME=%s", fdname);
+	return notify_socket_send(text, fd);
 }
 
-static int env_int(const char *name, long max, long *ret)
+/* $@name as a plain decimal in [0, @max]: digits only, no sign, space or leading zero. */
+static int env_decimal(const char *name, long max, long *ret)
 {
 	const char *e = getenv(name);
 	char *end;
@@ -132,53 +88,115 @@ static int env_int(const char *name, long max, long *ret)
 
 	if (!e)
 		return -ENOENT;
+	if (e[0] < '0' || e[0] > '9' || (e[0] == '0' && e[1]))
+		return -EINVAL;
 	errno = 0;
 	v = strtol(e, &end, 10);
-	if (errno || end == e || *end || v < 0 || v > max)
+	if (errno || *end || v > max)
 		return -EINVAL;
 	*ret = v;
 	return 0;
 }
 
-/* The @i-th colon-separated name of LISTEN_FDNAMES, or "" when there is none. */
-static void nth_name(const char *names, size_t i, char buf[static FDSTORE_NAME_MAX + 1])
+/* A name systemd could have sent (FileDescriptorName=, FDNAME=): printable, no ':'. */
+static bool fdname_valid(const char *s, size_t len)
 {
-	const char *p = names ? names : "";
-	size_t len;
+	if (len == 0 || len > FDSTORE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] >= 0x7f || s[i] == ':')
+			return false;
+	return true;
+}
 
-	for (; i > 0 && p; i--)
-		p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
-	len = p ? strcspn(p, ":") : 0;
-	if (len > FDSTORE_NAME_MAX)
-		len = 0;
-	memcpy(buf, p ? p : "", len);
-	buf[len] = '\0';
+/* Split LISTEN_FDNAMES over @fds; a missing or malformed name is left "". The count. */
+static size_t split_names(const char *names, struct fdstore_fd *fds, size_t n)
+{
+	const char *p = names;
+	size_t i;
+
+	for (i = 0; p && *p; i++) {
+		size_t len = strcspn(p, ":");
+
+		if (i < n && fdname_valid(p, len)) {
+			memcpy(fds[i].name, p, len);
+			fds[i].name[len] = '\0';
+		}
+		p = p[len] ? p + len + 1 : NULL;
+	}
+	return i;
+}
+
+/* Fill @fds (@n slots) with the open fds among 3..3+@n-1 and their names. Returns how many. */
+static size_t collect_fds(long n, const char *names, struct fdstore_fd *fds)
+{
+	size_t n_names = names ? split_names(names, fds, (size_t)n) : 0, n_open = 0;
+
+	if (names && n_names != (size_t)n)
+		log_warning("LISTEN_FDNAMES names %zu fds, LISTEN_FDS passes %ld: the unnamed ones "
+			    "will be closed", n_names, n);
+	for (long i = 0; i < n; i++) {
+		int fd = LISTEN_FDS_START + (int)i;
+
+		/* fds the variables promise but the process does not hold are not ours */
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			continue;
+		fds[n_open] = fds[i]; /* n_open <= i: moves a name down, never over a later one */
+		fds[n_open++].fd = fd;
+	}
+	if (n_open != (size_t)n)
+		log_warning("LISTEN_FDS=%ld, but only %zu of fds %d..%ld are open: taking those",
+			    n, n_open, LISTEN_FDS_START, LISTEN_FDS_START + n - 1);
+	return n_open;
+}
+
+static void unset_listen_env(void)
+{
+	(void)unsetenv("LISTEN_PID");
+	(void)unsetenv("LISTEN_FDS");
+	(void)unsetenv("LISTEN_FDNAMES");
+}
+
+/* The fd count systemd passed to this process; 0 when the variables are absent or not ours. */
+static long listen_fds_count(void)
+{
+	const char *pid_text = getenv("LISTEN_PID"), *fds_text = getenv("LISTEN_FDS");
+	long pid, n;
+
+	if (!pid_text && !fds_text)
+		return 0;
+	if (env_decimal("LISTEN_PID", INT_MAX, &pid) < 0 || pid != getpid()) {
+		/* meant for another process (an inherited environment): its fds are not ours */
+		log_warning("Ignoring LISTEN_FDS: LISTEN_PID='%s' is not this process (%d)",
+			    strempty(pid_text), (int)getpid());
+		return 0;
+	}
+	if (env_decimal("LISTEN_FDS", LISTEN_FDS_MAX, &n) < 0) {
+		log_error("Ignoring invalid LISTEN_FDS='%s': expected 0-%d", strempty(fds_text),
+			  LISTEN_FDS_MAX);
+		return 0;
+	}
+	return n;
 }
 
 int fdstore_take(struct fdstore_fd **ret_fds, size_t *ret_n)
 {
-	const char *names = getenv("LISTEN_FDNAMES");
-	struct fdstore_fd *fds;
-	long pid, n;
+	long n = listen_fds_count();
+	struct fdstore_fd *fds = NULL;
+	size_t n_open = 0;
 
-	*ret_fds = NULL;
-	*ret_n = 0;
-	if (env_int("LISTEN_PID", INT_MAX, &pid) < 0 || pid != getpid() ||
-	    env_int("LISTEN_FDS", LISTEN_FDS_MAX, &n) < 0 || n == 0)
-		goto out;
-	fds = calloc((size_t)n, sizeof(*fds));
-	if (!fds)
-		return -ENOMEM;
-	for (long i = 0; i < n; i++) {
-		fds[i].fd = LISTEN_FDS_START + (int)i;
-		(void)fcntl(fds[i].fd, F_SETFD, FD_CLOEXEC);
-		nth_name(names, (size_t)i, fds[i].name);
+	if (n > 0) {
+		fds = calloc((size_t)n, sizeof(*fds));
+		if (!fds)
+			return -ENOMEM;
+		n_open = collect_fds(n, getenv("LISTEN_FDNAMES"), fds);
 	}
+	if (n_open == 0) {
+		free(fds);
+		fds = NULL;
+	}
+	unset_listen_env();
 	*ret_fds = fds;
-	*ret_n = (size_t)n;
-out:
-	(void)unsetenv("LISTEN_PID");
-	(void)unsetenv("LISTEN_FDS");
-	(void)unsetenv("LISTEN_FDNAMES");
+	*ret_n = n_open;
 	return 0;
 }

@@ -9,8 +9,8 @@
 
 /*
  * OCI listeners outlive a daemon restart in systemd's file descriptor store
- * (FDSTORE=1 on $NOTIFY_SOCKET; handed back as LISTEN_FDS with
- * LISTEN_FDNAMES). runc and crun pass a listener once: without the store, a
+ * (FDSTORE=1 on $NOTIFY_SOCKET, sent by sdnotify.c; handed back as LISTEN_FDS
+ * with LISTEN_FDNAMES). runc and crun pass a listener once: without the store, a
  * restart would leave their containers' trapped syscalls failing with ENOSYS.
  * systemd drops a stored listener by itself when it hangs up (the container
  * is gone). Everything here is a no-op outside systemd.
@@ -44,8 +44,13 @@ struct fdstore_fd {
 
 /*
  * Take the fds systemd passed to this process (LISTEN_PID, LISTEN_FDS,
- * LISTEN_FDNAMES), mark them close-on-exec and clear the variables. Call once,
- * before anything else opens files. *ret_fds is NULL and *ret_n 0 when none
- * were passed; free() it.
+ * LISTEN_FDNAMES): socket units' sockets ("api", "lxc", "oci", which
+ * sockets.c claims) and stored listeners ("oci.*", for the engine). Strict:
+ * LISTEN_PID must be this process (else the fds are left alone), LISTEN_FDS a
+ * plain decimal up to 65536, and only fds that are open are taken; a name
+ * that is missing or not one systemd could send is left "". Each taken fd is
+ * made close-on-exec; the variables are cleared in every case, and what is
+ * refused is logged. Call once, before anything else opens files. *ret_fds is
+ * NULL and *ret_n 0 when none were taken; free() it. Returns 0 or -ENOMEM.
  */
 int fdstore_take(struct fdstore_fd **ret_fds, size_t *ret_n);

@@ -2,9 +2,10 @@
 /*
  * interceptd entry point: options, startup order, the signal loop and
  * shutdown. This is the only file that calls exit(). Startup runs on the main
- * thread before any other thread exists: signals are blocked (and later read
- * with signalfd), sockets are bound, the state is loaded, then the API and the
- * engine threads start.
+ * thread before any other thread exists: the fds systemd passed are taken,
+ * signals are blocked (and later read with signalfd), the state is loaded,
+ * the sockets are bound or taken from systemd's socket units, the API and the
+ * engine threads start, and only then is READY=1 sent (Type=notify).
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -26,6 +27,7 @@
 #include "daemon/features.h"
 #include "daemon/log.h"
 #include "daemon/sockets.h"
+#include "daemon/status.h"
 #include "daemon/store/store.h"
 #include "version.h"
 
@@ -222,64 +224,6 @@ static int resolve_admin_group(struct daemon *d)
 	return 0;
 }
 
-struct sockets {
-	int api, lxc, oci;
-	bool api_bound, lxc_bound, oci_bound; /* ours to unlink at exit */
-};
-
-static int bind_one(const char *path, int type, mode_t mode, gid_t gid, const char *what)
-{
-	_cleanup_free_ char *dir = strdup(path);
-	int r;
-	char *slash = dir ? strrchr(dir, '/') : NULL;
-
-	if (slash && slash != dir) {
-		*slash = '\0';
-		r = mkdir_parents(dir, 0755);
-		if (r < 0)
-			return log_error_errno(r, "Cannot create directory '%s': %m", dir);
-	}
-	r = socket_listen_unix(path, type, mode, gid);
-	if (r == -EADDRINUSE)
-		return log_error_errno(r, "The %s socket '%s' is held by a running daemon, refusing to start",
-				       what, path);
-	if (r < 0)
-		return log_error_errno(r, "Cannot listen on %s socket '%s': %m", what, path);
-	return r;
-}
-
-static int bind_sockets(struct daemon *d, struct sockets *s)
-{
-	gid_t gid = d->has_admin_gid ? d->admin_gid : (gid_t)-1;
-
-	s->api = bind_one(d->opts.api_socket, SOCK_STREAM, d->opts.api_socket_mode, gid, "API");
-	if (s->api < 0)
-		return s->api;
-	s->api_bound = true;
-	s->lxc = bind_one(d->opts.lxc_socket, SOCK_SEQPACKET, 0600, (gid_t)-1, "LXC");
-	if (s->lxc < 0)
-		return s->lxc;
-	s->lxc_bound = true;
-	s->oci = bind_one(d->opts.oci_socket, SOCK_STREAM, 0600, (gid_t)-1, "OCI");
-	if (s->oci < 0)
-		return s->oci;
-	s->oci_bound = true;
-	return 0;
-}
-
-static void unlink_sockets(const struct daemon *d, const struct sockets *s)
-{
-	if (s->api_bound)
-		(void)unlink(d->opts.api_socket);
-	if (s->lxc_bound)
-		(void)unlink(d->opts.lxc_socket);
-	if (s->oci_bound)
-		(void)unlink(d->opts.oci_socket);
-	close_nointr(s->api);
-	close_nointr(s->lxc);
-	close_nointr(s->oci);
-}
-
 static int block_signals(void)
 {
 	sigset_t mask;
@@ -295,13 +239,23 @@ static int block_signals(void)
 	return RET_NERRNO(signalfd(-1, &mask, SFD_CLOEXEC));
 }
 
-static void signal_loop(int sfd)
+/* How often the signal loop looks whether systemd's STATUS= line changed. */
+#define STATUS_INTERVAL_MS 2000
+
+/* Returns when SIGINT or SIGTERM arrives; meanwhile keeps STATUS= current. */
+static void signal_loop(struct daemon *d, int sfd, char status[static SERVICE_STATUS_MAX])
 {
 	for (;;) {
+		struct pollfd p = { .fd = sfd, .events = POLLIN };
 		struct signalfd_siginfo si;
-		ssize_t n = read(sfd, &si, sizeof(si));
+		ssize_t n;
 
-		if (n < 0 && errno == EINTR)
+		if (poll(&p, 1, STATUS_INTERVAL_MS) == 0) {
+			service_notify_status(d, status);
+			continue;
+		}
+		n = read(sfd, &si, sizeof(si));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n != sizeof(si))
 			return;
@@ -321,12 +275,25 @@ static void signal_loop(int sfd)
 	}
 }
 
+/* Sockets bound (or passed), state loaded, API and engine serving: tell whoever waits. */
+static void announce_ready(struct daemon *d, char status[static SERVICE_STATUS_MAX])
+{
+	if (!fdstore_available())
+		log_info("No $NOTIFY_SOCKET: OCI containers will lose their listeners if interceptd "
+			 "restarts (run it under systemd with the unit in deploy/ to keep them)");
+	log_info("interceptd %s ready: api=%s lxc=%s oci=%s state=%s workers=%u containers=%zu",
+		 INTERCEPTD_VERSION, d->opts.api_socket, d->opts.lxc_socket, d->opts.oci_socket,
+		 d->opts.state_dir, d->opts.n_workers, registry_count(d->registry));
+	service_notify_ready(d, status);
+}
+
 static int run(struct daemon *d)
 {
-	struct sockets s = { .api = -EBADF, .lxc = -EBADF, .oci = -EBADF };
+	struct daemon_sockets s;
 	struct api_server *api = NULL;
 	struct metrics_listener *metrics = NULL;
 	_cleanup_close_ int sfd = -EBADF;
+	char status[SERVICE_STATUS_MAX];
 	int r;
 
 	sfd = block_signals();
@@ -339,7 +306,7 @@ static int run(struct daemon *d)
 	if (r < 0)
 		return r;
 	features_detect(&d->features);
-	r = bind_sockets(d, &s);
+	r = daemon_sockets_open(d, &s);
 	if (r < 0)
 		goto out_sockets;
 	if (d->opts.metrics_address) {
@@ -347,23 +314,19 @@ static int run(struct daemon *d)
 		if (r < 0)
 			goto out_sockets;
 	}
-	r = api_server_start(d, TAKE_FD(s.api), &api);
+	r = api_server_start(d, TAKE_FD(s.fd[DAEMON_SOCKET_API]), &api);
 	if (r < 0) {
 		log_error_errno(r, "Cannot start the API server: %m");
 		goto out_sockets;
 	}
-	r = engine_start(d, TAKE_FD(s.lxc), TAKE_FD(s.oci));
+	r = engine_start(d, TAKE_FD(s.fd[DAEMON_SOCKET_LXC]), TAKE_FD(s.fd[DAEMON_SOCKET_OCI]));
 	if (r < 0) {
 		log_error_errno(r, "Cannot start the notification engine: %m");
 		goto out_api;
 	}
-	if (!fdstore_available())
-		log_info("No $NOTIFY_SOCKET: OCI containers will lose their listeners if interceptd "
-			 "restarts (run it under systemd with the unit in deploy/ to keep them)");
-	log_info("interceptd %s ready: api=%s lxc=%s oci=%s state=%s workers=%u containers=%zu",
-		 INTERCEPTD_VERSION, d->opts.api_socket, d->opts.lxc_socket, d->opts.oci_socket,
-		 d->opts.state_dir, d->opts.n_workers, registry_count(d->registry));
-	signal_loop(sfd);
+	announce_ready(d, status);
+	signal_loop(d, sfd, status);
+	service_notify_stopping();
 	engine_stop(d);
 out_api:
 	if (api_server_stop(api) == -ETIMEDOUT) {
@@ -372,7 +335,7 @@ out_api:
 	}
 out_sockets:
 	metrics_listener_stop(metrics);
-	unlink_sockets(d, &s);
+	daemon_sockets_close(d, &s);
 	return r;
 }
 

@@ -136,11 +136,13 @@ static int writable_end_text(int maps_fd, uint64_t at, uint64_t end, uint64_t *r
 	char buf[4096], line[64]; /* the fields read fit in 38 characters */
 	size_t n_line = 0;
 	bool more = true;
-	off_t offset = 0;
 	ssize_t n = 0;
+	off_t off = 0;
 
-	while (more && at < end && (n = pread(maps_fd, buf, sizeof(buf), offset)) > 0) {
-		offset += n;
+	/* pread from the start: a caller asks again on the same fd (bpf's query writes
+	 * three arrays), and a read() would go on where the last look-up stopped */
+	while (more && at < end && (n = pread(maps_fd, buf, sizeof(buf), off)) > 0) {
+		off += n;
 		for (ssize_t i = 0; i < n && more && at < end; i++) {
 			if (buf[i] != '\n') {
 				if (n_line < sizeof(line) - 1)

@@ -8,6 +8,8 @@ packages=(
 	libseccomp-dev libmicrohttpd-dev libjansson-dev libcap-dev
 	libcurl4-openssl-dev libcmocka-dev
 	curl jq prometheus libc6-dev util-linux e2fsprogs
+	# systemd-analyze (the units' verify and security score), systemd-socket-activate
+	systemd
 	runc crun lxc busybox-static uidmap
 	nodejs npm
 	clang libclang-rt-14-dev

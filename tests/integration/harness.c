@@ -77,6 +77,8 @@ static void exec_daemon(const struct harness *h, const char *const *extra)
 		setenv("LISTEN_FDS", "1", 1);
 		setenv("LISTEN_FDNAMES", h->pass_fd_name, 1);
 	}
+	if (h->before_exec)
+		h->before_exec(h->before_exec_data);
 	execv(bin, (char *const *)argv);
 	_exit(127);
 }

@@ -23,6 +23,10 @@ struct harness {
 	 * (LISTEN_PID, LISTEN_FDS=1, LISTEN_FDNAMES=pass_fd_name) */
 	const char *pass_fd_name;
 	int pass_fd;
+	/* when set, called in the child just before exec (after the log is set up and
+	 * pass_fd placed): what a supervisor does to the environment and the fds */
+	void (*before_exec)(void *userdata);
+	void *before_exec_data;
 };
 
 struct http_reply {

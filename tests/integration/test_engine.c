@@ -387,7 +387,7 @@ static int fake_notify_socket(const char *path)
 	return fd;
 }
 
-/* One FDSTORE=1 message: its FDNAME into @name, the fd it carried as the result. */
+/* The next FDSTORE=1 message (READY=1 and STATUS= skipped): its FDNAME into @name, its fd. */
 static int fake_notify_recv_fdstore(int sock, char *name, size_t size)
 {
 	union {
@@ -399,13 +399,16 @@ static int fake_notify_recv_fdstore(int sock, char *name, size_t size)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
 			      .msg_controllen = sizeof(control.buf) };
 	struct cmsghdr *c;
-	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	ssize_t n;
 	const char *p;
 	int fd;
 
-	assert_true(n > 0);
-	text[n] = '\0';
-	assert_non_null(strstr(text, "FDSTORE=1\n"));
+	do {
+		msg.msg_controllen = sizeof(control.buf);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		assert_true(n > 0);
+		text[n] = '\0';
+	} while (!strstr(text, "FDSTORE=1\n"));
 	p = strstr(text, "FDNAME=");
 	assert_non_null(p);
 	snprintf(name, size, "%s", p + strlen("FDNAME="));

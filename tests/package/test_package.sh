@@ -63,13 +63,14 @@ tap_result $? "lintian reports no error"
 contents=$(dpkg -c "${debs[0]}"; dpkg -c "${debs[1]}")
 missing=""
 for f in ./usr/sbin/interceptd ./lib/systemd/system/interceptd.service \
+	./lib/systemd/system/interceptd-{api,lxc,oci}.socket ./usr/lib/sysusers.d/interceptd.conf \
 	./usr/share/man/man8/interceptd.8.gz ./usr/share/doc/interceptd/README.md \
 	./usr/bin/interceptctl ./usr/share/man/man1/interceptctl.1.gz \
 	./usr/share/bash-completion/completions/interceptctl; do
 	grep -q " $f\$" <<<"$contents" || missing+="$f "
 done
 [[ -z $missing ]]
-tap_result $? "the packages hold the daemon, the client, the unit, man pages, completion, docs" \
+tap_result $? "the packages hold the daemon, the client, the units, sysusers.d, man pages, completion, docs" \
 	"missing: $missing"
 
 dpkg -i "${debs[@]}" >>"$work/log" 2>&1 && installed=yes
@@ -109,7 +110,10 @@ installed=no
 
 left=""
 for f in /usr/sbin/interceptd /usr/bin/interceptctl /lib/systemd/system/interceptd.service \
-	/etc/systemd/system/multi-user.target.wants/interceptd.service /usr/share/doc/interceptd; do
+	/lib/systemd/system/interceptd-{api,lxc,oci}.socket /usr/lib/sysusers.d/interceptd.conf \
+	/etc/systemd/system/multi-user.target.wants/interceptd.service \
+	/etc/systemd/system/sockets.target.wants/interceptd-{api,lxc,oci}.socket \
+	/usr/share/doc/interceptd; do
 	[[ -e $f || -L $f ]] && left+="$f "
 done
 [[ $had_group == no ]] && groupdel interceptd-admin

@@ -18,12 +18,17 @@ man=$(meson introspect --targets "$BUILD_DIR" | jq -r '[.[] | select(.name == "i
 
 installed() { [[ -n $(find "$dest" -path "*$1" -type f | head -1) ]]; }
 
-echo "1..7"
+echo "1..8"
 tap_check "meson install runs" meson install -C "$BUILD_DIR" --no-rebuild --destdir "$dest" --quiet
 tap_check "the daemon, which runs" "$dest$prefix/$(option sbindir)/interceptd" --version
 unit=$(find "$dest" -name interceptd.service | head -1)
 tap_check "the systemd unit, starting the installed daemon" \
 	grep -qx "ExecStart=$prefix/$(option sbindir)/interceptd --admin-group interceptd-admin" "$unit"
+units_installed() {
+	installed "/interceptd-api.socket" && installed "/interceptd-lxc.socket" &&
+		installed "/interceptd-oci.socket" && installed "/sysusers.d/interceptd.conf"
+}
+tap_check "the socket units and the sysusers.d entry" units_installed
 tap_check "the documentation" installed "/doc/interceptd/README.md"
 if ((cli > 0)); then
 	tap_check "interceptctl, which runs" "$dest$prefix/$(option bindir)/interceptctl" --version

@@ -77,6 +77,19 @@ static void test_writable_end_text_gap_below_writable(void **state)
 	assert_int_equal(writable_end_in(MAPS, 0x401000, 0x700000), 0x604000);
 }
 
+/* The same fd asked twice: the second look-up reads the text from its start again. */
+static void test_writable_end_text_fd_asked_twice(void **state)
+{
+	_cleanup_close_ int fd = maps_text(MAPS, strlen(MAPS));
+	uint64_t got = 0;
+
+	(void)state;
+	assert_int_equal(procmem_writable_end(fd, 0x604000, 0x604010, &got), 0);
+	assert_int_equal(got, 0x604000);
+	assert_int_equal(procmem_writable_end(fd, 0x601f00, 0x603000, &got), 0);
+	assert_int_equal(got, 0x603000);
+}
+
 /* A path long enough that the next line starts a few bytes before the first read's end. */
 static void test_writable_end_text_long_lines(void **state)
 {
@@ -170,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_writable_end_text_gap_below_writable),
 		cmocka_unit_test(test_writable_end_text_long_lines),
 		cmocka_unit_test(test_writable_end_text_reused_fd),
+		cmocka_unit_test(test_writable_end_text_fd_asked_twice),
 		cmocka_unit_test(test_writable_end_own_maps),
 	};
 
