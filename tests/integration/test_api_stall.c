@@ -161,6 +161,20 @@ static double p99_limit_ms(const char *path)
 	return idle * 4 > 10 ? idle * 4 : 10;
 }
 
+/*
+ * Do reads of @path keep a p99 under @limit while a write waits? The machine
+ * is shared, and one burst of someone else's work spoils a round, so up to
+ * three rounds; reads stuck behind the disk would fail every one of them.
+ */
+static bool p99_within(const char *path, void (*check)(const struct http_reply *, const void *),
+		       const void *arg, double limit)
+{
+	for (int round = 0; round < 3; round++)
+		if (read_p99(path, "while a write waits", check, arg) < limit)
+			return true;
+	return false;
+}
+
 /* c1 as it was: sysinfo unset, the ETag from before the PATCH. */
 static void check_unchanged(const struct http_reply *r, const void *etag)
 {
@@ -187,9 +201,8 @@ static void test_reads_answer_while_a_write_waits_on_the_disk(void **state)
 	freeze();
 	pending_start(patch, "PATCH", "/1.0/containers/c1", SYSINFO_ON, NULL);
 	assert_int_equal(wait_blocked_threads(1, 3000), 1);
-	assert_true(read_p99("/1.0/containers/c1", "while a write waits", check_unchanged, etag) <
-		    limit_get);
-	assert_true(read_p99("/1.0/metrics", "while a write waits", NULL, NULL) < limit_metrics);
+	assert_true(p99_within("/1.0/containers/c1", check_unchanged, etag, limit_get));
+	assert_true(p99_within("/1.0/metrics", NULL, NULL, limit_metrics));
 	/* a body that is refused never waits for the disk */
 	api("PATCH", "/1.0/containers/c2", "{\"config\":{\"security.syscalls.intercept.sysinfo\":1}}",
 	    400);
