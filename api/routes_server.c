@@ -26,6 +26,7 @@ static const char *const api_extensions[] = {
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
 	"etag_if_match_star",
+	"events",
 	"metrics",
 	"oci_listener_fd_store",
 };
