@@ -63,6 +63,15 @@ struct handler_cache {
 	bool bpf_cgroup_is_root;     /* bpf: that is the root of the hierarchy */
 };
 
+/*
+ * What a handler acted on, for the audit event of its call (GET
+ * /1.0/events?type=audit): filled only when the dispatcher passes one.
+ */
+struct notif_audit {
+	const char *key; /* "path", "device", ...; static text */
+	char detail[256]; /* as read from the caller, raw (escaped when rendered) */
+};
+
 struct notif_ctx {
 	const struct seccomp_notif *req;
 	int notify_fd;           /* the listener: ID_VALID, ADDFD */
@@ -71,6 +80,7 @@ struct notif_ctx {
 	int proc_fd;             /* LXC: /proc/PID directory fd; -EBADF otherwise */
 	int mem_fd;              /* LXC: /proc/PID/mem (O_RDWR); -EBADF otherwise */
 	struct handler_cache *cache; /* the listener's; may be NULL */
+	struct notif_audit *audit;   /* NULL unless an audit event is wanted for this call */
 };
 
 struct notif_reply {
