@@ -20,8 +20,10 @@
  * any publisher's thread or the keep-alive thread; dropped under the bus
  * lock on a publisher's thread.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "api/router.h"
@@ -30,9 +32,16 @@
 
 /* libmicrohttpd's buffer for each read: a few events at a time */
 #define STREAM_BLOCK_SIZE 4096
+/*
+ * The socket buffer of a stream: what a reader that stops reading holds in
+ * the kernel besides its ring (about a hundred events), so that it is
+ * dropped soon and holds little.
+ */
+#define STREAM_SNDBUF (32 * 1024)
 
 struct events_stream {
 	struct MHD_Connection *conn;
+	int fd; /* the connection's, libmicrohttpd's */
 	struct event_bus *bus;
 	struct event_sub *sub; /* owned */
 	struct conns *conns;
@@ -76,9 +85,19 @@ static void dropped(void *userdata)
 	conns_set_deadline(st->conns, st->slot, true);
 }
 
+/* Bus lock held, the connection suspended (so its fd is still its own): did the peer hang up? */
+static bool is_gone(void *userdata)
+{
+	struct events_stream *st = userdata;
+	struct pollfd p = { .fd = st->fd, .events = POLLRDHUP };
+
+	return st->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static const struct event_sub_ops stream_ops = {
 	.wake = wake,
 	.dropped = dropped,
+	.is_gone = is_gone,
 };
 
 /* Put the next thing to send into st->line; false when there is nothing now. */
@@ -149,18 +168,24 @@ int events_stream_queue(struct MHD_Connection *conn, struct event_bus *bus,
 			struct conn_slot *slot)
 {
 	struct events_stream *st = calloc(1, sizeof(*st));
+	const union MHD_ConnectionInfo *ci;
+	int sndbuf = STREAM_SNDBUF;
 	struct MHD_Response *mr;
 	enum MHD_Result ok;
 	int r;
 
 	if (!st)
 		return -ENOMEM;
-	*st = (struct events_stream){ .conn = conn, .bus = bus, .conns = conns, .slot = slot };
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	*st = (struct events_stream){ .conn = conn, .fd = ci ? ci->connect_fd : -EBADF, .bus = bus,
+				      .conns = conns, .slot = slot };
 	r = event_bus_subscribe(bus, filter, &stream_ops, st, &st->sub);
 	if (r < 0) {
 		free(st);
 		return r;
 	}
+	if (st->fd >= 0)
+		(void)setsockopt(st->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	mr = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK_SIZE, read_events,
 					       st, free_stream);
 	if (!mr) {
@@ -187,21 +212,34 @@ struct events_keepalive {
 	bool is_stopping;
 };
 
+static void add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t->tv_nsec >= 1000000000) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000;
+	}
+}
+
 static void *keepalive_main(void *arg)
 {
 	struct events_keepalive *k = arg;
+	unsigned n_ticks = 0;
 	struct timespec until;
 
 	pthread_mutex_lock(&k->lock);
 	while (!k->is_stopping) {
 		(void)clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += EVENTS_KEEPALIVE_MS / 1000;
+		add_ms(&until, EVENTS_REAP_MS);
 		while (!k->is_stopping && pthread_cond_timedwait(&k->cond, &k->lock, &until) == 0)
 			;
 		if (k->is_stopping)
 			break;
 		pthread_mutex_unlock(&k->lock);
-		event_bus_keepalive(k->bus);
+		event_bus_reap(k->bus);
+		if (++n_ticks % (EVENTS_KEEPALIVE_MS / EVENTS_REAP_MS) == 0)
+			event_bus_keepalive(k->bus);
 		pthread_mutex_lock(&k->lock);
 	}
 	pthread_mutex_unlock(&k->lock);

@@ -24,9 +24,13 @@ int events_stream_queue(struct MHD_Connection *conn, struct event_bus *bus,
 			struct conn_slot *slot);
 
 /*
- * The thread that sends keep-alives to every stream (so a reader that went
- * away is noticed) every EVENTS_KEEPALIVE_MS. Stopping ends every stream.
+ * The thread that ends the streams whose reader hung up (looked for every
+ * EVENTS_REAP_MS, so that a gone reader does not hold its place under the
+ * cap) and sends a keep-alive line on every stream every
+ * EVENTS_KEEPALIVE_MS (a reader gone without a hang-up shows when it cannot
+ * be sent; proxies see a live stream). Stopping it ends every stream.
  */
+#define EVENTS_REAP_MS 500
 #define EVENTS_KEEPALIVE_MS 15000
 struct events_keepalive;
 int events_keepalive_start(struct event_bus *bus, struct events_keepalive **ret);

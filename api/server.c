@@ -417,6 +417,7 @@ static bool is_noise(const char *msg)
 		"Failed to push the data from buffers",
 		"Connection socket is closed when reading request",
 		"Failed to send the footers for the request",
+		"Failed to send the chunked response body",
 		"Failed to send data in request for",
 	};
 

@@ -433,6 +433,28 @@ static void poke_all(struct event_bus *b, bool set_keepalive, bool set_closed)
 	wake_all(woken, n_woken);
 }
 
+void event_bus_reap(struct event_bus *b)
+{
+	struct event_sub *woken[EVENT_SUBSCRIBERS_MAX];
+	size_t n_woken = 0;
+
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	for (size_t i = 0; i < b->n_subs; i++) {
+		struct event_sub *s = b->subs[i];
+
+		/* only a parked reader: a running one finds out by itself when it writes */
+		if (!s->is_parked || !s->ops->is_gone || !s->ops->is_gone(s->userdata))
+			continue;
+		s->is_closed = true;
+		if (unpark(s))
+			woken[n_woken++] = s;
+	}
+	pthread_mutex_unlock(&b->lock);
+	wake_all(woken, n_woken);
+}
+
 void event_bus_keepalive(struct event_bus *b)
 {
 	if (b)

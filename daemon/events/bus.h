@@ -119,6 +119,11 @@ void event_bus_publish(struct event_bus *b, const struct event *ev);
 struct event_sub_ops {
 	void (*wake)(void *userdata);
 	void (*dropped)(void *userdata);
+	/*
+	 * Optional: whether a parked subscriber's reader went away (its peer
+	 * hung up). Called under the bus lock by event_bus_reap(); must not block.
+	 */
+	bool (*is_gone)(void *userdata);
 };
 
 /* A new subscriber with @filter. -EAGAIN at EVENT_SUBSCRIBERS_MAX, -ESHUTDOWN when closed. */
@@ -148,6 +153,9 @@ enum event_next event_sub_next(struct event_bus *b, struct event_sub *s, struct 
 
 /* Ask every subscriber to send a keep-alive (waking parked ones). Any thread. */
 void event_bus_keepalive(struct event_bus *b);
+
+/* End the streams of parked subscribers whose reader went away (ops->is_gone). Any thread. */
+void event_bus_reap(struct event_bus *b);
 
 /* End every stream (waking parked readers) and refuse new subscribers. */
 void event_bus_close(struct event_bus *b);
