@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 
@@ -68,9 +69,10 @@ struct handler_cache {
  * /1.0/events?type=audit): filled only when the dispatcher passes one.
  */
 struct notif_audit {
-	const char *key; /* "path", "device", ...; static text */
-	char detail[256]; /* as read from the caller, raw (escaped when rendered) */
+	char path[256];  /* as read from the caller, raw (escaped when rendered); "" for none */
+	char device[32]; /* "c MAJOR:MINOR" or "b ..."; "" for none */
 };
+
 
 struct notif_ctx {
 	const struct seccomp_notif *req;
@@ -90,6 +92,19 @@ struct notif_reply {
 };
 
 typedef int handler_fn(const struct notif_ctx *ctx, struct notif_reply *reply);
+
+/* Note @path (cut to fit) for the audit event of this call, when one is wanted. */
+static inline void audit_note_path(const struct notif_ctx *ctx, const char *path)
+{
+	size_t len;
+
+	if (!ctx->audit)
+		return;
+	/* a cut through a multi-byte character shows as \xNN escapes in the event */
+	len = strnlen(path, sizeof(ctx->audit->path) - 1);
+	memcpy(ctx->audit->path, path, len);
+	ctx->audit->path[len] = '\0';
+}
 
 static inline void reply_continue(struct notif_reply *reply)
 {

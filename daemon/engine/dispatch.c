@@ -98,7 +98,7 @@ static void audit(struct engine_listener *l, const struct handler_entry *e,
 	struct audit_call call = {
 		.container = l->name, .pid = (pid_t)req->pid, .syscall = e->name,
 		.outcome = metrics_outcome_name(outcome_of(reply)), .error = reply->error,
-		.detail_key = what->key, .detail = what->detail,
+		.path = what->path, .device = what->device,
 	};
 
 	publish_audit(l->d->events, &call);

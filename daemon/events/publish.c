@@ -126,7 +126,9 @@ void publish_audit(struct event_bus *b, const struct audit_call *call)
 	event_add_str(&ev, "outcome", call->outcome);
 	if (call->error)
 		event_add_str(&ev, "error", strerrorname_np(-call->error));
-	if (call->detail_key && call->detail)
-		event_add_str(&ev, call->detail_key, call->detail);
+	if (call->path && call->path[0])
+		event_add_str(&ev, "path", call->path);
+	if (call->device && call->device[0])
+		event_add_str(&ev, "device", call->device);
 	event_bus_publish(b, &ev);
 }

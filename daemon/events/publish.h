@@ -48,8 +48,8 @@ struct audit_call {
 	const char *syscall;
 	const char *outcome; /* metrics_outcome_name() */
 	int error;           /* 0 or the negative errno answered */
-	const char *detail_key; /* "path", "device"... or NULL */
-	const char *detail;
+	const char *path;   /* what the handler acted on, or NULL/"" */
+	const char *device;
 };
 
 /* audit: one call a handler decided. Publish only when event_bus_wants(b, EVENT_AUDIT). */
