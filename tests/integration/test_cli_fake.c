@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * interceptctl against a scripted server (fake_http.h), for what the real
- * daemon cannot be made to do on demand: the event stream of `monitor` (GET
- * /1.0/events is not served yet; the contract is newline-delimited JSON over
- * a chunked answer), an ETag that changes under `set` once and twice, and
- * answers that are not the API's envelope.
+ * daemon cannot be made to do on demand: an event stream of `monitor` cut
+ * in the middle of an event and carrying hostile text and garbage (the real
+ * stream is followed in test_cli_live.c), an ETag that changes under `set`
+ * once and twice, and answers that are not the API's envelope.
  */
 #include <setjmp.h>
 #include <stdarg.h>
