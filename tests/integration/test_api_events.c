@@ -3,7 +3,8 @@
  * GET /1.0/events against the real daemon, read with libcurl: lifecycle
  * events for POST, PATCH, PUT and DELETE with the keys they changed (none for
  * a change that failed), the ?type= and ?container= filters and their
- * errors, a stream outliving the request deadline, the cap on streams, and a
+ * errors, a stream outliving the request deadline, an idle stream costing no
+ * CPU (no busy loop), the cap on streams, and a
  * reader that never reads: dropped with a final event while the daemon keeps
  * answering. (Events from real listeners: test_events_notify.c.)
  */
@@ -170,6 +171,43 @@ static void test_events_stream_outlives_request_deadline(void **state)
 	event_stream_close(&s);
 }
 
+/* The daemon's CPU time (user + system) in clock ticks. */
+static long daemon_cpu_ticks(void)
+{
+	char path[64], buf[1024];
+	unsigned long utime = 0, stime = 0;
+	const char *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)H.pid);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')'); /* the command name may hold spaces */
+	assert_non_null(p);
+	assert_int_equal(sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime,
+				&stime), 2);
+	return (long)(utime + stime);
+}
+
+/* A stream with nothing to send waits (its connection suspended): it does not spin. */
+static void test_events_idle_stream_costs_no_cpu(void **state)
+{
+	long hz = sysconf(_SC_CLK_TCK), before, used;
+	struct event_stream s;
+
+	(void)state;
+	open_stream(&s, "/1.0/events");
+	assert_null(event_stream_next(&s, 100));
+	before = daemon_cpu_ticks();
+	assert_null(event_stream_next(&s, 1000));
+	used = daemon_cpu_ticks() - before;
+	fprintf(stderr, "# daemon CPU over 1 s with an idle stream: %ld ms\n", used * 1000 / hz);
+	assert_true(used * 1000 / hz < 100);
+	event_stream_close(&s);
+}
+
 /* GET /1.0's events.streams and events.dropped. */
 static void stream_counts(long *ret_streams, long *ret_dropped)
 {
@@ -258,7 +296,8 @@ static char *read_all(int fd, size_t *ret_len)
 
 static void test_events_reader_that_never_reads_is_dropped(void **state)
 {
-	static const char req[] = "GET /1.0/events?type=lifecycle HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	static const char req[] = "GET /1.0/events?type=lifecycle HTTP/1.1\r\nHost: x\r\n"
+				  "Connection: close\r\n\r\n";
 	struct event_stream fast;
 	struct raw_conn slow;
 	long n, dropped = 0, dropped_before;
@@ -324,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_events_filters),
 		cmocka_unit_test(test_events_bad_filters_400_and_post_405),
 		cmocka_unit_test(test_events_stream_outlives_request_deadline),
+		cmocka_unit_test(test_events_idle_stream_costs_no_cpu),
 		cmocka_unit_test(test_events_cap_503_then_room_again),
 		cmocka_unit_test(test_events_reader_that_never_reads_is_dropped),
 	};
