@@ -327,41 +327,50 @@ static bool unpark(struct event_sub *s)
 	return was;
 }
 
-/* Call @wake for the subscribers in @woken (n of them), the lock released. */
-static void wake_all(struct event_sub **woken, size_t n)
-{
-	/* a parked reader's connection is suspended: it cannot be freed before this wake */
-	for (size_t i = 0; i < n; i++)
-		woken[i]->ops->wake(woken[i]->userdata);
-}
-
-void event_bus_publish(struct event_bus *b, const struct event *ev)
+/*
+ * Run @visit on every subscriber under the lock; then, the lock released,
+ * wake those it woke (unpark() true). A parked reader's connection is
+ * suspended, so it cannot go away before that wake.
+ */
+static void visit_all(struct event_bus *b, bool (*visit)(struct event_bus *b, struct event_sub *s,
+							 const void *arg),
+		      const void *arg)
 {
 	struct event_sub *woken[EVENT_SUBSCRIBERS_MAX];
 	size_t n_woken = 0;
 
-	if (!b)
-		return;
 	pthread_mutex_lock(&b->lock);
-	for (size_t i = 0; i < b->n_subs; i++) {
-		struct event_sub *s = b->subs[i];
-
-		if (s->is_closed || !event_filter_match(&s->filter, ev))
-			continue;
-		if (s->is_dropped) {
-			s->n_lost++;
-			continue;
-		}
-		if (s->n == EVENT_RING_SIZE) {
-			drop(b, s);
-			continue;
-		}
-		s->ring[(s->head + s->n++) % EVENT_RING_SIZE] = *ev;
-		if (unpark(s))
-			woken[n_woken++] = s;
-	}
+	for (size_t i = 0; i < b->n_subs; i++)
+		if (visit(b, b->subs[i], arg))
+			woken[n_woken++] = b->subs[i];
 	pthread_mutex_unlock(&b->lock);
-	wake_all(woken, n_woken);
+	for (size_t i = 0; i < n_woken; i++)
+		woken[i]->ops->wake(woken[i]->userdata);
+}
+
+/* Lock held: queue event @arg for @s if it takes it. */
+static bool deliver(struct event_bus *b, struct event_sub *s, const void *arg)
+{
+	const struct event *ev = arg;
+
+	if (s->is_closed || !event_filter_match(&s->filter, ev))
+		return false;
+	if (s->is_dropped) {
+		s->n_lost++;
+		return false;
+	}
+	if (s->n == EVENT_RING_SIZE) {
+		drop(b, s);
+		return false;
+	}
+	s->ring[(s->head + s->n++) % EVENT_RING_SIZE] = *ev;
+	return unpark(s);
+}
+
+void event_bus_publish(struct event_bus *b, const struct event *ev)
+{
+	if (b)
+		visit_all(b, deliver, ev);
 }
 
 /* Lock held: the final event of dropped @s. */
@@ -412,59 +421,53 @@ enum event_next event_sub_next(struct event_bus *b, struct event_sub *s, struct 
 	return next;
 }
 
-/* Mark every subscriber with @set_keepalive or @set_closed, waking the parked ones. */
-static void poke_all(struct event_bus *b, bool set_keepalive, bool set_closed)
+/* Lock held: @s should send a keep-alive. */
+static bool ask_keepalive(struct event_bus *b, struct event_sub *s, const void *arg)
 {
-	struct event_sub *woken[EVENT_SUBSCRIBERS_MAX];
-	size_t n_woken = 0;
+	(void)b;
+	(void)arg;
+	s->wants_keepalive = true;
+	return unpark(s);
+}
 
-	pthread_mutex_lock(&b->lock);
-	if (set_closed)
-		b->is_closed = true;
-	for (size_t i = 0; i < b->n_subs; i++) {
-		struct event_sub *s = b->subs[i];
+/* Lock held: @s's stream ends (the bus closes). */
+static bool end_stream(struct event_bus *b, struct event_sub *s, const void *arg)
+{
+	(void)b;
+	(void)arg;
+	s->is_closed = true;
+	return unpark(s);
+}
 
-		s->wants_keepalive |= set_keepalive;
-		s->is_closed |= set_closed;
-		if (unpark(s))
-			woken[n_woken++] = s;
-	}
-	pthread_mutex_unlock(&b->lock);
-	wake_all(woken, n_woken);
+/* Lock held: end @s's stream if it is parked and its reader hung up. */
+static bool end_if_gone(struct event_bus *b, struct event_sub *s, const void *arg)
+{
+	/* only a parked reader: a running one finds out by itself when it writes */
+	if (!s->is_parked || !s->ops->is_gone || !s->ops->is_gone(s->userdata))
+		return false;
+	return end_stream(b, s, arg);
 }
 
 void event_bus_reap(struct event_bus *b)
 {
-	struct event_sub *woken[EVENT_SUBSCRIBERS_MAX];
-	size_t n_woken = 0;
-
-	if (!b)
-		return;
-	pthread_mutex_lock(&b->lock);
-	for (size_t i = 0; i < b->n_subs; i++) {
-		struct event_sub *s = b->subs[i];
-
-		/* only a parked reader: a running one finds out by itself when it writes */
-		if (!s->is_parked || !s->ops->is_gone || !s->ops->is_gone(s->userdata))
-			continue;
-		s->is_closed = true;
-		if (unpark(s))
-			woken[n_woken++] = s;
-	}
-	pthread_mutex_unlock(&b->lock);
-	wake_all(woken, n_woken);
+	if (b)
+		visit_all(b, end_if_gone, NULL);
 }
 
 void event_bus_keepalive(struct event_bus *b)
 {
 	if (b)
-		poke_all(b, true, false);
+		visit_all(b, ask_keepalive, NULL);
 }
 
 void event_bus_close(struct event_bus *b)
 {
-	if (b)
-		poke_all(b, false, true);
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->is_closed = true;
+	pthread_mutex_unlock(&b->lock);
+	visit_all(b, end_stream, NULL);
 }
 
 void event_bus_counts(struct event_bus *b, unsigned *ret_subscribers, uint64_t *ret_dropped)
