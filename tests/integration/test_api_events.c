@@ -4,9 +4,9 @@
  * events for POST, PATCH, PUT and DELETE with the keys they changed (none for
  * a change that failed), the ?type= and ?container= filters and their
  * errors, a stream outliving the request deadline, an idle stream costing no
- * CPU (no busy loop), the cap on streams, and a
- * reader that never reads: dropped with a final event while the daemon keeps
- * answering. (Events from real listeners: test_events_notify.c.)
+ * CPU (no busy loop), the cap on streams, a reader that never reads: dropped
+ * with a final event while the daemon keeps answering, and streams ended
+ * cleanly at shutdown. (Events from real listeners: test_events_notify.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -364,6 +366,33 @@ static void test_events_reader_that_never_reads_is_dropped(void **state)
 	wait_streams(0);
 }
 
+/* SIGTERM with streams open: each one ends cleanly and the daemon exits 0. */
+static void test_events_streams_end_at_shutdown(void **state)
+{
+	struct harness h2 = { 0 };
+	struct event_stream quiet, busy;
+	int status;
+
+	(void)state;
+	assert_int_equal(harness_init(&h2), 0);
+	assert_int_equal(harness_start(&h2, NULL), 0);
+	event_stream_open(&quiet, h2.api_socket, "/1.0/events?type=worker");
+	event_stream_open(&busy, h2.api_socket, "/1.0/events");
+	assert_int_equal(quiet.status, 200);
+	assert_int_equal(busy.status, 200);
+	assert_null(event_stream_next(&quiet, 200)); /* parked: its connection suspended */
+	status = harness_stop(&h2, SIGTERM);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		harness_dump_log(&h2);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(event_stream_wait_end(&quiet, EVENT_WAIT_MS));
+	assert_true(event_stream_wait_end(&busy, EVENT_WAIT_MS));
+	event_stream_close(&quiet);
+	event_stream_close(&busy);
+	harness_cleanup(&h2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_events_idle_stream_costs_no_cpu),
 		cmocka_unit_test(test_events_cap_503_then_room_again),
 		cmocka_unit_test(test_events_reader_that_never_reads_is_dropped),
+		cmocka_unit_test(test_events_streams_end_at_shutdown),
 	};
 	int r = harness_main_setup(&H, NULL);
 
