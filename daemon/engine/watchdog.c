@@ -209,11 +209,11 @@ static void report(const struct workers *w, unsigned index, const struct verdict
 		log_warning("Moved %zu listener(s) off stuck worker %u", v->moved, index);
 	if (v->failed)
 		log_error("Cannot move %zu listener(s) off stuck worker %u, parked", v->failed, index);
-	if (v->is_release)
-		publish_worker(w->d->events, "free", index, v->name, 0, 0, -1);
-	if (v->is_release)
+	if (v->is_release) {
 		log_info("Worker %u is free again (it was held by '%s'); %u of %u workers healthy",
 			 index, v->name, healthy_shards(w), w->n_shards);
+		publish_worker(w->d->events, "free", index, v->name, 0, 0, -1);
+	}
 }
 
 /*
