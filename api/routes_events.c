@@ -85,13 +85,17 @@ static void dropped(void *userdata)
 	conns_set_deadline(st->conns, st->slot, true);
 }
 
-/* Bus lock held, the connection suspended (so its fd is still its own): did the peer hang up? */
+/*
+ * Bus lock held, the connection suspended (so its fd is still its own): did
+ * the peer close its socket? A peer that only shut down its sending side
+ * (POLLRDHUP) may still be reading: that is not a hang-up.
+ */
 static bool is_gone(void *userdata)
 {
 	struct events_stream *st = userdata;
-	struct pollfd p = { .fd = st->fd, .events = POLLRDHUP };
+	struct pollfd p = { .fd = st->fd, .events = POLLIN };
 
-	return st->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+	return st->fd >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
 static const struct event_sub_ops stream_ops = {
