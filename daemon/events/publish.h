@@ -15,7 +15,7 @@
  * allocates. Any thread.
  */
 
-/* Bit (1 << key) set for each key whose value differs between @before and @after (NULL: none set). */
+/* Bit (1 << key) for each key whose value differs between @before and @after (NULL: none set). */
 unsigned publish_changed_keys(const struct config *before, const struct config *after);
 
 /*

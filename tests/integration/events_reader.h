@@ -23,7 +23,7 @@ struct event_stream {
 /* Start GET @path (e.g. "/1.0/events?type=audit") on @socket_path and wait for its headers. */
 void event_stream_open(struct event_stream *s, const char *socket_path, const char *path);
 
-/* The next event (a new reference), skipping keep-alive lines; NULL at the end or after @timeout_ms. */
+/* The next event (a new reference), skipping keep-alives; NULL at the end or after @timeout_ms. */
 json_t *event_stream_next(struct event_stream *s, int timeout_ms);
 
 /*
