@@ -12,6 +12,7 @@ const struct route router_routes[] = {
 	{ HTTP_GET, "/1.0", routes_server_get, false },
 	{ HTTP_GET, "/1.0/metadata/configuration", routes_server_configuration, false },
 	{ HTTP_GET, "/1.0/metrics", routes_server_metrics, false },
+	{ HTTP_GET, "/1.0/events", routes_events_get, false },
 	{ HTTP_GET, "/1.0/containers", routes_containers_list, false },
 	{ HTTP_POST, "/1.0/containers", routes_containers_create, true },
 	{ HTTP_GET, "/1.0/containers/{name}", routes_containers_get, false },

@@ -9,6 +9,7 @@
 #include "daemon/store/container.h"
 #include "daemon/daemon.h"
 #include "daemon/error.h"
+#include "daemon/events/bus.h"
 
 /*
  * The route table and the request/response shapes every route handler uses.
@@ -49,6 +50,8 @@ struct api_request {
 	const char *if_match;    /* the If-Match header or NULL */
 	const char *arg_format;  /* ?format= or NULL */
 	const char *arg_recursion; /* ?recursion= or NULL */
+	const char *arg_type;      /* ?type= or NULL (GET /1.0/events) */
+	const char *arg_container; /* ?container= or NULL (GET /1.0/events) */
 	struct peer peer;
 };
 
@@ -70,6 +73,9 @@ struct api_response {
 	 */
 	struct store_change *change; /* owned */
 	int (*finish)(const struct api_request *req, struct api_response *resp);
+	/* GET /1.0/events: answer with the event stream for this filter (api/routes_events.h) */
+	bool is_stream;
+	struct event_filter stream_filter;
 };
 
 /*
@@ -119,3 +125,4 @@ route_fn routes_containers_delete;
 route_fn routes_containers_state;
 route_fn routes_policy_seccomp;
 route_fn routes_policy_seccomp_merge;
+route_fn routes_events_get;

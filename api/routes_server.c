@@ -26,6 +26,7 @@ static const char *const api_extensions[] = {
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
 	"etag_if_match_star",
+	"events",
 	"metrics",
 	"oci_listener_fd_store",
 };
@@ -37,6 +38,17 @@ static json_t *features_json(const struct kernel_features *f)
 			 "sync_wake_up", f->sync_wake_up, "pidfd_thread", f->pidfd_thread,
 			 "openat2", f->openat2, "cgroup_v2_unified", f->cgroup_v2_unified,
 			 "cgroup_hybrid", f->cgroup_hybrid);
+}
+
+/* The event streams open now, and how many were dropped for falling behind. */
+static json_t *events_json(struct event_bus *b)
+{
+	unsigned n = 0;
+	uint64_t n_dropped = 0;
+
+	if (b)
+		event_bus_counts(b, &n, &n_dropped);
+	return json_pack("{s:i, s:I}", "streams", (int)n, "dropped", (json_int_t)n_dropped);
 }
 
 int routes_server_get(const struct api_request *req, struct api_response *resp)
@@ -57,6 +69,8 @@ int routes_server_get(const struct api_request *req, struct api_response *resp)
 				   "sockets", "api", o->api_socket, "lxc", o->lxc_socket, "oci",
 				   o->oci_socket, "state_dir", o->state_dir, "started_at",
 				   json_time(req->d->started_at), "fd_store", fdstore_available());
+	if (resp->metadata)
+		json_object_set_new(resp->metadata, "events", events_json(req->d->events));
 	return resp->metadata ? 0 : -ENOMEM;
 }
 

@@ -21,6 +21,7 @@
 #include "api/errors.h"
 #include "api/json.h"
 #include "api/router.h"
+#include "api/routes_events.h"
 #include "api/server.h"
 #include "daemon/escape.h"
 #include "daemon/log.h"
@@ -36,6 +37,7 @@ struct api_server {
 	struct MHD_Daemon *mhd;
 	struct daemon *d;
 	struct conns *conns; /* owned */
+	struct events_keepalive *keepalive; /* owned */
 };
 
 /* Per request, in *con_cls; freed by request_completed(). */
@@ -324,6 +326,26 @@ static enum MHD_Result answer_stored(struct MHD_Connection *conn, struct request
 	return send_reply(conn, ctx, &ctx->resp, r, NULL);
 }
 
+/* GET /1.0/events: the stream, or why not (503 at the subscriber cap or when stopping). */
+static enum MHD_Result send_stream(struct MHD_Connection *conn, struct request_ctx *ctx)
+{
+	int r = events_stream_queue(conn, ctx->s->d->events, &ctx->resp.stream_filter,
+				    ctx->s->conns, slot_of(conn));
+
+	if (r == -EAGAIN)
+		return send_error(conn, ctx, r, NULL, "too many event streams: at most %u at once",
+				  EVENT_SUBSCRIBERS_MAX);
+	if (r == -ESHUTDOWN)
+		return send_error(conn, ctx, -EAGAIN, NULL, "interceptd is stopping: try again");
+	if (r < 0)
+		return send_error(conn, ctx, r, NULL, "cannot start the event stream: %s",
+				  strerror(-r));
+	ctx->has_responded = true;
+	metrics_api_request(ctx->req.method_name, 200);
+	log_request(&ctx->req, 200);
+	return MHD_YES;
+}
+
 static enum MHD_Result finish_request(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
 	struct api_request *req = &ctx->req;
@@ -341,8 +363,12 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
 	req->if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
 	req->arg_format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
 	req->arg_recursion = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "recursion");
+	req->arg_type = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
+	req->arg_container = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "container");
 	if (r >= 0)
 		r = ctx->route->fn(req, &ctx->resp);
+	if (r >= 0 && ctx->resp.is_stream)
+		return send_stream(conn, ctx);
 	if (r >= 0 && ctx->resp.change)
 		return wait_for_store(conn, ctx);
 	return send_reply(conn, ctx, &ctx->resp, r, NULL);
@@ -380,7 +406,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
  *   version does not take as "not TCP". Nothing is held back: a unix socket
  *   has no Nagle to push past;
  * - a client gone in the middle of its request, or cut at the request
- *   deadline (conns.c warns about those itself).
+ *   deadline (conns.c warns about those itself);
+ * - an event stream whose reader went away: found out when its next event
+ *   or keep-alive, or the end at shutdown, cannot be sent.
  */
 static bool is_noise(const char *msg)
 {
@@ -388,6 +416,9 @@ static bool is_noise(const char *msg)
 		"Setting TCP_",
 		"Failed to push the data from buffers",
 		"Connection socket is closed when reading request",
+		"Failed to send the footers for the request",
+		"Failed to send the chunked response body",
+		"Failed to send data in request for",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
@@ -444,11 +475,14 @@ int api_server_start(struct daemon *d, int listen_fd, struct api_server **ret)
 	if (listen(listen_fd, API_LISTEN_BACKLOG) < 0)
 		log_warning_errno(errno, "Cannot raise the API socket's backlog, ignoring: %m");
 	r = conns_new(d, listen_fd, &s->conns);
+	if (r >= 0)
+		r = events_keepalive_start(d->events, &s->keepalive);
 	if (r >= 0) {
 		s->mhd = start_mhd(s);
 		r = s->mhd ? conns_start(s->conns, s->mhd) : -EIO;
 	}
 	if (r < 0) {
+		s->keepalive = events_keepalive_stop(s->keepalive);
 		if (s->mhd)
 			MHD_stop_daemon(s->mhd);
 		conns_free(s->conns);
@@ -470,6 +504,8 @@ int api_server_stop(struct api_server *s)
 	r = store_close(s->d->store, STORE_CLOSE_TIMEOUT_MS);
 	if (r < 0)
 		return r;
+	/* end every event stream: libmicrohttpd must not stop with one suspended */
+	s->keepalive = events_keepalive_stop(s->keepalive);
 	MHD_stop_daemon(s->mhd);
 	conns_free(s->conns);
 	free(s);

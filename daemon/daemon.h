@@ -11,6 +11,7 @@
 
 struct api_server;
 struct engine;
+struct event_bus;
 struct store;
 
 /* Kernel features detected at startup; reported by GET /1.0. */
@@ -48,6 +49,7 @@ struct daemon {
 	struct daemon_options opts;
 	struct registry *registry; /* owned: what is published, read by everyone */
 	struct store *store;       /* owned: the only writer of the registry and the state */
+	struct event_bus *events;  /* owned: GET /1.0/events (daemon/events/bus.h) */
 	gid_t admin_gid;
 	bool has_admin_gid;
 	int64_t started_at;

@@ -22,6 +22,7 @@
 #include "api/metrics_http.h"
 #include "api/metrics_listener.h"
 #include "api/server.h"
+#include "daemon/events/bus.h"
 #include "daemon/fdstore.h"
 #include "daemon/engine/engine.h"
 #include "daemon/features.h"
@@ -205,6 +206,7 @@ static int open_state(struct daemon *d)
 	if (r < 0)
 		return log_error_errno(r, "Refusing to start: state in '%s': %s (files left untouched)",
 				       d->opts.state_dir, err.msg);
+	store_set_events(d->store, d->events);
 	return 0;
 }
 
@@ -355,7 +357,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.registry = registry_new();
-	if (!d.registry)
+	d.events = event_bus_new();
+	if (!d.registry || !d.events)
 		return 1;
 	d.started_at = (int64_t)time(NULL);
 	r = run(&d);
@@ -374,5 +377,6 @@ int main(int argc, char **argv)
 	free(d.stored_fds);
 	store_free(d.store);
 	registry_free(d.registry);
+	event_bus_free(d.events);
 	return r < 0 ? 1 : 0;
 }

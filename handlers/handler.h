@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/sysinfo.h>
 #include <sys/types.h>
 
@@ -63,6 +64,16 @@ struct handler_cache {
 	bool bpf_cgroup_is_root;     /* bpf: that is the root of the hierarchy */
 };
 
+/*
+ * What a handler acted on, for the audit event of its call (GET
+ * /1.0/events?type=audit): filled only when the dispatcher passes one.
+ */
+struct notif_audit {
+	char path[256];  /* as read from the caller, raw (escaped when rendered); "" for none */
+	char device[32]; /* "c MAJOR:MINOR" or "b ..."; "" for none */
+};
+
+
 struct notif_ctx {
 	const struct seccomp_notif *req;
 	int notify_fd;           /* the listener: ID_VALID, ADDFD */
@@ -71,6 +82,7 @@ struct notif_ctx {
 	int proc_fd;             /* LXC: /proc/PID directory fd; -EBADF otherwise */
 	int mem_fd;              /* LXC: /proc/PID/mem (O_RDWR); -EBADF otherwise */
 	struct handler_cache *cache; /* the listener's; may be NULL */
+	struct notif_audit *audit;   /* NULL unless an audit event is wanted for this call */
 };
 
 struct notif_reply {
@@ -80,6 +92,19 @@ struct notif_reply {
 };
 
 typedef int handler_fn(const struct notif_ctx *ctx, struct notif_reply *reply);
+
+/* Note @path (cut to fit) for the audit event of this call, when one is wanted. */
+static inline void audit_note_path(const struct notif_ctx *ctx, const char *path)
+{
+	size_t len;
+
+	if (!ctx->audit)
+		return;
+	/* a cut through a multi-byte character shows as \xNN escapes in the event */
+	len = strnlen(path, sizeof(ctx->audit->path) - 1);
+	memcpy(ctx->audit->path, path, len);
+	ctx->audit->path[len] = '\0';
+}
 
 static inline void reply_continue(struct notif_reply *reply)
 {

@@ -573,6 +573,11 @@ static int do_mknod(const struct notif_ctx *ctx, struct notif_reply *reply, int 
 				     sizeof(path));
 	if (path_r < 0 && path_r != -EFAULT && path_r != -ENAMETOOLONG)
 		return path_r == -ESRCH ? -ENOENT : path_r;
+	if (ctx->audit) {
+		audit_note_path(ctx, path_r >= 0 ? path : "");
+		(void)snprintf(ctx->audit->device, sizeof(ctx->audit->device), "%c %u:%u",
+			       S_ISBLK(mode) ? 'b' : 'c', dev_major(dev), dev_minor(dev));
+	}
 	r = target_open(ctx, &t);
 	if (r < 0)
 		return r;

@@ -15,6 +15,7 @@
  */
 #include "daemon/engine/dispatch.h"
 #include "daemon/engine/notify.h"
+#include "daemon/events/publish.h"
 #include "daemon/log.h"
 #include "handlers/table.h"
 
@@ -89,6 +90,20 @@ static void call_handler(struct engine_listener *l, const struct handler_entry *
 	}
 }
 
+/* The audit event of a call @e's handler decided (someone asked for audit events). */
+static void audit(struct engine_listener *l, const struct handler_entry *e,
+		  const struct seccomp_notif *req, const struct notif_reply *reply,
+		  const struct notif_audit *what)
+{
+	struct audit_call call = {
+		.container = l->name, .pid = (pid_t)req->pid, .syscall = e->name,
+		.outcome = metrics_outcome_name(outcome_of(reply)), .error = reply->error,
+		.path = what->path, .device = what->device,
+	};
+
+	publish_audit(l->d->events, &call);
+}
+
 void dispatch_notification(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
 			   int proc_fd, int mem_fd, uint64_t received_ns,
 			   struct seccomp_notif_resp *resp)
@@ -104,11 +119,17 @@ void dispatch_notification(struct engine_listener *l, const struct seccomp_notif
 		const struct config *cfg = listener_config(l, c);
 
 		if (e && e->fn && config_enabled(cfg, e->key)) {
+			struct notif_audit what = { 0 };
 			struct notif_ctx ctx = { .req = req, .notify_fd = notify_fd, .cfg = cfg,
 						 .init_pid = l->init_pid, .proc_fd = proc_fd,
 						 .mem_fd = mem_fd, .cache = &l->cache };
 
+			/* one relaxed load when nobody asked for audit events */
+			if (_unlikely_(event_bus_wants(l->d->events, EVENT_AUDIT)))
+				ctx.audit = &what;
 			call_handler(l, e, &ctx, &reply);
+			if (ctx.audit)
+				audit(l, e, req, &reply, &what);
 		}
 		outcome = outcome_of(&reply);
 	}

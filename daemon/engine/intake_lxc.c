@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
+#include "daemon/events/publish.h"
 #include "daemon/log.h"
 #include "daemon/engine/dispatch.h"
 #include "daemon/engine/intake_lxc.h"
@@ -323,6 +324,7 @@ static void deadline_tick(struct engine_listener *l, uint64_t now)
 	struct lxc_conn *c = conn_of(l);
 	int expected = LXC_IN_PROGRESS;
 	struct seccomp_notif_resp resp;
+	__u32 caller;
 	ssize_t n;
 
 	if (atomic_load(&c->lxc.state) != LXC_IN_PROGRESS ||
@@ -336,6 +338,11 @@ static void deadline_tick(struct engine_listener *l, uint64_t now)
 			"LXC notification of '%s' took over %u ms: answered %s%s", l->name,
 			l->d->opts.lxc_deadline_ms, resp.flags ? "CONTINUE" : "with an error",
 			n < 0 ? " (send failed)" : "");
+	/* the caller, from the copy of its notification kept with the fallback answer */
+	memcpy(&caller, c->lxc.fallback + LXC_HEADER_SIZE + offsetof(struct seccomp_notif, pid),
+	       sizeof(caller));
+	publish_lxc_deadline(l->d->events, l->name, (pid_t)caller, l->d->opts.lxc_deadline_ms,
+			     resp.flags ? "continue" : strerrorname_np(-resp.error));
 }
 
 /*

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/events/publish.h"
 #include "daemon/log.h"
 #include "daemon/engine/listener.h"
 
@@ -67,6 +68,7 @@ void engine_listener_detach(struct engine_listener *l)
 	l->pub.next = NULL;
 	l->cfg = config_unref(l->cfg);
 	l->container = container_unref(c);
+	publish_listener(l->d->events, "detached", l->name, l->pub.source, l->pub.pid);
 }
 
 static void attach(struct engine_listener *l, struct container *c)
@@ -81,6 +83,7 @@ static void attach(struct engine_listener *l, struct container *c)
 	c->listeners = &l->pub;
 	pthread_mutex_unlock(&c->lock);
 	l->container = c;
+	publish_listener(l->d->events, "attached", l->name, l->pub.source, l->pub.pid);
 }
 
 struct container *engine_listener_container(struct engine_listener *l)

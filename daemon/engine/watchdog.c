@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "daemon/events/publish.h"
 #include "daemon/log.h"
 #include "daemon/engine/pool_internal.h"
 
@@ -199,15 +200,20 @@ static void report_hold(unsigned index, const struct verdict *v)
 
 static void report(const struct workers *w, unsigned index, const struct verdict *v)
 {
-	if (v->is_new_hold)
+	if (v->is_new_hold) {
 		report_hold(index, v);
+		publish_worker(w->d->events, "stuck", index, v->name, v->pid, v->busy_ms,
+			       v->replacement == REPLACEMENT_STARTED ? (int)v->arg : -1);
+	}
 	if (v->moved)
 		log_warning("Moved %zu listener(s) off stuck worker %u", v->moved, index);
 	if (v->failed)
 		log_error("Cannot move %zu listener(s) off stuck worker %u, parked", v->failed, index);
-	if (v->is_release)
+	if (v->is_release) {
 		log_info("Worker %u is free again (it was held by '%s'); %u of %u workers healthy",
 			 index, v->name, healthy_shards(w), w->n_shards);
+		publish_worker(w->d->events, "free", index, v->name, 0, 0, -1);
+	}
 }
 
 /*

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "daemon/escape.h"
+#include "daemon/events/publish.h"
 #include "daemon/sockets.h"
 #include "daemon/store/policy.h"
 #include "daemon/store/state.h"
@@ -31,6 +32,7 @@ struct store {
 	int state_dir_fd;          /* owned */
 	int seccomp_dir_fd;        /* owned: SECCOMP_DIR, the LXC policy files */
 	struct lanes *lanes;       /* owned */
+	struct event_bus *events;  /* not owned; may be NULL */
 };
 
 /* ---- opening ---- */
@@ -114,6 +116,11 @@ struct store *store_free(struct store *s)
 	free(s->state_dir);
 	free(s);
 	return NULL;
+}
+
+void store_set_events(struct store *s, struct event_bus *bus)
+{
+	s->events = bus;
 }
 
 int store_policy_path(const struct store *s, const char *name, char *buf, size_t size)
@@ -239,6 +246,7 @@ static int run_create(struct store *s, struct store_change *ch)
 	}
 	ch->published = config_ref(ch->cfg);
 	ch->container = TAKE_PTR(c);
+	ch->changed_keys = publish_changed_keys(NULL, ch->cfg);
 	return 0;
 }
 
@@ -317,6 +325,7 @@ static int run_update(struct store *s, struct store_change *ch)
 	if (r < 0)
 		return r;
 	container_publish(c, config_ref(cfg), revision + 1, ch->etag);
+	ch->changed_keys = publish_changed_keys(old, cfg);
 	ch->published = TAKE_PTR(cfg);
 	ch->container = TAKE_PTR(c);
 	return 0;
@@ -367,6 +376,8 @@ static void run_change(struct lane_job *job)
 		(void)icd_error_set(&ch->err, r, "cannot change container '%s': %s", ch->name,
 				    strerror(-r));
 	ch->result = r < 0 ? r : 0;
+	/* before the answer: a client that saw it also finds the event in its stream */
+	publish_store_change(s->events, ch);
 	ch->done(ch, ch->userdata);
 }
 

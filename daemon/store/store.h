@@ -46,6 +46,13 @@ int store_close(struct store *s, int timeout_ms);
 /* Free a store that store_close() emptied (or that never took a change). Returns NULL. */
 struct store *store_free(struct store *s);
 
+/*
+ * Publish a lifecycle event on @bus for every change once it is published
+ * (daemon/events/publish.h). Main thread, before the first change.
+ */
+struct event_bus;
+void store_set_events(struct store *s, struct event_bus *bus);
+
 /* The absolute path of @name's LXC policy file (lxc.seccomp.profile) into @buf. */
 int store_policy_path(const struct store *s, const char *name, char *buf, size_t size);
 
@@ -87,6 +94,7 @@ struct store_change {
 	struct config *published;      /* reference: the snapshot this change published */
 	char etag[CONTAINER_ETAG_LEN + 1]; /* the ETag published with it */
 	bool has_stale_policy;         /* DELETE: its LXC policy file could not be removed */
+	unsigned changed_keys;         /* CREATE, REPLACE, PATCH: bit (1 << key) per key changed */
 
 	/* private */
 	struct lane_job job;

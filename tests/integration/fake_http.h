@@ -8,8 +8,8 @@
  * A tiny HTTP server on a unix socket, in a thread of the test, that answers
  * a script: connection i gets step i's answer, whatever it asked, and its
  * request (head and body) is kept for the test to check. For what the real
- * daemon cannot be made to do on demand: stream events (GET /1.0/events does
- * not exist yet), answer 412 twice in a row, answer with HTML.
+ * daemon cannot be made to do on demand: stream events split and garbled at
+ * will, answer 412 twice in a row, answer with HTML.
  */
 
 #define FAKE_STEPS_MAX 8

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * interceptctl against a scripted server (fake_http.h), for what the real
- * daemon cannot be made to do on demand: the event stream of `monitor` (GET
- * /1.0/events is not served yet; the contract is newline-delimited JSON over
- * a chunked answer), an ETag that changes under `set` once and twice, and
- * answers that are not the API's envelope.
+ * daemon cannot be made to do on demand: an event stream of `monitor` cut
+ * in the middle of an event and carrying hostile text and garbage (the real
+ * stream is followed in test_cli_live.c), an ETag that changes under `set`
+ * once and twice, and answers that are not the API's envelope.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -249,6 +249,30 @@ static void test_cli_answers_that_are_not_the_api(void **state)
 	assert_string_equal(r.out, "");
 }
 
+/* A daemon older than GET /1.0/events: monitor says so. */
+static void test_cli_monitor_on_a_daemon_without_events(void **state)
+{
+	static const char body[] = "{\"type\":\"error\",\"status\":\"\",\"status_code\":0,"
+				   "\"operation\":\"\",\"error_code\":404,"
+				   "\"error\":\"not found: '/1.0/events'\",\"metadata\":null}";
+	_cleanup_free_ char *answer = NULL;
+	_cleanup_(cli_result_clear) struct cli_result r = { 0 };
+	struct fake_step steps[1] = { 0 };
+	struct fake_http f;
+
+	(void)state;
+	assert_true(asprintf(&answer, "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+			     "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+			     strlen(body), body) > 0);
+	steps[0].parts[0] = answer;
+	fake_http_start(&f, dir, steps, 1);
+	CLI(&r, "--socket", f.path, "monitor");
+	fake_http_stop(&f);
+	assert_int_equal(r.status, 1);
+	assert_contains(r.err, "not found");
+	assert_contains(r.err, "no event stream yet");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_cli_set_reads_again_after_a_412),
 		cmocka_unit_test(test_cli_set_gives_up_after_a_second_412),
 		cmocka_unit_test(test_cli_answers_that_are_not_the_api),
+		cmocka_unit_test(test_cli_monitor_on_a_daemon_without_events),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

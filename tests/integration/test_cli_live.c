@@ -5,9 +5,11 @@
  * listener a real child handed over (as runc does) and whose sysinfo calls
  * were emulated, and the daemon's log, where every line is one JSON object
  * and the lines about a container (and a syscall) carry them as members,
- * also when a peer's text tries to end a line. Root only (seccomp listeners, /proc/PID/mem).
+ * also when a peer's text tries to end a line; and `interceptctl monitor`
+ * following the daemon's event stream. Root only (seccomp listeners, /proc/PID/mem).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -174,11 +176,65 @@ static void test_log_json_lines_name_their_container_and_syscall(void **state)
 	assert_true(json_array_size(lines) > 5);
 }
 
+/* Wait until the daemon has @n event streams open (GET /1.0's events.streams). */
+static void wait_event_streams(json_int_t n)
+{
+	json_int_t now = -1;
+
+	for (int i = 0; i < 100 && now != n; i++) {
+		_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+		assert_int_equal(harness_request(&H, "GET", "/1.0", NULL, &r), 0);
+		now = json_integer_value(json_object_get(json_object_get(reply_meta(r), "events"),
+							 "streams"));
+		if (now != n)
+			sleep_ms(50);
+	}
+	assert_int_equal(now, n);
+}
+
+/* `interceptctl monitor` follows the real daemon's stream: each event a line as it happens. */
+static void test_cli_monitor_follows_live_events(void **state)
+{
+	char line[1024], pid[32];
+	unsigned long total;
+	struct child c;
+	int out, sock;
+	pid_t mon;
+
+	(void)state;
+	mon = cli_spawn((const char *const[]){ SOCK, "monitor", "--type", "lifecycle,listener,audit",
+					       "--container", "live3", NULL },
+			&out);
+	wait_event_streams(1);
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"live3\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	assert_true(read_line_within(out, line, sizeof(line), 5000));
+	assert_non_null(strstr(line, "Z lifecycle container-created container=live3 changed_keys="));
+	assert_non_null(strstr(line, "security.syscalls.intercept.sysinfo"));
+	child_start(&c);
+	sock = oci_handoff_child(&c, "live3");
+	snprintf(pid, sizeof(pid), " pid=%d", (int)c.pid);
+	assert_true(read_line_within(out, line, sizeof(line), 5000));
+	assert_non_null(strstr(line, "Z listener attached container=live3 source=oci"));
+	assert_non_null(strstr(line, pid));
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_true(read_line_within(out, line, sizeof(line), 5000));
+	assert_non_null(strstr(line, "Z audit syscall container=live3"));
+	assert_non_null(strstr(line, "syscall=sysinfo outcome=emulated"));
+	assert_int_equal(cli_wait(mon, true), 128 + SIGTERM);
+	close(out);
+	child_stop(&c);
+	close(sock);
+	api("DELETE", "/1.0/containers/live3", NULL, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli_metrics_and_state_of_a_live_container),
 		cmocka_unit_test(test_log_json_lines_name_their_container_and_syscall),
+		cmocka_unit_test(test_cli_monitor_follows_live_events),
 	};
 	int failed;
 

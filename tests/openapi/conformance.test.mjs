@@ -108,6 +108,42 @@ async function check(method, path, body, headers, expectStatus) {
   return r;
 }
 
+// GET an event stream, run trigger() once its headers are in, and return its first event line.
+function firstEvent(path, trigger) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath: sock, path }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => {
+        text += c;
+        const line = text.split('\n').find((l, i, all) => l !== '' && i < all.length - 1);
+        if (line !== undefined) {
+          req.destroy();
+          resolve({ status: res.statusCode, headers: res.headers, line });
+        }
+      });
+      trigger().catch(reject);
+    });
+    req.on('error', (e) => { if (e.code !== 'ECONNRESET') reject(e); });
+  });
+}
+
+// The stream of @path conforms: documented status and content type, each line an Event.
+async function checkEvents(path, trigger, expectType) {
+  const r = await firstEvent(path, trigger);
+  const op = spec.paths['/1.0/events'].get;
+  assert.equal(r.status, 200);
+  const media = Object.keys(op.responses['200'].content)
+    .find((m) => m.toLowerCase() === (r.headers['content-type'] || '').toLowerCase());
+  assert.ok(media, `GET ${path}: content-type '${r.headers['content-type']}' not documented`);
+  const ev = JSON.parse(r.line);
+  const validate = ajv.compile({ $ref: 'api#/components/schemas/Event' });
+  assert.ok(validate(ev), `GET ${path}: ${r.line}\n${ajv.errorsText(validate.errors)}`);
+  assert.equal(ev.type, expectType);
+  covered.add(`GET /1.0/events ${r.status}`);
+  return ev;
+}
+
 async function waitReady() {
   const deadline = Date.now() + 10000;
   while (Date.now() < deadline) {
@@ -168,12 +204,21 @@ test('live responses conform to openapi.yaml', async (t) => {
     await check('POST', '/1.0/containers/c1/seccomp?format=oci', '{"defaultAction":', {}, 400);
     await check('POST', '/1.0/containers/c1/seccomp?format=oci', { defaultAction: 'SCMP_ACT_ALLOW', pad: ' '.repeat(1024 * 1024) }, {}, 413);
     await check('POST', '/1.0/containers/nope/seccomp?format=oci', base, {}, 404);
+    const created = await checkEvents('/1.0/events?type=lifecycle&container=ev',
+      () => check('POST', '/1.0/containers', { name: 'ev', config: { [`${K}sysinfo`]: 'on' } }, {}, 201),
+      'lifecycle');
+    assert.equal(created.metadata.action, 'container-created');
+    assert.deepEqual(created.metadata.changed_keys, [`${K}sysinfo`]);
+    await checkEvents('/1.0/events', () => check('DELETE', '/1.0/containers/ev', undefined, {}, 200),
+      'lifecycle');
+    await check('GET', '/1.0/events?type=nope', undefined, {}, 400);
+    await check('GET', '/1.0/events?container=Bad!', undefined, {}, 400);
     const metrics = await check('GET', '/1.0/metrics', undefined, {}, 200);
     assert.match(metrics.text, /^interceptd_containers 1$/m);
     for (const [m, p] of [['DELETE', '/1.0'], ['POST', '/1.0/metrics'], ['PUT', '/1.0/containers'],
       ['POST', '/1.0/containers/c1'], ['DELETE', '/1.0/containers/c1/state'],
       ['PATCH', '/1.0/metadata/configuration'], ['PUT', '/1.0/containers/c1/seccomp'],
-      ['DELETE', '/1.0/containers/c1/seccomp']]) {
+      ['DELETE', '/1.0/containers/c1/seccomp'], ['POST', '/1.0/events']]) {
       const r = await check(m, p, m === 'DELETE' ? undefined : {}, {}, 405);
       assert.ok(r.headers.allow, `${m} ${p}: Allow missing`);
     }

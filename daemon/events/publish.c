@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Building the daemon's events (see publish.h) and handing them to the bus.
+ * Called on the store's writer threads, the workers and the intake thread;
+ * takes a container's lock (restart-required) and the bus lock, one at a
+ * time. An event is built on the stack: no allocation.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "daemon/events/publish.h"
+
+unsigned publish_changed_keys(const struct config *before, const struct config *after)
+{
+	unsigned mask = 0;
+
+	for (size_t i = 0; i < CONFIG_KEY_COUNT; i++) {
+		const char *a = before ? before->values[i] : NULL;
+		const char *b = after ? after->values[i] : NULL;
+
+		if ((a == NULL) != (b == NULL) || (a && strcmp(a, b) != 0))
+			mask |= 1u << i;
+	}
+	return mask;
+}
+
+/* Keys @cfg makes the filter trap that some listener of @c attached without. */
+static unsigned untrapped_keys(struct container *c, const struct config *cfg)
+{
+	unsigned trapped = config_trapped_keys(cfg), missing = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (const struct listener *l = c->listeners; l; l = l->next)
+		missing |= trapped & ~l->trapped_keys;
+	pthread_mutex_unlock(&c->lock);
+	return missing;
+}
+
+static const char *change_action(enum store_op op)
+{
+	switch (op) {
+	case STORE_CREATE:
+		return "container-created";
+	case STORE_DELETE:
+		return "container-deleted";
+	default:
+		return "container-updated";
+	}
+}
+
+void publish_store_change(struct event_bus *b, const struct store_change *ch)
+{
+	struct event ev;
+	unsigned missing;
+
+	if (ch->result < 0 || !event_bus_wants(b, EVENT_LIFECYCLE))
+		return;
+	event_init(&ev, EVENT_LIFECYCLE, change_action(ch->op), ch->name);
+	if (ch->op != STORE_DELETE) {
+		event_add_keys(&ev, "changed_keys", ch->changed_keys);
+		event_add_str(&ev, "etag", ch->etag);
+	}
+	event_bus_publish(b, &ev);
+	if (ch->op == STORE_DELETE || !ch->container || !ch->published)
+		return;
+	missing = untrapped_keys(ch->container, ch->published) & ch->changed_keys;
+	if (!missing)
+		return;
+	event_init(&ev, EVENT_LIFECYCLE, "restart-required", ch->name);
+	event_add_keys(&ev, "keys", missing);
+	event_bus_publish(b, &ev);
+}
+
+void publish_listener(struct event_bus *b, const char *action, const char *container,
+		      enum listener_source source, pid_t pid)
+{
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_LISTENER))
+		return;
+	event_init(&ev, EVENT_LISTENER, action, container);
+	event_add_str(&ev, "source", listener_source_name(source));
+	event_add_int(&ev, "pid", pid);
+	event_bus_publish(b, &ev);
+}
+
+void publish_worker(struct event_bus *b, const char *action, unsigned index,
+		    const char *container, pid_t pid, uint64_t busy_ms, int replacement)
+{
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_WORKER))
+		return;
+	event_init(&ev, EVENT_WORKER, action, container);
+	event_add_int(&ev, "worker", index);
+	if (pid > 0)
+		event_add_int(&ev, "pid", pid);
+	if (busy_ms)
+		event_add_int(&ev, "busy_ms", (int64_t)busy_ms);
+	if (replacement >= 0)
+		event_add_int(&ev, "replaced_by", replacement);
+	event_bus_publish(b, &ev);
+}
+
+void publish_lxc_deadline(struct event_bus *b, const char *container, pid_t pid,
+			  unsigned deadline_ms, const char *answer)
+{
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_LXC))
+		return;
+	event_init(&ev, EVENT_LXC, "deadline-exceeded", container);
+	event_add_int(&ev, "pid", pid);
+	event_add_int(&ev, "deadline_ms", deadline_ms);
+	event_add_str(&ev, "answer", answer);
+	event_bus_publish(b, &ev);
+}
+
+void publish_audit(struct event_bus *b, const struct audit_call *call)
+{
+	struct event ev;
+
+	event_init(&ev, EVENT_AUDIT, "syscall", call->container);
+	event_add_int(&ev, "pid", call->pid);
+	event_add_str(&ev, "syscall", call->syscall);
+	event_add_str(&ev, "outcome", call->outcome);
+	if (call->error)
+		event_add_str(&ev, "error", strerrorname_np(-call->error));
+	if (call->path && call->path[0])
+		event_add_str(&ev, "path", call->path);
+	if (call->device && call->device[0])
+		event_add_str(&ev, "device", call->device);
+	event_bus_publish(b, &ev);
+}
