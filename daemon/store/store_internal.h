@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "daemon/store/store.h"
+
+/* The store's insides, shared by store.c (containers) and store_profiles.c. */
+struct store {
+	struct registry *registry; /* not owned */
+	struct registry *profiles; /* owned */
+	/* container changes and ephemeral registrations share it; profile changes take it alone */
+	pthread_rwlock_t profiles_lock;
+	atomic_uint n_ephemeral;
+	char *state_dir;           /* owned: absolute */
+	int state_dir_fd;          /* owned */
+	int seccomp_dir_fd;        /* owned: the LXC policy files */
+	struct lanes *lanes;       /* owned */
+};
+
+/* The lane every profile change runs on: not a name a container can have. */
+#define STORE_PROFILES_LANE "/profiles"
+
+/* RFC 9110 If-Match of @if_match against @etag: 0 or -ESTALE with a message. */
+int store_check_if_match(const char *if_match, const char *etag, struct icd_error *reterr);
+
+/* -errno @r as "cannot write @what: ..." in @reterr; returns @r. */
+int store_write_failed(struct icd_error *reterr, int r, const char *what);
+
+/* Run profile change @ch (a lane thread, the profiles lock not held). Returns 0 or -errno. */
+int store_run_profile_change(struct store *s, struct store_change *ch);
