@@ -12,5 +12,8 @@
 int routes_lookup_container(const struct api_request *req, struct api_response *resp,
 			    struct container **ret);
 
-/* {"name","config","created_at","etag"} of @c; NULL on ENOMEM. */
+/* The container object of @c as published now (see openapi.yaml); NULL on ENOMEM. */
 json_t *routes_container_json(struct container *c);
+
+/* {key: value} of the keys @cfg sets; NULL on ENOMEM. */
+json_t *routes_config_json(const struct config *cfg);

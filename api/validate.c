@@ -10,6 +10,8 @@
 
 #include "api/json.h"
 #include "api/validate.h"
+#include "daemon/store/profile.h"
+#include "daemon/strv.h"
 #include "daemon/store/container.h"
 #include "daemon/escape.h"
 
@@ -100,7 +102,7 @@ static int build_config(const json_t *config, const char *const values[CONFIG_KE
 int validate_create(const json_t *body, const char **ret_name, struct config **ret_cfg,
 		    struct icd_error *reterr)
 {
-	static const char *const fields[] = { "name", "config", NULL };
+	static const char *const fields[] = { "name", "config", "profiles", NULL };
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
 	json_t *name = json_object_get(body, "name"), *config = json_object_get(body, "config");
 	int r;
@@ -128,6 +130,41 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 	return 0;
 }
 
+int validate_profile_list(const json_t *body, bool *ret_present, char ***ret,
+			  struct icd_error *reterr)
+{
+	json_t *list = json_object_get(body, "profiles"), *v;
+	_cleanup_strv_free_ char **names = NULL;
+	size_t i, n = json_array_size(list);
+	int r;
+
+	*ret_present = list != NULL;
+	if (!list || json_is_null(list))
+		return 0;
+	if (!json_is_array(list))
+		return icd_error_set(reterr, -EINVAL, "field 'profiles' must be an array, not %s",
+				     json_type_name(list));
+	if (n > CONTAINER_PROFILES_MAX)
+		return icd_error_set(reterr, -EINVAL, "field 'profiles': more than %d profiles",
+				     CONTAINER_PROFILES_MAX);
+	names = n ? calloc(n + 1, sizeof(*names)) : NULL;
+	if (n && !names)
+		return -ENOMEM;
+	json_array_foreach(list, i, v) {
+		if (!json_is_string(v))
+			return icd_error_set(reterr, -EINVAL,
+					     "field 'profiles' must hold strings, not %s",
+					     json_type_name(v));
+		if (!(names[i] = strdup(json_string_value(v))))
+			return -ENOMEM;
+	}
+	r = profile_names_check(names, reterr);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(names);
+	return 0;
+}
+
 /*
  * PUT and PATCH bodies: exactly {"config": {...}}, its values collected into
  * @values and @is_set as collect_values() does.
@@ -135,13 +172,16 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 static int config_body(const json_t *body, const char *values[CONFIG_KEY_COUNT], bool *is_set,
 		       bool allow_null, struct icd_error *reterr)
 {
-	static const char *const fields[] = { "config", NULL };
+	static const char *const fields[] = { "config", "profiles", NULL };
 	json_t *config;
 	int r = check_fields(body, fields, reterr);
 
 	if (r < 0)
 		return r;
 	config = json_object_get(body, "config");
+	/* a container's profiles alone may change: its own keys stay as they are (or none, PUT) */
+	if (!config && json_object_get(body, "profiles"))
+		return 0;
 	if (!config)
 		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
 	return collect_values(config, values, is_set, allow_null, reterr);

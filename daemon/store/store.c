@@ -24,6 +24,8 @@
 #include "daemon/strv.h"
 
 #define SECCOMP_DIR "seccomp"
+/* the LXC policy files of profiles: a directory of their own, names never collide */
+#define PROFILE_SECCOMP_DIR "seccomp-profiles"
 /* at most this many containers write at once; more wait for a free writer */
 #define STORE_WRITERS 8
 
@@ -51,6 +53,14 @@ static int open_dirs(struct store *s, const char *state_dir, struct icd_error *r
 	if (s->seccomp_dir_fd < 0)
 		return icd_error_set(reterr, s->seccomp_dir_fd, "cannot open '%s/" SECCOMP_DIR "': %m",
 				     state_dir);
+	if (mkdirat(s->state_dir_fd, PROFILE_SECCOMP_DIR, 0700) < 0 && errno != EEXIST)
+		return icd_error_set(reterr, negative_errno(),
+				     "cannot create '%s/" PROFILE_SECCOMP_DIR "': %m", state_dir);
+	s->profile_seccomp_dir_fd = RET_NERRNO(openat(s->state_dir_fd, PROFILE_SECCOMP_DIR,
+						      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (s->profile_seccomp_dir_fd < 0)
+		return icd_error_set(reterr, s->profile_seccomp_dir_fd,
+				     "cannot open '%s/" PROFILE_SECCOMP_DIR "': %m", state_dir);
 	return 0;
 }
 
@@ -83,7 +93,18 @@ static int expand_and_sync(struct store *s, struct icd_error *reterr)
 {
 	struct container **list = NULL;
 	size_t n = 0;
-	int r = registry_list(s->registry, &list, &n);
+	int r = registry_list(s->profiles, &list, &n);
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
+
+		(void)policy_write_lxc_file(s->profile_seccomp_dir_fd, list[i]->name, cfg);
+	}
+	registry_list_free(list, n);
+	list = NULL;
+	n = 0;
+	if (r >= 0)
+		r = registry_list(s->registry, &list, &n);
 
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		r = expand_loaded(s, list[i], reterr);
@@ -105,7 +126,8 @@ int store_open(const char *state_dir, struct registry *reg, struct store **ret,
 
 	if (!s)
 		return -ENOMEM;
-	*s = (struct store){ .registry = reg, .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF };
+	*s = (struct store){ .registry = reg, .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF,
+			     .profile_seccomp_dir_fd = -EBADF };
 	pthread_rwlock_init(&s->profiles_lock, NULL);
 	s->lanes = lanes_new(STORE_WRITERS);
 	s->profiles = registry_new();
@@ -136,6 +158,7 @@ struct store *store_free(struct store *s)
 	if (s->lanes && lanes_close(s->lanes, 0) == 0)
 		lanes_free(s->lanes);
 	close_nointr(s->seccomp_dir_fd);
+	close_nointr(s->profile_seccomp_dir_fd);
 	close_nointr(s->state_dir_fd);
 	free(s->state_dir);
 	registry_free(s->profiles);
@@ -152,6 +175,13 @@ struct registry *store_profiles(struct store *s)
 int store_policy_path(const struct store *s, const char *name, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s/" SECCOMP_DIR "/%s", s->state_dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int store_profile_policy_path(const struct store *s, const char *name, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/" PROFILE_SECCOMP_DIR "/%s", s->state_dir, name);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

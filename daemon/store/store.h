@@ -60,6 +60,9 @@ struct registry *store_profiles(struct store *s);
 /* The absolute path of @name's LXC policy file (lxc.seccomp.profile) into @buf. */
 int store_policy_path(const struct store *s, const char *name, char *buf, size_t size);
 
+/* The same for profile @name: the policy an LXC container registering with it loads. */
+int store_profile_policy_path(const struct store *s, const char *name, char *buf, size_t size);
+
 enum store_op {
 	STORE_CREATE,
 	STORE_REPLACE,

@@ -16,6 +16,7 @@ struct store {
 	char *state_dir;           /* owned: absolute */
 	int state_dir_fd;          /* owned */
 	int seccomp_dir_fd;        /* owned: the LXC policy files */
+	int profile_seccomp_dir_fd; /* owned: the LXC policy files of profiles */
 	struct lanes *lanes;       /* owned */
 };
 

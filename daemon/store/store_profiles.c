@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon/store/policy.h"
 #include "daemon/store/profile.h"
@@ -123,9 +124,13 @@ static int run_profile_create(struct store *s, struct store_change *ch)
 	p = container_new_at(ch->name, rec.created_at, config_ref(ch->cfg), 0, ch->etag);
 	if (!p)
 		return -ENOMEM;
+	r = policy_write_lxc_file(s->profile_seccomp_dir_fd, ch->name, ch->cfg);
+	if (r < 0)
+		return store_write_failed(&ch->err, r, "the profile's LXC policy file");
 	r = state_save_profile(s->state_dir_fd, &rec);
 	if (r < 0) {
 		(void)state_remove_profile(s->state_dir_fd, ch->name);
+		(void)unlinkat(s->profile_seccomp_dir_fd, ch->name, 0);
 		return store_write_failed(&ch->err, r, "the profile's state file");
 	}
 	r = registry_add(s->profiles, p);
@@ -167,9 +172,13 @@ static int save_and_publish(struct store *s, struct store_change *ch, struct con
 	int r;
 
 	container_etag_compute(p->name, revision + 1, cfg, ch->etag);
+	r = policy_write_lxc_file(s->profile_seccomp_dir_fd, p->name, cfg);
+	if (r < 0)
+		return store_write_failed(&ch->err, r, "the profile's LXC policy file");
 	r = state_save_profile(s->state_dir_fd, &rec);
 	if (r < 0) {
 		(void)state_save_profile(s->state_dir_fd, &prev);
+		(void)policy_write_lxc_file(s->profile_seccomp_dir_fd, p->name, old);
 		return store_write_failed(&ch->err, r, "the profile's state file");
 	}
 	container_publish(p, config_ref(cfg), revision + 1, ch->etag);
@@ -237,6 +246,8 @@ static int run_profile_delete(struct store *s, struct store_change *ch)
 	if (r < 0)
 		return store_write_failed(&ch->err, r, "the profile's state file");
 	(void)registry_remove(s->profiles, ch->name, NULL);
+	ch->has_stale_policy = unlinkat(s->profile_seccomp_dir_fd, ch->name, 0) < 0 &&
+			       errno != ENOENT;
 	ch->container = TAKE_PTR(p);
 	return 0;
 }
