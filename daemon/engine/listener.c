@@ -10,6 +10,7 @@
 
 #include "daemon/log.h"
 #include "daemon/engine/listener.h"
+#include "daemon/store/store.h"
 
 uint64_t now_ns(void)
 {
@@ -66,21 +67,35 @@ void engine_listener_detach(struct engine_listener *l)
 	pthread_mutex_unlock(&c->lock);
 	l->pub.next = NULL;
 	l->cfg = config_unref(l->cfg);
+	/* a container that registered itself goes with its last listener */
+	if (c->is_ephemeral && l->d->store && store_remove_ephemeral_if_unused(l->d->store, c) > 0)
+		log_info("Ephemeral container '%s' removed: its last listener closed", c->name);
 	l->container = container_unref(c);
 }
 
-static void attach(struct engine_listener *l, struct container *c)
+/* Link @l to @c (reference taken over); false, and @c released, if @c was removed meanwhile. */
+static bool attach(struct engine_listener *l, struct container *c)
 {
 	struct config *cfg = container_config_get(c);
+	bool is_removed;
 
 	/* what the filter traps is fixed when it attached: keys turned on later need a restart */
 	l->pub.trapped_keys = config_trapped_keys(cfg);
 	config_unref(cfg);
 	pthread_mutex_lock(&c->lock);
-	l->pub.next = c->listeners;
-	c->listeners = &l->pub;
+	/* an ephemeral container is removed under its lock once it has no listener */
+	is_removed = atomic_load(&c->is_removed);
+	if (!is_removed) {
+		l->pub.next = c->listeners;
+		c->listeners = &l->pub;
+	}
 	pthread_mutex_unlock(&c->lock);
+	if (is_removed) {
+		container_unref(c);
+		return false;
+	}
 	l->container = c;
+	return true;
 }
 
 struct container *engine_listener_container(struct engine_listener *l)
@@ -101,8 +116,7 @@ struct container *engine_listener_container(struct engine_listener *l)
 		return l->container;
 	}
 	engine_listener_detach(l);
-	if (c) {
-		attach(l, c);
+	if (c && attach(l, c)) {
 		log_debug("Listener of '%s' (%s, pid %d) attached", l->name,
 			  listener_source_name(l->pub.source), (int)l->pub.pid);
 	}

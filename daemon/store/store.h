@@ -141,7 +141,8 @@ int store_apply(struct store *s, struct store_change *ch);
  * An ephemeral container for a listener that registers itself: @name with
  * the configuration of @profile, never written to disk. When @name is already
  * an ephemeral container of the same profile (a second listener, or one taken
- * back after a restart), that one. Returns a new reference in *ret, or
+ * back after a restart), that one. Returns 1 (created) or 0 (there
+ * already) with a new reference in *ret, or
  * -ENOENT (no such profile), -EEXIST (@name is taken by another container),
  * -EMFILE (STORE_EPHEMERAL_MAX reached), -ENOMEM; with a message in @reterr.
  * Thread-safe (runs on the caller's thread: nothing is written).

@@ -336,7 +336,7 @@ static int add_ephemeral_locked(struct store *s, const char *name, const char *p
 		return icd_error_set(reterr, r, "cannot register '%s': %s", name, strerror(-r));
 	atomic_fetch_add(&s->n_ephemeral, 1);
 	*ret = TAKE_PTR(c);
-	return 0;
+	return 1;
 }
 
 int store_add_ephemeral(struct store *s, const char *name, const char *profile,
