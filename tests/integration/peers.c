@@ -563,3 +563,48 @@ void wait_listeners(const char *name, size_t expect)
 		sleep_ms(20);
 	assert_int_equal(n_listeners(name), expect);
 }
+
+/* A fake systemd: the datagram socket $NOTIFY_SOCKET names. Returns its fd. */
+int fake_notify_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 5 };
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	(void)unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* One FDSTORE=1 message: its FDNAME into @name, the fd it carried as the result. */
+int fake_notify_recv_fdstore(int sock, char *name, size_t size)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char text[512];
+	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c;
+	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+	const char *p;
+	int fd;
+
+	assert_true(n > 0);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "FDSTORE=1\n"));
+	p = strstr(text, "FDNAME=");
+	assert_non_null(p);
+	snprintf(name, size, "%s", p + strlen("FDNAME="));
+	c = CMSG_FIRSTHDR(&msg);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_type, SCM_RIGHTS);
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}

@@ -84,3 +84,8 @@ long metric(const char *name, const char *syscall, const char *outcome);
 long metric_value(const char *family);
 size_t n_listeners(const char *name);
 void wait_listeners(const char *name, size_t expect);
+
+/* A fake systemd: the datagram socket $NOTIFY_SOCKET names, bound at @path. Returns its fd. */
+int fake_notify_socket(const char *path);
+/* One FDSTORE=1 message on @sock: its FDNAME into @name, the fd it carried as the result. */
+int fake_notify_recv_fdstore(int sock, char *name, size_t size);
