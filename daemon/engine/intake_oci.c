@@ -217,29 +217,6 @@ static void store_oci_listener(int fd, pid_t pid, pid_t init_pid, const char *na
 }
 
 /*
- * Register ephemeral container @name of @profile for a listener; on failure
- * its calls are answered CONTINUE and counted as unregistered, which the log
- * line says.
- */
-static void register_ephemeral(struct daemon *d, const char *name, const char *profile,
-			       const struct container_k8s *k8s)
-{
-	_cleanup_(container_unrefp) struct container *c = NULL;
-	struct icd_error err = { 0 };
-	int r = store_add_ephemeral(d->store, name, profile, k8s, &c, &err);
-
-	if (r < 0)
-		log_about_errno(LOG_LEVEL_WARNING, r, name, NULL,
-				"Cannot register '%s' with profile '%s': %s; answering CONTINUE, "
-				"counted as unregistered", name, profile, err.msg);
-	else if (r > 0)
-		log_about_errno(LOG_LEVEL_INFO, 0, name, NULL,
-				"Registered ephemeral container '%s' with profile '%s'%s%s", name,
-				profile, k8s && k8s->pod[0] ? " for pod " : "",
-				k8s && k8s->pod[0] ? k8s->pod : "");
-}
-
-/*
  * The container a state's listener speaks for, into @name: the registered
  * container its metadata names; an ephemeral one when the metadata is
  * "profile=NAME[,...]" (its profile into @profile); else its OCI id.
@@ -272,7 +249,7 @@ static void resolve_oci_name(struct daemon *d, const struct oci_state *st,
 		name[0] = profile[0] = '\0';
 		return;
 	}
-	register_ephemeral(d, name, profile, &st->k8s);
+	intake_register_ephemeral(d, name, profile, &st->k8s);
 }
 
 /* A complete state arrived: turn its seccompFd into a listener for the workers. */
@@ -315,7 +292,7 @@ void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_
 		}
 		/* an ephemeral container registers again; its Kubernetes names are not kept */
 		if (s.profile[0])
-			register_ephemeral(o->sock.d, s.name, s.profile, NULL);
+			intake_register_ephemeral(o->sock.d, s.name, s.profile, NULL);
 		adopted += adopt_oci_listener(o, fds[i].fd, s.pid, s.init_pid, s.name);
 	}
 	if (n > 0)

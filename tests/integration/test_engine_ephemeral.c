@@ -6,8 +6,8 @@
  * annotations, with the profile's configuration (changes apply on the next
  * notification), Kubernetes labels on its metrics, removed with its last
  * listener together with its series; an unknown profile is answered CONTINUE
- * and counted as unregistered; an ephemeral container survives a restart
- * through the systemd fd store.
+ * and counted as unregistered; the LXC cookie profile=NAME does the same;
+ * an ephemeral container survives a restart through the systemd fd store.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,6 +212,29 @@ static void test_unknown_profile_continues(void **state)
 	close(sock);
 }
 
+/* The LXC cookie "profile=NAME" does the same for a LXC container; the monitor leaving removes it. */
+static void test_lxc_cookie_registers_ephemeral_container(void **state)
+{
+	struct seccomp_notif_resp resp;
+	char prefix[32], name[80];
+	struct child c;
+	int proxy;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(proxy, &c, "profile=p", 's', &resp);
+	/* not a LXC monitor here: named after the container's init */
+	snprintf(prefix, sizeof(prefix), "lxc-%d-", (int)c.pid);
+	find_container(prefix, name, sizeof(name));
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	close(proxy);
+	wait_gone(name);
+	child_stop(&c);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
 /* Under systemd the fd-store name carries the profile: a restart registers it again. */
 static void test_ephemeral_survives_restart(void **state)
 {
@@ -254,6 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile_registers_ephemeral_container),
 		cmocka_unit_test(test_unknown_profile_continues),
+		cmocka_unit_test(test_lxc_cookie_registers_ephemeral_container),
 		cmocka_unit_test(test_ephemeral_survives_restart),
 	};
 	int failed;
