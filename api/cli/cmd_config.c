@@ -84,7 +84,7 @@ static int try_update(const struct cli *c, const char *path, apply_fn *apply,
 
 static int update(const struct cli *c, apply_fn *apply)
 {
-	_cleanup_free_ char *path = client_container_path(c->args[0], "");
+	_cleanup_free_ char *path = client_object_path(c, c->args[0], "");
 	int r;
 
 	if (!path)
