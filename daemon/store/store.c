@@ -129,6 +129,7 @@ int store_open(const char *state_dir, struct registry *reg, struct store **ret,
 	*s = (struct store){ .registry = reg, .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF,
 			     .profile_seccomp_dir_fd = -EBADF };
 	pthread_rwlock_init(&s->profiles_lock, NULL);
+	pthread_mutex_init(&s->ephemeral_lock, NULL);
 	s->lanes = lanes_new(STORE_WRITERS);
 	s->profiles = registry_new();
 	r = s->lanes && s->profiles ? open_dirs(s, state_dir, reterr) : -ENOMEM;
@@ -163,6 +164,7 @@ struct store *store_free(struct store *s)
 	free(s->state_dir);
 	registry_free(s->profiles);
 	pthread_rwlock_destroy(&s->profiles_lock);
+	pthread_mutex_destroy(&s->ephemeral_lock);
 	free(s);
 	return NULL;
 }

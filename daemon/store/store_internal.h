@@ -10,8 +10,17 @@
 struct store {
 	struct registry *registry; /* not owned */
 	struct registry *profiles; /* owned */
-	/* container changes and ephemeral registrations share it; profile changes take it alone */
+	/*
+	 * Held for a change's whole run, disk writes included: container changes
+	 * share it, profile changes take it alone. Only writer threads take it.
+	 */
 	pthread_rwlock_t profiles_lock;
+	/*
+	 * Held for memory work only, never across a write: publishing a profile
+	 * and its users' expansions, and adding or removing an ephemeral container
+	 * (on the intake thread and workers, which must not wait for a disk).
+	 */
+	pthread_mutex_t ephemeral_lock;
 	atomic_uint n_ephemeral;
 	char *state_dir;           /* owned: absolute */
 	int state_dir_fd;          /* owned */

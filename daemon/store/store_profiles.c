@@ -3,10 +3,11 @@
  * The store's profile changes and ephemeral containers (store.h). A profile
  * change runs on the profiles lane and holds the profiles lock alone for its
  * whole run: it checks the expansion of every container using the profile,
- * writes the profile durably, publishes it, then publishes each user's new
- * expansion (and rewrites its LXC policy file, derived data). Ephemeral
- * containers are added on the intake thread and removed on a worker, both
- * sharing the profiles lock, and never touch the disk. Logs nothing.
+ * writes the profile durably, then, under the ephemeral lock, publishes it
+ * and each user's new expansion, and last rewrites the users' LXC policy
+ * files (derived data). Ephemeral containers are added on the intake thread
+ * or a worker and removed on a worker under the ephemeral lock only, which
+ * is never held across a write, and never touch the disk. Logs nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -100,15 +101,40 @@ static int check_users(struct store *s, struct store_change *ch, struct containe
 	return 0;
 }
 
-/* Publish each user's new expansion; the LXC policy file of a stored one follows. */
-static void publish_users(struct store *s, struct container **users, size_t n,
-			  struct config **expansions)
+/*
+ * Publish profile @p with @cfg as @revision, then the new expansion of every
+ * container using it, as they are now: an ephemeral one may have registered
+ * since the check (its own keys are empty: its expansion is the profile's).
+ * Memory only, under the ephemeral lock, so no ephemeral container is added
+ * with the old keys after its users were expanded.
+ */
+static void publish_with_users(struct store *s, struct container *p, struct config *cfg,
+			       uint64_t revision, const char *etag)
 {
-	for (size_t i = 0; i < n; i++) {
+	struct container **users = NULL;
+	size_t n = 0;
+
+	pthread_mutex_lock(&s->ephemeral_lock);
+	container_publish(p, config_ref(cfg), revision, etag);
+	if (users_of(s, p->name, &users, &n) >= 0)
+		for (size_t i = 0; i < n; i++) {
+			struct config *expanded = NULL;
+
+			/* checked before the write; only ENOMEM is left, keeping the old expansion */
+			if (expand_with(s, users[i], p->name, cfg, &expanded, NULL) >= 0)
+				container_publish_expanded(users[i], expanded);
+		}
+	pthread_mutex_unlock(&s->ephemeral_lock);
+	users_free(users, n);
+}
+
+/* The LXC policy files of the stored users (@expansions as checked), after publishing. */
+static void write_user_policies(struct store *s, struct container **users, size_t n,
+				struct config **expansions)
+{
+	for (size_t i = 0; i < n; i++)
 		if (!users[i]->is_ephemeral)
 			(void)policy_write_lxc_file(s->seccomp_dir_fd, users[i]->name, expansions[i]);
-		container_publish_expanded(users[i], TAKE_PTR(expansions[i]));
-	}
 }
 
 static int run_profile_create(struct store *s, struct store_change *ch)
@@ -160,9 +186,9 @@ static int current_profile(struct store *s, struct store_change *ch, struct cont
 	return 0;
 }
 
-/* Write @p's next revision with @cfg durably, then publish it. */
-static int save_and_publish(struct store *s, struct store_change *ch, struct container *p,
-			    uint64_t revision, const char *old_etag, struct config *cfg)
+/* Write @p's next revision with @cfg durably (its ETag into ch->etag). */
+static int save_profile(struct store *s, struct store_change *ch, struct container *p,
+			uint64_t revision, const char *old_etag, struct config *cfg)
 {
 	_cleanup_(config_unrefp) struct config *old = container_config_get(p);
 	struct state_record rec = { .name = p->name, .created_at = p->created_at,
@@ -181,7 +207,6 @@ static int save_and_publish(struct store *s, struct store_change *ch, struct con
 		(void)policy_write_lxc_file(s->profile_seccomp_dir_fd, p->name, old);
 		return store_write_failed(&ch->err, r, "the profile's state file");
 	}
-	container_publish(p, config_ref(cfg), revision + 1, ch->etag);
 	return 0;
 }
 
@@ -211,9 +236,11 @@ static int run_profile_update(struct store *s, struct store_change *ch)
 	expansions = calloc(n + 1, sizeof(*expansions));
 	r = expansions ? check_users(s, ch, users, n, cfg, expansions) : -ENOMEM;
 	if (r >= 0)
-		r = save_and_publish(s, ch, p, revision, old_etag, cfg);
-	if (r >= 0)
-		publish_users(s, users, n, expansions);
+		r = save_profile(s, ch, p, revision, old_etag, cfg);
+	if (r >= 0) {
+		publish_with_users(s, p, cfg, revision + 1, ch->etag);
+		write_user_policies(s, users, n, expansions);
+	}
 	for (size_t i = 0; expansions && i < n; i++)
 		config_unref(expansions[i]);
 	users_free(users, n);
@@ -224,28 +251,61 @@ static int run_profile_update(struct store *s, struct store_change *ch)
 	return 0;
 }
 
-static int run_profile_delete(struct store *s, struct store_change *ch)
+/*
+ * Unpublish profile @ch names unless a container uses it (-EBUSY naming
+ * them), under the ephemeral lock: no ephemeral container registers with it
+ * from then on.
+ */
+static int unpublish_unused(struct store *s, struct store_change *ch)
 {
-	_cleanup_(container_unrefp) struct container *p = NULL;
 	struct container **users = NULL;
-	char etag[CONTAINER_ETAG_LEN + 1], names[200];
-	uint64_t revision;
+	char names[200];
 	size_t n = 0;
 	int r;
 
-	r = current_profile(s, ch, &p, &revision, etag);
-	if (r >= 0)
-		r = users_of(s, ch->name, &users, &n);
+	pthread_mutex_lock(&s->ephemeral_lock);
+	r = users_of(s, ch->name, &users, &n);
+	if (r >= 0 && n == 0)
+		(void)registry_remove(s->profiles, ch->name, NULL);
+	pthread_mutex_unlock(&s->ephemeral_lock);
 	if (r < 0)
 		return r;
 	list_names(users, n, names, sizeof(names));
 	users_free(users, n);
 	if (n > 0)
 		return icd_error_set(&ch->err, -EBUSY, "profile '%s' is used by %s", ch->name, names);
-	r = state_remove_profile(s->state_dir_fd, ch->name);
+	return 0;
+}
+
+/*
+ * Unpublished first, then removed from the disk: the other way round, an
+ * ephemeral container could register with it between the two. A removal
+ * that fails publishes it again (it was gone for that moment only).
+ */
+static int run_profile_delete(struct store *s, struct store_change *ch)
+{
+	_cleanup_(container_unrefp) struct container *p = NULL;
+	char etag[CONTAINER_ETAG_LEN + 1];
+	uint64_t revision;
+	int r;
+
+	r = current_profile(s, ch, &p, &revision, etag);
+	if (r >= 0)
+		r = unpublish_unused(s, ch);
 	if (r < 0)
+		return r;
+	r = state_remove_profile(s->state_dir_fd, ch->name);
+	if (r < 0) {
+		_cleanup_(config_unrefp) struct config *cfg = container_config_get(p);
+
+		/* the unlink may have happened before the failing fsync: put the file back */
+		(void)state_save_profile(s->state_dir_fd, &(struct state_record){
+			.name = p->name, .created_at = p->created_at, .revision = revision,
+			.etag = etag, .cfg = cfg });
+		atomic_store(&p->is_removed, false);
+		(void)registry_add(s->profiles, p);
 		return store_write_failed(&ch->err, r, "the profile's state file");
-	(void)registry_remove(s->profiles, ch->name, NULL);
+	}
 	ch->has_stale_policy = unlinkat(s->profile_seccomp_dir_fd, ch->name, 0) < 0 &&
 			       errno != ENOENT;
 	ch->container = TAKE_PTR(p);
@@ -347,9 +407,9 @@ int store_add_ephemeral(struct store *s, const char *name, const char *profile,
 
 	if (!container_name_valid(name) || !container_name_valid(profile))
 		return icd_error_set(reterr, -EINVAL, "invalid container or profile name");
-	pthread_rwlock_rdlock(&s->profiles_lock);
+	pthread_mutex_lock(&s->ephemeral_lock);
 	r = add_ephemeral_locked(s, name, profile, k8s, ret, reterr);
-	pthread_rwlock_unlock(&s->profiles_lock);
+	pthread_mutex_unlock(&s->ephemeral_lock);
 	return r;
 }
 
@@ -359,10 +419,9 @@ int store_remove_ephemeral_if_unused(struct store *s, struct container *c)
 
 	if (!c->is_ephemeral)
 		return 0;
-	/* shared: a profile change re-expanding it meanwhile publishes into a removed container */
-	pthread_rwlock_rdlock(&s->profiles_lock);
+	pthread_mutex_lock(&s->ephemeral_lock);
 	r = registry_remove_unused(s->registry, c);
-	pthread_rwlock_unlock(&s->profiles_lock);
+	pthread_mutex_unlock(&s->ephemeral_lock);
 	if (r > 0)
 		atomic_fetch_sub(&s->n_ephemeral, 1);
 	return r;

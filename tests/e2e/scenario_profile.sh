@@ -64,7 +64,7 @@ check_ephemeral_registered() {
 
 check_ephemeral_metric_labels() {
 	local name v
-	name=$(cat "$E2E_WORK/profile-ephemeral")
+	name=$(cat "$E2E_WORK/profile-ephemeral" 2>/dev/null)
 	v=$(metric_value interceptd_syscalls_total "container=$name" k8s_namespace=e2e \
 		"k8s_pod=$PROFILE_POD" k8s_container=app syscall=sysinfo outcome=emulated) ||
 		{ echo "no labelled series:"; grep interceptd_syscalls_total <<<"$API_BODY"; return 1; }
@@ -74,7 +74,8 @@ check_ephemeral_metric_labels() {
 # check_ephemeral_removed: the container's end removes it, and its series, within 5 s.
 check_ephemeral_removed() {
 	local name i
-	name=$(cat "$E2E_WORK/profile-ephemeral")
+	name=$(cat "$E2E_WORK/profile-ephemeral" 2>/dev/null)
+	[ -n "$name" ] || { echo "no ephemeral container was registered"; return 1; }
 	for i in $(seq 50); do
 		api GET "/1.0/containers/$name"
 		[ "$API_STATUS" = 404 ] && break
@@ -89,6 +90,7 @@ check_ephemeral_removed() {
 scenario_profile() {
 	local rt=$1 name=e2e-$1-prof-$$ profile=e2e.default reason
 	BLOCKED=""
+	rm -f "$E2E_WORK/profile-ephemeral"
 	reason=""
 	if ! daemon_start >"$E2E_WORK/daemon-start.err" 2>&1; then
 		reason="interceptd did not start: $(cat "$E2E_WORK/daemon-start.err")"

@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -233,6 +235,41 @@ static void test_durable_across_restart(void **state)
 	assert_string_equal(pb->etag, pa->etag);
 }
 
+/* A profile write that fails publishes nothing: the profile and its users' expansion stay. */
+static void test_profile_write_failure_publishes_nothing(void **state)
+{
+	_cleanup_(http_reply_freep) struct http_reply *bad = NULL, *del = NULL, *after = NULL;
+	_cleanup_free_ char *expanded = NULL;
+	char blocker[512], file[512], saved[512];
+
+	(void)state;
+	expect("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	expect("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"]}", 201);
+	/* a directory where the temporary state file goes makes the write fail */
+	snprintf(blocker, sizeof(blocker), "%s/profiles/.tmp.p.json.%d", H.state_dir, (int)H.pid);
+	assert_int_equal(mkdir(blocker, 0700), 0);
+	bad = req("PATCH", "/1.0/profiles/p", "{\"config\":{\"" KEY "sysinfo\":\"false\"}}");
+	assert_true(reply_is_error(bad, 500, "cannot write the profile's state file"));
+	assert_int_equal(rmdir(blocker), 0);
+	expanded = value_of("/1.0/containers/c1", "expanded_config", KEY "sysinfo");
+	assert_string_equal(expanded, "true");
+	free(expanded);
+	expanded = value_of("/1.0/profiles/p", "config", KEY "sysinfo");
+	assert_string_equal(expanded, "true");
+	/* and a directory in place of its file makes the removal fail: it stays */
+	expect("DELETE", "/1.0/containers/c1", NULL, 200);
+	snprintf(file, sizeof(file), "%s/profiles/p.json", H.state_dir);
+	snprintf(saved, sizeof(saved), "%s/profiles/p.saved", H.state_dir);
+	assert_int_equal(rename(file, saved), 0);
+	assert_int_equal(mkdir(file, 0700), 0);
+	del = req("DELETE", "/1.0/profiles/p", NULL);
+	assert_true(reply_is_error(del, 500, "cannot write the profile's state file"));
+	assert_int_equal(rmdir(file), 0);
+	assert_int_equal(rename(saved, file), 0);
+	after = req("GET", "/1.0/profiles/p", NULL);
+	assert_int_equal(after->status, 200);
+}
+
 static void test_profile_seccomp(void **state)
 {
 	_cleanup_(http_reply_freep) struct http_reply *lxc = NULL, *oci = NULL;
@@ -260,6 +297,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_delete_in_use_409, teardown),
 		cmocka_unit_test_teardown(test_invalid_expansion_400, teardown),
 		cmocka_unit_test_teardown(test_durable_across_restart, teardown),
+		cmocka_unit_test_teardown(test_profile_write_failure_publishes_nothing, teardown),
 		cmocka_unit_test_teardown(test_profile_seccomp, teardown),
 	};
 	int r = harness_main_setup(&H, NULL);

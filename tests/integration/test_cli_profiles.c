@@ -82,6 +82,19 @@ static void test_cli_profile_lifecycle(void **state)
 	}
 	CLI(&assign, SOCK, "profile", "assign", "web", "base");
 	ok(&assign);
+	/* set and unset write the whole container back: its profiles stay */
+	{
+		_cleanup_(cli_result_clear) struct cli_result set_own = { 0 }, unset_own = { 0 };
+		_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+		CLI(&set_own, SOCK, "set", "web", "setxattr=true");
+		ok(&set_own);
+		CLI(&unset_own, SOCK, "unset", "web", "setxattr");
+		ok(&unset_own);
+		assert_int_equal(harness_request(&H, "GET", "/1.0/containers/web", NULL, &r), 0);
+		assert_string_equal(json_string_value(json_array_get(
+					    json_object_get(reply_meta(r), "profiles"), 0)), "base");
+	}
 	CLI(&show, SOCK, "show", "web");
 	ok(&show);
 	assert_contains(show.out, "PROFILES  base\n");
