@@ -17,3 +17,7 @@ json_t *routes_container_json(struct container *c);
 
 /* {key: value} of the keys @cfg sets; NULL on ENOMEM. */
 json_t *routes_config_json(const struct config *cfg);
+
+/* The text/plain LXC config lines: policy file @policy, the proxy socket, @cookie. */
+int routes_render_lxc(const struct api_request *req, const char *policy, const char *cookie,
+		      struct api_response *resp);

@@ -15,24 +15,31 @@
 #include "daemon/store/policy.h"
 #include "daemon/store/store.h"
 
-static int render_lxc(const struct api_request *req, struct container *c,
+int routes_render_lxc(const struct api_request *req, const char *policy, const char *cookie,
 		      struct api_response *resp)
 {
-	char policy[PATH_MAX];
 	char *text = NULL;
-	int r = store_policy_path(req->d->store, c->name, policy, sizeof(policy));
 
-	if (r < 0)
-		return icd_error_set(&resp->err, r, "the policy path of '%s' is too long", c->name);
 	if (asprintf(&text,
 		     "lxc.seccomp.profile = %s\n"
 		     "lxc.seccomp.notify.proxy = unix:%s\n"
 		     "lxc.seccomp.notify.cookie = %s\n",
-		     policy, req->d->opts.lxc_socket, c->name) < 0)
+		     policy, req->d->opts.lxc_socket, cookie) < 0)
 		return -ENOMEM;
 	resp->text = text;
 	resp->content_type = "text/plain; charset=utf-8";
 	return 0;
+}
+
+static int render_lxc(const struct api_request *req, struct container *c,
+		      struct api_response *resp)
+{
+	char policy[PATH_MAX];
+	int r = store_policy_path(req->d->store, c->name, policy, sizeof(policy));
+
+	if (r < 0)
+		return icd_error_set(&resp->err, r, "the policy path of '%s' is too long", c->name);
+	return routes_render_lxc(req, policy, c->name, resp);
 }
 
 int routes_policy_seccomp_merge(const struct api_request *req, struct api_response *resp)

@@ -214,22 +214,14 @@ int routes_profiles_delete(const struct api_request *req, struct api_response *r
 static int render_lxc(const struct api_request *req, const char *name,
 		      struct api_response *resp)
 {
-	char policy[PATH_MAX];
-	char *text = NULL;
+	char policy[PATH_MAX], cookie[CONTAINER_NAME_MAX + sizeof("profile=")];
 	int r = store_profile_policy_path(req->d->store, name, policy, sizeof(policy));
 
 	if (r < 0)
 		return icd_error_set(&resp->err, r, "the policy path of profile '%s' is too long",
 				     name);
-	if (asprintf(&text,
-		     "lxc.seccomp.profile = %s\n"
-		     "lxc.seccomp.notify.proxy = unix:%s\n"
-		     "lxc.seccomp.notify.cookie = profile=%s\n",
-		     policy, req->d->opts.lxc_socket, name) < 0)
-		return -ENOMEM;
-	resp->text = text;
-	resp->content_type = "text/plain; charset=utf-8";
-	return 0;
+	(void)snprintf(cookie, sizeof(cookie), "profile=%s", name);
+	return routes_render_lxc(req, policy, cookie, resp);
 }
 
 int routes_profiles_seccomp(const struct api_request *req, struct api_response *resp)

@@ -11,7 +11,6 @@
 #include "api/json.h"
 #include "api/validate.h"
 #include "daemon/store/profile.h"
-#include "daemon/strv.h"
 #include "daemon/store/container.h"
 #include "daemon/escape.h"
 
@@ -133,36 +132,10 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 int validate_profile_list(const json_t *body, bool *ret_present, char ***ret,
 			  struct icd_error *reterr)
 {
-	json_t *list = json_object_get(body, "profiles"), *v;
-	_cleanup_strv_free_ char **names = NULL;
-	size_t i, n = json_array_size(list);
-	int r;
+	json_t *list = json_object_get(body, "profiles");
 
 	*ret_present = list != NULL;
-	if (!list || json_is_null(list))
-		return 0;
-	if (!json_is_array(list))
-		return icd_error_set(reterr, -EINVAL, "field 'profiles' must be an array, not %s",
-				     json_type_name(list));
-	if (n > CONTAINER_PROFILES_MAX)
-		return icd_error_set(reterr, -EINVAL, "field 'profiles': more than %d profiles",
-				     CONTAINER_PROFILES_MAX);
-	names = n ? calloc(n + 1, sizeof(*names)) : NULL;
-	if (n && !names)
-		return -ENOMEM;
-	json_array_foreach(list, i, v) {
-		if (!json_is_string(v))
-			return icd_error_set(reterr, -EINVAL,
-					     "field 'profiles' must hold strings, not %s",
-					     json_type_name(v));
-		if (!(names[i] = strdup(json_string_value(v))))
-			return -ENOMEM;
-	}
-	r = profile_names_check(names, reterr);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(names);
-	return 0;
+	return profile_names_from_json(list, ret, reterr);
 }
 
 /*

@@ -75,3 +75,33 @@ int profile_names_check(char *const *names, struct icd_error *reterr)
 	}
 	return 0;
 }
+
+int profile_names_from_json(const json_t *arr, char ***ret, struct icd_error *reterr)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	size_t i, n = json_array_size(arr);
+	json_t *v;
+	int r;
+
+	if (arr && !json_is_null(arr) && !json_is_array(arr))
+		return icd_error_set(reterr, -EINVAL,
+				     "field 'profiles' must be an array of profile names");
+	if (n > CONTAINER_PROFILES_MAX)
+		return icd_error_set(reterr, -EINVAL, "field 'profiles': more than %d profiles",
+				     CONTAINER_PROFILES_MAX);
+	names = n ? calloc(n + 1, sizeof(*names)) : NULL;
+	if (n && !names)
+		return -ENOMEM;
+	json_array_foreach((json_t *)arr, i, v) {
+		if (!json_is_string(v))
+			return icd_error_set(reterr, -EINVAL,
+					     "field 'profiles' must hold profile names (strings)");
+		if (!(names[i] = strdup(json_string_value(v))))
+			return -ENOMEM;
+	}
+	r = profile_names_check(names, reterr);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(names);
+	return 0;
+}

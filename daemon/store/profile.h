@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "daemon/error.h"
@@ -40,3 +41,11 @@ int profile_expand(struct registry *profiles, char *const *names, const struct c
  * twice, at most CONTAINER_PROFILES_MAX. -EINVAL with a message. Pure.
  */
 int profile_names_check(char *const *names, struct icd_error *reterr);
+
+/*
+ * The profile names of JSON array @arr (NULL or null: none) as a
+ * NULL-terminated vector in *ret (NULL when empty; free with strv_free()),
+ * checked as profile_names_check() does. -EINVAL with a message naming the
+ * "profiles" field. Pure.
+ */
+int profile_names_from_json(const json_t *arr, char ***ret, struct icd_error *reterr);

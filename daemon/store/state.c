@@ -206,34 +206,6 @@ static int load_config(json_t *jconfig, const char *name, struct config **ret,
 	return r;
 }
 
-/* The "profiles" array of a container record (NULL: none) as a checked string vector. */
-static int load_profile_names(json_t *jprofiles, char ***ret, struct icd_error *reterr)
-{
-	_cleanup_strv_free_ char **names = NULL;
-	size_t i, n = json_array_size(jprofiles);
-	json_t *v;
-	int r;
-
-	if (jprofiles && !json_is_array(jprofiles))
-		return icd_error_set(reterr, -EINVAL, "profiles is not an array");
-	names = n > 0 && n <= CONTAINER_PROFILES_MAX ? calloc(n + 1, sizeof(*names)) : NULL;
-	if (n > CONTAINER_PROFILES_MAX)
-		return icd_error_set(reterr, -EINVAL, "more than %d profiles", CONTAINER_PROFILES_MAX);
-	if (n > 0 && !names)
-		return -ENOMEM;
-	json_array_foreach(jprofiles, i, v) {
-		if (!json_is_string(v))
-			return icd_error_set(reterr, -EINVAL, "a profile name is not a string");
-		if (!(names[i] = strdup(json_string_value(v))))
-			return -ENOMEM;
-	}
-	r = profile_names_check(names, reterr);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(names);
-	return 0;
-}
-
 /*
  * Add the @kind ("container" or "profile") described by @o; when @expect_name
  * is set it must be that one. Only a container may name profiles.
@@ -259,7 +231,7 @@ static int load_container(json_t *o, const char *expect_name, const char *kind,
 		return icd_error_set(reterr, -EINVAL, "it describes %s '%s'", kind, name);
 	if (jprofiles && strcmp(kind, "container") != 0)
 		return icd_error_set(reterr, -EINVAL, "a profile cannot apply profiles");
-	r = load_profile_names(jprofiles, &profiles, reterr);
+	r = profile_names_from_json(jprofiles, &profiles, reterr);
 	if (r >= 0)
 		r = load_config(jconfig, name, &cfg, reterr);
 	if (r < 0)

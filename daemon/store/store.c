@@ -382,15 +382,15 @@ void store_patch_clear(struct store_patch *p)
 	*p = (struct store_patch){ 0 };
 }
 
-/* The container @ch changes as published, if its If-Match holds: a new reference. */
-static int current(struct store *s, struct store_change *ch, struct container **ret,
-		   uint64_t *ret_revision, char etag[static CONTAINER_ETAG_LEN + 1])
+int store_current(struct registry *reg, const char *kind, struct store_change *ch,
+		  struct container **ret, uint64_t *ret_revision,
+		  char etag[static CONTAINER_ETAG_LEN + 1])
 {
-	_cleanup_(container_unrefp) struct container *c = registry_get(s->registry, ch->name);
+	_cleanup_(container_unrefp) struct container *c = registry_get(reg, ch->name);
 	int r;
 
 	if (!c)
-		return icd_error_set(&ch->err, -ENOENT, "container '%s' not found", ch->name);
+		return icd_error_set(&ch->err, -ENOENT, "%s '%s' not found", kind, ch->name);
 	container_get_revision(c, ret_revision, etag);
 	r = store_check_if_match(ch->if_match, etag, &ch->err);
 	if (r < 0)
@@ -433,7 +433,7 @@ static int run_update(struct store *s, struct store_change *ch)
 	uint64_t revision;
 	int r;
 
-	r = current(s, ch, &c, &revision, old_etag);
+	r = store_current(s->registry, "container", ch, &c, &revision, old_etag);
 	if (r < 0)
 		return r;
 	if (c->is_ephemeral)
@@ -473,7 +473,7 @@ static int run_delete(struct store *s, struct store_change *ch)
 	uint64_t revision;
 	int r;
 
-	r = current(s, ch, &c, &revision, etag);
+	r = store_current(s->registry, "container", ch, &c, &revision, etag);
 	if (r < 0)
 		return r;
 	if (c->is_ephemeral)

@@ -35,6 +35,15 @@ struct store {
 /* RFC 9110 If-Match of @if_match against @etag: 0 or -ESTALE with a message. */
 int store_check_if_match(const char *if_match, const char *etag, struct icd_error *reterr);
 
+/*
+ * The container or profile (@kind names which) that @ch changes, as published
+ * in @reg, if its If-Match holds: a new reference in *ret, with its revision
+ * and ETag. -ENOENT or -ESTALE with a message.
+ */
+int store_current(struct registry *reg, const char *kind, struct store_change *ch,
+		  struct container **ret, uint64_t *ret_revision,
+		  char etag[static CONTAINER_ETAG_LEN + 1]);
+
 /* -errno @r as "cannot write @what: ..." in @reterr; returns @r. */
 int store_write_failed(struct icd_error *reterr, int r, const char *what);
 

@@ -169,23 +169,6 @@ static int run_profile_create(struct store *s, struct store_change *ch)
 	return 0;
 }
 
-/* The published profile @ch names, if its If-Match holds. */
-static int current_profile(struct store *s, struct store_change *ch, struct container **ret,
-			   uint64_t *ret_revision, char etag[static CONTAINER_ETAG_LEN + 1])
-{
-	_cleanup_(container_unrefp) struct container *p = registry_get(s->profiles, ch->name);
-	int r;
-
-	if (!p)
-		return icd_error_set(&ch->err, -ENOENT, "profile '%s' not found", ch->name);
-	container_get_revision(p, ret_revision, etag);
-	r = store_check_if_match(ch->if_match, etag, &ch->err);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(p);
-	return 0;
-}
-
 /* Write @p's next revision with @cfg durably (its ETag into ch->etag). */
 static int save_profile(struct store *s, struct store_change *ch, struct container *p,
 			uint64_t revision, const char *old_etag, struct config *cfg)
@@ -221,7 +204,7 @@ static int run_profile_update(struct store *s, struct store_change *ch)
 	size_t n = 0;
 	int r;
 
-	r = current_profile(s, ch, &p, &revision, old_etag);
+	r = store_current(s->profiles, "profile", ch, &p, &revision, old_etag);
 	if (r < 0)
 		return r;
 	old = container_config_get(p);
@@ -289,7 +272,7 @@ static int run_profile_delete(struct store *s, struct store_change *ch)
 	uint64_t revision;
 	int r;
 
-	r = current_profile(s, ch, &p, &revision, etag);
+	r = store_current(s->profiles, "profile", ch, &p, &revision, etag);
 	if (r >= 0)
 		r = unpublish_unused(s, ch);
 	if (r < 0)

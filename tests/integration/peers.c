@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -607,4 +608,28 @@ int fake_notify_recv_fdstore(int sock, char *name, size_t size)
 	assert_int_equal(c->cmsg_type, SCM_RIGHTS);
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+int restart_with_fd_store(const char *const *args)
+{
+	char notify[400];
+	int nsock;
+
+	snprintf(notify, sizeof(notify), "%s/notify.sock", H.dir);
+	nsock = fake_notify_socket(notify);
+	assert_int_equal(WEXITSTATUS(harness_stop(&H, SIGTERM)), 0);
+	setenv("NOTIFY_SOCKET", notify, 1);
+	assert_int_equal(harness_start(&H, args), 0);
+	unsetenv("NOTIFY_SOCKET");
+	return nsock;
+}
+
+void crash_and_hand_back(int fd, const char *fdname, const char *const *args)
+{
+	harness_stop(&H, SIGKILL);
+	H.pass_fd = fd;
+	H.pass_fd_name = fdname;
+	assert_int_equal(harness_start(&H, args), 0);
+	H.pass_fd_name = NULL;
+	close(fd);
 }

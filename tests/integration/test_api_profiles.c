@@ -36,15 +36,6 @@ static struct http_reply *req(const char *method, const char *path, const char *
 	return rep;
 }
 
-static struct http_reply *req_h(const char *method, const char *path, const char *body,
-				const char *const *headers)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request_h(&H, method, path, body, headers, &rep), 0);
-	return rep;
-}
-
 static void expect(const char *method, const char *path, const char *body, long status)
 {
 	_cleanup_(http_reply_freep) struct http_reply *r = req(method, path, body);
@@ -99,10 +90,12 @@ static void test_profile_crud_and_etag(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(reply_meta(get), "config"),
 							      KEY "sysinfo")), "true");
 	assert_int_equal(json_array_size(json_object_get(reply_meta(get), "used_by")), 0);
-	pre = req_h("PUT", "/1.0/profiles/base", "{\"config\":{}}", stale);
+	assert_int_equal(harness_request_h(&H, "PUT", "/1.0/profiles/base", "{\"config\":{}}", stale,
+					   &pre), 0);
 	assert_true(reply_is_error(pre, 412, "ETag doesn't match"));
 	snprintf(if_match, sizeof(if_match), "If-Match: %s", get->etag);
-	put = req_h("PUT", "/1.0/profiles/base", "{\"config\":{\"" KEY "mknod\":\"true\"}}", fresh);
+	assert_int_equal(harness_request_h(&H, "PUT", "/1.0/profiles/base",
+					   "{\"config\":{\"" KEY "mknod\":\"true\"}}", fresh, &put), 0);
 	assert_true(reply_is_sync(put, 200));
 	assert_string_not_equal(put->etag, get->etag);
 	expect("PATCH", "/1.0/profiles/base", "{\"config\":{\"" KEY "mknod\":null}}", 200);

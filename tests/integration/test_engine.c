@@ -380,18 +380,13 @@ static void test_engine_fdstore_keeps_oci_listeners_across_restart(void **state)
 {
 	const char *workers[] = { "--workers", "2", NULL };
 	_cleanup_(http_reply_freep) struct http_reply *server = NULL;
-	char notify[400], fdname[300], expect[300], *log;
+	char fdname[300], expect[300], *log;
 	unsigned long total;
 	struct child c;
 	int nsock, stored, sock;
 
 	(void)state;
-	snprintf(notify, sizeof(notify), "%s/notify.sock", H.dir);
-	nsock = fake_notify_socket(notify);
-	assert_int_equal(WEXITSTATUS(harness_stop(&H, SIGTERM)), 0);
-	setenv("NOTIFY_SOCKET", notify, 1);
-	assert_int_equal(harness_start(&H, workers), 0);
-	unsetenv("NOTIFY_SOCKET");
+	nsock = restart_with_fd_store(workers);
 	assert_int_equal(harness_request(&H, "GET", "/1.0", NULL, &server), 0);
 	assert_true(json_is_true(json_object_get(reply_meta(server), "fd_store")));
 	api("POST", "/1.0/containers",
@@ -405,12 +400,7 @@ static void test_engine_fdstore_keeps_oci_listeners_across_restart(void **state)
 	assert_string_equal(fdname, expect);
 	assert_true(notify_fd_is_seccomp(stored));
 	/* a crash; systemd restarts the daemon and hands the stored listener back */
-	harness_stop(&H, SIGKILL);
-	H.pass_fd = stored;
-	H.pass_fd_name = fdname;
-	assert_int_equal(harness_start(&H, workers), 0);
-	H.pass_fd_name = NULL;
-	close(stored);
+	crash_and_hand_back(stored, fdname, workers);
 	wait_listeners("kept", 1);
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(metric("kept", "sysinfo", "emulated"), 1); /* counted by the new daemon */

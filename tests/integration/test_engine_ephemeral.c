@@ -239,30 +239,20 @@ static void test_lxc_cookie_registers_ephemeral_container(void **state)
 static void test_ephemeral_survives_restart(void **state)
 {
 	const char *workers[] = { "--workers", "2", NULL };
-	char notify[400], fdname[300], name[80];
+	char fdname[300], name[80];
 	unsigned long total = 0;
 	struct child c;
 	int nsock, stored, sock;
 
 	(void)state;
-	snprintf(notify, sizeof(notify), "%s/notify.sock", H.dir);
-	nsock = fake_notify_socket(notify);
-	assert_int_equal(WEXITSTATUS(harness_stop(&H, SIGTERM)), 0);
-	setenv("NOTIFY_SOCKET", notify, 1);
-	assert_int_equal(harness_start(&H, workers), 0);
-	unsetenv("NOTIFY_SOCKET");
+	nsock = restart_with_fd_store(workers);
 	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
 	child_start(&c);
 	sock = handoff(&c, "profile=p", "runc-ctr", "{}");
 	find_container("runc-ctr-", name, sizeof(name));
 	stored = fake_notify_recv_fdstore(nsock, fdname, sizeof(fdname));
 	assert_non_null(strstr(fdname, "+p"));
-	harness_stop(&H, SIGKILL);
-	H.pass_fd = stored;
-	H.pass_fd_name = fdname;
-	assert_int_equal(harness_start(&H, workers), 0);
-	H.pass_fd_name = NULL;
-	close(stored);
+	crash_and_hand_back(stored, fdname, workers);
 	wait_listeners(name, 1);
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
