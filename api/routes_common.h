@@ -18,6 +18,10 @@ json_t *routes_container_json(struct container *c);
 /* {key: value} of the keys @cfg sets; NULL on ENOMEM. */
 json_t *routes_config_json(const struct config *cfg);
 
-/* The text/plain LXC config lines: policy file @policy, the proxy socket, @cookie. */
-int routes_render_lxc(const struct api_request *req, const char *policy, const char *cookie,
-		      struct api_response *resp);
+/*
+ * GET .../seccomp?format=lxc|oci for a container or profile: the LXC lines
+ * (policy file @policy, the proxy socket, cookie @listener_name) or the OCI
+ * linux.seccomp object of @cfg (listenerMetadata @listener_name).
+ */
+int routes_render_policy(const struct api_request *req, struct api_response *resp,
+			 const struct config *cfg, const char *policy, const char *listener_name);

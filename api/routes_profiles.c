@@ -16,7 +16,6 @@
 #include "api/validate.h"
 #include "daemon/escape.h"
 #include "daemon/log.h"
-#include "daemon/store/policy.h"
 #include "daemon/store/store.h"
 
 /* Look up the profile the path names: -EINVAL, -ENOENT with a message. */
@@ -210,40 +209,21 @@ int routes_profiles_delete(const struct api_request *req, struct api_response *r
 	return change(req, resp, STORE_DELETE);
 }
 
-/* The LXC lines: the profile's policy file, the proxy socket, cookie "profile=NAME". */
-static int render_lxc(const struct api_request *req, const char *name,
-		      struct api_response *resp)
-{
-	char policy[PATH_MAX], cookie[CONTAINER_NAME_MAX + sizeof("profile=")];
-	int r = store_profile_policy_path(req->d->store, name, policy, sizeof(policy));
-
-	if (r < 0)
-		return icd_error_set(&resp->err, r, "the policy path of profile '%s' is too long",
-				     name);
-	(void)snprintf(cookie, sizeof(cookie), "profile=%s", name);
-	return routes_render_lxc(req, policy, cookie, resp);
-}
-
 int routes_profiles_seccomp(const struct api_request *req, struct api_response *resp)
 {
 	_cleanup_(container_unrefp) struct container *p = NULL;
 	_cleanup_(config_unrefp) struct config *cfg = NULL;
-	const char *format = req->arg_format;
-	char metadata[CONTAINER_NAME_MAX + sizeof("profile=")];
+	char policy[PATH_MAX], metadata[CONTAINER_NAME_MAX + sizeof("profile=")];
 	int r = lookup_profile(req, resp, &p);
 
 	if (r < 0)
 		return r;
-	if (!format)
-		return icd_error_set(&resp->err, -EINVAL,
-				     "missing query parameter 'format': expected lxc or oci");
-	if (strcmp(format, "lxc") == 0)
-		return render_lxc(req, p->name, resp);
-	if (strcmp(format, "oci") != 0)
-		return icd_error_set(&resp->err, -EINVAL, "unknown format '%s': expected lxc or oci",
-				     ESCAPED(format, 32));
+	r = store_profile_policy_path(req->d->store, p->name, policy, sizeof(policy));
+	if (r < 0)
+		return icd_error_set(&resp->err, r, "the policy path of profile '%s' is too long",
+				     p->name);
+	/* the cookie and listenerMetadata that register a container with this profile */
 	(void)snprintf(metadata, sizeof(metadata), "profile=%s", p->name);
 	cfg = container_config_get(p);
-	resp->metadata = policy_render_oci(cfg, req->d->opts.oci_socket, metadata);
-	return resp->metadata ? 0 : -ENOMEM;
+	return routes_render_policy(req, resp, cfg, policy, metadata);
 }
