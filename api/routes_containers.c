@@ -58,10 +58,12 @@ static json_t *strv_json(char *const *v)
 /* The Kubernetes names an ephemeral container registered with, where known. */
 static json_t *k8s_json(const struct container *c)
 {
-	if (!c->k8s.pod[0])
+	const struct container_k8s *k8s = container_k8s(c);
+
+	if (!k8s)
 		return json_null();
-	return json_pack("{s:s, s:s, s:s}", "namespace", c->k8s.namespace, "pod", c->k8s.pod,
-			 "container", c->k8s.container);
+	return json_pack("{s:s, s:s, s:s}", "namespace", k8s->namespace, "pod", k8s->pod,
+			 "container", k8s->container);
 }
 
 /*
@@ -76,7 +78,7 @@ static json_t *container_json(const struct container *c, const struct config *ow
 	return json_pack("{s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:s}", "name", c->name, "config",
 			 routes_config_json(own), "profiles", strv_json(profiles),
 			 "expanded_config", routes_config_json(expanded), "ephemeral",
-			 c->is_ephemeral, "kubernetes", k8s_json(c), "created_at",
+			 container_is_ephemeral(c), "kubernetes", k8s_json(c), "created_at",
 			 json_time(c->created_at), "etag", etag);
 }
 

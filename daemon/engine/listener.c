@@ -68,7 +68,8 @@ void engine_listener_detach(struct engine_listener *l)
 	l->pub.next = NULL;
 	l->cfg = config_unref(l->cfg);
 	/* a container that registered itself goes with its last listener */
-	if (c->is_ephemeral && l->d->store && store_remove_ephemeral_if_unused(l->d->store, c) > 0)
+	if (container_is_ephemeral(c) && l->d->store &&
+	    store_remove_ephemeral_if_unused(l->d->store, c) > 0)
 		log_info("Ephemeral container '%s' removed: its last listener closed", c->name);
 	l->container = container_unref(c);
 }

@@ -138,7 +138,7 @@ static void write_listeners(FILE *f, struct container **list, size_t n)
 		pthread_mutex_unlock(&list[i]->lock);
 		for (size_t s = 0; s < LISTENER_SOURCE_COUNT; s++) {
 			fputs("interceptd_listeners{", f);
-			write_container_labels(f, list[i]->name, &list[i]->k8s);
+			write_container_labels(f, list[i]->name, container_k8s(list[i]));
 			fprintf(f, ",source=\"%s\"} %u\n", listener_source_name(s), count[s]);
 		}
 	}
@@ -150,12 +150,12 @@ static void write_syscall_families(FILE *f, struct daemon *d, struct container *
 	write_family(f, "interceptd_syscalls_total", "counter",
 		     "Trapped system calls answered, by container, syscall and outcome");
 	for (size_t i = 0; i < n; i++)
-		write_counts(f, list[i]->name, &list[i]->k8s, &list[i]->metrics);
+		write_counts(f, list[i]->name, container_k8s(list[i]), &list[i]->metrics);
 	write_counts(f, "_unregistered", NULL, &d->unregistered);
 	write_family(f, "interceptd_syscall_duration_seconds", "histogram",
 		     "Time from receiving a notification to replying to it");
 	for (size_t i = 0; i < n; i++)
-		write_histograms(f, list[i]->name, &list[i]->k8s, &list[i]->metrics);
+		write_histograms(f, list[i]->name, container_k8s(list[i]), &list[i]->metrics);
 	write_histograms(f, "_unregistered", NULL, &d->unregistered);
 }
 

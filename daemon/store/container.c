@@ -116,6 +116,7 @@ struct container *container_unref(struct container *c)
 		config_unref(c->config);
 		config_unref(c->own_config);
 		strv_free(c->profiles);
+		free(c->origin);
 		pthread_mutex_destroy(&c->lock);
 		free(c);
 	}

@@ -22,6 +22,12 @@ struct container_k8s {
 	char container[CONTAINER_NAME_MAX + 1];
 };
 
+/* Where an ephemeral container came from. */
+struct container_origin {
+	char profile[CONTAINER_NAME_MAX + 1]; /* the profile it registered with */
+	struct container_k8s k8s;
+};
+
 /* Where a listener came from: which intake protocol attached it. */
 enum listener_source {
 	LISTENER_SOURCE_LXC,
@@ -76,12 +82,24 @@ struct container {
 
 	struct container_metrics metrics; /* lock-free counters */
 
-	/* registered by its first listener (a profile named in its metadata), never on disk;
-	 * removed when its last listener closes. Never changes. */
-	bool is_ephemeral;
-	char origin_profile[CONTAINER_NAME_MAX + 1]; /* the profile it registered with */
-	struct container_k8s k8s;                    /* never changes */
+	/*
+	 * owned; NULL unless the container is ephemeral: registered by its first
+	 * listener (a profile named in its metadata), never on disk, removed when
+	 * its last listener closes. Set before it is published, never changed.
+	 */
+	struct container_origin *origin;
 };
+
+static inline bool container_is_ephemeral(const struct container *c)
+{
+	return c->origin != NULL;
+}
+
+/* The Kubernetes names of @c, NULL when it has none. */
+static inline const struct container_k8s *container_k8s(const struct container *c)
+{
+	return c->origin && c->origin->k8s.pod[0] ? &c->origin->k8s : NULL;
+}
 
 /* true if @name matches [a-z0-9][a-z0-9._-]{0,62} */
 bool container_name_valid(const char *name);

@@ -419,7 +419,7 @@ static int refuse_ephemeral(struct store_change *ch, struct container *c)
 {
 	return icd_error_set(&ch->err, -EBUSY,
 			     "container '%s' registered itself with profile '%s': change the "
-			     "profile instead", c->name, c->origin_profile);
+			     "profile instead", c->name, c->origin->profile);
 }
 
 static int run_update(struct store *s, struct store_change *ch)
@@ -436,7 +436,7 @@ static int run_update(struct store *s, struct store_change *ch)
 	r = store_current(s->registry, "container", ch, &c, &revision, old_etag);
 	if (r < 0)
 		return r;
-	if (c->is_ephemeral)
+	if (container_is_ephemeral(c))
 		return refuse_ephemeral(ch, c);
 	old = container_spec_get(c, &old_profiles, old_etag);
 	old_expanded = container_config_get(c);
@@ -476,7 +476,7 @@ static int run_delete(struct store *s, struct store_change *ch)
 	r = store_current(s->registry, "container", ch, &c, &revision, etag);
 	if (r < 0)
 		return r;
-	if (c->is_ephemeral)
+	if (container_is_ephemeral(c))
 		return refuse_ephemeral(ch, c);
 	r = state_remove_container(s->state_dir_fd, ch->name);
 	if (r < 0) {

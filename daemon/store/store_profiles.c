@@ -133,7 +133,7 @@ static void write_user_policies(struct store *s, struct container **users, size_
 				struct config **expansions)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!users[i]->is_ephemeral)
+		if (!container_is_ephemeral(users[i]))
 			(void)policy_write_lxc_file(s->seccomp_dir_fd, users[i]->name, expansions[i]);
 }
 
@@ -315,13 +315,13 @@ int store_run_profile_change(struct store *s, struct store_change *ch)
 /* The ephemeral container @name already is, if it is one of @profile. */
 static int existing_ephemeral(struct container *c, const char *profile, struct icd_error *reterr)
 {
-	if (!c->is_ephemeral)
+	if (!container_is_ephemeral(c))
 		return icd_error_set(reterr, -EEXIST, "the name '%s' is taken by a registered container",
 				     c->name);
-	if (strcmp(c->origin_profile, profile) != 0)
+	if (strcmp(c->origin->profile, profile) != 0)
 		return icd_error_set(reterr, -EEXIST,
 				     "the name '%s' is taken by a container of profile '%s'", c->name,
-				     c->origin_profile);
+				     c->origin->profile);
 	return 0;
 }
 
@@ -343,10 +343,15 @@ static struct container *new_ephemeral(const char *name, const char *profile,
 		config_unref(expanded);
 		return NULL;
 	}
-	c->is_ephemeral = true;
-	strcpy(c->origin_profile, profile);
+	c->origin = calloc(1, sizeof(*c->origin));
+	if (!c->origin) {
+		container_unref(c);
+		config_unref(expanded);
+		return NULL;
+	}
+	strcpy(c->origin->profile, profile);
 	if (k8s)
-		c->k8s = *k8s;
+		c->origin->k8s = *k8s;
 	container_publish_spec(c, TAKE_PTR(own), TAKE_PTR(profiles), expanded, 0, etag);
 	return c;
 }
@@ -400,7 +405,7 @@ int store_remove_ephemeral_if_unused(struct store *s, struct container *c)
 {
 	int r;
 
-	if (!c->is_ephemeral)
+	if (!container_is_ephemeral(c))
 		return 0;
 	pthread_mutex_lock(&s->ephemeral_lock);
 	r = registry_remove_unused(s->registry, c);

@@ -182,8 +182,8 @@ static void test_store_ephemeral_add_find_refuse(void **state)
 	assert_int_equal(change(false, STORE_CREATE, "taken", config_new_empty(), NULL), 0);
 	assert_int_equal(store_add_ephemeral(S, "e1", "nope", NULL, &x, &err), -ENOENT);
 	assert_int_equal(store_add_ephemeral(S, "e1", "p", &k8s, &c, &err), 1);
-	assert_true(c->is_ephemeral);
-	assert_string_equal(c->k8s.pod, "web");
+	assert_true(container_is_ephemeral(c));
+	assert_string_equal(container_k8s(c)->pod, "web");
 	expanded = container_config_get(c);
 	assert_true(config_enabled(expanded, CONFIG_SYSINFO)); /* the profile's keys */
 	assert_int_equal(store_add_ephemeral(S, "e1", "p", NULL, &again, &err), 0);
