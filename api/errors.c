@@ -18,7 +18,8 @@ unsigned errors_http_status(int r)
 {
 	switch (r < 0 ? -r : r) {
 	case ENOENT: return 404;
-	case EEXIST: return 409;
+	case EEXIST:
+	case EBUSY: return 409;
 	case EINVAL:
 	case E2BIG:
 	case ERANGE: return 400;

@@ -22,6 +22,13 @@ const struct route router_routes[] = {
 	{ HTTP_GET, "/1.0/containers/{name}/state", routes_containers_state, false },
 	{ HTTP_GET, "/1.0/containers/{name}/seccomp", routes_policy_seccomp, false },
 	{ HTTP_POST, "/1.0/containers/{name}/seccomp", routes_policy_seccomp_merge, true },
+	{ HTTP_GET, "/1.0/profiles", routes_profiles_list, false },
+	{ HTTP_POST, "/1.0/profiles", routes_profiles_create, true },
+	{ HTTP_GET, "/1.0/profiles/{name}", routes_profiles_get, false },
+	{ HTTP_PUT, "/1.0/profiles/{name}", routes_profiles_put, true },
+	{ HTTP_PATCH, "/1.0/profiles/{name}", routes_profiles_patch, true },
+	{ HTTP_DELETE, "/1.0/profiles/{name}", routes_profiles_delete, true },
+	{ HTTP_GET, "/1.0/profiles/{name}/seccomp", routes_profiles_seccomp, false },
 };
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);
 

@@ -12,5 +12,16 @@
 int routes_lookup_container(const struct api_request *req, struct api_response *resp,
 			    struct container **ret);
 
-/* {"name","config","created_at","etag"} of @c; NULL on ENOMEM. */
+/* The container object of @c as published now (see openapi.yaml); NULL on ENOMEM. */
 json_t *routes_container_json(struct container *c);
+
+/* {key: value} of the keys @cfg sets; NULL on ENOMEM. */
+json_t *routes_config_json(const struct config *cfg);
+
+/*
+ * GET .../seccomp?format=lxc|oci for a container or profile: the LXC lines
+ * (policy file @policy, the proxy socket, cookie @listener_name) or the OCI
+ * linux.seccomp object of @cfg (listenerMetadata @listener_name).
+ */
+int routes_render_policy(const struct api_request *req, struct api_response *resp,
+			 const struct config *cfg, const char *policy, const char *listener_name);

@@ -18,6 +18,7 @@
 #include "daemon/escape.h"
 #include "daemon/log.h"
 #include "daemon/store/store.h"
+#include "daemon/strv.h"
 
 int routes_lookup_container(const struct api_request *req, struct api_response *resp,
 			    struct container **ret)
@@ -35,33 +36,74 @@ int routes_lookup_container(const struct api_request *req, struct api_response *
 	return 0;
 }
 
-/* {"name","config","created_at","etag"} of a container with @cfg and @etag. */
-static json_t *container_json(const struct container *c, const struct config *cfg,
-			      const char *etag)
+json_t *routes_config_json(const struct config *cfg)
 {
 	json_t *config = json_object();
 
 	for (size_t i = 0; config && i < CONFIG_KEY_COUNT; i++)
 		if (cfg->values[i])
 			json_object_set_new(config, config_keys[i].name, json_string(cfg->values[i]));
-	return json_pack("{s:s, s:o, s:o, s:s}", "name", c->name, "config", config, "created_at",
+	return config;
+}
+
+static json_t *strv_json(char *const *v)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && v && v[i]; i++)
+		json_array_append_new(arr, json_string(v[i]));
+	return arr;
+}
+
+/* The Kubernetes names an ephemeral container registered with, where known. */
+static json_t *k8s_json(const struct container *c)
+{
+	const struct container_k8s *k8s = container_k8s(c);
+
+	if (!k8s)
+		return json_null();
+	return json_pack("{s:s, s:s, s:s}", "namespace", k8s->namespace, "pod", k8s->pod,
+			 "container", k8s->container);
+}
+
+/*
+ * A container: its own @own keys, @profiles, the @expanded configuration
+ * workers act on, and @etag. {"name","config","profiles","expanded_config",
+ * "ephemeral","kubernetes","created_at","etag"}.
+ */
+static json_t *container_json(const struct container *c, const struct config *own,
+			      char *const *profiles, const struct config *expanded,
+			      const char *etag)
+{
+	return json_pack("{s:s, s:o, s:o, s:o, s:b, s:o, s:o, s:s}", "name", c->name, "config",
+			 routes_config_json(own), "profiles", strv_json(profiles),
+			 "expanded_config", routes_config_json(expanded), "ephemeral",
+			 container_is_ephemeral(c), "kubernetes", k8s_json(c), "created_at",
 			 json_time(c->created_at), "etag", etag);
+}
+
+/* @c as published now, its ETag into @etag. */
+static json_t *published_json(struct container *c, char etag[static CONTAINER_ETAG_LEN + 1])
+{
+	_cleanup_strv_free_ char **profiles = NULL;
+	_cleanup_(config_unrefp) struct config *own = container_spec_get(c, &profiles, etag);
+	_cleanup_(config_unrefp) struct config *expanded = container_config_get(c);
+
+	/* a profile change between the two reads shows the newer expansion: harmless */
+	return own ? container_json(c, own, profiles, expanded, etag) : NULL;
 }
 
 json_t *routes_container_json(struct container *c)
 {
 	char etag[CONTAINER_ETAG_LEN + 1];
-	_cleanup_(config_unrefp) struct config *cfg = container_config_get_etag(c, etag);
 
-	return container_json(c, cfg, etag);
+	return published_json(c, etag);
 }
 
 /* Fill the success response for a container as it is published now. */
 static int reply_container(struct container *c, struct api_response *resp)
 {
-	_cleanup_(config_unrefp) struct config *cfg = container_config_get_etag(c, resp->etag);
-
-	resp->metadata = container_json(c, cfg, resp->etag);
+	resp->metadata = published_json(c, resp->etag);
 	return resp->metadata ? 0 : -ENOMEM;
 }
 
@@ -79,7 +121,8 @@ static int reply_change(struct api_response *resp, const char *what)
 	if (!ch->published)
 		return 0;
 	memcpy(resp->etag, ch->etag, sizeof(resp->etag));
-	resp->metadata = container_json(ch->container, ch->published, ch->etag);
+	resp->metadata = container_json(ch->container, ch->published, ch->published_profiles,
+					ch->expanded, ch->etag);
 	return resp->metadata ? 0 : -ENOMEM;
 }
 
@@ -179,6 +222,11 @@ int routes_containers_create(const struct api_request *req, struct api_response 
 		return -ENOMEM;
 	}
 	ch->cfg = cfg;
+	r = validate_profile_list(req->body, &ch->has_profiles, &ch->profiles, &resp->err);
+	if (r < 0) {
+		store_change_free(ch);
+		return r;
+	}
 	return submit(resp, ch, finish_create);
 }
 
@@ -200,6 +248,8 @@ static int update(const struct api_request *req, struct api_response *resp, enum
 		r = validate_patch(req->body, &ch->patch, &resp->err);
 	else
 		r = validate_put(req->body, &ch->cfg, &resp->err);
+	if (r >= 0)
+		r = validate_profile_list(req->body, &ch->has_profiles, &ch->profiles, &resp->err);
 	if (r < 0)
 		return r;
 	return submit(resp, TAKE_PTR(ch), finish_update);

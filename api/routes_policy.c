@@ -15,24 +15,37 @@
 #include "daemon/store/policy.h"
 #include "daemon/store/store.h"
 
-static int render_lxc(const struct api_request *req, struct container *c,
+static int render_lxc(const struct api_request *req, const char *policy, const char *cookie,
 		      struct api_response *resp)
 {
-	char policy[PATH_MAX];
 	char *text = NULL;
-	int r = store_policy_path(req->d->store, c->name, policy, sizeof(policy));
 
-	if (r < 0)
-		return icd_error_set(&resp->err, r, "the policy path of '%s' is too long", c->name);
 	if (asprintf(&text,
 		     "lxc.seccomp.profile = %s\n"
 		     "lxc.seccomp.notify.proxy = unix:%s\n"
 		     "lxc.seccomp.notify.cookie = %s\n",
-		     policy, req->d->opts.lxc_socket, c->name) < 0)
+		     policy, req->d->opts.lxc_socket, cookie) < 0)
 		return -ENOMEM;
 	resp->text = text;
 	resp->content_type = "text/plain; charset=utf-8";
 	return 0;
+}
+
+int routes_render_policy(const struct api_request *req, struct api_response *resp,
+			 const struct config *cfg, const char *policy, const char *listener_name)
+{
+	const char *format = req->arg_format;
+
+	if (!format)
+		return icd_error_set(&resp->err, -EINVAL,
+				     "missing query parameter 'format': expected lxc or oci");
+	if (strcmp(format, "lxc") == 0)
+		return render_lxc(req, policy, listener_name, resp);
+	if (strcmp(format, "oci") != 0)
+		return icd_error_set(&resp->err, -EINVAL, "unknown format '%s': expected lxc or oci",
+				     ESCAPED(format, 32));
+	resp->metadata = policy_render_oci(cfg, req->d->opts.oci_socket, listener_name);
+	return resp->metadata ? 0 : -ENOMEM;
 }
 
 int routes_policy_seccomp_merge(const struct api_request *req, struct api_response *resp)
@@ -66,21 +79,15 @@ int routes_policy_seccomp(const struct api_request *req, struct api_response *re
 {
 	_cleanup_(container_unrefp) struct container *c = NULL;
 	_cleanup_(config_unrefp) struct config *cfg = NULL;
-	const char *format = req->arg_format;
+	char policy[PATH_MAX];
 	int r;
 
 	r = routes_lookup_container(req, resp, &c);
 	if (r < 0)
 		return r;
-	if (!format)
-		return icd_error_set(&resp->err, -EINVAL,
-				     "missing query parameter 'format': expected lxc or oci");
-	if (strcmp(format, "lxc") == 0)
-		return render_lxc(req, c, resp);
-	if (strcmp(format, "oci") != 0)
-		return icd_error_set(&resp->err, -EINVAL, "unknown format '%s': expected lxc or oci",
-				     ESCAPED(format, 32));
+	r = store_policy_path(req->d->store, c->name, policy, sizeof(policy));
+	if (r < 0)
+		return icd_error_set(&resp->err, r, "the policy path of '%s' is too long", c->name);
 	cfg = container_config_get(c);
-	resp->metadata = policy_render_oci(cfg, req->d->opts.oci_socket, c->name);
-	return resp->metadata ? 0 : -ENOMEM;
+	return routes_render_policy(req, resp, cfg, policy, c->name);
 }

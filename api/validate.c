@@ -10,6 +10,7 @@
 
 #include "api/json.h"
 #include "api/validate.h"
+#include "daemon/store/profile.h"
 #include "daemon/store/container.h"
 #include "daemon/escape.h"
 
@@ -100,7 +101,7 @@ static int build_config(const json_t *config, const char *const values[CONFIG_KE
 int validate_create(const json_t *body, const char **ret_name, struct config **ret_cfg,
 		    struct icd_error *reterr)
 {
-	static const char *const fields[] = { "name", "config", NULL };
+	static const char *const fields[] = { "name", "config", "profiles", NULL };
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
 	json_t *name = json_object_get(body, "name"), *config = json_object_get(body, "config");
 	int r;
@@ -128,6 +129,15 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 	return 0;
 }
 
+int validate_profile_list(const json_t *body, bool *ret_present, char ***ret,
+			  struct icd_error *reterr)
+{
+	json_t *list = json_object_get(body, "profiles");
+
+	*ret_present = list != NULL;
+	return profile_names_from_json(list, ret, reterr);
+}
+
 /*
  * PUT and PATCH bodies: exactly {"config": {...}}, its values collected into
  * @values and @is_set as collect_values() does.
@@ -135,13 +145,16 @@ int validate_create(const json_t *body, const char **ret_name, struct config **r
 static int config_body(const json_t *body, const char *values[CONFIG_KEY_COUNT], bool *is_set,
 		       bool allow_null, struct icd_error *reterr)
 {
-	static const char *const fields[] = { "config", NULL };
+	static const char *const fields[] = { "config", "profiles", NULL };
 	json_t *config;
 	int r = check_fields(body, fields, reterr);
 
 	if (r < 0)
 		return r;
 	config = json_object_get(body, "config");
+	/* a container's profiles alone may change: its own keys stay as they are (or none, PUT) */
+	if (!config && json_object_get(body, "profiles"))
+		return 0;
 	if (!config)
 		return icd_error_set(reterr, -EINVAL, "missing field 'config'");
 	return collect_values(config, values, is_set, allow_null, reterr);

@@ -23,6 +23,15 @@ int validate_container_name(const char *name, struct icd_error *reterr);
 int validate_create(const json_t *body, const char **ret_name, struct config **ret_cfg,
 		    struct icd_error *reterr);
 
+/*
+ * The optional "profiles" field of a container body: an array of at most
+ * CONTAINER_PROFILES_MAX distinct profile names. *ret_present says whether
+ * the body names it; *ret is the list (NULL when empty or absent; free with
+ * strv_free()). Whether the profiles exist is for the store to check.
+ */
+int validate_profile_list(const json_t *body, bool *ret_present, char ***ret,
+			  struct icd_error *reterr);
+
 /* PUT: {"config": {key: string}} replaces the whole config ("" leaves a key unset). */
 int validate_put(const json_t *body, struct config **ret_cfg, struct icd_error *reterr);
 

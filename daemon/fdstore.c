@@ -17,6 +17,7 @@
 #include "daemon/macro.h"
 #include "daemon/sdnotify.h"
 
+#define PROFILE_SEPARATOR "+"
 #define OCI_PREFIX "oci."
 #define LISTEN_FDS_START 3
 #define LISTEN_FDS_MAX 65536
@@ -26,10 +27,11 @@ int fdstore_oci_format(const struct fdstore_oci *o, char buf[static FDSTORE_NAME
 	int n;
 
 	/* 0: unknown (crun 1.8 hands over an exec's listener with "pid": 0) */
-	if (o->pid < 0 || o->init_pid < 0 || !container_name_valid(o->name))
+	if (o->pid < 0 || o->init_pid < 0 || !container_name_valid(o->name) ||
+	    (o->profile[0] && !container_name_valid(o->profile)))
 		return -EINVAL;
-	n = snprintf(buf, FDSTORE_NAME_MAX + 1, OCI_PREFIX "%d.%d.%s", (int)o->pid,
-		     (int)o->init_pid, o->name);
+	n = snprintf(buf, FDSTORE_NAME_MAX + 1, OCI_PREFIX "%d.%d.%s%s%s", (int)o->pid,
+		     (int)o->init_pid, o->name, o->profile[0] ? PROFILE_SEPARATOR : "", o->profile);
 	return n > 0 && n <= FDSTORE_NAME_MAX ? 0 : -EINVAL;
 }
 
@@ -53,15 +55,25 @@ static int parse_pid_field(const char **p, pid_t *ret)
 int fdstore_oci_parse(const char *fdname, struct fdstore_oci *ret)
 {
 	struct fdstore_oci o = {};
-	const char *p = fdname;
+	const char *p = fdname, *sep;
 
 	if (strncmp(p, OCI_PREFIX, strlen(OCI_PREFIX)) != 0)
 		return -EINVAL;
 	p += strlen(OCI_PREFIX);
-	if (parse_pid_field(&p, &o.pid) < 0 || parse_pid_field(&p, &o.init_pid) < 0 ||
-	    !container_name_valid(p))
+	if (parse_pid_field(&p, &o.pid) < 0 || parse_pid_field(&p, &o.init_pid) < 0)
 		return -EINVAL;
-	strcpy(o.name, p);
+	/* "NAME" or "NAME+PROFILE": '+' is in neither */
+	sep = strchr(p, PROFILE_SEPARATOR[0]);
+	if (sep && (!container_name_valid(sep + 1) || (size_t)(sep - p) > CONTAINER_NAME_MAX))
+		return -EINVAL;
+	if (sep) {
+		strcpy(o.profile, sep + 1);
+		memcpy(o.name, p, (size_t)(sep - p));
+	} else if (strlen(p) <= CONTAINER_NAME_MAX) {
+		strcpy(o.name, p);
+	}
+	if (!container_name_valid(o.name))
+		return -EINVAL;
 	*ret = o;
 	return 0;
 }

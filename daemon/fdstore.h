@@ -16,13 +16,18 @@
  * is gone). Everything here is a no-op outside systemd.
  */
 
-/* "oci.PID.INITPID.NAME": the longest FDNAME systemd accepts is 255. */
+/*
+ * "oci.PID.INITPID.NAME", or "oci.PID.INITPID.NAME+PROFILE" for an ephemeral
+ * container (so a restart registers it again): the longest FDNAME systemd
+ * accepts is 255.
+ */
 #define FDSTORE_NAME_MAX 255
 
 struct fdstore_oci {
 	pid_t pid;      /* the process that installed the filter; 0 = unknown */
 	pid_t init_pid; /* the container's init; 0 = unknown */
 	char name[CONTAINER_NAME_MAX + 1];
+	char profile[CONTAINER_NAME_MAX + 1]; /* "" unless the container registered itself */
 };
 
 /* Format @o as an FDNAME. Returns 0 or -EINVAL (a name systemd would refuse). Pure. */

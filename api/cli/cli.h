@@ -23,6 +23,7 @@ enum output_format {
 /* What the command line asked for; every command reads it. */
 struct cli {
 	const char *socket;
+	const char *collection; /* "containers", or "profiles" for the profile commands */
 	enum output_format format;
 	/* policy */
 	bool want_lxc, want_oci;
@@ -34,6 +35,12 @@ struct cli {
 	size_t n_args;
 };
 
+/* "containers" unless a profile command set c->collection. */
+static inline const char *cli_collection(const struct cli *c)
+{
+	return c->collection ? c->collection : "containers";
+}
+
 /*
  * GET @path and print its metadata: as a JSON or YAML document, or, in the
  * table format, through @print_table (NULL: as a JSON document then too).
@@ -41,7 +48,7 @@ struct cli {
  */
 int cli_show(const struct cli *c, const char *path, int (*print_table)(const json_t *meta));
 
-/* cli_show() of "/1.0/containers/" + the first argument + @suffix. */
+/* cli_show() of "/1.0/COLLECTION/" + the first argument + @suffix. */
 int cli_show_container(const struct cli *c, const char *suffix,
 		       int (*print_table)(const json_t *meta));
 
@@ -61,5 +68,7 @@ int cmd_policy(const struct cli *c);
 int cmd_metrics(const struct cli *c);
 int cmd_monitor(const struct cli *c);
 int cmd_info(const struct cli *c);
+/* profile assign CONTAINER [PROFILE...]: the container's profile list, in order. */
+int cmd_profile_assign(const struct cli *c);
 /* The words bash completion offers (hidden command "__complete WHAT"). */
 int cmd_complete(const struct cli *c);

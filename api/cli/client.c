@@ -370,6 +370,16 @@ char *client_escape(const char *s)
 	return out;
 }
 
+char *client_object_path(const struct cli *c, const char *name, const char *suffix)
+{
+	_cleanup_free_ char *escaped = client_escape(name);
+	char *path = NULL;
+
+	if (!escaped || asprintf(&path, "/1.0/%s/%s%s", cli_collection(c), escaped, suffix) < 0)
+		return NULL;
+	return path;
+}
+
 char *client_container_path(const char *name, const char *suffix)
 {
 	_cleanup_free_ char *escaped = client_escape(name);

@@ -4,7 +4,8 @@
  * its config here, and write the whole config back (PUT with If-Match). When
  * another client changed the container in between, the daemon answers 412:
  * the change is read and applied again once, then given up with the reason.
- * A successful command changed exactly the keys named, nothing else.
+ * A successful command changed exactly the keys named, nothing else (a
+ * container's profile list goes back as it was read).
  */
 #include <stdio.h>
 #include <string.h>
@@ -77,6 +78,10 @@ static int try_update(const struct cli *c, const char *path, apply_fn *apply,
 	if (r < 0)
 		return r;
 	body = json_pack("{s:O}", "config", config);
+	/* a PUT replaces the profile list too: send back the one read, or it would be dropped */
+	if (body && json_is_array(json_object_get(meta, "profiles")) &&
+	    json_object_set(body, "profiles", json_object_get(meta, "profiles")) < 0)
+		json_decref(TAKE_PTR(body));
 	if (!body)
 		return -ENOMEM;
 	return client_request(c, "PUT", path, body, got->etag, ret_reply);
@@ -84,7 +89,7 @@ static int try_update(const struct cli *c, const char *path, apply_fn *apply,
 
 static int update(const struct cli *c, apply_fn *apply)
 {
-	_cleanup_free_ char *path = client_container_path(c->args[0], "");
+	_cleanup_free_ char *path = client_object_path(c, c->args[0], "");
 	int r;
 
 	if (!path)

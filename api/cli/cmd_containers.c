@@ -66,14 +66,17 @@ int cli_show(const struct cli *c, const char *path, int (*print_table)(const jso
 int cli_show_container(const struct cli *c, const char *suffix,
 		       int (*print_table)(const json_t *meta))
 {
-	_cleanup_free_ char *path = client_container_path(c->args[0], suffix);
+	_cleanup_free_ char *path = client_object_path(c, c->args[0], suffix);
 
 	return path ? cli_show(c, path, print_table) : -ENOMEM;
 }
 
 int cmd_list(const struct cli *c)
 {
-	return cli_show(c, "/1.0/containers?recursion=1", print_list);
+	char path[64];
+
+	(void)snprintf(path, sizeof(path), "/1.0/%s?recursion=1", cli_collection(c));
+	return cli_show(c, path, print_list);
 }
 
 /* Two-column "NAME  VALUE" lines for the fields of @obj listed in @fields. */
@@ -95,30 +98,65 @@ static int print_fields(const json_t *obj, const char *const *fields, const char
 	return 0;
 }
 
-static int print_container(const json_t *meta)
+/* "a, b" of a JSON array of strings; "" when empty. */
+static char *join_names(const json_t *arr)
 {
-	static const char *const fields[] = { "name", "created_at", "etag" };
-	static const char *const labels[] = { "NAME", "CREATED", "ETAG" };
-	static const char *const headers[] = { "KEY", "VALUE" };
-	_cleanup_(table_freep) struct table *t = table_new(2, headers);
+	char *text = NULL;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach((json_t *)arr, i, v)
+		if (output_join(&text, strempty(json_string_value(v)), "", "") < 0)
+			return NULL;
+	return text ? text : strdup("");
+}
+
+/*
+ * The keys in effect: a container's expanded configuration, each marked as
+ * its own or from its profiles; a profile's own configuration.
+ */
+static int print_keys(const json_t *meta)
+{
+	static const char *const headers[] = { "KEY", "VALUE", "FROM" };
+	const json_t *own = json_object_get(meta, "config");
+	const json_t *expanded = json_object_get(meta, "expanded_config");
+	_cleanup_(table_freep) struct table *t = table_new(expanded ? 3 : 2, headers);
 	const char *key;
 	json_t *v;
-	int r;
 
 	if (!t)
 		return -ENOMEM;
-	r = print_fields(meta, fields, labels, ARRAY_SIZE(fields));
-	if (r < 0)
-		return r;
-	json_object_foreach(json_object_get(meta, "config"), key, v) {
-		const char *row[] = { key, json_string_value(v) };
+	json_object_foreach((json_t *)(expanded ? expanded : own), key, v) {
+		const char *from = json_object_get(own, key) ? "own" : "profile";
+		const char *row[] = { key, json_string_value(v), from };
 
 		if (table_add(t, row) < 0)
 			return -ENOMEM;
 	}
-	fputc('\n', stdout);
 	table_print(t, stdout);
 	return 0;
+}
+
+static int print_container(const json_t *meta)
+{
+	static const char *const fields[] = { "name", "created_at", "etag" };
+	static const char *const labels[] = { "NAME", "CREATED", "ETAG" };
+	const json_t *profiles = json_object_get(meta, "profiles");
+	int r;
+
+	r = print_fields(meta, fields, labels, ARRAY_SIZE(fields));
+	if (r < 0)
+		return r;
+	if (json_array_size(profiles) > 0) {
+		_cleanup_free_ char *names = join_names(profiles), *shown = NULL;
+
+		shown = names ? output_escape(names) : NULL;
+		if (!shown)
+			return -ENOMEM;
+		printf("PROFILES  %s\n", shown);
+	}
+	fputc('\n', stdout);
+	return print_keys(meta);
 }
 
 int cmd_show(const struct cli *c)
@@ -147,6 +185,7 @@ int cmd_create(const struct cli *c)
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
 	json_t *config = config_from_args(c->args + 1, c->n_args - 1), *meta;
 	json_auto_t *body = NULL;
+	char path[64];
 	int r;
 
 	if (!config)
@@ -154,7 +193,8 @@ int cmd_create(const struct cli *c)
 	body = json_pack("{s:s, s:o}", "name", c->args[0], "config", config);
 	if (!body)
 		return -ENOMEM;
-	r = client_call(c, "POST", "/1.0/containers", body, NULL, &rep, &meta);
+	(void)snprintf(path, sizeof(path), "/1.0/%s", cli_collection(c));
+	r = client_call(c, "POST", path, body, NULL, &rep, &meta);
 	if (r < 0)
 		return r;
 	return c->format == FORMAT_TABLE ? 0 : output_document(stdout, c->format, meta);
@@ -163,7 +203,7 @@ int cmd_create(const struct cli *c)
 int cmd_delete(const struct cli *c)
 {
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	_cleanup_free_ char *path = client_container_path(c->args[0], "");
+	_cleanup_free_ char *path = client_object_path(c, c->args[0], "");
 	json_t *meta;
 
 	if (!path)

@@ -24,7 +24,7 @@
 static int print_lxc(const struct cli *c)
 {
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	_cleanup_free_ char *path = client_container_path(c->args[0], "/seccomp?format=lxc");
+	_cleanup_free_ char *path = client_object_path(c, c->args[0], "/seccomp?format=lxc");
 	int r;
 
 	if (!path)
@@ -127,7 +127,7 @@ static int replace_file(const char *file, const char *text)
 static int merge(const struct cli *c, const json_t *base, json_t **ret)
 {
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	_cleanup_free_ char *path = client_container_path(c->args[0], "/seccomp?format=oci");
+	_cleanup_free_ char *path = client_object_path(c, c->args[0], "/seccomp?format=oci");
 	json_t *meta;
 	int r;
 

@@ -218,14 +218,15 @@ int cmd_metrics(const struct cli *c)
 	return j ? output_document(stdout, c->format, j) : -ENOMEM;
 }
 
-static int complete_containers(const struct cli *c)
+/* The names in the list at @path ("/1.0/containers" or "/1.0/profiles"), one a line. */
+static int complete_names(const struct cli *c, const char *path)
 {
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
 	json_t *meta, *url;
 	size_t i;
 	int r;
 
-	r = client_call(c, "GET", "/1.0/containers", NULL, NULL, &rep, &meta);
+	r = client_call(c, "GET", path, NULL, NULL, &rep, &meta);
 	if (r < 0)
 		return r;
 	json_array_foreach(meta, i, url) {
@@ -259,11 +260,13 @@ int cmd_complete(const struct cli *c)
 	const char *what = c->args[0];
 
 	if (strcmp(what, "containers") == 0)
-		return complete_containers(c);
+		return complete_names(c, "/1.0/containers");
+	if (strcmp(what, "profiles") == 0)
+		return complete_names(c, "/1.0/profiles");
 	if (strcmp(what, "keys") == 0)
 		return complete_keys(c, false);
 	if (strcmp(what, "bool-keys") == 0)
 		return complete_keys(c, true);
-	fprintf(stderr, "Error: __complete takes containers, keys or bool-keys, not '%s'\n", what);
+	fprintf(stderr, "Error: __complete takes containers, profiles, keys or bool-keys, not '%s'\n", what);
 	return -EINVAL;
 }

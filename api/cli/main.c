@@ -52,6 +52,18 @@ static const struct command commands[] = {
 	{ "__complete", 1, 1, 0, false, false, cmd_complete },
 };
 
+/* "interceptctl profile COMMAND": the same commands on /1.0/profiles, and assign. */
+static const struct command profile_commands[] = {
+	{ "list", 0, 0, 0, false, false, cmd_list },
+	{ "show", 1, 1, 0, true, false, cmd_show },
+	{ "create", 1, SIZE_MAX, 0, true, true, cmd_create },
+	{ "set", 2, SIZE_MAX, 0, true, true, cmd_set },
+	{ "unset", 2, SIZE_MAX, 0, true, false, cmd_unset },
+	{ "delete", 1, 1, 0, true, false, cmd_delete },
+	{ "policy", 1, 1, OPT_LXC | OPT_OCI, true, false, cmd_policy },
+	{ "assign", 1, SIZE_MAX, 0, true, false, cmd_profile_assign },
+};
+
 static void help(void)
 {
 	printf("Usage: interceptctl [--socket PATH] [--format table|json|yaml] COMMAND [ARGS]\n\n"
@@ -71,7 +83,11 @@ static void help(void)
 	       "  metrics [NAME]                answers and latencies by container and syscall\n"
 	       "  monitor [--type TYPE] [--container NAME]\n"
 	       "                                print the daemon's events as they happen\n"
-	       "  info                          the daemon: version, kernel features, sockets\n\n"
+	       "  info                          the daemon: version, kernel features, sockets\n"
+	       "  profile list|show|create|set|unset|delete|policy ...\n"
+	       "                                the same for profiles (shared sets of keys)\n"
+	       "  profile assign NAME [PROFILE...]\n"
+	       "                                the profiles container NAME applies, in order\n\n"
 	       "Options:\n"
 	       "  --socket PATH    API socket [$INTERCEPTD_SOCKET, else " CLI_DEFAULT_SOCKET "]\n"
 	       "  --format FORMAT  table, json or yaml%s [table]\n"
@@ -147,12 +163,23 @@ static int parse_argv(int argc, char **argv, struct cli *c, unsigned *ret_option
 	return 1;
 }
 
-static const struct command *find_command(const char *name)
+static const struct command *find_in(const struct command *table, size_t n, const char *name)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(table[i].name, name) == 0)
+			return &table[i];
 	return NULL;
+}
+
+/* The command at argv[optind] ("profile" and its subcommand take two words). */
+static const struct command *find_command(struct cli *c, int argc, char **argv)
+{
+	if (strcmp(argv[optind], "profile") != 0)
+		return find_in(commands, ARRAY_SIZE(commands), argv[optind]);
+	c->collection = "profiles";
+	if (++optind >= argc)
+		return NULL;
+	return find_in(profile_commands, ARRAY_SIZE(profile_commands), argv[optind]);
 }
 
 static int check_policy(const struct cli *c)
@@ -191,7 +218,8 @@ static int check_command(const struct command *cmd, const struct cli *c, unsigne
 
 int main(int argc, char **argv)
 {
-	struct cli c = { .socket = getenv("INTERCEPTD_SOCKET"), .format = FORMAT_TABLE };
+	struct cli c = { .socket = getenv("INTERCEPTD_SOCKET"), .format = FORMAT_TABLE,
+			 .collection = "containers" };
 	const struct command *cmd;
 	unsigned options = 0;
 	int r;
@@ -205,9 +233,9 @@ int main(int argc, char **argv)
 		usage_error("no command given");
 		return EXIT_USAGE;
 	}
-	cmd = find_command(argv[optind]);
+	cmd = find_command(&c, argc, argv);
 	if (!cmd) {
-		usage_error("unknown command '%s'", argv[optind]);
+		usage_error("unknown command '%s'", optind < argc ? argv[optind] : "profile");
 		return EXIT_USAGE;
 	}
 	c.args = argv + optind + 1;

@@ -12,7 +12,9 @@
 
 #include "daemon/engine/intake.h"
 #include "daemon/engine/listener.h"
+#include "daemon/log.h"
 #include "daemon/macro.h"
+#include "daemon/store/store.h"
 
 /* The longest the tick waits when nothing arrives. */
 #define TICK_MS 200
@@ -133,4 +135,27 @@ struct intake *intake_free(struct intake *t)
 	close_nointr(t->epoll_fd);
 	free(t);
 	return NULL;
+}
+
+/*
+ * Register ephemeral container @name of @profile for a listener; on failure
+ * its calls are answered CONTINUE and counted as unregistered, which the log
+ * line says.
+ */
+void intake_register_ephemeral(struct daemon *d, const char *name, const char *profile,
+			       const struct container_k8s *k8s)
+{
+	_cleanup_(container_unrefp) struct container *c = NULL;
+	struct icd_error err = { 0 };
+	int r = store_add_ephemeral(d->store, name, profile, k8s, &c, &err);
+
+	if (r < 0)
+		log_about_errno(LOG_LEVEL_WARNING, r, name, NULL,
+				"Cannot register '%s' with profile '%s': %s; answering CONTINUE, "
+				"counted as unregistered", name, profile, err.msg);
+	else if (r > 0)
+		log_about_errno(LOG_LEVEL_INFO, 0, name, NULL,
+				"Registered ephemeral container '%s' with profile '%s'%s%s", name,
+				profile, k8s && k8s->pod[0] ? " for pod " : "",
+				k8s && k8s->pod[0] ? k8s->pod : "");
 }

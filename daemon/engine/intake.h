@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "daemon/store/container.h"
+
 /*
  * The intake thread: one epoll set over the intake sockets (intake_lxc.c,
  * intake_oci.c) and the connections still handing a listener over. What it
@@ -62,3 +64,12 @@ void intake_stop(struct intake *t);
 
 /* Stop the thread, then free @t; what it watched is its owners' to close. Accepts NULL. */
 struct intake *intake_free(struct intake *t);
+
+/*
+ * Register ephemeral container @name of @profile (@k8s may be NULL) for a
+ * listener that names a profile (OCI listenerMetadata or LXC cookie
+ * "profile=NAME"). Logs the outcome; on failure the listener's calls are
+ * answered CONTINUE and counted as unregistered. Any thread.
+ */
+void intake_register_ephemeral(struct daemon *d, const char *name, const char *profile,
+			       const struct container_k8s *k8s);

@@ -33,8 +33,10 @@
 #include <sys/uio.h>
 
 #include "daemon/events/publish.h"
+#include "daemon/escape.h"
 #include "daemon/log.h"
 #include "daemon/engine/dispatch.h"
+#include "daemon/engine/ephemeral.h"
 #include "daemon/engine/intake_lxc.h"
 #include "daemon/engine/notify.h"
 #include "daemon/engine/pool.h"
@@ -74,6 +76,7 @@ struct lxc_conn {
 	struct seccomp_notif_sizes kernel; /* a copy of the intake's: outlives it */
 	struct lxc_pending lxc;
 	int listener_fd; /* the last fd proven a seccomp listener (a dup), or -EBADF */
+	bool has_profile_cookie; /* its cookie named a profile: tried once, not per message */
 };
 
 static struct lxc_conn *conn_of(struct engine_listener *l)
@@ -145,6 +148,42 @@ static void name_from_monitor(pid_t monitor_pid, char *name, size_t size)
 		(void)lxc_monitor_name(buf, (size_t)n, name, size);
 }
 
+/*
+ * A cookie "profile=NAME[,...]": register an ephemeral container named after
+ * the monitor's container (or its init pid) into @name. Returns true when the
+ * cookie had that form, also if it was broken or the registration failed
+ * (@name then "" and the calls are answered CONTINUE).
+ */
+static bool identify_by_profile(struct engine_listener *l, const struct lxc_message *m,
+				char name[static CONTAINER_NAME_MAX + 1])
+{
+	char cookie[LXC_COOKIE_MAX + 1], profile[CONTAINER_NAME_MAX + 1], base[32] = "";
+	int r;
+
+	memcpy(cookie, m->cookie, m->cookie_len);
+	cookie[m->cookie_len] = '\0';
+	r = ephemeral_parse_metadata(cookie, profile);
+	if (r == 0)
+		return false;
+	name[0] = '\0';
+	if (r < 0) {
+		log_warning("LXC cookie '%s' is not profile=NAME[,key=value...], answering CONTINUE",
+			    ESCAPED(cookie, LXC_COOKIE_MAX));
+		return true;
+	}
+	if (m->header.monitor_pid > 0)
+		name_from_monitor(m->header.monitor_pid, name, CONTAINER_NAME_MAX + 1);
+	/* no monitor title: the init pid names it for its life */
+	if (!name[0])
+		(void)snprintf(base, sizeof(base), "lxc-%d", (int)m->header.init_pid);
+	if (ephemeral_name(NULL, name[0] ? name : base, name) < 0) {
+		name[0] = '\0';
+		return true;
+	}
+	intake_register_ephemeral(l->d, name, profile, NULL);
+	return true;
+}
+
 /* Name the connection's container on its first message: cookie, else monitor title. */
 static void identify(struct engine_listener *l, const struct lxc_message *m)
 {
@@ -152,7 +191,11 @@ static void identify(struct engine_listener *l, const struct lxc_message *m)
 
 	if (l->name[0])
 		return;
-	if (m->cookie_len > 0 && m->cookie_len <= CONTAINER_NAME_MAX) {
+	if (conn_of(l)->has_profile_cookie)
+		return; /* registering failed once: said so, not again per message */
+	if (m->cookie_len > 0 && identify_by_profile(l, m, name)) {
+		conn_of(l)->has_profile_cookie = true;
+	} else if (m->cookie_len > 0 && m->cookie_len <= CONTAINER_NAME_MAX) {
 		memcpy(name, m->cookie, m->cookie_len);
 		name[m->cookie_len] = '\0';
 	} else if (m->header.monitor_pid > 0) {

@@ -25,7 +25,9 @@
 #include "daemon/engine/notify.h"
 #include "daemon/engine/pool.h"
 #include "daemon/fdstore.h"
+#include "daemon/escape.h"
 #include "daemon/log.h"
+#include "daemon/store/store.h"
 
 #define OCI_STATE_MAX (1024 * 1024)
 #define OCI_DEADLINE_NS (5ull * 1000000000ull)
@@ -191,16 +193,21 @@ static bool adopt_oci_listener(struct intake_oci *o, int fd, pid_t pid, pid_t in
 	return pool_add(o->sock.pool, l) >= 0;
 }
 
-/* Keep a copy in systemd's fd store (when there is one) so a restart can take it back. */
-static void store_oci_listener(int fd, pid_t pid, pid_t init_pid, const char *name)
+/*
+ * Keep a copy in systemd's fd store (when there is one) so a restart can take
+ * it back; @profile ("" if none) so that it registers itself again.
+ */
+static void store_oci_listener(int fd, pid_t pid, pid_t init_pid, const char *name,
+			       const char *profile)
 {
 	struct fdstore_oci o = { .pid = pid, .init_pid = init_pid };
 	char fdname[FDSTORE_NAME_MAX + 1];
 	int r;
 
-	if (strlen(name) > CONTAINER_NAME_MAX)
+	if (strlen(name) > CONTAINER_NAME_MAX || strlen(profile) > CONTAINER_NAME_MAX)
 		return;
 	strcpy(o.name, name);
+	strcpy(o.profile, profile);
 	if (fdstore_oci_format(&o, fdname) < 0)
 		return; /* not a name a container can have: nothing to re-attach it to */
 	r = fdstore_push(fdname, fd);
@@ -209,26 +216,64 @@ static void store_oci_listener(int fd, pid_t pid, pid_t init_pid, const char *na
 				  "it will not survive a restart: %m", name);
 }
 
+/*
+ * The container a state's listener speaks for, into @name: the registered
+ * container its metadata names; an ephemeral one when the metadata is
+ * "profile=NAME[,...]" (its profile into @profile); else its OCI id.
+ */
+static void resolve_oci_name(struct daemon *d, const struct oci_state *st,
+			     char name[static CONTAINER_NAME_MAX + 1],
+			     char profile[static CONTAINER_NAME_MAX + 1])
+{
+	struct container *known = st->metadata[0] ? registry_get(d->registry, st->metadata) : NULL;
+	int r;
+
+	strcpy(name, known ? st->metadata : st->id);
+	profile[0] = '\0';
+	if (known) {
+		container_unref(known);
+		return;
+	}
+	r = ephemeral_parse_metadata(st->raw_metadata, profile);
+	if (r < 0)
+		log_warning("OCI listenerMetadata '%s' is not profile=NAME[,key=value...], "
+			    "answering CONTINUE for '%s'", ESCAPED(st->raw_metadata, 128),
+			    name[0] ? name : "?");
+	if (r <= 0) {
+		profile[0] = '\0';
+		return;
+	}
+	if (ephemeral_name(&st->k8s, st->raw_id, name) < 0) {
+		log_warning("OCI state names neither a pod nor a container id: cannot register a "
+			    "container of profile '%s', answering CONTINUE", profile);
+		name[0] = profile[0] = '\0';
+		return;
+	}
+	intake_register_ephemeral(d, name, profile, &st->k8s);
+}
+
 /* A complete state arrived: turn its seccompFd into a listener for the workers. */
 static void conn_complete(struct intake_oci *o, struct oci_conn *c, const struct oci_state *st)
 {
-	struct container *known = st->metadata[0] ? registry_get(o->sock.d->registry, st->metadata) : NULL;
-	const char *name = known ? st->metadata : st->id;
+	char name[CONTAINER_NAME_MAX + 1], profile[CONTAINER_NAME_MAX + 1];
 	pid_t init_pid = st->init_pid ? st->init_pid : st->pid;
 	int fd;
 
-	container_unref(known);
+	/* the fd first: an ephemeral container is registered only for a real listener */
 	if ((size_t)st->seccomp_fd_index >= c->n_fds) {
-		log_warning("OCI state for '%s' names a seccompFd but carries no such fd, ignoring", name);
+		log_warning("OCI state for '%s' names a seccompFd but carries no such fd, ignoring",
+			    st->id[0] ? st->id : "?");
 		return;
 	}
 	fd = c->fds[st->seccomp_fd_index];
 	if (!notify_fd_is_seccomp(fd)) {
-		log_warning("OCI state for '%s' carries an fd that is not a seccomp listener, ignoring", name);
+		log_warning("OCI state for '%s' carries an fd that is not a seccomp listener, ignoring",
+			    st->id[0] ? st->id : "?");
 		return;
 	}
+	resolve_oci_name(o->sock.d, st, name, profile);
 	c->fds[st->seccomp_fd_index] = c->fds[--c->n_fds]; /* now ours */
-	store_oci_listener(fd, st->pid, init_pid, name);
+	store_oci_listener(fd, st->pid, init_pid, name, profile);
 	(void)adopt_oci_listener(o, fd, st->pid, init_pid, name);
 }
 
@@ -245,6 +290,9 @@ void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_
 			close_nointr(fds[i].fd);
 			continue;
 		}
+		/* an ephemeral container registers again; its Kubernetes names are not kept */
+		if (s.profile[0])
+			intake_register_ephemeral(o->sock.d, s.name, s.profile, NULL);
 		adopted += adopt_oci_listener(o, fds[i].fd, s.pid, s.init_pid, s.name);
 	}
 	if (n > 0)

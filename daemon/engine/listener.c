@@ -11,6 +11,7 @@
 #include "daemon/events/publish.h"
 #include "daemon/log.h"
 #include "daemon/engine/listener.h"
+#include "daemon/store/store.h"
 
 uint64_t now_ns(void)
 {
@@ -67,23 +68,38 @@ void engine_listener_detach(struct engine_listener *l)
 	pthread_mutex_unlock(&c->lock);
 	l->pub.next = NULL;
 	l->cfg = config_unref(l->cfg);
+	/* a container that registered itself goes with its last listener */
+	if (container_is_ephemeral(c) && l->d->store &&
+	    store_remove_ephemeral_if_unused(l->d->store, c) > 0)
+		log_info("Ephemeral container '%s' removed: its last listener closed", c->name);
 	l->container = container_unref(c);
 	publish_listener(l->d->events, "detached", l->name, l->pub.source, l->pub.pid);
 }
 
-static void attach(struct engine_listener *l, struct container *c)
+/* Link @l to @c (reference taken over); false, and @c released, if @c was removed meanwhile. */
+static bool attach(struct engine_listener *l, struct container *c)
 {
 	struct config *cfg = container_config_get(c);
+	bool is_removed;
 
 	/* what the filter traps is fixed when it attached: keys turned on later need a restart */
 	l->pub.trapped_keys = config_trapped_keys(cfg);
 	config_unref(cfg);
 	pthread_mutex_lock(&c->lock);
-	l->pub.next = c->listeners;
-	c->listeners = &l->pub;
+	/* an ephemeral container is removed under its lock once it has no listener */
+	is_removed = atomic_load(&c->is_removed);
+	if (!is_removed) {
+		l->pub.next = c->listeners;
+		c->listeners = &l->pub;
+	}
 	pthread_mutex_unlock(&c->lock);
+	if (is_removed) {
+		container_unref(c);
+		return false;
+	}
 	l->container = c;
 	publish_listener(l->d->events, "attached", l->name, l->pub.source, l->pub.pid);
+	return true;
 }
 
 struct container *engine_listener_container(struct engine_listener *l)
@@ -104,8 +120,7 @@ struct container *engine_listener_container(struct engine_listener *l)
 		return l->container;
 	}
 	engine_listener_detach(l);
-	if (c) {
-		attach(l, c);
+	if (c && attach(l, c)) {
 		log_debug("Listener of '%s' (%s, pid %d) attached", l->name,
 			  listener_source_name(l->pub.source), (int)l->pub.pid);
 	}

@@ -16,6 +16,14 @@ static void copy_name(char *dst, const char *src)
 		strcpy(dst, src);
 }
 
+/* Copy @src when it fits in @size bytes; else "". */
+static void copy_bounded(char *dst, size_t size, const char *src)
+{
+	dst[0] = '\0';
+	if (src && strlen(src) < size)
+		strcpy(dst, src);
+}
+
 static int seccomp_fd_index(json_t *fds)
 {
 	size_t i;
@@ -56,6 +64,11 @@ static int extract(json_t *root, struct oci_state *ret)
 		ret->init_pid = (pid_t)json_integer_value(init);
 	copy_name(ret->metadata, json_string_value(json_object_get(root, "metadata")));
 	copy_name(ret->id, json_string_value(json_object_get(state, "id")));
+	copy_bounded(ret->raw_metadata, sizeof(ret->raw_metadata),
+		     json_string_value(json_object_get(root, "metadata")));
+	copy_bounded(ret->raw_id, sizeof(ret->raw_id),
+		     json_string_value(json_object_get(state, "id")));
+	ephemeral_k8s_from_annotations(json_object_get(state, "annotations"), &ret->k8s);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "daemon/engine/ephemeral.h"
 #include "daemon/store/container.h"
 
 /* What we take from an OCI container-process state. */
@@ -14,6 +15,10 @@ struct oci_state {
 	pid_t init_pid;                       /* state.pid */
 	char metadata[CONTAINER_NAME_MAX + 1]; /* "" when absent or not a valid name */
 	char id[CONTAINER_NAME_MAX + 1];       /* state.id; "" when not a valid name */
+	/* "metadata" as sent, "" when absent or longer than EPHEMERAL_METADATA_MAX */
+	char raw_metadata[EPHEMERAL_METADATA_MAX + 1];
+	char raw_id[EPHEMERAL_ID_MAX + 1];     /* state.id as sent, "" when absent or too long */
+	struct container_k8s k8s;              /* from state.annotations */
 };
 
 /*

@@ -53,7 +53,8 @@ void publish_store_change(struct event_bus *b, const struct store_change *ch)
 	struct event ev;
 	unsigned missing;
 
-	if (ch->result < 0 || !event_bus_wants(b, EVENT_LIFECYCLE))
+	/* profile changes have no event type of their own yet */
+	if (ch->result < 0 || ch->is_profile || !event_bus_wants(b, EVENT_LIFECYCLE))
 		return;
 	event_init(&ev, EVENT_LIFECYCLE, change_action(ch->op), ch->name);
 	if (ch->op != STORE_DELETE) {
@@ -63,7 +64,9 @@ void publish_store_change(struct event_bus *b, const struct store_change *ch)
 	event_bus_publish(b, &ev);
 	if (ch->op == STORE_DELETE || !ch->container || !ch->published)
 		return;
-	missing = untrapped_keys(ch->container, ch->published) & ch->changed_keys;
+	/* what the filter must trap is the expanded configuration's, profiles included */
+	missing = untrapped_keys(ch->container, ch->expanded ? ch->expanded : ch->published) &
+		  ch->changed_keys;
 	if (!missing)
 		return;
 	event_init(&ev, EVENT_LIFECYCLE, "restart-required", ch->name);

@@ -55,8 +55,28 @@ void metrics_write_label_value(FILE *f, const char *value)
 	fputc('"', f);
 }
 
+/*
+ * container="NAME", then the Kubernetes names of a container that registered
+ * itself from a pod (@k8s NULL or without a pod: none). An ephemeral
+ * container's series go with it, so these labels stay bounded.
+ */
+static void write_container_labels(FILE *f, const char *container, const struct container_k8s *k8s)
+{
+	fputs("container=", f);
+	metrics_write_label_value(f, container);
+	if (!k8s || !k8s->pod[0])
+		return;
+	fputs(",k8s_namespace=", f);
+	metrics_write_label_value(f, k8s->namespace);
+	fputs(",k8s_pod=", f);
+	metrics_write_label_value(f, k8s->pod);
+	fputs(",k8s_container=", f);
+	metrics_write_label_value(f, k8s->container);
+}
+
 /* interceptd_syscalls_total samples of one container (without the header). */
-static void write_counts(FILE *f, const char *container, const struct container_metrics *m)
+static void write_counts(FILE *f, const char *container, const struct container_k8s *k8s,
+			 const struct container_metrics *m)
 {
 	for (size_t s = 0; s < METRICS_SYSCALL_COUNT; s++)
 		for (size_t o = 0; o < METRICS_OUTCOME_COUNT; o++) {
@@ -65,36 +85,37 @@ static void write_counts(FILE *f, const char *container, const struct container_
 
 			if (!v)
 				continue;
-			fputs("interceptd_syscalls_total{container=", f);
-			metrics_write_label_value(f, container);
+			fputs("interceptd_syscalls_total{", f);
+			write_container_labels(f, container, k8s);
 			fprintf(f, ",syscall=\"%s\",outcome=\"%s\"} %" PRIu64 "\n",
 				metrics_syscall_name(s), metrics_outcome_name(o), v);
 		}
 }
 
-static void write_histogram(FILE *f, const char *container, const struct syscall_metrics *sm,
-			    const char *syscall)
+static void write_histogram(FILE *f, const char *container, const struct container_k8s *k8s,
+			    const struct syscall_metrics *sm, const char *syscall)
 {
 	uint64_t cumulative = 0;
 
 	for (size_t b = 0; b <= METRICS_BUCKET_COUNT; b++) {
 		cumulative += atomic_load_explicit(&sm->buckets[b], memory_order_relaxed);
-		fputs("interceptd_syscall_duration_seconds_bucket{container=", f);
-		metrics_write_label_value(f, container);
+		fputs("interceptd_syscall_duration_seconds_bucket{", f);
+		write_container_labels(f, container, k8s);
 		fprintf(f, ",syscall=\"%s\",le=\"%s\"} %" PRIu64 "\n", syscall,
 			b < METRICS_BUCKET_COUNT ? bucket_labels[b] : "+Inf", cumulative);
 	}
-	fputs("interceptd_syscall_duration_seconds_sum{container=", f);
-	metrics_write_label_value(f, container);
+	fputs("interceptd_syscall_duration_seconds_sum{", f);
+	write_container_labels(f, container, k8s);
 	fprintf(f, ",syscall=\"%s\"} %.9f\n", syscall,
 		(double)atomic_load_explicit(&sm->sum_ns, memory_order_relaxed) / 1e9);
-	fputs("interceptd_syscall_duration_seconds_count{container=", f);
-	metrics_write_label_value(f, container);
+	fputs("interceptd_syscall_duration_seconds_count{", f);
+	write_container_labels(f, container, k8s);
 	fprintf(f, ",syscall=\"%s\"} %" PRIu64 "\n", syscall, cumulative);
 }
 
 /* interceptd_syscall_duration_seconds samples of one container: syscalls seen at least once. */
-static void write_histograms(FILE *f, const char *container, const struct container_metrics *m)
+static void write_histograms(FILE *f, const char *container, const struct container_k8s *k8s,
+			     const struct container_metrics *m)
 {
 	for (size_t s = 0; s < METRICS_SYSCALL_COUNT; s++) {
 		const struct syscall_metrics *sm = &m->syscalls[s];
@@ -103,7 +124,7 @@ static void write_histograms(FILE *f, const char *container, const struct contai
 		for (size_t b = 0; b <= METRICS_BUCKET_COUNT; b++)
 			n += atomic_load_explicit(&sm->buckets[b], memory_order_relaxed);
 		if (n)
-			write_histogram(f, container, sm, metrics_syscall_name(s));
+			write_histogram(f, container, k8s, sm, metrics_syscall_name(s));
 	}
 }
 
@@ -120,8 +141,8 @@ static void write_listeners(FILE *f, struct container **list, size_t n)
 				count[l->source]++;
 		pthread_mutex_unlock(&list[i]->lock);
 		for (size_t s = 0; s < LISTENER_SOURCE_COUNT; s++) {
-			fputs("interceptd_listeners{container=", f);
-			metrics_write_label_value(f, list[i]->name);
+			fputs("interceptd_listeners{", f);
+			write_container_labels(f, list[i]->name, container_k8s(list[i]));
 			fprintf(f, ",source=\"%s\"} %u\n", listener_source_name(s), count[s]);
 		}
 	}
@@ -179,13 +200,13 @@ static void write_syscall_families(FILE *f, struct daemon *d, struct container *
 	write_family(f, "interceptd_syscalls_total", "counter",
 		     "Trapped system calls answered, by container, syscall and outcome");
 	for (size_t i = 0; i < n; i++)
-		write_counts(f, list[i]->name, &list[i]->metrics);
-	write_counts(f, "_unregistered", &d->unregistered);
+		write_counts(f, list[i]->name, container_k8s(list[i]), &list[i]->metrics);
+	write_counts(f, "_unregistered", NULL, &d->unregistered);
 	write_family(f, "interceptd_syscall_duration_seconds", "histogram",
 		     "Time from receiving a notification to replying to it");
 	for (size_t i = 0; i < n; i++)
-		write_histograms(f, list[i]->name, &list[i]->metrics);
-	write_histograms(f, "_unregistered", &d->unregistered);
+		write_histograms(f, list[i]->name, container_k8s(list[i]), &list[i]->metrics);
+	write_histograms(f, "_unregistered", NULL, &d->unregistered);
 }
 
 static void write_engine_counters(FILE *f, struct daemon *d)

@@ -12,6 +12,21 @@
 
 #define CONTAINER_NAME_MAX 63
 #define CONTAINER_ETAG_LEN 16
+/* profiles one container may apply */
+#define CONTAINER_PROFILES_MAX 16
+
+/* What Kubernetes calls an ephemeral container's pod: "" when unknown. Never changes. */
+struct container_k8s {
+	char namespace[CONTAINER_NAME_MAX + 1];
+	char pod[254]; /* a pod name is a DNS subdomain: up to 253 characters */
+	char container[CONTAINER_NAME_MAX + 1];
+};
+
+/* Where an ephemeral container came from. */
+struct container_origin {
+	char profile[CONTAINER_NAME_MAX + 1]; /* the profile it registered with */
+	struct container_k8s k8s;
+};
 
 /* Where a listener came from: which intake protocol attached it. */
 enum listener_source {
@@ -48,7 +63,15 @@ struct container {
 	int64_t created_at; /* unix seconds */
 
 	pthread_mutex_t lock;
-	struct config *config; /* owned, guarded by lock */
+	/*
+	 * owned, guarded by lock: the EXPANDED configuration, its profiles
+	 * applied in order and its own keys on top. What workers act on: the
+	 * store recomputes it whenever the container or one of its profiles
+	 * changes, so a notification reads one snapshot and merges nothing.
+	 */
+	struct config *config;
+	struct config *own_config; /* owned, guarded by lock: the keys set on the container itself */
+	char **profiles;           /* owned, guarded by lock: NULL-terminated names, in order */
 	uint64_t revision;     /* guarded by lock; bumped by every accepted change */
 	char etag[CONTAINER_ETAG_LEN + 1]; /* guarded by lock */
 
@@ -58,7 +81,25 @@ struct container {
 	struct listener *listeners; /* guarded by lock; listener->next links them */
 
 	struct container_metrics metrics; /* lock-free counters */
+
+	/*
+	 * owned; NULL unless the container is ephemeral: registered by its first
+	 * listener (a profile named in its metadata), never on disk, removed when
+	 * its last listener closes. Set before it is published, never changed.
+	 */
+	struct container_origin *origin;
 };
+
+static inline bool container_is_ephemeral(const struct container *c)
+{
+	return c->origin != NULL;
+}
+
+/* The Kubernetes names of @c, NULL when it has none. */
+static inline const struct container_k8s *container_k8s(const struct container *c)
+{
+	return c->origin && c->origin->k8s.pod[0] ? &c->origin->k8s : NULL;
+}
 
 /* true if @name matches [a-z0-9][a-z0-9._-]{0,62} */
 bool container_name_valid(const char *name);
@@ -81,7 +122,19 @@ struct container *container_ref(struct container *c);
 struct container *container_unref(struct container *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct container *, container_unref)
 
-/* Returns a new reference to the current config snapshot. Thread-safe. */
+/*
+ * The container's own configuration, a copy of its profile names
+ * (NULL-terminated, free with strv_free()) and its ETag, read together.
+ * Returns the own configuration as a new reference, NULL on ENOMEM.
+ * Thread-safe.
+ */
+struct config *container_spec_get(struct container *c, char ***ret_profiles,
+				  char etag[static CONTAINER_ETAG_LEN + 1]);
+
+/* Does @c apply profile @name? Thread-safe. */
+bool container_uses_profile(struct container *c, const char *name);
+
+/* Returns a new reference to the current (expanded) config snapshot. Thread-safe. */
 struct config *container_config_get(struct container *c);
 
 /*
@@ -98,6 +151,11 @@ struct config *container_config_get_etag(struct container *c,
 void container_etag_compute(const char *name, uint64_t revision, const struct config *cfg,
 			    char buf[static CONTAINER_ETAG_LEN + 1]);
 
+/* The same for a container that applies @profiles (NULL or NULL-terminated). Pure. */
+void container_etag_compute_profiles(const char *name, uint64_t revision,
+				     const struct config *cfg, char *const *profiles,
+				     char buf[static CONTAINER_ETAG_LEN + 1]);
+
 /* The current revision and ETag, read together. Thread-safe. */
 void container_get_revision(struct container *c, uint64_t *ret_revision,
 			    char etag[static CONTAINER_ETAG_LEN + 1]);
@@ -110,6 +168,20 @@ void container_get_revision(struct container *c, uint64_t *ret_revision,
  */
 void container_publish(struct container *c, struct config *cfg, uint64_t revision,
 		       const char *etag);
+
+/*
+ * Publish a whole new specification: @own (its own keys), @profiles
+ * (NULL-terminated or NULL) and @expanded, as @revision with @etag; all three
+ * taken over. Only the store calls this, after the change is on disk.
+ */
+void container_publish_spec(struct container *c, struct config *own, char **profiles,
+			    struct config *expanded, uint64_t revision, const char *etag);
+
+/*
+ * Publish a new expanded configuration (ownership taken) after one of the
+ * container's profiles changed; its own keys, revision and ETag stay.
+ */
+void container_publish_expanded(struct container *c, struct config *expanded);
 
 /* Publish @cfg (ownership taken) as the next revision, its ETag computed (tests). */
 void container_config_swap(struct container *c, struct config *cfg);

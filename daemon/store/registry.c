@@ -174,6 +174,33 @@ int registry_remove(struct registry *r, const char *name, struct container **ret
 	return 0;
 }
 
+int registry_remove_unused(struct registry *r, struct container *c)
+{
+	bool found, is_unused = false;
+	size_t i;
+
+	pthread_rwlock_wrlock(&r->lock);
+	i = find_slot(r, c->name, &found);
+	if (found && r->slots[i] == c) {
+		/* under its lock, so an attach either came first (kept) or sees is_removed */
+		pthread_mutex_lock(&c->lock);
+		is_unused = !c->listeners;
+		if (is_unused)
+			atomic_store(&c->is_removed, true);
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (is_unused) {
+		r->slots[i] = TOMBSTONE;
+		r->n_used--;
+		r->n_tombstones++;
+		atomic_fetch_add(&r->generation, 1);
+	}
+	pthread_rwlock_unlock(&r->lock);
+	if (is_unused)
+		container_unref(c); /* the registry's reference */
+	return is_unused;
+}
+
 size_t registry_count(struct registry *r)
 {
 	size_t n;

@@ -28,6 +28,13 @@ struct container *registry_get(struct registry *r, const char *name);
  */
 int registry_remove(struct registry *r, const char *name, struct container **ret_removed);
 
+/*
+ * Remove @c itself (not another container of its name) if no listener is
+ * linked to it, marking it removed under its lock. Returns 1 when removed,
+ * else 0.
+ */
+int registry_remove_unused(struct registry *r, struct container *c);
+
 size_t registry_count(struct registry *r);
 
 /*

@@ -14,7 +14,9 @@
 
 #include "daemon/fileio.h"
 #include "daemon/log.h"
+#include "daemon/store/profile.h"
 #include "daemon/store/state.h"
+#include "daemon/strv.h"
 
 #define STATE_VERSION 1
 #define FILE_SUFFIX ".json"
@@ -23,21 +25,34 @@
 
 static json_t *record_to_json(const struct state_record *rec)
 {
-	json_t *config = json_object();
+	json_t *config = json_object(), *profiles = NULL, *o;
 
 	for (size_t i = 0; config && i < CONFIG_KEY_COUNT; i++)
 		if (rec->cfg->values[i])
 			json_object_set_new(config, config_keys[i].name,
 					    json_string(rec->cfg->values[i]));
-	return json_pack("{s:s, s:I, s:I, s:s, s:o}", "name", rec->name, "created_at",
-			 (json_int_t)rec->created_at, "revision", (json_int_t)rec->revision, "etag",
-			 rec->etag, "config", config);
+	o = json_pack("{s:s, s:I, s:I, s:s, s:o}", "name", rec->name, "created_at",
+		      (json_int_t)rec->created_at, "revision", (json_int_t)rec->revision, "etag",
+		      rec->etag, "config", config);
+	/* written only when there are some: files of containers without profiles stay as they were */
+	if (o && strv_length(rec->profiles) > 0) {
+		profiles = json_array();
+		for (size_t i = 0; profiles && rec->profiles[i]; i++)
+			json_array_append_new(profiles, json_string(rec->profiles[i]));
+		if (json_object_set_new(o, "profiles", profiles) < 0)
+			json_decref(TAKE_PTR(o));
+	}
+	return o;
+}
+
+static int open_subdir(int state_dir_fd, const char *dir)
+{
+	return RET_NERRNO(openat(state_dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 static int open_containers_dir(int state_dir_fd)
 {
-	return RET_NERRNO(openat(state_dir_fd, STATE_CONTAINERS_DIR,
-				 O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	return open_subdir(state_dir_fd, STATE_CONTAINERS_DIR);
 }
 
 static void file_name(const char *name, char buf[static CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX)])
@@ -45,11 +60,11 @@ static void file_name(const char *name, char buf[static CONTAINER_NAME_MAX + siz
 	(void)snprintf(buf, CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX), "%s" FILE_SUFFIX, name);
 }
 
-static int save_to(int dir_fd, const struct state_record *rec)
+/* @kind: "container" or "profile", the field that holds the record */
+static int save_kind_to(int dir_fd, const struct state_record *rec, const char *kind)
 {
 	char name[CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX)];
-	json_t *root = json_pack("{s:i, s:o}", "version", STATE_VERSION, "container",
-				 record_to_json(rec));
+	json_t *root = json_pack("{s:i, s:o}", "version", STATE_VERSION, kind, record_to_json(rec));
 	_cleanup_free_ char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
 
 	json_decref(root);
@@ -57,6 +72,20 @@ static int save_to(int dir_fd, const struct state_record *rec)
 		return -ENOMEM;
 	file_name(rec->name, name);
 	return write_file_atomic(dir_fd, name, text, strlen(text), 0600, WRITE_DURABLE);
+}
+
+static int save_to(int dir_fd, const struct state_record *rec)
+{
+	return save_kind_to(dir_fd, rec, "container");
+}
+
+int state_save_profile(int state_dir_fd, const struct state_record *rec)
+{
+	_cleanup_close_ int dir_fd = open_subdir(state_dir_fd, STATE_PROFILES_DIR);
+
+	if (dir_fd < 0)
+		return dir_fd;
+	return save_kind_to(dir_fd, rec, "profile");
 }
 
 int state_save(int state_dir_fd, const struct state_record *rec)
@@ -69,22 +98,17 @@ int state_save(int state_dir_fd, const struct state_record *rec)
 }
 
 /* @c as it is now; *ret_cfg holds the reference the record points to. */
-static void record_of(struct container *c, struct state_record *rec, char *etag,
-		      struct config **ret_cfg)
-{
-	*ret_cfg = container_config_get(c);
-	*rec = (struct state_record){ .name = c->name, .created_at = c->created_at,
-				      .etag = etag, .cfg = *ret_cfg };
-	container_get_revision(c, &rec->revision, etag);
-}
-
 static int save_container_to(int dir_fd, struct container *c)
 {
-	_cleanup_(config_unrefp) struct config *cfg = NULL;
+	_cleanup_strv_free_ char **profiles = NULL;
 	char etag[CONTAINER_ETAG_LEN + 1];
-	struct state_record rec;
+	_cleanup_(config_unrefp) struct config *own = container_spec_get(c, &profiles, etag);
+	struct state_record rec = { .name = c->name, .created_at = c->created_at, .etag = etag,
+				    .cfg = own, .profiles = profiles };
 
-	record_of(c, &rec, etag, &cfg);
+	if (!own)
+		return -ENOMEM;
+	container_get_revision(c, &rec.revision, etag);
 	return save_to(dir_fd, &rec);
 }
 
@@ -97,9 +121,9 @@ int state_save_container(int state_dir_fd, struct container *c)
 	return save_container_to(dir_fd, c);
 }
 
-int state_remove_container(int state_dir_fd, const char *name)
+static int remove_from(int state_dir_fd, const char *dir, const char *name)
 {
-	_cleanup_close_ int dir_fd = open_containers_dir(state_dir_fd);
+	_cleanup_close_ int dir_fd = open_subdir(state_dir_fd, dir);
 	char file[CONTAINER_NAME_MAX + sizeof(FILE_SUFFIX)];
 
 	if (dir_fd < 0)
@@ -108,6 +132,16 @@ int state_remove_container(int state_dir_fd, const char *name)
 	if (unlinkat(dir_fd, file, 0) < 0 && errno != ENOENT)
 		return negative_errno();
 	return RET_NERRNO(fsync(dir_fd));
+}
+
+int state_remove_container(int state_dir_fd, const char *name)
+{
+	return remove_from(state_dir_fd, STATE_CONTAINERS_DIR, name);
+}
+
+int state_remove_profile(int state_dir_fd, const char *name)
+{
+	return remove_from(state_dir_fd, STATE_PROFILES_DIR, name);
 }
 
 /* ---- loading ---- */
@@ -172,35 +206,44 @@ static int load_config(json_t *jconfig, const char *name, struct config **ret,
 	return r;
 }
 
-/* Add the container described by @o; when @expect_name is set it must be that one. */
-static int load_container(json_t *o, const char *expect_name, struct registry *reg,
-			  struct icd_error *reterr)
+/*
+ * Add the @kind ("container" or "profile") described by @o; when @expect_name
+ * is set it must be that one. Only a container may name profiles.
+ */
+static int load_container(json_t *o, const char *expect_name, const char *kind,
+			  struct registry *reg, struct icd_error *reterr)
 {
 	const char *name = NULL, *etag = NULL;
 	json_int_t created = 0, revision = 0;
+	_cleanup_strv_free_ char **profiles = NULL;
 	struct config *cfg = NULL;
-	json_t *jconfig = NULL;
+	json_t *jconfig = NULL, *jprofiles = NULL;
 	json_error_t jerr;
 	int r;
 
-	if (json_unpack_ex(o, &jerr, JSON_STRICT, "{s:s, s:I, s:I, s:s, s:o}", "name", &name,
+	if (json_unpack_ex(o, &jerr, JSON_STRICT, "{s:s, s:I, s:I, s:s, s:o, s?o}", "name", &name,
 			   "created_at", &created, "revision", &revision, "etag", &etag, "config",
-			   &jconfig) < 0)
-		return icd_error_set(reterr, -EINVAL, "invalid container entry: %s", jerr.text);
+			   &jconfig, "profiles", &jprofiles) < 0)
+		return icd_error_set(reterr, -EINVAL, "invalid %s entry: %s", kind, jerr.text);
 	if (!container_name_valid(name))
-		return icd_error_set(reterr, -EINVAL, "invalid container name '%s'", name);
+		return icd_error_set(reterr, -EINVAL, "invalid %s name '%s'", kind, name);
 	if (expect_name && strcmp(name, expect_name) != 0)
-		return icd_error_set(reterr, -EINVAL, "it describes container '%s'", name);
-	r = load_config(jconfig, name, &cfg, reterr);
+		return icd_error_set(reterr, -EINVAL, "it describes %s '%s'", kind, name);
+	if (jprofiles && strcmp(kind, "container") != 0)
+		return icd_error_set(reterr, -EINVAL, "a profile cannot apply profiles");
+	r = profile_names_from_json(jprofiles, &profiles, reterr);
+	if (r >= 0)
+		r = load_config(jconfig, name, &cfg, reterr);
 	if (r < 0)
 		return r;
 	_cleanup_(container_unrefp) struct container *c =
 		container_new_at(name, created, cfg, (uint64_t)revision, etag);
 	if (!c)
 		return -ENOMEM;
+	c->profiles = TAKE_PTR(profiles); /* not shared yet; the store expands it once all loaded */
 	r = registry_add(reg, c);
 	if (r == -EEXIST)
-		return icd_error_set(reterr, -EINVAL, "container '%s' listed twice", name);
+		return icd_error_set(reterr, -EINVAL, "%s '%s' listed twice", kind, name);
 	return r;
 }
 
@@ -239,6 +282,8 @@ static int load_json(int dir_fd, const char *name, const char *field, json_t **r
 struct load_ctx {
 	struct registry *reg;
 	struct icd_error *err;
+	const char *dir;  /* STATE_CONTAINERS_DIR or STATE_PROFILES_DIR */
+	const char *kind; /* "container" or "profile" */
 };
 
 /* "NAME.json" -> "NAME"; false for anything else. */
@@ -262,19 +307,19 @@ static int load_container_file(int dir_fd, const char *name, void *userdata)
 	int r;
 
 	if (!container_file_stem(name, stem)) {
-		log_warning("Ignoring '%s/%s': not a container state file", STATE_CONTAINERS_DIR, name);
+		log_warning("Ignoring '%s/%s': not a %s state file", l->dir, name, l->kind);
 		return 0;
 	}
-	r = load_json(dir_fd, name, "container", &root, &o, &inner);
+	r = load_json(dir_fd, name, l->kind, &root, &o, &inner);
 	if (r >= 0)
-		r = load_container(o, stem, l->reg, &inner);
+		r = load_container(o, stem, l->kind, l->reg, &inner);
 	json_decref(root);
 	if (r >= 0)
 		return 0;
 	/* name the file from the state directory on: "containers/web.json is corrupt (...)" */
 	if (strncmp(inner.msg, name, strlen(name)) == 0)
-		return icd_error_set(l->err, r, STATE_CONTAINERS_DIR "/%s", inner.msg);
-	return icd_error_set(l->err, r, STATE_CONTAINERS_DIR "/%s: %s", name, inner.msg);
+		return icd_error_set(l->err, r, "%s/%s", l->dir, inner.msg);
+	return icd_error_set(l->err, r, "%s/%s: %s", l->dir, name, inner.msg);
 }
 
 static int load_legacy(int state_dir_fd, struct registry *reg, struct icd_error *reterr)
@@ -292,7 +337,7 @@ static int load_legacy(int state_dir_fd, struct registry *reg, struct icd_error 
 	json_array_foreach(arr, i, o) {
 		struct icd_error inner = { 0 };
 
-		r = load_container(o, NULL, reg, &inner);
+		r = load_container(o, NULL, "container", reg, &inner);
 		if (r < 0) {
 			r = icd_error_set(reterr, r, "%s: %s", STATE_LEGACY_FILE, inner.msg);
 			break;
@@ -367,5 +412,24 @@ int state_load(int state_dir_fd, struct registry *reg, struct icd_error *reterr)
 		return r < 0 ? r : convert_legacy(state_dir_fd, dir_fd, reg, reterr);
 	}
 	return for_each_entry(dir_fd, load_container_file,
-			      &(struct load_ctx){ .reg = reg, .err = reterr });
+			      &(struct load_ctx){ .reg = reg, .err = reterr,
+						  .dir = STATE_CONTAINERS_DIR, .kind = "container" });
+}
+
+int state_load_profiles(int state_dir_fd, struct registry *profiles, struct icd_error *reterr)
+{
+	_cleanup_close_ int dir_fd = -EBADF;
+
+	/* older state directories have none: created empty */
+	if (mkdirat(state_dir_fd, STATE_PROFILES_DIR, 0700) < 0 && errno != EEXIST)
+		return icd_error_set(reterr, negative_errno(), "cannot create %s/: %m",
+				     STATE_PROFILES_DIR);
+	dir_fd = open_subdir(state_dir_fd, STATE_PROFILES_DIR);
+	if (dir_fd < 0)
+		return icd_error_set(reterr, dir_fd, "cannot open %s/: %s", STATE_PROFILES_DIR,
+				     strerror(-dir_fd));
+	(void)for_each_entry(dir_fd, remove_if_temporary, NULL);
+	return for_each_entry(dir_fd, load_container_file,
+			      &(struct load_ctx){ .reg = profiles, .err = reterr,
+						  .dir = STATE_PROFILES_DIR, .kind = "profile" });
 }

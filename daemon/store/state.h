@@ -12,6 +12,8 @@
  */
 #define STATE_CONTAINERS_DIR "containers"
 #define STATE_LEGACY_FILE "state.json"
+/* STATE_DIR/profiles/NAME.json: one profile each, the same record without "profiles" */
+#define STATE_PROFILES_DIR "profiles"
 
 /*
  * Load the registry into @r (which must be empty). No state yet is an empty
@@ -27,7 +29,8 @@ struct state_record {
 	int64_t created_at;
 	uint64_t revision;
 	const char *etag;
-	const struct config *cfg;
+	const struct config *cfg; /* its own keys */
+	char *const *profiles;    /* NULL-terminated or NULL: the profiles it applies, in order */
 };
 
 /*
@@ -42,3 +45,13 @@ int state_save_container(int state_dir_fd, struct container *c);
 
 /* Remove @name's file durably (unlink, fsync of the directory). Missing is fine. */
 int state_remove_container(int state_dir_fd, const char *name);
+
+/*
+ * Load every profile into @profiles (empty), creating STATE_PROFILES_DIR when
+ * missing (a state from before profiles). Errors as state_load().
+ */
+int state_load_profiles(int state_dir_fd, struct registry *profiles, struct icd_error *reterr);
+
+/* state_save() and state_remove_container() for profile @rec / @name. */
+int state_save_profile(int state_dir_fd, const struct state_record *rec);
+int state_remove_profile(int state_dir_fd, const char *name);

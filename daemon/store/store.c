@@ -19,21 +19,16 @@
 #include "daemon/events/publish.h"
 #include "daemon/sockets.h"
 #include "daemon/store/policy.h"
+#include "daemon/store/profile.h"
 #include "daemon/store/state.h"
-#include "daemon/store/store.h"
+#include "daemon/store/store_internal.h"
+#include "daemon/strv.h"
 
 #define SECCOMP_DIR "seccomp"
+/* the LXC policy files of profiles: a directory of their own, names never collide */
+#define PROFILE_SECCOMP_DIR "seccomp-profiles"
 /* at most this many containers write at once; more wait for a free writer */
 #define STORE_WRITERS 8
-
-struct store {
-	struct registry *registry; /* not owned */
-	char *state_dir;           /* owned: absolute */
-	int state_dir_fd;          /* owned */
-	int seccomp_dir_fd;        /* owned: SECCOMP_DIR, the LXC policy files */
-	struct lanes *lanes;       /* owned */
-	struct event_bus *events;  /* not owned; may be NULL */
-};
 
 /* ---- opening ---- */
 
@@ -59,23 +54,69 @@ static int open_dirs(struct store *s, const char *state_dir, struct icd_error *r
 	if (s->seccomp_dir_fd < 0)
 		return icd_error_set(reterr, s->seccomp_dir_fd, "cannot open '%s/" SECCOMP_DIR "': %m",
 				     state_dir);
+	if (mkdirat(s->state_dir_fd, PROFILE_SECCOMP_DIR, 0700) < 0 && errno != EEXIST)
+		return icd_error_set(reterr, negative_errno(),
+				     "cannot create '%s/" PROFILE_SECCOMP_DIR "': %m", state_dir);
+	s->profile_seccomp_dir_fd = RET_NERRNO(openat(s->state_dir_fd, PROFILE_SECCOMP_DIR,
+						      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (s->profile_seccomp_dir_fd < 0)
+		return icd_error_set(reterr, s->profile_seccomp_dir_fd,
+				     "cannot open '%s/" PROFILE_SECCOMP_DIR "': %m", state_dir);
 	return 0;
 }
 
-/* Rewrite every LXC policy file from the restored registry; failures are not fatal. */
-static void sync_policy_files(struct store *s)
+/* Expand one loaded container over the loaded profiles. */
+static int expand_loaded(struct store *s, struct container *c, struct icd_error *reterr)
+{
+	_cleanup_strv_free_ char **profiles = NULL;
+	char etag[CONTAINER_ETAG_LEN + 1];
+	_cleanup_(config_unrefp) struct config *own = container_spec_get(c, &profiles, etag);
+	struct config *expanded = NULL;
+	struct icd_error inner = { 0 };
+	int r;
+
+	if (!own)
+		return -ENOMEM;
+	r = profile_expand(s->profiles, profiles, own, &expanded, &inner);
+	if (r < 0)
+		return icd_error_set(reterr, -EINVAL, "%s/%s.json: %s", STATE_CONTAINERS_DIR, c->name,
+				     inner.msg);
+	container_publish_expanded(c, expanded);
+	return 0;
+}
+
+/*
+ * Expand every loaded container, then rewrite its LXC policy file from the
+ * result. A container naming a profile that is not there fails the load:
+ * the store never writes such a state.
+ */
+static int expand_and_sync(struct store *s, struct icd_error *reterr)
 {
 	struct container **list = NULL;
 	size_t n = 0;
+	int r = registry_list(s->profiles, &list, &n);
 
-	if (registry_list(s->registry, &list, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; r >= 0 && i < n; i++) {
 		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
 
-		(void)policy_write_lxc_file(s->seccomp_dir_fd, list[i]->name, cfg);
+		(void)policy_write_lxc_file(s->profile_seccomp_dir_fd, list[i]->name, cfg);
 	}
 	registry_list_free(list, n);
+	list = NULL;
+	n = 0;
+	if (r >= 0)
+		r = registry_list(s->registry, &list, &n);
+
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = expand_loaded(s, list[i], reterr);
+		if (r >= 0) {
+			_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
+
+			(void)policy_write_lxc_file(s->seccomp_dir_fd, list[i]->name, cfg);
+		}
+	}
+	registry_list_free(list, n);
+	return r;
 }
 
 int store_open(const char *state_dir, struct registry *reg, struct store **ret,
@@ -86,16 +127,23 @@ int store_open(const char *state_dir, struct registry *reg, struct store **ret,
 
 	if (!s)
 		return -ENOMEM;
-	*s = (struct store){ .registry = reg, .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF };
+	*s = (struct store){ .registry = reg, .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF,
+			     .profile_seccomp_dir_fd = -EBADF };
+	pthread_rwlock_init(&s->profiles_lock, NULL);
+	pthread_mutex_init(&s->ephemeral_lock, NULL);
 	s->lanes = lanes_new(STORE_WRITERS);
-	r = s->lanes ? open_dirs(s, state_dir, reterr) : -ENOMEM;
+	s->profiles = registry_new();
+	r = s->lanes && s->profiles ? open_dirs(s, state_dir, reterr) : -ENOMEM;
+	if (r >= 0)
+		r = state_load_profiles(s->state_dir_fd, s->profiles, reterr);
 	if (r >= 0)
 		r = state_load(s->state_dir_fd, reg, reterr);
+	if (r >= 0)
+		r = expand_and_sync(s, reterr);
 	if (r < 0) {
 		store_free(s);
 		return r;
 	}
-	sync_policy_files(s);
 	*ret = s;
 	return 0;
 }
@@ -112,8 +160,12 @@ struct store *store_free(struct store *s)
 	if (s->lanes && lanes_close(s->lanes, 0) == 0)
 		lanes_free(s->lanes);
 	close_nointr(s->seccomp_dir_fd);
+	close_nointr(s->profile_seccomp_dir_fd);
 	close_nointr(s->state_dir_fd);
 	free(s->state_dir);
+	registry_free(s->profiles);
+	pthread_rwlock_destroy(&s->profiles_lock);
+	pthread_mutex_destroy(&s->ephemeral_lock);
 	free(s);
 	return NULL;
 }
@@ -123,9 +175,21 @@ void store_set_events(struct store *s, struct event_bus *bus)
 	s->events = bus;
 }
 
+struct registry *store_profiles(struct store *s)
+{
+	return s->profiles;
+}
+
 int store_policy_path(const struct store *s, const char *name, char *buf, size_t size)
 {
 	int n = snprintf(buf, size, "%s/" SECCOMP_DIR "/%s", s->state_dir, name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+int store_profile_policy_path(const struct store *s, const char *name, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/" PROFILE_SECCOMP_DIR "/%s", s->state_dir, name);
 
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
@@ -146,6 +210,15 @@ struct store_change *store_change_new(enum store_op op, const char *name)
 	return ch;
 }
 
+struct store_change *store_change_new_profile(enum store_op op, const char *name)
+{
+	struct store_change *ch = store_change_new(op, name);
+
+	if (ch)
+		ch->is_profile = true;
+	return ch;
+}
+
 struct store_change *store_change_free(struct store_change *ch)
 {
 	if (!ch)
@@ -155,6 +228,9 @@ struct store_change *store_change_free(struct store_change *ch)
 	store_patch_clear(&ch->patch);
 	container_unref(ch->container);
 	config_unref(ch->published);
+	config_unref(ch->expanded);
+	strv_free(ch->profiles);
+	strv_free(ch->published_profiles);
 	free(ch);
 	return NULL;
 }
@@ -163,7 +239,7 @@ struct store_change *store_change_free(struct store_change *ch)
  * RFC 9110 If-Match: absent passes, "*" passes for an existing resource, else
  * one of the listed strong tags must equal the current ETag (W/ never does).
  */
-static int check_if_match(const char *if_match, const char *etag, struct icd_error *reterr)
+int store_check_if_match(const char *if_match, const char *etag, struct icd_error *reterr)
 {
 	char quoted[CONTAINER_ETAG_LEN + 3];
 	const char *p = if_match;
@@ -187,54 +263,88 @@ static int check_if_match(const char *if_match, const char *etag, struct icd_err
 			     ESCAPED(if_match, 64), quoted);
 }
 
-static int write_failed(struct icd_error *reterr, int r, const char *what)
+int store_write_failed(struct icd_error *reterr, int r, const char *what)
 {
 	errno = -r;
 	return icd_error_set(reterr, r, "cannot write %s: %m", what);
 }
 
+/* What one revision of a container is: its state record and its expanded configuration. */
+struct spec {
+	struct state_record rec;
+	const struct config *expanded; /* what the LXC policy file is made from */
+};
+
 /*
- * Write @rec's LXC policy file, then its state file. On failure the files are
+ * Write @new's LXC policy file, then its state file. On failure the files are
  * put back as @old describes them (or removed when @old is NULL: a create),
  * as far as the disk lets us; the policy file goes first because it is
  * derived data, cheap to put back, while the state file's rename is the
  * moment the change exists.
  */
-static int persist(struct store *s, const struct state_record *rec,
-		   const struct state_record *old, struct icd_error *reterr)
+static int persist(struct store *s, const struct spec *new, const struct spec *old,
+		   struct icd_error *reterr)
 {
-	int r = policy_write_lxc_file(s->seccomp_dir_fd, rec->name, rec->cfg);
+	const struct state_record *rec = &new->rec;
+	int r = policy_write_lxc_file(s->seccomp_dir_fd, rec->name, new->expanded);
 
 	if (r < 0)
-		return write_failed(reterr, r, "the LXC policy file");
+		return store_write_failed(reterr, r, "the LXC policy file");
 	r = state_save(s->state_dir_fd, rec);
 	if (r >= 0)
 		return 0;
 	/* the rename may have happened before a failing fsync of the directory */
 	if (old) {
-		(void)state_save(s->state_dir_fd, old);
-		(void)policy_write_lxc_file(s->seccomp_dir_fd, old->name, old->cfg);
+		(void)state_save(s->state_dir_fd, &old->rec);
+		(void)policy_write_lxc_file(s->seccomp_dir_fd, old->rec.name, old->expanded);
 	} else {
 		(void)state_remove_container(s->state_dir_fd, rec->name);
 		(void)unlinkat(s->seccomp_dir_fd, rec->name, 0);
 	}
-	return write_failed(reterr, r, "the state file");
+	return store_write_failed(reterr, r, "the state file");
+}
+
+/* @own expanded over @profiles as published now; a missing profile is a bad request. */
+static int expand(struct store *s, struct store_change *ch, char *const *profiles,
+		  const struct config *own, struct config **ret)
+{
+	int r = profile_expand(s->profiles, profiles, own, ret, &ch->err);
+
+	return r == -ENOENT ? -EINVAL : r;
+}
+
+/* Hand the published own config, profiles and expansion back with @ch. */
+static int take_outcome(struct store_change *ch, struct config *own, char *const *profiles,
+			struct config *expanded)
+{
+	ch->published = config_ref(own);
+	ch->expanded = config_ref(expanded);
+	return strv_copy(profiles, &ch->published_profiles);
 }
 
 static int run_create(struct store *s, struct store_change *ch)
 {
-	struct state_record rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
-				    .etag = ch->etag, .cfg = ch->cfg };
+	struct spec new = { .rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
+				     .etag = ch->etag, .cfg = ch->cfg, .profiles = ch->profiles } };
 	_cleanup_(container_unrefp) struct container *c = registry_get(s->registry, ch->name);
+	_cleanup_(config_unrefp) struct config *expanded = NULL;
+	_cleanup_strv_free_ char **profiles = NULL;
 	int r;
 
 	if (c)
 		return icd_error_set(&ch->err, -EEXIST, "container '%s' already exists", ch->name);
-	container_etag_compute(ch->name, 0, ch->cfg, ch->etag);
-	c = container_new_at(ch->name, rec.created_at, config_ref(ch->cfg), 0, ch->etag);
+	r = expand(s, ch, ch->profiles, ch->cfg, &expanded);
+	if (r < 0 || (r = strv_copy(ch->profiles, &profiles)) < 0)
+		return r;
+	container_etag_compute_profiles(ch->name, 0, ch->cfg, ch->profiles, ch->etag);
+	c = container_new_at(ch->name, new.rec.created_at, config_ref(ch->cfg), 0, ch->etag);
 	if (!c)
 		return -ENOMEM;
-	r = persist(s, &rec, NULL, &ch->err);
+	/* not shared yet: set what it applies and what workers will read */
+	container_publish_spec(c, config_ref(ch->cfg), TAKE_PTR(profiles), config_ref(expanded), 0,
+			       ch->etag);
+	new.expanded = expanded;
+	r = persist(s, &new, NULL, &ch->err);
 	if (r < 0)
 		return r;
 	r = registry_add(s->registry, c);
@@ -244,10 +354,9 @@ static int run_create(struct store *s, struct store_change *ch)
 		(void)unlinkat(s->seccomp_dir_fd, ch->name, 0);
 		return r;
 	}
-	ch->published = config_ref(ch->cfg);
 	ch->container = TAKE_PTR(c);
-	ch->changed_keys = publish_changed_keys(NULL, ch->cfg);
-	return 0;
+	ch->changed_keys = publish_changed_keys(NULL, expanded);
+	return take_outcome(ch, ch->cfg, ch->profiles, expanded);
 }
 
 int store_patch_apply(const struct store_patch *p, const struct config *current,
@@ -280,55 +389,89 @@ void store_patch_clear(struct store_patch *p)
 	*p = (struct store_patch){ 0 };
 }
 
-/* The container @ch changes as published, if its If-Match holds: a new reference. */
-static int current(struct store *s, struct store_change *ch, struct container **ret,
-		   uint64_t *ret_revision, char etag[static CONTAINER_ETAG_LEN + 1])
+int store_current(struct registry *reg, const char *kind, struct store_change *ch,
+		  struct container **ret, uint64_t *ret_revision,
+		  char etag[static CONTAINER_ETAG_LEN + 1])
 {
-	_cleanup_(container_unrefp) struct container *c = registry_get(s->registry, ch->name);
+	_cleanup_(container_unrefp) struct container *c = registry_get(reg, ch->name);
 	int r;
 
 	if (!c)
-		return icd_error_set(&ch->err, -ENOENT, "container '%s' not found", ch->name);
+		return icd_error_set(&ch->err, -ENOENT, "%s '%s' not found", kind, ch->name);
 	container_get_revision(c, ret_revision, etag);
-	r = check_if_match(ch->if_match, etag, &ch->err);
+	r = store_check_if_match(ch->if_match, etag, &ch->err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(c);
 	return 0;
 }
 
+/* The own configuration and profiles @ch makes of @old_own and @old_profiles. */
+static int updated_spec(struct store_change *ch, const struct config *old_own,
+			char *const *old_profiles, struct config **ret_own, char ***ret_profiles)
+{
+	bool keeps_profiles = ch->op == STORE_PATCH && !ch->has_profiles;
+	int r = 0;
+
+	if (ch->op == STORE_PATCH)
+		r = store_patch_apply(&ch->patch, old_own, ret_own, &ch->err);
+	else
+		*ret_own = config_ref(ch->cfg);
+	if (r < 0)
+		return r;
+	return strv_copy(keeps_profiles ? old_profiles : ch->profiles, ret_profiles);
+}
+
+static int refuse_ephemeral(struct store_change *ch, struct container *c)
+{
+	return icd_error_set(&ch->err, -EBUSY,
+			     "container '%s' registered itself with profile '%s': change the "
+			     "profile instead", c->name, c->origin->profile);
+}
+
 static int run_update(struct store *s, struct store_change *ch)
 {
 	_cleanup_(container_unrefp) struct container *c = NULL;
-	_cleanup_(config_unrefp) struct config *old = NULL, *cfg = NULL;
-	struct state_record rec, prev;
+	_cleanup_(config_unrefp) struct config *old = NULL, *old_expanded = NULL, *cfg = NULL,
+					       *expanded = NULL;
+	_cleanup_strv_free_ char **old_profiles = NULL, **profiles = NULL;
 	char old_etag[CONTAINER_ETAG_LEN + 1];
+	struct spec new, prev;
 	uint64_t revision;
 	int r;
 
-	r = current(s, ch, &c, &revision, old_etag);
+	r = store_current(s->registry, "container", ch, &c, &revision, old_etag);
 	if (r < 0)
 		return r;
-	old = container_config_get(c);
-	if (ch->op == STORE_PATCH)
-		r = store_patch_apply(&ch->patch, old, &cfg, &ch->err);
-	else
-		cfg = config_ref(ch->cfg);
+	if (container_is_ephemeral(c))
+		return refuse_ephemeral(ch, c);
+	old = container_spec_get(c, &old_profiles, old_etag);
+	old_expanded = container_config_get(c);
+	if (!old)
+		return -ENOMEM;
+	r = updated_spec(ch, old, old_profiles, &cfg, &profiles);
+	if (r >= 0)
+		r = expand(s, ch, profiles, cfg, &expanded);
 	if (r < 0)
 		return r;
-	container_etag_compute(c->name, revision + 1, cfg, ch->etag);
-	rec = (struct state_record){ .name = c->name, .created_at = c->created_at,
-				     .revision = revision + 1, .etag = ch->etag, .cfg = cfg };
-	prev = (struct state_record){ .name = c->name, .created_at = c->created_at,
-				      .revision = revision, .etag = old_etag, .cfg = old };
-	r = persist(s, &rec, &prev, &ch->err);
+	container_etag_compute_profiles(c->name, revision + 1, cfg, profiles, ch->etag);
+	new = (struct spec){ .rec = { .name = c->name, .created_at = c->created_at,
+				      .revision = revision + 1, .etag = ch->etag, .cfg = cfg,
+				      .profiles = profiles },
+			     .expanded = expanded };
+	prev = (struct spec){ .rec = { .name = c->name, .created_at = c->created_at,
+				       .revision = revision, .etag = old_etag, .cfg = old,
+				       .profiles = old_profiles },
+			      .expanded = old_expanded };
+	r = persist(s, &new, &prev, &ch->err);
 	if (r < 0)
 		return r;
-	container_publish(c, config_ref(cfg), revision + 1, ch->etag);
-	ch->changed_keys = publish_changed_keys(old, cfg);
-	ch->published = TAKE_PTR(cfg);
+	ch->changed_keys = publish_changed_keys(old_expanded, expanded);
+	r = take_outcome(ch, cfg, profiles, expanded);
+	container_publish_spec(c, TAKE_PTR(cfg), TAKE_PTR(profiles), TAKE_PTR(expanded),
+			       revision + 1, ch->etag);
 	ch->container = TAKE_PTR(c);
-	return 0;
+	return r;
 }
 
 static int run_delete(struct store *s, struct store_change *ch)
@@ -338,14 +481,16 @@ static int run_delete(struct store *s, struct store_change *ch)
 	uint64_t revision;
 	int r;
 
-	r = current(s, ch, &c, &revision, etag);
+	r = store_current(s->registry, "container", ch, &c, &revision, etag);
 	if (r < 0)
 		return r;
+	if (container_is_ephemeral(c))
+		return refuse_ephemeral(ch, c);
 	r = state_remove_container(s->state_dir_fd, ch->name);
 	if (r < 0) {
 		/* the unlink may have happened before the failing fsync: put the file back */
 		(void)state_save_container(s->state_dir_fd, c);
-		return write_failed(&ch->err, r, "the state file");
+		return store_write_failed(&ch->err, r, "the state file");
 	}
 	(void)registry_remove(s->registry, ch->name, NULL);
 	/* a stale policy file only names rules for a container that is gone */
@@ -361,20 +506,22 @@ static void run_change(struct lane_job *job)
 	struct store *s = ch->store;
 	int r;
 
-	switch (ch->op) {
-	case STORE_CREATE:
-		r = run_create(s, ch);
-		break;
-	case STORE_DELETE:
-		r = run_delete(s, ch);
-		break;
-	default:
-		r = run_update(s, ch);
-		break;
+	if (ch->is_profile) {
+		r = store_run_profile_change(s, ch);
+	} else {
+		/* shared with other containers' changes; no profile changes meanwhile */
+		pthread_rwlock_rdlock(&s->profiles_lock);
+		if (ch->op == STORE_CREATE)
+			r = run_create(s, ch);
+		else if (ch->op == STORE_DELETE)
+			r = run_delete(s, ch);
+		else
+			r = run_update(s, ch);
+		pthread_rwlock_unlock(&s->profiles_lock);
 	}
 	if (r < 0 && !ch->err.msg[0])
-		(void)icd_error_set(&ch->err, r, "cannot change container '%s': %s", ch->name,
-				    strerror(-r));
+		(void)icd_error_set(&ch->err, r, "cannot change %s '%s': %s",
+				    ch->is_profile ? "profile" : "container", ch->name, strerror(-r));
 	ch->result = r < 0 ? r : 0;
 	/* before the answer: a client that saw it also finds the event in its stream */
 	publish_store_change(s->events, ch);
@@ -390,7 +537,8 @@ int store_submit(struct store *s, struct store_change *ch,
 	ch->done = done;
 	ch->userdata = userdata;
 	ch->job = (struct lane_job){ .run = run_change };
-	strcpy(ch->job.key, ch->name);
+	/* profile changes one after another: each may re-expand every container */
+	strcpy(ch->job.key, ch->is_profile ? STORE_PROFILES_LANE : ch->name);
 	return lanes_submit(s->lanes, &ch->job);
 }
 

@@ -22,8 +22,16 @@
  * containers at the same time (daemon/store/lanes.h). The API thread keeps
  * answering reads from the published registry meanwhile.
  *
- * The store also owns the state directory's layout: containers/NAME.json
- * (daemon/store/state.c) and seccomp/NAME, the LXC policy files.
+ * The store also owns the state directory's layout: containers/NAME.json,
+ * profiles/NAME.json (daemon/store/state.c) and seccomp/NAME, the LXC policy
+ * files.
+ *
+ * Profiles (daemon/store/profile.h) live in a registry of their own. What a
+ * container publishes for workers is its EXPANDED configuration, recomputed
+ * here whenever the container or one of its profiles changes. Profile
+ * changes run on one lane and exclude every container change while they
+ * run (a rwlock: container changes share it), so an expansion never mixes a
+ * profile's old and new keys and a profile in use cannot disappear.
  */
 struct store;
 
@@ -53,8 +61,14 @@ struct store *store_free(struct store *s);
 struct event_bus;
 void store_set_events(struct store *s, struct event_bus *bus);
 
+/* The published profiles (struct container without listeners). Thread-safe to read. */
+struct registry *store_profiles(struct store *s);
+
 /* The absolute path of @name's LXC policy file (lxc.seccomp.profile) into @buf. */
 int store_policy_path(const struct store *s, const char *name, char *buf, size_t size);
+
+/* The same for profile @name: the policy an LXC container registering with it loads. */
+int store_profile_policy_path(const struct store *s, const char *name, char *buf, size_t size);
 
 enum store_op {
 	STORE_CREATE,
@@ -82,16 +96,21 @@ void store_patch_clear(struct store_patch *p);
  */
 struct store_change {
 	enum store_op op;
+	bool is_profile;         /* a change of profile @name, not of a container */
 	char name[CONTAINER_NAME_MAX + 1];
 	char *if_match;          /* owned: the If-Match header, or NULL */
-	struct config *cfg;      /* owned: CREATE and REPLACE, the new configuration */
+	struct config *cfg;      /* owned: CREATE and REPLACE, the new (own) configuration */
 	struct store_patch patch; /* PATCH */
+	char **profiles;         /* owned: a container's profiles (CREATE, REPLACE; PATCH if has_profiles) */
+	bool has_profiles;       /* PATCH: the request names "profiles" */
 
 	/* the outcome */
 	int result;                    /* 0 or a negative errno, with err */
 	struct icd_error err;
 	struct container *container;   /* reference: the container created or changed */
-	struct config *published;      /* reference: the snapshot this change published */
+	struct config *published;      /* reference: the (own) configuration this change published */
+	struct config *expanded;       /* reference: a container's expanded configuration with it */
+	char **published_profiles;     /* owned: a container's profiles with it */
 	char etag[CONTAINER_ETAG_LEN + 1]; /* the ETag published with it */
 	bool has_stale_policy;         /* DELETE: its LXC policy file could not be removed */
 	unsigned changed_keys;         /* CREATE, REPLACE, PATCH: bit (1 << key) per key changed */
@@ -105,6 +124,9 @@ struct store_change {
 
 /* A change of @op on container @name (a valid name). NULL on ENOMEM. */
 struct store_change *store_change_new(enum store_op op, const char *name);
+
+/* A change of @op on profile @name (a valid name). NULL on ENOMEM. */
+struct store_change *store_change_new_profile(enum store_op op, const char *name);
 struct store_change *store_change_free(struct store_change *ch);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct store_change *, store_change_free)
 
@@ -119,3 +141,30 @@ int store_submit(struct store *s, struct store_change *ch,
 
 /* store_submit() and wait for the outcome: returns ch->result. */
 int store_apply(struct store *s, struct store_change *ch);
+
+/* At most this many ephemeral containers at once; more are refused (and logged by the caller). */
+#define STORE_EPHEMERAL_MAX 4096
+
+/*
+ * An ephemeral container for a listener that registers itself: @name with
+ * the configuration of @profile, never written to disk. When @name is already
+ * an ephemeral container of the same profile (a second listener, or one taken
+ * back after a restart), that one. Returns 1 (created) or 0 (there
+ * already) with a new reference in *ret, or
+ * -ENOENT (no such profile), -EEXIST (@name is taken by another container),
+ * -EMFILE (STORE_EPHEMERAL_MAX reached), -ENOMEM; with a message in @reterr.
+ * Thread-safe (runs on the caller's thread: nothing is written).
+ */
+int store_add_ephemeral(struct store *s, const char *name, const char *profile,
+			const struct container_k8s *k8s, struct container **ret,
+			struct icd_error *reterr);
+
+/*
+ * Remove ephemeral container @c if it has no listener left (checked under the
+ * registry lock, so a listener attaching meanwhile keeps it). Returns 1 when
+ * removed, 0 when not. Thread-safe.
+ */
+int store_remove_ephemeral_if_unused(struct store *s, struct container *c);
+
+/* How many ephemeral containers there are now. */
+unsigned store_ephemeral_count(struct store *s);

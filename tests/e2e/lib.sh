@@ -1098,6 +1098,7 @@ run_runtime() {
 		scenario_nested_init "$rt"
 		scenario_fdstore "$rt"
 		scenario_merge "$rt"
+		scenario_profile "$rt"
 	fi
 	scenario_mount "$rt"
 }
@@ -1110,3 +1111,5 @@ source "$E2E_DIR/lib_policy.sh"
 source "$E2E_DIR/scenario_mount.sh"
 # shellcheck source=scenario_bpf.sh
 source "$E2E_DIR/scenario_bpf.sh"
+# shellcheck source=scenario_profile.sh
+source "$E2E_DIR/scenario_profile.sh"

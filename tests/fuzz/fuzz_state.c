@@ -9,7 +9,7 @@
  * Beyond "no crash, no leak": a refused state names the file and leaves it
  * untouched (and converts nothing); an accepted one survives a round trip:
  * what the daemon then writes loads again into the same registry (names,
- * creation times, revisions, ETags, configurations).
+ * creation times, revisions, ETags, configurations, profile lists).
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,6 +18,7 @@
 
 #include "daemon/log.h"
 #include "daemon/store/state.h"
+#include "daemon/strv.h"
 #include "tests/fuzz/fuzz.h"
 
 #if FUZZ_STATE_LEGACY
@@ -47,7 +48,8 @@ static bool same_container(struct container *a, struct container *b)
 {
 	struct config *ca = container_config_get(a), *cb = container_config_get(b);
 	bool same = a->created_at == b->created_at && a->revision == b->revision &&
-		    strcmp(a->etag, b->etag) == 0 && fuzz_config_equal(ca, cb);
+		    strcmp(a->etag, b->etag) == 0 && fuzz_config_equal(ca, cb) &&
+		    strv_equal(a->profiles, b->profiles);
 
 	config_unref(ca);
 	config_unref(cb);

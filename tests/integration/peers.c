@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <seccomp.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -562,4 +563,76 @@ void wait_listeners(const char *name, size_t expect)
 	for (int i = 0; i < 100 && n_listeners(name) != expect; i++)
 		sleep_ms(20);
 	assert_int_equal(n_listeners(name), expect);
+}
+
+/* A fake systemd: the datagram socket $NOTIFY_SOCKET names. Returns its fd. */
+int fake_notify_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 5 };
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	strcpy(sa.sun_path, path);
+	(void)unlink(path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* The next FDSTORE=1 message (READY=1 and STATUS= skipped): its FDNAME into @name, its fd. */
+int fake_notify_recv_fdstore(int sock, char *name, size_t size)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	char text[512];
+	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) - 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+	const char *p;
+	int fd;
+
+	do {
+		msg.msg_controllen = sizeof(control.buf);
+		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+		assert_true(n > 0);
+		text[n] = '\0';
+	} while (!strstr(text, "FDSTORE=1\n"));
+	p = strstr(text, "FDNAME=");
+	assert_non_null(p);
+	snprintf(name, size, "%s", p + strlen("FDNAME="));
+	c = CMSG_FIRSTHDR(&msg);
+	assert_non_null(c);
+	assert_int_equal(c->cmsg_type, SCM_RIGHTS);
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+int restart_with_fd_store(const char *const *args)
+{
+	char notify[400];
+	int nsock;
+
+	snprintf(notify, sizeof(notify), "%s/notify.sock", H.dir);
+	nsock = fake_notify_socket(notify);
+	assert_int_equal(WEXITSTATUS(harness_stop(&H, SIGTERM)), 0);
+	setenv("NOTIFY_SOCKET", notify, 1);
+	assert_int_equal(harness_start(&H, args), 0);
+	unsetenv("NOTIFY_SOCKET");
+	return nsock;
+}
+
+void crash_and_hand_back(int fd, const char *fdname, const char *const *args)
+{
+	harness_stop(&H, SIGKILL);
+	H.pass_fd = fd;
+	H.pass_fd_name = fdname;
+	assert_int_equal(harness_start(&H, args), 0);
+	H.pass_fd_name = NULL;
+	close(fd);
 }

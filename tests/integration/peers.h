@@ -84,3 +84,18 @@ long metric(const char *name, const char *syscall, const char *outcome);
 long metric_value(const char *family);
 size_t n_listeners(const char *name);
 void wait_listeners(const char *name, size_t expect);
+
+/* A fake systemd: the datagram socket $NOTIFY_SOCKET names, bound at @path. Returns its fd. */
+int fake_notify_socket(const char *path);
+/* One FDSTORE=1 message on @sock: its FDNAME into @name, the fd it carried as the result. */
+int fake_notify_recv_fdstore(int sock, char *name, size_t size);
+
+/*
+ * Stop the daemon in H and start it again under a fake systemd: $NOTIFY_SOCKET
+ * names the datagram socket it returns (at H.dir/notify.sock), so the daemon
+ * keeps OCI listeners in its "fd store". @args as for harness_start().
+ */
+int restart_with_fd_store(const char *const *args);
+
+/* Kill the daemon (a crash) and start it again with @fd handed back as @fdname, as systemd would. Closes @fd. */
+void crash_and_hand_back(int fd, const char *fdname, const char *const *args);

@@ -32,7 +32,8 @@ for _ in $(seq 100); do
 done
 interceptctl --socket "$sock" create web1 >/dev/null &&
 	interceptctl --socket "$sock" create web2 >/dev/null &&
-	interceptctl --socket "$sock" create db >/dev/null || {
+	interceptctl --socket "$sock" create db >/dev/null &&
+	interceptctl --socket "$sock" profile create base >/dev/null || {
 	echo "Bail out! the daemon did not start"
 	cat "$dir/log"
 	exit 1
@@ -78,8 +79,8 @@ check() { # check NAME EXPECTED WORD...
 	tap_result $? "$name" "expected: '$expected'"$'\n'"got:      '$got'"
 }
 
-echo "1..14"
-check "commands" "create delete info list metrics monitor policy set show state unset" \
+echo "1..17"
+check "commands" "create delete info list metrics monitor policy profile set show state unset" \
 	interceptctl ""
 check "a command by its start" "set show state" interceptctl s
 check "global options" "--format --help --socket --version" interceptctl --
@@ -99,6 +100,10 @@ check "no value offered for a list key" "" interceptctl set web1 mount.allowed =
 check "keys for create after the name" "sysinfo= (-o nospace)" interceptctl create new1 sys
 check "policy options" "--format --help --lxc --merge-into --oci --socket --version" \
 	interceptctl policy web1 --
+check "profile commands" "assign create delete list policy set show unset" \
+	interceptctl profile ""
+check "profile names" "base" interceptctl profile show ""
+check "profile assign: a container, then profiles" "base" interceptctl profile assign web1 ""
 check "monitor options" "--container --format --help --socket --type --version" \
 	interceptctl monitor --
 tap_exit

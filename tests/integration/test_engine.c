@@ -371,54 +371,6 @@ static void test_daemon_sighup_reopens_log_file(void **state)
 	harness_cleanup(&h2);
 }
 
-/* A fake systemd: the datagram socket $NOTIFY_SOCKET names. Returns its fd. */
-static int fake_notify_socket(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	struct timeval tv = { .tv_sec = 5 };
-
-	assert_true(fd >= 0);
-	assert_true(strlen(path) < sizeof(sa.sun_path));
-	strcpy(sa.sun_path, path);
-	(void)unlink(path);
-	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
-
-/* The next FDSTORE=1 message (READY=1 and STATUS= skipped): its FDNAME into @name, its fd. */
-static int fake_notify_recv_fdstore(int sock, char *name, size_t size)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} control;
-	char text[512];
-	struct iovec iov = { .iov_base = text, .iov_len = sizeof(text) - 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
-			      .msg_controllen = sizeof(control.buf) };
-	struct cmsghdr *c;
-	ssize_t n;
-	const char *p;
-	int fd;
-
-	do {
-		msg.msg_controllen = sizeof(control.buf);
-		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-		assert_true(n > 0);
-		text[n] = '\0';
-	} while (!strstr(text, "FDSTORE=1\n"));
-	p = strstr(text, "FDNAME=");
-	assert_non_null(p);
-	snprintf(name, size, "%s", p + strlen("FDNAME="));
-	c = CMSG_FIRSTHDR(&msg);
-	assert_non_null(c);
-	assert_int_equal(c->cmsg_type, SCM_RIGHTS);
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /*
  * Under systemd, an OCI listener goes into the fd store when it attaches, and
  * a daemon that crashed and was restarted with it takes it back: the same
@@ -428,18 +380,13 @@ static void test_engine_fdstore_keeps_oci_listeners_across_restart(void **state)
 {
 	const char *workers[] = { "--workers", "2", NULL };
 	_cleanup_(http_reply_freep) struct http_reply *server = NULL;
-	char notify[400], fdname[300], expect[300], *log;
+	char fdname[300], expect[300], *log;
 	unsigned long total;
 	struct child c;
 	int nsock, stored, sock;
 
 	(void)state;
-	snprintf(notify, sizeof(notify), "%s/notify.sock", H.dir);
-	nsock = fake_notify_socket(notify);
-	assert_int_equal(WEXITSTATUS(harness_stop(&H, SIGTERM)), 0);
-	setenv("NOTIFY_SOCKET", notify, 1);
-	assert_int_equal(harness_start(&H, workers), 0);
-	unsetenv("NOTIFY_SOCKET");
+	nsock = restart_with_fd_store(workers);
 	assert_int_equal(harness_request(&H, "GET", "/1.0", NULL, &server), 0);
 	assert_true(json_is_true(json_object_get(reply_meta(server), "fd_store")));
 	api("POST", "/1.0/containers",
@@ -453,12 +400,7 @@ static void test_engine_fdstore_keeps_oci_listeners_across_restart(void **state)
 	assert_string_equal(fdname, expect);
 	assert_true(notify_fd_is_seccomp(stored));
 	/* a crash; systemd restarts the daemon and hands the stored listener back */
-	harness_stop(&H, SIGKILL);
-	H.pass_fd = stored;
-	H.pass_fd_name = fdname;
-	assert_int_equal(harness_start(&H, workers), 0);
-	H.pass_fd_name = NULL;
-	close(stored);
+	crash_and_hand_back(stored, fdname, workers);
 	wait_listeners("kept", 1);
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(metric("kept", "sysinfo", "emulated"), 1); /* counted by the new daemon */

@@ -225,6 +225,32 @@ test('live responses conform to openapi.yaml', async (t) => {
     await check('DELETE', '/1.0/containers/c1', undefined, { 'If-Match': '"0000000000000000"' }, 412);
     await check('DELETE', '/1.0/containers/c1', undefined, {}, 200);
     await check('DELETE', '/1.0/containers/c1', undefined, {}, 404);
+    // profiles, and a container applying one
+    await check('POST', '/1.0/profiles', { name: 'p1', config: { [`${K}sysinfo`]: 'true' } }, {}, 201);
+    await check('POST', '/1.0/profiles', { name: 'p1' }, {}, 409);
+    await check('POST', '/1.0/profiles', { name: 'p2', profiles: ['p1'] }, {}, 400);
+    await check('GET', '/1.0/profiles', undefined, {}, 200);
+    await check('GET', '/1.0/profiles?recursion=1', undefined, {}, 200);
+    await check('GET', '/1.0/profiles?recursion=2', undefined, {}, 400);
+    const prof = await check('GET', '/1.0/profiles/p1', undefined, {}, 200);
+    await check('GET', '/1.0/profiles/nope', undefined, {}, 404);
+    await check('PUT', '/1.0/profiles/p1', { config: { [`${K}mknod`]: 'true' } }, { 'If-Match': '"ffffffffffffffff"' }, 412);
+    await check('PUT', '/1.0/profiles/p1', { config: { [`${K}mount.allowed`]: 'ext4' } }, { 'If-Match': prof.headers.etag }, 200);
+    await check('POST', '/1.0/containers', { name: 'c3', profiles: ['p1'], config: { [`${K}mknod`]: 'true' } }, {}, 201);
+    await check('POST', '/1.0/containers', { name: 'c4', profiles: ['nope'] }, {}, 400);
+    await check('GET', '/1.0/containers/c3', undefined, {}, 200);
+    await check('PATCH', '/1.0/containers/c3', { profiles: [] }, {}, 200);
+    await check('PUT', '/1.0/containers/c3', { profiles: ['p1'] }, {}, 200);
+    await check('PATCH', '/1.0/profiles/p1', { config: { [`${K}mount.fuse`]: 'ext4=fuse2fs' } }, {}, 400);
+    await check('PATCH', '/1.0/profiles/p1', { config: { [`${K}sysinfo`]: null } }, {}, 200);
+    await check('GET', '/1.0/profiles/p1/seccomp?format=lxc', undefined, {}, 200);
+    await check('GET', '/1.0/profiles/p1/seccomp?format=oci', undefined, {}, 200);
+    await check('GET', '/1.0/profiles/p1/seccomp?format=x', undefined, {}, 400);
+    await check('DELETE', '/1.0/profiles/p1', undefined, {}, 409);
+    await check('DELETE', '/1.0/containers/c3', undefined, {}, 200);
+    await check('DELETE', '/1.0/profiles/p1', undefined, { 'If-Match': '"0000000000000000"' }, 412);
+    await check('DELETE', '/1.0/profiles/p1', undefined, {}, 200);
+    await check('DELETE', '/1.0/profiles/p1', undefined, {}, 404);
   } catch (e) {
     console.error(`# daemon log:\n${log}`);
     throw e;

@@ -35,6 +35,30 @@ static void test_fdstore_oci_name_round_trip(void **state)
 	assert_int_equal(out.init_pid, 0);
 }
 
+/* An ephemeral container's listener: the profile travels in the name, after a '+'. */
+static void test_fdstore_oci_name_carries_profile(void **state)
+{
+	struct fdstore_oci in = { .pid = 7, .init_pid = 7, .name = "shop.web-1.nginx-0a1b2c3d",
+				  .profile = "k8s.default" },
+			   out;
+	char buf[FDSTORE_NAME_MAX + 1];
+
+	(void)state;
+	assert_int_equal(fdstore_oci_format(&in, buf), 0);
+	assert_string_equal(buf, "oci.7.7.shop.web-1.nginx-0a1b2c3d+k8s.default");
+	assert_int_equal(fdstore_oci_parse(buf, &out), 0);
+	assert_string_equal(out.name, "shop.web-1.nginx-0a1b2c3d");
+	assert_string_equal(out.profile, "k8s.default");
+	assert_int_equal(fdstore_oci_parse("oci.1.1.web", &out), 0);
+	assert_string_equal(out.profile, "");
+	assert_int_equal(fdstore_oci_parse("oci.1.1.web+", &out), -EINVAL);
+	assert_int_equal(fdstore_oci_parse("oci.1.1.+p", &out), -EINVAL);
+	assert_int_equal(fdstore_oci_parse("oci.1.1.web+p+q", &out), -EINVAL);
+	assert_int_equal(fdstore_oci_parse("oci.1.1.web+P", &out), -EINVAL);
+	in.profile[0] = 'X';
+	assert_int_equal(fdstore_oci_format(&in, buf), -EINVAL);
+}
+
 static void test_fdstore_oci_format_refuses_what_systemd_would(void **state)
 {
 	static const struct fdstore_oci bad[] = {
@@ -114,6 +138,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fdstore_oci_name_round_trip),
+		cmocka_unit_test(test_fdstore_oci_name_carries_profile),
 		cmocka_unit_test(test_fdstore_oci_format_refuses_what_systemd_would),
 		cmocka_unit_test(test_fdstore_oci_parse_rejects_foreign_names),
 		cmocka_unit_test(test_fdstore_take_listen_fds),

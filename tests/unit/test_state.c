@@ -265,12 +265,47 @@ static void test_state_leftovers_removed_and_strays_ignored(void **state)
 	assert_non_null(get_file(f, STATE_CONTAINERS_DIR "/README"));
 }
 
+/* A container's "profiles" list round-trips; bad lists and a profile naming profiles are refused. */
+static void test_state_profiles(void **state)
+{
+	static const char *const bad_lists[] = { "\"p\"", "[1]", "[\"P\"]", "[\"p\",\"p\"]" };
+	struct fixture *f = *state;
+	_cleanup_(registry_freep) struct registry *r = registry_new(), *profiles = registry_new();
+	struct icd_error err = { 0 };
+	char doc[512];
+
+	assert_int_equal(state_load(f->dir_fd, registry_new_tmp(), NULL), 0);
+	assert_int_equal(state_load_profiles(f->dir_fd, profiles, NULL), 0); /* creates profiles/ */
+	put_file(f, STATE_CONTAINERS_DIR "/a.json",
+		 "{\"version\":1,\"container\":{\"name\":\"a\",\"created_at\":1,\"revision\":0,"
+		 "\"etag\":\"0000000000000000\",\"config\":{},\"profiles\":[\"p\",\"q\"]}}");
+	assert_int_equal(state_load(f->dir_fd, r, NULL), 0);
+	_cleanup_(container_unrefp) struct container *c = registry_get(r, "a");
+	assert_non_null(c);
+	assert_string_equal(c->profiles[0], "p");
+	assert_string_equal(c->profiles[1], "q");
+	assert_null(c->profiles[2]);
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++) {
+		snprintf(doc, sizeof(doc),
+			 "{\"version\":1,\"container\":{\"name\":\"a\",\"created_at\":1,"
+			 "\"revision\":0,\"etag\":\"0000000000000000\",\"config\":{},"
+			 "\"profiles\":%s}}", bad_lists[i]);
+		assert_refused(f, STATE_CONTAINERS_DIR "/a.json", doc, "a.json");
+	}
+	put_file(f, STATE_PROFILES_DIR "/p.json",
+		 "{\"version\":1,\"profile\":{\"name\":\"p\",\"created_at\":1,\"revision\":0,"
+		 "\"etag\":\"0000000000000000\",\"config\":{},\"profiles\":[\"q\"]}}");
+	assert_true(state_load_profiles(f->dir_fd, registry_new_tmp(), &err) < 0);
+	assert_string_equal(err.msg, "profiles/p.json: a profile cannot apply profiles");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_state_round_trip_keeps_etags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_remove_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_missing_is_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_profiles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_corrupt_container_files_refused_and_untouched,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_corrupt_legacy_file_refused_and_untouched,

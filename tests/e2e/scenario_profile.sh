@@ -1,0 +1,123 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
+# Sourced by lib.sh. A real runc or crun container that registers itself: its seccomp policy is
+# a profile's (GET /1.0/profiles/NAME/seccomp?format=oci, listenerMetadata "profile=NAME"), and
+# its config.json carries containerd's CRI annotations. Its first listener creates an
+# ephemeral container named from the pod, with the profile's keys (sysinfo shows the limit),
+# Kubernetes labels on its metrics; a profile change applies without a restart; the
+# container's end removes it and its series; the profile can then be deleted.
+
+PROFILE_POD=web-7d4b9
+
+# profile_bundle_annotations NAME: containerd's CRI annotations in the bundle (config.jq).
+profile_bundle_annotations() {
+	local c
+	c=$(cdir "$1")
+	mkdir -p "$c"
+	cat >"$c/config.jq" <<-JQ
+		.annotations = {
+			"io.kubernetes.cri.container-type": "container",
+			"io.kubernetes.cri.sandbox-namespace": "e2e",
+			"io.kubernetes.cri.sandbox-name": "$PROFILE_POD",
+			"io.kubernetes.cri.container-name": "app"
+		}
+	JQ
+}
+
+# profile_start RT NAME PROFILE: start NAME with the profile's OCI policy.
+profile_start() {
+	local rt=$1 name=$2 f=$E2E_WORK/profile-policy-$3.json
+	api_expect_2xx GET "/1.0/profiles/$3/seccomp?format=oci" || return 1
+	jq -e '.metadata | select(.listenerMetadata == "profile='"$3"'")' <<<"$API_BODY" >"$f" ||
+		{ echo "no profile=$3 policy in: $API_BODY"; return 1; }
+	profile_bundle_annotations "$name"
+	"${rt}_set_memory" "$name" "$MIB256"
+	"${rt}_start" "$name" "$f"
+}
+
+# profile_ephemeral_name: the one container registered from the pod, or nothing.
+profile_ephemeral_name() {
+	api GET "/1.0/containers?recursion=1"
+	jq -r --arg pod "$PROFILE_POD" \
+		'.metadata[] | select(.ephemeral and .kubernetes.pod == $pod) | .name' <<<"$API_BODY"
+}
+
+# check_ephemeral_registered: within 5 s, with the pod's names and the profile's keys.
+check_ephemeral_registered() {
+	local name="" i
+	for i in $(seq 50); do
+		name=$(profile_ephemeral_name)
+		[ -n "$name" ] && break
+		sleep 0.1
+	done
+	[ -n "$name" ] || { echo "no ephemeral container for pod $PROFILE_POD: $API_BODY"; return 1; }
+	case $name in
+	e2e.$PROFILE_POD.app-????????) ;;
+	*) echo "unexpected name '$name'"; return 1 ;;
+	esac
+	api_expect_2xx GET "/1.0/containers/$name" || return 1
+	jq -e '.metadata.expanded_config["security.syscalls.intercept.sysinfo"] == "true"
+		and .metadata.profiles == ["'"$1"'"]' <<<"$API_BODY" >/dev/null ||
+		{ echo "$API_BODY"; return 1; }
+	echo "$name" >"$E2E_WORK/profile-ephemeral"
+}
+
+check_ephemeral_metric_labels() {
+	local name v
+	name=$(cat "$E2E_WORK/profile-ephemeral" 2>/dev/null)
+	v=$(metric_value interceptd_syscalls_total "container=$name" k8s_namespace=e2e \
+		"k8s_pod=$PROFILE_POD" k8s_container=app syscall=sysinfo outcome=emulated) ||
+		{ echo "no labelled series:"; grep interceptd_syscalls_total <<<"$API_BODY"; return 1; }
+	awk -v v="$v" 'BEGIN { exit !(v + 0 > 0) }' || { echo "value $v"; return 1; }
+}
+
+# check_ephemeral_removed: the container's end removes it, and its series, within 5 s.
+check_ephemeral_removed() {
+	local name i
+	name=$(cat "$E2E_WORK/profile-ephemeral" 2>/dev/null)
+	[ -n "$name" ] || { echo "no ephemeral container was registered"; return 1; }
+	for i in $(seq 50); do
+		api GET "/1.0/containers/$name"
+		[ "$API_STATUS" = 404 ] && break
+		sleep 0.1
+	done
+	expect_eq "GET /1.0/containers/$name" "$API_STATUS" 404 || return 1
+	api GET /1.0/metrics
+	! grep -q "k8s_pod=\"$PROFILE_POD\"" <<<"$API_BODY" ||
+		{ echo "series of $name left:"; grep "$PROFILE_POD" <<<"$API_BODY"; return 1; }
+}
+
+scenario_profile() {
+	local rt=$1 name=e2e-$1-prof-$$ profile=e2e.default reason
+	BLOCKED=""
+	rm -f "$E2E_WORK/profile-ephemeral"
+	reason=""
+	if ! daemon_start >"$E2E_WORK/daemon-start.err" 2>&1; then
+		reason="interceptd did not start: $(cat "$E2E_WORK/daemon-start.err")"
+	fi
+	step "$rt: profile: interceptd starts${reason:+ ($reason)}" test -z "$reason"
+	step "$rt: profile: created with intercept.sysinfo=true" api_expect_2xx POST /1.0/profiles \
+		"{\"name\":\"$profile\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}"
+	step "$rt: profile: a container starts with the profile's policy (profile=$profile)" \
+		profile_start "$rt" "$name" "$profile"
+	step "$rt: profile: it registered itself, named from its CRI annotations" \
+		check_ephemeral_registered "$profile"
+	soft_step "$rt: profile: sysinfo reports the 256 MiB limit" \
+		check_sysinfo_total "$rt" "$name" "$MIB256"
+	soft_step "$rt: profile: metrics carry k8s_namespace, k8s_pod, k8s_container" \
+		check_ephemeral_metric_labels
+	soft_step "$rt: profile: a profile change applies at the next call (sysinfo off: host MemTotal)" eval \
+		"api_expect_2xx PATCH /1.0/profiles/$profile '{\"config\":{\"security.syscalls.intercept.sysinfo\":\"false\"}}' &&
+		 check_sysinfo_total $rt $name \$(host_memtotal_bytes)"
+	soft_step "$rt: profile: deleting the profile in use is refused (409)" eval \
+		"api DELETE /1.0/profiles/$profile; expect_eq 'DELETE in use' \$API_STATUS 409"
+	BLOCKED=""
+	step "$rt: profile: container deleted" check_gone "$rt" "$name"
+	step "$rt: profile: its ephemeral container and its series are gone" check_ephemeral_removed
+	step "$rt: profile: the profile is deleted" api_expect_2xx DELETE "/1.0/profiles/$profile"
+	if [ -n "$E2E_FAILED" ] && [ "$E2E_FAILED" -gt 0 ]; then
+		diag "interceptd log (tail):"
+		daemon_log | tail -n 40 | sed 's/^/# /'
+	fi
+	daemon_stop
+}

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Containers that register themselves, against the real daemon with real
+ * notify fds (root only): an OCI listener whose listenerMetadata is
+ * profile=NAME creates an ephemeral container named from the CRI
+ * annotations, with the profile's configuration (changes apply on the next
+ * notification), Kubernetes labels on its metrics, removed with its last
+ * listener together with its series; an unknown profile is answered CONTINUE
+ * and counted as unregistered; the LXC cookie profile=NAME does the same;
+ * an ephemeral container survives a restart through the systemd fd store.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon/engine/notify.h"
+#include "peers.h"
+
+#define KEY "security.syscalls.intercept."
+#define LONG_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define CRI_ANNOTATIONS                                                                  \
+	"{\"io.kubernetes.cri.sandbox-namespace\":\"shop\","                             \
+	"\"io.kubernetes.cri.sandbox-name\":\"web-7d4b9\","                              \
+	"\"io.kubernetes.cri.container-name\":\"nginx\"}"
+
+/* Hand the child's listener over as runc does, with @metadata, @id and @annotations (JSON). */
+static int handoff(struct child *c, const char *metadata, const char *id, const char *annotations)
+{
+	char json[2048];
+
+	snprintf(json, sizeof(json),
+		 "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"%s\","
+		 "\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"%s\",\"status\":\"creating\","
+		 "\"pid\":%d,\"bundle\":\"/tmp\",\"annotations\":%s}}",
+		 (int)c->pid, metadata, id, (int)c->pid, annotations);
+	return oci_handoff(json, c->listener);
+}
+
+/* The name of the one container whose name starts with @prefix, waiting up to 2 s. */
+static void find_container(const char *prefix, char *name, size_t size)
+{
+	for (int i = 0; i < 100; i++) {
+		_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+		size_t k;
+		json_t *url;
+
+		assert_int_equal(harness_request(&H, "GET", "/1.0/containers", NULL, &r), 0);
+		json_array_foreach(reply_meta(r), k, url) {
+			const char *n = json_string_value(url) + strlen("/1.0/containers/");
+
+			if (strncmp(n, prefix, strlen(prefix)) == 0) {
+				snprintf(name, size, "%s", n);
+				return;
+			}
+		}
+		sleep_ms(20);
+	}
+	fail_msg("no container named '%s...'", prefix);
+}
+
+static long status_of(const char *path)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
+	return r->status;
+}
+
+static void wait_gone(const char *name)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
+	for (int i = 0; i < 150 && status_of(path) != 404; i++)
+		sleep_ms(20);
+	assert_int_equal(status_of(path), 404);
+}
+
+static char *metrics_text(void)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+	assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
+	return strdup(r->data);
+}
+
+/* interceptd_syscalls_total of @name (of the pod in CRI_ANNOTATIONS) for sysinfo/@outcome. */
+static long sysinfo_count(const char *name, const char *outcome)
+{
+	_cleanup_free_ char *text = metrics_text();
+	char needle[256];
+	const char *p;
+
+	snprintf(needle, sizeof(needle),
+		 "interceptd_syscalls_total{container=\"%s\",k8s_namespace=\"shop\","
+		 "k8s_pod=\"web-7d4b9\",k8s_container=\"nginx\",syscall=\"sysinfo\","
+		 "outcome=\"%s\"} ", name, outcome);
+	p = strstr(text, needle);
+	return p ? strtol(p + strlen(needle), NULL, 10) : 0;
+}
+
+static bool restart_required_has(const char *name, const char *key)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	char path[160];
+	size_t i;
+	json_t *v;
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s/state", name);
+	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
+	json_array_foreach(json_object_get(reply_meta(r), "restart_required"), i, v)
+		if (strcmp(json_string_value(v), key) == 0)
+			return true;
+	return false;
+}
+
+/* The ephemeral container as the API shows it, and what may not be done to it. */
+static void check_shown(const char *name)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	char path[160];
+	json_t *m, *k8s;
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
+	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
+	m = reply_meta(r);
+	assert_true(json_is_true(json_object_get(m, "ephemeral")));
+	assert_string_equal(json_string_value(json_array_get(json_object_get(m, "profiles"), 0)), "p");
+	k8s = json_object_get(m, "kubernetes");
+	assert_string_equal(json_string_value(json_object_get(k8s, "namespace")), "shop");
+	assert_string_equal(json_string_value(json_object_get(k8s, "pod")), "web-7d4b9");
+	assert_string_equal(json_string_value(json_object_get(k8s, "container")), "nginx");
+	api("PATCH", path, "{\"config\":{\"" KEY "mknod\":\"true\"}}", 409);
+	api("DELETE", path, NULL, 409);
+	api("DELETE", "/1.0/profiles/p", NULL, 409);
+}
+
+static void test_profile_registers_ephemeral_container(void **state)
+{
+	_cleanup_free_ char *without = NULL;
+	unsigned long total = 0;
+	char name[80];
+	struct child c;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	sock = handoff(&c, "profile=p,team=blue", LONG_ID, CRI_ANNOTATIONS);
+	find_container("shop.web-7d4b9.nginx-", name, sizeof(name));
+	wait_listeners(name, 1);
+	check_shown(name);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(sysinfo_count(name, "emulated"), 1);
+	/* a profile change applies on the next notification; a key the filter lacks asks a restart */
+	api("PATCH", "/1.0/profiles/p", "{\"config\":{\"" KEY "sysinfo\":\"false\"}}", 200);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(sysinfo_count(name, "emulated"), 1);
+	assert_int_equal(sysinfo_count(name, "continued"), 1);
+	assert_false(restart_required_has(name, KEY "mknod"));
+	api("PATCH", "/1.0/profiles/p", "{\"config\":{\"" KEY "mknod\":\"true\"}}", 200);
+	assert_true(restart_required_has(name, KEY "mknod"));
+	/* the last listener closes: the container and its series go */
+	child_stop(&c);
+	close(sock);
+	wait_gone(name);
+	without = metrics_text();
+	assert_null(strstr(without, "k8s_pod="));
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
+static void test_unknown_profile_continues(void **state)
+{
+	long before = metric("_unregistered", "sysinfo", "unregistered");
+	_cleanup_(http_reply_freep) struct http_reply *list = NULL;
+	unsigned long total = 0;
+	struct child c;
+	char *log;
+	int sock;
+
+	(void)state;
+	child_start(&c);
+	sock = handoff(&c, "profile=nope", "abc", "{}");
+	sleep_ms(100);
+	assert_int_equal(child_sysinfo(&c, &total), 0); /* CONTINUE: the real sysinfo ran */
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	assert_int_equal(harness_request(&H, "GET", "/1.0/containers", NULL, &list), 0);
+	assert_int_equal(json_array_size(reply_meta(list)), 0);
+	log = harness_read_file(H.log_path, NULL);
+	assert_non_null(strstr(log, "with profile 'nope': profile 'nope' not found; answering "
+				    "CONTINUE, counted as unregistered"));
+	free(log);
+	child_stop(&c);
+	close(sock);
+	/* a broken profile=... is said so, and answered the same */
+	child_start(&c);
+	sock = handoff(&c, "profile=Bad!,x", "abc", "null");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	log = harness_read_file(H.log_path, NULL);
+	assert_non_null(strstr(log, "is not profile=NAME[,key=value...]"));
+	free(log);
+	child_stop(&c);
+	close(sock);
+}
+
+/* The LXC cookie "profile=NAME" does the same for a LXC container; the monitor leaving removes it. */
+static void test_lxc_cookie_registers_ephemeral_container(void **state)
+{
+	struct seccomp_notif_resp resp;
+	char prefix[32], name[80];
+	struct child c;
+	int proxy;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(proxy, &c, "profile=p", 's', &resp);
+	/* not a LXC monitor here: named after the container's init */
+	snprintf(prefix, sizeof(prefix), "lxc-%d-", (int)c.pid);
+	find_container(prefix, name, sizeof(name));
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	close(proxy);
+	wait_gone(name);
+	child_stop(&c);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
+/* Under systemd the fd-store name carries the profile: a restart registers it again. */
+static void test_ephemeral_survives_restart(void **state)
+{
+	const char *workers[] = { "--workers", "2", NULL };
+	char fdname[300], name[80];
+	unsigned long total = 0;
+	struct child c;
+	int nsock, stored, sock;
+
+	(void)state;
+	nsock = restart_with_fd_store(workers);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	sock = handoff(&c, "profile=p", "runc-ctr", "{}");
+	find_container("runc-ctr-", name, sizeof(name));
+	stored = fake_notify_recv_fdstore(nsock, fdname, sizeof(fdname));
+	assert_non_null(strstr(fdname, "+p"));
+	crash_and_hand_back(stored, fdname, workers);
+	wait_listeners(name, 1);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	child_stop(&c);
+	close(sock);
+	close(nsock);
+	wait_gone(name);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_profile_registers_ephemeral_container),
+		cmocka_unit_test(test_unknown_profile_continues),
+		cmocka_unit_test(test_lxc_cookie_registers_ephemeral_container),
+		cmocka_unit_test(test_ephemeral_survives_restart),
+	};
+	int failed;
+
+	if (geteuid() != 0) {
+		printf("1..0 # SKIP the ephemeral tests need root (seccomp listeners, /proc/PID/mem)\n");
+		return 0;
+	}
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	if (harness_main_setup(&H, (const char *const[]){ "--workers", "2", NULL }) < 0)
+		return 1;
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	return harness_main_teardown(&H, failed);
+}

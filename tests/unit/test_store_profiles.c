@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Unit tests for the store's profiles over a real state directory: a profile
+ * change re-expands every container using it (published for workers, LXC
+ * policy file rewritten, the container's own revision untouched), profiles
+ * and profile lists survive a reopen, a state naming a missing profile is
+ * refused, and ephemeral containers: found again, refused names, removal
+ * only without listeners, the cap.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "daemon/fileio.h"
+#include "daemon/store/state.h"
+#include "daemon/store/store.h"
+#include "daemon/strv.h"
+
+#include "tmpdir_fixture.h"
+
+#define KEY "security.syscalls.intercept."
+
+static struct fixture *F;
+static struct registry *R;
+static struct store *S;
+
+static void open_store(void)
+{
+	struct icd_error err = { 0 };
+
+	R = registry_new();
+	assert_int_equal(store_open(F->dir, R, &S, &err), 0);
+}
+
+static void close_store(void)
+{
+	assert_int_equal(store_close(S, 2000), 0);
+	S = store_free(S);
+	R = registry_free(R);
+}
+
+static int world_setup(void **state)
+{
+	setup((void **)&F);
+	open_store();
+	(void)state;
+	return 0;
+}
+
+static int world_teardown(void **state)
+{
+	(void)state;
+	close_store();
+	return teardown((void **)&F);
+}
+
+static struct config *sysinfo_cfg(const char *value)
+{
+	const char *values[CONFIG_KEY_COUNT] = { [CONFIG_SYSINFO] = value };
+	struct config *cfg = NULL;
+
+	assert_int_equal(config_new(values, &cfg, NULL), 0);
+	return cfg;
+}
+
+/* One change through the store's writer; its result. */
+static int change(bool is_profile, enum store_op op, const char *name, struct config *cfg,
+		  const char *profile)
+{
+	_cleanup_(store_change_freep) struct store_change *ch =
+		is_profile ? store_change_new_profile(op, name) : store_change_new(op, name);
+
+	assert_non_null(ch);
+	ch->cfg = cfg;
+	if (profile) {
+		ch->profiles = calloc(2, sizeof(char *));
+		ch->profiles[0] = strdup(profile);
+	}
+	return store_apply(S, ch);
+}
+
+static char *policy_text(const char *name)
+{
+	char path[256];
+	_cleanup_close_ int fd = -EBADF;
+	char *text = NULL;
+	size_t len;
+
+	snprintf(path, sizeof(path), "%s/seccomp/%s", F->dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read_fd_all(fd, 1 << 20, &text, &len) < 0)
+		return NULL;
+	return text;
+}
+
+static void test_store_profile_change_reexpands_users(void **state)
+{
+	_cleanup_(container_unrefp) struct container *c = NULL;
+	_cleanup_(config_unrefp) struct config *before = NULL, *after = NULL;
+	_cleanup_free_ char *policy_before = NULL, *policy_after = NULL;
+	char etag_before[CONTAINER_ETAG_LEN + 1], etag_after[CONTAINER_ETAG_LEN + 1];
+	uint64_t rev_before, rev_after, gen;
+
+	(void)state;
+	assert_int_equal(change(true, STORE_CREATE, "p", sysinfo_cfg("false"), NULL), 0);
+	assert_int_equal(change(false, STORE_CREATE, "c1", config_new_empty(), "p"), 0);
+	c = registry_get(R, "c1");
+	before = container_config_get(c);
+	assert_false(config_enabled(before, CONFIG_SYSINFO));
+	container_get_revision(c, &rev_before, etag_before);
+	gen = atomic_load(&c->config_generation);
+	policy_before = policy_text("c1");
+	assert_int_equal(change(true, STORE_REPLACE, "p", sysinfo_cfg("true"), NULL), 0);
+	after = container_config_get(c);
+	assert_true(config_enabled(after, CONFIG_SYSINFO));
+	assert_true(atomic_load(&c->config_generation) > gen); /* workers see it */
+	container_get_revision(c, &rev_after, etag_after);
+	assert_int_equal(rev_after, rev_before); /* its own keys did not change */
+	assert_string_equal(etag_after, etag_before);
+	policy_after = policy_text("c1");
+	assert_non_null(policy_after);
+	assert_string_not_equal(policy_before, policy_after); /* now traps sysinfo */
+	assert_non_null(strstr(policy_after, "sysinfo"));
+}
+
+static void test_store_profiles_survive_reopen(void **state)
+{
+	_cleanup_(container_unrefp) struct container *c = NULL, *p = NULL;
+	_cleanup_(config_unrefp) struct config *own = NULL, *expanded = NULL;
+	_cleanup_strv_free_ char **profiles = NULL;
+	char etag[CONTAINER_ETAG_LEN + 1];
+
+	(void)state;
+	assert_int_equal(change(true, STORE_CREATE, "p", sysinfo_cfg("true"), NULL), 0);
+	assert_int_equal(change(false, STORE_CREATE, "c1", config_new_empty(), "p"), 0);
+	close_store();
+	open_store();
+	p = registry_get(store_profiles(S), "p");
+	assert_non_null(p);
+	c = registry_get(R, "c1");
+	own = container_spec_get(c, &profiles, etag);
+	assert_null(own->values[CONFIG_SYSINFO]);
+	assert_int_equal(strv_length(profiles), 1);
+	assert_string_equal(profiles[0], "p");
+	expanded = container_config_get(c);
+	assert_true(config_enabled(expanded, CONFIG_SYSINFO));
+}
+
+/* The store never writes it; a hand-edited state naming a missing profile does not load. */
+static void test_store_refuses_state_with_missing_profile(void **state)
+{
+	struct registry *r2 = registry_new();
+	struct store *s2 = NULL;
+	struct icd_error err = { 0 };
+	char path[256];
+
+	(void)state;
+	assert_int_equal(change(true, STORE_CREATE, "p", sysinfo_cfg("true"), NULL), 0);
+	assert_int_equal(change(false, STORE_CREATE, "c1", config_new_empty(), "p"), 0);
+	snprintf(path, sizeof(path), "%s/profiles/p.json", F->dir);
+	assert_int_equal(unlink(path), 0);
+	assert_true(store_open(F->dir, r2, &s2, &err) < 0);
+	assert_string_equal(err.msg, "containers/c1.json: profile 'p' not found");
+	registry_free(r2);
+}
+
+static void test_store_ephemeral_add_find_refuse(void **state)
+{
+	struct container_k8s k8s = { .pod = "web" };
+	struct container *c = NULL, *again = NULL, *x = NULL;
+	_cleanup_(config_unrefp) struct config *expanded = NULL;
+	struct icd_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(change(true, STORE_CREATE, "p", sysinfo_cfg("true"), NULL), 0);
+	assert_int_equal(change(true, STORE_CREATE, "q", config_new_empty(), NULL), 0);
+	assert_int_equal(change(false, STORE_CREATE, "taken", config_new_empty(), NULL), 0);
+	assert_int_equal(store_add_ephemeral(S, "e1", "nope", NULL, &x, &err), -ENOENT);
+	assert_int_equal(store_add_ephemeral(S, "e1", "p", &k8s, &c, &err), 1);
+	assert_true(container_is_ephemeral(c));
+	assert_string_equal(container_k8s(c)->pod, "web");
+	expanded = container_config_get(c);
+	assert_true(config_enabled(expanded, CONFIG_SYSINFO)); /* the profile's keys */
+	assert_int_equal(store_add_ephemeral(S, "e1", "p", NULL, &again, &err), 0);
+	assert_ptr_equal(again, c);
+	assert_int_equal(store_add_ephemeral(S, "e1", "q", NULL, &x, &err), -EEXIST);
+	assert_int_equal(store_add_ephemeral(S, "taken", "p", NULL, &x, &err), -EEXIST);
+	assert_null(x);
+	assert_int_equal(store_ephemeral_count(S), 1);
+	/* an API change may not touch it; deleting its profile is refused */
+	assert_int_equal(change(false, STORE_DELETE, "e1", NULL, NULL), -EBUSY);
+	assert_int_equal(change(true, STORE_DELETE, "p", NULL, NULL), -EBUSY);
+	/* with a listener linked it stays; without, it goes */
+	c->listeners = &(struct listener){ 0 };
+	assert_int_equal(store_remove_ephemeral_if_unused(S, c), 0);
+	c->listeners = NULL;
+	assert_int_equal(store_remove_ephemeral_if_unused(S, c), 1);
+	assert_true(atomic_load(&c->is_removed));
+	assert_int_equal(store_remove_ephemeral_if_unused(S, c), 0);
+	assert_int_equal(store_ephemeral_count(S), 0);
+	assert_int_equal(change(true, STORE_DELETE, "p", NULL, NULL), 0);
+	container_unref(c);
+	container_unref(again);
+}
+
+static void test_store_ephemeral_cap(void **state)
+{
+	struct icd_error err = { 0 };
+	struct container *c = NULL;
+	char name[32];
+
+	(void)state;
+	assert_int_equal(change(true, STORE_CREATE, "p", config_new_empty(), NULL), 0);
+	for (int i = 0; i < STORE_EPHEMERAL_MAX; i++) {
+		snprintf(name, sizeof(name), "e%d", i);
+		assert_int_equal(store_add_ephemeral(S, name, "p", NULL, &c, &err), 1);
+		container_unref(c);
+	}
+	assert_int_equal(store_add_ephemeral(S, "one-more", "p", NULL, &c, &err), -EMFILE);
+	assert_string_equal(err.msg, "already 4096 ephemeral containers");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_profile_change_reexpands_users, world_setup,
+						world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_profiles_survive_reopen, world_setup,
+						world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_refuses_state_with_missing_profile,
+						world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_ephemeral_add_find_refuse, world_setup,
+						world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_ephemeral_cap, world_setup, world_teardown),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
