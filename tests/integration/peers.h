@@ -41,7 +41,7 @@ struct child {
 void child_start(struct child *c);
 /* Kill and reap the child, close our ends. */
 void child_stop(struct child *c);
-/* Ask the child for one sysinfo(); returns its errno and sets *totalram. */
+/* Ask the child for one sysinfo() (30 s at most); returns its errno and sets *totalram. */
 int child_sysinfo(struct child *c, unsigned long *totalram);
 /* Ask the child for @n timed sysinfo() calls; fills @ns (n entries). */
 void child_sysinfo_timed(struct child *c, uint32_t *ns, uint32_t n);

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+/*
+ * Wall-clock bounds on the daemon's answers that a loaded host cannot break.
+ * The test machines are shared and virtual: a runnable process may wait
+ * seconds for a CPU, and the hypervisor may take the CPUs away (steal time).
+ * A stopwatch gives the time elapsed less the time the host kept the
+ * processes on the path waiting, so that its bound speaks of the daemon only:
+ * a daemon that is slow or stuck itself is running or sleeping, not waiting
+ * for a CPU, and gets no discount. Test thread only.
+ */
+struct stopwatch {
+	struct timespec t0;
+	uint64_t stalled0_ns;
+	pid_t pids[2]; /* besides this process: the daemon, a peer (0: none) */
+};
+
+/* Start @s over the processes @daemon and @peer (0 for none), and this one. */
+void stopwatch_start(struct stopwatch *s, pid_t daemon, pid_t peer);
+
+/*
+ * Seconds since stopwatch_start() less the host's stalls meanwhile (time the
+ * processes' threads waited for a CPU, and steal time); prints both, as a TAP
+ * comment naming @what.
+ */
+double stopwatch_unstalled_s(const struct stopwatch *s, const char *what);
