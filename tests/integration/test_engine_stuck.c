@@ -162,7 +162,7 @@ static void test_stuck_worker_does_not_stall_others(void **state)
 #define N_WORKERS 2     /* --workers of the tests' daemons (but the last test's) */
 #define STR(x) #x
 #define XSTR(x) STR(x)
-#define ROUNDS 5        /* latency: the median of this many rounds' p99 */
+#define ROUNDS 5        /* latency: the least of this many rounds' p99 */
 #define SAMPLES 2000    /* sysinfo calls per round */
 
 static int cmp_u32(const void *a, const void *b)
@@ -173,8 +173,9 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 /*
- * @c's sysinfo p99 in ns: the median of ROUNDS rounds spread over about half
- * a second, so that one noisy moment cannot decide.
+ * @c's sysinfo p99 in ns: the least of ROUNDS rounds spread over about half a
+ * second. The host's noise only ever adds to a round, while a slower daemon
+ * slows every round: the least is the closest to the daemon's own figure.
  */
 static uint32_t sysinfo_p99(struct child *c)
 {
@@ -188,7 +189,7 @@ static uint32_t sysinfo_p99(struct child *c)
 		p99[r] = ns[SAMPLES * 99 / 100];
 	}
 	qsort(p99, ROUNDS, sizeof(p99[0]), cmp_u32);
-	return p99[ROUNDS / 2];
+	return p99[0];
 }
 
 /* A root-owned caller with its own listener, registered as @name with mknod on. */
@@ -261,7 +262,7 @@ static void test_stuck_workers_replaced(void **state)
 	struct hostile hostile[N_WORKERS + 1];
 	uint32_t calm, attacked;
 	struct child healthy, late;
-	struct timespec t0;
+	struct stopwatch sw;
 	unsigned long total;
 	int sock, late_sock, threads;
 
@@ -298,11 +299,11 @@ static void test_stuck_workers_replaced(void **state)
 	assert_true(metric_value("interceptd_watchdog_moves_total") > moves);
 	assert_int_equal(count_threads(H.pid, NULL) - threads, N_WORKERS); /* the bound */
 	/* a listener attached now goes to the one healthy worker, not a stuck one */
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	stopwatch_start(&sw, H.pid, 0);
 	child_start(&late);
 	late_sock = oci_handoff_child(&late, "healthy");
 	assert_int_equal(child_sysinfo(&late, &total), 0);
-	assert_true(elapsed_s(&t0) < 1.0);
+	assert_true(stopwatch_unstalled_s(&sw, "a listener attached beside stuck workers") < 1.0);
 	for (int i = 0; i <= N_WORKERS; i++)
 		hostile_stop(&hostile[i], names[i]);
 	assert_int_equal(wait_blocked_threads(0, 5000), 0);
@@ -486,20 +487,25 @@ static void test_slow_caller_is_held(void **state)
 	uint32_t ns[10], slowest = 0;
 	struct neighbours n;
 	struct hostile slow;
+	struct stopwatch sw;
+	double unstalled;
 
 	(void)state;
 	hostile_start(&slow, "slow");
 	wait_listeners("slow", 1);
 	neighbours_start(&n); /* the bystander shares the slow caller's worker */
 	assert_int_equal(write(slow.c.ctl, "w", 1), 1);
-	sleep_ms(2500); /* its second call is held by 1.2 s, the bystander then moved */
+	/* held in its second call, after 1.2 s; the bystander is moved when that call ends */
+	assert_true(log_has("in a notification of 'slow'", 10000));
+	sleep_ms(1500);
+	stopwatch_start(&sw, H.pid, n.bystander.pid);
 	child_sysinfo_timed(&n.bystander, ns, ARRAY_SIZE(ns));
+	unstalled = stopwatch_unstalled_s(&sw, "10 calls beside a caller holding its worker 0.9 s per call");
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
 		slowest = ns[i] > slowest ? ns[i] : slowest;
-	fprintf(stderr, "# sysinfo beside a caller holding its worker 0.9 s per call: up to %.3f s\n",
-		slowest / 1e9);
-	assert_true(slowest < 300u * 1000 * 1000);
-	assert_true(log_has("in a notification of 'slow'", 0));
+	fprintf(stderr, "# the slowest of them: %.3f s\n", slowest / 1e9);
+	/* unmoved, nearly every call would wait for the slow call in progress */
+	assert_true(unstalled < 0.5);
 	hostile_stop(&slow, "slow");
 	neighbours_stop(&n);
 }
