@@ -95,7 +95,8 @@ grep -h '^fuzz_.* exec/s' build-fuzz/meson-logs/testlog.txt 2>/dev/null
 check_build_without_tests || status=1
 
 # After the summary, so that a CI log cut in the middle still names what failed: each
-# failed test with the end of its output (stdout, then stderr).
+# failed test, its "not ok" TAP lines (e2e runs many steps as one test), and the end of
+# its output (stdout, then stderr).
 report_failures() {
 	local dir log
 	for line in "${broken[@]}"; do echo "FAILED $line"; done
@@ -106,6 +107,8 @@ report_failures() {
 			select(.result == "FAIL" or .result == "TIMEOUT" or .result == "ERROR" or
 				.result == "UNEXPECTEDPASS") |
 			"FAILED \($dir): \(.name) (\(.result), \(.duration | floor) s)",
+			((.stdout // "") | split("\n") | map(select(startswith("not ok"))) | .[:20] |
+				map("    " + .) | .[]),
 			(((.stdout // "") + (.stderr // "")) | rtrimstr("\n") | split("\n") | .[-40:] |
 				map("    | " + .) | .[])' "$log"
 	done
