@@ -289,7 +289,7 @@ int child_sysinfo(struct child *c, unsigned long *totalram)
 	ssize_t n;
 
 	/* a call the daemon never answers fails all the same; a host stall must not */
-	set_timeout(c->ctl, 30);
+	set_timeout(c->ctl, EVENT_WAIT_MS / 1000);
 	assert_int_equal(write(c->ctl, "s", 1), 1);
 	n = read(c->ctl, buf, sizeof(buf) - 1);
 	assert_true(n > 0);
@@ -322,7 +322,7 @@ int unix_connect(const char *path, int type)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	assert_true(fd >= 0);
 	/* a missing answer fails the test instead of hanging it */
-	set_timeout(fd, 5);
+	set_timeout(fd, EVENT_WAIT_MS / 1000);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
 }
@@ -567,7 +567,7 @@ size_t n_listeners(const char *name)
 
 void wait_listeners(const char *name, size_t expect)
 {
-	for (int i = 0; i < 100 && n_listeners(name) != expect; i++)
+	for (long waited = 0; waited < EVENT_WAIT_MS && n_listeners(name) != expect; waited += 20)
 		sleep_ms(20);
 	assert_int_equal(n_listeners(name), expect);
 }

@@ -56,31 +56,61 @@ static uint64_t steal_ns(void)
 	return steal * (1000000000u / (uint64_t)sysconf(_SC_CLK_TCK));
 }
 
-static uint64_t stalled_ns(const struct stopwatch *s)
+/* The stall counters now: steal, this process, then s->pids (0 for one gone or unset). */
+static void sample(const struct stopwatch *s, uint64_t ret_ns[STOPWATCH_SOURCES])
 {
-	uint64_t total = steal_ns() + run_queue_wait_ns(getpid());
-
-	for (size_t i = 0; i < sizeof(s->pids) / sizeof(s->pids[0]); i++)
-		if (s->pids[i] > 0)
-			total += run_queue_wait_ns(s->pids[i]);
-	return total;
+	ret_ns[0] = steal_ns();
+	ret_ns[1] = run_queue_wait_ns(getpid());
+	for (size_t i = 0; i < 2; i++)
+		ret_ns[2 + i] = s->pids[i] > 0 ? run_queue_wait_ns(s->pids[i]) : 0;
 }
 
 void stopwatch_start(struct stopwatch *s, pid_t daemon, pid_t peer)
 {
 	*s = (struct stopwatch){ .pids = { daemon, peer } };
-	s->stalled0_ns = stalled_ns(s);
+	sample(s, s->stalled0_ns);
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+}
+
+/* A process that ended meanwhile counts for nothing (its counter reads 0 now). */
+static uint64_t stalled_ns(const struct stopwatch *s)
+{
+	uint64_t now[STOPWATCH_SOURCES], total = 0;
+
+	sample(s, now);
+	for (size_t i = 0; i < STOPWATCH_SOURCES; i++)
+		total += now[i] > s->stalled0_ns[i] ? now[i] - s->stalled0_ns[i] : 0;
+	return total;
+}
+
+static double unstalled_s(const struct stopwatch *s, double *ret_elapsed, double *ret_stalled)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*ret_elapsed = (double)(t1.tv_sec - s->t0.tv_sec) + (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9;
+	*ret_stalled = (double)stalled_ns(s) / 1e9;
+	return *ret_elapsed - *ret_stalled;
 }
 
 double stopwatch_unstalled_s(const struct stopwatch *s, const char *what)
 {
-	struct timespec t1;
-	double elapsed, stalled;
+	double elapsed, stalled, unstalled = unstalled_s(s, &elapsed, &stalled);
 
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	elapsed = (double)(t1.tv_sec - s->t0.tv_sec) + (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9;
-	stalled = (double)(stalled_ns(s) - s->stalled0_ns) / 1e9;
 	fprintf(stderr, "# %s: %.3f s, of which the host stalled %.3f s\n", what, elapsed, stalled);
-	return elapsed - stalled;
+	return unstalled;
+}
+
+void stopwatch_sleep_ms(pid_t daemon, long ms)
+{
+	double elapsed, stalled, left;
+	struct stopwatch s;
+
+	stopwatch_start(&s, daemon, 0);
+	do {
+		left = (double)ms / 1e3 - unstalled_s(&s, &elapsed, &stalled);
+		if (left > 0)
+			(void)nanosleep(&(struct timespec){ .tv_sec = (time_t)left,
+				.tv_nsec = (long)((left - (double)(time_t)left) * 1e9) }, NULL);
+	} while (left > 0 && elapsed < (double)ms / 10.0); /* at most a hundredfold, in s */
 }

@@ -14,10 +14,12 @@
  * a daemon that is slow or stuck itself is running or sleeping, not waiting
  * for a CPU, and gets no discount. Test thread only.
  */
+#define STOPWATCH_SOURCES 4 /* steal time, this process, the daemon, a peer */
+
 struct stopwatch {
 	struct timespec t0;
-	uint64_t stalled0_ns;
-	pid_t pids[2]; /* besides this process: the daemon, a peer (0: none) */
+	uint64_t stalled0_ns[STOPWATCH_SOURCES]; /* the counters at the start */
+	pid_t pids[2];                           /* the daemon, a peer (0: none) */
 };
 
 /* Start @s over the processes @daemon and @peer (0 for none), and this one. */
@@ -29,3 +31,10 @@ void stopwatch_start(struct stopwatch *s, pid_t daemon, pid_t peer);
  * comment naming @what.
  */
 double stopwatch_unstalled_s(const struct stopwatch *s, const char *what);
+
+/*
+ * Sleep until @ms have passed in which the host did not keep @daemon (and
+ * this process) waiting: for a test that lets the daemon act on its own clock
+ * (a watchdog tick) before it looks. At most a hundred times @ms.
+ */
+void stopwatch_sleep_ms(pid_t daemon, long ms);
