@@ -2,8 +2,9 @@
 /*
  * The stopwatch of stopwatch.h: the run-queue wait of every thread of the
  * processes on the path (/proc/PID/task/TID/schedstat, second field) plus the
- * machine's steal time (/proc/stat), sampled at both ends. Threads that end
- * meanwhile take their wait with them, which only makes a bound stricter.
+ * machine's steal time (/proc/stat), sampled at both ends. Threads and
+ * processes that end meanwhile take their wait with them, which only makes a
+ * bound stricter.
  */
 #include <dirent.h>
 #include <stdio.h>
