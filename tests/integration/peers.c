@@ -502,6 +502,32 @@ int count_threads(pid_t pid, int *ret_blocked)
 	return n;
 }
 
+void print_threads(pid_t pid)
+{
+	char path[300], wchan[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/wchan", (int)pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f || !fgets(wchan, sizeof(wchan), f))
+			strcpy(wchan, "?");
+		if (f)
+			fclose(f);
+		fprintf(stderr, "# thread %s: state %c, waiting in %s\n", de->d_name,
+			thread_state(pid, de->d_name), wchan);
+	}
+	if (d)
+		closedir(d);
+}
+
 int wait_blocked_threads(int n, long ms)
 {
 	int blocked = -1;

@@ -73,15 +73,20 @@ void stopwatch_start(struct stopwatch *s, pid_t daemon, pid_t peer)
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 }
 
-/* A process that ended meanwhile counts for nothing (its counter reads 0 now). */
-static uint64_t stalled_ns(const struct stopwatch *s)
+/* Sources @from on; a process that ended meanwhile counts for nothing (it reads 0 now). */
+static uint64_t stalled_ns(const struct stopwatch *s, size_t from)
 {
 	uint64_t now[STOPWATCH_SOURCES], total = 0;
 
 	sample(s, now);
-	for (size_t i = 0; i < STOPWATCH_SOURCES; i++)
+	for (size_t i = from; i < STOPWATCH_SOURCES; i++)
 		total += now[i] > s->stalled0_ns[i] ? now[i] - s->stalled0_ns[i] : 0;
 	return total;
+}
+
+uint64_t stopwatch_run_queue_ns(const struct stopwatch *s)
+{
+	return stalled_ns(s, 1);
 }
 
 static double unstalled_s(const struct stopwatch *s, double *ret_elapsed, double *ret_stalled)
@@ -90,7 +95,7 @@ static double unstalled_s(const struct stopwatch *s, double *ret_elapsed, double
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	*ret_elapsed = (double)(t1.tv_sec - s->t0.tv_sec) + (double)(t1.tv_nsec - s->t0.tv_nsec) / 1e9;
-	*ret_stalled = (double)stalled_ns(s) / 1e9;
+	*ret_stalled = (double)stalled_ns(s, 0) / 1e9;
 	return *ret_elapsed - *ret_stalled;
 }
 

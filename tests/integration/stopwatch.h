@@ -26,6 +26,13 @@ struct stopwatch {
 void stopwatch_start(struct stopwatch *s, pid_t daemon, pid_t peer);
 
 /*
+ * The time the processes' threads waited for a CPU since stopwatch_start(),
+ * in ns: the stalls without steal time, which /proc/stat counts in 10 ms ticks
+ * and for the whole machine, too coarse to set against a few ms.
+ */
+uint64_t stopwatch_run_queue_ns(const struct stopwatch *s);
+
+/*
  * Seconds since stopwatch_start() less the host's stalls meanwhile (time the
  * processes' threads waited for a CPU, and steal time); prints both, as a TAP
  * comment naming @what.
