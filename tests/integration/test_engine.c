@@ -354,7 +354,7 @@ static void test_daemon_sighup_reopens_log_file(void **state)
 	assert_int_equal(harness_start(&h2, args), 0);
 	assert_int_equal(rename(log, rotated), 0);
 	assert_int_equal(kill(h2.pid, SIGHUP), 0);
-	for (int i = 0; i < 100 && access(log, F_OK) < 0; i++)
+	for (long waited = 0; waited < EVENT_WAIT_MS && access(log, F_OK) < 0; waited += 10)
 		sleep_ms(10);
 	assert_int_equal(harness_request(&h2, "POST", "/1.0/containers",
 					 "{\"name\":\"after-hup\",\"config\":{}}", &r), 0);

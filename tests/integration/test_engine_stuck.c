@@ -357,7 +357,8 @@ static void test_stuck_container_is_quarantined(void **state)
 	stopwatch_sleep_ms(H.pid, 500); /* the watchdog (every 200 ms) has seen its name */
 	moves = metric_value("interceptd_watchdog_moves_total");
 	relay_lxc_send(proxy, &monitored, "greedy", 's', &req);
-	for (int i = 0; i < 100 && metric_value("interceptd_watchdog_moves_total") == moves; i++)
+	for (long waited = 0; waited < EVENT_WAIT_MS &&
+			      metric_value("interceptd_watchdog_moves_total") == moves; waited += 20)
 		sleep_ms(20);
 	assert_int_equal(metric_value("interceptd_watchdog_moves_total"), moves + 1);
 	child_start(&third.c); /* a listener attached now goes to the stuck worker */
