@@ -22,6 +22,8 @@ status=0
 passed=0
 failed=0
 skipped=0
+broken=()    # "DIR: what failed" for set-up and build failures
+tested=()    # build directories whose meson-logs/testlog.json is from this run
 
 # count results from meson's JSON log so the closing line covers every suite
 tally() {
@@ -46,9 +48,14 @@ run_build() {
 	suites=("$@")
 
 	echo "=== $dir: meson setup ${setup_args[*]}"
-	meson_setup "$dir" "${setup_args[@]}" || { failed=$((failed + 1)); return 1; }
+	if ! meson_setup "$dir" "${setup_args[@]}"; then
+		failed=$((failed + 1))
+		broken+=("$dir: meson setup failed")
+		return 1
+	fi
 	if ! meson compile -C "$dir"; then
 		failed=$((failed + 1))
+		broken+=("$dir: build failed")
 		echo "=== $dir: build failed"
 		return 1
 	fi
@@ -56,6 +63,7 @@ run_build() {
 	for s in "${suites[@]}"; do args+=(--suite "$s"); done
 	meson test -C "$dir" "${args[@]}"
 	local rc=$?
+	tested+=("$dir")
 	tally "$dir"
 	return $rc
 }
@@ -76,6 +84,7 @@ check_build_without_tests() {
 	fi
 	echo "=== $dir: the build without tests failed"
 	failed=$((failed + 1))
+	broken+=("$dir: the build without tests failed")
 	return 1
 }
 
@@ -89,5 +98,26 @@ CC=clang run_build build-fuzz -Dfuzzing=true -Dtests=enabled -Dwerror=true -- fu
 grep -h '^fuzz_.* exec/s' build-fuzz/meson-logs/testlog.txt 2>/dev/null
 check_build_without_tests || status=1
 
+# After the summary, so that a CI log cut in the middle still names what failed: each
+# failed test, its "not ok" TAP lines (e2e runs many steps as one test), and the end of
+# its output (stdout, then stderr).
+report_failures() {
+	local dir log
+	for line in "${broken[@]}"; do echo "FAILED $line"; done
+	for dir in "${tested[@]}"; do
+		log=$dir/meson-logs/testlog.json
+		[[ -f $log ]] || continue
+		jq -rs --arg dir "$dir" '.[] |
+			select(.result == "FAIL" or .result == "TIMEOUT" or .result == "ERROR" or
+				.result == "UNEXPECTEDPASS") |
+			"FAILED \($dir): \(.name) (\(.result), \(.duration | floor) s)",
+			((.stdout // "") | split("\n") | map(select(startswith("not ok"))) | .[:20] |
+				map("    " + .) | .[]),
+			(((.stdout // "") + (.stderr // "")) | rtrimstr("\n") | split("\n") | .[-40:] |
+				map("    | " + .) | .[])' "$log"
+	done
+}
+
 echo "summary: $passed passed, $failed failed, $skipped skipped"
+report_failures
 exit $status

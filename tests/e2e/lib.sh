@@ -314,7 +314,9 @@ API_STATUS=000
 API_BODY=""
 api() {
 	local method=$1 path=$2 body=${3-} out=$E2E_WORK/daemon/api.out
-	local args=(-s --unix-socket "$E2E_WORK/daemon/api.sock" --max-time 5 -o "$out"
+	# generous: a loaded host can hold the daemon for seconds; a daemon that never
+	# answers fails all the same
+	local args=(-s --unix-socket "$E2E_WORK/daemon/api.sock" --max-time 30 -o "$out"
 		-w '%{http_code}' -X "$method")
 	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
 	: >"$out"
@@ -597,6 +599,8 @@ step() {
 		return 0
 	fi
 	tap_fail "$desc" "$out"
+	# what the daemon said meanwhile: a later restart or the run's end may hide it
+	daemon_log | grep -v '^<7>API ' | tail -n 15 | sed 's/^/#   daemon: /'
 	[ -n "${SOFT:-}" ] || BLOCKED=$desc
 	return 1
 }

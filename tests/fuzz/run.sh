@@ -6,17 +6,22 @@
 #   BUILD_DIR  a build configured with CC=clang meson setup BUILD_DIR -Dfuzzing=true
 #   TARGET     names without the fuzz_ prefix (request_body, oci_state, ...); default: all
 #   -t         seconds per target [FUZZ_SECONDS, else 30]
+# Environment (for tests/fuzz/test_run.sh): FUZZ_UNIT_SECONDS, the time one input may take
+# [10]; FUZZ_CORPUS_DIR, where the seed directories are [tests/fuzz/corpus].
 #
 # Each target runs with a fresh, throw-away corpus directory (new inputs go there, the seeds
 # in the repository stay as they are) and a scratch TMPDIR, both on tmpfs. A crash, a leak,
-# a broken invariant or an input running over 10 s fails the run; the input is kept under
-# BUILD_DIR/tests/fuzz/artifacts/TARGET/ and the last lines of libFuzzer's log are printed.
+# a broken invariant or an input needing over 10 s of CPU time fails the run; the input is
+# kept under BUILD_DIR/tests/fuzz/artifacts/TARGET/ and the last lines of libFuzzer's log
+# are printed.
 # The closing line per target gives the runs and exec/s libFuzzer reported.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 seconds=${FUZZ_SECONDS:-30}
+unit_seconds=${FUZZ_UNIT_SECONDS:-10}
+corpus=${FUZZ_CORPUS_DIR:-$here/corpus}
 all=(request_body config_value api_request lxc_message oci_state state_file state_legacy
 	fdstore_name proc_status proc_cgroup oci_policy mount_data bpf_attr metrics_request)
 
@@ -38,7 +43,7 @@ targets=("$@")
 
 # Seed directories of TARGET: its own corpus, plus the API fixtures for request bodies.
 seeds_of() {
-	echo "$here/corpus/$1"
+	echo "$corpus/$1"
 	[[ $1 == request_body ]] && echo "$src/tests/fixtures"
 }
 
@@ -54,17 +59,38 @@ flags_of() {
 	esac
 }
 
-# A libFuzzer timeout whose input replays within the limit three times over was the
-# machine, not the code (seen on a loaded shared host: a whole process descheduled for
-# 30 s). A real hang or a slow path replays slowly and still fails the run.
+# libFuzzer's -timeout counts wall-clock time, so a process the host keeps off the CPU
+# looks like a slow unit: on a loaded shared machine a runnable process has waited 30 s
+# for a CPU, and its unit then "ran" 30 s. A timeout is judged again by the CPU time the
+# unit needs: it is replayed alone under RLIMIT_CPU (SIGXCPU, which libFuzzer reports,
+# after unit_seconds) with libFuzzer's wall-clock alarm off; a replay that finishes means
+# the host stalled, a slow path or a loop runs out of CPU time and fails the run, however
+# loaded the machine is. A unit that blocks without using CPU meets the wall-clock
+# backstop instead (REPLAY_WALL_SECONDS: four times the longest wait seen here, and with
+# the 30 s run within meson's 180 s for the test).
+REPLAY_WALL_SECONDS=120
+
+# The input of LOG's timeout, if the run ended on one.
+timeout_unit() {
+	grep -q '^==[0-9]*== ERROR: libFuzzer: timeout' "$1" || return 1
+	sed -n 's/.*Test unit written to \(.*\/timeout-[0-9a-f]*\)$/\1/p' "$1" | tail -n 1
+}
+
 timeout_was_a_stall() {
-	local bin=$1 artifacts=$2 unit
-	unit=$(ls -t "$artifacts" 2>/dev/null | head -n 1)
-	[[ $unit == timeout-* ]] || return 1
-	for _ in 1 2 3; do
-		"$bin" -timeout=10 "$artifacts/$unit" >/dev/null 2>&1 || return 1
-	done
-	rm -f "$artifacts/$unit"
+	local bin=$1 log=$2 unit rc
+	unit=$(timeout_unit "$log") && [[ -f $unit ]] || return 1
+	(
+		ulimit -S -t "$unit_seconds" &&
+			exec timeout "$REPLAY_WALL_SECONDS" "$bin" -timeout=0 "$unit"
+	) >"$log.replay" 2>&1
+	rc=$?
+	if ((rc != 0)); then
+		tail -n 20 "$log.replay" >>"$log"
+		echo "replay of the timeout alone: exit $rc (152: over $unit_seconds s of CPU time;" \
+			"124: still running after $REPLAY_WALL_SECONDS s)" >>"$log"
+		return 1
+	fi
+	rm -f "$unit"
 }
 
 run_one() {
@@ -78,13 +104,13 @@ run_one() {
 	mkdir -p "$work/corpus" "$work/tmp" "$artifacts"
 	mapfile -t seeds < <(seeds_of "$name")
 	mapfile -t flags < <(flags_of "$name")
-	TMPDIR=$work/tmp "$bin" -max_total_time="$seconds" -timeout=10 -print_final_stats=1 \
+	TMPDIR=$work/tmp "$bin" -max_total_time="$seconds" -timeout="$unit_seconds" -print_final_stats=1 \
 		-artifact_prefix="$artifacts/" "${flags[@]}" "$work/corpus" "${seeds[@]}" \
 		>"$work/log" 2>&1
 	rc=$?
-	if ((rc != 0)) && timeout_was_a_stall "$bin" "$artifacts"; then
-		echo "fuzz_$name: a unit ran over 10 s once but replays in time: the host stalled" \
-			"(a descheduled process or a disk stall), not the parser; ignoring"
+	if ((rc != 0)) && timeout_was_a_stall "$bin" "$work/log"; then
+		echo "fuzz_$name: a unit ran over $unit_seconds s of wall-clock time, but replays" \
+			"within $unit_seconds s of CPU time: the host kept the process waiting; ignoring"
 		rc=0
 	fi
 	if ((rc != 0)); then

@@ -4,7 +4,6 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <setjmp.h>
@@ -47,44 +46,6 @@ static void drop_mknod(bool drop)
 	else
 		d[0].effective |= 1u << CAP_MKNOD;
 	syscall(SYS_capset, &hdr, d);
-}
-
-static volatile int swap_stop;
-static char swap_buf[256];
-static const char *swap_a, *swap_b;
-
-static void *swapper(void *arg)
-{
-	(void)arg;
-	while (!swap_stop) {
-		strcpy(swap_buf, swap_a);
-		strcpy(swap_buf, swap_b);
-	}
-	return NULL;
-}
-
-static long run_swap(const struct cmd *c, bool xattr)
-{
-	pthread_t th;
-	long ok = 0;
-
-	swap_a = xattr ? "trusted.overlay.opaque" : c->path;
-	swap_b = xattr ? "trusted.overlay.zzzzzz" : c->dir;
-	strcpy(swap_buf, swap_a);
-	swap_stop = 0;
-	pthread_create(&th, NULL, swapper, NULL);
-	/* 200 calls, then on until one went through: the swapper can fall into step with the reads */
-	for (int i = 0; i < 200 || (ok == 0 && i < 20000); i++) {
-		long r = xattr ? setxattr(c->path, swap_buf, "y", 1, 0)
-			       : mknod(swap_buf, S_IFCHR | 0666, makedev(1, 3));
-		if (r == 0)
-			ok++;
-		if (!xattr)
-			(void)unlink(c->path);
-	}
-	swap_stop = 1;
-	pthread_join(th, NULL);
-	return ok;
 }
 
 static long run_ptr(const struct cmd *c)
@@ -205,10 +166,6 @@ static long run_one(const struct cmd *c, struct result *res)
 		sched_getparam(c->pid, &sp);
 		res->mode = (unsigned)sp.sched_priority;
 		return r;
-	case OP_SWAP_XATTR:
-		return run_swap(c, true);
-	case OP_SWAP_MKNOD:
-		return run_swap(c, false);
 	case OP_MKNOD_AS:
 		return run_as(c);
 	default:

@@ -29,8 +29,6 @@ enum op {
 	OP_SETXATTR,     /* prio: 0 setxattr, 1 lsetxattr, 2 fsetxattr */
 	OP_SCHED,        /* prio param, pid, policy; mode 1: NULL param, 2: bad param */
 	OP_SCHED_GET,
-	OP_SWAP_XATTR,   /* a thread flips the name while the main thread calls setxattr */
-	OP_SWAP_MKNOD,   /* a thread flips the path while the main thread calls mknod */
 	OP_MKNOD_AS,     /* in a grandchild with fsuid, fsgid, groups and umask from the cmd */
 	OP_EXIT,
 };

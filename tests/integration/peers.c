@@ -290,7 +290,8 @@ int child_sysinfo(struct child *c, unsigned long *totalram)
 	int err = -1;
 	ssize_t n;
 
-	set_timeout(c->ctl, 5);
+	/* a call the daemon never answers fails all the same; a host stall must not */
+	set_timeout(c->ctl, EVENT_WAIT_MS / 1000);
 	assert_int_equal(write(c->ctl, "s", 1), 1);
 	n = read(c->ctl, buf, sizeof(buf) - 1);
 	assert_true(n > 0);
@@ -323,7 +324,7 @@ int unix_connect(const char *path, int type)
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	assert_true(fd >= 0);
 	/* a missing answer fails the test instead of hanging it */
-	set_timeout(fd, 5);
+	set_timeout(fd, EVENT_WAIT_MS / 1000);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	return fd;
 }
@@ -495,6 +496,32 @@ int count_threads(pid_t pid, int *ret_blocked)
 	return n;
 }
 
+void print_threads(pid_t pid)
+{
+	char path[300], wchan[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.16s/wchan", (int)pid, de->d_name);
+		f = fopen(path, "re");
+		if (!f || !fgets(wchan, sizeof(wchan), f))
+			strcpy(wchan, "?");
+		if (f)
+			fclose(f);
+		fprintf(stderr, "# thread %s: state %c, waiting in %s\n", de->d_name,
+			thread_state(pid, de->d_name), wchan);
+	}
+	if (d)
+		closedir(d);
+}
+
 int wait_blocked_threads(int n, long ms)
 {
 	int blocked = -1;
@@ -560,7 +587,7 @@ size_t n_listeners(const char *name)
 
 void wait_listeners(const char *name, size_t expect)
 {
-	for (int i = 0; i < 100 && n_listeners(name) != expect; i++)
+	for (long waited = 0; waited < EVENT_WAIT_MS && n_listeners(name) != expect; waited += 20)
 		sleep_ms(20);
 	assert_int_equal(n_listeners(name), expect);
 }

@@ -16,6 +16,13 @@
  */
 extern struct harness H;
 
+/*
+ * How long to wait for what the daemon must do soon (an answer, a log line, a
+ * listener count, threads blocking): generous, since a loaded host can keep
+ * the processes waiting for seconds, and free when the event comes.
+ */
+#define EVENT_WAIT_MS 30000
+
 /* A child under a filter that notifies sysinfo and mknodat, driven over a socketpair. */
 struct child {
 	pid_t pid;
@@ -41,13 +48,13 @@ struct child {
 void child_start(struct child *c);
 /* Kill and reap the child, close our ends. */
 void child_stop(struct child *c);
-/* Ask the child for one sysinfo(); returns its errno and sets *totalram. */
+/* Ask the child for one sysinfo() (EVENT_WAIT_MS at most); its errno, and *totalram. */
 int child_sysinfo(struct child *c, unsigned long *totalram);
 /* Ask the child for @n timed sysinfo() calls; fills @ns (n entries). */
 void child_sysinfo_timed(struct child *c, uint32_t *ns, uint32_t n);
 
 int send_fd(int sock, int fd, const void *data, size_t len);
-/* Connect to a unix socket with a 5 s receive timeout (asserts on failure). */
+/* Connect to a unix socket with an EVENT_WAIT_MS receive timeout (asserts on failure). */
 int unix_connect(const char *path, int type);
 /* Hand @fd to the OCI socket as runc 1.1 does; the connection stays open like runc's. */
 int oci_handoff(const char *json, int fd);
@@ -73,6 +80,8 @@ int count_fds(pid_t pid);
 int wait_fds(int expect);
 /* Threads of @pid, and those of them in uninterruptible sleep (state D). */
 int count_threads(pid_t pid, int *ret_blocked);
+/* Each thread of @pid with its state and where it waits, as TAP comments (diagnostics). */
+void print_threads(pid_t pid);
 /* Wait up to @ms until exactly @n threads of the daemon are in state D; that count. */
 int wait_blocked_threads(int n, long ms);
 
@@ -83,6 +92,7 @@ long metric(const char *name, const char *syscall, const char *outcome);
 /* The value of the unlabelled sample @family from /1.0/metrics, -1 if absent. */
 long metric_value(const char *family);
 size_t n_listeners(const char *name);
+/* Wait up to EVENT_WAIT_MS until @name has @expect listeners (asserts it then). */
 void wait_listeners(const char *name, size_t expect);
 
 /* A fake systemd: the datagram socket $NOTIFY_SOCKET names, bound at @path. Returns its fd. */

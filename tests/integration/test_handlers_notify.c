@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -34,6 +35,43 @@
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
 #include "handlers_rig.h"
+
+/*
+ * The binary is linked with --wrap=procmem_read_string: right after a
+ * handler's read of a string argument equal to swap.from, the wrapper
+ * overwrites the caller's copy with swap.to, as another thread of the caller
+ * could at that very moment. A handler that read the argument again, or let
+ * the kernel read it, would then act on swap.to. Each swap is done once.
+ */
+static struct {
+	const char *from, *to;
+	int n_done;
+} swap;
+
+static void swap_after_read(const char *from, const char *to)
+{
+	swap.from = from;
+	swap.to = to;
+	swap.n_done = 0;
+}
+
+int __real_procmem_read_string(pid_t pid, int mem_fd, uint64_t addr, char *buf, size_t size);
+int __wrap_procmem_read_string(pid_t pid, int mem_fd, uint64_t addr, char *buf, size_t size);
+
+int __wrap_procmem_read_string(pid_t pid, int mem_fd, uint64_t addr, char *buf, size_t size)
+{
+	int r = __real_procmem_read_string(pid, mem_fd, addr, buf, size);
+	struct iovec local, remote;
+
+	if (r < 0 || !swap.from || strcmp(buf, swap.from) != 0)
+		return r;
+	local = (struct iovec){ .iov_base = (void *)swap.to, .iov_len = strlen(swap.to) + 1 };
+	remote = (struct iovec){ .iov_base = (void *)(uintptr_t)addr, .iov_len = local.iov_len };
+	if (process_vm_writev(pid, &local, 1, &remote, 1, 0) == (ssize_t)local.iov_len)
+		swap.n_done++;
+	swap.from = NULL;
+	return r;
+}
 
 /* ---- mknod ---- */
 
@@ -216,14 +254,19 @@ static void test_mknod_caller_killed(void **state)
 	assert_false(host_exists("root/tmp/killed"));
 }
 
+/*
+ * The caller's path turns into an escape (a symlink to the host) right after
+ * the handler read it: the node is made where the path it read says, inside
+ * the container, and nothing appears outside.
+ */
 static void test_mknod_swapped_path_stays_confined(void **state)
 {
-	struct cmd c = { .op = OP_SWAP_MKNOD, .path = "/tmp/sw", .dir = "/tmp/esc/sw" };
-	struct result r;
-
 	(void)state;
-	r = call(&c);
-	assert_true(r.ret > 0);
+	swap_after_read("/tmp/sw", "/tmp/esc/sw");
+	assert_result(do_mknod("/tmp/sw", S_IFCHR | 0666, makedev(1, 3)), 0, 0);
+	assert_int_equal(swap.n_done, 1);
+	assert_int_equal(h.last_flags, 0); /* emulated, not continued */
+	assert_true(host_exists("root/tmp/sw"));
 	assert_false(host_exists("outside/sw"));
 }
 
@@ -265,16 +308,21 @@ static void test_setxattr_opaque_on_dir(void **state)
 	assert_int_equal(h.last_flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 }
 
+/*
+ * The caller's attribute name turns into another trusted.* name right after
+ * the handler read it: only the name it checked is ever set.
+ */
 static void test_setxattr_swapped_name_read_once(void **state)
 {
-	struct cmd c = { .op = OP_SWAP_XATTR, .path = "/tmp/swapdir" };
 	char p[256], list[256];
 
 	(void)state;
 	host_mkdir("/tmp/swapdir", HOST_ID);
-	(void)call(&c);
+	swap_after_read("trusted.overlay.opaque", "trusted.overlay.zzzzzz");
+	assert_result(do_xattr(0, "/tmp/swapdir", "trusted.overlay.opaque"), 0, 0);
+	assert_int_equal(swap.n_done, 1);
+	assert_int_equal(h.last_flags, 0);
 	host_path(p, sizeof(p), "/tmp/swapdir");
-	/* only ever the name we checked, never the swapped one */
 	assert_int_equal(listxattr(p, list, sizeof(list)), (ssize_t)sizeof("trusted.overlay.opaque"));
 	assert_string_equal(list, "trusted.overlay.opaque");
 }
