@@ -25,7 +25,7 @@
 #include "peers.h"
 #include "rawhttp.h"
 
-#define EVENT_WAIT_MS 5000
+#define STREAM_WAIT_MS 20000 /* generous: a loaded host; a missing event fails it all the same */
 #define LXC_DEADLINE_MS "300"
 #define FLOOD_CALLS 20000
 
@@ -40,11 +40,11 @@ static json_int_t event_meta_int(const json_t *ev, const char *key)
 	return json_integer_value(json_object_get(json_object_get(ev, "metadata"), key));
 }
 
-/* The next @type/@action event about @name, within EVENT_WAIT_MS (a new reference). */
+/* The next @type/@action event about @name, within STREAM_WAIT_MS (a new reference). */
 static json_t *expect(struct event_stream *s, const char *type, const char *action,
 		      const char *name)
 {
-	json_t *ev = event_stream_expect(s, type, action, EVENT_WAIT_MS, NULL);
+	json_t *ev = event_stream_expect(s, type, action, STREAM_WAIT_MS, NULL);
 
 	if (!ev)
 		fail_msg("no %s event '%s' about '%s'", type, action, name);
