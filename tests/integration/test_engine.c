@@ -292,51 +292,113 @@ static void test_engine_unregistered_listener_continues(void **state)
 }
 
 /*
+ * Make a daemon with --lxc-deadline-ms 300 the one the helpers talk to (H),
+ * with container @name (mknod and sysinfo on); *saved keeps the suite's.
+ */
+static void deadline_daemon_start(struct harness *h2, struct harness *saved, const char *name)
+{
+	const char *args[] = { "--lxc-deadline-ms", "300", "--workers", "2", NULL };
+	char body[256];
+
+	*h2 = (struct harness){ 0 };
+	assert_int_equal(harness_init(h2), 0);
+	assert_int_equal(harness_start(h2, args), 0);
+	*saved = H;
+	H = *h2;
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"%s\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
+		 "\"security.syscalls.intercept.sysinfo\":\"true\"}}", name);
+	api("POST", "/1.0/containers", body, 201);
+}
+
+static void deadline_daemon_stop(struct harness *h2, const struct harness *saved,
+				  const char *deadline_count)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+	assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
+	assert_non_null(strstr(r->data, deadline_count));
+	H = *saved;
+	harness_cleanup(h2);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
  * An LXC notification whose handling outlives --lxc-deadline-ms is answered
  * CONTINUE at the deadline, exactly once: the late result is never sent, so
  * the next notification on that connection gets its own answer.
  */
 static void test_engine_lxc_deadline_answers_once(void **state)
 {
-	struct harness h2 = { 0 };
-	const char *args[] = { "--lxc-deadline-ms", "300", "--workers", "2", NULL };
-	struct harness saved = H;
+	struct harness h2, saved;
 	struct seccomp_notif_resp resp;
 	struct child slow, next;
-	struct timespec t0, t1;
+	struct timespec t0;
 	char buf[64];
 	int proxy;
 
 	(void)state;
-	assert_int_equal(harness_init(&h2), 0);
-	assert_int_equal(harness_start(&h2, args), 0);
-	H = h2; /* the helpers talk to H */
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"slow\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
-	    "\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	deadline_daemon_start(&h2, &saved, "slow");
 	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
 	child_start(&slow);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	relay_lxc_cmd(proxy, &slow, "slow", 'u', &resp); /* its handler blocks on the path */
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-	assert_true(t1.tv_sec - t0.tv_sec < 3);
+	assert_true(ms_since(&t0) < 3000);
 	child_stop(&slow); /* releases the stuck handler, whose late result must go nowhere */
 	sleep_ms(200);
 	child_start(&next);
 	relay_lxc(proxy, &next, "slow", &resp); /* asserts the reply's id is this request's */
 	assert_int_equal(resp.flags, 0);
 	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
-	{
-		_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-
-		assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
-		assert_non_null(strstr(r->data, "interceptd_lxc_deadline_exceeded_total 1\n"));
-	}
 	child_stop(&next);
 	close(proxy);
-	H = saved;
-	harness_cleanup(&h2);
+	deadline_daemon_stop(&h2, &saved, "interceptd_lxc_deadline_exceeded_total 1\n");
+}
+
+/*
+ * LXC, once answered at the deadline, sends its next notification on the same
+ * connection while the worker is still stuck in the first: that one is
+ * answered within the deadline too, not left unread until LXC gives up (30 s,
+ * the caller gets ENOSYS, and every later reply would answer the call before).
+ * Once the worker is free, each reply is its own request's again.
+ */
+static void test_engine_lxc_deadline_covers_the_next_notification(void **state)
+{
+	struct harness h2, saved;
+	struct seccomp_notif_resp resp;
+	struct child slow, next;
+	struct timespec t0;
+	char buf[64];
+	int proxy;
+
+	(void)state;
+	deadline_daemon_start(&h2, &saved, "stuck");
+	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET); /* 5 s receive timeout */
+	child_start(&slow);
+	child_start(&next);
+	relay_lxc_cmd(proxy, &slow, "stuck", 'u', &resp); /* the worker stays stuck in it */
+	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	relay_lxc(proxy, &next, "stuck", &resp); /* its own id, before the receive timeout */
+	assert_true(ms_since(&t0) < 3000);
+	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE); /* undecided */
+	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
+	child_stop(&slow); /* the worker gets free; its late result goes nowhere */
+	sleep_ms(200);
+	relay_lxc(proxy, &next, "stuck", &resp);
+	assert_int_equal(resp.flags, 0); /* emulated again, and the id is this request's */
+	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
+	child_stop(&next);
+	close(proxy);
+	deadline_daemon_stop(&h2, &saved, "interceptd_lxc_deadline_exceeded_total 2\n");
 }
 
 /* SIGHUP reopens --log-file, so log rotation by rename works. */
@@ -479,6 +541,7 @@ int main(void)
 		cmocka_unit_test(test_engine_lxc_proxy_protocol),
 		cmocka_unit_test(test_engine_unregistered_listener_continues),
 		cmocka_unit_test(test_engine_lxc_deadline_answers_once),
+		cmocka_unit_test(test_engine_lxc_deadline_covers_the_next_notification),
 		cmocka_unit_test(test_daemon_sighup_reopens_log_file),
 		cmocka_unit_test(test_engine_fdstore_keeps_oci_listeners_across_restart),
 	};
