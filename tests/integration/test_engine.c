@@ -291,35 +291,45 @@ static void test_engine_unregistered_listener_continues(void **state)
 	api("DELETE", "/1.0/containers/nobody-registered-this", NULL, 200);
 }
 
-/*
- * Make a daemon with --lxc-deadline-ms 300 the one the helpers talk to (H),
- * with container @name (mknod and sysinfo on); *saved keeps the suite's.
- */
-static void deadline_daemon_start(struct harness *h2, struct harness *saved, const char *name)
+/* A daemon with --lxc-deadline-ms 300, a LXC connection to it and two callers. */
+struct deadline_rig {
+	struct harness h2, saved; /* the daemon, and the suite's while H is h2 */
+	struct child slow, next;
+	int proxy;                /* our LXC connection: a 5 s receive timeout */
+};
+
+/* Make the rig's daemon the one the helpers talk to (H), with @name (mknod and sysinfo on). */
+static void deadline_rig_start(struct deadline_rig *r, const char *name)
 {
 	const char *args[] = { "--lxc-deadline-ms", "300", "--workers", "2", NULL };
 	char body[256];
 
-	*h2 = (struct harness){ 0 };
-	assert_int_equal(harness_init(h2), 0);
-	assert_int_equal(harness_start(h2, args), 0);
-	*saved = H;
-	H = *h2;
+	*r = (struct deadline_rig){ 0 };
+	assert_int_equal(harness_init(&r->h2), 0);
+	assert_int_equal(harness_start(&r->h2, args), 0);
+	r->saved = H;
+	H = r->h2;
 	snprintf(body, sizeof(body),
 		 "{\"name\":\"%s\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
 		 "\"security.syscalls.intercept.sysinfo\":\"true\"}}", name);
 	api("POST", "/1.0/containers", body, 201);
+	r->proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	child_start(&r->slow);
+	child_start(&r->next);
 }
 
-static void deadline_daemon_stop(struct harness *h2, const struct harness *saved,
-				  const char *deadline_count)
+/* Check the deadline counter, then stop everything. */
+static void deadline_rig_stop(struct deadline_rig *r, const char *deadline_count)
 {
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	_cleanup_(http_reply_freep) struct http_reply *rep = NULL;
 
-	assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
-	assert_non_null(strstr(r->data, deadline_count));
-	H = *saved;
-	harness_cleanup(h2);
+	assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &rep), 0);
+	assert_non_null(strstr(rep->data, deadline_count));
+	child_stop(&r->slow);
+	child_stop(&r->next);
+	close(r->proxy);
+	H = r->saved;
+	harness_cleanup(&r->h2);
 }
 
 static long ms_since(const struct timespec *t0)
@@ -337,30 +347,23 @@ static long ms_since(const struct timespec *t0)
  */
 static void test_engine_lxc_deadline_answers_once(void **state)
 {
-	struct harness h2, saved;
 	struct seccomp_notif_resp resp;
-	struct child slow, next;
+	struct deadline_rig r;
 	struct timespec t0;
 	char buf[64];
-	int proxy;
 
 	(void)state;
-	deadline_daemon_start(&h2, &saved, "slow");
-	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
-	child_start(&slow);
+	deadline_rig_start(&r, "slow");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	relay_lxc_cmd(proxy, &slow, "slow", 'u', &resp); /* its handler blocks on the path */
+	relay_lxc_cmd(r.proxy, &r.slow, "slow", 'u', &resp); /* its handler blocks on the path */
 	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	assert_true(ms_since(&t0) < 3000);
-	child_stop(&slow); /* releases the stuck handler, whose late result must go nowhere */
+	child_stop(&r.slow); /* releases the stuck handler, whose late result must go nowhere */
 	sleep_ms(200);
-	child_start(&next);
-	relay_lxc(proxy, &next, "slow", &resp); /* asserts the reply's id is this request's */
+	relay_lxc(r.proxy, &r.next, "slow", &resp); /* asserts the reply's id is this request's */
 	assert_int_equal(resp.flags, 0);
-	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
-	child_stop(&next);
-	close(proxy);
-	deadline_daemon_stop(&h2, &saved, "interceptd_lxc_deadline_exceeded_total 1\n");
+	assert_true(read(r.next.ctl, buf, sizeof(buf)) > 0);
+	deadline_rig_stop(&r, "interceptd_lxc_deadline_exceeded_total 1\n");
 }
 
 /*
@@ -372,33 +375,26 @@ static void test_engine_lxc_deadline_answers_once(void **state)
  */
 static void test_engine_lxc_deadline_covers_the_next_notification(void **state)
 {
-	struct harness h2, saved;
 	struct seccomp_notif_resp resp;
-	struct child slow, next;
+	struct deadline_rig r;
 	struct timespec t0;
 	char buf[64];
-	int proxy;
 
 	(void)state;
-	deadline_daemon_start(&h2, &saved, "stuck");
-	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET); /* 5 s receive timeout */
-	child_start(&slow);
-	child_start(&next);
-	relay_lxc_cmd(proxy, &slow, "stuck", 'u', &resp); /* the worker stays stuck in it */
+	deadline_rig_start(&r, "stuck");
+	relay_lxc_cmd(r.proxy, &r.slow, "stuck", 'u', &resp); /* the worker stays stuck in it */
 	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	relay_lxc(proxy, &next, "stuck", &resp); /* its own id, before the receive timeout */
+	relay_lxc(r.proxy, &r.next, "stuck", &resp); /* its own id, before the receive timeout */
 	assert_true(ms_since(&t0) < 3000);
 	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE); /* undecided */
-	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
-	child_stop(&slow); /* the worker gets free; its late result goes nowhere */
+	assert_true(read(r.next.ctl, buf, sizeof(buf)) > 0);
+	child_stop(&r.slow); /* the worker gets free; its late result goes nowhere */
 	sleep_ms(200);
-	relay_lxc(proxy, &next, "stuck", &resp);
+	relay_lxc(r.proxy, &r.next, "stuck", &resp);
 	assert_int_equal(resp.flags, 0); /* emulated again, and the id is this request's */
-	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
-	child_stop(&next);
-	close(proxy);
-	deadline_daemon_stop(&h2, &saved, "interceptd_lxc_deadline_exceeded_total 2\n");
+	assert_true(read(r.next.ctl, buf, sizeof(buf)) > 0);
+	deadline_rig_stop(&r, "interceptd_lxc_deadline_exceeded_total 2\n");
 }
 
 /* SIGHUP reopens --log-file, so log rotation by rename works. */
