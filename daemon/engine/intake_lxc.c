@@ -11,9 +11,14 @@
  * listener ops (serve: receive, check, dispatch, reply; never hot) and the
  * whole deadline fallback: the reply is armed before dispatch, and the
  * listener's tick, run by the watchdog on the intake thread, sends it when
- * --lxc-deadline-ms passes; a CAS on the message's state makes sure exactly
- * one of the two replies. A connection is served by one worker at a time, so
- * nothing else here needs a lock.
+ * --lxc-deadline-ms passes. LXC, answered, goes on with its next message,
+ * which nobody reads while the worker is still busy with the old one: the
+ * tick answers that one too once it has waited the deadline (past LXC's own
+ * 30 s a reply would be taken as the answer to the call after it, and every
+ * later call would get the answer of the one before). Each connection's lock
+ * says who receives and replies: the worker, around (never during) its
+ * handling of a message, or the tick; so each message gets exactly one reply.
+ * A connection is served by one worker at a time: nothing else needs a lock.
  *
  * The peer is root, but a mismatched or buggy LXC must get a refusal (the
  * empty datagram), never an action: besides the sizes, each message's fds
@@ -24,6 +29,8 @@
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <linux/magic.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -53,23 +60,29 @@ struct intake_lxc {
 enum lxc_answer_state {
 	LXC_IDLE,        /* no message in progress */
 	LXC_IN_PROGRESS, /* the worker is handling one */
-	LXC_ANSWERED,    /* someone replied: nobody else may */
+	LXC_ANSWERED,    /* the tick replied; the worker is still busy with it and sends nothing */
 };
 
-/* The message a worker is handling, answerable by the deadline tick. */
+/*
+ * The message a worker is handling, answerable by the deadline tick. The
+ * worker holds the lock while it receives and checks a message and while it
+ * replies, never while it handles one; the tick only tries it (the intake
+ * thread never waits for a worker).
+ */
 struct lxc_pending {
-	atomic_int state;     /* enum lxc_answer_state; the CAS to ANSWERED owns the reply */
-	uint64_t started_ns;  /* when the message arrived */
-	size_t len;           /* of fallback */
+	pthread_mutex_t lock;
+	enum lxc_answer_state state;
+	uint64_t started_ns;       /* when the message arrived */
+	uint64_t next_waiting_ns;  /* ANSWERED: since when the tick has seen LXC's next message wait, or 0 */
+	size_t len;                /* of fallback */
 	char fallback[LXC_HEADER_SIZE + sizeof(struct seccomp_notif) +
 		      sizeof(struct seccomp_notif_resp)];
 };
 
 /*
  * A monitor connection: the engine's listener, plus what the proxy protocol
- * keeps. Touched by the worker serving it; the deadline tick (intake thread)
- * reads lxc only once lxc.state says IN_PROGRESS (the worker fills it first),
- * and replies only when its CAS to ANSWERED wins.
+ * keeps. Touched by the worker serving it; lxc, listener_fd and the socket's
+ * traffic also by the deadline tick (intake thread), under lxc.lock.
  */
 struct lxc_conn {
 	struct engine_listener l;
@@ -352,40 +365,144 @@ static void arm_fallback(struct lxc_conn *c, const struct lxc_message *m, uint64
 	memcpy(p + LXC_HEADER_SIZE + m->header.sizes.seccomp_notif, &resp, sizeof(resp));
 	c->lxc.len = LXC_HEADER_SIZE + m->header.sizes.seccomp_notif + sizeof(resp);
 	c->lxc.started_ns = t0;
-	atomic_store(&c->lxc.state, LXC_IN_PROGRESS);
+	c->lxc.state = LXC_IN_PROGRESS;
+}
+
+/* What a tick did, logged once the connection's lock is released. */
+struct tick_report {
+	bool is_late;       /* it answered the message the worker is busy with */
+	unsigned n_waiting; /* it answered a message that waited behind that one */
+	bool is_error;      /* the answer was an errno (bpf), not CONTINUE */
+	int error;          /* that errno (negative) */
+	pid_t caller;       /* the caller of the last message answered */
+	int send_r;         /* < 0: a reply failed */
+};
+
+/* Answer the message the worker is busy with, past the deadline. Lock held. */
+static void answer_late(struct lxc_conn *c, struct tick_report *rep)
+{
+	struct seccomp_notif_resp resp;
+	__u32 caller;
+
+	if (send(c->l.fd, c->lxc.fallback, c->lxc.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		rep->send_r = negative_errno();
+	c->lxc.state = LXC_ANSWERED;
+	c->lxc.next_waiting_ns = 0;
+	memcpy(&resp, c->lxc.fallback + c->lxc.len - sizeof(resp), sizeof(resp));
+	rep->is_late = true;
+	rep->is_error = !(resp.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	rep->error = resp.error;
+	/* the caller, from the copy of its notification kept with the fallback answer */
+	memcpy(&caller, c->lxc.fallback + LXC_HEADER_SIZE + offsetof(struct seccomp_notif, pid),
+	       sizeof(caller));
+	rep->caller = (pid_t)caller;
+}
+
+/*
+ * The worker is still busy with a message answered here, and LXC sent its
+ * next one, which nobody reads: past the deadline (counted from when a tick
+ * first saw it wait), answer it the same way from here. Lock held.
+ */
+static void answer_waiting(struct lxc_conn *c, uint64_t now, uint64_t deadline,
+			   struct tick_report *rep)
+{
+	struct pollfd p = { .fd = c->l.fd, .events = POLLIN };
+	struct seccomp_notif_resp resp;
+	struct lxc_message m;
+	struct received r;
+	int ret;
+
+	if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+		return;
+	if (!c->lxc.next_waiting_ns) {
+		c->lxc.next_waiting_ns = now;
+		return;
+	}
+	if (now - c->lxc.next_waiting_ns <= deadline || receive(c->l.fd, &r) <= 0)
+		return;
+	c->lxc.next_waiting_ns = 0;
+	if (r.len == 0 && r.n_fds == 0)
+		return; /* the monitor left: the worker sees it once free */
+	if (refusal(c, &r, &m)) {
+		ret = reply_invalid(c->l.fd);
+	} else {
+		dispatch_undecided(m.req, &resp);
+		ret = reply(c->l.fd, &m, &resp);
+		rep->n_waiting++;
+		rep->is_error = !(resp.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+		rep->error = resp.error;
+		rep->caller = (pid_t)m.req->pid;
+	}
+	close_all(&r);
+	if (ret < 0)
+		rep->send_r = ret;
 }
 
 /*
  * The listener's tick (watchdog, intake thread, pool lock held): past
  * --lxc-deadline-ms, answer the message the worker is stuck on with CONTINUE
- * (EPERM for bpf) on its behalf (LXC gives up after 30 s and would take a
- * late reply as the answer to its next notification). The worker then sends
- * nothing.
+ * (EPERM for bpf) on its behalf, then any message LXC sends while the worker
+ * is still stuck (LXC gives up after 30 s and would take a late reply as the
+ * answer to its next notification). The worker then sends nothing.
  */
 static void deadline_tick(struct engine_listener *l, uint64_t now)
 {
 	struct lxc_conn *c = conn_of(l);
-	int expected = LXC_IN_PROGRESS;
-	struct seccomp_notif_resp resp;
-	__u32 caller;
-	ssize_t n;
+	const uint64_t deadline = (uint64_t)l->d->opts.lxc_deadline_ms * 1000000u;
+	struct tick_report rep = { 0 };
 
-	if (atomic_load(&c->lxc.state) != LXC_IN_PROGRESS ||
-	    now - c->lxc.started_ns <= (uint64_t)l->d->opts.lxc_deadline_ms * 1000000u ||
-	    !atomic_compare_exchange_strong(&c->lxc.state, &expected, LXC_ANSWERED))
+	if (pthread_mutex_trylock(&c->lxc.lock) != 0)
+		return; /* the worker is receiving or replying: it is not stuck */
+	if (c->lxc.state == LXC_IN_PROGRESS && now - c->lxc.started_ns > deadline)
+		answer_late(c, &rep);
+	else if (c->lxc.state == LXC_ANSWERED)
+		answer_waiting(c, now, deadline, &rep);
+	pthread_mutex_unlock(&c->lxc.lock);
+	if (!rep.is_late && !rep.n_waiting)
 		return;
-	n = send(l->fd, c->lxc.fallback, c->lxc.len, MSG_NOSIGNAL | MSG_DONTWAIT);
-	atomic_fetch_add(&l->d->lxc_deadline_exceeded, 1);
-	memcpy(&resp, c->lxc.fallback + c->lxc.len - sizeof(resp), sizeof(resp));
+	atomic_fetch_add(&l->d->lxc_deadline_exceeded, rep.is_late + rep.n_waiting);
 	log_about_errno(LOG_LEVEL_WARNING, 0, l->name, NULL,
-			"LXC notification of '%s' took over %u ms: answered %s%s", l->name,
-			l->d->opts.lxc_deadline_ms, resp.flags ? "CONTINUE" : "with an error",
-			n < 0 ? " (send failed)" : "");
-	/* the caller, from the copy of its notification kept with the fallback answer */
-	memcpy(&caller, c->lxc.fallback + LXC_HEADER_SIZE + offsetof(struct seccomp_notif, pid),
-	       sizeof(caller));
-	publish_lxc_deadline(l->d->events, l->name, (pid_t)caller, l->d->opts.lxc_deadline_ms,
-			     resp.flags ? "continue" : strerrorname_np(-resp.error));
+			"LXC notification of '%s' %s over %u ms: answered %s%s", l->name,
+			rep.is_late ? "took" : "waited behind a stuck one for",
+			l->d->opts.lxc_deadline_ms, rep.is_error ? "with an error" : "CONTINUE",
+			rep.send_r < 0 ? " (send failed)" : "");
+	publish_lxc_deadline(l->d->events, l->name, rep.caller, l->d->opts.lxc_deadline_ms,
+			     rep.is_error ? strerrorname_np(-rep.error) : "continue");
+}
+
+/*
+ * Receive the next message and check it (an invalid one gets its empty
+ * datagram here), then arm its fallback. Returns 1 when @m is to be handled,
+ * 0 when there is nothing to handle, < 0 when the connection is gone. Lock held.
+ */
+static int take_message(struct lxc_conn *c, struct received *r, struct lxc_message *m,
+			uint64_t *ret_t0)
+{
+	const char *why;
+	uint64_t t0;
+	int ret;
+
+	ret = receive(c->l.fd, r);
+	t0 = now_ns();
+	if (ret <= 0)
+		return ret;
+	if (r->len == 0 && r->n_fds == 0)
+		return -ECONNRESET; /* the monitor closed the connection */
+	/* a message that waited behind a stuck one has used part of its time already */
+	if (c->lxc.next_waiting_ns && c->lxc.next_waiting_ns < t0)
+		t0 = c->lxc.next_waiting_ns;
+	c->lxc.next_waiting_ns = 0;
+	why = refusal(c, r, m);
+	if (why) {
+		log_debug("LXC connection of '%s': invalid message (%zd bytes, %zu fds): %s",
+			  c->l.name, r->len, r->n_fds, why);
+		close_all(r);
+		return reply_invalid(c->l.fd);
+	}
+	identify(&c->l, m);
+	arm_fallback(c, m, t0);
+	*ret_t0 = t0;
+	return 1;
 }
 
 /*
@@ -399,35 +516,23 @@ static int serve_message(struct engine_listener *l)
 	struct seccomp_notif_resp resp;
 	struct lxc_message m;
 	struct received r;
-	const char *why;
-	int ret, expected;
-	uint64_t t0;
+	bool is_answered;
+	uint64_t t0 = 0;
+	int ret;
 
-	ret = receive(l->fd, &r);
-	t0 = now_ns();
+	pthread_mutex_lock(&c->lxc.lock);
+	ret = take_message(c, &r, &m, &t0);
+	pthread_mutex_unlock(&c->lxc.lock);
 	if (ret <= 0)
 		return ret;
-	if (r.len == 0 && r.n_fds == 0)
-		return -ECONNRESET; /* the monitor closed the connection */
-	why = refusal(c, &r, &m);
-	if (why) {
-		log_debug("LXC connection of '%s': invalid message (%zd bytes, %zu fds): %s", l->name,
-			  r.len, r.n_fds, why);
-		close_all(&r);
-		return reply_invalid(l->fd);
-	}
-	identify(l, &m);
-	arm_fallback(c, &m, t0);
 	dispatch_notification(l, m.req, r.fds[2], r.fds[0], r.fds[1], t0, &resp);
 	close_all(&r);
-	expected = LXC_IN_PROGRESS;
-	if (!atomic_compare_exchange_strong(&c->lxc.state, &expected, LXC_IDLE)) {
-		/* the deadline tick answered CONTINUE: a second reply would be taken as
-		 * the answer to the next notification */
-		atomic_store(&c->lxc.state, LXC_IDLE);
-		return 0;
-	}
-	ret = reply(l->fd, &m, &resp);
+	pthread_mutex_lock(&c->lxc.lock);
+	/* answered by the tick: a second reply would be taken as the answer to the next one */
+	is_answered = c->lxc.state == LXC_ANSWERED;
+	c->lxc.state = LXC_IDLE;
+	ret = is_answered ? 0 : reply(l->fd, &m, &resp);
+	pthread_mutex_unlock(&c->lxc.lock);
 	if (ret < 0)
 		log_debug_errno(ret, "LXC connection of '%s': reply failed: %m", l->name);
 	return ret == -EPIPE || ret == -ECONNRESET ? ret : 0;
@@ -438,6 +543,7 @@ static void free_conn(struct engine_listener *l)
 	struct lxc_conn *c = conn_of(l);
 
 	close_nointr(c->listener_fd);
+	pthread_mutex_destroy(&c->lxc.lock);
 	free(c);
 }
 
@@ -467,6 +573,7 @@ static void on_listen_ready(struct intake_watch *w)
 		engine_listener_init(&c->l, &lxc_listener_ops, x->sock.d, fd, 0, NULL);
 		c->kernel = x->kernel;
 		c->listener_fd = -EBADF;
+		pthread_mutex_init(&c->lxc.lock, NULL);
 		log_debug("LXC monitor connected");
 		(void)pool_add(x->sock.pool, &c->l);
 	}

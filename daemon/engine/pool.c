@@ -181,6 +181,8 @@ static void *worker_main(void *arg)
 {
 	struct shard *sh = arg;
 
+	/* `top -H` and the tests tell workers from the other threads by name */
+	(void)pthread_setname_np(pthread_self(), "icd-worker");
 	for (;;) {
 		struct epoll_event ev;
 		/* one event at a time: a stuck worker then holds no other listener's event */

@@ -87,6 +87,7 @@ static void *lane_thread(void *arg)
 	struct lanes *l = arg;
 	struct lane *lane;
 
+	(void)pthread_setname_np(pthread_self(), "icd-store");
 	pthread_mutex_lock(&l->lock);
 	l->n_starting--;
 	while ((lane = take_ready(l))) {

@@ -411,39 +411,64 @@ static int cmd_hostile(char **argv)
 	return 0;
 }
 
-/* flood N M: N processes load M programs each as fast as they can. */
+/* What one flood process saw: loads that worked, EAGAIN, EPERM, anything else. */
+struct flood_counts {
+	int ok, again, perm, other;
+	long first_other; /* the first unexpected -errno, or 0 */
+};
+
+static void flood_one(int loads, int out_fd)
+{
+	struct flood_counts c = { 0 };
+	struct bpf_insn insns[4096];
+
+	for (int i = 0; i < loads; i++) {
+		long r = bpft_load(insns, bpft_build(BPFT_LINEAR, 0, 0, 4096, insns));
+
+		if (r >= 0) {
+			c.ok++;
+			close((int)r);
+		} else if (r == -EAGAIN) {
+			c.again++;
+		} else if (r == -EPERM) {
+			c.perm++; /* through LXC: the answer past --lxc-deadline-ms */
+		} else if (c.other++ == 0) {
+			c.first_other = r;
+		}
+	}
+	_exit(write(out_fd, &c, sizeof(c)) == sizeof(c) ? 0 : 1);
+}
+
+/*
+ * flood N M: N processes load M programs each as fast as they can; the
+ * counts by answer, the first unexpected errno and the time it took.
+ */
 static int cmd_flood(char **argv)
 {
-	int procs = atoi(argv[0]), loads = atoi(argv[1]), ok = 0, again = 0, other = 0;
-	int pipes[2];
+	int procs = atoi(argv[0]), loads = atoi(argv[1]), pipes[2];
+	struct flood_counts sum = { 0 };
+	double t0 = now_s();
 
 	if (pipe(pipes) < 0)
 		return 1;
 	for (int p = 0; p < procs; p++)
-		if (fork() == 0) {
-			int counts[3] = { 0 };
-			struct bpf_insn insns[4096];
-
-			for (int i = 0; i < loads; i++) {
-				long r = bpft_load(insns, bpft_build(BPFT_LINEAR, 0, 0, 4096, insns));
-
-				counts[r >= 0 ? 0 : r == -EAGAIN ? 1 : 2]++;
-				if (r >= 0)
-					close((int)r);
-			}
-			_exit(write(pipes[1], counts, sizeof(counts)) == sizeof(counts) ? 0 : 1);
-		}
+		if (fork() == 0)
+			flood_one(loads, pipes[1]);
 	close(pipes[1]);
 	for (int p = 0; p < procs; p++) {
-		int counts[3];
+		struct flood_counts c;
 
-		if (read(pipes[0], counts, sizeof(counts)) != sizeof(counts))
+		if (read(pipes[0], &c, sizeof(c)) != sizeof(c))
 			return 1;
-		ok += counts[0], again += counts[1], other += counts[2];
+		sum.ok += c.ok, sum.again += c.again, sum.perm += c.perm, sum.other += c.other;
+		if (!sum.first_other)
+			sum.first_other = c.first_other;
 	}
 	while (wait(NULL) > 0)
 		;
-	printf("loaded=%d\neagain=%d\nother=%d\n", ok, again, other);
+	printf("loaded=%d\neagain=%d\neperm=%d\nother=%d\nfirst_other=%s\nflood_s=%.1f\n", sum.ok,
+	       sum.again, sum.perm, sum.other, sum.first_other ? name_of(sum.first_other) : "none",
+	       now_s() - t0);
 	return 0;
 }
 

@@ -80,6 +80,8 @@ int count_fds(pid_t pid);
 int wait_fds(int expect);
 /* Threads of @pid, and those of them in uninterruptible sleep (state D). */
 int count_threads(pid_t pid, int *ret_blocked);
+/* Threads of @pid whose name (comm) is @name: the daemon names its workers "icd-worker". */
+int count_named_threads(pid_t pid, const char *name);
 /* Each thread of @pid with its state and where it waits, as TAP comments (diagnostics). */
 void print_threads(pid_t pid);
 /* Wait up to @ms until exactly @n threads of the daemon are in state D; that count. */

@@ -292,6 +292,47 @@ static void test_engine_unregistered_listener_continues(void **state)
 	api("DELETE", "/1.0/containers/nobody-registered-this", NULL, 200);
 }
 
+/* A daemon with --lxc-deadline-ms 300, a LXC connection to it and two callers. */
+struct deadline_rig {
+	struct harness h2, saved; /* the daemon, and the suite's while H is h2 */
+	struct child slow, next;
+	int proxy;                /* our LXC connection: a 5 s receive timeout */
+};
+
+/* Make the rig's daemon the one the helpers talk to (H), with @name (mknod and sysinfo on). */
+static void deadline_rig_start(struct deadline_rig *r, const char *name)
+{
+	const char *args[] = { "--lxc-deadline-ms", "300", "--workers", "2", NULL };
+	char body[256];
+
+	*r = (struct deadline_rig){ 0 };
+	assert_int_equal(harness_init(&r->h2), 0);
+	assert_int_equal(harness_start(&r->h2, args), 0);
+	r->saved = H;
+	H = r->h2;
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"%s\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
+		 "\"security.syscalls.intercept.sysinfo\":\"true\"}}", name);
+	api("POST", "/1.0/containers", body, 201);
+	r->proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	child_start(&r->slow);
+	child_start(&r->next);
+}
+
+/* Check the deadline counter, then stop everything. */
+static void deadline_rig_stop(struct deadline_rig *r, const char *deadline_count)
+{
+	_cleanup_(http_reply_freep) struct http_reply *rep = NULL;
+
+	assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &rep), 0);
+	assert_non_null(strstr(rep->data, deadline_count));
+	child_stop(&r->slow);
+	child_stop(&r->next);
+	close(r->proxy);
+	H = r->saved;
+	harness_cleanup(&r->h2);
+}
+
 /*
  * An LXC notification whose handling outlives --lxc-deadline-ms is answered
  * CONTINUE at the deadline, exactly once: the late result is never sent, so
@@ -299,44 +340,54 @@ static void test_engine_unregistered_listener_continues(void **state)
  */
 static void test_engine_lxc_deadline_answers_once(void **state)
 {
-	struct harness h2 = { 0 };
-	const char *args[] = { "--lxc-deadline-ms", "300", "--workers", "2", NULL };
-	struct harness saved = H;
 	struct seccomp_notif_resp resp;
-	struct child slow, next;
+	struct deadline_rig r;
 	struct stopwatch sw;
 	char buf[64];
-	int proxy;
 
 	(void)state;
-	assert_int_equal(harness_init(&h2), 0);
-	assert_int_equal(harness_start(&h2, args), 0);
-	H = h2; /* the helpers talk to H */
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"slow\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
-	    "\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
-	child_start(&slow);
-	stopwatch_start(&sw, H.pid, slow.pid);
-	relay_lxc_cmd(proxy, &slow, "slow", 'u', &resp); /* its handler blocks on the path */
+	deadline_rig_start(&r, "slow");
+	stopwatch_start(&sw, H.pid, r.slow.pid);
+	relay_lxc_cmd(r.proxy, &r.slow, "slow", 'u', &resp); /* its handler blocks on the path */
 	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
 	assert_true(stopwatch_unstalled_s(&sw, "answered at a 300 ms deadline") < 2.5);
-	child_stop(&slow); /* releases the stuck handler, whose late result must go nowhere */
+	child_stop(&r.slow); /* releases the stuck handler, whose late result must go nowhere */
 	sleep_ms(200);
-	child_start(&next);
-	relay_lxc(proxy, &next, "slow", &resp); /* asserts the reply's id is this request's */
+	relay_lxc(r.proxy, &r.next, "slow", &resp); /* asserts the reply's id is this request's */
 	assert_int_equal(resp.flags, 0);
-	assert_true(read(next.ctl, buf, sizeof(buf)) > 0);
-	{
-		_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	assert_true(read(r.next.ctl, buf, sizeof(buf)) > 0);
+	deadline_rig_stop(&r, "interceptd_lxc_deadline_exceeded_total 1\n");
+}
 
-		assert_int_equal(harness_request(&H, "GET", "/1.0/metrics", NULL, &r), 0);
-		assert_non_null(strstr(r->data, "interceptd_lxc_deadline_exceeded_total 1\n"));
-	}
-	child_stop(&next);
-	close(proxy);
-	H = saved;
-	harness_cleanup(&h2);
+/*
+ * LXC, once answered at the deadline, sends its next notification on the same
+ * connection while the worker is still stuck in the first: that one is
+ * answered within the deadline too, not left unread until LXC gives up (30 s,
+ * the caller gets ENOSYS, and every later reply would answer the call before).
+ * Once the worker is free, each reply is its own request's again.
+ */
+static void test_engine_lxc_deadline_covers_the_next_notification(void **state)
+{
+	struct seccomp_notif_resp resp;
+	struct deadline_rig r;
+	struct stopwatch sw;
+	char buf[64];
+
+	(void)state;
+	deadline_rig_start(&r, "stuck");
+	relay_lxc_cmd(r.proxy, &r.slow, "stuck", 'u', &resp); /* the worker stays stuck in it */
+	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	stopwatch_start(&sw, H.pid, r.next.pid);
+	relay_lxc(r.proxy, &r.next, "stuck", &resp); /* its own id, before the receive timeout */
+	assert_true(stopwatch_unstalled_s(&sw, "the next one answered at the deadline") < 2.5);
+	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE); /* undecided */
+	assert_true(read(r.next.ctl, buf, sizeof(buf)) > 0);
+	child_stop(&r.slow); /* the worker gets free; its late result goes nowhere */
+	sleep_ms(200);
+	relay_lxc(r.proxy, &r.next, "stuck", &resp);
+	assert_int_equal(resp.flags, 0); /* emulated again, and the id is this request's */
+	assert_true(read(r.next.ctl, buf, sizeof(buf)) > 0);
+	deadline_rig_stop(&r, "interceptd_lxc_deadline_exceeded_total 2\n");
 }
 
 /* SIGHUP reopens --log-file, so log rotation by rename works. */
@@ -424,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_engine_lxc_proxy_protocol),
 		cmocka_unit_test(test_engine_unregistered_listener_continues),
 		cmocka_unit_test(test_engine_lxc_deadline_answers_once),
+		cmocka_unit_test(test_engine_lxc_deadline_covers_the_next_notification),
 		cmocka_unit_test(test_daemon_sighup_reopens_log_file),
 		cmocka_unit_test(test_engine_fdstore_keeps_oci_listeners_across_restart),
 	};
