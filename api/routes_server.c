@@ -10,6 +10,7 @@
 #include "api/router.h"
 #include "daemon/fdstore.h"
 #include "daemon/metrics/render.h"
+#include "daemon/store/configdir.h"
 #include "version.h"
 
 /*
@@ -25,6 +26,7 @@ static const char *const api_extensions[] = {
 	"container_syscall_intercept_bpf_devices",
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
+	"config_dir",
 	"etag_if_match_star",
 	"metrics",
 	"oci_listener_fd_store",
@@ -57,6 +59,11 @@ int routes_server_get(const struct api_request *req, struct api_response *resp)
 				   "sockets", "api", o->api_socket, "lxc", o->lxc_socket, "oci",
 				   o->oci_socket, "state_dir", o->state_dir, "started_at",
 				   json_time(req->d->started_at), "fd_store", fdstore_available());
+	/* what --config-dir applied and why it refused the last change, if it did */
+	if (resp->metadata && req->d->configdir &&
+	    json_object_set_new(resp->metadata, "config_dir",
+				configdir_status_json(req->d->configdir)) < 0)
+		json_decref(TAKE_PTR(resp->metadata));
 	return resp->metadata ? 0 : -ENOMEM;
 }
 
