@@ -13,9 +13,11 @@
  */
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/configdir_watch.h"
@@ -69,11 +71,25 @@ static int wait_event(struct configdir_watch *w, int timeout_ms)
 	return 0;
 }
 
-/* After a first event: wait for the burst to settle. -ECANCELED when stopping. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * After a first event: wait until none came for SETTLE_MS, or SETTLE_MAX_MS
+ * passed (by the clock: a burst wakes us many times a millisecond).
+ * -ECANCELED when stopping.
+ */
 static int settle(struct configdir_watch *w)
 {
-	for (int waited = 0; waited < SETTLE_MAX_MS; waited += SETTLE_MS) {
-		int r = wait_event(w, SETTLE_MS);
+	int64_t deadline = now_ms() + SETTLE_MAX_MS;
+
+	for (int64_t left = SETTLE_MAX_MS; left > 0; left = deadline - now_ms()) {
+		int r = wait_event(w, (int)(left < SETTLE_MS ? left : SETTLE_MS));
 
 		if (r <= 0)
 			return r;

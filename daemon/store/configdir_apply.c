@@ -151,7 +151,7 @@ static int strv_add(char ***v, const char *s)
 /*
  * Remove the profiles files owned that @set no longer declares; those still
  * in use (or that fail) go to *kept, to be retried. Returns how many were
- * removed or -ENOMEM.
+ * removed, or -ENOMEM, or -ESHUTDOWN when the store is closing.
  */
 static int remove_dropped(struct configdir *cd, const struct configdir_set *set, char ***kept,
 			  struct configdir_errors *errs)
@@ -166,6 +166,8 @@ static int remove_dropped(struct configdir *cd, const struct configdir_set *set,
 		if (find_entry(set, name))
 			continue;
 		r = submit(cd, STORE_DELETE, name, NULL, &err);
+		if (r == -ESHUTDOWN)
+			return r;
 		if (r >= 0 || r == -ENOENT) {
 			n_removed += r >= 0;
 			log_info("Config directory: removed profile '%s' (its file is gone)", name);
@@ -226,7 +228,8 @@ static int apply_set(struct configdir *cd, struct configdir_set *set,
 		int changed = apply_entry(cd, &set->entries[i], errs);
 
 		n_changed += changed > 0;
-		r = changed == -ENOMEM ? changed : 0;
+		/* out of memory, or the daemon stopping: the rest would fail the same way */
+		r = changed == -ENOMEM || changed == -ESHUTDOWN ? changed : 0;
 	}
 	if (r >= 0)
 		r = remove_dropped(cd, set, &kept, errs);
@@ -236,6 +239,8 @@ static int apply_set(struct configdir *cd, struct configdir_set *set,
 		r = names_with(set, kept, &owned);
 	if (r >= 0 && !strv_equal(owned, cd->owned))
 		r = configdir_save_owned(cd, owned);
+	if (r == -ESHUTDOWN)
+		return r; /* the daemon is stopping: the next start applies the rest */
 	if (r < 0) {
 		configdir_errors_add(errs, "cannot apply: %s", strerror(-r));
 		return r;
@@ -272,6 +277,8 @@ int configdir_reconcile(struct configdir *cd)
 		return r == -ENOMEM ? r : refuse(cd, &set, &errs);
 	r = apply_set(cd, &set, &errs);
 	configdir_set_clear(&set);
+	if (r == -ESHUTDOWN)
+		return r;
 	if (r < 0 || errs.n_total > 0) {
 		for (size_t i = 0; i < errs.n_kept; i++)
 			log_error("Config directory '%s': %s", cd->path, errs.msg[i]);

@@ -125,7 +125,7 @@ static int open_beneath(int dir_fd, const char *file)
 	return RET_NERRNO((int)syscall(SYS_openat2, dir_fd, file, &how, sizeof(how)));
 }
 
-/* Read and parse one profile file into @e. */
+/* Read and parse one profile file into @e: 1, or 0 when it is gone. */
 static int read_entry(int dir_fd, const char *file, bool is_yaml, struct configdir_entry *e,
 		      struct icd_error *reterr)
 {
@@ -135,6 +135,10 @@ static int read_entry(int dir_fd, const char *file, bool is_yaml, struct configd
 	size_t len;
 	int r;
 
+	if (fd == -ENOENT && faccessat(dir_fd, file, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+		return 0; /* removed since it was listed: the removal's event brings another reading */
+	if (fd == -ENOENT)
+		return icd_error_set(reterr, -EINVAL, "'%s': a symlink to nothing", file);
 	if (fd == -EXDEV || fd == -ELOOP)
 		return icd_error_set(reterr, -EINVAL, "'%s': a symlink leaving the directory",
 				     file);
@@ -152,7 +156,8 @@ static int read_entry(int dir_fd, const char *file, bool is_yaml, struct configd
 	if (memchr(buf, '\0', len))
 		return icd_error_set(reterr, -EINVAL, "'%s': binary content (NUL bytes)", file);
 	snprintf(e->file, sizeof(e->file), "%s", file);
-	return configdir_parse(file, buf, len, is_yaml, &e->cfg, reterr);
+	r = configdir_parse(file, buf, len, is_yaml, &e->cfg, reterr);
+	return r < 0 ? r : 1;
 }
 
 /* The names in @dir_fd, sorted (so errors and duplicates come in a stable order). */
@@ -198,6 +203,8 @@ static int add_file(int dir_fd, const char *file, struct configdir_set *set,
 		r = read_entry(dir_fd, file, is_yaml, &e, &err);
 	if (r == -ENOMEM)
 		return r;
+	if (r == 0)
+		return 0;
 	if (r < 0) {
 		configdir_errors_add(errs, "%s", err.msg);
 		return 0;
