@@ -29,6 +29,8 @@
 #define MKNOD(v) "{\"config\": {\"" KEY "mknod\": \"" v "\"}}"
 /* a change must be applied within this (the brief's bound) */
 #define APPLY_MS 1000
+/* where only the outcome matters, not its speed: room for a loaded machine */
+#define OUTCOME_MS 5000
 
 static struct harness H;
 static char cfg_dir[400];
@@ -300,7 +302,7 @@ static void test_bad_file_nothing_applied(void **state)
 		snprintf(to, sizeof(to), "%s/profile.b.json", cfg_dir);
 		assert_int_equal(rename(from, to), 0);
 	}
-	assert_true(wait_errors(true, APPLY_MS) >= 0);
+	assert_true(wait_errors(true, OUTCOME_MS) >= 0);
 	usleep(200000);
 	assert_true(mknod_is("a", "true"));
 	assert_true(mknod_is("b", NULL));
@@ -313,7 +315,7 @@ static void test_bad_file_nothing_applied(void **state)
 	replace_file("profile.b.json", MKNOD("true"));
 	assert_applied_in_time("a", "false");
 	assert_applied_in_time("b", "true");
-	assert_int_equal(n_errors(), 0);
+	assert_true(wait_errors(false, OUTCOME_MS) >= 0); /* cleared once all of it is published */
 }
 
 static void test_remove_file_removes_or_keeps_in_use(void **state)
@@ -346,12 +348,23 @@ static void test_change_breaking_a_container_refused(void **state)
 {
 	(void)state;
 	replace_file("profile.m.json", "{\"config\": {\"" KEY "mount.allowed\": \"ext4\"}}");
-	assert_true(wait_errors(false, APPLY_MS) >= 0);
-	usleep(300000);
+	replace_file("profile.m2.json", MKNOD("true"));
+	assert_applied_in_time("m2", "true");
 	expect("POST", "/1.0/containers", "{\"name\": \"c2\", \"profiles\": [\"m\"], \"config\": "
 	       "{\"" KEY "mount.fuse\": \"xfs=/usr/bin/fusexfs\"}}", 201);
+	/* one reading: m breaks c2, m2 is fine, but is not applied either */
+	write_file(".tmp.m2", MKNOD("false"));
 	replace_file("profile.m.json", "{\"config\": {\"" KEY "mount.allowed\": \"ext4,xfs\"}}");
-	assert_true(wait_errors(true, APPLY_MS) >= 0);
+	{
+		char from[512], to[512];
+
+		snprintf(from, sizeof(from), "%s/.tmp.m2", cfg_dir);
+		snprintf(to, sizeof(to), "%s/profile.m2.json", cfg_dir);
+		assert_int_equal(rename(from, to), 0);
+	}
+	assert_true(wait_errors(true, OUTCOME_MS) >= 0);
+	usleep(200000);
+	assert_true(mknod_is("m2", "true"));
 	{
 		json_auto_t *s = status();
 		const char *msg = json_string_value(json_array_get(json_object_get(s, "errors"), 0));
@@ -376,13 +389,13 @@ static void test_hostile_links_and_many_files(void **state)
 	assert_applied_in_time("ok", "true");
 	snprintf(path, sizeof(path), "%s/profile.shadow.json", cfg_dir);
 	assert_int_equal(symlink("/etc/shadow", path), 0);
-	assert_true(wait_errors(true, APPLY_MS) >= 0);
+	assert_true(wait_errors(true, OUTCOME_MS) >= 0);
 	s = status();
 	msg = json_string_value(json_array_get(json_object_get(s, "errors"), 0));
 	assert_non_null(strstr(msg, "leaving the directory"));
 	assert_null(strstr(msg, "root:")); /* nothing of it read */
 	assert_int_equal(unlink(path), 0);
-	assert_true(wait_errors(false, APPLY_MS) >= 0);
+	assert_true(wait_errors(false, OUTCOME_MS) >= 0);
 	/*
 	 * thousands of files: refused whole, the daemon stays responsive. Written
 	 * as dotfiles (skipped) and renamed in one quick burst, so that no
