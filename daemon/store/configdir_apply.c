@@ -64,10 +64,12 @@ static int check_container(struct configdir *cd, struct container *c,
 
 	if (!own)
 		return -ENOMEM;
-	for (; names && names[n] && n < CONTAINER_PROFILES_MAX; n++)
-		if (!(layers[n] = layer_of(cd, set, names[n])))
-			layers[n] = config_new_empty();
-	r = profile_expand_layers(layers, n, own, &expanded, &err);
+	for (r = 0; names && names[n] && n < CONTAINER_PROFILES_MAX && r >= 0; n++)
+		/* a profile that is not there (being removed meanwhile) adds nothing */
+		if (!(layers[n] = layer_of(cd, set, names[n])) && !(layers[n] = config_new_empty()))
+			r = -ENOMEM;
+	if (r >= 0)
+		r = profile_expand_layers(layers, n, own, &expanded, &err);
 	for (size_t i = 0; i < n; i++)
 		config_unref(layers[i]);
 	if (r == -EINVAL)

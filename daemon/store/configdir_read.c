@@ -104,6 +104,10 @@ int configdir_parse(const char *file, const char *buf, size_t len, bool is_yaml,
 	if (!json_is_object(body))
 		return icd_error_set(reterr, -EINVAL, "'%s': expected an object {\"config\": {...}}",
 				     file);
+	/* what PUT /1.0/profiles/NAME takes, which refuses it too */
+	if (json_object_get(body, "profiles"))
+		return icd_error_set(reterr, -EINVAL, "'%s': unknown field 'profiles': a profile "
+				     "cannot apply profiles", file);
 	r = validate_put(body, ret_cfg, &inner);
 	if (r < 0)
 		return icd_error_set(reterr, r == -ENOMEM ? r : -EINVAL, "'%s': %s", file, inner.msg);

@@ -65,16 +65,24 @@ static void write_file(const char *name, const char *content)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* Rename @from to @to inside the config directory. */
+static void rename_in(const char *from, const char *to)
+{
+	char from_path[512], to_path[512];
+
+	snprintf(from_path, sizeof(from_path), "%s/%s", cfg_dir, from);
+	snprintf(to_path, sizeof(to_path), "%s/%s", cfg_dir, to);
+	assert_int_equal(rename(from_path, to_path), 0);
+}
+
 /* As an editor or kubectl cp does: a temporary file renamed over the old one. */
 static void replace_file(const char *name, const char *content)
 {
-	char tmp[512], path[512];
+	char tmp[512];
 
 	snprintf(tmp, sizeof(tmp), ".tmp.%s", name);
 	write_file(tmp, content);
-	snprintf(tmp, sizeof(tmp), "%s/.tmp.%s", cfg_dir, name);
-	snprintf(path, sizeof(path), "%s/%s", cfg_dir, name);
-	assert_int_equal(rename(tmp, path), 0);
+	rename_in(tmp, name);
 }
 
 static void remove_file(const char *name)
@@ -295,13 +303,7 @@ static void test_bad_file_nothing_applied(void **state)
 	/* one rename brings both: the good change and the bad file */
 	write_file(".tmp.b", "{\"config\": {\"" KEY "mknod\": \"maybe\"}}");
 	replace_file("profile.a.json", MKNOD("false"));
-	{
-		char from[512], to[512];
-
-		snprintf(from, sizeof(from), "%s/.tmp.b", cfg_dir);
-		snprintf(to, sizeof(to), "%s/profile.b.json", cfg_dir);
-		assert_int_equal(rename(from, to), 0);
-	}
+	rename_in(".tmp.b", "profile.b.json");
 	assert_true(wait_errors(true, OUTCOME_MS) >= 0);
 	usleep(200000);
 	assert_true(mknod_is("a", "true"));
@@ -355,13 +357,7 @@ static void test_change_breaking_a_container_refused(void **state)
 	/* one reading: m breaks c2, m2 is fine, but is not applied either */
 	write_file(".tmp.m2", MKNOD("false"));
 	replace_file("profile.m.json", "{\"config\": {\"" KEY "mount.allowed\": \"ext4,xfs\"}}");
-	{
-		char from[512], to[512];
-
-		snprintf(from, sizeof(from), "%s/.tmp.m2", cfg_dir);
-		snprintf(to, sizeof(to), "%s/profile.m2.json", cfg_dir);
-		assert_int_equal(rename(from, to), 0);
-	}
+	rename_in(".tmp.m2", "profile.m2.json");
 	assert_true(wait_errors(true, OUTCOME_MS) >= 0);
 	usleep(200000);
 	assert_true(mknod_is("m2", "true"));
@@ -407,11 +403,11 @@ static void test_hostile_links_and_many_files(void **state)
 	}
 	usleep(1500000); /* past the watcher's longest settling (1 s): its readings are done */
 	for (int i = 0; i < 3000; i++) {
-		char from[512];
+		char hidden[80];
 
-		snprintf(from, sizeof(from), "%s/.profile.n%d.json", cfg_dir, i);
-		snprintf(path, sizeof(path), "%s/profile.n%d.json", cfg_dir, i);
-		assert_int_equal(rename(from, path), 0);
+		snprintf(path, sizeof(path), "profile.n%d.json", i);
+		snprintf(hidden, sizeof(hidden), ".profile.n%d.json", i);
+		rename_in(hidden, path);
 	}
 	for (long start = now_ms(); now_ms() - start < 5000; usleep(20000)) {
 		json_decref(s);

@@ -71,6 +71,7 @@ static void test_configdir_parse_json(void **state)
 	struct icd_error err = { 0 };
 	const char *bad_key = "{\"config\": {\"" KEY "nope\": \"1\"}}";
 	const char *extra = "{\"config\": {}, \"name\": \"x\"}";
+	const char *profiles = "{\"config\": {}, \"profiles\": [\"a\"]}";
 
 	(void)state;
 	assert_int_equal(configdir_parse("p.json", MKNOD_ON, strlen(MKNOD_ON), false, &cfg, &err),
@@ -83,6 +84,9 @@ static void test_configdir_parse_json(void **state)
 	assert_non_null(strstr(err.msg, "nope"));
 	assert_int_equal(configdir_parse("p.json", extra, strlen(extra), false, &cfg, &err),
 			 -EINVAL);
+	assert_int_equal(configdir_parse("p.json", profiles, strlen(profiles), false, &cfg, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "'profiles'"));
 	assert_int_equal(configdir_parse("p.json", "[]", 2, false, &cfg, &err), -EINVAL);
 	assert_int_equal(configdir_parse("p.json", "{", 1, false, &cfg, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "line 1"));
