@@ -16,6 +16,7 @@
 #include "api/validate.h"
 #include "daemon/escape.h"
 #include "daemon/log.h"
+#include "daemon/store/configdir.h"
 #include "daemon/store/store.h"
 
 /* Look up the profile the path names: -EINVAL, -ENOENT with a message. */
@@ -55,14 +56,34 @@ static json_t *used_by_json(struct registry *reg, const char *name)
 	return arr;
 }
 
-/* {"name","config","used_by","created_at","etag"} */
+/* {"name","config","used_by","created_at","etag","source"} */
 static json_t *profile_json(const struct api_request *req, const struct container *p,
 			    const struct config *cfg, const char *etag)
 {
-	return json_pack("{s:s, s:o, s:o, s:o, s:s}", "name", p->name, "config",
+	bool is_file = configdir_declares(req->d->configdir, p->name, NULL);
+
+	return json_pack("{s:s, s:o, s:o, s:o, s:s, s:s}", "name", p->name, "config",
 			 routes_config_json(cfg), "used_by",
 			 used_by_json(req->d->registry, p->name), "created_at",
-			 json_time(p->created_at), "etag", etag);
+			 json_time(p->created_at), "etag", etag, "source", is_file ? "file" : "api");
+}
+
+/*
+ * A profile --config-dir declares is changed by changing its file: -EPERM
+ * (403) naming it. The files are reconciled on the profiles lane as API
+ * changes are, so a write that slips in just before a file declares the
+ * profile is overwritten by the file.
+ */
+static int refuse_declared(const struct api_request *req, const char *name,
+			   struct icd_error *reterr)
+{
+	char file[NAME_MAX + 1];
+
+	if (!configdir_declares(req->d->configdir, name, file))
+		return 0;
+	return icd_error_set(reterr, -EPERM, "profile '%s' comes from the config directory "
+			     "(file '%s' in '%s'): change the file instead", name, file,
+			     configdir_path(req->d->configdir));
 }
 
 static json_t *published_profile_json(const struct api_request *req, struct container *p,
@@ -156,6 +177,8 @@ int routes_profiles_create(const struct api_request *req, struct api_response *r
 
 	if (r >= 0)
 		r = validate_create(req->body, &name, &cfg, &resp->err);
+	if (r >= 0 && (r = refuse_declared(req, name, &resp->err)) < 0)
+		config_unref(cfg);
 	if (r < 0)
 		return r;
 	ch = store_change_new_profile(STORE_CREATE, name);
@@ -176,6 +199,8 @@ static int change(const struct api_request *req, struct api_response *resp, enum
 	_cleanup_(store_change_freep) struct store_change *ch = NULL;
 	int r = lookup_profile(req, resp, &p);
 
+	if (r >= 0)
+		r = refuse_declared(req, p->name, &resp->err);
 	if (r < 0)
 		return r;
 	ch = store_change_new_profile(op, p->name);

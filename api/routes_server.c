@@ -10,6 +10,7 @@
 #include "api/router.h"
 #include "daemon/fdstore.h"
 #include "daemon/metrics/render.h"
+#include "daemon/store/configdir.h"
 #include "version.h"
 
 /*
@@ -25,6 +26,7 @@ static const char *const api_extensions[] = {
 	"container_syscall_intercept_bpf_devices",
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
+	"config_dir",
 	"etag_if_match_star",
 	"events",
 	"metrics",
@@ -71,6 +73,11 @@ int routes_server_get(const struct api_request *req, struct api_response *resp)
 				   json_time(req->d->started_at), "fd_store", fdstore_available());
 	if (resp->metadata)
 		json_object_set_new(resp->metadata, "events", events_json(req->d->events));
+	/* what --config-dir applied and why it refused the last change, if it did */
+	if (resp->metadata && req->d->configdir &&
+	    json_object_set_new(resp->metadata, "config_dir",
+				configdir_status_json(req->d->configdir)) < 0)
+		json_decref(TAKE_PTR(resp->metadata));
 	return resp->metadata ? 0 : -ENOMEM;
 }
 

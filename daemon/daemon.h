@@ -10,6 +10,8 @@
 #include "daemon/store/registry.h"
 
 struct api_server;
+struct configdir;
+struct configdir_watch;
 struct engine;
 struct event_bus;
 struct store;
@@ -34,6 +36,7 @@ struct daemon_options {
 	const char *admin_group;
 	const char *log_file;
 	const char *metrics_address; /* NULL: no metrics listener */
+	const char *config_dir; /* NULL: none */
 	mode_t api_socket_mode;
 	unsigned n_workers;
 	unsigned lxc_deadline_ms; /* answer CONTINUE when a LXC notification takes longer */
@@ -56,6 +59,10 @@ struct daemon {
 	struct kernel_features features;
 
 	struct engine *engine; /* owned; NULL while the engine is not running (engine/engine.c) */
+
+	/* owned: --config-dir and its watcher; NULL without one (configdir_watch.c) */
+	struct configdir *configdir;
+	struct configdir_watch *configdir_watch;
 
 	/* fds systemd handed back at startup (fdstore.h); the engine adopts and clears them */
 	struct fdstore_fd *stored_fds;

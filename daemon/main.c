@@ -23,6 +23,7 @@
 #include "api/metrics_listener.h"
 #include "api/server.h"
 #include "daemon/events/bus.h"
+#include "daemon/configdir_watch.h"
 #include "daemon/fdstore.h"
 #include "daemon/engine/engine.h"
 #include "daemon/features.h"
@@ -41,6 +42,7 @@ static void help(void)
 	       "  --lxc-socket PATH       LXC seccomp proxy socket [/run/interceptd/lxc.sock]\n"
 	       "  --oci-socket PATH       OCI listenerPath socket [/run/interceptd/oci.sock]\n"
 	       "  --state-dir DIR         durable state [/var/lib/interceptd]\n"
+	       "  --config-dir DIR        profiles declared as files, applied live [none]\n"
 	       "  --workers N             worker threads [online CPUs]\n"
 	       "  --admin-group NAME      group allowed to change the registry [none]\n"
 	       "  --log-level LEVEL       error, warning, info or debug [info]\n"
@@ -67,6 +69,7 @@ enum {
 	OPT_LOG_FILE,
 	OPT_LXC_DEADLINE,
 	OPT_METRICS_ADDRESS,
+	OPT_CONFIG_DIR,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -95,6 +98,7 @@ static int parse_option(struct daemon_options *o, int c, const char *arg)
 	case OPT_STATE_DIR: o->state_dir = arg; return 0;
 	case OPT_ADMIN_GROUP: o->admin_group = arg; return 0;
 	case OPT_LOG_FILE: o->log_file = arg; return 0;
+	case OPT_CONFIG_DIR: o->config_dir = arg; return 0;
 	case OPT_API_SOCKET_MODE:
 		if (parse_unsigned(arg, 0777, &v, 8) < 0)
 			return log_error_errno(EINVAL, "Invalid --api-socket-mode '%s'", arg);
@@ -159,6 +163,7 @@ static int parse_argv(int argc, char **argv, struct daemon_options *o)
 		{ "log-file", required_argument, NULL, OPT_LOG_FILE },
 		{ "lxc-deadline-ms", required_argument, NULL, OPT_LXC_DEADLINE },
 		{ "metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS },
+		{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{}
@@ -308,7 +313,9 @@ static int run(struct daemon *d)
 	if (r < 0)
 		return r;
 	features_detect(&d->features);
-	r = daemon_sockets_open(d, &s);
+	r = configdir_watch_start(d);
+	if (r >= 0)
+		r = daemon_sockets_open(d, &s);
 	if (r < 0)
 		goto out_sockets;
 	if (d->opts.metrics_address) {
@@ -338,6 +345,7 @@ out_api:
 out_sockets:
 	metrics_listener_stop(metrics);
 	daemon_sockets_close(d, &s);
+	configdir_watch_stop(d);
 	return r;
 }
 

@@ -72,9 +72,15 @@ def by_kind(docs, kind):
     return found[0]
 
 
+def config_maps():
+    return {d["metadata"]["name"]: d for d in load_all("daemonset.yaml") if d["kind"] == "ConfigMap"}
+
+
 def daemonset_parts():
-    docs = load_all("daemonset.yaml")
-    return by_kind(docs, "ConfigMap"), by_kind(docs, "DaemonSet")
+    """The settings ConfigMap (interceptd-config) and the DaemonSet."""
+    cms = config_maps()
+    expect("interceptd-config" in cms, f"no ConfigMap interceptd-config, only {sorted(cms)}")
+    return cms["interceptd-config"], by_kind(load_all("daemonset.yaml"), "DaemonSet")
 
 
 def all_containers(pod_spec):
@@ -100,7 +106,7 @@ def check_daemonset_refs():
                 expect(var in env, f"{c['name']}: $({var}) is not in its env")
     for v in spec["volumes"]:
         if "configMap" in v:
-            expect(v["configMap"]["name"] == cm["metadata"]["name"], "the config volume's ConfigMap")
+            expect(v["configMap"]["name"] in config_maps(), f"volume '{v['name']}': no such ConfigMap")
     expect(ds["spec"]["selector"]["matchLabels"].items() <= ds["spec"]["template"]["metadata"]["labels"].items(),
            "the selector does not match the pod labels")
 
@@ -119,6 +125,24 @@ def check_configmap_profile():
            "the ConfigMap's localhost-profile.json differs from deploy/kubernetes/localhost-profile.json")
     expect(load_json("localhost-profile.json")["listenerPath"] == cm["data"]["oci-socket"],
            "the profile's listenerPath is not the ConfigMap's oci-socket")
+
+
+# --config-dir reads the interceptd-profiles ConfigMap: profile.NAME.json keys, each a PUT body;
+# the profile the Localhost profile's listenerMetadata names is among them
+def check_profiles_configmap():
+    cms = config_maps()
+    expect("interceptd-profiles" in cms, "no ConfigMap interceptd-profiles")
+    data = cms["interceptd-profiles"]["data"]
+    for key, text in data.items():
+        expect(re.fullmatch(r"profile\.[a-z0-9][a-z0-9.-]*\.json", key), f"'{key}' is not profile.NAME.json")
+        body = json.loads(text)
+        expect(set(body) == {"config"}, f"{key}: a PUT body has only 'config'")
+    wanted = load_json("localhost-profile.json")["listenerMetadata"].split(",")[0]
+    expect(wanted.startswith("profile="), f"listenerMetadata '{wanted}'")
+    expect(f"profile.{wanted[len('profile='):]}.json" in data, f"no file for {wanted} in interceptd-profiles")
+    _, ds = daemonset_parts()
+    args = ds["spec"]["template"]["spec"]["containers"][0]["args"]
+    expect("--config-dir" in args, "the daemon is not given --config-dir")
 
 
 def rules(profile):
@@ -202,6 +226,8 @@ def main():
     check("the DaemonSet updates OnDelete and runs in the host PID namespace", check_daemonset_update)
     check("the ConfigMap's Localhost profile is localhost-profile.json, listening on oci-socket",
           check_configmap_profile)
+    check("interceptd-profiles holds the profile the Localhost profile names, read with --config-dir",
+          check_profiles_configmap)
     check("the SeccompProfile has the same rules and a listenerPath the operator accepts", check_spo)
     check("the sample pod asks for the profile where the DaemonSet installs it", check_sample_pod)
     daemon = os.environ.get("INTERCEPTD_BIN", "")
