@@ -235,6 +235,84 @@ static void test_lxc_cookie_registers_ephemeral_container(void **state)
 	api("DELETE", "/1.0/profiles/p", NULL, 200);
 }
 
+/*
+ * A name already taken (by a registered container, or by an ephemeral one of
+ * another profile) is not registered: its listener is answered CONTINUE, not
+ * attached to the container holding the name with that one's grant.
+ */
+static void test_taken_name_continues(void **state)
+{
+	long before = metric("_unregistered", "sysinfo", "unregistered");
+	unsigned long total = 0;
+	struct child owner, other;
+	char name[80], path[160];
+	int sock, sock2;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
+	child_start(&owner);
+	sock = handoff(&owner, "profile=p", "taken", "{}");
+	find_container("taken-", name, sizeof(name));
+	wait_listeners(name, 1);
+	/* another profile's listener whose state gives the same name */
+	child_start(&other);
+	sock2 = handoff(&other, "profile=q", "taken", "{}");
+	sleep_ms(100);
+	assert_int_equal(child_sysinfo(&other, &total), 0);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&other);
+	close(sock2);
+	child_stop(&owner);
+	close(sock);
+	wait_gone(name);
+	/* a registered container of that name */
+	snprintf(path, sizeof(path), "{\"name\":\"%s\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", name);
+	api("POST", "/1.0/containers", path, 201);
+	child_start(&other);
+	sock2 = handoff(&other, "profile=q", "taken", "{}");
+	sleep_ms(100);
+	assert_int_equal(child_sysinfo(&other, &total), 0);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 2);
+	child_stop(&other);
+	close(sock2);
+	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
+	api("DELETE", path, NULL, 200);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+	api("DELETE", "/1.0/profiles/q", NULL, 200);
+}
+
+/* The same for a LXC cookie whose name is taken by an ephemeral container of another profile. */
+static void test_lxc_taken_name_continues(void **state)
+{
+	struct seccomp_notif_resp resp;
+	char prefix[32], name[80];
+	int owner, other;
+	struct child c;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
+	child_start(&c);
+	owner = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(owner, &c, "profile=p", 's', &resp);
+	snprintf(prefix, sizeof(prefix), "lxc-%d-", (int)c.pid);
+	find_container(prefix, name, sizeof(name));
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	other = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(other, &c, "profile=q", 's', &resp);
+	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	close(other);
+	close(owner);
+	wait_gone(name);
+	child_stop(&c);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+	api("DELETE", "/1.0/profiles/q", NULL, 200);
+}
+
 /* Under systemd the fd-store name carries the profile: a restart registers it again. */
 static void test_ephemeral_survives_restart(void **state)
 {
@@ -269,6 +347,8 @@ int main(void)
 		cmocka_unit_test(test_profile_registers_ephemeral_container),
 		cmocka_unit_test(test_unknown_profile_continues),
 		cmocka_unit_test(test_lxc_cookie_registers_ephemeral_container),
+		cmocka_unit_test(test_taken_name_continues),
+		cmocka_unit_test(test_lxc_taken_name_continues),
 		cmocka_unit_test(test_ephemeral_survives_restart),
 	};
 	int failed;
