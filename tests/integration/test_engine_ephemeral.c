@@ -9,7 +9,8 @@
  * and counted as unregistered, and so is a name already taken (by a
  * registered container, or an ephemeral one of another profile); the LXC
  * cookie profile=NAME does the same; an ephemeral container survives a
- * restart through the systemd fd store.
+ * restart through the systemd fd store, and a stored name taken meanwhile
+ * is answered CONTINUE.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -355,6 +356,38 @@ static void test_ephemeral_survives_restart(void **state)
 	api("DELETE", "/1.0/profiles/p", NULL, 200);
 }
 
+/*
+ * A stored listener whose fd-store name NAME+PROFILE names a registered
+ * container (a forged or stale LISTEN_FDNAMES entry): at the restart the
+ * registration fails and the listener is answered CONTINUE, not attached to
+ * that container.
+ */
+static void test_stored_taken_name_continues(void **state)
+{
+	const char *workers[] = { "--workers", "2", NULL };
+	unsigned long total = 0;
+	char fdname[128];
+	struct child c;
+	long before;
+	int nsock;
+
+	(void)state;
+	nsock = restart_with_fd_store(workers);
+	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"victim\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	snprintf(fdname, sizeof(fdname), "oci.%d.%d.victim+q", (int)c.pid, (int)c.pid);
+	crash_and_hand_back(dup(c.listener), fdname, workers);
+	before = metric("_unregistered", "sysinfo", "unregistered");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("victim", "sysinfo", "emulated"), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&c);
+	close(nsock);
+	api("DELETE", "/1.0/containers/victim", NULL, 200);
+	api("DELETE", "/1.0/profiles/q", NULL, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +397,7 @@ int main(void)
 		cmocka_unit_test(test_taken_name_continues),
 		cmocka_unit_test(test_lxc_taken_name_continues),
 		cmocka_unit_test(test_ephemeral_survives_restart),
+		cmocka_unit_test(test_stored_taken_name_continues),
 	};
 	int failed;
 
