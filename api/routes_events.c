@@ -168,7 +168,7 @@ static void free_stream(void *cls)
 }
 
 int events_stream_queue(struct MHD_Connection *conn, struct event_bus *bus,
-			const struct event_filter *filter, struct conns *conns,
+			const struct event_filter *filter, bool is_admin, struct conns *conns,
 			struct conn_slot *slot)
 {
 	struct events_stream *st = calloc(1, sizeof(*st));
@@ -183,7 +183,7 @@ int events_stream_queue(struct MHD_Connection *conn, struct event_bus *bus,
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	*st = (struct events_stream){ .conn = conn, .fd = ci ? ci->connect_fd : -EBADF, .bus = bus,
 				      .conns = conns, .slot = slot };
-	r = event_bus_subscribe(bus, filter, &stream_ops, st, &st->sub);
+	r = event_bus_subscribe(bus, filter, is_admin, &stream_ops, st, &st->sub);
 	if (r < 0) {
 		free(st);
 		return r;

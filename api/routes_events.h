@@ -16,11 +16,11 @@
 /*
  * Subscribe to @bus with @filter for @conn (admitted in @slot of @conns) and
  * queue the stream as its answer. Returns 0, or -EAGAIN (too many
- * subscribers), -ESHUTDOWN (stopping), -ENOMEM: then nothing was queued. MHD
- * thread.
+ * subscribers for @is_admin), -ESHUTDOWN (stopping), -ENOMEM: then nothing
+ * was queued. MHD thread.
  */
 int events_stream_queue(struct MHD_Connection *conn, struct event_bus *bus,
-			const struct event_filter *filter, struct conns *conns,
+			const struct event_filter *filter, bool is_admin, struct conns *conns,
 			struct conn_slot *slot);
 
 /*

@@ -329,12 +329,16 @@ static enum MHD_Result answer_stored(struct MHD_Connection *conn, struct request
 /* GET /1.0/events: the stream, or why not (503 at the subscriber cap or when stopping). */
 static enum MHD_Result send_stream(struct MHD_Connection *conn, struct request_ctx *ctx)
 {
-	int r = events_stream_queue(conn, ctx->s->d->events, &ctx->resp.stream_filter,
+	bool is_admin = ctx->req.peer.is_admin;
+	int r = events_stream_queue(conn, ctx->s->d->events, &ctx->resp.stream_filter, is_admin,
 				    ctx->s->conns, slot_of(conn));
 
+	/* the last places are kept for administrators: a reader cannot lock them out */
 	if (r == -EAGAIN)
-		return send_error(conn, ctx, r, NULL, "too many event streams: at most %u at once",
-				  EVENT_SUBSCRIBERS_MAX);
+		return send_error(conn, ctx, r, NULL, "too many event streams: at most %u at once%s",
+				  is_admin ? EVENT_SUBSCRIBERS_MAX
+					   : EVENT_SUBSCRIBERS_MAX - EVENT_SUBSCRIBERS_RESERVED,
+				  is_admin ? "" : " for a reader that is not an administrator");
 	if (r == -ESHUTDOWN)
 		return send_error(conn, ctx, -EAGAIN, NULL, "interceptd is stopping: try again");
 	if (r < 0)

@@ -142,7 +142,7 @@ struct intake *intake_free(struct intake *t)
  * its calls are answered CONTINUE and counted as unregistered, which the log
  * line says.
  */
-void intake_register_ephemeral(struct daemon *d, const char *name, const char *profile,
+int intake_register_ephemeral(struct daemon *d, const char *name, const char *profile,
 			       const struct container_k8s *k8s)
 {
 	_cleanup_(container_unrefp) struct container *c = NULL;
@@ -158,4 +158,5 @@ void intake_register_ephemeral(struct daemon *d, const char *name, const char *p
 				"Registered ephemeral container '%s' with profile '%s'%s%s", name,
 				profile, k8s && k8s->pod[0] ? " for pod " : "",
 				k8s && k8s->pod[0] ? k8s->pod : "");
+	return r;
 }

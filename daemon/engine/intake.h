@@ -68,8 +68,10 @@ struct intake *intake_free(struct intake *t);
 /*
  * Register ephemeral container @name of @profile (@k8s may be NULL) for a
  * listener that names a profile (OCI listenerMetadata or LXC cookie
- * "profile=NAME"). Logs the outcome; on failure the listener's calls are
- * answered CONTINUE and counted as unregistered. Any thread.
+ * "profile=NAME"). Logs the outcome. Returns < 0 on failure: the caller
+ * then leaves the listener unnamed, so that its calls are answered CONTINUE
+ * and counted as unregistered (the name may be another container's). Any
+ * thread.
  */
-void intake_register_ephemeral(struct daemon *d, const char *name, const char *profile,
+int intake_register_ephemeral(struct daemon *d, const char *name, const char *profile,
 			       const struct container_k8s *k8s);

@@ -193,7 +193,9 @@ static bool identify_by_profile(struct engine_listener *l, const struct lxc_mess
 		name[0] = '\0';
 		return true;
 	}
-	intake_register_ephemeral(l->d, name, profile, NULL);
+	/* a name taken by another container is not ours to attach to */
+	if (intake_register_ephemeral(l->d, name, profile, NULL) < 0)
+		name[0] = '\0';
 	return true;
 }
 

@@ -220,10 +220,12 @@ static void store_oci_listener(int fd, pid_t pid, pid_t init_pid, const char *na
  * The container a state's listener speaks for, into @name: the registered
  * container its metadata names; an ephemeral one when the metadata is
  * "profile=NAME[,...]" (its profile into @profile); else its OCI id.
+ * Returns < 0 when the ephemeral container could not be registered: @name
+ * may then be another container's, not one to attach the listener to.
  */
-static void resolve_oci_name(struct daemon *d, const struct oci_state *st,
-			     char name[static CONTAINER_NAME_MAX + 1],
-			     char profile[static CONTAINER_NAME_MAX + 1])
+static int resolve_oci_name(struct daemon *d, const struct oci_state *st,
+			    char name[static CONTAINER_NAME_MAX + 1],
+			    char profile[static CONTAINER_NAME_MAX + 1])
 {
 	struct container *known = st->metadata[0] ? registry_get(d->registry, st->metadata) : NULL;
 	int r;
@@ -232,7 +234,7 @@ static void resolve_oci_name(struct daemon *d, const struct oci_state *st,
 	profile[0] = '\0';
 	if (known) {
 		container_unref(known);
-		return;
+		return 0;
 	}
 	r = ephemeral_parse_metadata(st->raw_metadata, profile);
 	if (r < 0)
@@ -241,15 +243,16 @@ static void resolve_oci_name(struct daemon *d, const struct oci_state *st,
 			    name[0] ? name : "?");
 	if (r <= 0) {
 		profile[0] = '\0';
-		return;
+		return 0;
 	}
 	if (ephemeral_name(&st->k8s, st->raw_id, name) < 0) {
 		log_warning("OCI state names neither a pod nor a container id: cannot register a "
 			    "container of profile '%s', answering CONTINUE", profile);
 		name[0] = profile[0] = '\0';
-		return;
+		return 0;
 	}
-	intake_register_ephemeral(d, name, profile, &st->k8s);
+	r = intake_register_ephemeral(d, name, profile, &st->k8s);
+	return r < 0 ? r : 0;
 }
 
 /* A complete state arrived: turn its seccompFd into a listener for the workers. */
@@ -257,7 +260,7 @@ static void conn_complete(struct intake_oci *o, struct oci_conn *c, const struct
 {
 	char name[CONTAINER_NAME_MAX + 1], profile[CONTAINER_NAME_MAX + 1];
 	pid_t init_pid = st->init_pid ? st->init_pid : st->pid;
-	int fd;
+	int fd, r;
 
 	/* the fd first: an ephemeral container is registered only for a real listener */
 	if ((size_t)st->seccomp_fd_index >= c->n_fds) {
@@ -271,10 +274,11 @@ static void conn_complete(struct intake_oci *o, struct oci_conn *c, const struct
 			    st->id[0] ? st->id : "?");
 		return;
 	}
-	resolve_oci_name(o->sock.d, st, name, profile);
+	r = resolve_oci_name(o->sock.d, st, name, profile);
 	c->fds[st->seccomp_fd_index] = c->fds[--c->n_fds]; /* now ours */
+	/* stored as named, so a restart tries the registration again */
 	store_oci_listener(fd, st->pid, init_pid, name, profile);
-	(void)adopt_oci_listener(o, fd, st->pid, init_pid, name);
+	(void)adopt_oci_listener(o, fd, st->pid, init_pid, r < 0 ? "" : name);
 }
 
 void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_t n)
@@ -291,8 +295,8 @@ void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_
 			continue;
 		}
 		/* an ephemeral container registers again; its Kubernetes names are not kept */
-		if (s.profile[0])
-			intake_register_ephemeral(o->sock.d, s.name, s.profile, NULL);
+		if (s.profile[0] && intake_register_ephemeral(o->sock.d, s.name, s.profile, NULL) < 0)
+			s.name[0] = '\0'; /* the name may be another container's */
 		adopted += adopt_oci_listener(o, fds[i].fd, s.pid, s.init_pid, s.name);
 	}
 	if (n > 0)

@@ -250,16 +250,18 @@ static void count_wanting(struct event_bus *b, const struct event_sub *s, int de
 						  memory_order_relaxed);
 }
 
-int event_bus_subscribe(struct event_bus *b, const struct event_filter *filter,
+int event_bus_subscribe(struct event_bus *b, const struct event_filter *filter, bool is_admin,
 			const struct event_sub_ops *ops, void *userdata, struct event_sub **ret)
 {
+	const size_t max = is_admin ? EVENT_SUBSCRIBERS_MAX
+				    : EVENT_SUBSCRIBERS_MAX - EVENT_SUBSCRIBERS_RESERVED;
 	struct event_sub *s;
 	int r = 0;
 
 	pthread_mutex_lock(&b->lock);
 	if (b->is_closed)
 		r = -ESHUTDOWN;
-	else if (b->n_subs == EVENT_SUBSCRIBERS_MAX)
+	else if (b->n_subs >= max)
 		r = -EAGAIN;
 	pthread_mutex_unlock(&b->lock);
 	if (r < 0)
@@ -270,7 +272,7 @@ int event_bus_subscribe(struct event_bus *b, const struct event_filter *filter,
 		return -ENOMEM;
 	*s = (struct event_sub){ .filter = *filter, .ops = ops, .userdata = userdata };
 	pthread_mutex_lock(&b->lock);
-	if (b->is_closed || b->n_subs == EVENT_SUBSCRIBERS_MAX)
+	if (b->is_closed || b->n_subs >= max)
 		r = b->is_closed ? -ESHUTDOWN : -EAGAIN;
 	else {
 		b->subs[b->n_subs++] = s;

@@ -40,6 +40,8 @@ enum event_type {
 #define EVENT_RING_SIZE 256
 /* Subscribers at once; more are refused (-EAGAIN). */
 #define EVENT_SUBSCRIBERS_MAX 64
+/* Of those, the last ones only administrators get: readers cannot lock them out. */
+#define EVENT_SUBSCRIBERS_RESERVED 16
 
 /* One event, plain C: it crosses threads by copy. */
 struct event {
@@ -126,8 +128,12 @@ struct event_sub_ops {
 	bool (*is_gone)(void *userdata);
 };
 
-/* A new subscriber with @filter. -EAGAIN at EVENT_SUBSCRIBERS_MAX, -ESHUTDOWN when closed. */
-int event_bus_subscribe(struct event_bus *b, const struct event_filter *filter,
+/*
+ * A new subscriber with @filter. -EAGAIN at EVENT_SUBSCRIBERS_MAX, or without
+ * @is_admin once only the EVENT_SUBSCRIBERS_RESERVED places are left;
+ * -ESHUTDOWN when closed.
+ */
+int event_bus_subscribe(struct event_bus *b, const struct event_filter *filter, bool is_admin,
 			const struct event_sub_ops *ops, void *userdata, struct event_sub **ret);
 
 /* Remove and free @s; its ops are not called any more once this returns. */

@@ -4,9 +4,10 @@
  * events for POST, PATCH, PUT and DELETE with the keys they changed (none for
  * a change that failed), the ?type= and ?container= filters and their
  * errors, a stream outliving the request deadline, an idle stream costing no
- * CPU (no busy loop), the cap on streams, a reader that never reads: dropped
- * with a final event while the daemon keeps answering, and streams ended
- * cleanly at shutdown. (Events from real listeners: test_events_notify.c.)
+ * CPU (no busy loop), the cap on streams (its last places kept for
+ * administrators: a reader as uid 65534 cannot take them), a reader that
+ * never reads: dropped with a final event while the daemon keeps answering,
+ * and streams ended cleanly at shutdown. (Events from real listeners: test_events_notify.c.)
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,9 @@
 #include <string.h>
 #include <poll.h>
 #include <signal.h>
+#include <grp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,6 +35,8 @@
 #define PAST_DEADLINE_MS 6000
 /* the daemon's cap on streams (daemon/events/bus.h) */
 #define STREAMS_MAX 64
+/* of which the last ones are kept for administrators (daemon/events/bus.h) */
+#define STREAMS_RESERVED 16
 
 static struct harness H;
 
@@ -234,6 +239,64 @@ static void wait_streams(long expect)
 	assert_int_equal(n, expect);
 }
 
+/* The child: as uid 65534, open every stream it is given; report how many, hold them until told. */
+static _Noreturn void hog_streams(int ready_fd, int done_fd)
+{
+	static struct event_stream s[STREAMS_MAX];
+	unsigned char n = 0;
+	char b;
+
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		_exit(2);
+	for (size_t i = 0; i < STREAMS_MAX; i++) {
+		event_stream_open(&s[i], H.api_socket, "/1.0/events?type=lifecycle");
+		n += s[i].status == 200;
+	}
+	if (write(ready_fd, &n, 1) != 1)
+		_exit(3);
+	(void)read(done_fd, &b, 1); /* until the parent closes its end */
+	_exit(0);
+}
+
+/* A reader that is not an administrator cannot take every stream and lock the admins out. */
+static void test_events_reader_cannot_take_every_stream(void **state)
+{
+	struct event_stream admin;
+	int ready[2], done[2], status;
+	unsigned char n_hogged = 0;
+	long admin_status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0) /* needs root to switch to uid 65534 */
+		skip();
+	wait_streams(0);
+	assert_int_equal(chmod(H.dir, 0755), 0);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(done), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(done[1]); /* else its read never sees the parent close */
+		hog_streams(ready[1], done[0]);
+	}
+	close(ready[1]);
+	close(done[0]);
+	assert_int_equal(read(ready[0], &n_hogged, 1), 1);
+	event_stream_open(&admin, H.api_socket, "/1.0/events");
+	admin_status = admin.status;
+	fprintf(stderr, "# uid 65534 got %u streams; root then got %ld\n", n_hogged, admin_status);
+	event_stream_close(&admin);
+	close(done[1]);
+	close(ready[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(admin_status, 200);
+	assert_int_equal(n_hogged, STREAMS_MAX - STREAMS_RESERVED);
+	wait_streams(0);
+}
+
 static void test_events_cap_503_then_room_again(void **state)
 {
 	static struct event_stream s[STREAMS_MAX];
@@ -402,10 +465,13 @@ int main(void)
 		cmocka_unit_test(test_events_stream_outlives_request_deadline),
 		cmocka_unit_test(test_events_idle_stream_costs_no_cpu),
 		cmocka_unit_test(test_events_cap_503_then_room_again),
+		cmocka_unit_test(test_events_reader_cannot_take_every_stream),
 		cmocka_unit_test(test_events_reader_that_never_reads_is_dropped),
 		cmocka_unit_test(test_events_streams_end_at_shutdown),
 	};
-	int r = harness_main_setup(&H, NULL);
+	/* readable by any local user: a reader that is not an administrator is one of the peers */
+	static const char *const args[] = { "--api-socket-mode", "0666", NULL };
+	int r = harness_main_setup(&H, args);
 
 	if (r)
 		return r;

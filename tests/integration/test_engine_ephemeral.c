@@ -6,8 +6,11 @@
  * annotations, with the profile's configuration (changes apply on the next
  * notification), Kubernetes labels on its metrics, removed with its last
  * listener together with its series; an unknown profile is answered CONTINUE
- * and counted as unregistered; the LXC cookie profile=NAME does the same;
- * an ephemeral container survives a restart through the systemd fd store.
+ * and counted as unregistered, and so is a name already taken (by a
+ * registered container, or an ephemeral one of another profile); the LXC
+ * cookie profile=NAME does the same; an ephemeral container survives a
+ * restart through the systemd fd store, and a stored name taken meanwhile
+ * is answered CONTINUE.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -212,27 +215,117 @@ static void test_unknown_profile_continues(void **state)
 	close(sock);
 }
 
+/*
+ * A LXC connection for @c with the cookie profile=p (sysinfo emulated): its
+ * first sysinfo registers lxc-PID-HASH (not a LXC monitor here: named after
+ * the container's init) into @name, and is emulated. Returns the connection.
+ */
+static int lxc_ephemeral_sysinfo(struct child *c, char *name, size_t size)
+{
+	struct seccomp_notif_resp resp;
+	char prefix[32];
+	int proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+
+	relay_lxc_cmd(proxy, c, "profile=p", 's', &resp);
+	snprintf(prefix, sizeof(prefix), "lxc-%d-", (int)c->pid);
+	find_container(prefix, name, size);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	return proxy;
+}
+
 /* The LXC cookie "profile=NAME" does the same for a LXC container; the monitor leaving removes it. */
 static void test_lxc_cookie_registers_ephemeral_container(void **state)
 {
-	struct seccomp_notif_resp resp;
-	char prefix[32], name[80];
+	char name[80];
 	struct child c;
 	int proxy;
 
 	(void)state;
 	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
 	child_start(&c);
-	proxy = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
-	relay_lxc_cmd(proxy, &c, "profile=p", 's', &resp);
-	/* not a LXC monitor here: named after the container's init */
-	snprintf(prefix, sizeof(prefix), "lxc-%d-", (int)c.pid);
-	find_container(prefix, name, sizeof(name));
-	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	proxy = lxc_ephemeral_sysinfo(&c, name, sizeof(name));
 	close(proxy);
 	wait_gone(name);
 	child_stop(&c);
 	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
+/*
+ * A listener of profile q whose OCI state gives the name @name, already taken:
+ * its sysinfo is answered CONTINUE and counted as unregistered (the
+ * container holding the name emulates it).
+ */
+static void expect_taken_continues(const char *name)
+{
+	long before = metric("_unregistered", "sysinfo", "unregistered");
+	unsigned long total = 0;
+	struct child c;
+	int sock;
+
+	child_start(&c);
+	sock = handoff(&c, "profile=q", "taken", "{}");
+	sleep_ms(100);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&c);
+	close(sock);
+}
+
+/*
+ * A name already taken (by an ephemeral container of another profile, or by
+ * a registered container) is not registered: its listener is answered
+ * CONTINUE, not attached to the container holding the name with its grant.
+ */
+static void test_taken_name_continues(void **state)
+{
+	char name[80], body[160];
+	struct child owner;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
+	child_start(&owner);
+	sock = handoff(&owner, "profile=p", "taken", "{}");
+	find_container("taken-", name, sizeof(name));
+	wait_listeners(name, 1);
+	expect_taken_continues(name);
+	child_stop(&owner);
+	close(sock);
+	wait_gone(name);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", name);
+	api("POST", "/1.0/containers", body, 201);
+	expect_taken_continues(name);
+	snprintf(body, sizeof(body), "/1.0/containers/%s", name);
+	api("DELETE", body, NULL, 200);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+	api("DELETE", "/1.0/profiles/q", NULL, 200);
+}
+
+/* The same for a LXC cookie whose name is taken by an ephemeral container of another profile. */
+static void test_lxc_taken_name_continues(void **state)
+{
+	struct seccomp_notif_resp resp;
+	int owner, other;
+	struct child c;
+	char name[80];
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
+	child_start(&c);
+	owner = lxc_ephemeral_sysinfo(&c, name, sizeof(name));
+	other = unix_connect(H.lxc_socket, SOCK_SEQPACKET);
+	relay_lxc_cmd(other, &c, "profile=q", 's', &resp);
+	assert_int_equal(resp.flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
+	close(other);
+	close(owner);
+	wait_gone(name);
+	child_stop(&c);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+	api("DELETE", "/1.0/profiles/q", NULL, 200);
 }
 
 /* Under systemd the fd-store name carries the profile: a restart registers it again. */
@@ -263,13 +356,48 @@ static void test_ephemeral_survives_restart(void **state)
 	api("DELETE", "/1.0/profiles/p", NULL, 200);
 }
 
+/*
+ * A stored listener whose fd-store name NAME+PROFILE names a registered
+ * container (a forged or stale LISTEN_FDNAMES entry): at the restart the
+ * registration fails and the listener is answered CONTINUE, not attached to
+ * that container.
+ */
+static void test_stored_taken_name_continues(void **state)
+{
+	const char *workers[] = { "--workers", "2", NULL };
+	unsigned long total = 0;
+	char fdname[128];
+	struct child c;
+	long before;
+	int nsock;
+
+	(void)state;
+	nsock = restart_with_fd_store(workers);
+	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"victim\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	snprintf(fdname, sizeof(fdname), "oci.%d.%d.victim+q", (int)c.pid, (int)c.pid);
+	crash_and_hand_back(dup(c.listener), fdname, workers);
+	before = metric("_unregistered", "sysinfo", "unregistered");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("victim", "sysinfo", "emulated"), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&c);
+	close(nsock);
+	api("DELETE", "/1.0/containers/victim", NULL, 200);
+	api("DELETE", "/1.0/profiles/q", NULL, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile_registers_ephemeral_container),
 		cmocka_unit_test(test_unknown_profile_continues),
 		cmocka_unit_test(test_lxc_cookie_registers_ephemeral_container),
+		cmocka_unit_test(test_taken_name_continues),
+		cmocka_unit_test(test_lxc_taken_name_continues),
 		cmocka_unit_test(test_ephemeral_survives_restart),
+		cmocka_unit_test(test_stored_taken_name_continues),
 	};
 	int failed;
 

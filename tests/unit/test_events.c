@@ -62,7 +62,7 @@ static struct event_sub *subscribe(const char *types, const char *container, str
 	struct event_sub *s = NULL;
 
 	assert_int_equal(event_filter_parse(types, container, &f, NULL), 0);
-	assert_int_equal(event_bus_subscribe(bus, &f, &ops, rd, &s), 0);
+	assert_int_equal(event_bus_subscribe(bus, &f, true, &ops, rd, &s), 0);
 	return s;
 }
 
@@ -220,7 +220,7 @@ static void test_event_bus_keepalive_and_close_wake_parked(void **state)
 	assert_int_equal(rd.n_wakes, 2);
 	assert_int_equal(event_sub_next(bus, s, &ev, on_park, &rd), EVENT_NEXT_END);
 	assert_int_equal(event_filter_parse(NULL, NULL, &f, NULL), 0);
-	assert_int_equal(event_bus_subscribe(bus, &f, &ops, &rd, &late), -ESHUTDOWN);
+	assert_int_equal(event_bus_subscribe(bus, &f, true, &ops, &rd, &late), -ESHUTDOWN);
 	event_bus_unsubscribe(bus, s);
 }
 
@@ -236,11 +236,32 @@ static void test_event_bus_subscribe_refused_past_the_cap(void **state)
 	for (size_t i = 0; i < EVENT_SUBSCRIBERS_MAX; i++)
 		subs[i] = subscribe(NULL, NULL, &rd);
 	assert_int_equal(event_filter_parse(NULL, NULL, &f, NULL), 0);
-	assert_int_equal(event_bus_subscribe(bus, &f, &ops, &rd, &more), -EAGAIN);
+	assert_int_equal(event_bus_subscribe(bus, &f, true, &ops, &rd, &more), -EAGAIN);
 	event_bus_counts(bus, &n, &n_dropped);
 	assert_int_equal(n, EVENT_SUBSCRIBERS_MAX);
 	event_bus_unsubscribe(bus, subs[0]);
-	assert_int_equal(event_bus_subscribe(bus, &f, &ops, &rd, &subs[0]), 0);
+	assert_int_equal(event_bus_subscribe(bus, &f, true, &ops, &rd, &subs[0]), 0);
+	for (size_t i = 0; i < EVENT_SUBSCRIBERS_MAX; i++)
+		event_bus_unsubscribe(bus, subs[i]);
+}
+
+/* Readers that are not administrators leave the last places to administrators. */
+static void test_event_bus_keeps_places_for_admins(void **state)
+{
+	const size_t n_readers = EVENT_SUBSCRIBERS_MAX - EVENT_SUBSCRIBERS_RESERVED;
+	struct event_sub *subs[EVENT_SUBSCRIBERS_MAX + 1] = { 0 };
+	struct reader rd = { 0 };
+	struct event_filter f;
+
+	(void)state;
+	assert_int_equal(event_filter_parse(NULL, NULL, &f, NULL), 0);
+	for (size_t i = 0; i < n_readers; i++)
+		assert_int_equal(event_bus_subscribe(bus, &f, false, &ops, &rd, &subs[i]), 0);
+	assert_int_equal(event_bus_subscribe(bus, &f, false, &ops, &rd, &subs[n_readers]), -EAGAIN);
+	for (size_t i = n_readers; i < EVENT_SUBSCRIBERS_MAX; i++)
+		assert_int_equal(event_bus_subscribe(bus, &f, true, &ops, &rd, &subs[i]), 0);
+	assert_int_equal(event_bus_subscribe(bus, &f, true, &ops, &rd, &subs[EVENT_SUBSCRIBERS_MAX]),
+			 -EAGAIN);
 	for (size_t i = 0; i < EVENT_SUBSCRIBERS_MAX; i++)
 		event_bus_unsubscribe(bus, subs[i]);
 }
@@ -334,6 +355,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_event_bus_keepalive_and_close_wake_parked, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_event_bus_subscribe_refused_past_the_cap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_event_bus_keeps_places_for_admins, setup,
 						teardown),
 		cmocka_unit_test(test_event_render_escapes_what_a_container_chose),
 		cmocka_unit_test(test_event_add_str_too_long_is_left_out_whole),
