@@ -32,8 +32,16 @@
 /* "[" + an IPv6 address + "]:" + a port */
 #define PEER_TEXT_MAX (INET6_ADDRSTRLEN + 8)
 
+/*
+ * With every slot taken, a connection still waiting for its request head
+ * this long after its accept makes room for a new one: silent connections
+ * cannot keep a scraper out, and a scraper sends its request at once.
+ */
+#define EVICT_GRACE_MS 250
+
 struct metrics_conn {
 	int fd; /* owned; -EBADF when the slot is free */
+	uint64_t accepted_ns;
 	uint64_t deadline_ns;
 	char peer[PEER_TEXT_MAX];
 	char head[METRICS_HEAD_MAX];
@@ -180,12 +188,42 @@ static struct metrics_conn *free_slot(struct metrics_listener *l)
 	return NULL;
 }
 
-/* Accept while there is a free slot; the rest wait in the backlog. */
+/* The oldest connection still without its request head past the grace, or NULL. */
+static struct metrics_conn *evictable(struct metrics_listener *l, uint64_t now)
+{
+	struct metrics_conn *oldest = NULL;
+
+	for (size_t i = 0; i < METRICS_CONNECTIONS_MAX; i++) {
+		struct metrics_conn *c = &l->conns[i];
+
+		if (c->fd < 0 || c->out || c->is_draining ||
+		    now - c->accepted_ns < EVICT_GRACE_MS * NS_PER_MS)
+			continue;
+		if (!oldest || c->accepted_ns < oldest->accepted_ns)
+			oldest = c;
+	}
+	return oldest;
+}
+
+/* A slot for a new connection: a free one, else an evictable one's; NULL: none now. */
+static struct metrics_conn *slot_for_new(struct metrics_listener *l, uint64_t now)
+{
+	struct metrics_conn *c = free_slot(l);
+
+	return c ? c : evictable(l, now);
+}
+
+/*
+ * Accept while there is a slot for it, taking that of a connection that has
+ * sent no request within the grace when none is free; the rest wait in the
+ * backlog.
+ */
 static void accept_some(struct metrics_listener *l)
 {
 	struct metrics_conn *c;
+	uint64_t now = now_ns();
 
-	while ((c = free_slot(l))) {
+	while ((c = slot_for_new(l, now))) {
 		struct sockaddr_storage sa = { 0 };
 		socklen_t len = sizeof(sa);
 		int fd = accept4(l->listen_fd, (struct sockaddr *)&sa, &len,
@@ -198,8 +236,13 @@ static void accept_some(struct metrics_listener *l)
 				log_debug_errno(errno, "Metrics listener: accept failed, ignoring: %m");
 			return;
 		}
-		*c = (struct metrics_conn){ .fd = fd,
-					    .deadline_ns = now_ns() + METRICS_DEADLINE_MS * NS_PER_MS };
+		if (c->fd >= 0) {
+			log_debug("Metrics listener: '%s' sent no request within %u ms, closed for a "
+				  "new connection", c->peer, EVICT_GRACE_MS);
+			conn_close(c);
+		}
+		*c = (struct metrics_conn){ .fd = fd, .accepted_ns = now,
+					    .deadline_ns = now + METRICS_DEADLINE_MS * NS_PER_MS };
 		peer_text(&sa, c->peer);
 	}
 }
@@ -218,8 +261,15 @@ static int expire(struct metrics_listener *l)
 			log_debug("Metrics listener: '%s' overran the %u ms deadline, closing",
 				  c->peer, METRICS_DEADLINE_MS);
 			conn_close(c);
-		} else if (c->deadline_ns < next)
+			continue;
+		}
+		if (c->deadline_ns < next)
 			next = c->deadline_ns;
+		/* all slots taken: wake when this one may make room for the backlog */
+		if (!c->out && !c->is_draining &&
+		    c->accepted_ns + EVICT_GRACE_MS * NS_PER_MS > now &&
+		    c->accepted_ns + EVICT_GRACE_MS * NS_PER_MS < next)
+			next = c->accepted_ns + EVICT_GRACE_MS * NS_PER_MS;
 	}
 	return (int)((next - now + NS_PER_MS - 1) / NS_PER_MS);
 }
@@ -232,7 +282,8 @@ static void *listener_main(void *arg)
 		struct pollfd p[2 + METRICS_CONNECTIONS_MAX];
 		int timeout = expire(l);
 
-		p[0] = (struct pollfd){ .fd = free_slot(l) ? l->listen_fd : -1, .events = POLLIN };
+		p[0] = (struct pollfd){ .fd = slot_for_new(l, now_ns()) ? l->listen_fd : -1,
+					.events = POLLIN };
 		p[1] = (struct pollfd){ .fd = l->wake_fd, .events = POLLIN };
 		for (size_t i = 0; i < METRICS_CONNECTIONS_MAX; i++) {
 			const struct metrics_conn *c = &l->conns[i];

@@ -10,8 +10,10 @@
  * at most METRICS_CONNECTIONS_MAX connections are served at once (more wait
  * in the listen backlog), each must have sent its request head (at most
  * METRICS_HEAD_MAX bytes) and taken the whole answer within
- * METRICS_DEADLINE_MS of being accepted, or it is closed. Every answer
- * closes its connection.
+ * METRICS_DEADLINE_MS of being accepted, or it is closed. With every slot
+ * taken, one that has not sent its request 250 ms after its accept is closed
+ * to make room for a waiting connection, so silent peers cannot keep a
+ * scraper out. Every answer closes its connection.
  */
 #define METRICS_CONNECTIONS_MAX 8
 #define METRICS_DEADLINE_MS 5000
