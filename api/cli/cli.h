@@ -48,7 +48,7 @@ static inline const char *cli_collection(const struct cli *c)
  */
 int cli_show(const struct cli *c, const char *path, int (*print_table)(const json_t *meta));
 
-/* cli_show() of "/1.0/COLLECTION/" + the first argument + @suffix. */
+/* cli_show() of the command's collection path + the first argument + @suffix. */
 int cli_show_container(const struct cli *c, const char *suffix,
 		       int (*print_table)(const json_t *meta));
 

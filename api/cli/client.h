@@ -74,5 +74,5 @@ char *client_escape(const char *s);
 /* "/1.0/containers/" + NAME encoded + @suffix ("" or "/state", ...): malloc'd, or NULL. */
 char *client_container_path(const char *name, const char *suffix);
 
-/* The same under the command's collection: "/1.0/containers/..." or "/1.0/profiles/...". */
+/* The same under the command's collection (containers or profiles), NAME appended. */
 char *client_object_path(const struct cli *c, const char *name, const char *suffix);
