@@ -168,6 +168,7 @@ enum floor_answer {
 	FLOOR_CONTINUE, /* CONTINUE, nothing else */
 	FLOOR_SYSINFO,  /* a fixed struct sysinfo, written the cheapest safe way */
 	FLOOR_MKNOD,    /* mknod c 1 3 made as the caller, every safe step of an emulation */
+	FLOOR_BPF,      /* the bench's device program loaded, attached, detached: the safe steps */
 };
 
 /*
@@ -177,6 +178,15 @@ enum floor_answer {
  */
 int floor_start(enum wait_mode mode, bool sync, enum floor_answer answer, pid_t *ret_pid,
 		int *ret_sock);
+/* A NUL-terminated string of @tid, read page by page up to its NUL: 0, -EFAULT or -ENAMETOOLONG. */
+int read_caller_string(pid_t tid, uint64_t addr, char *buf, size_t size);
+
+/* floor_bpf.c, in the supervisor: drop what the verifier must not see, once. */
+int floor_bpf_init(void);
+struct seccomp_notif;
+struct seccomp_notif_resp;
+/* Answer a trapped bpf call: 1 when answered already (ADDFD_FLAG_SEND), else 0 and @resp set. */
+int answer_bpf(int fd, const struct seccomp_notif *req, struct seccomp_notif_resp *resp);
 /* Kill and reap the supervisor; its CPU time (user+system) in ns. */
 int floor_stop(pid_t pid, uint64_t *ret_cpu_ns);
 /* Does this kernel accept SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP? */

@@ -9,6 +9,7 @@
  *  - sysinfo: pin the caller's memory and maps, ID_VALID, check that the
  *    target is writable, write a fixed struct.
  *  - mknod: the safe steps of an emulation, none skipped (see answer_mknod()).
+ *  - bpf: load, attach, detach with the fewest safe steps (floor_bpf.c).
  */
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -251,8 +252,7 @@ static void creds_leave(const struct floor_self *s, bool groups)
 		_exit(7); /* a supervisor that cannot become itself again must stop */
 }
 
-/* The path, read once: page by page up to its NUL, as a bounded string read must. */
-static int read_path(pid_t tid, uint64_t addr, char *buf, size_t size)
+int read_caller_string(pid_t tid, uint64_t addr, char *buf, size_t size)
 {
 	for (size_t off = 0, chunk; off < size; off += chunk) {
 		struct iovec local, remote;
@@ -391,7 +391,7 @@ static void answer_mknod(int fd, const struct seccomp_notif *req, const struct f
 					     .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
 	/* the bench's c 1:3 (the kernel's 32-bit encoding and glibc's agree for it) */
 	if ((call.mode & S_IFMT) != S_IFCHR || call.dev != makedev(1, 3) ||
-	    read_path((pid_t)req->pid, req->data.args[at], call.path, sizeof(call.path)) < 0 ||
+	    read_caller_string((pid_t)req->pid, req->data.args[at], call.path, sizeof(call.path)) < 0 ||
 	    call.path[0] != '/')
 		return;
 	pin_caller(req->pid, &proc, &status, &root);
@@ -431,6 +431,8 @@ static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, enum 
 		_exit(3);
 	if (answer == FLOOR_MKNOD && floor_self_init(&self, init_pid) < 0)
 		_exit(8);
+	if (answer == FLOOR_BPF && floor_bpf_init() < 0)
+		_exit(9);
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
 	if (mode == WAIT_EPOLL) {
 		ep = epoll_create1(EPOLL_CLOEXEC);
@@ -461,6 +463,8 @@ static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, enum 
 			answer_sysinfo(fd, &req, &resp);
 		else if (answer == FLOOR_MKNOD)
 			answer_mknod(fd, &req, &self, &resp);
+		else if (answer == FLOOR_BPF && answer_bpf(fd, &req, &resp) > 0)
+			continue; /* answered by SECCOMP_ADDFD_FLAG_SEND */
 		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)
 			_exit(6);
 	}

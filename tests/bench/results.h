@@ -27,6 +27,7 @@ enum case_id {
 	CASE_FLOOR_MOUNT,  /* ext4 mount + umount done natively by root: the mount case's floor */
 	CASE_MOUNT,        /* the same through interceptd (mount.allowed=ext4), umount native */
 	CASE_FLOOR_BPF,    /* load + attach + detach of a device program, made natively by root */
+	CASE_FLOOR_BPF_NOTIFY, /* the same three calls trapped, answered with the fewest safe steps */
 	CASE_BPF,          /* the same three calls by a container's root, through interceptd */
 	CASE_COUNT,
 };
@@ -46,6 +47,11 @@ struct case_desc {
 	 * against; a native floor is its own (x_own 1). Unused for other floors.
 	 */
 	enum case_id own_floor;
+	/*
+	 * interceptd, when its own floor is native: the bare supervisor doing
+	 * the same safe steps, a second floor it is compared with (0 = none).
+	 */
+	enum case_id safe_floor;
 };
 
 
