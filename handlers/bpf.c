@@ -95,6 +95,13 @@ static int dispatch(const struct bpf_call *call, const struct bpf_req *req,
 	}
 }
 
+int bpf_caller_fd(const struct bpf_call *call, int fd)
+{
+	if (call->pidfd < 0)
+		return target_getfd(call->t, fd);
+	return target_getfd_by_pidfd(call->pidfd, fd);
+}
+
 /* The caller's memory for the write-backs: LXC's, else opened through the pinned /proc/TID. */
 static int open_mem(const struct notif_ctx *ctx, const struct target *t)
 {
@@ -107,7 +114,7 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 		   uint64_t attr_addr, const struct bpf_req *req, struct notif_reply *reply)
 {
 	_cleanup_(target_closep) struct target t = TARGET_INIT;
-	_cleanup_close_ int mem_fd = -EBADF, maps_fd = -EBADF;
+	_cleanup_close_ int mem_fd = -EBADF, maps_fd = -EBADF, pidfd = -EBADF;
 	struct decision d;
 	int r;
 
@@ -128,8 +135,14 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 		if (maps_fd < 0)
 			return maps_fd;
 	}
-	return dispatch(&(struct bpf_call){ .ctx = ctx, .t = &t, .mem_fd = mem_fd, .maps_fd = maps_fd,
-					    .attr = attr, .attr_addr = attr_addr },
+	/* every other command names fds of the caller: one pidfd (and one ID_VALID) for all */
+	if (req->cmd != BPF_CMD_PROG_LOAD) {
+		pidfd = target_pidfd(&t);
+		if (pidfd < 0 && pidfd != -ENOSYS)
+			return pidfd;
+	}
+	return dispatch(&(struct bpf_call){ .ctx = ctx, .t = &t, .pidfd = pidfd, .mem_fd = mem_fd,
+					    .maps_fd = maps_fd, .attr = attr, .attr_addr = attr_addr },
 			req, reply);
 }
 

@@ -222,11 +222,18 @@ int bpf_reply_fd(const struct notif_ctx *ctx, int fd, struct notif_reply *reply)
 struct bpf_call {
 	const struct notif_ctx *ctx;
 	struct target *t;
+	int pidfd;   /* the caller's (target_pidfd()), for the fds in its attr; -EBADF: none */
 	int mem_fd;  /* the caller's memory, through its pinned /proc/TID: for the write-backs */
 	int maps_fd; /* its maps: write-backs stop where the caller could not write (procmem_write()) */
 	const struct bpf_attr_copy *attr;
 	uint64_t attr_addr;
 };
+
+/*
+ * The caller's fd @fd, as target_getfd() takes it, through the pidfd of
+ * @call when there is one: the attr of one call names up to three fds.
+ */
+int bpf_caller_fd(const struct bpf_call *call, int fd);
 
 /* Each fills @reply (an errno for the caller or the value) and returns < 0 only for internal failures. */
 int bpf_prog_load_act(const struct bpf_call *call, const struct bpf_load_req *req,

@@ -4,7 +4,8 @@
  * device programs, for a container inside its own cgroup subtree.
  *
  * Every fd in the attr is the caller's: it is taken with pidfd_getfd()
- * (target_getfd()), never read as a number in our fd table. The target
+ * (bpf_caller_fd(), through one pidfd per call), never read as a number in
+ * our fd table. The target
  * cgroup is checked by bpf_cgroup_check(), then the call is made by the
  * worker (attaching needs no capability, querying CAP_NET_ADMIN):
  *  - an attach is always BPF_F_ALLOW_MULTI, whatever the caller asked, so
@@ -36,7 +37,7 @@
 static int prog_of_caller(const struct bpf_call *call, int fd, struct bpf_prog_info *info,
 			  int *ret_fd)
 {
-	_cleanup_close_ int prog = target_getfd(call->t, fd);
+	_cleanup_close_ int prog = bpf_caller_fd(call, fd);
 	union bpf_attr a = {};
 	int r;
 

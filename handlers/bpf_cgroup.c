@@ -110,24 +110,26 @@ static int read_proc_cgroup(const struct bpf_call *call, char *buf, size_t size)
 	return (int)cgroup_read_at(call->t->proc_dfd, "cgroup", buf, size);
 }
 
-/* 1 when the task @pid belongs to the container (user namespace @userns or below), 0 when not. */
+/*
+ * 1 when the task @pid belongs to the container (user namespace @userns or
+ * below), 0 when not. By pid, as listed a moment ago: a task that is gone
+ * (ENOENT) cannot be outside. Most are in @userns itself: the text of their
+ * ns link tells (one readlink); only the others have theirs opened and walked.
+ */
 static int task_inside(pid_t pid, const struct ns_ident *userns)
 {
-	_cleanup_close_ int dfd = -EBADF, ns_fd = -EBADF;
+	_cleanup_close_ int ns_fd = -EBADF;
 	struct ns_ident id;
-	char path[32];
+	char path[40];
 	int r;
 
-	(void)snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? 1 : negative_errno(); /* gone: it cannot be outside */
-	r = target_ns_of(dfd, TARGET_NS_USER, &id);
+	r = target_ns_of_pid(pid, TARGET_NS_USER, &id);
 	if (r < 0)
 		return r == -ENOENT ? 1 : r;
 	if (ns_ident_equal(&id, userns))
 		return 1;
-	ns_fd = openat(dfd, "ns/user", O_RDONLY | O_CLOEXEC);
+	(void)snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	ns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns_fd < 0)
 		return errno == ENOENT ? 1 : negative_errno();
 	return target_ns_within(ns_fd, userns);
@@ -254,14 +256,10 @@ static int container_ident(const struct bpf_call *call, const struct host_cgroup
 /* Is anything but the container's own tasks in the cgroup @fd? */
 static int shared_with_outsiders(const struct bpf_call *call, int fd, bool *ret)
 {
-	struct ns_ident userns;
-	struct procs_scan s = { .userns = &userns };
+	/* the caller is in the container's initial user namespace (bpf_caller_decide()) */
+	struct procs_scan s = { .userns = &call->t->userns_id };
 	int r;
 
-	/* the caller is in the container's initial user namespace (bpf_caller_decide()) */
-	r = target_ns_of(call->t->proc_dfd, TARGET_NS_USER, &userns);
-	if (r < 0)
-		return r;
 	r = scan_procs(fd, &s);
 	if (r < 0)
 		return r;
@@ -271,7 +269,12 @@ static int shared_with_outsiders(const struct bpf_call *call, int fd, bool *ret)
 
 /* ---- the target ---- */
 
-/* The caller's cgroup directory, reopened through the host's mount. */
+/*
+ * The caller's cgroup directory, reopened through the host's mount. Anything
+ * but a cgroup2 directory gets EBADF, as from the kernel's
+ * cgroup_get_from_fd(): another filesystem by its magic, a cgroup2 file by
+ * O_DIRECTORY (ENOTDIR), a cgroup removed meanwhile by its stale handle.
+ */
 static int reopen_on_host(const struct host_cgroup2 *h, int fd)
 {
 	struct {
@@ -279,19 +282,16 @@ static int reopen_on_host(const struct host_cgroup2 *h, int fd)
 		unsigned char bytes[MAX_HANDLE_SZ];
 	} handle = { .fh.handle_bytes = MAX_HANDLE_SZ };
 	struct statfs sfs;
-	struct stat st;
 	int mnt_id;
 
-	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+	if (fstatfs(fd, &sfs) < 0)
 		return negative_errno();
-	/* anything but a cgroup2 directory: the kernel's cgroup_get_from_fd() says EBADF */
-	if (sfs.f_type != CGROUP2_SUPER_MAGIC || !S_ISDIR(st.st_mode))
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
 		return -EBADF;
 	if (name_to_handle_at(fd, "", &handle.fh, &mnt_id, AT_EMPTY_PATH) < 0)
 		return negative_errno();
 	fd = open_by_handle_at(h->fd, &handle.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	/* ESTALE: removed meanwhile, as if the caller's fd were a dead cgroup */
-	return fd >= 0 ? fd : errno == ESTALE ? -EBADF : negative_errno();
+	return fd >= 0 ? fd : errno == ESTALE || errno == ENOTDIR ? -EBADF : negative_errno();
 }
 
 int bpf_cgroup_query_level(int fd, struct bpf_cgroup_level *ret)
@@ -337,15 +337,12 @@ static int visit(const struct walk *w, int fd, struct bpf_cgroup_level *l)
  */
 static int walk_up(const struct walk *w, int fd, struct bpf_cgroup_level chain[WALK_DEPTH_MAX])
 {
-	_cleanup_close_ int cur = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	int r;
+	_cleanup_close_ int owned = -EBADF; /* the levels above @fd, one at a time */
+	int cur = fd;
 
-	if (cur < 0)
-		return negative_errno();
 	for (int n = 0; n < WALK_DEPTH_MAX; n++) {
-		int up;
+		int up, r = visit(w, cur, &chain[n]);
 
-		r = visit(w, cur, &chain[n]);
 		if (r < 0)
 			return r;
 		if (ns_ident_equal(&chain[n].id, &w->h->id) ||
@@ -354,8 +351,8 @@ static int walk_up(const struct walk *w, int fd, struct bpf_cgroup_level chain[W
 		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (up < 0)
 			return negative_errno();
-		(void)close_nointr(cur);
-		cur = up;
+		closep(&owned);
+		owned = cur = up;
 	}
 	return -EPERM;
 }
@@ -370,7 +367,7 @@ int bpf_cgroup_check(const struct bpf_call *call, int target_fd, bool needs_mult
 
 	if (h->fd < 0)
 		return -EBADF; /* no cgroup2 here: nothing can be a cgroup2 directory */
-	fd = target_getfd(call->t, target_fd);
+	fd = bpf_caller_fd(call, target_fd);
 	if (fd < 0)
 		return fd;
 	on_host = reopen_on_host(h, fd);

@@ -46,6 +46,8 @@
 #define LOADER_STACK_SIZE (16u * 1024u)
 #define LOADS_PER_CONTAINER 2u
 #define LOADS_SLOTS 64u
+/* Programs up to this many instructions (4 KiB) are read to the stack; larger ones to a mapping. */
+#define INSNS_ON_STACK 512u
 
 /* ---- loads in flight, per container (its initial user namespace) ---- */
 
@@ -281,16 +283,21 @@ static int read_and_load(const struct bpf_call *call, const struct bpf_load_req 
 			 bool *ret_continue)
 {
 	const pid_t pid = (pid_t)call->ctx->req->pid;
-	_cleanup_(mapping_freep) struct mapping insns = {};
+	_cleanup_(mapping_freep) struct mapping big = {};
+	struct bpf_insn small[INSNS_ON_STACK], *insns = small;
 	size_t len = (size_t)req->insn_cnt * sizeof(struct bpf_insn);
 	char license[LICENSE_SIZE];
 	int r;
 
-	r = mapping_new(len, &insns);
-	if (r < 0)
-		return r;
+	/* a runtime's device program is a few dozen instructions: no mapping to make and unmap */
+	if (req->insn_cnt > INSNS_ON_STACK) {
+		r = mapping_new(len, &big);
+		if (r < 0)
+			return r;
+		insns = big.p;
+	}
 	/* in the kernel's order: the instructions, then the license */
-	r = procmem_read(pid, call->mem_fd, req->insns, insns.p, len);
+	r = procmem_read(pid, call->mem_fd, req->insns, insns, len);
 	if (r == 0)
 		r = read_license(pid, call->mem_fd, req->license, license);
 	if (r == -EFAULT) {
@@ -300,11 +307,11 @@ static int read_and_load(const struct bpf_call *call, const struct bpf_load_req 
 	if (r < 0)
 		return r == -ESRCH ? -ENOENT : r;
 	if (req->prog_type != BPF_PROG_TYPE_CGROUP_DEVICE &&
-	    !bpf_insns_is_probe(insns.p, req->insn_cnt)) {
+	    !bpf_insns_is_probe(insns, req->insn_cnt)) {
 		*ret_continue = true; /* not the probe: the kernel answers, with the caller's rights */
 		return 0;
 	}
-	if (bpf_insns_check(insns.p, req->insn_cnt) < 0) {
+	if (bpf_insns_check(insns, req->insn_cnt) < 0) {
 		*ret = -EINVAL;
 		return 0;
 	}
@@ -312,13 +319,13 @@ static int read_and_load(const struct bpf_call *call, const struct bpf_load_req 
 	r = notify_id_valid(call->ctx->notify_fd, call->ctx->req->id);
 	if (r < 0)
 		return r;
-	return load(call, req, insns.p, license, ret);
+	return load(call, req, insns, license, ret);
 }
 
 int bpf_prog_load_act(const struct bpf_call *call, const struct bpf_load_req *req,
 		      struct notif_reply *reply)
 {
-	struct ns_ident userns;
+	const struct ns_ident *userns = &call->t->userns_id;
 	int r, prog_fd = -EBADF;
 	bool is_kernels = false;
 
@@ -327,15 +334,12 @@ int bpf_prog_load_act(const struct bpf_call *call, const struct bpf_load_req *re
 		reply_errno(reply, -EPERM);
 		return 0;
 	}
-	r = target_ns_of(call->t->proc_dfd, TARGET_NS_USER, &userns);
-	if (r < 0)
-		return r;
-	if (loads_enter(&userns) < 0) {
+	if (loads_enter(userns) < 0) {
 		reply_errno(reply, -EAGAIN);
 		return 0;
 	}
 	r = read_and_load(call, req, &prog_fd, &is_kernels);
-	loads_leave(&userns);
+	loads_leave(userns);
 	if (r < 0)
 		return r;
 	if (is_kernels) {

@@ -431,6 +431,7 @@ static int place_userns(const struct notif_ctx *ctx, struct target *t)
 	r = target_ns_of(t->proc_dfd, TARGET_NS_USER, &caller);
 	if (r < 0)
 		return r;
+	t->userns_id = caller;
 	if (ns_ident_equal(&caller, &ours)) {
 		t->userns = TARGET_USERNS_HOST;
 		return 0;
@@ -598,8 +599,7 @@ void target_close(struct target *t)
 	t->is_by_tid = false;
 }
 
-/* pidfd_getfd(); -ENOSYS where the kernel has no pidfds */
-static int getfd_by_pidfd(const struct target *t, int fd)
+int target_pidfd(const struct target *t)
 {
 	_cleanup_close_ int pidfd = open_pidfd(t);
 	int r;
@@ -610,17 +610,26 @@ static int getfd_by_pidfd(const struct target *t, int fd)
 	r = notify_id_valid(t->notify_fd, t->notif_id);
 	if (r < 0)
 		return r;
+	return TAKE_FD(pidfd);
+}
+
+int target_getfd_by_pidfd(int pidfd, int fd)
+{
+	if (fd < 0)
+		return -EBADF;
 	return RET_NERRNO((int)syscall(SYS_pidfd_getfd, pidfd, fd, 0));
 }
 
 int target_getfd(const struct target *t, int fd)
 {
+	_cleanup_close_ int pidfd = -EBADF;
 	char name[32];
 	int r;
 
 	if (fd < 0)
 		return -EBADF;
-	r = getfd_by_pidfd(t, fd);
+	pidfd = target_pidfd(t);
+	r = pidfd >= 0 ? target_getfd_by_pidfd(pidfd, fd) : pidfd;
 	if (r != -ENOSYS)
 		return r;
 	(void)snprintf(name, sizeof(name), "fd/%d", fd);

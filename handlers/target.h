@@ -111,6 +111,7 @@ struct target {
 	uint64_t notif_id;
 	struct target_status st;
 	enum target_userns userns;
+	struct ns_ident userns_id; /* the identity of its user namespace, read by target_open() */
 };
 
 /*
@@ -139,6 +140,17 @@ void target_close(struct target *t);
  */
 int target_getfd(const struct target *t, int fd);
 
+/*
+ * The pidfd target_getfd() takes fds through, for a caller that takes
+ * several: opened by tid (PIDFD_THREAD, else the thread group leader) and
+ * checked with ID_VALID, so that it names the trapped task. -ENOSYS where
+ * the kernel has no pidfds (target_getfd() then falls back to /proc).
+ */
+int target_pidfd(const struct target *t);
+
+/* The caller's fd @fd through @pidfd (target_pidfd()): -EBADF when it is not open there. */
+int target_getfd_by_pidfd(int pidfd, int fd);
+
 /* ---- namespaces (target_ns.c) ---- */
 
 enum target_ns_type {
@@ -165,6 +177,12 @@ int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino);
 
 /* The @type namespace of the task behind @proc_dfd, from the text of its ns link. */
 int target_ns_of(int proc_dfd, enum target_ns_type type, struct ns_ident *ret);
+
+/*
+ * The same for the task @pid (in our pid namespace), by number: one readlink,
+ * for a look at tasks that are not pinned. -ENOENT when there is none.
+ */
+int target_ns_of_pid(pid_t pid, enum target_ns_type type, struct ns_ident *ret);
 
 /*
  * 1 when the namespace behind @ns_fd (user or pid) is @ancestor or nested

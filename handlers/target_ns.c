@@ -99,10 +99,10 @@ int target_ns_link_inode(const char *link, const char *type, uint64_t *ret_ino)
  * call. The text names the inode; every namespace lives on the one nsfs
  * superblock, whose device our own namespace's inode tells.
  */
-int target_ns_of(int proc_dfd, enum target_ns_type type, struct ns_ident *ret)
+static int ns_of_link(int dfd, const char *name, enum target_ns_type type, struct ns_ident *ret)
 {
 	struct ns_ident ours;
-	char name[16], link[64];
+	char link[64];
 	uint64_t ino;
 	ssize_t n;
 	int r;
@@ -110,8 +110,7 @@ int target_ns_of(int proc_dfd, enum target_ns_type type, struct ns_ident *ret)
 	r = target_own_ns(type, &ours);
 	if (r < 0)
 		return r;
-	(void)snprintf(name, sizeof(name), "ns/%s", ns_names[type]);
-	n = readlinkat(proc_dfd, name, link, sizeof(link) - 1);
+	n = readlinkat(dfd, name, link, sizeof(link) - 1);
 	if (n < 0)
 		return negative_errno();
 	link[n] = '\0';
@@ -119,6 +118,22 @@ int target_ns_of(int proc_dfd, enum target_ns_type type, struct ns_ident *ret)
 		return -EIO;
 	*ret = (struct ns_ident){ .dev = ours.dev, .ino = (ino_t)ino };
 	return 0;
+}
+
+int target_ns_of(int proc_dfd, enum target_ns_type type, struct ns_ident *ret)
+{
+	char name[16];
+
+	(void)snprintf(name, sizeof(name), "ns/%s", ns_names[type]);
+	return ns_of_link(proc_dfd, name, type, ret);
+}
+
+int target_ns_of_pid(pid_t pid, enum target_ns_type type, struct ns_ident *ret)
+{
+	char path[48];
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns_names[type]);
+	return ns_of_link(AT_FDCWD, path, type, ret);
 }
 
 int target_ns_within(int ns_fd, const struct ns_ident *ancestor)

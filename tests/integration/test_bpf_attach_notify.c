@@ -136,10 +136,15 @@ static void test_outside_subtree_eperm_and_nothing_attached(void **state)
 static void test_not_a_cgroup_ebadf(void **state)
 {
 	long prog = load_deny_null();
+	char file[sizeof(B.child) + 16];
 
 	(void)state;
 	assert_int_equal(attach("/dev/null", prog, BPF_F_ALLOW_MULTI | BPF_F_REPLACE), -EBADF);
 	assert_int_equal(attach("/proc", prog, BPF_F_ALLOW_MULTI), -EBADF);
+	/* a file of a cgroup inside the subtree: a cgroup2 fd, but no directory */
+	snprintf(file, sizeof(file), "%s/cgroup.procs", B.child);
+	assert_int_equal(attach(file, prog, BPF_F_ALLOW_MULTI), -EBADF);
+	assert_int_equal(progs_at(B.child), 0);
 	/* a v1 hierarchy is not the kernel's either */
 	if (access("/sys/fs/cgroup/memory/cgroup.procs", F_OK) == 0)
 		assert_int_equal(attach("/sys/fs/cgroup/memory", prog, BPF_F_ALLOW_MULTI), -EBADF);
