@@ -107,20 +107,6 @@ struct load_job {
 	int setup_r;  /* < 0: joining the memory cgroup or taking the credentials failed */
 };
 
-/* Decimal, without stdio: the child may not take libc locks. */
-static size_t format_id(char *buf, long v)
-{
-	char tmp[24];
-	size_t n = 0, len = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) > 0 && n < sizeof(tmp));
-	while (n > 0)
-		buf[len++] = tmp[--n];
-	return len;
-}
-
 static int loader_caps(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -142,15 +128,15 @@ static int loader_caps(void)
 __attribute__((no_sanitize("address"))) static int loader(void *arg)
 {
 	struct load_job *j = arg;
-	char tid[24];
-	size_t n;
 	long r;
 
-	if (j->memcg_fd >= 0) {
-		n = format_id(tid, syscall(SYS_gettid));
-		if (syscall(SYS_write, j->memcg_fd, tid, n) != (long)n)
-			goto fail;
-	}
+	/*
+	 * "0", the writer itself, not its tid: the kernel moves the current task
+	 * without the global threadgroup lock, whose write side makes every fork
+	 * and exit on the host wait (and waits for an RCU grace period itself).
+	 */
+	if (j->memcg_fd >= 0 && syscall(SYS_write, j->memcg_fd, "0", 1) != 1)
+		goto fail;
 	/* the real uid only: effective and saved stay 0, so no capability is dropped by it */
 	if (syscall(SYS_setresuid, j->uid, (uid_t)-1, (uid_t)-1) < 0 || loader_caps() < 0)
 		goto fail;
