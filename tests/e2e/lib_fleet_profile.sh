@@ -12,7 +12,7 @@
 # its series with it.
 # Every step is skipped, with the reason, while GET /1.0/profiles answers 404 (a daemon from
 # before profiles): detected at run time, never passed.
-# shellcheck disable=SC2034 # BLOCKED is read by step() in lib.sh
+# shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
 
 PROFILE_STEPS=(
 	"profile created over the API (POST /1.0/profiles) with sysinfo and mknod on"
