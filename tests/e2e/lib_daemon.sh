@@ -119,6 +119,17 @@ daemon_up() {
 	return 1
 }
 
+# wait_container_gone NAME: GET /1.0/containers/NAME answers 404 within 5 s (an ephemeral
+# container goes with its last listener).
+wait_container_gone() {
+	for _ in $(seq 50); do
+		api GET "/1.0/containers/$1"
+		[ "$API_STATUS" = 404 ] && break
+		sleep 0.1
+	done
+	expect_eq "GET /1.0/containers/$1 after its container stopped" "$API_STATUS" 404
+}
+
 # ---------------------------------------------------------------------------------------------
 # mini_agent
 
