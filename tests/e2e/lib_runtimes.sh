@@ -110,19 +110,23 @@ oci_bundle() {
 
 runc_cmd() { e2e_v runc --root "$E2E_WORK/runc-state" "$@"; }
 
-# runc_start NAME SECCOMP_JSON_FILE ("-" for none): start detached; fails if it is not running.
-runc_start() {
-	local name=$1 c console=()
+# oci_start RT NAME SECCOMP_JSON_FILE ("-" for none): start detached with runc or crun; fails
+# if it is not running.
+oci_start() {
+	local rt=$1 name=$2 c console=()
 	c=$(cdir "$name")
-	oci_bundle "$name" "${2:-}" || return 1
-	E2E_CONTAINERS+=("runc $name")
+	oci_bundle "$name" "${3:-}" || return 1
+	E2E_CONTAINERS+=("$rt $name")
 	# with a terminal, the pty master goes to console_receiver (scenario_console)
 	[ -f "$c/terminal" ] && console=(--console-socket "$c/console.sock")
-	rt_io runc_cmd run -d --pid-file "$c/pid" "${console[@]}" --bundle "$c" "$name" \
+	rt_io "${rt}_cmd" run -d --pid-file "$c/pid" "${console[@]}" --bundle "$c" "$name" \
 		>"$c/run.log" 2>&1 ||
 		{ cat "$c/run.log" >&2; return 1; }
-	rt_io runc_cmd state "$name" | jq -e '.status == "running"' >/dev/null
+	rt_io "${rt}_cmd" state "$name" | jq -e '.status == "running"' >/dev/null
 }
+
+# runc_start NAME SECCOMP_JSON_FILE ("-" for none): start detached; fails if it is not running.
+runc_start() { oci_start runc "$@"; }
 runc_exec() { local n=$1; shift; rt_io runc_cmd exec "$n" "$@"; }
 runc_stop() { rt_io runc_cmd delete -f "$1"; }
 runc_pid()  { cat "$(cdir "$1")/pid"; }
@@ -142,18 +146,7 @@ crun_cmd() {
 	fi
 }
 
-crun_start() {
-	local name=$1 c console=()
-	c=$(cdir "$name")
-	oci_bundle "$name" "${2:-}" || return 1
-	E2E_CONTAINERS+=("crun $name")
-	# with a terminal, the pty master goes to console_receiver (scenario_console)
-	[ -f "$c/terminal" ] && console=(--console-socket "$c/console.sock")
-	rt_io crun_cmd run -d --pid-file "$c/pid" "${console[@]}" --bundle "$c" "$name" \
-		>"$c/run.log" 2>&1 ||
-		{ cat "$c/run.log" >&2; return 1; }
-	rt_io crun_cmd state "$name" | jq -e '.status == "running"' >/dev/null
-}
+crun_start() { oci_start crun "$@"; }
 crun_exec() { local n=$1; shift; rt_io crun_cmd exec "$n" "$@"; }
 crun_stop() { rt_io crun_cmd delete -f "$1"; }
 crun_pid()  { cat "$(cdir "$1")/pid"; }
