@@ -650,8 +650,8 @@ struct bpfc_result bpfc_call(struct bpfc *b, const struct bpfc_cmd *c)
 	struct bpfc_result res = { .ret = -9999 };
 
 	b->n_notif = b->n_continue = 0;
-	assert_true(userns_child_call(b->sock, b->notify_fd, c, sizeof(*c), &res, sizeof(res), 60000,
-				      serve_one, b));
+	assert_true(userns_child_call(b->sock, b->notify_fd, c, sizeof(*c), &res, sizeof(res),
+				      60000, serve_one, b));
 	return res;
 }
 
