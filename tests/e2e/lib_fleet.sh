@@ -15,7 +15,7 @@
 #                                "profile=NAME": an ephemeral container named from the CRI
 #                                annotations, k8s_* metric labels, removed with its listener.
 #                                Skipped, with the reason, while the daemon has no profiles.
-# shellcheck disable=SC2034 # BLOCKED is read by step() in lib.sh
+# shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
 
 # shellcheck source=podman.sh
 source "$E2E_DIR/podman.sh"

@@ -12,7 +12,7 @@
 # its series with it.
 # Every step is skipped, with the reason, while GET /1.0/profiles answers 404 (a daemon from
 # before profiles): detected at run time, never passed.
-# shellcheck disable=SC2034 # BLOCKED is read by step() in lib.sh
+# shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
 
 PROFILE_STEPS=(
 	"profile created over the API (POST /1.0/profiles) with sysinfo and mknod on"
@@ -99,12 +99,7 @@ check_ephemeral_gone() {
 	local e=$1 name=$2 eph
 	eph=$(ephemeral "$e")
 	check_gone "$e" "$name" || return 1
-	for _ in $(seq 50); do
-		api GET "/1.0/containers/$eph"
-		[ "$API_STATUS" = 404 ] && break
-		sleep 0.1
-	done
-	expect_eq "GET /1.0/containers/$eph after the container stopped" "$API_STATUS" 404 || return 1
+	wait_container_gone "$eph" || return 1
 	api GET /1.0/metrics
 	! grep -F "container=\"$eph\"" <<<"$API_BODY" ||
 		{ echo "series of '$eph' still in GET /1.0/metrics"; return 1; }

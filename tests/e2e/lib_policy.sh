@@ -11,7 +11,7 @@
 #     that `ctr` (containerd 1.6) puts in a container's spec with --seccomp, obtained for real
 #     from the tools here (private storage, --rootfs, no image, no network)
 #   - scenario_merge RT: each base merged with POST …/seccomp?format=oci and run under RT
-# shellcheck disable=SC2034 # BLOCKED is read by step() in lib.sh
+# shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
 
 # What `probe denied` prints under the generated policies.
 DENY_EXPECT=(umount2=EACCES kexec_load=EPERM open_by_handle_at=EPERM init_module=EPERM

@@ -84,7 +84,7 @@ scenario_console() {
 		start_with_terminal "$rt" "$name"
 	soft_step "$rt: console: mknod c 5 1 is the container's console pty, written text arrives there" \
 		check_console_node "$rt" "$name"
-	# shellcheck disable=SC2034 # step() in lib.sh reads it
+	# shellcheck disable=SC2034 # step() in lib_tap.sh reads it
 	BLOCKED=""
 	step "$rt: console: container deleted and unregistered" delete_and_unregister "$rt" "$name"
 	stop_pid "$(cdir "$name")/receiver.pid"
@@ -163,7 +163,7 @@ scenario_nested_init() {
 	step "$rt: nested init: starts as uid 1000 with unshare -Ur" start_nested_init "$rt" "$name"
 	soft_step "$rt: nested init: its nested root gets EPERM for trusted.overlay.opaque and mknod" \
 		check_nested_init_refused "$name"
-	# shellcheck disable=SC2034 # step() in lib.sh reads it
+	# shellcheck disable=SC2034 # step() in lib_tap.sh reads it
 	BLOCKED=""
 	step "$rt: nested init: container deleted and unregistered" delete_and_unregister "$rt" "$name"
 	daemon_stop

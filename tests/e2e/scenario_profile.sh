@@ -73,15 +73,10 @@ check_ephemeral_metric_labels() {
 
 # check_ephemeral_removed: the container's end removes it, and its series, within 5 s.
 check_ephemeral_removed() {
-	local name i
+	local name
 	name=$(cat "$E2E_WORK/profile-ephemeral" 2>/dev/null)
 	[ -n "$name" ] || { echo "no ephemeral container was registered"; return 1; }
-	for i in $(seq 50); do
-		api GET "/1.0/containers/$name"
-		[ "$API_STATUS" = 404 ] && break
-		sleep 0.1
-	done
-	expect_eq "GET /1.0/containers/$name" "$API_STATUS" 404 || return 1
+	wait_container_gone "$name" || return 1
 	api GET /1.0/metrics
 	! grep -q "k8s_pod=\"$PROFILE_POD\"" <<<"$API_BODY" ||
 		{ echo "series of $name left:"; grep "$PROFILE_POD" <<<"$API_BODY"; return 1; }

@@ -32,6 +32,7 @@
 #include "daemon/engine/notify.h"
 #include "bpf_child.h"
 #include "fdpass.h"
+#include "userns_child.h"
 
 #define CG2 "/sys/fs/cgroup/unified"
 #define MEMCG "/sys/fs/cgroup/memory"
@@ -410,28 +411,6 @@ static void container_init(int sock)
 	_exit(0);
 }
 
-static void child_main(int sock, int sync_fd)
-{
-	pid_t init;
-	char b;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (unshare(CLONE_NEWUSER) < 0)
-		_exit(77);
-	(void)write(sync_fd, "u", 1);
-	if (read(sync_fd, &b, 1) != 1 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		_exit(2);
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		_exit(77);
-	init = fork();
-	if (init == 0)
-		container_init(sock);
-	fdpass_send(sock, &init, sizeof(init), NULL, 0);
-	waitpid(init, NULL, 0);
-	_exit(0);
-}
-
 /* ---------------- supervisor side ---------------- */
 
 static int write_str(const char *path, const char *s)
@@ -509,30 +488,11 @@ static int make_cgroups(struct bpfc *b)
 
 static int start_child(struct bpfc *b)
 {
-	int sp[2], sync[2], fd = -1;
-	char p[64], tag;
+	int fd = -1;
+	char tag;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+	if (userns_child_start_init(container_init, &b->pid, &b->sock) < 0)
 		return -1;
-	b->pid = fork();
-	if (b->pid == 0) {
-		close(sp[0]);
-		close(sync[0]);
-		child_main(sp[1], sync[1]);
-	}
-	close(sp[1]);
-	close(sync[1]);
-	b->sock = sp[0];
-	if (read(sync[0], &tag, 1) != 1)
-		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/uid_map", (int)b->pid);
-	if (write_str(p, "0 100000 65536\n") < 0)
-		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/gid_map", (int)b->pid);
-	if (write_str(p, "0 100000 65536\n") < 0 || write(sync[0], "g", 1) != 1)
-		return -1;
-	close(sync[0]);
 	if (fdpass_recv(b->sock, &b->init_pid, sizeof(b->init_pid), &fd, NULL) !=
 	    sizeof(b->init_pid))
 		return -1;
@@ -637,8 +597,10 @@ static bool serve_req(struct bpfc *b, const struct seccomp_notif *req, struct ha
 	return (reply.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) != 0;
 }
 
-static void serve_one(struct bpfc *b)
+/* Serve one notification of the container @userdata (a struct bpfc). */
+static void serve_one(void *userdata)
 {
+	struct bpfc *b = userdata;
 	struct seccomp_notif req;
 
 	if (notify_recv(b->notify_fd, &req) < 0)
@@ -685,21 +647,12 @@ struct bpfc_result bpfc_call_concurrent(struct bpfc *b, const struct bpfc_cmd *c
 
 struct bpfc_result bpfc_call(struct bpfc *b, const struct bpfc_cmd *c)
 {
-	struct pollfd p[2] = { { .fd = b->notify_fd, .events = POLLIN },
-			       { .fd = b->sock, .events = POLLIN } };
 	struct bpfc_result res = { .ret = -9999 };
 
 	b->n_notif = b->n_continue = 0;
-	assert_int_equal(write(b->sock, c, sizeof(*c)), sizeof(*c));
-	for (;;) {
-		assert_true(poll(p, 2, 60000) > 0);
-		if (p[0].revents & POLLIN)
-			serve_one(b);
-		if (p[1].revents & POLLIN) {
-			assert_int_equal(read(b->sock, &res, sizeof(res)), sizeof(res));
-			return res;
-		}
-	}
+	assert_true(userns_child_call(b->sock, b->notify_fd, c, sizeof(*c), &res, sizeof(res),
+				      60000, serve_one, b));
+	return res;
 }
 
 long bpfc_open_dev(struct bpfc *b, const char *cgroup, const char *dev)

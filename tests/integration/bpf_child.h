@@ -20,8 +20,9 @@
 #include "daemon/store/config.h"
 #include "handlers/handler.h"
 #include "bpf_progs.h"
+#include "userns_child.h"
 
-#define BPFC_HOST_ID 100000
+#define BPFC_HOST_ID USERNS_CHILD_HOST_ID
 
 enum bpfc_op {
 	BPFC_LOAD,     /* keeps the program fd open; ret = its number */

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <setjmp.h>
@@ -17,7 +16,6 @@
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -29,7 +27,9 @@
 
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
+#include "fdpass.h"
 #include "handlers_rig.h"
+#include "userns_child.h"
 
 struct rig h;
 
@@ -187,25 +187,6 @@ static int install_filter(void)
 	return seccomp_notify_fd(ctx);
 }
 
-static void send_fd(int sock, int fd, int value)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &value, .iov_len = sizeof(value) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
-
-	if (fd >= 0) {
-		msg.msg_control = cbuf;
-		msg.msg_controllen = sizeof(cbuf);
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	(void)sendmsg(sock, &msg, 0);
-}
-
 /* pid 1 of the new pid namespace: the "container init" and the caller */
 static void container_init(int sock)
 {
@@ -225,7 +206,7 @@ static void container_init(int sock)
 	fd = install_filter();
 	if (fd < 0)
 		_exit(4);
-	send_fd(sock, fd, 0);
+	(void)fdpass_send(sock, &(int){ 0 }, sizeof(int), &fd, 1);
 	close(fd);
 	while (read(sock, &c, sizeof(c)) == sizeof(c)) {
 		struct result res = { 0 };
@@ -239,59 +220,10 @@ static void container_init(int sock)
 	_exit(0);
 }
 
-static void child_main(int sock, int sync_fd)
-{
-	char b;
-	pid_t init;
-	int status;
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (unshare(CLONE_NEWUSER) < 0)
-		_exit(77);
-	(void)write(sync_fd, "u", 1);
-	if (read(sync_fd, &b, 1) != 1 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-		_exit(2);
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		_exit(77);
-	init = fork();
-	if (init == 0)
-		container_init(sock);
-	send_fd(sock, -1, init); /* its pid in our (the host's) namespace */
-	waitpid(init, &status, 0);
-	_exit(0);
-}
-
 /* ---------------- supervisor side ---------------- */
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	int r = fd >= 0 && write(fd, s, strlen(s)) == (ssize_t)strlen(s) ? 0 : -1;
-
-	if (fd >= 0)
-		close(fd);
-	return r;
-}
-
-static int recv_fd(int sock, int *value)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = value, .iov_len = sizeof(*value) };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
-	int fd = -1;
-
-	if (recvmsg(sock, &msg, 0) <= 0)
-		return -2;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (cm && cm->cmsg_type == SCM_RIGHTS)
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
-static void supervise_one(void)
+/* Serve one notification of the child (@unused: userns_child_call()'s userdata). */
+static void supervise_one(void *unused)
 {
 	struct seccomp_notif req;
 	struct seccomp_notif_resp resp = { 0 };
@@ -301,6 +233,7 @@ static void supervise_one(void)
 	handler_fn *fn = NULL;
 	int r;
 
+	(void)unused;
 	if (notify_recv(h.notify_fd, &req) < 0)
 		return;
 	h.n_notif++;
@@ -330,22 +263,12 @@ static void supervise_one(void)
 
 bool try_call(const struct cmd *c, struct result *res)
 {
-	struct pollfd p[2] = { { .fd = h.notify_fd, .events = POLLIN }, { .fd = h.sock, .events = POLLIN } };
-
 	*res = (struct result){ .ret = -999 };
 	h.n_notif = 0;
 	h.last_handler_r = 0;
 	h.last_flags = 0;
-	if (write(h.sock, c, sizeof(*c)) != sizeof(*c))
-		return false;
-	for (;;) {
-		if (poll(p, 2, 10000) <= 0)
-			return false;
-		if (p[0].revents & POLLIN)
-			supervise_one();
-		if (p[1].revents & POLLIN)
-			return read(h.sock, res, sizeof(*res)) == sizeof(*res);
-	}
+	return userns_child_call(h.sock, h.notify_fd, c, sizeof(*c), res, sizeof(*res), 10000,
+				 supervise_one, NULL);
 }
 
 struct result call(const struct cmd *c)
@@ -408,8 +331,7 @@ void host_chmod(const char *rel, mode_t mode)
 
 int rig_setup(void **state)
 {
-	int sp[2], sync[2], v, init = 0;
-	char p[256], b;
+	int v, init = 0;
 
 	(void)state;
 	h.nr_mknod = seccomp_syscall_resolve_name("mknod");
@@ -425,32 +347,13 @@ int rig_setup(void **state)
 		return -1;
 	host_mkdir("/tmp", HOST_ID);
 	host_mkdir("/dev", HOST_ID);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+	if (userns_child_start_init(container_init, &h.c1, &h.sock) < 0)
 		return -1;
-	h.c1 = fork();
-	if (h.c1 == 0) {
-		close(sp[0]);
-		close(sync[0]);
-		child_main(sp[1], sync[1]);
-	}
-	close(sp[1]);
-	close(sync[1]);
-	h.sock = sp[0];
-	if (read(sync[0], &b, 1) != 1)
-		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/uid_map", h.c1);
-	if (write_file(p, "0 100000 65536\n") < 0)
-		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/gid_map", h.c1);
-	if (write_file(p, "0 100000 65536\n") < 0 || write(sync[0], "g", 1) != 1)
-		return -1;
-	close(sync[0]);
-	/* the container init's pid, then the notify fd from it */
+	/* the container init's pid, then the notify fd from it, in either order */
 	for (int i = 0; i < 2; i++) {
-		int fd = recv_fd(h.sock, &v);
+		int fd = -1;
 
-		if (fd == -2)
+		if (fdpass_recv(h.sock, &v, sizeof(v), &fd, NULL) != sizeof(v))
 			return -1;
 		if (fd >= 0)
 			h.notify_fd = fd;

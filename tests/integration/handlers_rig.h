@@ -14,8 +14,9 @@
 #include <sys/types.h>
 
 #include "handlers/handler.h"
+#include "userns_child.h"
 
-#define HOST_ID 100000
+#define HOST_ID USERNS_CHILD_HOST_ID
 
 enum op {
 	OP_MKNOD,

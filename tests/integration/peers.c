@@ -563,16 +563,6 @@ int wait_blocked_threads(int n, long ms)
 	return blocked;
 }
 
-void api(const char *method, const char *path, const char *body, long status)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &r), 0);
-	if (r->status != status)
-		fprintf(stderr, "%s %s: %ld %s\n", method, path, r->status, r->data);
-	assert_int_equal(r->status, status);
-}
-
 /* The number after @needle in the exposition, @missing if absent. */
 static long exposition_value(const char *needle, long missing)
 {
@@ -600,6 +590,23 @@ long metric_value(const char *family)
 
 	snprintf(needle, sizeof(needle), "\n%s ", family);
 	return exposition_value(needle, -1);
+}
+
+bool restart_required_has(const char *name, const char *key)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+	char path[160];
+	json_t *arr, *v;
+	size_t i;
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s/state", name);
+	r = req("GET", path, NULL);
+	arr = json_object_get(reply_meta(r), "restart_required");
+	assert_true(json_is_array(arr));
+	json_array_foreach(arr, i, v)
+		if (strcmp(json_string_value(v), key) == 0)
+			return true;
+	return false;
 }
 
 size_t n_listeners(const char *name)

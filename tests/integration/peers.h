@@ -2,19 +2,19 @@
 #pragma once
 
 #include <linux/seccomp.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "harness.h"
+#include "req.h"
 
 /*
  * Peers of the real daemon for the engine tests: child processes under a
  * NOTIFY filter whose listener is handed to the OCI socket as runc does, or
  * relayed through the LXC proxy socket as an LXC monitor would, and small
- * helpers over the API. They all talk to the daemon in H.
+ * helpers over the API. They all talk to the daemon in H (req.h).
  */
-extern struct harness H;
 
 /*
  * How long to wait for what the daemon must do soon (an answer, a log line, a
@@ -87,12 +87,12 @@ void print_threads(pid_t pid);
 /* Wait up to @ms until exactly @n threads of the daemon are in state D; that count. */
 int wait_blocked_threads(int n, long ms);
 
-/* One API request that must answer @status. */
-void api(const char *method, const char *path, const char *body, long status);
 /* interceptd_syscalls_total for @name/@syscall/@outcome, 0 if absent. */
 long metric(const char *name, const char *syscall, const char *outcome);
 /* The value of the unlabelled sample @family from /1.0/metrics, -1 if absent. */
 long metric_value(const char *family);
+/* Whether GET …/state of @name lists @key under restart_required. */
+bool restart_required_has(const char *name, const char *key);
 size_t n_listeners(const char *name);
 /* Wait up to EVENT_WAIT_MS until @name has @expect listeners (asserts it then). */
 void wait_listeners(const char *name, size_t expect);

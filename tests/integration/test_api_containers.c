@@ -17,36 +17,11 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "harness.h"
+#include "req.h"
 
 #define KEY "security.syscalls.intercept."
 
-static struct harness H;
-
-static struct http_reply *req(const char *method, const char *path, const char *body)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &rep), 0);
-	return rep;
-}
-
-static struct http_reply *req_h(const char *method, const char *path, const char *body,
-				const char *const *headers)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request_h(&H, method, path, body, headers, &rep), 0);
-	return rep;
-}
-
-static struct http_reply *req_fixture(const char *method, const char *path, const char *fixture)
-{
-	_cleanup_free_ char *body = harness_fixture(fixture);
-
-	assert_non_null(body);
-	return req(method, path, body);
-}
+struct harness H;
 
 static void create(const char *name, const char *config_json)
 {
@@ -58,24 +33,10 @@ static void create(const char *name, const char *config_json)
 	assert_true(reply_is_sync(r, 201));
 }
 
-static void delete_all(void **state)
-{
-	_cleanup_(http_reply_freep) struct http_reply *list = req("GET", "/1.0/containers", NULL);
-	size_t i;
-	json_t *url;
-
-	(void)state;
-	json_array_foreach(reply_meta(list), i, url) {
-		_cleanup_(http_reply_freep) struct http_reply *r =
-			req("DELETE", json_string_value(url), NULL);
-
-		assert_int_equal(r->status, 200);
-	}
-}
-
 static int teardown(void **state)
 {
-	delete_all(state);
+	(void)state;
+	req_delete_all("/1.0/containers");
 	return 0;
 }
 
@@ -523,10 +484,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_405_allow, teardown),
 		cmocka_unit_test_teardown(test_500_state_write_rolls_back, teardown),
 	};
-	int r = harness_main_setup(&H, NULL);
 
-	if (r)
-		return r;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, NULL, NULL));
+	return req_run_group(tests, ARRAY_SIZE(tests), NULL, NULL);
 }

@@ -27,7 +27,7 @@
 #include <cmocka.h>
 
 #include "events_reader.h"
-#include "harness.h"
+#include "req.h"
 #include "rawhttp.h"
 
 #define EVENT_WAIT_MS 5000
@@ -38,17 +38,7 @@
 /* of which the last ones are kept for administrators (daemon/events/bus.h) */
 #define STREAMS_RESERVED 16
 
-static struct harness H;
-
-static void request(const char *method, const char *path, const char *body, long status)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &r), 0);
-	if (r->status != status)
-		fprintf(stderr, "# %s %s: %ld %s\n", method, path, r->status, r->data);
-	assert_int_equal(r->status, status);
-}
+struct harness H;
 
 static void open_stream(struct event_stream *s, const char *path)
 {
@@ -92,28 +82,28 @@ static void test_events_lifecycle_with_changed_keys(void **state)
 
 	(void)state;
 	open_stream(&s, "/1.0/events");
-	request("POST", "/1.0/containers",
-		"{\"name\":\"ev1\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"ev1\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
 	ev = expect_lifecycle(&s, "container-created", "ev1");
 	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "sysinfo");
 	assert_non_null(event_meta_str(ev, "etag"));
 	json_decref(ev);
 	/* a change that fails publishes nothing */
-	request("POST", "/1.0/containers", "{\"name\":\"ev1\"}", 409);
-	request("PATCH", "/1.0/containers/ev1",
-		"{\"config\":{\"security.syscalls.intercept.mknod\":\"on\","
-		"\"security.syscalls.intercept.sysinfo\":\"true\"}}", 200);
+	api("POST", "/1.0/containers", "{\"name\":\"ev1\"}", 409);
+	api("PATCH", "/1.0/containers/ev1",
+	    "{\"config\":{\"security.syscalls.intercept.mknod\":\"on\","
+	    "\"security.syscalls.intercept.sysinfo\":\"true\"}}", 200);
 	ev = expect_lifecycle(&s, "container-updated", "ev1");
 	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "mknod"); /* sysinfo did not change */
 	json_decref(ev);
-	request("PUT", "/1.0/containers/ev1", "{\"config\":{}}", 200);
+	api("PUT", "/1.0/containers/ev1", "{\"config\":{}}", 200);
 	ev = expect_lifecycle(&s, "container-updated", "ev1");
 	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "mknod,sysinfo");
 	json_decref(ev);
-	request("DELETE", "/1.0/containers/ev1", NULL, 200);
+	api("DELETE", "/1.0/containers/ev1", NULL, 200);
 	ev = expect_lifecycle(&s, "container-deleted", "ev1");
 	json_decref(ev);
-	request("DELETE", "/1.0/containers/ev1", NULL, 404);
+	api("DELETE", "/1.0/containers/ev1", NULL, 404);
 	assert_null(event_stream_next(&s, 300));
 	event_stream_close(&s);
 }
@@ -127,8 +117,8 @@ static void test_events_filters(void **state)
 	open_stream(&only_b, "/1.0/events?container=ev-b");
 	open_stream(&listeners, "/1.0/events?type=listener,worker");
 	open_stream(&both, "/1.0/events?type=lifecycle,audit");
-	request("POST", "/1.0/containers", "{\"name\":\"ev-a\"}", 201);
-	request("POST", "/1.0/containers", "{\"name\":\"ev-b\"}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"ev-a\"}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"ev-b\"}", 201);
 	ev = expect_lifecycle(&only_b, "container-created", "ev-b"); /* ev-a left out */
 	json_decref(ev);
 	ev = expect_lifecycle(&both, "container-created", "ev-a");
@@ -136,8 +126,8 @@ static void test_events_filters(void **state)
 	ev = expect_lifecycle(&both, "container-created", "ev-b");
 	json_decref(ev);
 	assert_null(event_stream_next(&listeners, 300));
-	request("DELETE", "/1.0/containers/ev-a", NULL, 200);
-	request("DELETE", "/1.0/containers/ev-b", NULL, 200);
+	api("DELETE", "/1.0/containers/ev-a", NULL, 200);
+	api("DELETE", "/1.0/containers/ev-b", NULL, 200);
 	ev = expect_lifecycle(&only_b, "container-deleted", "ev-b");
 	json_decref(ev);
 	event_stream_close(&only_b);
@@ -171,10 +161,10 @@ static void test_events_stream_outlives_request_deadline(void **state)
 	open_stream(&s, "/1.0/events?type=lifecycle");
 	assert_null(event_stream_next(&s, PAST_DEADLINE_MS)); /* quiet, and not cut */
 	assert_false(s.is_done);
-	request("POST", "/1.0/containers", "{\"name\":\"ev-late\"}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"ev-late\"}", 201);
 	ev = expect_lifecycle(&s, "container-created", "ev-late");
 	json_decref(ev);
-	request("DELETE", "/1.0/containers/ev-late", NULL, 200);
+	api("DELETE", "/1.0/containers/ev-late", NULL, 200);
 	event_stream_close(&s);
 }
 
@@ -315,14 +305,14 @@ static void test_events_cap_503_then_room_again(void **state)
 	event_stream_close(&extra);
 	/* a reader that left is noticed at its next event, and its place is free again */
 	event_stream_close(&s[0]);
-	request("POST", "/1.0/containers", "{\"name\":\"ev-cap\"}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"ev-cap\"}", 201);
 	wait_streams(STREAMS_MAX - 1);
 	open_stream(&s[0], "/1.0/events?type=lifecycle");
-	request("DELETE", "/1.0/containers/ev-cap", NULL, 200);
+	api("DELETE", "/1.0/containers/ev-cap", NULL, 200);
 	for (size_t i = 0; i < STREAMS_MAX; i++)
 		event_stream_close(&s[i]);
-	request("POST", "/1.0/containers", "{\"name\":\"ev-cap\"}", 201);
-	request("DELETE", "/1.0/containers/ev-cap", NULL, 200);
+	api("POST", "/1.0/containers", "{\"name\":\"ev-cap\"}", 201);
+	api("DELETE", "/1.0/containers/ev-cap", NULL, 200);
 	wait_streams(0);
 }
 
@@ -330,7 +320,7 @@ static uint64_t get_ms(const char *path)
 {
 	uint64_t t0 = raw_now_ns();
 
-	request("GET", path, NULL, 200);
+	api("GET", path, NULL, 200);
 	return (raw_now_ns() - t0) / 1000000;
 }
 
@@ -379,15 +369,15 @@ static void test_events_reader_that_never_reads_is_dropped(void **state)
 	assert_int_equal(write(slow.fd, req, strlen(req)), (ssize_t)strlen(req));
 	open_stream(&fast, "/1.0/events?type=lifecycle");
 	wait_streams(2);
-	request("POST", "/1.0/containers", "{\"name\":\"ev-flood\"}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"ev-flood\"}", 201);
 	/* a few hundred events fill the slow reader's socket and ring */
 	for (; dropped == dropped_before && n_patches < 5000; n_patches++) {
 		uint64_t ms;
 
-		request("PATCH", "/1.0/containers/ev-flood",
-			n_patches % 2 ? "{\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}"
+		api("PATCH", "/1.0/containers/ev-flood",
+		    n_patches % 2 ? "{\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}"
 				      : "{\"config\":{\"security.syscalls.intercept.mknod\":null}}",
-			200);
+		    200);
 		ms = get_ms("/1.0/containers/ev-flood");
 		worst_ms = ms > worst_ms ? ms : worst_ms;
 		n_slow += ms >= 100;
@@ -420,7 +410,7 @@ static void test_events_reader_that_never_reads_is_dropped(void **state)
 	assert_non_null(strstr(last, "\r\n0\r\n\r\n")); /* the last chunk: the stream ended */
 	raw_close(&slow);
 	/* the fast reader got every one of them */
-	request("DELETE", "/1.0/containers/ev-flood", NULL, 200);
+	api("DELETE", "/1.0/containers/ev-flood", NULL, 200);
 	ev = event_stream_expect(&fast, "lifecycle", "container-deleted", EVENT_WAIT_MS, &n_fast);
 	assert_non_null(ev);
 	json_decref(ev);
@@ -471,10 +461,6 @@ int main(void)
 	};
 	/* readable by any local user: a reader that is not an administrator is one of the peers */
 	static const char *const args[] = { "--api-socket-mode", "0666", NULL };
-	int r = harness_main_setup(&H, args);
 
-	if (r)
-		return r;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, NULL, NULL));
+	return req_run_group(tests, ARRAY_SIZE(tests), args, NULL);
 }

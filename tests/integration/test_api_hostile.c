@@ -20,23 +20,9 @@
 #include <cmocka.h>
 
 #include "daemon/escape.h"
-#include "harness.h"
+#include "req.h"
 
-static struct harness H;
-
-static struct http_reply *req_h(const char *method, const char *path, const char *body,
-				const char *const *headers)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request_h(&H, method, path, body, headers, &rep), 0);
-	return rep;
-}
-
-static struct http_reply *req(const char *method, const char *path, const char *body)
-{
-	return req_h(method, path, body, NULL);
-}
+struct harness H;
 
 /* @n copies of @unit after @prefix, in a static buffer. */
 static const char *repeat(const char *prefix, const char *unit, size_t n)
@@ -240,10 +226,6 @@ int main(void)
 		cmocka_unit_test(test_unknown_field_echo_cut_on_a_character),
 		cmocka_unit_test(test_long_value_echo_cut_on_a_character),
 	};
-	int r = harness_main_setup(&H, args);
 
-	if (r)
-		return r;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, NULL, NULL));
+	return req_run_group(tests, ARRAY_SIZE(tests), args, NULL);
 }

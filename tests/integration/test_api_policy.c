@@ -13,17 +13,9 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "req.h"
 
-static struct harness H;
-
-static struct http_reply *req(const char *method, const char *path, const char *body)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &rep), 0);
-	return rep;
-}
+struct harness H;
 
 /* The first rule of @sec that names @syscall, or NULL. */
 static json_t *rule_for(json_t *sec, const char *syscall)
@@ -205,10 +197,6 @@ int main(void)
 		cmocka_unit_test(test_seccomp_404),
 		cmocka_unit_test(test_seccomp_405),
 	};
-	int r = harness_main_setup(&H, NULL);
 
-	if (r)
-		return r;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, setup, NULL));
+	return req_run_group(tests, ARRAY_SIZE(tests), NULL, setup);
 }

@@ -22,28 +22,11 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "harness.h"
+#include "req.h"
 
 #define KEY "security.syscalls.intercept."
 
-static struct harness H;
-
-static struct http_reply *req(const char *method, const char *path, const char *body)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &rep), 0);
-	return rep;
-}
-
-static void expect(const char *method, const char *path, const char *body, long status)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = req(method, path, body);
-
-	if (r->status != status)
-		fprintf(stderr, "# %s %s: %ld %s\n", method, path, r->status, r->data);
-	assert_int_equal(r->status, status);
-}
+struct harness H;
 
 /* The value of @key in @field ("config" or "expanded_config") of the object at @path. */
 static char *value_of(const char *path, const char *field, const char *key)
@@ -55,21 +38,11 @@ static char *value_of(const char *path, const char *field, const char *key)
 	return v ? strdup(json_string_value(v)) : NULL;
 }
 
-static void delete_all_of(const char *list_path)
-{
-	_cleanup_(http_reply_freep) struct http_reply *list = req("GET", list_path, NULL);
-	size_t i;
-	json_t *url;
-
-	json_array_foreach(reply_meta(list), i, url)
-		expect("DELETE", json_string_value(url), NULL, 200);
-}
-
 static int teardown(void **state)
 {
 	(void)state;
-	delete_all_of("/1.0/containers");
-	delete_all_of("/1.0/profiles");
+	req_delete_all("/1.0/containers");
+	req_delete_all("/1.0/profiles");
 	return 0;
 }
 
@@ -98,11 +71,11 @@ static void test_profile_crud_and_etag(void **state)
 					   "{\"config\":{\"" KEY "mknod\":\"true\"}}", fresh, &put), 0);
 	assert_true(reply_is_sync(put, 200));
 	assert_string_not_equal(put->etag, get->etag);
-	expect("PATCH", "/1.0/profiles/base", "{\"config\":{\"" KEY "mknod\":null}}", 200);
-	expect("POST", "/1.0/profiles", "{\"name\":\"base\"}", 409);
-	expect("POST", "/1.0/profiles", "{\"name\":\"x\",\"profiles\":[\"base\"]}", 400);
-	expect("GET", "/1.0/profiles/nope", NULL, 404);
-	expect("GET", "/1.0/profiles/Bad!", NULL, 400);
+	api("PATCH", "/1.0/profiles/base", "{\"config\":{\"" KEY "mknod\":null}}", 200);
+	api("POST", "/1.0/profiles", "{\"name\":\"base\"}", 409);
+	api("POST", "/1.0/profiles", "{\"name\":\"x\",\"profiles\":[\"base\"]}", 400);
+	api("GET", "/1.0/profiles/nope", NULL, 404);
+	api("GET", "/1.0/profiles/Bad!", NULL, 400);
 	list = req("GET", "/1.0/profiles?recursion=1", NULL);
 	assert_true(reply_is_sync(list, 200));
 	assert_string_equal(json_string_value(json_object_get(json_array_get(reply_meta(list), 0),
@@ -117,9 +90,9 @@ static void test_container_expansion(void **state)
 	json_t *m;
 
 	(void)state;
-	expect("POST", "/1.0/profiles", "{\"name\":\"a\",\"config\":{\"" KEY "mknod\":\"true\",\"" KEY "sysinfo\":\"true\"}}", 201);
-	expect("POST", "/1.0/profiles", "{\"name\":\"b\",\"config\":{\"" KEY "mknod\":\"false\",\"" KEY "sched_setscheduler\":\"true\"}}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"a\",\"b\"],\"config\":{\"" KEY "sysinfo\":\"false\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"a\",\"config\":{\"" KEY "mknod\":\"true\",\"" KEY "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"b\",\"config\":{\"" KEY "mknod\":\"false\",\"" KEY "sched_setscheduler\":\"true\"}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"a\",\"b\"],\"config\":{\"" KEY "sysinfo\":\"false\"}}", 201);
 	mknod = value_of("/1.0/containers/c1", "expanded_config", KEY "mknod");
 	sysinfo = value_of("/1.0/containers/c1", "expanded_config", KEY "sysinfo");
 	sched = value_of("/1.0/containers/c1", "expanded_config", KEY "sched_setscheduler");
@@ -133,17 +106,17 @@ static void test_container_expansion(void **state)
 	assert_int_equal(json_array_size(json_object_get(m, "profiles")), 2);
 	assert_true(json_is_object(json_object_get(m, "expanded_config")));
 	/* PATCH of the profile list alone keeps the own keys */
-	expect("PATCH", "/1.0/containers/c1", "{\"profiles\":[\"b\",\"a\"]}", 200);
+	api("PATCH", "/1.0/containers/c1", "{\"profiles\":[\"b\",\"a\"]}", 200);
 	free(mknod);
 	mknod = value_of("/1.0/containers/c1", "expanded_config", KEY "mknod");
 	assert_string_equal(mknod, "true");
 	free(own);
 	own = value_of("/1.0/containers/c1", "config", KEY "sysinfo");
 	assert_string_equal(own, "false");
-	expect("POST", "/1.0/containers", "{\"name\":\"c2\",\"profiles\":[\"nope\"]}", 400);
-	expect("POST", "/1.0/containers", "{\"name\":\"c2\",\"profiles\":[\"a\",\"a\"]}", 400);
-	expect("PUT", "/1.0/containers/c1", "{\"profiles\":[\"nope\"]}", 400);
-	expect("GET", "/1.0/containers/c2", NULL, 404);
+	api("POST", "/1.0/containers", "{\"name\":\"c2\",\"profiles\":[\"nope\"]}", 400);
+	api("POST", "/1.0/containers", "{\"name\":\"c2\",\"profiles\":[\"a\",\"a\"]}", 400);
+	api("PUT", "/1.0/containers/c1", "{\"profiles\":[\"nope\"]}", 400);
+	api("GET", "/1.0/containers/c2", NULL, 404);
 }
 
 /* A profile change reaches its containers at once; a non-live key asks for a restart. */
@@ -153,11 +126,11 @@ static void test_profile_change_applies_and_restart(void **state)
 	_cleanup_free_ char *before = NULL, *after = NULL;
 
 	(void)state;
-	expect("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{}}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"]}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"]}", 201);
 	before = value_of("/1.0/containers/c1", "expanded_config", KEY "mknod");
 	assert_null(before);
-	expect("PATCH", "/1.0/profiles/p", "{\"config\":{\"" KEY "mknod\":\"true\"}}", 200);
+	api("PATCH", "/1.0/profiles/p", "{\"config\":{\"" KEY "mknod\":\"true\"}}", 200);
 	after = value_of("/1.0/containers/c1", "expanded_config", KEY "mknod");
 	assert_non_null(after);
 	assert_string_equal(after, "true");
@@ -171,17 +144,17 @@ static void test_delete_in_use_409(void **state)
 	_cleanup_(http_reply_freep) struct http_reply *del = NULL, *get = NULL;
 
 	(void)state;
-	expect("POST", "/1.0/profiles", "{\"name\":\"p\"}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"web\",\"profiles\":[\"p\"]}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"db\",\"profiles\":[\"p\"]}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\"}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"web\",\"profiles\":[\"p\"]}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"db\",\"profiles\":[\"p\"]}", 201);
 	del = req("DELETE", "/1.0/profiles/p", NULL);
 	assert_true(reply_is_error(del, 409, "is used by 'db', 'web'"));
 	get = req("GET", "/1.0/profiles/p", NULL);
 	assert_int_equal(json_array_size(json_object_get(reply_meta(get), "used_by")), 2);
-	expect("PATCH", "/1.0/containers/web", "{\"profiles\":[]}", 200);
-	expect("DELETE", "/1.0/containers/db", NULL, 200);
-	expect("DELETE", "/1.0/profiles/p", NULL, 200);
-	expect("DELETE", "/1.0/profiles/p", NULL, 404);
+	api("PATCH", "/1.0/containers/web", "{\"profiles\":[]}", 200);
+	api("DELETE", "/1.0/containers/db", NULL, 200);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+	api("DELETE", "/1.0/profiles/p", NULL, 404);
 }
 
 /* mount.allowed and mount.fuse may not name one type: across a profile and own keys neither. */
@@ -191,13 +164,13 @@ static void test_invalid_expansion_400(void **state)
 	_cleanup_free_ char *allowed = NULL;
 
 	(void)state;
-	expect("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "mount.allowed\":\"ext4\"}}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"],\"config\":{\"" KEY "mount.fuse\":\"xfs=/usr/bin/fusexfs\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "mount.allowed\":\"ext4\"}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"],\"config\":{\"" KEY "mount.fuse\":\"xfs=/usr/bin/fusexfs\"}}", 201);
 	bad = req("PATCH", "/1.0/profiles/p", "{\"config\":{\"" KEY "mount.allowed\":\"ext4,xfs\"}}");
 	assert_true(reply_is_error(bad, 400, "container 'c1' would be invalid"));
 	allowed = value_of("/1.0/profiles/p", "config", KEY "mount.allowed");
 	assert_string_equal(allowed, "ext4");
-	expect("POST", "/1.0/containers", "{\"name\":\"c2\",\"profiles\":[\"p\"],\"config\":{\"" KEY "mount.fuse\":\"ext4=/usr/bin/fuse2fs\"}}", 400);
+	api("POST", "/1.0/containers", "{\"name\":\"c2\",\"profiles\":[\"p\"],\"config\":{\"" KEY "mount.fuse\":\"ext4=/usr/bin/fuse2fs\"}}", 400);
 	get = req("GET", "/1.0/containers/c2", NULL);
 	assert_int_equal(get->status, 404);
 }
@@ -214,9 +187,9 @@ static void test_durable_across_restart(void **state)
 						      *pa = NULL;
 
 	(void)state;
-	expect("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"]}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"plain\"}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"]}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"plain\"}", 201);
 	before = req("GET", "/1.0/containers/c1", NULL);
 	pb = req("GET", "/1.0/profiles/p", NULL);
 	restart_daemon();
@@ -236,8 +209,8 @@ static void test_profile_write_failure_publishes_nothing(void **state)
 	char blocker[512], file[512], saved[512];
 
 	(void)state;
-	expect("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
-	expect("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"]}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"p\"]}", 201);
 	/* a directory where the temporary state file goes makes the write fail */
 	snprintf(blocker, sizeof(blocker), "%s/profiles/.tmp.p.json.%d", H.state_dir, (int)H.pid);
 	assert_int_equal(mkdir(blocker, 0700), 0);
@@ -250,7 +223,7 @@ static void test_profile_write_failure_publishes_nothing(void **state)
 	expanded = value_of("/1.0/profiles/p", "config", KEY "sysinfo");
 	assert_string_equal(expanded, "true");
 	/* and a directory in place of its file makes the removal fail: it stays */
-	expect("DELETE", "/1.0/containers/c1", NULL, 200);
+	api("DELETE", "/1.0/containers/c1", NULL, 200);
 	snprintf(file, sizeof(file), "%s/profiles/p.json", H.state_dir);
 	snprintf(saved, sizeof(saved), "%s/profiles/p.saved", H.state_dir);
 	assert_int_equal(rename(file, saved), 0);
@@ -268,7 +241,7 @@ static void test_profile_seccomp(void **state)
 	_cleanup_(http_reply_freep) struct http_reply *lxc = NULL, *oci = NULL;
 
 	(void)state;
-	expect("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "mknod\":\"true\"}}", 201);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "mknod\":\"true\"}}", 201);
 	lxc = req("GET", "/1.0/profiles/p/seccomp?format=lxc", NULL);
 	assert_int_equal(lxc->status, 200);
 	assert_non_null(strstr(lxc->data, "lxc.seccomp.notify.cookie = profile=p\n"));
@@ -277,8 +250,8 @@ static void test_profile_seccomp(void **state)
 	assert_true(reply_is_sync(oci, 200));
 	assert_string_equal(json_string_value(json_object_get(reply_meta(oci), "listenerMetadata")),
 			    "profile=p");
-	expect("GET", "/1.0/profiles/p/seccomp?format=x", NULL, 400);
-	expect("GET", "/1.0/profiles/q/seccomp?format=oci", NULL, 404);
+	api("GET", "/1.0/profiles/p/seccomp?format=x", NULL, 400);
+	api("GET", "/1.0/profiles/q/seccomp?format=oci", NULL, 404);
 }
 
 int main(void)
@@ -293,10 +266,6 @@ int main(void)
 		cmocka_unit_test_teardown(test_profile_write_failure_publishes_nothing, teardown),
 		cmocka_unit_test_teardown(test_profile_seccomp, teardown),
 	};
-	int r = harness_main_setup(&H, NULL);
 
-	if (r)
-		return r;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, NULL, NULL));
+	return req_run_group(tests, ARRAY_SIZE(tests), NULL, NULL);
 }

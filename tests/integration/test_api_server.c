@@ -18,17 +18,9 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "req.h"
 
-static struct harness H;
-
-static struct http_reply *req(const char *method, const char *path, const char *body)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &rep), 0);
-	return rep;
-}
+struct harness H;
 
 static bool has_extension(json_t *meta, const char *name)
 {
@@ -283,10 +275,6 @@ int main(void)
 		cmocka_unit_test(test_unprivileged_get_ok_write_403),
 		cmocka_unit_test(test_admin_group_members_may_write),
 	};
-	int r = harness_main_setup(&H, args);
 
-	if (r)
-		return r;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, NULL, NULL));
+	return req_run_group(tests, ARRAY_SIZE(tests), args, NULL);
 }

@@ -20,9 +20,9 @@
 #include <cmocka.h>
 
 #include "cli_run.h"
-#include "harness.h"
+#include "req.h"
 
-static struct harness H;
+struct harness H;
 
 #define SOCK "--socket", H.api_socket
 
@@ -431,11 +431,6 @@ int main(void)
 		cmocka_unit_test(test_cli_monitor_bad_filters),
 		cmocka_unit_test(test_cli_read_only_peer),
 	};
-	int failed;
 
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	if (harness_main_setup(&H, NULL) != 0)
-		return 1;
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	return harness_main_teardown(&H, failed);
+	return req_run_group(tests, ARRAY_SIZE(tests), NULL, NULL);
 }

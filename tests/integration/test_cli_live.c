@@ -231,21 +231,17 @@ static void test_cli_monitor_follows_live_events(void **state)
 
 int main(void)
 {
+	static const char *const daemon_args[] = { "--workers", "2", "--log-format", "json",
+		"--log-level", "debug", NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli_metrics_and_state_of_a_live_container),
 		cmocka_unit_test(test_log_json_lines_name_their_container_and_syscall),
 		cmocka_unit_test(test_cli_monitor_follows_live_events),
 	};
-	int failed;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP needs root (seccomp listeners, /proc/PID/mem)\n");
 		return 0;
 	}
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	if (harness_main_setup(&H, (const char *const[]){ "--workers", "2", "--log-format", "json",
-							  "--log-level", "debug", NULL }) != 0)
-		return 1;
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	return harness_main_teardown(&H, failed);
+	return req_run_group(tests, ARRAY_SIZE(tests), daemon_args, NULL);
 }

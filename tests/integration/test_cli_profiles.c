@@ -15,9 +15,9 @@
 #include <cmocka.h>
 
 #include "cli_run.h"
-#include "harness.h"
+#include "req.h"
 
-static struct harness H;
+struct harness H;
 
 #define SOCK "--socket", H.api_socket
 #define KEY "security.syscalls.intercept."
@@ -140,10 +140,6 @@ int main(void)
 		cmocka_unit_test(test_cli_profile_lifecycle),
 		cmocka_unit_test(test_cli_profile_errors),
 	};
-	int r = harness_main_setup(&H, NULL);
 
-	if (r)
-		return r;
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, NULL, NULL));
+	return req_run_group(tests, ARRAY_SIZE(tests), NULL, NULL);
 }

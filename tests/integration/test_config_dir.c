@@ -23,7 +23,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "harness.h"
+#include "req.h"
 
 #define KEY "security.syscalls.intercept."
 #define MKNOD(v) "{\"config\": {\"" KEY "mknod\": \"" v "\"}}"
@@ -32,26 +32,9 @@
 /* where only the outcome matters, not its speed: room for a loaded machine */
 #define OUTCOME_MS 5000
 
-static struct harness H;
+struct harness H;
 static char cfg_dir[400];
 static const char *const daemon_args[] = { "--config-dir", cfg_dir, NULL };
-
-static struct http_reply *req(const char *method, const char *path, const char *body)
-{
-	struct http_reply *rep = NULL;
-
-	assert_int_equal(harness_request(&H, method, path, body, &rep), 0);
-	return rep;
-}
-
-static void expect(const char *method, const char *path, const char *body, long status)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = req(method, path, body);
-
-	if (r->status != status)
-		fprintf(stderr, "# %s %s: %ld %s\n", method, path, r->status, r->data);
-	assert_int_equal(r->status, status);
-}
 
 static void write_file(const char *name, const char *content)
 {
@@ -185,7 +168,7 @@ static int teardown(void **state)
 
 	(void)state;
 	json_array_foreach(reply_meta(list), i, url)
-		expect("DELETE", json_string_value(url), NULL, 200);
+		api("DELETE", json_string_value(url), NULL, 200);
 	/* a bad file first, removed last: no reading meanwhile applies a part of the removal */
 	write_file("BLOCK", "");
 	snprintf(cmd, sizeof(cmd), "find '%s' -mindepth 1 ! -name BLOCK -delete", cfg_dir);
@@ -205,7 +188,7 @@ static int teardown(void **state)
 static void test_start_read_only(void **state)
 {
 	_cleanup_(http_reply_freep) struct http_reply *get = NULL, *put = NULL, *post = NULL,
-						      *api = NULL;
+						      *own = NULL;
 	json_auto_t *s = status();
 
 	(void)state;
@@ -217,16 +200,16 @@ static void test_start_read_only(void **state)
 	assert_string_equal(json_string_value(json_object_get(reply_meta(get), "source")), "file");
 	put = req("PUT", "/1.0/profiles/web", "{\"config\": {}}");
 	assert_true(reply_is_error(put, 403, "profile.web.json"));
-	expect("PATCH", "/1.0/profiles/web", "{\"config\": {}}", 403);
-	expect("DELETE", "/1.0/profiles/web", NULL, 403);
+	api("PATCH", "/1.0/profiles/web", "{\"config\": {}}", 403);
+	api("DELETE", "/1.0/profiles/web", NULL, 403);
 	post = req("POST", "/1.0/profiles", "{\"name\": \"web\", \"config\": {}}");
 	assert_true(reply_is_error(post, 403, "config directory"));
 	assert_true(mknod_is("web", "true"));
 	/* profiles made over the API stay writable */
-	expect("POST", "/1.0/profiles", "{\"name\": \"own\", \"config\": {}}", 201);
-	api = req("GET", "/1.0/profiles/own", NULL);
-	assert_string_equal(json_string_value(json_object_get(reply_meta(api), "source")), "api");
-	expect("DELETE", "/1.0/profiles/own", NULL, 200);
+	api("POST", "/1.0/profiles", "{\"name\": \"own\", \"config\": {}}", 201);
+	own = req("GET", "/1.0/profiles/own", NULL);
+	assert_string_equal(json_string_value(json_object_get(reply_meta(own), "source")), "api");
+	api("DELETE", "/1.0/profiles/own", NULL, 200);
 }
 
 static void test_edit_applied_within_1s(void **state)
@@ -329,7 +312,7 @@ static void test_remove_file_removes_or_keeps_in_use(void **state)
 	replace_file("profile.used.json", MKNOD("true"));
 	assert_applied_in_time("used", "true");
 	assert_applied_in_time("gone", "true");
-	expect("POST", "/1.0/containers", "{\"name\": \"c1\", \"profiles\": [\"used\"]}", 201);
+	api("POST", "/1.0/containers", "{\"name\": \"c1\", \"profiles\": [\"used\"]}", 201);
 	remove_file("profile.gone.json");
 	assert_applied_in_time("gone", NULL);
 	remove_file("profile.used.json");
@@ -338,9 +321,9 @@ static void test_remove_file_removes_or_keeps_in_use(void **state)
 	s = status();
 	assert_string_equal(json_string_value(json_array_get(json_object_get(s, "kept_in_use"), 0)),
 			    "used");
-	expect("DELETE", "/1.0/profiles/used", NULL, 403); /* still the directory's */
+	api("DELETE", "/1.0/profiles/used", NULL, 403); /* still the directory's */
 	/* once unused, the next reading removes it */
-	expect("DELETE", "/1.0/containers/c1", NULL, 200);
+	api("DELETE", "/1.0/containers/c1", NULL, 200);
 	replace_file("profile.other.json", MKNOD("true"));
 	assert_applied_in_time("used", NULL);
 }
@@ -352,8 +335,8 @@ static void test_change_breaking_a_container_refused(void **state)
 	replace_file("profile.m.json", "{\"config\": {\"" KEY "mount.allowed\": \"ext4\"}}");
 	replace_file("profile.m2.json", MKNOD("true"));
 	assert_applied_in_time("m2", "true");
-	expect("POST", "/1.0/containers", "{\"name\": \"c2\", \"profiles\": [\"m\"], \"config\": "
-	       "{\"" KEY "mount.fuse\": \"xfs=/usr/bin/fusexfs\"}}", 201);
+	api("POST", "/1.0/containers", "{\"name\": \"c2\", \"profiles\": [\"m\"], \"config\": "
+	    "{\"" KEY "mount.fuse\": \"xfs=/usr/bin/fusexfs\"}}", 201);
 	/* one reading: m breaks c2, m2 is fine, but is not applied either */
 	write_file(".tmp.m2", MKNOD("false"));
 	replace_file("profile.m.json", "{\"config\": {\"" KEY "mount.allowed\": \"ext4,xfs\"}}");

@@ -45,24 +45,6 @@ static void promtool_check(void)
 	assert_int_equal(pclose(p), 0);
 }
 
-/* 1 if GET …/state lists @key under restart_required, else 0. */
-static int restart_required_has(const char *name, const char *key)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-	char path[128];
-	json_t *arr, *v;
-	size_t i;
-
-	snprintf(path, sizeof(path), "/1.0/containers/%s/state", name);
-	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
-	arr = json_object_get(reply_meta(r), "restart_required");
-	assert_true(json_is_array(arr));
-	json_array_foreach(arr, i, v)
-		if (strcmp(json_string_value(v), key) == 0)
-			return 1;
-	return 0;
-}
-
 static void test_engine_config_applies_live(void **state)
 {
 	struct child c;
@@ -466,6 +448,7 @@ static void test_engine_fdstore_keeps_oci_listeners_across_restart(void **state)
 
 int main(void)
 {
+	static const char *const daemon_args[] = { "--workers", "2", NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_config_applies_live),
 		cmocka_unit_test(test_engine_listener_detaches_when_caller_exits),
@@ -479,15 +462,10 @@ int main(void)
 		cmocka_unit_test(test_daemon_sighup_reopens_log_file),
 		cmocka_unit_test(test_engine_fdstore_keeps_oci_listeners_across_restart),
 	};
-	int failed;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP the engine tests need root (seccomp listeners, /proc/PID/mem)\n");
 		return 0;
 	}
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	if (harness_main_setup(&H, (const char *const[]){ "--workers", "2", NULL }) < 0)
-		return 1;
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	return harness_main_teardown(&H, failed);
+	return req_run_group(tests, ARRAY_SIZE(tests), daemon_args, NULL);
 }

@@ -111,21 +111,6 @@ static long sysinfo_count(const char *name, const char *outcome)
 	return p ? strtol(p + strlen(needle), NULL, 10) : 0;
 }
 
-static bool restart_required_has(const char *name, const char *key)
-{
-	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-	char path[160];
-	size_t i;
-	json_t *v;
-
-	snprintf(path, sizeof(path), "/1.0/containers/%s/state", name);
-	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
-	json_array_foreach(json_object_get(reply_meta(r), "restart_required"), i, v)
-		if (strcmp(json_string_value(v), key) == 0)
-			return true;
-	return false;
-}
-
 /* The ephemeral container as the API shows it, and what may not be done to it. */
 static void check_shown(const char *name)
 {
@@ -390,6 +375,7 @@ static void test_stored_taken_name_continues(void **state)
 
 int main(void)
 {
+	static const char *const daemon_args[] = { "--workers", "2", NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_profile_registers_ephemeral_container),
 		cmocka_unit_test(test_unknown_profile_continues),
@@ -399,15 +385,10 @@ int main(void)
 		cmocka_unit_test(test_ephemeral_survives_restart),
 		cmocka_unit_test(test_stored_taken_name_continues),
 	};
-	int failed;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP the ephemeral tests need root (seccomp listeners, /proc/PID/mem)\n");
 		return 0;
 	}
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	if (harness_main_setup(&H, (const char *const[]){ "--workers", "2", NULL }) < 0)
-		return 1;
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	return harness_main_teardown(&H, failed);
+	return req_run_group(tests, ARRAY_SIZE(tests), daemon_args, NULL);
 }

@@ -243,6 +243,8 @@ static void test_events_audit_reader_that_stops_reading_is_dropped(void **state)
 
 int main(void)
 {
+	static const char *const daemon_args[] = { "--workers", "2", "--lxc-deadline-ms",
+		LXC_DEADLINE_MS, NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_listener_attached_and_detached),
 		cmocka_unit_test(test_events_restart_required),
@@ -251,16 +253,10 @@ int main(void)
 		cmocka_unit_test(test_events_lxc_deadline_exceeded),
 		cmocka_unit_test(test_events_audit_reader_that_stops_reading_is_dropped),
 	};
-	int failed;
 
 	if (geteuid() != 0) {
 		printf("1..0 # SKIP the event tests with listeners need root (seccomp listeners)\n");
 		return 0;
 	}
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	if (harness_main_setup(&H, (const char *const[]){ "--workers", "2", "--lxc-deadline-ms",
-							  LXC_DEADLINE_MS, NULL }) < 0)
-		return 1;
-	failed = cmocka_run_group_tests(tests, NULL, NULL);
-	return harness_main_teardown(&H, failed);
+	return req_run_group(tests, ARRAY_SIZE(tests), daemon_args, NULL);
 }

@@ -43,9 +43,10 @@
 #include "daemon/log.h"
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
+#include "tests/integration/userns_child.h"
 #include "tests/integration/userns_skip.h"
 
-#define HOST_ID 100000
+#define HOST_ID USERNS_CHILD_HOST_ID
 #define USER_ID 1000 /* an ordinary user of the container */
 #define OPAQUE "trusted.overlay.opaque"
 
@@ -281,17 +282,12 @@ static void container_main(int sock, int sync_fd)
 {
 	int pty, listener;
 	pid_t init;
-	char b;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	op_result = mmap(NULL, sizeof(*op_result), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (op_result == MAP_FAILED || unshare(CLONE_NEWUSER) < 0)
+	if (op_result == MAP_FAILED)
 		_exit(77);
-	/* the supervisor writes our uid_map and gid_map */
-	if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &b, 1) != 1 || setresgid(0, 0, 0) < 0 ||
-	    setresuid(0, 0, 0) < 0)
-		_exit(2);
+	userns_child_enter(sync_fd);
 	/* as the runtimes do: the pid namespace after the user namespace, owned by it */
 	if (unshare(CLONE_NEWPID) < 0)
 		_exit(77);
@@ -318,7 +314,8 @@ static void container_main(int sock, int sync_fd)
 
 /* ---------------- the supervisor side ---------------- */
 
-static void handle_one(void)
+/* Serve one notification of the container (@unused: userns_child_call()'s userdata). */
+static void handle_one(void *unused)
 {
 	struct seccomp_notif req;
 	struct notif_reply reply;
@@ -327,6 +324,7 @@ static void handle_one(void)
 	handler_fn *fn = handle_mknod;
 	struct seccomp_notif_resp resp;
 
+	(void)unused;
 	if (notify_recv(h.notify_fd, &req) < 0)
 		return;
 	if ((int)req.data.nr == h.nr_mknodat)
@@ -345,21 +343,10 @@ static void handle_one(void)
 /* Run @c in the container, answering its notifications on this thread. false: the link broke. */
 static bool run_in_container(const struct cmd *c, struct result *res)
 {
-	struct pollfd p[2] = { { .fd = h.notify_fd, .events = POLLIN },
-			       { .fd = h.sock, .events = POLLIN } };
-
 	h.last_flags = UINT32_MAX; /* "no notification" */
 	h.last_handler_r = 0;
-	if (write(h.sock, c, sizeof(*c)) != sizeof(*c))
-		return false;
-	for (;;) {
-		if (poll(p, 2, 10000) <= 0)
-			return false;
-		if (p[0].revents & POLLIN)
-			handle_one();
-		if (p[1].revents & POLLIN)
-			return read(h.sock, res, sizeof(*res)) == sizeof(*res);
-	}
+	return userns_child_call(h.sock, h.notify_fd, c, sizeof(*c), res, sizeof(*res), 10000,
+				 handle_one, NULL);
 }
 
 static struct result run(int op, const char *path, const char *text, unsigned mode,
@@ -692,31 +679,15 @@ static int make_host_dir(const char *rel, uid_t uid)
 /* Start the container: its user namespace gets 0 -> HOST_ID, 65536 ids. */
 static int start_container(void)
 {
-	int sp[2], sync[2];
-	char p[64], b;
+	int sync, r;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+	if (userns_child_start(container_main, &h.child, &h.sock, &sync) < 0)
 		return -1;
-	h.child = fork();
-	if (h.child == 0) {
-		close(sp[0]);
-		close(sync[0]);
-		container_main(sp[1], sync[1]);
-	}
-	close(sp[1]);
-	close(sync[1]);
-	h.sock = sp[0];
-	if (h.child < 0 || read(sync[0], &b, 1) != 1)
+	/* the container's init, as its parent forked it */
+	r = read(sync, &h.init, sizeof(h.init)) == sizeof(h.init) ? 0 : -1;
+	close(sync);
+	if (r < 0)
 		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/uid_map", (int)h.child);
-	if (write_at(AT_FDCWD, p, "0 100000 65536", 0) < 0)
-		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/gid_map", (int)h.child);
-	if (write_at(AT_FDCWD, p, "0 100000 65536", 0) < 0 || write(sync[0], "g", 1) != 1 ||
-	    read(sync[0], &h.init, sizeof(h.init)) != sizeof(h.init))
-		return -1;
-	close(sync[0]);
 	h.ctx_init = h.init;
 	return recv_two_fds(h.sock, &h.notify_fd, &h.pty_fd);
 }
