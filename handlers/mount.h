@@ -24,6 +24,14 @@
 #define MOUNT_FSTYPE_MAX 64   /* longer types are in no list: the kernel decides */
 #define MOUNT_HELPER_TIMEOUT_MS 3000 /* within LXC's default --lxc-deadline-ms (5 s) */
 
+/*
+ * The staging mount namespace: owned by the initial user namespace and
+ * holding one empty read-only tmpfs, built on first use. Its nsfs fd, or a
+ * negative errno when it could not be built (then the caller's namespace is
+ * copied instead). Thread-safe.
+ */
+int mount_stage_ns(void);
+
 /* ---- flags ---- */
 
 /* Drop MS_MGC_VAL and the whole magic half of @flags, as path_mount() does. */

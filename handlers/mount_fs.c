@@ -10,7 +10,8 @@
  * a check that the caller may use it (then closed again: an exclusive open
  * held across the create would make the kernel's own fail with EBUSY).
  *
- * Then a forked helper (nsexec), created inside the caller's cgroup2 cgroup
+ * Then a helper (nsexec_run_in_cgroup(): it shares our memory while this
+ * thread waits), created inside the caller's cgroup2 cgroup
  * and joining its v1 cgroups, so that the container's device cgroup applies
  * to the open the kernel makes during the create: fsopen() in the initial
  * user namespace, fsconfig() with the source as /proc/self/fd/N (the node we
@@ -56,6 +57,7 @@ struct sb_job {
 	bool is_shift;   /* idmap to the caller's user namespace */
 	int userns_fd;   /* the caller's user namespace */
 	int mntns_fd;
+	int stage_fd;    /* mount_stage_ns(), or the caller's mntns_fd without one */
 	int target_fd;
 	const struct cgroup_join *cg;
 };
@@ -110,19 +112,20 @@ static int configure(const struct sb_job *j, long fs)
  * Unlocked, the container, which owns its mount namespace, would drop nodev
  * and nosuid with a remount of its own (MS_REMOUNT | MS_BIND is never
  * trapped) and open the device nodes of an image on a superblock of the
- * initial user namespace. So the mount is attached in a copy of the caller's
- * namespace made from the initial user namespace (its mounts are slaves
- * there: nothing propagates back), with our working directory on it; a second
- * copy, made from inside the caller's user namespace, locks it (and moves the
- * working directory onto the locked copy); a clone of that copy, which keeps
- * the locks but not MNT_LOCKED (the container may unmount it), is moved onto
- * the target.
+ * initial user namespace. So the mount is attached in a private copy of the
+ * staging namespace (mount_stage.c: one empty tmpfs, owned by the initial
+ * user namespace), with our working directory on it; a second copy, made
+ * from inside the caller's user namespace, locks it (and moves the working
+ * directory onto the locked copy); a clone of that copy, which keeps the
+ * locks but not MNT_LOCKED (the container may unmount it), is moved onto the
+ * target from inside the caller's mount namespace. Both copies die with the
+ * helper.
  */
 static int attach_locked(const struct sb_job *j, long mnt)
 {
 	long locked;
 
-	if (syscall(SYS_setns, j->mntns_fd, CLONE_NEWNS) < 0 ||
+	if (syscall(SYS_setns, j->stage_fd, CLONE_NEWNS) < 0 ||
 	    syscall(SYS_unshare, CLONE_NEWNS) < 0 ||
 	    syscall(SYS_move_mount, mnt, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
 	    fchdir((int)mnt) < 0 || syscall(SYS_setns, j->userns_fd, CLONE_NEWUSER) < 0 ||
@@ -285,6 +288,9 @@ static int run_helper(const struct notif_ctx *ctx, const struct target *t,
 	j->is_shift = is_shift;
 	j->userns_fd = userns_fd;
 	j->mntns_fd = mntns_fd;
+	j->stage_fd = mount_stage_ns();
+	if (j->stage_fd < 0)
+		j->stage_fd = mntns_fd;
 	j->target_fd = p->target_fd;
 	j->cg = &cg;
 	/* everything above was opened through the caller's pinned /proc/TID */

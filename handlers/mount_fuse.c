@@ -753,7 +753,7 @@ int mount_fuse_act(const struct notif_ctx *ctx, const struct target *t,
 	if (r < 0)
 		return r;
 	/* the supervisor keeps its own deadline; this one only bounds a helper gone wrong */
-	r = nsexec_run_in_cgroup(fuse_child, &j, cg.v2_fd, MOUNT_HELPER_TIMEOUT_MS + 1000);
+	r = nsexec_fork_in_cgroup(fuse_child, &j, cg.v2_fd, MOUNT_HELPER_TIMEOUT_MS + 1000);
 	if (r < 0)
 		log_debug_errno(r, "id=%llu: FUSE mount with '%s': %m",
 				(unsigned long long)ctx->req->id, m->fuse_binary);

@@ -2,9 +2,19 @@
 /*
  * Forked helpers for namespace-bound steps (the mknod bind-mount fallback,
  * mount's superblock and FUSE helpers).
- * Any worker thread may call nsexec_run(); it touches no shared state. The
- * child is created with a raw clone3 (no glibc fork handlers, no SIGCHLD) and
- * only runs the caller's async-signal-safe function before _exit.
+ * Any worker thread may call these; they touch no shared state. Children are
+ * created with a raw clone3 (no glibc fork handlers, no SIGCHLD) and only run
+ * the caller's async-signal-safe function before exiting.
+ *
+ * Two shapes. nsexec_run*() shares our memory and suspends the calling
+ * thread until the child is gone (CLONE_VM | CLONE_VFORK), on a stack carved
+ * from that thread's own: no page tables are copied, and none torn down at
+ * exit, which was most of what an emulated mount cost. A task in its vfork is
+ * never chosen by the OOM killer (oom_badness() skips in_vfork()), so placing
+ * it in a container's memory cgroup cannot get the daemon's mm killed with
+ * it. Its deadline is its own ITIMER_REAL, as its parent thread cannot watch.
+ * nsexec_fork_in_cgroup() gives the child its own copy of our memory, for a
+ * helper that must fork and exec (the FUSE one) and so may not share it.
  */
 #include <linux/sched.h>
 #include <poll.h>
@@ -13,6 +23,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include "daemon/macro.h"
@@ -22,12 +33,37 @@
 #define P_PIDFD 3
 #endif
 
-int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms)
+#if defined(__SANITIZE_ADDRESS__)
+#define NSEXEC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NSEXEC_ASAN 1
+#endif
+#endif
+#ifdef NSEXEC_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
+/* Enough for the helpers' raw-syscall steps; carved from the calling thread's stack. */
+#define VFORK_STACK_SIZE (32u * 1024u)
+
+/* Reap @pidfd; 0, the child's -errno, -ETIMEDOUT when killed by @timeout_signal, or -EIO. */
+static int reap(int pidfd, int timeout_signal)
 {
-	return nsexec_run_in_cgroup(fn, arg, -EBADF, timeout_ms);
+	siginfo_t info = {};
+
+	/* __WALL: a child without exit signal counts as a "clone" child */
+	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	if (info.si_code == CLD_EXITED)
+		return -info.si_status;
+	if (info.si_code == CLD_KILLED && info.si_status == timeout_signal)
+		return -ETIMEDOUT;
+	return -EIO;
 }
 
-int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms)
+int nsexec_fork_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms)
 {
 	_cleanup_close_ int pidfd = -EBADF;
 	struct clone_args args = {
@@ -37,7 +73,6 @@ int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int time
 		.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
 	};
 	struct pollfd pfd;
-	siginfo_t info = {};
 	long pid;
 	int r;
 
@@ -53,13 +88,137 @@ int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int time
 	while (r < 0 && errno == EINTR);
 	if (r <= 0)
 		(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-	/* __WALL: a child without exit signal counts as a "clone" child */
-	while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, WEXITED | __WALL) < 0)
-		if (errno != EINTR)
-			return negative_errno();
-	if (r == 0)
-		return -ETIMEDOUT;
-	if (info.si_code != CLD_EXITED)
-		return -EIO;
-	return -info.si_status;
+	r = reap(pidfd, SIGKILL);
+	/* killed by us on the deadline: a timeout even if it died of something else meanwhile */
+	return r == -EIO && pfd.revents == 0 ? -ETIMEDOUT : r;
+}
+
+#if defined(__x86_64__)
+
+struct vfork_job {
+	nsexec_fn *fn;
+	const void *arg;
+	int timeout_ms;
+};
+
+/* The kernel's struct sigaction for rt_sigaction(2); glibc's differs. */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+/*
+ * In the child, on its own stack: arm the deadline and run the step. Our
+ * signal handlers and mask are copies (no CLONE_SIGHAND), so changing them
+ * here changes nothing for the daemon; errno is the suspended thread's.
+ */
+static int vfork_child(const struct vfork_job *j)
+{
+	struct kernel_sigaction dfl = { .handler = SIG_DFL };
+	uint64_t alarm_bit = 1ull << (SIGALRM - 1);
+	struct itimerval deadline = {
+		.it_value = { .tv_sec = j->timeout_ms / 1000,
+			      .tv_usec = (j->timeout_ms % 1000) * 1000 },
+	};
+
+	if (syscall(SYS_rt_sigaction, SIGALRM, &dfl, NULL, sizeof(uint64_t)) < 0 ||
+	    syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &alarm_bit, NULL, sizeof(uint64_t)) < 0 ||
+	    syscall(SYS_setitimer, ITIMER_REAL, &deadline, NULL) < 0)
+		return EIO;
+	return j->fn(j->arg);
+}
+
+/*
+ * clone3(@args) where the child starts on args->stack: it calls
+ * vfork_child(@j) and exits with its status (low 8 bits). In C the child
+ * would return through a frame that is not on its stack, hence the asm.
+ * Returns what clone3 returns to the parent.
+ */
+static long clone3_vfork(struct clone_args *args, const struct vfork_job *j)
+{
+	register long rax __asm__("rax") = SYS_clone3;
+	register struct clone_args *rdi __asm__("rdi") = args;
+	register long rsi __asm__("rsi") = (long)sizeof(*args);
+	register int (*r12)(const struct vfork_job *) __asm__("r12") = vfork_child;
+	register const struct vfork_job *r13 __asm__("r13") = j;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r13, %%rdi\n\t"
+			 "call *%%r12\n\t"
+			 "movzbl %%al, %%edi\n\t"
+			 "mov %[nr_exit], %%eax\n\t"
+			 "syscall\n\t"
+			 "ud2\n"
+			 "1:"
+			 : "+r"(rax)
+			 : "r"(rdi), "r"(rsi), "r"(r12), "r"(r13), [nr_exit] "i"(SYS_exit)
+			 : "rcx", "r11", "memory", "cc");
+	return rax;
+}
+
+static int vfork_run(nsexec_fn *fn, const void *arg, int cgroup_fd, uint64_t extra_flags,
+		     int timeout_ms)
+{
+	unsigned char stack[VFORK_STACK_SIZE] __attribute__((aligned(16)));
+	const struct vfork_job j = { .fn = fn, .arg = arg, .timeout_ms = timeout_ms };
+	_cleanup_close_ int pidfd = -EBADF;
+	struct clone_args args = {
+		.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | extra_flags |
+			 (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.pidfd = (uint64_t)(uintptr_t)&pidfd,
+		.exit_signal = 0,
+		.stack = (uint64_t)(uintptr_t)stack,
+		.stack_size = sizeof(stack),
+		.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
+	};
+	long pid;
+
+	if (timeout_ms <= 0)
+		return -EINVAL;
+	pid = clone3_vfork(&args, &j);
+#ifdef NSEXEC_ASAN
+	/* a child cut short by its deadline leaves its frames' redzones poisoned */
+	__asan_unpoison_memory_region(stack, sizeof(stack));
+#endif
+	if (pid < 0)
+		return (int)pid; /* the raw syscall's -errno */
+	/* back here: the child has exited (or is exiting); wait until it is gone */
+	return reap(pidfd, SIGALRM);
+}
+
+int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms)
+{
+	return vfork_run(fn, arg, cgroup_fd, 0, timeout_ms);
+}
+
+int nsexec_run_sharing_fds(nsexec_fn *fn, const void *arg, int timeout_ms)
+{
+	return vfork_run(fn, arg, -EBADF, CLONE_FILES, timeout_ms);
+}
+
+#else /* no vfork trampoline for this architecture: a copy of our memory */
+
+int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms)
+{
+	return nsexec_fork_in_cgroup(fn, arg, cgroup_fd, timeout_ms);
+}
+
+int nsexec_run_sharing_fds(nsexec_fn *fn, const void *arg, int timeout_ms)
+{
+	(void)fn;
+	(void)arg;
+	(void)timeout_ms;
+	return -EOPNOTSUPP;
+}
+
+#endif
+
+int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms)
+{
+	return nsexec_run_in_cgroup(fn, arg, -EBADF, timeout_ms);
 }

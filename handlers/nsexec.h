@@ -12,11 +12,13 @@
 typedef int nsexec_fn(const void *arg);
 
 /*
- * Clone a child (clone3 with CLONE_PIDFD and no exit signal, so a SIGCHLD
- * reaper elsewhere in the daemon never steals it), run @fn(@arg) there and
- * wait at most @timeout_ms; on timeout the child is killed.
- * Returns 0, the child's -errno, -ETIMEDOUT, or -EIO for an abnormal exit.
- * Thread-safe; no allocation.
+ * Run @fn(@arg) in a child that shares our memory, while the calling thread
+ * waits (CLONE_VM | CLONE_VFORK: nothing is copied, and the child is exempt
+ * from the OOM killer); the child gets its own signal state, fd table and
+ * filesystem context. It is killed after @timeout_ms (> 0). Cloned with
+ * clone3, CLONE_PIDFD and no exit signal, so a SIGCHLD reaper elsewhere in
+ * the daemon never steals it. Returns 0, the child's -errno, -ETIMEDOUT, or
+ * -EIO for an abnormal exit. Thread-safe; no allocation.
  */
 int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms);
 
@@ -25,3 +27,18 @@ int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms);
  * (CLONE_INTO_CGROUP, Linux 5.7), or where we are when @cgroup_fd < 0.
  */
 int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms);
+
+/*
+ * As nsexec_run(), but the child also shares our fd table (CLONE_FILES):
+ * what it opens without closing stays open for us. For a step that must hand
+ * back an fd; the child must close everything else it opens, on every path.
+ * -EOPNOTSUPP where the architecture has no vfork trampoline.
+ */
+int nsexec_run_sharing_fds(nsexec_fn *fn, const void *arg, int timeout_ms);
+
+/*
+ * The same, but the child has its own copy of our memory and the calling
+ * thread polls its pidfd meanwhile: for a helper that forks or execs, which
+ * a child sharing our memory must never do.
+ */
+int nsexec_fork_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms);

@@ -57,8 +57,11 @@ const struct case_desc cases[CASE_COUNT] = {
 	/* the mount case's floor is the mount itself: root, natively, no supervisor */
 	[CASE_FLOOR_MOUNT] = { "floor-mount", false, 0, false, CALL_MOUNT, NULL, .native = true,
 			       .own_floor = CASE_FLOOR_MOUNT },
+	/* and a supervisor's: the mount trapped and made for the caller with every safe step */
+	[CASE_FLOOR_MOUNT_NOTIFY] = { "floor-mount-notify", false, WAIT_BLOCK, true, CALL_MOUNT,
+				      NULL, true, .answer = FLOOR_MOUNT },
 	[CASE_MOUNT] = { "mount", true, 0, false, CALL_MOUNT, "bench-mount", true,
-			 .own_floor = CASE_FLOOR_MOUNT },
+			 .own_floor = CASE_FLOOR_MOUNT, .safe_floor = CASE_FLOOR_MOUNT_NOTIFY },
 	/* the floor of bpf is not a supervisor either: the same calls, made natively by root */
 	[CASE_FLOOR_BPF] = { "floor-bpf", false, 0, false, CALL_BPF, NULL, .native = true,
 			     .own_floor = CASE_FLOOR_BPF },
@@ -562,12 +565,14 @@ static void setup_mount_cases(struct bench *b)
 	int r;
 
 	b->mount.loop_nr = -1;
-	if (b->cr[CASE_MOUNT].skip[0] && b->cr[CASE_FLOOR_MOUNT].skip[0])
+	if (b->cr[CASE_MOUNT].skip[0] && b->cr[CASE_FLOOR_MOUNT].skip[0] &&
+	    b->cr[CASE_FLOOR_MOUNT_NOTIFY].skip[0])
 		return;
 	r = mount_fixture_setup(b->dir, &b->mount, why, sizeof(why));
 	if (r < 0) {
 		set_skip(b->cr[CASE_MOUNT].skip, sizeof(b->cr[0].skip), why);
 		set_skip(b->cr[CASE_FLOOR_MOUNT].skip, sizeof(b->cr[0].skip), why);
+		set_skip(b->cr[CASE_FLOOR_MOUNT_NOTIFY].skip, sizeof(b->cr[0].skip), why);
 	}
 }
 

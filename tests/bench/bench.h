@@ -169,6 +169,7 @@ enum floor_answer {
 	FLOOR_SYSINFO,  /* a fixed struct sysinfo, written the cheapest safe way */
 	FLOOR_MKNOD,    /* mknod c 1 3 made as the caller, every safe step of an emulation */
 	FLOOR_BPF,      /* the bench's device program loaded, attached, detached: the safe steps */
+	FLOOR_MOUNT,    /* the bench's ext4 mount made for the caller, every safe step of an emulation */
 };
 
 /*

@@ -9,6 +9,7 @@
  *  - sysinfo: pin the caller's memory and maps, ID_VALID, check that the
  *    target is writable, write a fixed struct.
  *  - mknod: the safe steps of an emulation, none skipped (see answer_mknod()).
+ *  - mount and bpf: the same, in floor_mount.c and floor_bpf.c.
  *  - bpf: load, attach, detach with the fewest safe steps (floor_bpf.c).
  */
 #include <fcntl.h>
@@ -32,8 +33,8 @@
 #include <sys/wait.h>
 
 #include "bench.h"
+#include "floor.h"
 
-#define GROUPS_MAX 64
 #define PAGE_MIN 4096u
 
 /* ------------------------------------------------------------------ sysinfo */
@@ -86,28 +87,6 @@ static void answer_sysinfo(int fd, const struct seccomp_notif *req, struct secco
 
 /* ------------------------------------------------------------------ mknod */
 
-/* The supervisor's own credentials, and the container's user namespace. */
-struct floor_self {
-	uint32_t cap_eff[2], cap_prm[2], cap_inh[2];
-	uid_t fsuid;
-	gid_t fsgid;
-	size_t n_groups;
-	gid_t groups[GROUPS_MAX];
-	uint64_t own_userns;       /* nsfs inode numbers */
-	uint64_t container_userns; /* the owner of the init's pid namespace */
-};
-
-/* The caller's identity, from /proc/TID/status. */
-struct caller {
-	unsigned seen;
-	uid_t fsuid;
-	gid_t fsgid;
-	mode_t umask;
-	uint64_t cap_eff;
-	size_t n_groups;
-	gid_t groups[GROUPS_MAX];
-};
-
 static int caps_set(const uint32_t eff[2], const uint32_t prm[2], const uint32_t inh[2])
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -126,7 +105,7 @@ static int set_fsid(long nr, unsigned id)
 }
 
 /* "user:[4026531837]" → the inode number */
-static int userns_of(int dfd, const char *path, uint64_t *ret)
+int userns_of(int dfd, const char *path, uint64_t *ret)
 {
 	char link[64];
 	ssize_t n = readlinkat(dfd, path, link, sizeof(link) - 1);
@@ -141,7 +120,7 @@ static int userns_of(int dfd, const char *path, uint64_t *ret)
 }
 
 /* Once, before the first notification: our credentials; the container's user namespace. */
-static int floor_self_init(struct floor_self *s, pid_t init_pid)
+int floor_self_init(struct floor_self *s, pid_t init_pid)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
@@ -197,7 +176,7 @@ static void parse_groups(struct caller *c, const char *v)
 }
 
 /* The fields of /proc/TID/status a mknod decision and the switch of identity need. */
-static int caller_read(int status_fd, struct caller *c)
+int caller_read(int status_fd, struct caller *c)
 {
 	char buf[4096], *line, *next;
 	ssize_t n = pread(status_fd, buf, sizeof(buf) - 1, 0); /* offset 0: rendered afresh */
@@ -226,13 +205,12 @@ static int caller_read(int status_fd, struct caller *c)
 
 /*
  * The caller's filesystem identity on this (only) thread: umask, groups when
- * they differ from ours, fsgid, fsuid (both read back), and CAP_MKNOD as the
- * only effective capability. *ret_groups: setgroups() ran.
+ * they differ from ours, fsgid, fsuid (both read back), and @eff as the only
+ * effective capabilities. *ret_groups: setgroups() ran.
  */
-static int creds_enter(const struct floor_self *s, const struct caller *c, bool *ret_groups)
+int creds_enter(const struct floor_self *s, const struct caller *c, const uint32_t eff[2],
+		bool *ret_groups)
 {
-	const uint32_t mknod_only[2] = { 1u << CAP_MKNOD, 0 };
-
 	(void)umask(c->umask & 0777);
 	*ret_groups = c->n_groups != s->n_groups ||
 		      memcmp(c->groups, s->groups, c->n_groups * sizeof(gid_t)) != 0;
@@ -240,11 +218,11 @@ static int creds_enter(const struct floor_self *s, const struct caller *c, bool 
 		return NEG_ERRNO();
 	if (set_fsid(SYS_setfsgid, c->fsgid) < 0 || set_fsid(SYS_setfsuid, c->fsuid) < 0)
 		return -EPERM;
-	return caps_set(mknod_only, s->cap_prm, s->cap_inh);
+	return caps_set(eff, s->cap_prm, s->cap_inh);
 }
 
 /* Back to ourselves (the umask is not restored: this process creates nothing else). */
-static void creds_leave(const struct floor_self *s, bool groups)
+void creds_leave(const struct floor_self *s, bool groups)
 {
 	if (caps_set(s->cap_eff, s->cap_prm, s->cap_inh) < 0 ||
 	    (groups && syscall(SYS_setgroups, s->n_groups, s->groups) < 0) ||
@@ -319,7 +297,7 @@ static int emulate_mknod(int fd, const struct seccomp_notif *req, const struct f
 		return r;
 	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return 0; /* gone: nobody waits for an answer */
-	r = creds_enter(s, c, &groups);
+	r = creds_enter(s, c, (const uint32_t[2]){ 1u << CAP_MKNOD, 0 }, &groups);
 	if (r == 0)
 		r = make_node(root, call->path, call->mode, call->dev);
 	creds_leave(s, groups);
@@ -346,8 +324,20 @@ static void kept_drop(void)
 	kept.tid = 0;
 }
 
+void pin_release(unsigned tid, int proc, int status, int root)
+{
+	if (root >= 0)
+		close(root);
+	if (kept.tid != tid) { /* not kept: opening failed half-way */
+		if (status >= 0)
+			close(status);
+		if (proc >= 0)
+			close(proc);
+	}
+}
+
 /* /proc/TID, its status file (kept, or opened by tid) and root: *ret_proc < 0 if gone. */
-static void pin_caller(unsigned tid, int *ret_proc, int *ret_status, int *ret_root)
+void pin_caller(unsigned tid, int *ret_proc, int *ret_status, int *ret_root)
 {
 	char name[32];
 
@@ -400,14 +390,7 @@ static void answer_mknod(int fd, const struct seccomp_notif *req, const struct f
 		r = emulate_mknod(fd, req, s, proc, root, &c, &call);
 	if (r != 0)
 		*resp = (struct seccomp_notif_resp){ .id = req->id, .error = r < 0 ? r : 0 };
-	if (root >= 0)
-		close(root);
-	if (kept.tid != req->pid) { /* not kept: opening failed half-way */
-		if (status >= 0)
-			close(status);
-		if (proc >= 0)
-			close(proc);
-	}
+	pin_release(req->pid, proc, status, root);
 }
 
 /* ------------------------------------------------------------------ the supervisor */
@@ -429,8 +412,10 @@ static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, enum 
 		_exit(2);
 	if (sync && ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
 		_exit(3);
-	if (answer == FLOOR_MKNOD && floor_self_init(&self, init_pid) < 0)
+	if ((answer == FLOOR_MKNOD || answer == FLOOR_MOUNT) && floor_self_init(&self, init_pid) < 0)
 		_exit(8);
+	if (answer == FLOOR_MOUNT && floor_mount_init() < 0)
+		_exit(10);
 	if (answer == FLOOR_BPF && floor_bpf_init() < 0)
 		_exit(9);
 	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
@@ -463,6 +448,8 @@ static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, enum 
 			answer_sysinfo(fd, &req, &resp);
 		else if (answer == FLOOR_MKNOD)
 			answer_mknod(fd, &req, &self, &resp);
+		else if (answer == FLOOR_MOUNT)
+			answer_mount(fd, &req, &self, &resp);
 		else if (answer == FLOOR_BPF && answer_bpf(fd, &req, &resp) > 0)
 			continue; /* answered by SECCOMP_ADDFD_FLAG_SEND */
 		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)

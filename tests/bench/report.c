@@ -200,6 +200,7 @@ static size_t collect_targets(const struct bench *b, struct target *t)
 	n += own_floor_targets(b, CASE_SYSINFO, 1.1, t + n);
 	n += own_floor_targets(b, CASE_MKNOD, 1.1, t + n);
 	n += own_floor_targets(b, CASE_MOUNT, 1.1, t + n);
+	n += floor_targets(b, CASE_MOUNT, CASE_FLOOR_MOUNT_NOTIFY, 1.1, t + n);
 	n += own_floor_targets(b, CASE_BPF, 1.1, t + n);
 	n += floor_targets(b, CASE_BPF, CASE_FLOOR_BPF_NOTIFY, 1.1, t + n);
 	t[n++] = (struct target){ "fan-in 256 >= 0.8x of 16 (workers=CPUs)",
@@ -267,32 +268,32 @@ static void print_load(const struct bench *b)
 
 static void print_tables(const struct bench *b)
 {
-	printf("\n%-16s %10s %10s %10s %8s %12s %8s   %-16s %6s %6s\n", "case", "median_us",
+	printf("\n%-18s %10s %10s %10s %8s %12s %8s   %-18s %6s %6s\n", "case", "median_us",
 	       "p99_us", "calls/s", "x_floor", "cpu_us/notif", "cpu_x", "own floor", "x_own",
 	       "cpu_x");
 	for (enum case_id id = 0; id < CASE_COUNT; id++) {
 		const struct case_result *r = &b->cr[id];
 
 		if (r->skip[0]) {
-			printf("%-16s skipped: %s\n", cases[id].name, r->skip);
+			printf("%-18s skipped: %s\n", cases[id].name, r->skip);
 			continue;
 		}
-		printf("%-16s %10.2f %10.2f %10.0f %8.2f %12.2f %8.2f", cases[id].name,
+		printf("%-18s %10.2f %10.2f %10.0f %8.2f %12.2f %8.2f", cases[id].name,
 		       stat_median(&r->med_us), stat_median(&r->p99_us), stat_median(&r->rate),
 		       case_ratio(b, id), stat_median(&r->cpu_us), cpu_ratio(b, id));
 		if (has_own_floor(id) && !own_skip(b, id))
-			printf("   %-16s %6.2f %6.2f", cases[cases[id].own_floor].name,
+			printf("   %-18s %6.2f %6.2f", cases[cases[id].own_floor].name,
 			       own_ratio(b, id), own_cpu_ratio(b, id));
 		printf("\n");
 		/* a second floor (bpf: the supervisor doing the safe steps), on a line of its own */
 		if (cases[id].safe_floor && !floor_skip(b, id, cases[id].safe_floor))
-			printf("%-80s   %-16s %6.2f %6.2f\n", "", cases[cases[id].safe_floor].name,
+			printf("%-82s   %-18s %6.2f %6.2f\n", "", cases[cases[id].safe_floor].name,
 			       floor_ratio(b, id, cases[id].safe_floor),
 			       floor_cpu_ratio(b, id, cases[id].safe_floor));
 	}
 	printf("bpf, floor-bpf, floor-bpf-notify: a call is a load, an attach and a detach "
-	       "(3 notifications when trapped; cpu_us/notif is per call); mount, floor-mount: a call "
-	       "is a mount and its umount\n");
+	       "(3 notifications when trapped; cpu_us/notif is per call); mount, floor-mount, "
+	       "floor-mount-notify: a call is a mount and its umount\n");
 	printf("\n%-10s %8s %12s %10s %12s %12s %9s\n", "fan-in", "workers", "total/s", "x_of_16",
 	       "mean/s", "slowest/s", "slow/mean");
 	for (unsigned s = 0; s < N_FAN_SIZES; s++)

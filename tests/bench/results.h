@@ -25,6 +25,7 @@ enum case_id {
 	CASE_FLOOR_MKNOD,  /* the floor emulating mknod: every safe step, nothing else */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
 	CASE_FLOOR_MOUNT,  /* ext4 mount + umount done natively by root: the mount case's floor */
+	CASE_FLOOR_MOUNT_NOTIFY, /* the same mount trapped, made for the caller with every safe step */
 	CASE_MOUNT,        /* the same through interceptd (mount.allowed=ext4), umount native */
 	CASE_FLOOR_BPF,    /* load + attach + detach of a device program, made natively by root */
 	CASE_FLOOR_BPF_NOTIFY, /* the same three calls trapped, answered with the fewest safe steps */

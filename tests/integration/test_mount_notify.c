@@ -18,7 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <linux/magic.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -26,6 +31,7 @@
 #include <cmocka.h>
 
 #include "daemon/log.h"
+#include "handlers/mount.h"
 #include "tests/integration/mount_box.h"
 
 #define N_IMAGES 3
@@ -523,6 +529,39 @@ static int teardown(void **state)
 	return box_sh("rm -rf --one-file-system '%s'", t.dir);
 }
 
+/*
+ * The staging namespace that every emulated mount is locked through holds
+ * one empty read-only tmpfs: nothing of the host's is reachable in it.
+ */
+static void test_staging_namespace_holds_only_an_empty_tmpfs(void **state)
+{
+	int ns_fd = mount_stage_ns(), status;
+	pid_t pid;
+
+	(void)state;
+	assert_true(ns_fd >= 0);
+	assert_int_equal(mount_stage_ns(), ns_fd); /* built once */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct statfs sfs;
+		DIR *d;
+		struct dirent *e;
+		int n = 0;
+
+		if (setns(ns_fd, CLONE_NEWNS) < 0 || statfs("/", &sfs) < 0 ||
+		    sfs.f_type != TMPFS_MAGIC || !(sfs.f_flags & ST_RDONLY) ||
+		    access("/proc", F_OK) == 0 || !(d = opendir("/")))
+			_exit(1);
+		while ((e = readdir(d)))
+			n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+		_exit(n == 0 ? 0 : 2);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -538,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_fuse_missing_binary_enodev),
 		cmocka_unit_test(test_fuse_failure_eio),
 		cmocka_unit_test(test_fuse_timeout_leaves_nothing),
+		cmocka_unit_test(test_staging_namespace_holds_only_an_empty_tmpfs),
 	};
 
 	if (!box_tests_can_run(&t.fake_fuse))
