@@ -58,17 +58,37 @@ static void open_stream(struct event_stream *s, const char *path)
 	assert_int_equal(s->status, 200);
 }
 
-/* The next event must be lifecycle @action about @name; returns it (a new reference). */
-static json_t *expect_lifecycle(struct event_stream *s, const char *action, const char *name)
+/*
+ * The next event must be lifecycle @action whose @member ("container" or
+ * "profile") is @name; a profile's is about no container. Returns it (a new
+ * reference).
+ */
+static json_t *expect_about(struct event_stream *s, const char *action, const char *member,
+			    const char *name)
 {
 	json_t *ev = event_stream_next(s, EVENT_WAIT_MS);
 
-	assert_non_null(ev);
+	if (!ev)
+		fail_msg("no event, expected '%s' of '%s'", action, name);
 	assert_string_equal(json_string_value(json_object_get(ev, "type")), "lifecycle");
 	assert_string_equal(event_meta_str(ev, "action"), action);
-	assert_string_equal(event_meta_str(ev, "container"), name);
+	assert_string_equal(event_meta_str(ev, member), name);
 	assert_non_null(json_string_value(json_object_get(ev, "timestamp")));
+	if (strcmp(member, "profile") == 0)
+		assert_null(json_object_get(json_object_get(ev, "metadata"), "container"));
 	return ev;
+}
+
+/* The next event must be lifecycle @action about container @name (a new reference). */
+static json_t *expect_lifecycle(struct event_stream *s, const char *action, const char *name)
+{
+	return expect_about(s, action, "container", name);
+}
+
+/* The same about profile @name. */
+static json_t *expect_profile(struct event_stream *s, const char *action, const char *name)
+{
+	return expect_about(s, action, "profile", name);
 }
 
 /* metadata.changed_keys of @ev, joined with ',' */
@@ -145,20 +165,6 @@ static void test_events_filters(void **state)
 	event_stream_close(&only_b);
 	event_stream_close(&listeners);
 	event_stream_close(&both);
-}
-
-/* The next event must be lifecycle @action about profile @name, about no container. */
-static json_t *expect_profile(struct event_stream *s, const char *action, const char *name)
-{
-	json_t *ev = event_stream_next(s, EVENT_WAIT_MS);
-
-	if (!ev)
-		fail_msg("no event, expected '%s' of profile '%s'", action, name);
-	assert_string_equal(json_string_value(json_object_get(ev, "type")), "lifecycle");
-	assert_string_equal(event_meta_str(ev, "action"), action);
-	assert_string_equal(event_meta_str(ev, "profile"), name);
-	assert_null(json_object_get(json_object_get(ev, "metadata"), "container"));
-	return ev;
 }
 
 /*

@@ -30,6 +30,8 @@ static struct registry *R;
 static struct store *S;
 static struct event_bus *B;
 
+#include "store_change.h"
+
 static void no_op(void *userdata)
 {
 	(void)userdata;
@@ -115,21 +117,6 @@ static struct config *cfg_of(const char *const *pairs)
 
 #define CFG(...) cfg_of((const char *const[]){ __VA_ARGS__, NULL })
 #define NO_KEYS cfg_of(NULL)
-
-static int change(bool is_profile, enum store_op op, const char *name, struct config *cfg,
-		  const char *profile)
-{
-	_cleanup_(store_change_freep) struct store_change *ch =
-		is_profile ? store_change_new_profile(op, name) : store_change_new(op, name);
-
-	assert_non_null(ch);
-	ch->cfg = cfg;
-	if (profile) {
-		ch->profiles = calloc(2, sizeof(char *));
-		ch->profiles[0] = strdup(profile);
-	}
-	return store_apply(S, ch);
-}
 
 /* The names in @m's member @key (an array of configuration keys), short, joined with ','. */
 static const char *keys_of(const json_t *m, const char *key, char *buf, size_t size)
