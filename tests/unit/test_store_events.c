@@ -7,8 +7,9 @@
  * changed (none for a container whose own key hides the profile's, nor for
  * one that does not use it) and restart-required where an attached filter
  * does not trap a key turned on; nothing for a change that failed; ephemeral
- * containers created and deleted with their profile and Kubernetes names;
- * and ?container= leaving the profile's own events out.
+ * containers created and deleted with their profile and Kubernetes names
+ * (the longest ones still valid JSON); and ?container= leaving the profile's
+ * own events out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,26 +91,21 @@ static json_t *next_event(struct event_sub *s)
 	return m;
 }
 
-/* @cfg with each "key=value" of the NULL-terminated list (short key names). */
+/* A configuration: each "short-key=value" of the NULL-terminated list. */
 static struct config *cfg_of(const char *const *pairs)
 {
 	const char *values[CONFIG_KEY_COUNT] = { 0 };
-	char buf[CONFIG_KEY_COUNT][16];
+	char name[128];
 	struct config *cfg = NULL;
 
 	for (size_t i = 0; pairs && pairs[i]; i++) {
-		const char *eq = strchr(pairs[i], '=');
-		size_t k;
+		size_t len = strcspn(pairs[i], "=");
+		int k;
 
-		for (k = 0; k < CONFIG_KEY_COUNT; k++)
-			if (strlen(config_keys[k].name) == strlen("security.syscalls.intercept.") +
-								   (size_t)(eq - pairs[i]) &&
-			    strncmp(config_keys[k].name + strlen("security.syscalls.intercept."),
-				    pairs[i], (size_t)(eq - pairs[i])) == 0)
-				break;
-		assert_true(k < CONFIG_KEY_COUNT);
-		snprintf(buf[k], sizeof(buf[k]), "%s", eq + 1);
-		values[k] = buf[k];
+		snprintf(name, sizeof(name), CONFIG_KEY_PREFIX "%.*s", (int)len, pairs[i]);
+		k = config_key_lookup(name);
+		assert_true(k >= 0);
+		values[k] = pairs[i] + len + 1;
 	}
 	assert_int_equal(config_new(values, &cfg, NULL), 0);
 	return cfg;
@@ -129,7 +125,7 @@ static const char *keys_of(const json_t *m, const char *key, char *buf, size_t s
 	buf[0] = '\0';
 	json_array_foreach(keys, i, k)
 		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "",
-					json_string_value(k) + strlen("security.syscalls.intercept."));
+					json_string_value(k) + strlen(CONFIG_KEY_PREFIX));
 	return buf;
 }
 
@@ -152,9 +148,9 @@ static void expect(struct event_sub *s, const char *action, const char *containe
 	if (!m)
 		fail_msg("no event, expected '%s'", action);
 	assert_string_equal(str_of(m, "action"), action);
-	assert_string_equal(container[0] ? str_of(m, "container") : "",
-			    container[0] ? container : "");
-	if (!container[0])
+	if (container[0])
+		assert_string_equal(str_of(m, "container"), container);
+	else
 		assert_null(json_object_get(m, "container"));
 	if (profile)
 		assert_string_equal(str_of(m, "profile"), profile);
@@ -301,6 +297,38 @@ static void test_ephemeral_created_and_deleted(void **state)
 	event_bus_unsubscribe(B, s);
 }
 
+/* The longest names and every key: the event stays valid JSON, the pod kept, the rest marked. */
+static void test_ephemeral_longest_names_truncated_not_broken(void **state)
+{
+	struct container_k8s k8s = { 0 };
+	struct event_sub *s = subscribe(NULL);
+	struct icd_error err = { 0 };
+	struct container *c = NULL;
+	json_t *m;
+
+	(void)state;
+	memset(k8s.namespace, 'n', sizeof(k8s.namespace) - 1);
+	memset(k8s.pod, 'p', sizeof(k8s.pod) - 1);
+	memset(k8s.container, 'c', sizeof(k8s.container) - 1);
+	assert_int_equal(change(true, STORE_CREATE, "p", CFG("mknod=true", "setxattr=true",
+							     "sched_setscheduler=true", "sysinfo=true",
+							     "mount=true", "mount.shift=true", "bpf=true",
+							     "bpf.devices=true", "mount.allowed=ext4",
+							     "mount.fuse=sshfs=/usr/bin/sshfs"),
+				NULL), 0);
+	json_decref(next_event(s));
+	assert_int_equal(store_add_ephemeral(S, "e1", "p", &k8s, &c, &err), 1);
+	m = next_event(s); /* rendered and parsed by next_event() */
+	assert_non_null(m);
+	assert_int_equal(strlen(str_of(json_object_get(m, "kubernetes"), "pod")), sizeof(k8s.pod) - 1);
+	assert_true(json_is_true(json_object_get(m, "truncated")));
+	json_decref(m);
+	assert_int_equal(store_remove_ephemeral_if_unused(S, c), 1);
+	json_decref(next_event(s));
+	container_unref(c);
+	event_bus_unsubscribe(B, s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -310,6 +338,8 @@ int main(void)
 						world_teardown),
 		cmocka_unit_test_setup_teardown(test_ephemeral_created_and_deleted, world_setup,
 						world_teardown),
+		cmocka_unit_test_setup_teardown(test_ephemeral_longest_names_truncated_not_broken,
+						world_setup, world_teardown),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
