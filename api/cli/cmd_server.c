@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * interceptctl info (GET /1.0), metrics [NAME] (GET /1.0/metrics read back
- * into a per-container summary) and the hidden __complete used by the bash
- * completion.
+ * interceptctl info (GET /1.0, with the config directory's status),
+ * metrics [NAME] (GET /1.0/metrics read back into a per-container summary)
+ * and the hidden __complete used by the bash completion.
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +28,41 @@ static char *join(const json_t *arr, const json_t *obj, bool want)
 		if (json_is_true(v) == want && output_join(&text, key, "", "") < 0)
 			return NULL;
 	return text ? text : strdup("");
+}
+
+/*
+ * The rows of GET /1.0's config_dir: the directory and its generation, the
+ * profiles it owns (and those kept while in use), and why it refused the
+ * last reading, one row per problem. One row "none" without --config-dir.
+ */
+static int add_config_dir_rows(struct table *t, const json_t *cd)
+{
+	_cleanup_free_ char *dir = NULL, *owned = NULL, *profiles = NULL;
+	_cleanup_free_ char *kept = join(json_object_get(cd, "kept_in_use"), NULL, false);
+	const json_t *errors = json_object_get(cd, "errors");
+	const json_t *e;
+	size_t i;
+
+	if (!cd)
+		return table_add(t, (const char *const[]){ "CONFIG DIR", "none" });
+	owned = join(json_object_get(cd, "profiles"), NULL, false);
+	if (!owned || !kept ||
+	    asprintf(&dir, "%s (generation %lld)",
+		     strempty(json_string_value(json_object_get(cd, "path"))),
+		     (long long)json_integer_value(json_object_get(cd, "generation"))) < 0 ||
+	    asprintf(&profiles, "%s%s%s%s", *owned ? owned : "none", *kept ? " (kept in use: " : "",
+		     kept, *kept ? ")" : "") < 0)
+		return -ENOMEM;
+	if (table_add(t, (const char *const[]){ "CONFIG DIR", dir }) < 0 ||
+	    table_add(t, (const char *const[]){ "CONFIG PROFILES", profiles }) < 0)
+		return -ENOMEM;
+	if (json_array_size(errors) == 0)
+		return table_add(t, (const char *const[]){ "CONFIG ERRORS", "none" });
+	json_array_foreach(errors, i, e)
+		if (table_add(t, (const char *const[]){ i ? "" : "CONFIG ERRORS",
+							json_string_value(e) }) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 static int print_info(const json_t *m)
@@ -59,8 +94,11 @@ static int print_info(const json_t *m)
 		     strempty(json_string_value(json_object_get(m, "api_status")))) < 0)
 		return -ENOMEM;
 	rows[1][1] = api;
+	/* the directory's rows after the state directory's */
 	for (size_t i = 0; i < ARRAY_SIZE(rows); i++)
-		if (table_add(t, rows[i]) < 0)
+		if (table_add(t, rows[i]) < 0 ||
+		    (strcmp(rows[i][0], "STATE DIR") == 0 &&
+		     add_config_dir_rows(t, json_object_get(m, "config_dir")) < 0))
 			return -ENOMEM;
 	table_print(t, stdout);
 	return 0;

@@ -68,12 +68,13 @@ void engine_listener_detach(struct engine_listener *l)
 	pthread_mutex_unlock(&c->lock);
 	l->pub.next = NULL;
 	l->cfg = config_unref(l->cfg);
+	/* before its container-deleted, if it was the last one of an ephemeral container */
+	publish_listener(l->d->events, "detached", l->name, l->pub.source, l->pub.pid);
 	/* a container that registered itself goes with its last listener */
 	if (container_is_ephemeral(c) && l->d->store &&
 	    store_remove_ephemeral_if_unused(l->d->store, c) > 0)
 		log_info("Ephemeral container '%s' removed: its last listener closed", c->name);
 	l->container = container_unref(c);
-	publish_listener(l->d->events, "detached", l->name, l->pub.source, l->pub.pid);
 }
 
 /* Link @l to @c (reference taken over); false, and @c released, if @c was removed meanwhile. */

@@ -122,6 +122,36 @@ void event_add_int(struct event *ev, const char *key, int64_t value)
 	}
 }
 
+void event_add_bool(struct event *ev, const char *key, bool value)
+{
+	size_t mark = ev->len;
+	const char *text = value ? "true" : "false";
+
+	if (!append_key(ev, key) || !append(ev, text, strlen(text))) {
+		ev->len = mark;
+		ev->fields[mark] = '\0';
+	}
+}
+
+void event_add_strs(struct event *ev, const char *key, const char *const (*pairs)[2], size_t n)
+{
+	size_t mark = ev->len, n_added = 0;
+	bool ok = append_key(ev, key) && append(ev, "{", 1);
+
+	for (size_t i = 0; ok && i < n; i++) {
+		if (!pairs[i][1] || !pairs[i][1][0])
+			continue;
+		/* the names are ours: plain ASCII */
+		ok = (n_added == 0 || append(ev, ",", 1)) && append_string(ev, pairs[i][0]) &&
+		     append(ev, ":", 1) && append_string(ev, pairs[i][1]);
+		n_added++;
+	}
+	if (!ok || n_added == 0 || !append(ev, "}", 1)) {
+		ev->len = mark;
+		ev->fields[mark] = '\0';
+	}
+}
+
 void event_add_keys(struct event *ev, const char *key, unsigned mask)
 {
 	size_t mark = ev->len;

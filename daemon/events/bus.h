@@ -66,6 +66,13 @@ void event_init(struct event *ev, enum event_type type, const char *action, cons
  */
 void event_add_str(struct event *ev, const char *key, const char *value);
 void event_add_int(struct event *ev, const char *key, int64_t value);
+void event_add_bool(struct event *ev, const char *key, bool value);
+/*
+ * An object member of string members: @n pairs {name, value}, those whose
+ * value is NULL or "" left out (no member at all when every one is). Whole
+ * or not at all, as event_add_str().
+ */
+void event_add_strs(struct event *ev, const char *key, const char *const (*pairs)[2], size_t n);
 /* The names of the configuration keys in @mask (bit i: config_keys[i]) as a JSON array. */
 void event_add_keys(struct event *ev, const char *key, unsigned mask);
 

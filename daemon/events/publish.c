@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Building the daemon's events (see publish.h) and handing them to the bus.
- * Called on the store's writer threads, the workers and the intake thread;
- * takes a container's lock (restart-required) and the bus lock, one at a
- * time. An event is built on the stack: no allocation.
+ * Called on the store's writer threads, the workers and the intake thread,
+ * the profile and ephemeral ones under the store's ephemeral lock (so that
+ * they come in the order the changes were made); takes a container's lock
+ * (restart-required, an ephemeral container's keys) and the bus lock, one
+ * at a time. An event is built on the stack: no allocation.
  */
 #include <errno.h>
 #include <string.h>
@@ -48,12 +50,25 @@ static const char *change_action(enum store_op op)
 	}
 }
 
+/* restart-required for @c when @cfg turns on, among @changed, a key some listener does not trap. */
+static void publish_restart_required(struct event_bus *b, struct container *c,
+				     const struct config *cfg, unsigned changed)
+{
+	struct event ev;
+	unsigned missing = untrapped_keys(c, cfg) & changed;
+
+	if (!missing)
+		return;
+	event_init(&ev, EVENT_LIFECYCLE, "restart-required", c->name);
+	event_add_keys(&ev, "keys", missing);
+	event_bus_publish(b, &ev);
+}
+
 void publish_store_change(struct event_bus *b, const struct store_change *ch)
 {
 	struct event ev;
-	unsigned missing;
 
-	/* profile changes have no event type of their own yet */
+	/* a profile change publishes its events as it is made (publish_profile_change()) */
 	if (ch->result < 0 || ch->is_profile || !event_bus_wants(b, EVENT_LIFECYCLE))
 		return;
 	event_init(&ev, EVENT_LIFECYCLE, change_action(ch->op), ch->name);
@@ -65,12 +80,73 @@ void publish_store_change(struct event_bus *b, const struct store_change *ch)
 	if (ch->op == STORE_DELETE || !ch->container || !ch->published)
 		return;
 	/* what the filter must trap is the expanded configuration's, profiles included */
-	missing = untrapped_keys(ch->container, ch->expanded ? ch->expanded : ch->published) &
-		  ch->changed_keys;
-	if (!missing)
+	publish_restart_required(b, ch->container, ch->expanded ? ch->expanded : ch->published,
+				 ch->changed_keys);
+}
+
+void publish_profile_change(struct event_bus *b, enum store_op op, const char *name,
+			    unsigned changed_keys, const char *etag)
+{
+	static const char *const actions[] = {
+		[STORE_CREATE] = "profile-created", [STORE_REPLACE] = "profile-updated",
+		[STORE_PATCH] = "profile-updated",  [STORE_DELETE] = "profile-deleted",
+	};
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_LIFECYCLE))
 		return;
-	event_init(&ev, EVENT_LIFECYCLE, "restart-required", ch->name);
-	event_add_keys(&ev, "keys", missing);
+	event_init(&ev, EVENT_LIFECYCLE, actions[op], NULL);
+	event_add_str(&ev, "profile", name);
+	if (op != STORE_DELETE) {
+		event_add_keys(&ev, "changed_keys", changed_keys);
+		event_add_str(&ev, "etag", etag);
+	}
+	event_bus_publish(b, &ev);
+}
+
+void publish_expanded_change(struct event_bus *b, struct container *c, const char *profile,
+			     const struct config *before, const struct config *after)
+{
+	unsigned changed;
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_LIFECYCLE))
+		return;
+	changed = publish_changed_keys(before, after);
+	if (!changed)
+		return;
+	event_init(&ev, EVENT_LIFECYCLE, "container-updated", c->name);
+	event_add_keys(&ev, "changed_keys", changed);
+	event_add_str(&ev, "profile", profile);
+	event_bus_publish(b, &ev);
+	publish_restart_required(b, c, after, changed);
+}
+
+void publish_ephemeral(struct event_bus *b, struct container *c, bool is_created)
+{
+	const struct container_k8s *k8s = container_k8s(c);
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_LIFECYCLE))
+		return;
+	event_init(&ev, EVENT_LIFECYCLE, is_created ? "container-created" : "container-deleted",
+		   c->name);
+	event_add_bool(&ev, "ephemeral", true);
+	event_add_str(&ev, "profile", c->origin->profile);
+	/* before the keys: a long pod name may leave no room for them, never the reverse */
+	if (k8s)
+		event_add_strs(&ev, "kubernetes",
+			       (const char *const[][2]){ { "namespace", k8s->namespace },
+							 { "pod", k8s->pod },
+							 { "container", k8s->container } },
+			       3);
+	if (is_created) {
+		char etag[CONTAINER_ETAG_LEN + 1];
+		_cleanup_(config_unrefp) struct config *cfg = container_config_get_etag(c, etag);
+
+		event_add_keys(&ev, "changed_keys", publish_changed_keys(NULL, cfg));
+		event_add_str(&ev, "etag", etag);
+	}
 	event_bus_publish(b, &ev);
 }
 

@@ -22,9 +22,34 @@ unsigned publish_changed_keys(const struct config *before, const struct config *
  * lifecycle: container-created, -updated (with the changed keys) or -deleted
  * for @ch, done and published (never for a change that failed); then
  * restart-required when an attached listener's filter does not trap a key
- * this change turned on. The writer thread that ran @ch.
+ * this change turned on. Nothing for a profile change: the store publishes
+ * those as it makes them (the functions below). The writer thread that ran @ch.
  */
 void publish_store_change(struct event_bus *b, const struct store_change *ch);
+
+/*
+ * lifecycle: profile-created, profile-updated (@changed_keys) or
+ * profile-deleted (by @op) of profile @name, with @etag unless deleted.
+ * About no container: the event names the profile in "profile".
+ */
+void publish_profile_change(struct event_bus *b, enum store_op op, const char *name,
+			    unsigned changed_keys, const char *etag);
+
+/*
+ * lifecycle: container-updated for container @c whose expanded configuration
+ * a change of profile @profile took from @before to @after (the keys that
+ * differ, and the profile), then restart-required as for a direct change.
+ * Nothing when no key differs. Takes @c's lock.
+ */
+void publish_expanded_change(struct event_bus *b, struct container *c, const char *profile,
+			     const struct config *before, const struct config *after);
+
+/*
+ * lifecycle: container-created (@is_created, with the keys its profile sets
+ * and its ETag) or container-deleted of ephemeral container @c, saying
+ * "ephemeral": true, its profile and its Kubernetes names when known.
+ */
+void publish_ephemeral(struct event_bus *b, struct container *c, bool is_created);
 
 /* listener: @action ("attached", "detached") of a listener of @container. */
 void publish_listener(struct event_bus *b, const char *action, const char *container,

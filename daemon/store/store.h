@@ -56,7 +56,9 @@ struct store *store_free(struct store *s);
 
 /*
  * Publish a lifecycle event on @bus for every change once it is published
- * (daemon/events/publish.h). Main thread, before the first change.
+ * (daemon/events/publish.h): of containers, of profiles (and of each
+ * container a profile change re-expands) and of ephemeral containers
+ * registering and going. Main thread, before the first change.
  */
 struct event_bus;
 void store_set_events(struct store *s, struct event_bus *bus);
@@ -113,7 +115,8 @@ struct store_change {
 	char **published_profiles;     /* owned: a container's profiles with it */
 	char etag[CONTAINER_ETAG_LEN + 1]; /* the ETag published with it */
 	bool has_stale_policy;         /* DELETE: its LXC policy file could not be removed */
-	unsigned changed_keys;         /* CREATE, REPLACE, PATCH: bit (1 << key) per key changed */
+	unsigned changed_keys;         /* CREATE, REPLACE, PATCH: bit (1 << key) per key changed
+					  (a container's: of its expanded configuration) */
 
 	/* private */
 	struct lane_job job;

@@ -7,13 +7,18 @@
  * and each user's new expansion, and last rewrites the users' LXC policy
  * files (derived data). Ephemeral containers are added on the intake thread
  * or a worker and removed on a worker under the ephemeral lock only, which
- * is never held across a write, and never touch the disk. Logs nothing.
+ * is never held across a write, and never touch the disk. The lifecycle
+ * events of profiles, of the containers a profile change re-expands and of
+ * ephemeral containers are published under the ephemeral lock, as each
+ * change is published: a reader sees them in the order they happened (a
+ * profile before the ephemeral containers registering with it). Logs nothing.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon/events/publish.h"
 #include "daemon/store/policy.h"
 #include "daemon/store/profile.h"
 #include "daemon/store/state.h"
@@ -101,29 +106,41 @@ static int check_users(struct store *s, struct store_change *ch, struct containe
 	return 0;
 }
 
+/* Publish @user's expansion with @cfg as profile @name's; its event if that changed a key. */
+static void reexpand_user(struct store *s, struct container *user, const char *name,
+			  const struct config *cfg)
+{
+	_cleanup_(config_unrefp) struct config *before = container_config_get(user);
+	struct config *expanded = NULL;
+
+	/* checked before the write; only ENOMEM is left, keeping the old expansion */
+	if (expand_with(s, user, name, cfg, &expanded, NULL) < 0)
+		return;
+	container_publish_expanded(user, config_ref(expanded));
+	publish_expanded_change(s->events, user, name, before, expanded);
+	config_unref(expanded);
+}
+
 /*
- * Publish profile @p with @cfg as @revision, then the new expansion of every
- * container using it, as they are now: an ephemeral one may have registered
- * since the check (its own keys are empty: its expansion is the profile's).
- * Memory only, under the ephemeral lock, so no ephemeral container is added
- * with the old keys after its users were expanded.
+ * Publish profile @ch's @p with @cfg as @revision (its event: the keys in
+ * @changed), then the new expansion of every container using it, as they are
+ * now: an ephemeral one may have registered since the check (its own keys
+ * are empty: its expansion is the profile's). Memory only, under the
+ * ephemeral lock, so no ephemeral container is added with the old keys after
+ * its users were expanded.
  */
-static void publish_with_users(struct store *s, struct container *p, struct config *cfg,
-			       uint64_t revision, const char *etag)
+static void publish_with_users(struct store *s, struct store_change *ch, struct container *p,
+			       struct config *cfg, uint64_t revision, unsigned changed)
 {
 	struct container **users = NULL;
 	size_t n = 0;
 
 	pthread_mutex_lock(&s->ephemeral_lock);
-	container_publish(p, config_ref(cfg), revision, etag);
+	container_publish(p, config_ref(cfg), revision, ch->etag);
+	publish_profile_change(s->events, ch->op, p->name, changed, ch->etag);
 	if (users_of(s, p->name, &users, &n) >= 0)
-		for (size_t i = 0; i < n; i++) {
-			struct config *expanded = NULL;
-
-			/* checked before the write; only ENOMEM is left, keeping the old expansion */
-			if (expand_with(s, users[i], p->name, cfg, &expanded, NULL) >= 0)
-				container_publish_expanded(users[i], expanded);
-		}
+		for (size_t i = 0; i < n; i++)
+			reexpand_user(s, users[i], p->name, cfg);
 	pthread_mutex_unlock(&s->ephemeral_lock);
 	users_free(users, n);
 }
@@ -159,7 +176,14 @@ static int run_profile_create(struct store *s, struct store_change *ch)
 		(void)unlinkat(s->profile_seccomp_dir_fd, ch->name, 0);
 		return store_write_failed(&ch->err, r, "the profile's state file");
 	}
+	/* its event before any ephemeral container can register with it */
+	pthread_mutex_lock(&s->ephemeral_lock);
 	r = registry_add(s->profiles, p);
+	if (r >= 0) {
+		ch->changed_keys = publish_changed_keys(NULL, ch->cfg);
+		publish_profile_change(s->events, STORE_CREATE, ch->name, ch->changed_keys, ch->etag);
+	}
+	pthread_mutex_unlock(&s->ephemeral_lock);
 	if (r < 0) {
 		(void)state_remove_profile(s->state_dir_fd, ch->name);
 		return r;
@@ -221,7 +245,8 @@ static int run_profile_update(struct store *s, struct store_change *ch)
 	if (r >= 0)
 		r = save_profile(s, ch, p, revision, old_etag, cfg);
 	if (r >= 0) {
-		publish_with_users(s, p, cfg, revision + 1, ch->etag);
+		ch->changed_keys = publish_changed_keys(old, cfg);
+		publish_with_users(s, ch, p, cfg, revision + 1, ch->changed_keys);
 		write_user_policies(s, users, n, expansions);
 	}
 	for (size_t i = 0; expansions && i < n; i++)
@@ -291,6 +316,8 @@ static int run_profile_delete(struct store *s, struct store_change *ch)
 	}
 	ch->has_stale_policy = unlinkat(s->profile_seccomp_dir_fd, ch->name, 0) < 0 &&
 			       errno != ENOENT;
+	/* unpublished, so no container registers with it; the profiles lock orders the rest */
+	publish_profile_change(s->events, STORE_DELETE, ch->name, 0, NULL);
 	ch->container = TAKE_PTR(p);
 	return 0;
 }
@@ -383,6 +410,7 @@ static int add_ephemeral_locked(struct store *s, const char *name, const char *p
 	if (r < 0) /* -EEXIST: an API create won the name meanwhile */
 		return icd_error_set(reterr, r, "cannot register '%s': %s", name, strerror(-r));
 	atomic_fetch_add(&s->n_ephemeral, 1);
+	publish_ephemeral(s->events, c, true);
 	*ret = TAKE_PTR(c);
 	return 1;
 }
@@ -409,6 +437,8 @@ int store_remove_ephemeral_if_unused(struct store *s, struct container *c)
 		return 0;
 	pthread_mutex_lock(&s->ephemeral_lock);
 	r = registry_remove_unused(s->registry, c);
+	if (r > 0) /* under the lock: never after the event of its name registered again */
+		publish_ephemeral(s->events, c, false);
 	pthread_mutex_unlock(&s->ephemeral_lock);
 	if (r > 0)
 		atomic_fetch_sub(&s->n_ephemeral, 1);

@@ -5,7 +5,8 @@
 # its config.json carries containerd's CRI annotations. Its first listener creates an
 # ephemeral container named from the pod, with the profile's keys (sysinfo shows the limit),
 # Kubernetes labels on its metrics; a profile change applies without a restart; the
-# container's end removes it and its series; the profile can then be deleted.
+# container's end removes it and its series; the profile can then be deleted. A monitor of
+# the event stream sees it created, updated by its profile and deleted, with its pod.
 
 PROFILE_POD=web-7d4b9
 
@@ -82,6 +83,40 @@ check_ephemeral_removed() {
 		{ echo "series of $name left:"; grep "$PROFILE_POD" <<<"$API_BODY"; return 1; }
 }
 
+# profile_monitor_start: follow the lifecycle events, as `interceptctl monitor` does, into a file.
+profile_monitor_start() {
+	curl -sN --unix-socket "$E2E_WORK/daemon/api.sock" \
+		'http://localhost/1.0/events?type=lifecycle' >"$E2E_WORK/profile-events" 2>/dev/null &
+	echo $! >"$E2E_WORK/profile-monitor.pid"
+}
+
+# profile_has_event ACTION JQ-CONDITION: a lifecycle event ACTION about the ephemeral
+# container arrived, for which the condition (on .metadata) holds.
+profile_has_event() {
+	local name
+	name=$(cat "$E2E_WORK/profile-ephemeral" 2>/dev/null)
+	jq -e -s --arg n "$name" --arg a "$1" --arg pod "$PROFILE_POD" \
+		"any(.[]; .metadata.action == \$a and .metadata.container == \$n and (.metadata | $2))" \
+		"$E2E_WORK/profile-events" >/dev/null 2>&1
+}
+
+# check_ephemeral_events PROFILE: a monitor saw it registered, changed by its profile and gone.
+check_ephemeral_events() {
+	# shellcheck disable=SC2016 # $pod is jq's
+	local eph='.ephemeral == true and .profile == "'"$1"'" and .kubernetes.pod == $pod'
+	for _ in $(seq 50); do
+		profile_has_event container-deleted "$eph" && break
+		sleep 0.1
+	done
+	if ! { profile_has_event container-created "$eph" &&
+		profile_has_event container-updated '.profile == "'"$1"'"' &&
+		profile_has_event container-deleted "$eph"; }; then
+		echo "events:"
+		cat "$E2E_WORK/profile-events"
+		return 1
+	fi
+}
+
 scenario_profile() {
 	local rt=$1 name=e2e-$1-prof-$$ profile=e2e.default reason
 	BLOCKED=""
@@ -91,6 +126,7 @@ scenario_profile() {
 		reason="interceptd did not start: $(cat "$E2E_WORK/daemon-start.err")"
 	fi
 	step "$rt: profile: interceptd starts${reason:+ ($reason)}" test -z "$reason"
+	profile_monitor_start
 	step "$rt: profile: created with intercept.sysinfo=true" api_expect_2xx POST /1.0/profiles \
 		"{\"name\":\"$profile\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}"
 	step "$rt: profile: a container starts with the profile's policy (profile=$profile)" \
@@ -110,6 +146,9 @@ scenario_profile() {
 	step "$rt: profile: container deleted" check_gone "$rt" "$name"
 	step "$rt: profile: its ephemeral container and its series are gone" check_ephemeral_removed
 	step "$rt: profile: the profile is deleted" api_expect_2xx DELETE "/1.0/profiles/$profile"
+	soft_step "$rt: profile: a monitor saw it created and deleted (ephemeral, its profile and pod)" \
+		check_ephemeral_events "$profile"
+	stop_pid "$E2E_WORK/profile-monitor.pid"
 	if [ -n "$E2E_FAILED" ] && [ "$E2E_FAILED" -gt 0 ]; then
 		diag "interceptd log (tail):"
 		daemon_log | tail -n 40 | sed 's/^/# /'

@@ -349,6 +349,19 @@ int oci_handoff_child(struct child *c, const char *name)
 	return oci_handoff(json, c->listener);
 }
 
+int oci_handoff_annotated(struct child *c, const char *metadata, const char *id,
+			  const char *annotations)
+{
+	char json[2048];
+
+	snprintf(json, sizeof(json),
+		 "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"%s\","
+		 "\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"%s\",\"status\":\"creating\","
+		 "\"pid\":%d,\"bundle\":\"/tmp\",\"annotations\":%s}}",
+		 (int)c->pid, metadata, id, (int)c->pid, annotations);
+	return oci_handoff(json, c->listener);
+}
+
 /* Send one proxy message of @len bytes with the three fds LXC passes. */
 static void send_proxy_message(int proxy, const char *out, size_t len, const int fds[3])
 {

@@ -60,6 +60,13 @@ int unix_connect(const char *path, int type);
 int oci_handoff(const char *json, int fd);
 /* The same with the child's listener, metadata and id @name. */
 int oci_handoff_child(struct child *c, const char *name);
+/*
+ * The same with the child's listener, @metadata (e.g. "profile=p"), OCI id
+ * @id and @annotations (a JSON object, or "null"): how a container that
+ * registers itself hands its listener over.
+ */
+int oci_handoff_annotated(struct child *c, const char *metadata, const char *id,
+			  const char *annotations);
 
 /*
  * Act as an LXC monitor: send @cmd to the child, receive its notification

@@ -2,7 +2,9 @@
 /*
  * GET /1.0/events against the real daemon, read with libcurl: lifecycle
  * events for POST, PATCH, PUT and DELETE with the keys they changed (none for
- * a change that failed), the ?type= and ?container= filters and their
+ * a change that failed), those of profiles (over the API and from
+ * --config-dir files) and of the containers a profile change alters, the
+ * ?type= and ?container= filters and their
  * errors, a stream outliving the request deadline, an idle stream costing no
  * CPU (no busy loop), the cap on streams (its last places kept for
  * administrators: a reader as uid 65534 cannot take them), a reader that
@@ -46,17 +48,37 @@ static void open_stream(struct event_stream *s, const char *path)
 	assert_int_equal(s->status, 200);
 }
 
-/* The next event must be lifecycle @action about @name; returns it (a new reference). */
-static json_t *expect_lifecycle(struct event_stream *s, const char *action, const char *name)
+/*
+ * The next event must be lifecycle @action whose @member ("container" or
+ * "profile") is @name; a profile's is about no container. Returns it (a new
+ * reference).
+ */
+static json_t *expect_about(struct event_stream *s, const char *action, const char *member,
+			    const char *name)
 {
 	json_t *ev = event_stream_next(s, EVENT_WAIT_MS);
 
-	assert_non_null(ev);
+	if (!ev)
+		fail_msg("no event, expected '%s' of '%s'", action, name);
 	assert_string_equal(json_string_value(json_object_get(ev, "type")), "lifecycle");
 	assert_string_equal(event_meta_str(ev, "action"), action);
-	assert_string_equal(event_meta_str(ev, "container"), name);
+	assert_string_equal(event_meta_str(ev, member), name);
 	assert_non_null(json_string_value(json_object_get(ev, "timestamp")));
+	if (strcmp(member, "profile") == 0)
+		assert_null(json_object_get(json_object_get(ev, "metadata"), "container"));
 	return ev;
+}
+
+/* The next event must be lifecycle @action about container @name (a new reference). */
+static json_t *expect_lifecycle(struct event_stream *s, const char *action, const char *name)
+{
+	return expect_about(s, action, "container", name);
+}
+
+/* The same about profile @name. */
+static json_t *expect_profile(struct event_stream *s, const char *action, const char *name)
+{
+	return expect_about(s, action, "profile", name);
 }
 
 /* metadata.changed_keys of @ev, joined with ',' */
@@ -133,6 +155,117 @@ static void test_events_filters(void **state)
 	event_stream_close(&only_b);
 	event_stream_close(&listeners);
 	event_stream_close(&both);
+}
+
+/*
+ * Profile changes: their own events, then a container-updated for each
+ * container whose expanded configuration changed (not one whose own key
+ * hides the profile's); ?container= keeps the latter and leaves the
+ * profile's own events out.
+ */
+static void test_events_profile_changes_and_their_containers(void **state)
+{
+	struct event_stream all, only_c;
+	char keys[512];
+	json_t *ev;
+
+	(void)state;
+	open_stream(&all, "/1.0/events?type=lifecycle");
+	open_stream(&only_c, "/1.0/events?container=evp-c");
+	request("POST", "/1.0/profiles",
+		"{\"name\":\"evp\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}",
+		201);
+	ev = expect_profile(&all, "profile-created", "evp");
+	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "sysinfo");
+	assert_non_null(event_meta_str(ev, "etag"));
+	json_decref(ev);
+	request("POST", "/1.0/containers", "{\"name\":\"evp-c\",\"profiles\":[\"evp\"]}", 201);
+	request("POST", "/1.0/containers",
+		"{\"name\":\"evp-own\",\"profiles\":[\"evp\"],"
+		"\"config\":{\"security.syscalls.intercept.mknod\":\"false\"}}", 201);
+	json_decref(expect_lifecycle(&all, "container-created", "evp-c"));
+	json_decref(expect_lifecycle(&all, "container-created", "evp-own"));
+	/* evp-own keeps its own mknod: only evp-c changes */
+	request("PATCH", "/1.0/profiles/evp",
+		"{\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 200);
+	ev = expect_profile(&all, "profile-updated", "evp");
+	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "mknod");
+	json_decref(ev);
+	ev = expect_lifecycle(&all, "container-updated", "evp-c");
+	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "mknod");
+	assert_string_equal(event_meta_str(ev, "profile"), "evp");
+	json_decref(ev);
+	/* a change that fails publishes nothing */
+	request("DELETE", "/1.0/profiles/evp", NULL, 409);
+	request("DELETE", "/1.0/containers/evp-c", NULL, 200);
+	request("DELETE", "/1.0/containers/evp-own", NULL, 200);
+	json_decref(expect_lifecycle(&all, "container-deleted", "evp-c"));
+	json_decref(expect_lifecycle(&all, "container-deleted", "evp-own"));
+	request("DELETE", "/1.0/profiles/evp", NULL, 200);
+	ev = expect_profile(&all, "profile-deleted", "evp");
+	assert_null(json_object_get(json_object_get(ev, "metadata"), "etag"));
+	json_decref(ev);
+	assert_null(event_stream_next(&all, 300));
+	/* the container's own stream: its events, whatever changed it, and nothing else */
+	json_decref(expect_lifecycle(&only_c, "container-created", "evp-c"));
+	ev = expect_lifecycle(&only_c, "container-updated", "evp-c");
+	assert_string_equal(event_meta_str(ev, "profile"), "evp");
+	json_decref(ev);
+	json_decref(expect_lifecycle(&only_c, "container-deleted", "evp-c"));
+	assert_null(event_stream_next(&only_c, 300));
+	event_stream_close(&all);
+	event_stream_close(&only_c);
+}
+
+/* Write @content to @dir/@name through a temporary file renamed over it, as an editor does. */
+static void put_file(const char *dir, const char *name, const char *content)
+{
+	char tmp[512], path[512];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s/.tmp.%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(tmp, "we");
+	assert_non_null(f);
+	assert_true(fputs(content, f) >= 0);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+/* A profile declared in a --config-dir file: created, edited and removed publish the same. */
+static void test_events_config_dir_profile_changes(void **state)
+{
+	static const char *const args[] = { "--config-dir", "", NULL };
+	const char *argv[ARRAY_SIZE(args)];
+	struct harness h2 = { 0 };
+	struct event_stream s;
+	char dir[400], path[512], keys[512];
+	json_t *ev;
+
+	(void)state;
+	assert_int_equal(harness_init(&h2), 0);
+	snprintf(dir, sizeof(dir), "%s/cfg", h2.dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	memcpy(argv, args, sizeof(args));
+	argv[1] = dir;
+	assert_int_equal(harness_start(&h2, argv), 0);
+	event_stream_open(&s, h2.api_socket, "/1.0/events?type=lifecycle");
+	assert_int_equal(s.status, 200);
+	put_file(dir, "profile.evd.json", "{\"config\":{\"security.syscalls.intercept.mknod\":\"on\"}}");
+	ev = expect_profile(&s, "profile-created", "evd");
+	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "mknod");
+	json_decref(ev);
+	put_file(dir, "profile.evd.json",
+		 "{\"config\":{\"security.syscalls.intercept.mknod\":\"on\","
+		 "\"security.syscalls.intercept.sysinfo\":\"on\"}}");
+	ev = expect_profile(&s, "profile-updated", "evd");
+	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "sysinfo");
+	json_decref(ev);
+	snprintf(path, sizeof(path), "%s/profile.evd.json", dir);
+	assert_int_equal(unlink(path), 0);
+	json_decref(expect_profile(&s, "profile-deleted", "evd"));
+	event_stream_close(&s);
+	harness_cleanup(&h2);
 }
 
 static void test_events_bad_filters_400_and_post_405(void **state)
@@ -451,6 +584,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_lifecycle_with_changed_keys),
 		cmocka_unit_test(test_events_filters),
+		cmocka_unit_test(test_events_profile_changes_and_their_containers),
+		cmocka_unit_test(test_events_config_dir_profile_changes),
 		cmocka_unit_test(test_events_bad_filters_400_and_post_405),
 		cmocka_unit_test(test_events_stream_outlives_request_deadline),
 		cmocka_unit_test(test_events_idle_stream_costs_no_cpu),

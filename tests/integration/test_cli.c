@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * interceptctl against the real daemon: info, list, show, create, set,
+ * interceptctl against the real daemon: info (with and without a config
+ * directory), list, show, create, set,
  * unset, delete, state, metrics and monitor, in every output format, and
  * their error paths (the daemon's message and exit status 1; a wrong command
  * line and exit status 2; a daemon that cannot be reached; a read-only peer).
@@ -93,6 +94,79 @@ static void test_cli_info_table_and_json(void **state)
 	json_object_del(printed, "started_at"); /* the rest is the same answer */
 	json_object_del(meta, "started_at");
 	assert_true(json_equal(printed, meta));
+}
+
+/* The text after @label on the line of @out that starts with it ("" when none), into @buf. */
+static const char *row_of(const char *out, const char *label, char *buf, size_t size)
+{
+	for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, label, strlen(label)) == 0 && p[strlen(label)] == ' ') {
+			const char *v = p + strlen(label) + strspn(p + strlen(label), " ");
+
+			snprintf(buf, size, "%.*s", (int)strcspn(v, "\n"), v);
+			return buf;
+		}
+	buf[0] = '\0';
+	return buf;
+}
+
+/* GET /1.0 of @h until its config_dir has @n_errors errors; its config_dir (a new reference). */
+static json_t *wait_config_dir(struct harness *h, size_t n_errors)
+{
+	for (int i = 0; i < 300; i++) {
+		_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+		json_t *cd;
+
+		assert_int_equal(harness_request(h, "GET", "/1.0", NULL, &r), 0);
+		cd = json_object_get(reply_meta(r), "config_dir");
+		if (json_array_size(json_object_get(cd, "errors")) == n_errors)
+			return json_incref(cd);
+		usleep(10000);
+	}
+	fail_msg("config_dir never had %zu errors", n_errors);
+	return NULL;
+}
+
+/* info shows the config directory: none, or its path, generation, profiles and errors. */
+static void test_cli_info_config_dir(void **state)
+{
+	_cleanup_(cli_result_clear) struct cli_result r = { 0 };
+	struct harness h2 = { 0 };
+	char dir[400], path[512], row[512], want[512];
+	json_auto_t *cd = NULL;
+	FILE *f;
+
+	(void)state;
+	CLI(&r, SOCK, "info");
+	assert_string_equal(row_of(r.out, "CONFIG DIR", row, sizeof(row)), "none");
+	assert_null(strstr(r.out, "CONFIG PROFILES"));
+	cli_result_clear(&r);
+	assert_int_equal(harness_init(&h2), 0);
+	snprintf(dir, sizeof(dir), "%s/cfg", h2.dir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/profile.web.json", dir);
+	assert_non_null(f = fopen(path, "we"));
+	fputs("{\"config\":{\"security.syscalls.intercept.mknod\":\"on\"}}", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(harness_start(&h2, (const char *const[]){ "--config-dir", dir, NULL }), 0);
+	CLI(&r, "--socket", h2.api_socket, "info");
+	assert_int_equal(r.status, 0);
+	snprintf(want, sizeof(want), "%s (generation 1)", dir);
+	assert_string_equal(row_of(r.out, "CONFIG DIR", row, sizeof(row)), want);
+	assert_string_equal(row_of(r.out, "CONFIG PROFILES", row, sizeof(row)), "web");
+	assert_string_equal(row_of(r.out, "CONFIG ERRORS", row, sizeof(row)), "none");
+	cli_result_clear(&r);
+	/* a bad file: the reading is refused, and info says why */
+	snprintf(path, sizeof(path), "%s/profile.bad.json", dir);
+	assert_non_null(f = fopen(path, "we"));
+	fputs("{\"config\":{\"security.syscalls.intercept.nope\":\"on\"}}", f);
+	assert_int_equal(fclose(f), 0);
+	cd = wait_config_dir(&h2, 1);
+	CLI(&r, "--socket", h2.api_socket, "info");
+	assert_string_equal(row_of(r.out, "CONFIG ERRORS", row, sizeof(row)),
+			    json_string_value(json_array_get(json_object_get(cd, "errors"), 0)));
+	assert_string_equal(row_of(r.out, "CONFIG PROFILES", row, sizeof(row)), "web");
+	harness_cleanup(&h2);
 }
 
 static void test_cli_socket_from_environment(void **state)
@@ -420,6 +494,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli_info_table_and_json),
+		cmocka_unit_test(test_cli_info_config_dir),
 		cmocka_unit_test(test_cli_socket_from_environment),
 		cmocka_unit_test(test_cli_daemon_unreachable),
 		cmocka_unit_test(test_cli_usage_errors_exit_2),

@@ -35,19 +35,6 @@
 	"\"io.kubernetes.cri.sandbox-name\":\"web-7d4b9\","                              \
 	"\"io.kubernetes.cri.container-name\":\"nginx\"}"
 
-/* Hand the child's listener over as runc does, with @metadata, @id and @annotations (JSON). */
-static int handoff(struct child *c, const char *metadata, const char *id, const char *annotations)
-{
-	char json[2048];
-
-	snprintf(json, sizeof(json),
-		 "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"%s\","
-		 "\"state\":{\"ociVersion\":\"1.0.2\",\"id\":\"%s\",\"status\":\"creating\","
-		 "\"pid\":%d,\"bundle\":\"/tmp\",\"annotations\":%s}}",
-		 (int)c->pid, metadata, id, (int)c->pid, annotations);
-	return oci_handoff(json, c->listener);
-}
-
 /* The name of the one container whose name starts with @prefix, waiting up to 2 s. */
 static void find_container(const char *prefix, char *name, size_t size)
 {
@@ -143,7 +130,7 @@ static void test_profile_registers_ephemeral_container(void **state)
 	(void)state;
 	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
 	child_start(&c);
-	sock = handoff(&c, "profile=p,team=blue", LONG_ID, CRI_ANNOTATIONS);
+	sock = oci_handoff_annotated(&c, "profile=p,team=blue", LONG_ID, CRI_ANNOTATIONS);
 	find_container("shop.web-7d4b9.nginx-", name, sizeof(name));
 	wait_listeners(name, 1);
 	check_shown(name);
@@ -177,7 +164,7 @@ static void test_unknown_profile_continues(void **state)
 
 	(void)state;
 	child_start(&c);
-	sock = handoff(&c, "profile=nope", "abc", "{}");
+	sock = oci_handoff_annotated(&c, "profile=nope", "abc", "{}");
 	sleep_ms(100);
 	assert_int_equal(child_sysinfo(&c, &total), 0); /* CONTINUE: the real sysinfo ran */
 	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
@@ -191,7 +178,7 @@ static void test_unknown_profile_continues(void **state)
 	close(sock);
 	/* a broken profile=... is said so, and answered the same */
 	child_start(&c);
-	sock = handoff(&c, "profile=Bad!,x", "abc", "null");
+	sock = oci_handoff_annotated(&c, "profile=Bad!,x", "abc", "null");
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	log = harness_read_file(H.log_path, NULL);
 	assert_non_null(strstr(log, "is not profile=NAME[,key=value...]"));
@@ -248,7 +235,7 @@ static void expect_taken_continues(const char *name)
 	int sock;
 
 	child_start(&c);
-	sock = handoff(&c, "profile=q", "taken", "{}");
+	sock = oci_handoff_annotated(&c, "profile=q", "taken", "{}");
 	sleep_ms(100);
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(metric(name, "sysinfo", "emulated"), 0);
@@ -272,7 +259,7 @@ static void test_taken_name_continues(void **state)
 	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
 	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
 	child_start(&owner);
-	sock = handoff(&owner, "profile=p", "taken", "{}");
+	sock = oci_handoff_annotated(&owner, "profile=p", "taken", "{}");
 	find_container("taken-", name, sizeof(name));
 	wait_listeners(name, 1);
 	expect_taken_continues(name);
@@ -326,7 +313,7 @@ static void test_ephemeral_survives_restart(void **state)
 	nsock = restart_with_fd_store(workers);
 	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
 	child_start(&c);
-	sock = handoff(&c, "profile=p", "runc-ctr", "{}");
+	sock = oci_handoff_annotated(&c, "profile=p", "runc-ctr", "{}");
 	find_container("runc-ctr-", name, sizeof(name));
 	stored = fake_notify_recv_fdstore(nsock, fdname, sizeof(fdname));
 	assert_non_null(strstr(fdname, "+p"));

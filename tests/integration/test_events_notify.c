@@ -7,7 +7,9 @@
  * emulated sysinfo (only to a subscriber that asked for audit), a worker
  * held by a caller that blocks its memory read (stuck, then free), an LXC
  * notification answered at its deadline, and an audit subscriber that stops
- * reading under a flood of calls: dropped, the calls unaffected.
+ * reading under a flood of calls: dropped, the calls unaffected. A container
+ * that registers itself (profile=NAME): created and deleted with its profile
+ * and pod, updated by its profile's change.
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -112,6 +114,97 @@ static void test_events_restart_required(void **state)
 	child_stop(&c);
 	close(sock);
 	api("DELETE", "/1.0/containers/ev-r", NULL, 200);
+	event_stream_close(&s);
+}
+
+/* The next event of @s, which must be @type/@action (a new reference). */
+static json_t *expect_next(struct event_stream *s, const char *type, const char *action)
+{
+	json_t *ev = event_stream_next(s, STREAM_WAIT_MS);
+
+	if (!ev)
+		fail_msg("no event, expected %s '%s'", type, action);
+	assert_string_equal(json_string_value(json_object_get(ev, "type")), type);
+	assert_string_equal(event_meta_str(ev, "action"), action);
+	return ev;
+}
+
+/* Is @ev's array @member exactly [security.syscalls.intercept.@key]? */
+static bool only_key(const json_t *ev, const char *member, const char *key)
+{
+	const json_t *keys = json_object_get(json_object_get(ev, "metadata"), member);
+	const char *k = json_string_value(json_array_get(keys, 0));
+	char full[128];
+
+	snprintf(full, sizeof(full), "security.syscalls.intercept.%s", key);
+	return json_array_size(keys) == 1 && k && strcmp(k, full) == 0;
+}
+
+/* @ev says it is about ephemeral container @name of profile ev-p, of the pod in the annotations. */
+static void assert_ephemeral(const json_t *ev, const char *name)
+{
+	const json_t *m = json_object_get(ev, "metadata");
+	const json_t *kube = json_object_get(m, "kubernetes");
+
+	assert_string_equal(event_meta_str(ev, "container"), name);
+	assert_true(json_is_true(json_object_get(m, "ephemeral")));
+	assert_string_equal(event_meta_str(ev, "profile"), "ev-p");
+	assert_string_equal(json_string_value(json_object_get(kube, "namespace")), "shop");
+	assert_string_equal(json_string_value(json_object_get(kube, "pod")), "web-ev");
+	assert_string_equal(json_string_value(json_object_get(kube, "container")), "app");
+}
+
+/*
+ * A container that registers itself through the OCI socket, as a pod's
+ * container with profile=NAME does: created (ephemeral, its profile and pod),
+ * its listener attached, updated by its profile's change (and asked to
+ * restart for a key its filter lacks), its listener detached, then deleted.
+ */
+static void test_events_ephemeral_container_lifecycle(void **state)
+{
+	struct event_stream s;
+	char name[80];
+	struct child c;
+	json_t *ev;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/profiles",
+	    "{\"name\":\"ev-p\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	open_stream(&s, "/1.0/events?type=lifecycle,listener");
+	child_start(&c);
+	sock = oci_handoff_annotated(&c, "profile=ev-p", "ev-e",
+				     "{\"io.kubernetes.cri.sandbox-namespace\":\"shop\","
+				     "\"io.kubernetes.cri.sandbox-name\":\"web-ev\","
+				     "\"io.kubernetes.cri.container-name\":\"app\"}");
+	ev = expect_next(&s, "lifecycle", "container-created");
+	snprintf(name, sizeof(name), "%s", event_meta_str(ev, "container"));
+	assert_int_equal(strncmp(name, "shop.web-ev.app-", strlen("shop.web-ev.app-")), 0);
+	assert_ephemeral(ev, name);
+	assert_true(only_key(ev, "changed_keys", "sysinfo"));
+	json_decref(ev);
+	json_decref(expect(&s, "listener", "attached", name));
+	api("PATCH", "/1.0/profiles/ev-p",
+	    "{\"config\":{\"security.syscalls.intercept.setxattr\":\"true\"}}", 200);
+	ev = expect_next(&s, "lifecycle", "profile-updated");
+	assert_null(json_object_get(json_object_get(ev, "metadata"), "container"));
+	json_decref(ev);
+	ev = expect_next(&s, "lifecycle", "container-updated");
+	assert_string_equal(event_meta_str(ev, "container"), name);
+	assert_string_equal(event_meta_str(ev, "profile"), "ev-p");
+	assert_true(only_key(ev, "changed_keys", "setxattr"));
+	json_decref(ev);
+	ev = expect_next(&s, "lifecycle", "restart-required");
+	assert_true(only_key(ev, "keys", "setxattr"));
+	json_decref(ev);
+	child_stop(&c); /* its last listener goes: so does the container */
+	close(sock);
+	json_decref(expect_next(&s, "listener", "detached"));
+	ev = expect_next(&s, "lifecycle", "container-deleted");
+	assert_ephemeral(ev, name);
+	json_decref(ev);
+	api("DELETE", "/1.0/profiles/ev-p", NULL, 200);
+	json_decref(expect_next(&s, "lifecycle", "profile-deleted"));
 	event_stream_close(&s);
 }
 
@@ -248,6 +341,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events_listener_attached_and_detached),
 		cmocka_unit_test(test_events_restart_required),
+		cmocka_unit_test(test_events_ephemeral_container_lifecycle),
 		cmocka_unit_test(test_events_audit_of_emulated_sysinfo_only_when_asked),
 		cmocka_unit_test(test_events_worker_stuck_then_free),
 		cmocka_unit_test(test_events_lxc_deadline_exceeded),

@@ -211,6 +211,14 @@ test('live responses conform to openapi.yaml', async (t) => {
     assert.deepEqual(created.metadata.changed_keys, [`${K}sysinfo`]);
     await checkEvents('/1.0/events', () => check('DELETE', '/1.0/containers/ev', undefined, {}, 200),
       'lifecycle');
+    // a profile's own event: about no container, naming the profile
+    const profEv = await checkEvents('/1.0/events?type=lifecycle',
+      () => check('POST', '/1.0/profiles', { name: 'evp', config: { [`${K}mknod`]: 'on' } }, {}, 201),
+      'lifecycle');
+    assert.equal(profEv.metadata.action, 'profile-created');
+    assert.equal(profEv.metadata.profile, 'evp');
+    await checkEvents('/1.0/events', () => check('DELETE', '/1.0/profiles/evp', undefined, {}, 200),
+      'lifecycle');
     await check('GET', '/1.0/events?type=nope', undefined, {}, 400);
     await check('GET', '/1.0/events?container=Bad!', undefined, {}, 400);
     const metrics = await check('GET', '/1.0/metrics', undefined, {}, 200);

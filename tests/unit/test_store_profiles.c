@@ -29,6 +29,8 @@ static struct fixture *F;
 static struct registry *R;
 static struct store *S;
 
+#include "store_change.h"
+
 static void open_store(void)
 {
 	struct icd_error err = { 0 };
@@ -66,22 +68,6 @@ static struct config *sysinfo_cfg(const char *value)
 
 	assert_int_equal(config_new(values, &cfg, NULL), 0);
 	return cfg;
-}
-
-/* One change through the store's writer; its result. */
-static int change(bool is_profile, enum store_op op, const char *name, struct config *cfg,
-		  const char *profile)
-{
-	_cleanup_(store_change_freep) struct store_change *ch =
-		is_profile ? store_change_new_profile(op, name) : store_change_new(op, name);
-
-	assert_non_null(ch);
-	ch->cfg = cfg;
-	if (profile) {
-		ch->profiles = calloc(2, sizeof(char *));
-		ch->profiles[0] = strdup(profile);
-	}
-	return store_apply(S, ch);
 }
 
 static char *policy_text(const char *name)
