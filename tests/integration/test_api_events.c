@@ -172,21 +172,21 @@ static void test_events_profile_changes_and_their_containers(void **state)
 	(void)state;
 	open_stream(&all, "/1.0/events?type=lifecycle");
 	open_stream(&only_c, "/1.0/events?container=evp-c");
-	request("POST", "/1.0/profiles",
+	api("POST", "/1.0/profiles",
 		"{\"name\":\"evp\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}",
 		201);
 	ev = expect_profile(&all, "profile-created", "evp");
 	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "sysinfo");
 	assert_non_null(event_meta_str(ev, "etag"));
 	json_decref(ev);
-	request("POST", "/1.0/containers", "{\"name\":\"evp-c\",\"profiles\":[\"evp\"]}", 201);
-	request("POST", "/1.0/containers",
+	api("POST", "/1.0/containers", "{\"name\":\"evp-c\",\"profiles\":[\"evp\"]}", 201);
+	api("POST", "/1.0/containers",
 		"{\"name\":\"evp-own\",\"profiles\":[\"evp\"],"
 		"\"config\":{\"security.syscalls.intercept.mknod\":\"false\"}}", 201);
 	json_decref(expect_lifecycle(&all, "container-created", "evp-c"));
 	json_decref(expect_lifecycle(&all, "container-created", "evp-own"));
 	/* evp-own keeps its own mknod: only evp-c changes */
-	request("PATCH", "/1.0/profiles/evp",
+	api("PATCH", "/1.0/profiles/evp",
 		"{\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 200);
 	ev = expect_profile(&all, "profile-updated", "evp");
 	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "mknod");
@@ -196,12 +196,12 @@ static void test_events_profile_changes_and_their_containers(void **state)
 	assert_string_equal(event_meta_str(ev, "profile"), "evp");
 	json_decref(ev);
 	/* a change that fails publishes nothing */
-	request("DELETE", "/1.0/profiles/evp", NULL, 409);
-	request("DELETE", "/1.0/containers/evp-c", NULL, 200);
-	request("DELETE", "/1.0/containers/evp-own", NULL, 200);
+	api("DELETE", "/1.0/profiles/evp", NULL, 409);
+	api("DELETE", "/1.0/containers/evp-c", NULL, 200);
+	api("DELETE", "/1.0/containers/evp-own", NULL, 200);
 	json_decref(expect_lifecycle(&all, "container-deleted", "evp-c"));
 	json_decref(expect_lifecycle(&all, "container-deleted", "evp-own"));
-	request("DELETE", "/1.0/profiles/evp", NULL, 200);
+	api("DELETE", "/1.0/profiles/evp", NULL, 200);
 	ev = expect_profile(&all, "profile-deleted", "evp");
 	assert_null(json_object_get(json_object_get(ev, "metadata"), "etag"));
 	json_decref(ev);
