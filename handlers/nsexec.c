@@ -51,7 +51,10 @@
 /* Enough for the helpers' raw-syscall steps; carved from the calling thread's stack. */
 #define VFORK_STACK_SIZE (32u * 1024u)
 
-/* Reap @pidfd; 0, the child's -errno, -ETIMEDOUT when killed by @timeout_signal, or -EIO. */
+/*
+ * Reap @pidfd; 0, the child's -errno, -ETIMEDOUT when killed by @timeout_signal
+ * (0: none), or -EIO.
+ */
 static int reap(int pidfd, int timeout_signal)
 {
 	siginfo_t info = {};
@@ -77,6 +80,7 @@ int nsexec_fork_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int tim
 		.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
 	};
 	struct pollfd pfd;
+	bool is_late;
 	long pid;
 	int r;
 
@@ -90,11 +94,13 @@ int nsexec_fork_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int tim
 	do
 		r = poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
-	if (r <= 0)
+	is_late = r <= 0;
+	if (is_late)
 		(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-	r = reap(pidfd, SIGKILL);
+	/* no timeout signal: a SIGKILL from anyone else (cgroup.kill, OOM) is no timeout of ours */
+	r = reap(pidfd, 0);
 	/* killed by us on the deadline: a timeout even if it died of something else meanwhile */
-	return r == -EIO && pfd.revents == 0 ? -ETIMEDOUT : r;
+	return r == -EIO && is_late ? -ETIMEDOUT : r;
 }
 
 #if defined(__x86_64__)
