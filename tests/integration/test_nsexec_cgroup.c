@@ -81,16 +81,24 @@ static int find_v2_root(void)
 	return found;
 }
 
-static int read_text(const char *dir, const char *name, char *buf, size_t size)
+/* The file @name of cgroup @dir opened with @flags: an fd or a negative errno. */
+static int open_in(const char *dir, const char *name, int flags)
 {
 	char path[PATH_MAX + 64];
-	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? negative_errno() : fd;
+}
+
+static int read_text(const char *dir, const char *name, char *buf, size_t size)
+{
+	int fd = open_in(dir, name, O_RDONLY);
+	ssize_t n;
+
 	if (fd < 0)
-		return negative_errno();
+		return fd;
 	n = read(fd, buf, size - 1);
 	(void)close(fd);
 	if (n < 0)
@@ -101,14 +109,11 @@ static int read_text(const char *dir, const char *name, char *buf, size_t size)
 
 static int write_text(const char *dir, const char *name, const char *text)
 {
-	char path[PATH_MAX + 64];
+	int fd = open_in(dir, name, O_WRONLY);
 	ssize_t n;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return negative_errno();
+		return fd;
 	n = write(fd, text, strlen(text));
 	(void)close(fd);
 	return n < 0 ? negative_errno() : 0;
