@@ -11,7 +11,8 @@
  * held across the create would make the kernel's own fail with EBUSY).
  *
  * Then a helper (nsexec_run_in_cgroup(): it shares our memory while this
- * thread waits), created inside the caller's cgroup2 cgroup
+ * thread waits, unless cgroup2 holds the memory controller), created inside
+ * the caller's cgroup2 cgroup
  * and joining its v1 cgroups, so that the container's device cgroup applies
  * to the open the kernel makes during the create: fsopen() in the initial
  * user namespace, fsconfig() with the source as /proc/self/fd/N (the node we

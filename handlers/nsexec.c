@@ -9,10 +9,13 @@
  * Two shapes. nsexec_run*() shares our memory and suspends the calling
  * thread until the child is gone (CLONE_VM | CLONE_VFORK), on a stack carved
  * from that thread's own: no page tables are copied, and none torn down at
- * exit, which was most of what an emulated mount cost. A task in its vfork is
- * never chosen by the OOM killer (oom_badness() skips in_vfork()), so placing
- * it in a container's memory cgroup cannot get the daemon's mm killed with
- * it. Its deadline is its own ITIMER_REAL, as its parent thread cannot watch.
+ * exit, which was most of what an emulated mount cost. Its deadline is its
+ * own ITIMER_REAL, as its parent thread cannot watch. A task in its vfork is
+ * never chosen as the OOM killer's victim (oom_badness() skips in_vfork()),
+ * but a group OOM kill (cgroup2's memory.oom.group) kills every task of the
+ * cgroup and every process sharing the memory of one it kills: a child
+ * sharing ours must never be in a cgroup2 memory cgroup, so where cgroup2
+ * holds the memory controller, nsexec_run_in_cgroup() forks instead.
  * nsexec_fork_in_cgroup() gives the child its own copy of our memory, for a
  * helper that must fork and exec (the FUSE one) and so may not share it.
  */
@@ -27,6 +30,7 @@
 #include <sys/wait.h>
 
 #include "daemon/macro.h"
+#include "handlers/cgroup_join.h"
 #include "handlers/nsexec.h"
 
 #ifndef P_PIDFD
@@ -47,7 +51,10 @@
 /* Enough for the helpers' raw-syscall steps; carved from the calling thread's stack. */
 #define VFORK_STACK_SIZE (32u * 1024u)
 
-/* Reap @pidfd; 0, the child's -errno, -ETIMEDOUT when killed by @timeout_signal, or -EIO. */
+/*
+ * Reap @pidfd; 0, the child's -errno, -ETIMEDOUT when killed by @timeout_signal
+ * (0: none), or -EIO.
+ */
 static int reap(int pidfd, int timeout_signal)
 {
 	siginfo_t info = {};
@@ -73,6 +80,7 @@ int nsexec_fork_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int tim
 		.cgroup = cgroup_fd >= 0 ? (uint64_t)cgroup_fd : 0,
 	};
 	struct pollfd pfd;
+	bool is_late;
 	long pid;
 	int r;
 
@@ -86,11 +94,13 @@ int nsexec_fork_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int tim
 	do
 		r = poll(&pfd, 1, timeout_ms);
 	while (r < 0 && errno == EINTR);
-	if (r <= 0)
+	is_late = r <= 0;
+	if (is_late)
 		(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
-	r = reap(pidfd, SIGKILL);
+	/* no timeout signal: a SIGKILL from anyone else (cgroup.kill, OOM) is no timeout of ours */
+	r = reap(pidfd, 0);
 	/* killed by us on the deadline: a timeout even if it died of something else meanwhile */
-	return r == -EIO && pfd.revents == 0 ? -ETIMEDOUT : r;
+	return r == -EIO && is_late ? -ETIMEDOUT : r;
 }
 
 #if defined(__x86_64__)
@@ -193,6 +203,15 @@ static int vfork_run(nsexec_fn *fn, const void *arg, int cgroup_fd, uint64_t ext
 
 int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms)
 {
+	/*
+	 * A memory cgroup's group OOM kill (memory.oom.group) spares no task
+	 * of the cgroup, a vfork child included, and kills every process that
+	 * shares the memory of one it kills: a child sharing ours would take
+	 * the daemon with it. So with the memory controller on cgroup2 (where
+	 * CLONE_INTO_CGROUP places the child), it gets a copy.
+	 */
+	if (cgroup_fd >= 0 && cgroup_join_v2_has_memory() != 0)
+		return nsexec_fork_in_cgroup(fn, arg, cgroup_fd, timeout_ms);
 	return vfork_run(fn, arg, cgroup_fd, 0, timeout_ms);
 }
 

@@ -13,8 +13,8 @@ typedef int nsexec_fn(const void *arg);
 
 /*
  * Run @fn(@arg) in a child that shares our memory, while the calling thread
- * waits (CLONE_VM | CLONE_VFORK: nothing is copied, and the child is exempt
- * from the OOM killer); the child gets its own signal state, fd table and
+ * waits (CLONE_VM | CLONE_VFORK: nothing is copied, and the child is never
+ * the OOM killer's victim); the child gets its own signal state, fd table and
  * filesystem context. It is killed after @timeout_ms (> 0). Cloned with
  * clone3, CLONE_PIDFD and no exit signal, so a SIGCHLD reaper elsewhere in
  * the daemon never steals it. Returns 0, the child's -errno, -ETIMEDOUT, or
@@ -24,7 +24,10 @@ int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms);
 
 /*
  * The same, with the child created inside the cgroup2 directory @cgroup_fd
- * (CLONE_INTO_CGROUP, Linux 5.7), or where we are when @cgroup_fd < 0.
+ * (CLONE_INTO_CGROUP, Linux 5.7), or where we are when @cgroup_fd < 0. When
+ * cgroup2 holds the memory controller, a child placed in a cgroup gets a copy
+ * of our memory (as nsexec_fork_in_cgroup()): a group OOM kill there
+ * (memory.oom.group) would kill every process sharing its memory, the daemon.
  */
 int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms);
 

@@ -127,6 +127,32 @@ static void test_remount_cannot_drop_nodev_nosuid(void **state)
 }
 
 /*
+ * The caller's own ro, noexec and atime flags are locked as well (through the
+ * staging namespace, like nodev and nosuid): a remount that drops any of
+ * them fails, one that keeps them all works.
+ */
+static void test_remount_cannot_drop_ro_noexec_atime(void **state)
+{
+	const unsigned long kept = MS_REMOUNT | MS_BIND | MS_NODEV | MS_NOSUID;
+	const unsigned long asked = MS_RDONLY | MS_NOEXEC | MS_NOATIME;
+
+	(void)state;
+	box_umount_all("/mnt/x");
+	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
+	assert_ok(do_mount("/dev/blk", "/mnt/x", "ext4", asked, NULL));
+	assert_int_equal(do_mount(NULL, "/mnt/x", NULL, kept | MS_NOEXEC | MS_NOATIME, NULL).err,
+			 EPERM);
+	assert_int_equal(do_mount(NULL, "/mnt/x", NULL, kept | MS_RDONLY | MS_NOATIME, NULL).err,
+			 EPERM);
+	/* (a remount naming no atime flag keeps the mount's: strictatime is a change) */
+	assert_int_equal(do_mount(NULL, "/mnt/x", NULL, kept | MS_RDONLY | MS_NOEXEC | MS_STRICTATIME,
+				  NULL).err,
+			 EPERM);
+	assert_ok(do_mount(NULL, "/mnt/x", NULL, kept | asked, NULL));
+	assert_ok(simple(BOX_UMOUNT, "/mnt/x"));
+}
+
+/*
  * The node /dev/ro is host root's, 0644: the container may read the device,
  * not write it. Data "rw" after MS_RDONLY makes the superblock read-write, so
  * the device must be checked for writing then.
@@ -418,6 +444,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_remount_cannot_drop_nodev_nosuid),
+		cmocka_unit_test(test_remount_cannot_drop_ro_noexec_atime),
 		cmocka_unit_test(test_data_rw_needs_a_writable_device),
 		cmocka_unit_test(test_hugetlbfs_cannot_reserve_the_hosts_pages),
 		cmocka_unit_test(test_fuse_binary_inherits_nothing_of_the_daemon),

@@ -108,6 +108,21 @@ static int host_mount_count(void)
 	return n;
 }
 
+/* How many of the host's mounts (ours: the test runs in the host's namespace) show @dev. */
+static int host_mounts_of(const char *dev)
+{
+	char line[1024], needle[64];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int n = 0;
+
+	snprintf(needle, sizeof(needle), " %s ", dev); /* the source, after the fstype */
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
 /* ---------------- mount.allowed ---------------- */
 
 static void test_ext4_emulated_nodev_nosuid(void **state)
@@ -119,6 +134,8 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
 	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT, NULL));
 	assert_int_equal(t.box.last_flags, 0);
+	/* in the container's namespace only: nothing reached the host's */
+	assert_int_equal(host_mounts_of(t.loop[IMG_OK]), 0);
 	box_mount_options(&t.box, "/mnt/a", opts, sizeof(opts));
 	assert_non_null(strstr(opts, "ext4 "));
 	assert_non_null(strstr(opts, "nosuid"));
@@ -193,6 +210,9 @@ static void test_errnos_are_the_kernels(void **state)
 	assert_emulated_errno(run(&c), EFAULT);
 	/* mounted on the host already: never a shared superblock */
 	assert_emulated_errno(do_mount("/dev/busy", "/mnt/a", "ext4", 0, NULL), EBUSY);
+	/* the failures left nothing on the host (the busy image: only its own mount) */
+	assert_int_equal(host_mounts_of(t.loop[IMG_OK]), 0);
+	assert_int_equal(host_mounts_of(t.loop[IMG_BUSY]), 1);
 }
 
 static void test_device_cgroup_applies(void **state)
