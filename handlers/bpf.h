@@ -266,5 +266,6 @@ int bpf_cgroup_query_level(int fd, struct bpf_cgroup_level *ret);
  * Open the memory cgroup's "tasks" (v1) or "cgroup.procs" (v2) file of the
  * caller for writing: where a loader is placed so that the program is charged
  * to the container. -ENOENT when the host has no memory controller.
+ * *ret_is_v2: the cgroup2 one (where memory.oom.group exists).
  */
-int bpf_cgroup_open_memcg(const struct target *t);
+int bpf_cgroup_open_memcg(const struct target *t, bool *ret_is_v2);

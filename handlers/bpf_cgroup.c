@@ -387,7 +387,7 @@ int bpf_cgroup_check(const struct bpf_call *call, int target_fd, bool needs_mult
 	return 0;
 }
 
-int bpf_cgroup_open_memcg(const struct target *t)
+int bpf_cgroup_open_memcg(const struct target *t, bool *ret_is_v2)
 {
 	const struct cgroup_mounts *m = cgroup_mounts_host();
 	char text[PROC_CGROUP_BUF], v2[PATH_MAX], mem[PATH_MAX], path[PATH_MAX * 2];
@@ -400,10 +400,11 @@ int bpf_cgroup_open_memcg(const struct target *t)
 	if (r < 0)
 		return r == -ENOENT ? -ENOENT : -EPERM;
 	/* the hierarchy that has the memory controller; v1 moves one task cheaply */
+	*ret_is_v2 = false;
 	if (m->v1_memory && mem[0])
 		(void)snprintf(path, sizeof(path), "%s%s/tasks", m->v1_memory, mem);
 	else if (m->v2 && m->v2_memory)
-		(void)snprintf(path, sizeof(path), "%s%s/cgroup.procs", m->v2, v2);
+		(void)snprintf(path, sizeof(path), "%s%s/cgroup.procs", m->v2, v2), *ret_is_v2 = true;
 	else
 		return -ENOENT;
 	r = open(path, O_WRONLY | O_CLOEXEC);

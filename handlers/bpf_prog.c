@@ -16,8 +16,11 @@
  * kernel charges the program to the container, and sets its real uid to
  * the caller's host uid, so that the program's created_by_uid says whose it
  * is (bpf_attach.c detaches and replaces only such programs). A task in its
- * vfork is never chosen by the OOM killer, and the worker thread itself never
- * changes cgroup or credentials. The child makes raw system calls only; the
+ * vfork is never chosen as the OOM killer's victim, but a group kill
+ * (memory.oom.group on cgroup2) takes every task of the cgroup that is not at
+ * oom_score_adj -1000, and every process sharing its memory: so the loader
+ * sets that for itself before it joins (nsexec_child_oom_exempt()). The
+ * worker thread itself never changes cgroup or credentials. The child makes raw system calls only; the
  * worker waits for it (the load is bounded by the verifier's own limits).
  *
  * Each container has at most LOADS_PER_CONTAINER loads in flight; more get
@@ -40,6 +43,7 @@
 #include "daemon/macro.h"
 #include "daemon/engine/notify.h"
 #include "handlers/bpf.h"
+#include "handlers/nsexec.h"
 #include "handlers/procmem.h"
 
 #define LICENSE_SIZE 128 /* the kernel keeps 127 characters */
@@ -102,6 +106,7 @@ static void loads_leave(const struct ns_ident *userns)
 struct load_job {
 	uint8_t attr[BPF_ATTR_SIZE] __attribute__((aligned(8)));
 	int memcg_fd; /* the caller's memory cgroup's tasks/cgroup.procs, or -EBADF */
+	bool memcg_is_v2; /* memcg_fd is a cgroup2 one: a group OOM kill may happen there */
 	uid_t uid;    /* the caller's host uid: the program's created_by_uid */
 	int result;   /* the program fd (in our fd table: CLONE_FILES) or the kernel's -errno */
 	int setup_r;  /* < 0: joining the memory cgroup or taking the credentials failed */
@@ -135,8 +140,17 @@ __attribute__((no_sanitize("address"))) static int loader(void *arg)
 	 * without the global threadgroup lock, whose write side makes every fork
 	 * and exit on the host wait (and waits for an RCU grace period itself).
 	 */
-	if (j->memcg_fd >= 0 && syscall(SYS_write, j->memcg_fd, "0", 1) != 1)
-		goto fail;
+	if (j->memcg_fd >= 0) {
+		/* exempt first: in a cgroup2 memory cgroup a group OOM kill could take us */
+		int err = j->memcg_is_v2 ? nsexec_child_oom_exempt() : 0;
+
+		if (err) {
+			errno = err;
+			goto fail;
+		}
+		if (syscall(SYS_write, j->memcg_fd, "0", 1) != 1)
+			goto fail;
+	}
 	/* the real uid only: effective and saved stay 0, so no capability is dropped by it */
 	if (syscall(SYS_setresuid, j->uid, (uid_t)-1, (uid_t)-1) < 0 || loader_caps() < 0)
 		goto fail;
@@ -246,13 +260,16 @@ static int load(const struct bpf_call *call, const struct bpf_load_req *req, con
 		return r;
 	bpf_load_attr_build(req, (uintptr_t)insns, (uintptr_t)license, (uintptr_t)log.p, log_size,
 			    j.attr);
-	j.memcg_fd = bpf_cgroup_open_memcg(call->t);
+	j.memcg_fd = bpf_cgroup_open_memcg(call->t, &j.memcg_is_v2);
 	if (j.memcg_fd < 0 && j.memcg_fd != -ENOENT)
 		return j.memcg_fd;
 	r = run_loader(&j);
 	(void)close_nointr(j.memcg_fd);
-	if (r == 0)
-		r = j.setup_r;
+	if (r == 0 && j.setup_r < 0)
+		r = log_warning_errno(j.setup_r, "bpf: the loader could not take its place and "
+				      "credentials%s: %m", j.memcg_is_v2 ? " (in a cgroup2 memory "
+				      "cgroup it first exempts itself from the OOM killer, which "
+				      "needs CAP_SYS_RESOURCE)" : "");
 	if (r < 0)
 		return r;
 	*ret = finish(call, req, &j, &log);

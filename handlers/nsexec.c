@@ -19,6 +19,7 @@
  * nsexec_fork_in_cgroup() gives the child its own copy of our memory, for a
  * helper that must fork and exec (the FUSE one) and so may not share it.
  */
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <stdint.h>
@@ -236,6 +237,20 @@ int nsexec_run_sharing_fds(nsexec_fn *fn, const void *arg, int timeout_ms)
 }
 
 #endif
+
+int nsexec_child_oom_exempt(void)
+{
+	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/thread-self/oom_score_adj",
+			  O_WRONLY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0)
+		return errno;
+	if (syscall(SYS_write, fd, "-1000", 5) != 5)
+		err = errno ? errno : EIO;
+	(void)syscall(SYS_close, fd);
+	return err;
+}
 
 int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms)
 {

@@ -45,3 +45,14 @@ int nsexec_run_sharing_fds(nsexec_fn *fn, const void *arg, int timeout_ms);
  * a child sharing our memory must never do.
  */
 int nsexec_fork_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms);
+
+/*
+ * In a child sharing our memory (raw syscalls only): make this task alone
+ * exempt from the OOM killer (oom_score_adj -1000), before it joins a
+ * container's memory cgroup. A group OOM kill (memory.oom.group) spares only
+ * such tasks, and would otherwise take every process sharing the child's
+ * memory, the daemon, with it. The kernel keeps a vfork child's value its own
+ * (it is not spread to the other users of the memory). Needs
+ * CAP_SYS_RESOURCE. 0 or an errno.
+ */
+int nsexec_child_oom_exempt(void);

@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -145,6 +146,48 @@ static void test_fds_stay_the_childs_unless_shared(void **state)
 	assert_int_equal(close(s.fd), 0);
 }
 
+static int read_oom_score_adj(const char *path)
+{
+	char buf[16] = "";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	return n > 0 ? atoi(buf) : -9999;
+}
+
+/* In the child: exempt itself, then report what it has (or the errno). */
+static int exempt_and_report(const void *arg)
+{
+	struct scratch *s = (struct scratch *)arg;
+	int err = nsexec_child_oom_exempt();
+
+	s->fd = err; /* reused as the errno */
+	s->value = read_oom_score_adj("/proc/thread-self/oom_score_adj");
+	return 0;
+}
+
+/*
+ * The bpf loader relies on this: a child sharing our memory exempts itself
+ * from the OOM killer before it joins a container's memory cgroup, and the
+ * kernel keeps that value the child's own; the daemon's stays as it was.
+ * Without CAP_SYS_RESOURCE the exemption is refused (EACCES), never faked.
+ */
+static void test_oom_exemption_is_the_childs_own(void **state)
+{
+	struct scratch s = { .value = 0, .fd = -1 };
+	int ours = read_oom_score_adj("/proc/self/oom_score_adj");
+
+	(void)state;
+	assert_int_equal(nsexec_run(exempt_and_report, &s, DEADLINE_MS), 0);
+	if (s.fd == 0)
+		assert_int_equal(s.value, -1000);
+	else
+		assert_int_equal(s.fd, EACCES), assert_int_equal(s.value, ours);
+	assert_int_equal(read_oom_score_adj("/proc/self/oom_score_adj"), ours);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_deadline_kills_a_stuck_child),
 		cmocka_unit_test(test_our_signal_state_is_untouched),
 		cmocka_unit_test(test_fds_stay_the_childs_unless_shared),
+		cmocka_unit_test(test_oom_exemption_is_the_childs_own),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
