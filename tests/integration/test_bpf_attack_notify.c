@@ -3,11 +3,14 @@
  * A hostile container against handle_bpf() (bpf_child.h: a real
  * user-namespace "container" with CAP_SYS_ADMIN in its own namespace, real
  * notify fds): what a device program could do to the programs of its runtime,
- * and how the arguments of a compat (i386) call are read. Each test failed on
- * the code it came with.
+ * and how the arguments of a compat (i386) call are read. Each of the first
+ * four failed on the code it came with; the last two keep what the fast path
+ * (programs read to the stack, the user namespace read once per call) must
+ * not lose.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -219,6 +222,75 @@ static void test_ia32_attr_pointer_read_as_the_kernel_does(void **state)
 }
 #endif
 
+/*
+ * Programs of up to 512 instructions are read to the stack, longer ones to a
+ * mapping: at either side of that edge every instruction must reach the
+ * kernel, none more. Each program ends in its only exit, so a lost or stray
+ * instruction fails the verifier.
+ */
+static void test_programs_at_the_stack_edge_load_whole(void **state)
+{
+	static const uint32_t counts[] = { 511, 512, 513 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		struct bpfc_result r = bpfc_call(&B, &(struct bpfc_cmd){ .op = BPFC_LOAD,
+									 .kind = BPFT_LINEAR,
+									 .n = counts[i] });
+
+		int n_continue = B.n_continue;
+
+		close_in_child(r.ret);
+		print_message("# %u instructions: %ld\n", counts[i], r.ret);
+		assert_true(r.ret >= 0);
+		assert_int_equal(r.fdinfo_type, BPF_PROG_TYPE_CGROUP_DEVICE);
+		assert_int_equal(n_continue, 0); /* loaded by us, not left to the kernel */
+	}
+}
+
+/*
+ * In the container, one thread: load, unshare a user namespace of its own,
+ * load again. res->n_ok: the first load's answer; ret: the second's.
+ */
+static long run_load_unshare_load(const struct bpfc_cmd *c, struct bpfc_result *res)
+{
+	struct bpf_insn insns[16];
+	uint32_t n = bpft_build(BPFT_DENY_DEV, 1, 3, 0, insns);
+	long first = bpft_load(insns, n), second;
+
+	(void)c;
+	if (first >= 0)
+		close((int)first);
+	res->n_ok = (int)first;
+	if (unshare(CLONE_NEWUSER) < 0)
+		return -1000 - errno;
+	second = bpft_load(insns, n);
+	if (second >= 0)
+		close((int)second);
+	return second;
+}
+
+/*
+ * The caller's user namespace is read once per call and kept for it. A
+ * caller that leaves the container's initial user namespace between two
+ * calls, on the very thread whose /proc/TID the daemon keeps open between
+ * calls, acts in a namespace of its own the next time: the daemon refuses
+ * (what the kernel would say there too). Leaves the container's init in
+ * that namespace: the last test of the group.
+ */
+static void test_caller_that_unshared_is_not_the_container(void **state)
+{
+	struct bpfc_result r;
+
+	(void)state;
+	r = bpfc_call(&B, &(struct bpfc_cmd){ .op = BPFC_RUN, .run = run_load_unshare_load });
+	print_message("# load %d, after unshare(CLONE_NEWUSER) %ld (%d trapped)\n", r.n_ok,
+		      r.ret, B.n_notif);
+	assert_true(r.n_ok >= 0);
+	assert_int_equal(B.n_notif, 2);
+	assert_int_equal(r.ret, -EPERM);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +298,8 @@ int main(void)
 		cmocka_unit_test(test_detach_leaves_exclusive_runtime_program),
 		cmocka_unit_test(test_detach_leaves_override_runtime_program),
 		cmocka_unit_test(test_ia32_attr_pointer_read_as_the_kernel_does),
+		cmocka_unit_test(test_programs_at_the_stack_edge_load_whole),
+		cmocka_unit_test(test_caller_that_unshared_is_not_the_container), /* the last */
 	};
 
 	return bpfc_run_group(tests, sizeof(tests) / sizeof(tests[0]));
