@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "daemon/macro.h"
+#include "daemon/engine/notify.h"
 #include "handlers/bpf.h"
 #include "handlers/procmem.h"
 
@@ -96,6 +97,17 @@ static void attach_as_daemon(int cmd, int target, int prog, uint32_t flags, int 
 	reply_result(reply, sys_bpf(cmd, &a, sizeof(a)));
 }
 
+/*
+ * ID_VALID once more, after the caller's fds are taken and checked and before
+ * acting: the one pidfd they come through is the thread group's, which a
+ * sibling thread's exec takes over, and the checks in between (the scan of
+ * the container cgroup's tasks) take as long as the caller makes them.
+ */
+static int still_trapped(const struct bpf_call *call)
+{
+	return notify_id_valid(call->ctx->notify_fd, call->ctx->req->id);
+}
+
 int bpf_attach_act(const struct bpf_call *call, const struct bpf_attach_req *req,
 		   struct notif_reply *reply)
 {
@@ -114,6 +126,9 @@ int bpf_attach_act(const struct bpf_call *call, const struct bpf_attach_req *req
 	}
 	if (r < 0)
 		return answer(reply, r);
+	r = still_trapped(call);
+	if (r < 0)
+		return r;
 	attach_as_daemon(BPF_PROG_ATTACH, target, prog,
 			 BPF_F_ALLOW_MULTI | (req->caller_flags & BPF_F_REPLACE), replace, reply);
 	return 0;
@@ -151,6 +166,8 @@ int bpf_detach_act(const struct bpf_call *call, const struct bpf_attach_req *req
 	if (r < 0)
 		return answer(reply, r);
 	r = check_multi(target);
+	if (r == 0)
+		r = still_trapped(call) < 0 ? -ESRCH : 0;
 	if (r == -ENOENT)
 		reply_errno(reply, r);
 	else if (r == 0)
@@ -171,6 +188,9 @@ int bpf_link_create_act(const struct bpf_call *call, const struct bpf_link_req *
 		r = bpf_cgroup_check(call, req->target_fd, true, &target);
 	if (r < 0)
 		return answer(reply, r);
+	r = still_trapped(call);
+	if (r < 0)
+		return r;
 	a.link_create.prog_fd = (uint32_t)prog;
 	a.link_create.target_fd = (uint32_t)target;
 	a.link_create.attach_type = BPF_CGROUP_DEVICE;
