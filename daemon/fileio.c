@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Durable file replacement; used by the state file and the LXC policy files. */
+/*
+ * Durable file replacement and directory walks; used by the state files, the
+ * LXC policy files and the kept Kubernetes labels.
+ */
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,4 +120,27 @@ int file_has_content(int dir_fd, const char *name, const void *buf, size_t len)
 			return 0;
 		off += (size_t)n;
 	}
+}
+
+int dir_for_each_entry(int dir_fd, entry_fn *fn, void *userdata)
+{
+	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (fd < 0)
+		return negative_errno();
+	d = fdopendir(fd);
+	if (!d) {
+		close_nointr(fd);
+		return -ENOMEM;
+	}
+	while (r >= 0 && (errno = 0, de = readdir(d)))
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			r = fn(dir_fd, de->d_name, userdata);
+	if (r >= 0 && errno)
+		r = negative_errno();
+	closedir(d);
+	return r;
 }

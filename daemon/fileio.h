@@ -34,5 +34,14 @@ int file_has_content(int dir_fd, const char *name, const void *buf, size_t len);
  */
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 
+/* What dir_for_each_entry() calls for each entry; < 0 stops the walk. */
+typedef int entry_fn(int dir_fd, const char *name, void *userdata);
+
+/*
+ * Call @fn(@dir_fd, name, @userdata) for each entry of @dir_fd except "." and
+ * ".."; stops at the first error, which it returns.
+ */
+int dir_for_each_entry(int dir_fd, entry_fn *fn, void *userdata);
+
 /* The prefix of temporary files, so startup can clean leftovers. */
 #define FILEIO_TMP_PREFIX ".tmp."

@@ -19,6 +19,7 @@
 #include "daemon/engine/intake_oci.h"
 #include "daemon/engine/pool.h"
 #include "daemon/log.h"
+#include "daemon/store/store.h"
 
 struct engine {
 	struct workers *pool;      /* owned */
@@ -105,6 +106,8 @@ void engine_stop(struct daemon *d)
 	intake_stop(e->intake);
 	e->oci = intake_oci_free(e->oci);
 	e->lxc = intake_lxc_free(e->lxc);
+	/* the listeners detach below, but systemd keeps them for the next start: so do their labels */
+	store_stopping(d->store);
 	d->workers_left_behind = !pool_stop(e->pool);
 	e->intake = intake_free(e->intake);
 	free(e);

@@ -61,13 +61,8 @@ static void copy_label(char *dst, size_t size, const char *src)
 {
 	size_t i = 0;
 
-	for (; src && src[i] && i + 1 < size; i++) {
-		char ch = src[i];
-		bool keep = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
-
-		dst[i] = keep ? ch : '_';
-	}
+	for (; src && src[i] && i + 1 < size; i++)
+		dst[i] = container_k8s_char_valid(src[i]) ? src[i] : '_';
 	dst[i] = '\0';
 }
 

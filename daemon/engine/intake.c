@@ -137,6 +137,17 @@ struct intake *intake_free(struct intake *t)
 	return NULL;
 }
 
+/* Keep the Kubernetes labels of @c, just registered, for a restart. */
+static void keep_k8s(struct daemon *d, struct container *c)
+{
+	int r = store_keep_k8s(d->store, c);
+
+	if (r < 0)
+		log_about_errno(LOG_LEVEL_WARNING, r, c->name, NULL,
+				"Cannot keep the Kubernetes labels of '%s', a restart will lose them: %m",
+				c->name);
+}
+
 /*
  * Register ephemeral container @name of @profile for a listener; on failure
  * its calls are answered CONTINUE and counted as unregistered, which the log
@@ -158,5 +169,7 @@ int intake_register_ephemeral(struct daemon *d, const char *name, const char *pr
 				"Registered ephemeral container '%s' with profile '%s'%s%s", name,
 				profile, k8s && k8s->pod[0] ? " for pod " : "",
 				k8s && k8s->pod[0] ? k8s->pod : "");
+	if (r > 0)
+		keep_k8s(d, c);
 	return r;
 }

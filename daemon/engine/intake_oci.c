@@ -281,6 +281,35 @@ static void conn_complete(struct intake_oci *o, struct oci_conn *c, const struct
 	(void)adopt_oci_listener(o, fd, st->pid, init_pid, r < 0 ? "" : name);
 }
 
+/*
+ * Register again the ephemeral container of a stored listener, with the
+ * Kubernetes labels kept for it; a kept file that is not valid is said so
+ * and ignored. Returns < 0 when it could not be registered.
+ */
+static int register_stored(struct daemon *d, const struct fdstore_oci *s)
+{
+	struct container_k8s k8s;
+	struct icd_error err = { 0 };
+	int r = store_load_k8s(d->store, s->name, &k8s, &err);
+
+	if (r < 0 && r != -ENOENT)
+		log_about_errno(LOG_LEVEL_WARNING, r, s->name, NULL,
+				"Ignoring the kept Kubernetes labels of '%s': %s", s->name,
+				err.msg[0] ? err.msg : strerror(-r));
+	return intake_register_ephemeral(d, s->name, s->profile, r >= 0 ? &k8s : NULL);
+}
+
+/* Remove the labels kept for containers that no listener taken back registered again. */
+static void sweep_k8s(struct daemon *d)
+{
+	int r = store_sweep_k8s(d->store);
+
+	if (r < 0)
+		log_warning_errno(r, "Cannot remove stale Kubernetes labels, ignoring: %m");
+	else if (r > 0)
+		log_info("Removed the Kubernetes labels of %d containers that did not come back", r);
+}
+
 void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_t n)
 {
 	size_t adopted = 0;
@@ -294,13 +323,14 @@ void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_
 			close_nointr(fds[i].fd);
 			continue;
 		}
-		/* an ephemeral container registers again; its Kubernetes names are not kept */
-		if (s.profile[0] && intake_register_ephemeral(o->sock.d, s.name, s.profile, NULL) < 0)
+		/* an ephemeral container registers again, with its kept Kubernetes names */
+		if (s.profile[0] && register_stored(o->sock.d, &s) < 0)
 			s.name[0] = '\0'; /* the name may be another container's */
 		adopted += adopt_oci_listener(o, fds[i].fd, s.pid, s.init_pid, s.name);
 	}
 	if (n > 0)
 		log_info("Took back %zu of %zu OCI listeners from the systemd fd store", adopted, n);
+	sweep_k8s(o->sock.d);
 }
 
 /* A connection is readable: read, and once a whole state arrived, act on it and close. */

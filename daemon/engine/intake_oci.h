@@ -21,8 +21,10 @@ int intake_oci_start(struct daemon *d, struct intake *t, struct workers *pool, i
 
 /*
  * Take back the OCI listeners the previous daemon kept in systemd's fd store
- * (@fds, as fdstore_take() returned them; every fd is taken over). Main
- * thread, before the intake thread starts.
+ * (@fds, as fdstore_take() returned them; every fd is taken over), their
+ * ephemeral containers with their kept Kubernetes labels, then remove the
+ * labels kept for containers that did not come back. Main thread, before the
+ * intake thread starts.
  */
 void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_t n);
 

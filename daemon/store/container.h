@@ -22,6 +22,16 @@ struct container_k8s {
 	char container[CONTAINER_NAME_MAX + 1];
 };
 
+/*
+ * Can @ch be part of a Kubernetes label value here? [A-Za-z0-9._-]: what the
+ * OCI intake reduces annotations to, and all a kept labels file may hold.
+ */
+static inline bool container_k8s_char_valid(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '_' || ch == '-';
+}
+
 /* Where an ephemeral container came from. */
 struct container_origin {
 	char profile[CONTAINER_NAME_MAX + 1]; /* the profile it registered with */
@@ -84,8 +94,9 @@ struct container {
 
 	/*
 	 * owned; NULL unless the container is ephemeral: registered by its first
-	 * listener (a profile named in its metadata), never on disk, removed when
-	 * its last listener closes. Set before it is published, never changed.
+	 * listener (a profile named in its metadata), not in the state (only its
+	 * Kubernetes names are kept, store_k8s.c), removed when its last
+	 * listener closes. Set before it is published, never changed.
 	 */
 	struct container_origin *origin;
 };

@@ -5,7 +5,6 @@
  * writer threads, which never write one container's file from two threads at
  * once (daemon/store/store.c).
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -145,32 +144,6 @@ int state_remove_profile(int state_dir_fd, const char *name)
 }
 
 /* ---- loading ---- */
-
-typedef int entry_fn(int dir_fd, const char *name, void *userdata);
-
-/* Call @fn for each entry of @dir_fd except "." and ".."; stops at the first error. */
-static int for_each_entry(int dir_fd, entry_fn *fn, void *userdata)
-{
-	int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
-
-	if (fd < 0)
-		return negative_errno();
-	d = fdopendir(fd);
-	if (!d) {
-		close_nointr(fd);
-		return -ENOMEM;
-	}
-	while (r >= 0 && (errno = 0, de = readdir(d)))
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-			r = fn(dir_fd, de->d_name, userdata);
-	if (r >= 0 && errno)
-		r = negative_errno();
-	closedir(d);
-	return r;
-}
 
 static int remove_if_temporary(int dir_fd, const char *name, void *userdata)
 {
@@ -378,7 +351,7 @@ static int convert_legacy(int state_dir_fd, int dir_fd, struct registry *reg,
 	for (size_t i = 0; i < n; i++)
 		container_unref(list[i]);
 	if (r >= 0)
-		r = for_each_entry(dir_fd, remove_if_unregistered, reg);
+		r = dir_for_each_entry(dir_fd, remove_if_unregistered, reg);
 	if (r >= 0)
 		r = RET_NERRNO(fsync(dir_fd));
 	if (r >= 0)
@@ -398,7 +371,7 @@ int state_load(int state_dir_fd, struct registry *reg, struct icd_error *reterr)
 	_cleanup_close_ int dir_fd = -EBADF;
 	int r;
 
-	(void)for_each_entry(state_dir_fd, remove_if_temporary, NULL);
+	(void)dir_for_each_entry(state_dir_fd, remove_if_temporary, NULL);
 	if (mkdirat(state_dir_fd, STATE_CONTAINERS_DIR, 0700) < 0 && errno != EEXIST)
 		return icd_error_set(reterr, negative_errno(), "cannot create %s/: %m",
 				     STATE_CONTAINERS_DIR);
@@ -406,12 +379,12 @@ int state_load(int state_dir_fd, struct registry *reg, struct icd_error *reterr)
 	if (dir_fd < 0)
 		return icd_error_set(reterr, dir_fd, "cannot open %s/: %s", STATE_CONTAINERS_DIR,
 				     strerror(-dir_fd));
-	(void)for_each_entry(dir_fd, remove_if_temporary, NULL);
+	(void)dir_for_each_entry(dir_fd, remove_if_temporary, NULL);
 	if (faccessat(state_dir_fd, STATE_LEGACY_FILE, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		r = load_legacy(state_dir_fd, reg, reterr);
 		return r < 0 ? r : convert_legacy(state_dir_fd, dir_fd, reg, reterr);
 	}
-	return for_each_entry(dir_fd, load_container_file,
+	return dir_for_each_entry(dir_fd, load_container_file,
 			      &(struct load_ctx){ .reg = reg, .err = reterr,
 						  .dir = STATE_CONTAINERS_DIR, .kind = "container" });
 }
@@ -428,8 +401,8 @@ int state_load_profiles(int state_dir_fd, struct registry *profiles, struct icd_
 	if (dir_fd < 0)
 		return icd_error_set(reterr, dir_fd, "cannot open %s/: %s", STATE_PROFILES_DIR,
 				     strerror(-dir_fd));
-	(void)for_each_entry(dir_fd, remove_if_temporary, NULL);
-	return for_each_entry(dir_fd, load_container_file,
+	(void)dir_for_each_entry(dir_fd, remove_if_temporary, NULL);
+	return dir_for_each_entry(dir_fd, load_container_file,
 			      &(struct load_ctx){ .reg = profiles, .err = reterr,
 						  .dir = STATE_PROFILES_DIR, .kind = "profile" });
 }

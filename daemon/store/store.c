@@ -18,6 +18,7 @@
 #include "daemon/escape.h"
 #include "daemon/events/publish.h"
 #include "daemon/sockets.h"
+#include "daemon/store/k8s_labels.h"
 #include "daemon/store/policy.h"
 #include "daemon/store/profile.h"
 #include "daemon/store/state.h"
@@ -31,6 +32,21 @@
 #define STORE_WRITERS 8
 
 /* ---- opening ---- */
+
+/* STATE_DIR/@dir, created when missing, into *@ret_fd. */
+static int open_subdir(struct store *s, const char *dir, int *ret_fd, struct icd_error *reterr)
+{
+	int fd;
+
+	if (mkdirat(s->state_dir_fd, dir, 0700) < 0 && errno != EEXIST)
+		return icd_error_set(reterr, negative_errno(), "cannot create '%s/%s': %m",
+				     s->state_dir, dir);
+	fd = RET_NERRNO(openat(s->state_dir_fd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+	if (fd < 0)
+		return icd_error_set(reterr, fd, "cannot open '%s/%s': %m", s->state_dir, dir);
+	*ret_fd = fd;
+	return 0;
+}
 
 static int open_dirs(struct store *s, const char *state_dir, struct icd_error *reterr)
 {
@@ -46,23 +62,12 @@ static int open_dirs(struct store *s, const char *state_dir, struct icd_error *r
 	if (s->state_dir_fd < 0)
 		return icd_error_set(reterr, s->state_dir_fd, "cannot open state directory '%s': %m",
 				     state_dir);
-	if (mkdirat(s->state_dir_fd, SECCOMP_DIR, 0700) < 0 && errno != EEXIST)
-		return icd_error_set(reterr, negative_errno(), "cannot create '%s/" SECCOMP_DIR "': %m",
-				     state_dir);
-	s->seccomp_dir_fd = RET_NERRNO(openat(s->state_dir_fd, SECCOMP_DIR,
-					      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (s->seccomp_dir_fd < 0)
-		return icd_error_set(reterr, s->seccomp_dir_fd, "cannot open '%s/" SECCOMP_DIR "': %m",
-				     state_dir);
-	if (mkdirat(s->state_dir_fd, PROFILE_SECCOMP_DIR, 0700) < 0 && errno != EEXIST)
-		return icd_error_set(reterr, negative_errno(),
-				     "cannot create '%s/" PROFILE_SECCOMP_DIR "': %m", state_dir);
-	s->profile_seccomp_dir_fd = RET_NERRNO(openat(s->state_dir_fd, PROFILE_SECCOMP_DIR,
-						      O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-	if (s->profile_seccomp_dir_fd < 0)
-		return icd_error_set(reterr, s->profile_seccomp_dir_fd,
-				     "cannot open '%s/" PROFILE_SECCOMP_DIR "': %m", state_dir);
-	return 0;
+	r = open_subdir(s, SECCOMP_DIR, &s->seccomp_dir_fd, reterr);
+	if (r >= 0)
+		r = open_subdir(s, PROFILE_SECCOMP_DIR, &s->profile_seccomp_dir_fd, reterr);
+	if (r >= 0)
+		r = open_subdir(s, K8S_LABELS_DIR, &s->k8s_dir_fd, reterr);
+	return r;
 }
 
 /* Expand one loaded container over the loaded profiles. */
@@ -128,9 +133,10 @@ int store_open(const char *state_dir, struct registry *reg, struct store **ret,
 	if (!s)
 		return -ENOMEM;
 	*s = (struct store){ .registry = reg, .state_dir_fd = -EBADF, .seccomp_dir_fd = -EBADF,
-			     .profile_seccomp_dir_fd = -EBADF };
+			     .profile_seccomp_dir_fd = -EBADF, .k8s_dir_fd = -EBADF };
 	pthread_rwlock_init(&s->profiles_lock, NULL);
 	pthread_mutex_init(&s->ephemeral_lock, NULL);
+	pthread_mutex_init(&s->k8s_lock, NULL);
 	s->lanes = lanes_new(STORE_WRITERS);
 	s->profiles = registry_new();
 	r = s->lanes && s->profiles ? open_dirs(s, state_dir, reterr) : -ENOMEM;
@@ -161,11 +167,13 @@ struct store *store_free(struct store *s)
 		lanes_free(s->lanes);
 	close_nointr(s->seccomp_dir_fd);
 	close_nointr(s->profile_seccomp_dir_fd);
+	close_nointr(s->k8s_dir_fd);
 	close_nointr(s->state_dir_fd);
 	free(s->state_dir);
 	registry_free(s->profiles);
 	pthread_rwlock_destroy(&s->profiles_lock);
 	pthread_mutex_destroy(&s->ephemeral_lock);
+	pthread_mutex_destroy(&s->k8s_lock);
 	free(s);
 	return NULL;
 }

@@ -150,10 +150,11 @@ int store_apply(struct store *s, struct store_change *ch);
 
 /*
  * An ephemeral container for a listener that registers itself: @name with
- * the configuration of @profile, never written to disk. When @name is already
- * an ephemeral container of the same profile (a second listener, or one taken
- * back after a restart), that one. Returns 1 (created) or 0 (there
- * already) with a new reference in *ret, or
+ * the configuration of @profile, not written to the state (its labels are
+ * kept by store_keep_k8s()). When @name is already an ephemeral container of
+ * the same profile (a second listener, or one taken back after a restart),
+ * that one. Returns 1 (created) or 0 (there already) with a new reference in
+ * *ret, or
  * -ENOENT (no such profile), -EEXIST (@name is taken by another container),
  * -EMFILE (STORE_EPHEMERAL_MAX reached), -ENOMEM; with a message in @reterr.
  * Thread-safe (runs on the caller's thread: nothing is written).
@@ -171,3 +172,38 @@ int store_remove_ephemeral_if_unused(struct store *s, struct container *c);
 
 /* How many ephemeral containers there are now. */
 unsigned store_ephemeral_count(struct store *s);
+
+/*
+ * Kubernetes labels outlive a restart (k8s_labels.h): the store keeps those
+ * of each ephemeral container from a pod in a small file, removes it with the
+ * container (but not while the daemon stops: the fd store hands the listener
+ * back), and reads it back when a restart registers the container again.
+ */
+
+/*
+ * Keep the labels of ephemeral container @c (just registered), unless it has
+ * none or was removed meanwhile. Returns 0 or a negative errno (the labels
+ * would then be lost at a restart, nothing else). Thread-safe.
+ */
+int store_keep_k8s(struct store *s, struct container *c);
+
+/*
+ * The kept labels of container @name into *@ret: 0, -ENOENT when none are
+ * kept, -EINVAL (why in @reterr) for a file that is not valid. Thread-safe.
+ */
+int store_load_k8s(struct store *s, const char *name, struct container_k8s *ret,
+		   struct icd_error *reterr);
+
+/*
+ * Remove the kept labels of every container that is not now an ephemeral
+ * container with labels: after the listeners kept over a restart registered
+ * theirs again. Returns how many files were removed, or a negative errno.
+ * Thread-safe.
+ */
+int store_sweep_k8s(struct store *s);
+
+/*
+ * The daemon is stopping: from now on a removed ephemeral container keeps its
+ * labels file, for the restart that takes its listener back. Thread-safe.
+ */
+void store_stopping(struct store *s);

@@ -22,6 +22,14 @@ struct store {
 	 */
 	pthread_mutex_t ephemeral_lock;
 	atomic_uint n_ephemeral;
+	/*
+	 * Serializes writing, removing and sweeping the kept Kubernetes labels
+	 * (store_k8s.c), which decide from the registry as it is under it; taken
+	 * before the registry lock, never with another store lock held.
+	 */
+	pthread_mutex_t k8s_lock;
+	int k8s_dir_fd;            /* owned: STATE_DIR/k8s-labels */
+	atomic_bool is_stopping;   /* removed containers keep their labels file */
 	char *state_dir;           /* owned: absolute */
 	int state_dir_fd;          /* owned */
 	int seccomp_dir_fd;        /* owned: the LXC policy files */
@@ -47,6 +55,12 @@ int store_current(struct registry *reg, const char *kind, struct store_change *c
 
 /* -errno @r as "cannot write @what: ..." in @reterr; returns @r. */
 int store_write_failed(struct icd_error *reterr, int r, const char *what);
+
+/*
+ * Ephemeral container @name was removed: remove its kept labels, unless the
+ * daemon is stopping or a container registered with that name since. Any thread.
+ */
+void store_forget_k8s(struct store *s, const char *name);
 
 /* Run profile change @ch (a lane thread, the profiles lock not held). Returns 0 or -errno. */
 int store_run_profile_change(struct store *s, struct store_change *ch);

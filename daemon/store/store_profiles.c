@@ -7,7 +7,8 @@
  * and each user's new expansion, and last rewrites the users' LXC policy
  * files (derived data). Ephemeral containers are added on the intake thread
  * or a worker and removed on a worker under the ephemeral lock only, which
- * is never held across a write, and never touch the disk. The lifecycle
+ * is never held across a write, and never touch the disk (but for their
+ * kept Kubernetes labels, store_k8s.c, written outside that lock). The lifecycle
  * events of profiles, of the containers a profile change re-expands and of
  * ephemeral containers are published under the ephemeral lock, as each
  * change is published: a reader sees them in the order they happened (a
@@ -440,8 +441,10 @@ int store_remove_ephemeral_if_unused(struct store *s, struct container *c)
 	if (r > 0) /* under the lock: never after the event of its name registered again */
 		publish_ephemeral(s->events, c, false);
 	pthread_mutex_unlock(&s->ephemeral_lock);
-	if (r > 0)
+	if (r > 0) {
 		atomic_fetch_sub(&s->n_ephemeral, 1);
+		store_forget_k8s(s, c->name);
+	}
 	return r;
 }
 

@@ -704,7 +704,15 @@ int restart_with_fd_store(const char *const *args)
 
 void crash_and_hand_back(int fd, const char *fdname, const char *const *args)
 {
-	harness_stop(&H, SIGKILL);
+	stop_and_hand_back(SIGKILL, fd, fdname, args);
+}
+
+void stop_and_hand_back(int sig, int fd, const char *fdname, const char *const *args)
+{
+	int status = harness_stop(&H, sig);
+
+	if (sig == SIGTERM)
+		assert_int_equal(WEXITSTATUS(status), 0);
 	H.pass_fd = fd;
 	H.pass_fd_name = fdname;
 	assert_int_equal(harness_start(&H, args), 0);

@@ -116,5 +116,11 @@ int fake_notify_recv_fdstore(int sock, char *name, size_t size);
  */
 int restart_with_fd_store(const char *const *args);
 
-/* Kill the daemon (a crash) and start it again with @fd handed back as @fdname, as systemd would. Closes @fd. */
+/*
+ * Stop the daemon with @sig (SIGKILL: a crash; SIGTERM: systemd's restart) and
+ * start it again with @fd handed back as @fdname, as systemd would. Closes @fd.
+ */
+void stop_and_hand_back(int sig, int fd, const char *fdname, const char *const *args);
+
+/* stop_and_hand_back() with SIGKILL. */
 void crash_and_hand_back(int fd, const char *fdname, const char *const *args);

@@ -9,8 +9,9 @@
  * and counted as unregistered, and so is a name already taken (by a
  * registered container, or an ephemeral one of another profile); the LXC
  * cookie profile=NAME does the same; an ephemeral container survives a
- * restart through the systemd fd store, and a stored name taken meanwhile
- * is answered CONTINUE.
+ * restart through the systemd fd store, with its Kubernetes labels (kept
+ * files: a bad one is ignored, stale ones removed), and a stored name taken
+ * meanwhile is answered CONTINUE.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -360,6 +361,115 @@ static void test_stored_taken_name_continues(void **state)
 	api("DELETE", "/1.0/profiles/q", NULL, 200);
 }
 
+/* The path of the labels file kept for @name. */
+static void labels_path(const char *name, char *path, size_t size)
+{
+	snprintf(path, size, "%s/k8s-labels/%s.json", H.state_dir, name);
+}
+
+static bool labels_kept(const char *name)
+{
+	char path[512];
+
+	labels_path(name, path, sizeof(path));
+	return access(path, F_OK) == 0;
+}
+
+/* After a restart: the pod's series and the API show its Kubernetes names again. */
+static void expect_labels_back(struct child *c, const char *name, long emulated)
+{
+	unsigned long total = 0;
+
+	wait_listeners(name, 1);
+	assert_int_equal(child_sysinfo(c, &total), 0);
+	assert_int_equal(sysinfo_count(name, "emulated"), emulated);
+	assert_int_equal(metric(name, "sysinfo", "emulated"), 0); /* no series without them */
+	check_shown(name);
+}
+
+/*
+ * A DaemonSet rolling update (systemd's SIGTERM and start) and a crash: the
+ * ephemeral container of a pod comes back with its Kubernetes labels, kept
+ * in a file under the state directory that goes with the container.
+ */
+static void test_ephemeral_keeps_k8s_labels_across_restart(void **state)
+{
+	const char *workers[] = { "--workers", "2", NULL };
+	char fdname[300], name[80];
+	unsigned long total = 0;
+	struct child c;
+	int nsock, stored, sock;
+
+	(void)state;
+	nsock = restart_with_fd_store(workers);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	sock = oci_handoff_annotated(&c, "profile=p", LONG_ID, CRI_ANNOTATIONS);
+	find_container("shop.web-7d4b9.nginx-", name, sizeof(name));
+	stored = fake_notify_recv_fdstore(nsock, fdname, sizeof(fdname));
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(sysinfo_count(name, "emulated"), 1);
+	assert_true(labels_kept(name));
+	stop_and_hand_back(SIGTERM, dup(stored), fdname, workers);
+	expect_labels_back(&c, name, 1);
+	crash_and_hand_back(stored, fdname, workers);
+	expect_labels_back(&c, name, 1);
+	/* the container goes with its last listener, and its labels file with it */
+	child_stop(&c);
+	close(sock);
+	close(nsock);
+	wait_gone(name);
+	assert_false(labels_kept(name));
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
+static void put_labels_file(const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	labels_path(name, path, sizeof(path));
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/*
+ * The labels files are hostile input at start: a bad one is said so and
+ * ignored (the container registers without labels), and files no listener
+ * taken back names are removed; the start goes on.
+ */
+static void test_bad_and_stale_labels_at_start(void **state)
+{
+	const char *workers[] = { "--workers", "2", NULL };
+	unsigned long total = 0;
+	char fdname[128];
+	struct child c;
+	char *log;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	put_labels_file("kept-bad", "{\"namespace\":\"a\",\"pod\":\"x\\\"} 1\",\"container\":\"c\"}");
+	put_labels_file("gone-0a1b2c3d", "{\"namespace\":\"a\",\"pod\":\"b\",\"container\":\"c\"}");
+	snprintf(fdname, sizeof(fdname), "oci.%d.%d.kept-bad+p", (int)c.pid, (int)c.pid);
+	crash_and_hand_back(dup(c.listener), fdname, workers);
+	wait_listeners("kept-bad", 1);
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("kept-bad", "sysinfo", "emulated"), 1);
+	log = harness_read_file(H.log_path, NULL);
+	assert_non_null(strstr(log, "Ignoring the kept Kubernetes labels of 'kept-bad': 'pod' holds a "
+				    "character outside [A-Za-z0-9._-]"));
+	assert_non_null(strstr(log, "Removed the Kubernetes labels of 2 containers"));
+	free(log);
+	assert_false(labels_kept("kept-bad"));
+	assert_false(labels_kept("gone-0a1b2c3d"));
+	child_stop(&c);
+	wait_gone("kept-bad");
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
 int main(void)
 {
 	static const char *const daemon_args[] = { "--workers", "2", NULL };
@@ -371,6 +481,8 @@ int main(void)
 		cmocka_unit_test(test_lxc_taken_name_continues),
 		cmocka_unit_test(test_ephemeral_survives_restart),
 		cmocka_unit_test(test_stored_taken_name_continues),
+		cmocka_unit_test(test_ephemeral_keeps_k8s_labels_across_restart),
+		cmocka_unit_test(test_bad_and_stale_labels_at_start),
 	};
 
 	if (geteuid() != 0) {
