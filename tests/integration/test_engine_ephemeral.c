@@ -301,32 +301,51 @@ static void test_lxc_taken_name_continues(void **state)
 	api("DELETE", "/1.0/profiles/q", NULL, 200);
 }
 
+static const char *const workers_2[] = { "--workers", "2", NULL };
+
+/* An ephemeral container of profile p (sysinfo) under a fake systemd, its listener stored. */
+struct stored_ephemeral {
+	struct child c;
+	int nsock, sock, stored; /* the fake systemd, the OCI connection, the stored copy */
+	char name[80], fdname[300];
+};
+
+/* Start @e from OCI id @id with @annotations; its name starts with @prefix. */
+static void stored_ephemeral_start(struct stored_ephemeral *e, const char *id,
+				   const char *annotations, const char *prefix)
+{
+	e->nsock = restart_with_fd_store(workers_2);
+	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
+	child_start(&e->c);
+	e->sock = oci_handoff_annotated(&e->c, "profile=p", id, annotations);
+	find_container(prefix, e->name, sizeof(e->name));
+	e->stored = fake_notify_recv_fdstore(e->nsock, e->fdname, sizeof(e->fdname));
+	assert_non_null(strstr(e->fdname, "+p"));
+}
+
+/* Its end: the container goes with its last listener; then profile p. */
+static void stored_ephemeral_end(struct stored_ephemeral *e)
+{
+	child_stop(&e->c);
+	close(e->sock);
+	close(e->nsock);
+	wait_gone(e->name);
+	api("DELETE", "/1.0/profiles/p", NULL, 200);
+}
+
 /* Under systemd the fd-store name carries the profile: a restart registers it again. */
 static void test_ephemeral_survives_restart(void **state)
 {
-	const char *workers[] = { "--workers", "2", NULL };
-	char fdname[300], name[80];
+	struct stored_ephemeral e;
 	unsigned long total = 0;
-	struct child c;
-	int nsock, stored, sock;
 
 	(void)state;
-	nsock = restart_with_fd_store(workers);
-	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
-	child_start(&c);
-	sock = oci_handoff_annotated(&c, "profile=p", "runc-ctr", "{}");
-	find_container("runc-ctr-", name, sizeof(name));
-	stored = fake_notify_recv_fdstore(nsock, fdname, sizeof(fdname));
-	assert_non_null(strstr(fdname, "+p"));
-	crash_and_hand_back(stored, fdname, workers);
-	wait_listeners(name, 1);
-	assert_int_equal(child_sysinfo(&c, &total), 0);
-	assert_int_equal(metric(name, "sysinfo", "emulated"), 1);
-	child_stop(&c);
-	close(sock);
-	close(nsock);
-	wait_gone(name);
-	api("DELETE", "/1.0/profiles/p", NULL, 200);
+	stored_ephemeral_start(&e, "runc-ctr", "{}", "runc-ctr-");
+	crash_and_hand_back(e.stored, e.fdname, workers_2);
+	wait_listeners(e.name, 1);
+	assert_int_equal(child_sysinfo(&e.c, &total), 0);
+	assert_int_equal(metric(e.name, "sysinfo", "emulated"), 1);
+	stored_ephemeral_end(&e);
 }
 
 /*
@@ -337,7 +356,6 @@ static void test_ephemeral_survives_restart(void **state)
  */
 static void test_stored_taken_name_continues(void **state)
 {
-	const char *workers[] = { "--workers", "2", NULL };
 	unsigned long total = 0;
 	char fdname[128];
 	struct child c;
@@ -345,12 +363,12 @@ static void test_stored_taken_name_continues(void **state)
 	int nsock;
 
 	(void)state;
-	nsock = restart_with_fd_store(workers);
+	nsock = restart_with_fd_store(workers_2);
 	api("POST", "/1.0/profiles", "{\"name\":\"q\",\"config\":{}}", 201);
 	api("POST", "/1.0/containers", "{\"name\":\"victim\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
 	child_start(&c);
 	snprintf(fdname, sizeof(fdname), "oci.%d.%d.victim+q", (int)c.pid, (int)c.pid);
-	crash_and_hand_back(dup(c.listener), fdname, workers);
+	crash_and_hand_back(dup(c.listener), fdname, workers_2);
 	before = metric("_unregistered", "sysinfo", "unregistered");
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(metric("victim", "sysinfo", "emulated"), 0);
@@ -394,33 +412,21 @@ static void expect_labels_back(struct child *c, const char *name, long emulated)
  */
 static void test_ephemeral_keeps_k8s_labels_across_restart(void **state)
 {
-	const char *workers[] = { "--workers", "2", NULL };
-	char fdname[300], name[80];
+	struct stored_ephemeral e;
 	unsigned long total = 0;
-	struct child c;
-	int nsock, stored, sock;
 
 	(void)state;
-	nsock = restart_with_fd_store(workers);
-	api("POST", "/1.0/profiles", "{\"name\":\"p\",\"config\":{\"" KEY "sysinfo\":\"true\"}}", 201);
-	child_start(&c);
-	sock = oci_handoff_annotated(&c, "profile=p", LONG_ID, CRI_ANNOTATIONS);
-	find_container("shop.web-7d4b9.nginx-", name, sizeof(name));
-	stored = fake_notify_recv_fdstore(nsock, fdname, sizeof(fdname));
-	assert_int_equal(child_sysinfo(&c, &total), 0);
-	assert_int_equal(sysinfo_count(name, "emulated"), 1);
-	assert_true(labels_kept(name));
-	stop_and_hand_back(SIGTERM, dup(stored), fdname, workers);
-	expect_labels_back(&c, name, 1);
-	crash_and_hand_back(stored, fdname, workers);
-	expect_labels_back(&c, name, 1);
+	stored_ephemeral_start(&e, LONG_ID, CRI_ANNOTATIONS, "shop.web-7d4b9.nginx-");
+	assert_int_equal(child_sysinfo(&e.c, &total), 0);
+	assert_int_equal(sysinfo_count(e.name, "emulated"), 1);
+	assert_true(labels_kept(e.name));
+	stop_and_hand_back(SIGTERM, dup(e.stored), e.fdname, workers_2);
+	expect_labels_back(&e.c, e.name, 1);
+	crash_and_hand_back(e.stored, e.fdname, workers_2);
+	expect_labels_back(&e.c, e.name, 1);
 	/* the container goes with its last listener, and its labels file with it */
-	child_stop(&c);
-	close(sock);
-	close(nsock);
-	wait_gone(name);
-	assert_false(labels_kept(name));
-	api("DELETE", "/1.0/profiles/p", NULL, 200);
+	stored_ephemeral_end(&e);
+	assert_false(labels_kept(e.name));
 }
 
 static void put_labels_file(const char *name, const char *text)
@@ -442,7 +448,6 @@ static void put_labels_file(const char *name, const char *text)
  */
 static void test_bad_and_stale_labels_at_start(void **state)
 {
-	const char *workers[] = { "--workers", "2", NULL };
 	unsigned long total = 0;
 	char fdname[128];
 	struct child c;
@@ -454,7 +459,7 @@ static void test_bad_and_stale_labels_at_start(void **state)
 	put_labels_file("kept-bad", "{\"namespace\":\"a\",\"pod\":\"x\\\"} 1\",\"container\":\"c\"}");
 	put_labels_file("gone-0a1b2c3d", "{\"namespace\":\"a\",\"pod\":\"b\",\"container\":\"c\"}");
 	snprintf(fdname, sizeof(fdname), "oci.%d.%d.kept-bad+p", (int)c.pid, (int)c.pid);
-	crash_and_hand_back(dup(c.listener), fdname, workers);
+	crash_and_hand_back(dup(c.listener), fdname, workers_2);
 	wait_listeners("kept-bad", 1);
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(metric("kept-bad", "sysinfo", "emulated"), 1);
