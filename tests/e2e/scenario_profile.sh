@@ -155,3 +155,55 @@ scenario_profile() {
 	fi
 	daemon_stop
 }
+
+# --- an ephemeral container from a pod across a daemon crash (part of scenario_fdstore) ---
+
+# kept_labels_file: where the daemon keeps the pod's Kubernetes labels for a restart.
+kept_labels_file() { echo "$E2E_WORK/daemon/state/k8s-labels/$(cat "$E2E_WORK/profile-ephemeral").json"; }
+
+# wait_ephemeral_metric_labels: the labelled sysinfo series counts a call within 2 s.
+wait_ephemeral_metric_labels() {
+	for _ in $(seq 20); do
+		check_ephemeral_metric_labels >/dev/null && return 0
+		sleep 0.1
+	done
+	check_ephemeral_metric_labels
+}
+
+check_registered_and_kept() {
+	check_ephemeral_registered "$1" && wait_ephemeral_metric_labels || return 1
+	[ -f "$(kept_labels_file)" ] || { echo "no $(kept_labels_file)"; return 1; }
+}
+
+# check_ephemeral_and_labels_removed RT NAME: the container's end removes it and its kept labels.
+check_ephemeral_and_labels_removed() {
+	check_gone "$1" "$2" && check_ephemeral_removed || return 1
+	[ ! -e "$(kept_labels_file)" ] || { echo "$(kept_labels_file) left behind"; return 1; }
+}
+
+# fdstore_ephemeral RT: under the keeper, a container started with a profile's policy and CRI
+# annotations keeps a sysinfo loop running; the daemon is killed and restarted with the stored
+# listeners; the loop is served again and its series carry the pod's labels again.
+# shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
+fdstore_ephemeral() {
+	local rt=$1 name=e2e-$1-fdsp-$$ profile=e2e.kept
+	BLOCKED=""
+	rm -f "$E2E_WORK/profile-ephemeral"
+	step "$rt: fd store: interceptd starts again under the fd store" keeper_start
+	step "$rt: fd store: profile created with intercept.sysinfo=true" api_expect_2xx POST \
+		/1.0/profiles "{\"name\":\"$profile\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}"
+	step "$rt: fd store: a pod's container with the profile's policy runs a sysinfo loop" eval \
+		"profile_start $rt $name $profile && start_sysinfo_loop $rt $name &&
+		 wait_loop_total $rt $name $MIB256"
+	step "$rt: fd store: it registered itself; its series carry the pod's labels, kept on disk" \
+		check_registered_and_kept "$profile"
+	step "$rt: fd store: daemon killed and restarted with the store: the loop is served again" \
+		crash_and_check_taken_back "$rt" "$name"
+	step "$rt: fd store: after the restart its series carry the pod's labels again" \
+		wait_ephemeral_metric_labels
+	BLOCKED=""
+	step "$rt: fd store: container deleted: its ephemeral container and kept labels go" \
+		check_ephemeral_and_labels_removed "$rt" "$name"
+	step "$rt: fd store: the profile is deleted" api_expect_2xx DELETE "/1.0/profiles/$profile"
+	daemon_stop
+}

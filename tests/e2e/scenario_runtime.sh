@@ -9,6 +9,7 @@
 #      PATCH, metrics, a daemon restart
 #   4. scenario_handlers: mknod, setxattr and sched_setscheduler through the daemon
 #   5. scenario_fdstore (runc, crun): OCI listeners across a daemon crash, with an fd store
+#      (and an ephemeral container's Kubernetes labels, scenario_profile.sh)
 # shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
 
 # 1. A plain unprivileged container: user namespace, probe, memory limit in the cgroup.
@@ -427,4 +428,5 @@ scenario_fdstore() {
 	BLOCKED=""
 	step "$rt: fd store: container deleted and unregistered" delete_and_unregister "$rt" "$name"
 	daemon_stop
+	fdstore_ephemeral "$rt"
 }
