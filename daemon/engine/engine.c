@@ -106,7 +106,7 @@ void engine_stop(struct daemon *d)
 	intake_stop(e->intake);
 	e->oci = intake_oci_free(e->oci);
 	e->lxc = intake_lxc_free(e->lxc);
-	/* the listeners detach below, but systemd keeps them for the next start: so do their labels */
+	/* systemd keeps the listeners detaching below for the next start: keep their labels */
 	store_stopping(d->store);
 	d->workers_left_behind = !pool_stop(e->pool);
 	e->intake = intake_free(e->intake);

@@ -144,7 +144,7 @@ static void keep_k8s(struct daemon *d, struct container *c)
 
 	if (r < 0)
 		log_about_errno(LOG_LEVEL_WARNING, r, c->name, NULL,
-				"Cannot keep the Kubernetes labels of '%s', a restart will lose them: %m",
+				"Cannot keep the Kubernetes labels of '%s', a restart loses them: %m",
 				c->name);
 }
 

@@ -292,10 +292,13 @@ static int register_stored(struct daemon *d, const struct fdstore_oci *s)
 	struct icd_error err = { 0 };
 	int r = store_load_k8s(d->store, s->name, &k8s, &err);
 
-	if (r < 0 && r != -ENOENT)
+	if (r < 0 && r != -ENOENT && err.msg[0])
 		log_about_errno(LOG_LEVEL_WARNING, r, s->name, NULL,
 				"Ignoring the kept Kubernetes labels of '%s': %s", s->name,
-				err.msg[0] ? err.msg : strerror(-r));
+				err.msg);
+	else if (r < 0 && r != -ENOENT)
+		log_about_errno(LOG_LEVEL_WARNING, r, s->name, NULL,
+				"Ignoring the kept Kubernetes labels of '%s': %m", s->name);
 	return intake_register_ephemeral(d, s->name, s->profile, r >= 0 ? &k8s : NULL);
 }
 
@@ -307,7 +310,8 @@ static void sweep_k8s(struct daemon *d)
 	if (r < 0)
 		log_warning_errno(r, "Cannot remove stale Kubernetes labels, ignoring: %m");
 	else if (r > 0)
-		log_info("Removed the Kubernetes labels of %d containers that did not come back", r);
+		log_info("Removed the Kubernetes labels of %d containers that did not come back",
+			 r);
 }
 
 void intake_oci_adopt_stored(struct intake_oci *o, struct fdstore_fd *fds, size_t n)

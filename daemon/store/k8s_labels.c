@@ -39,7 +39,7 @@ int k8s_labels_format(const struct container_k8s *k8s, char **ret_text)
 	return 0;
 }
 
-/* The string @key of @o into @dst (@size bytes): present, a string, within @size, valid characters. */
+/* String @key of @o into @dst (@size bytes): present, a string, short enough, valid characters. */
 static int take_label(json_t *o, const char *key, char *dst, size_t size, struct icd_error *reterr)
 {
 	json_t *v = json_object_get(o, key);

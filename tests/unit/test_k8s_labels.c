@@ -33,7 +33,8 @@ static void test_k8s_labels_format_parse_round_trip(void **state)
 
 	(void)state;
 	assert_int_equal(k8s_labels_format(&shop, &text), 0);
-	assert_string_equal(text, "{\"container\":\"nginx\",\"namespace\":\"shop\",\"pod\":\"web-7d4b9\"}");
+	assert_string_equal(text,
+			    "{\"container\":\"nginx\",\"namespace\":\"shop\",\"pod\":\"web-7d4b9\"}");
 	assert_int_equal(k8s_labels_parse(text, strlen(text), &back, NULL), 0);
 	assert_memory_equal(&back, &shop, sizeof(shop));
 	free(text);
@@ -81,9 +82,11 @@ static void test_k8s_labels_parse_refuses_hostile_files(void **state)
 	REFUSED("{\"namespace\":\"a\",\"pod\":\"b\\\"} x\",\"container\":\"c\"}", "'pod' holds");
 	REFUSED("{\"namespace\":\"a\\u0000b\",\"pod\":\"b\",\"container\":\"c\"}", "not JSON");
 	REFUSED("{\"namespace\":\"a\",\"pod\":\"b\",\"container\":\"\xc3\xa9\"}", "'container' holds");
-	snprintf(too_long, sizeof(too_long), "{\"namespace\":\"a\",\"pod\":\"%0254d\",\"container\":\"c\"}", 0);
+	snprintf(too_long, sizeof(too_long),
+		 "{\"namespace\":\"a\",\"pod\":\"%0254d\",\"container\":\"c\"}", 0);
 	REFUSED(too_long, "'pod' is longer than 253");
-	snprintf(too_long, sizeof(too_long), "{\"namespace\":\"%064d\",\"pod\":\"b\",\"container\":\"c\"}", 0);
+	snprintf(too_long, sizeof(too_long),
+		 "{\"namespace\":\"%064d\",\"pod\":\"b\",\"container\":\"c\"}", 0);
 	REFUSED(too_long, "'namespace' is longer than 63");
 	memset(big, ' ', sizeof(big));
 	memcpy(big, "{\"namespace\":\"a\",\"pod\":\"b\",\"container\":\"c\"}", 44);
@@ -189,8 +192,10 @@ int main(void)
 		cmocka_unit_test(test_k8s_labels_format_parse_round_trip),
 		cmocka_unit_test(test_k8s_labels_parse_refuses_hostile_files),
 		cmocka_unit_test_setup_teardown(test_k8s_labels_save_load_remove, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_k8s_labels_load_refuses_odd_files, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_k8s_labels_sweep_keeps_only_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_k8s_labels_load_refuses_odd_files, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_k8s_labels_sweep_keeps_only_named, setup,
+						teardown),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
