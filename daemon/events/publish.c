@@ -26,18 +26,6 @@ unsigned publish_changed_keys(const struct config *before, const struct config *
 	return mask;
 }
 
-/* Keys @cfg makes the filter trap that some listener of @c attached without. */
-static unsigned untrapped_keys(struct container *c, const struct config *cfg)
-{
-	unsigned trapped = config_trapped_keys(cfg), missing = 0;
-
-	pthread_mutex_lock(&c->lock);
-	for (const struct listener *l = c->listeners; l; l = l->next)
-		missing |= trapped & ~l->trapped_keys;
-	pthread_mutex_unlock(&c->lock);
-	return missing;
-}
-
 static const char *change_action(enum store_op op)
 {
 	switch (op) {
@@ -55,7 +43,7 @@ static void publish_restart_required(struct event_bus *b, struct container *c,
 				     const struct config *cfg, unsigned changed)
 {
 	struct event ev;
-	unsigned missing = untrapped_keys(c, cfg) & changed;
+	unsigned missing = container_untrapped_keys(c, cfg) & changed;
 
 	if (!missing)
 		return;

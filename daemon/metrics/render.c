@@ -156,18 +156,6 @@ static bool key_is_on(const struct config *cfg, size_t key)
 	return cfg->values[key] != NULL;
 }
 
-/* Keys that @c's config traps but one of its attached listeners' filters does not. */
-static unsigned untrapped_keys(struct container *c, const struct config *cfg)
-{
-	unsigned trapped = config_trapped_keys(cfg), missing = 0;
-
-	pthread_mutex_lock(&c->lock);
-	for (const struct listener *l = c->listeners; l; l = l->next)
-		missing |= trapped & ~l->trapped_keys;
-	pthread_mutex_unlock(&c->lock);
-	return missing;
-}
-
 /* Per container: each key on or off, and how many keys wait for a restart. */
 static void write_container_keys(FILE *f, struct container **list, size_t n)
 {
@@ -190,7 +178,7 @@ static void write_container_keys(FILE *f, struct container **list, size_t n)
 
 		fputs("interceptd_container_restart_required{container=", f);
 		metrics_write_label_value(f, list[i]->name);
-		fprintf(f, "} %d\n", __builtin_popcount(cfg ? untrapped_keys(list[i], cfg) : 0));
+		fprintf(f, "} %d\n", __builtin_popcount(cfg ? container_untrapped_keys(list[i], cfg) : 0));
 	}
 }
 

@@ -157,6 +157,17 @@ bool container_uses_profile(struct container *c, const char *name)
 	return uses;
 }
 
+unsigned container_untrapped_keys(struct container *c, const struct config *cfg)
+{
+	unsigned trapped = config_trapped_keys(cfg), missing = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (const struct listener *l = c->listeners; l; l = l->next)
+		missing |= trapped & ~l->trapped_keys;
+	pthread_mutex_unlock(&c->lock);
+	return missing;
+}
+
 struct config *container_config_get_etag(struct container *c,
 					 char etag[static CONTAINER_ETAG_LEN + 1])
 {

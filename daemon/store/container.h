@@ -145,6 +145,13 @@ struct config *container_spec_get(struct container *c, char ***ret_profiles,
 /* Does @c apply profile @name? Thread-safe. */
 bool container_uses_profile(struct container *c, const char *name);
 
+/*
+ * Keys @cfg makes the filter trap that some listener of @c attached without
+ * (config_trapped_keys() of @cfg minus each listener's trapped_keys): what
+ * waits for a restart. Thread-safe.
+ */
+unsigned container_untrapped_keys(struct container *c, const struct config *cfg);
+
 /* Returns a new reference to the current (expanded) config snapshot. Thread-safe. */
 struct config *container_config_get(struct container *c);
 
