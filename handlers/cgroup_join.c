@@ -170,32 +170,6 @@ static const struct cgroup_join_mount *find_mount(bool is_v2, const char *contro
 	return NULL;
 }
 
-int cgroup_join_v2_has_memory(void)
-{
-	const struct cgroup_join_mount *m = find_mount(true, NULL);
-	_cleanup_close_ int dir_fd = -EBADF, fd = -EBADF;
-	char text[256];
-	ssize_t n;
-
-	if (!m)
-		return 0;
-	dir_fd = open(m->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	fd = dir_fd < 0 ? -EBADF : openat(dir_fd, "cgroup.controllers", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	n = read(fd, text, sizeof(text) - 1);
-	if (n < 0)
-		return negative_errno();
-	text[n] = '\0';
-	if (n > 0 && text[n - 1] == '\n')
-		text[n - 1] = '\0';
-	/* the hierarchy's root lists every controller bound to cgroup2, space-separated */
-	for (char *save = NULL, *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		if (strcmp(w, "memory") == 0)
-			return 1;
-	return 0;
-}
-
 /* Open the cgroup @path (absolute in the hierarchy) below the mount @m. */
 static int open_cgroup(const struct cgroup_join_mount *m, const char *path, int o_flags)
 {

@@ -66,13 +66,6 @@ int cgroup_join_open(int proc_dfd, const char *v1_only, struct cgroup_join *ret)
 void cgroup_join_close(struct cgroup_join *j);
 
 /*
- * Does the host's cgroup2 hierarchy hold the memory controller (its root's
- * cgroup.controllers names it)? 1, 0 (also without cgroup2), or a negative
- * errno. Read on every call. Any thread.
- */
-int cgroup_join_v2_has_memory(void);
-
-/*
  * In the helper child, single-threaded (raw syscalls only): join every v1
  * cgroup but the freezer's. 0 or a positive errno.
  */

@@ -31,7 +31,7 @@
 #include <sys/wait.h>
 
 #include "daemon/macro.h"
-#include "handlers/cgroup_join.h"
+#include "handlers/cgroup.h"
 #include "handlers/nsexec.h"
 
 #ifndef P_PIDFD
@@ -209,9 +209,12 @@ int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int time
 	 * of the cgroup, a vfork child included, and kills every process that
 	 * shares the memory of one it kills: a child sharing ours would take
 	 * the daemon with it. So with the memory controller on cgroup2 (where
-	 * CLONE_INTO_CGROUP places the child), it gets a copy.
+	 * CLONE_INTO_CGROUP places the child), it gets a copy; also when no
+	 * cgroup2 was found at /sys/fs/cgroup, where nothing says it lacks one.
 	 */
-	if (cgroup_fd >= 0 && cgroup_join_v2_has_memory() != 0)
+	const struct cgroup_mounts *m = cgroup_mounts_host();
+
+	if (cgroup_fd >= 0 && (!m->v2 || m->v2_memory))
 		return nsexec_fork_in_cgroup(fn, arg, cgroup_fd, timeout_ms);
 	return vfork_run(fn, arg, cgroup_fd, 0, timeout_ms);
 }
