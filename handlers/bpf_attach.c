@@ -5,9 +5,9 @@
  *
  * Every fd in the attr is the caller's: it is taken with pidfd_getfd()
  * (bpf_caller_fd(), through one pidfd per call), never read as a number in
- * our fd table. The target
- * cgroup is checked by bpf_cgroup_check(), then the call is made by the
- * worker (attaching needs no capability, querying CAP_NET_ADMIN):
+ * our fd table. The target cgroup is checked by bpf_cgroup_check(), then the
+ * call is made by the worker (attaching needs no capability, querying
+ * CAP_NET_ADMIN):
  *  - an attach is always BPF_F_ALLOW_MULTI, whatever the caller asked, so
  *    the kernel ANDs the program with every one above it;
  *  - a detach, and the program a BPF_F_REPLACE replaces, must be one

@@ -401,12 +401,14 @@ int bpf_cgroup_open_memcg(const struct target *t, bool *ret_is_v2)
 		return r == -ENOENT ? -ENOENT : -EPERM;
 	/* the hierarchy that has the memory controller; v1 moves one task cheaply */
 	*ret_is_v2 = false;
-	if (m->v1_memory && mem[0])
+	if (m->v1_memory && mem[0]) {
 		(void)snprintf(path, sizeof(path), "%s%s/tasks", m->v1_memory, mem);
-	else if (m->v2 && m->v2_memory)
-		(void)snprintf(path, sizeof(path), "%s%s/cgroup.procs", m->v2, v2), *ret_is_v2 = true;
-	else
+	} else if (m->v2 && m->v2_memory) {
+		(void)snprintf(path, sizeof(path), "%s%s/cgroup.procs", m->v2, v2);
+		*ret_is_v2 = true;
+	} else {
 		return -ENOENT;
+	}
 	r = open(path, O_WRONLY | O_CLOEXEC);
 	return r >= 0 ? r : negative_errno();
 }

@@ -20,8 +20,9 @@
  * (memory.oom.group on cgroup2) takes every task of the cgroup that is not at
  * oom_score_adj -1000, and every process sharing its memory: so the loader
  * sets that for itself before it joins (nsexec_child_oom_exempt()). The
- * worker thread itself never changes cgroup or credentials. The child makes raw system calls only; the
- * worker waits for it (the load is bounded by the verifier's own limits).
+ * worker thread itself never changes cgroup or credentials. The child makes
+ * raw system calls only; the worker waits for it (the load is bounded by the
+ * verifier's own limits).
  *
  * Each container has at most LOADS_PER_CONTAINER loads in flight; more get
  * EAGAIN, which libbpf and cilium/ebpf retry. That table is the only shared
