@@ -73,7 +73,6 @@ struct notif_audit {
 	char device[32]; /* "c MAJOR:MINOR" or "b ..."; "" for none */
 };
 
-
 struct notif_ctx {
 	const struct seccomp_notif *req;
 	int notify_fd;           /* the listener: ID_VALID, ADDFD */

@@ -12,11 +12,11 @@
  *
  * Then a helper (nsexec_run_in_cgroup(): it shares our memory while this
  * thread waits, unless cgroup2 holds the memory controller), created inside
- * the caller's cgroup2 cgroup
- * and joining its v1 cgroups, so that the container's device cgroup applies
- * to the open the kernel makes during the create: fsopen() in the initial
- * user namespace, fsconfig() with the source as /proc/self/fd/N (the node we
- * resolved, not a path the kernel would look up again), the data options and
+ * the caller's cgroup2 cgroup and joining its v1 cgroups, so that the
+ * container's device cgroup applies to the open the kernel makes during the
+ * create: fsopen() in the initial user namespace, fsconfig() with the
+ * source as /proc/self/fd/N (the node we resolved, not a path the kernel
+ * would look up again), the data options and
  * the superblock flags, FSCONFIG_CMD_CREATE_EXCL (EBUSY instead of sharing a
  * superblock someone else has mounted), fsmount() with nodev always and
  * nosuid unless mount.shift, for mount.shift an idmapped mount to the

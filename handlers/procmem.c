@@ -126,10 +126,11 @@ static bool maps_line_extends(const char *line, uint64_t *at)
 }
 
 /*
- * writable_end_query() from the text, for kernels without PROCMAP_QUERY (before
- * 6.11). pread() from the start: one maps file serves several writes of a call
- * (bpf's write-backs), and a read() would go on from where the last look-up
- * stopped, past the lines that matter (a maps file read from 0 is rendered afresh).
+ * writable_end_query() from the text, for kernels without PROCMAP_QUERY
+ * (before 6.11). pread() from the start: one maps file serves several writes
+ * of a call (bpf's write-backs), and a read() would go on from where the last
+ * look-up stopped, past the lines that matter (a maps file read from 0 is
+ * rendered afresh).
  */
 static int writable_end_text(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
 {
@@ -139,8 +140,6 @@ static int writable_end_text(int maps_fd, uint64_t at, uint64_t end, uint64_t *r
 	ssize_t n = 0;
 	off_t off = 0;
 
-	/* pread from the start: a caller asks again on the same fd (bpf's query writes
-	 * three arrays), and a read() would go on where the last look-up stopped */
 	while (more && at < end && (n = pread(maps_fd, buf, sizeof(buf), off)) > 0) {
 		off += n;
 		for (ssize_t i = 0; i < n && more && at < end; i++) {
