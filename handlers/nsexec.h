@@ -25,8 +25,9 @@ int nsexec_run(nsexec_fn *fn, const void *arg, int timeout_ms);
 /*
  * The same, with the child created inside the cgroup2 directory @cgroup_fd
  * (CLONE_INTO_CGROUP, Linux 5.7), or where we are when @cgroup_fd < 0. When
- * cgroup2 holds the memory controller, a child placed in a cgroup gets a copy
- * of our memory (as nsexec_fork_in_cgroup()): a group OOM kill there
+ * cgroup2 holds the memory controller (cgroup_mounts_host(); also when no
+ * cgroup2 is found there), a child placed in a cgroup gets a copy of our
+ * memory (as nsexec_fork_in_cgroup()): a group OOM kill there
  * (memory.oom.group) would kill every process sharing its memory, the daemon.
  */
 int nsexec_run_in_cgroup(nsexec_fn *fn, const void *arg, int cgroup_fd, int timeout_ms);
