@@ -380,6 +380,15 @@ struct tick_report {
 	int send_r;         /* < 0: a reply failed */
 };
 
+/* Note in @rep the answer @resp sent to @caller. */
+static void note_answer(struct tick_report *rep, const struct seccomp_notif_resp *resp,
+			pid_t caller)
+{
+	rep->is_error = !(resp->flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	rep->error = resp->error;
+	rep->caller = caller;
+}
+
 /* Answer the message the worker is busy with, past the deadline. Lock held. */
 static void answer_late(struct lxc_conn *c, struct tick_report *rep)
 {
@@ -392,12 +401,10 @@ static void answer_late(struct lxc_conn *c, struct tick_report *rep)
 	c->lxc.next_waiting_ns = 0;
 	memcpy(&resp, c->lxc.fallback + c->lxc.len - sizeof(resp), sizeof(resp));
 	rep->is_late = true;
-	rep->is_error = !(resp.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-	rep->error = resp.error;
 	/* the caller, from the copy of its notification kept with the fallback answer */
 	memcpy(&caller, c->lxc.fallback + LXC_HEADER_SIZE + offsetof(struct seccomp_notif, pid),
 	       sizeof(caller));
-	rep->caller = (pid_t)caller;
+	note_answer(rep, &resp, (pid_t)caller);
 }
 
 /*
@@ -431,9 +438,7 @@ static void answer_waiting(struct lxc_conn *c, uint64_t now, uint64_t deadline,
 		dispatch_undecided(m.req, &resp);
 		ret = reply(c->l.fd, &m, &resp);
 		rep->n_waiting++;
-		rep->is_error = !(resp.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE);
-		rep->error = resp.error;
-		rep->caller = (pid_t)m.req->pid;
+		note_answer(rep, &resp, (pid_t)m.req->pid);
 	}
 	close_all(&r);
 	if (ret < 0)
