@@ -6,10 +6,10 @@
  * and the process. api/routes_server.c and the --metrics-address listener
  * (api/metrics_listener.c) only call metrics_render().
  *
- * Runs on the API thread or the metrics listener's. Takes the registry's lock to list the containers
- * and each container's lock briefly to count its listeners (lock order
- * registry → container); counters are read with relaxed atomics, without a
- * lock, so a scrape never slows a worker.
+ * Runs on the API thread or the metrics listener's. Takes the registry's
+ * lock to list the containers and each container's lock briefly to count its
+ * listeners (lock order registry → container); counters are read with
+ * relaxed atomics, without a lock, so a scrape never slows a worker.
  */
 #include <dirent.h>
 #include <inttypes.h>
