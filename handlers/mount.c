@@ -103,7 +103,7 @@ static int mntns_owned(const struct target *t)
 {
 	_cleanup_close_ int mnt_fd = openat(t->proc_dfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
 	_cleanup_close_ int owner_fd = -EBADF;
-	struct ns_ident owner, user;
+	struct ns_ident owner;
 	int r;
 
 	if (mnt_fd < 0)
@@ -112,11 +112,10 @@ static int mntns_owned(const struct target *t)
 	if (owner_fd < 0)
 		return negative_errno();
 	r = ns_ident_at(owner_fd, "", &owner);
-	if (r >= 0)
-		r = target_ns_of(t->proc_dfd, TARGET_NS_USER, &user);
 	if (r < 0)
 		return r;
-	return ns_ident_equal(&owner, &user);
+	/* the caller's user namespace, as target_open() read it */
+	return ns_ident_equal(&owner, &t->userns_id);
 }
 
 static int act(const struct notif_ctx *ctx, const struct target *t, enum mount_route route,

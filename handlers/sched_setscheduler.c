@@ -146,18 +146,17 @@ static int pinned_ns_within(int pidfd, pid_t host, enum target_ns_type type,
 static int target_facts(const struct notif_ctx *ctx, const struct target *t, int pidfd,
 			pid_t host, struct sched_target_facts *f)
 {
-	struct ns_ident own, caller_pidns, container_userns, container;
+	/* the caller's user ns, read by target_open(): sched_decide() acts for no other */
+	const struct ns_ident *container_userns = &t->userns_id;
+	struct ns_ident own, caller_pidns, container;
 	int r;
 
 	*f = (struct sched_target_facts){ .is_caller = host == t->tid };
 	r = target_own_ns(TARGET_NS_PID, &own);
 	if (r >= 0)
 		r = target_ns_of(t->proc_dfd, TARGET_NS_PID, &caller_pidns);
-	/* the caller's user ns is the container's: sched_decide() emulates for no other */
 	if (r >= 0)
-		r = target_ns_of(t->proc_dfd, TARGET_NS_USER, &container_userns);
-	if (r >= 0)
-		r = pinned_ns_within(pidfd, host, TARGET_NS_USER, &container_userns);
+		r = pinned_ns_within(pidfd, host, TARGET_NS_USER, container_userns);
 	if (r < 0)
 		return r;
 	f->caller_in_host_pidns = ns_ident_equal(&caller_pidns, &own);
