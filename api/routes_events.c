@@ -58,6 +58,11 @@ int routes_events_get(const struct api_request *req, struct api_response *resp)
 
 	if (r < 0)
 		return r;
+	/* an audit event names another container's pids, paths and devices: not for every reader */
+	if ((resp->stream_filter.types & (1u << EVENT_AUDIT)) && !req->peer.is_admin)
+		return icd_error_set(&resp->err, -EACCES,
+				     "not authorized: audit events are for root and the admin group, "
+				     "uid %d may read the other types", (int)req->peer.uid);
 	resp->is_stream = true;
 	return 0;
 }

@@ -7,7 +7,8 @@
  * ?type= and ?container= filters and their
  * errors, a stream outliving the request deadline, an idle stream costing no
  * CPU (no busy loop), the cap on streams (its last places kept for
- * administrators: a reader as uid 65534 cannot take them), a reader that
+ * administrators: a reader as uid 65534 cannot take them), audit events only
+ * for administrators, a reader that
  * never reads: dropped with a final event while the daemon keeps answering,
  * and streams ended cleanly at shutdown. (Events from real listeners: test_events_notify.c.)
  */
@@ -420,6 +421,63 @@ static void test_events_reader_cannot_take_every_stream(void **state)
 	wait_streams(0);
 }
 
+/* The child: as uid 65534, the status of a stream of each of @paths, one byte each (status / 100). */
+static _Noreturn void reader_statuses(int out_fd, const char *const *paths, size_t n)
+{
+	struct event_stream s;
+	unsigned char st;
+
+	if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+		_exit(2);
+	for (size_t i = 0; i < n; i++) {
+		event_stream_open(&s, H.api_socket, paths[i]);
+		st = (unsigned char)(s.status / 100);
+		event_stream_close(&s);
+		if (write(out_fd, &st, 1) != 1)
+			_exit(3);
+	}
+	_exit(0);
+}
+
+/* Audit events name other containers' pids, paths and devices: only administrators get them. */
+static void test_events_audit_only_for_administrators(void **state)
+{
+	static const char *const paths[] = { "/1.0/events?type=audit", "/1.0/events?type=lifecycle,audit",
+					     "/1.0/events", "/1.0/events?type=lifecycle" };
+	static const unsigned char expect[] = { 4, 4, 2, 2 };
+	unsigned char got[ARRAY_SIZE(paths)];
+	struct event_stream admin;
+	int out[2], status;
+	pid_t pid;
+
+	(void)state;
+	if (geteuid() != 0) /* needs root to switch to uid 65534 */
+		skip();
+	assert_int_equal(chmod(H.dir, 0755), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(out[0]);
+		reader_statuses(out[1], paths, ARRAY_SIZE(paths));
+	}
+	close(out[1]);
+	for (size_t n = 0; n < sizeof(got);) { /* the child writes one byte a stream */
+		ssize_t k = read(out[0], got + n, sizeof(got) - n);
+
+		assert_true(k > 0);
+		n += (size_t)k;
+	}
+	close(out[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_memory_equal(got, expect, sizeof(expect));
+	event_stream_open(&admin, H.api_socket, "/1.0/events?type=audit");
+	assert_int_equal(admin.status, 200);
+	event_stream_close(&admin);
+	wait_streams(0);
+}
+
 static void test_events_cap_503_then_room_again(void **state)
 {
 	static struct event_stream s[STREAMS_MAX];
@@ -591,6 +649,7 @@ int main(void)
 		cmocka_unit_test(test_events_idle_stream_costs_no_cpu),
 		cmocka_unit_test(test_events_cap_503_then_room_again),
 		cmocka_unit_test(test_events_reader_cannot_take_every_stream),
+		cmocka_unit_test(test_events_audit_only_for_administrators),
 		cmocka_unit_test(test_events_reader_that_never_reads_is_dropped),
 		cmocka_unit_test(test_events_streams_end_at_shutdown),
 	};
