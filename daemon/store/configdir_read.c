@@ -77,8 +77,8 @@ int configdir_file_kind(const char *file, char ret_name[static CONTAINER_NAME_MA
 	memcpy(ret_name, file + prefix, stem - prefix);
 	ret_name[stem - prefix] = '\0';
 	if (!container_name_valid(ret_name))
-		return icd_error_set(reterr, -EINVAL, "'%s': invalid profile name '%s'", file,
-				     ret_name);
+		return icd_error_set(reterr, -EINVAL, "'%s': invalid profile name '%s'",
+				     ESCAPED(file, 64), ESCAPED(ret_name, 64));
 	*ret_is_yaml = is_yaml;
 	return 1;
 }
@@ -98,8 +98,9 @@ int configdir_parse(const char *file, const char *buf, size_t len, bool is_yaml,
 	} else {
 		body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 		if (!body)
+			/* jansson's text quotes the bytes it stopped at, as they are */
 			return icd_error_set(reterr, -EINVAL, "'%s': line %d: %s", file, jerr.line,
-					     jerr.text);
+					     ESCAPED(jerr.text, 160));
 	}
 	if (!json_is_object(body))
 		return icd_error_set(reterr, -EINVAL, "'%s': expected an object {\"config\": {...}}",

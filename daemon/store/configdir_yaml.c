@@ -8,6 +8,8 @@
 #if HAVE_LIBYAML
 #include <yaml.h>
 
+#include "daemon/escape.h"
+
 #define YAML_DEPTH_MAX 8
 
 struct yaml_reader {
@@ -51,8 +53,8 @@ static int parse_children(struct yaml_reader *y, json_t *parent, unsigned depth)
 				r = parse_node(y, &vev, depth + 1, &value);
 		}
 		if (r >= 0 && key && json_object_get(parent, json_string_value(key)))
-			r = icd_error_set(y->err, -EINVAL, "YAML: duplicate key '%.64s'",
-					  json_string_value(key));
+			r = icd_error_set(y->err, -EINVAL, "YAML: duplicate key '%s'",
+					  ESCAPED(json_string_value(key), 64));
 		if (r >= 0)
 			r = key ? json_object_set_new(parent, json_string_value(key), value)
 				: json_array_append_new(parent, value);

@@ -63,6 +63,11 @@ static void test_configdir_file_kind_names(void **state)
 	assert_int_equal(configdir_file_kind("profile..json", name, &is_yaml, &err), -EINVAL);
 	assert_int_equal(configdir_file_kind("profile.Web.json", name, &is_yaml, &err), -EINVAL);
 	assert_int_equal(configdir_file_kind("profile.json", name, &is_yaml, &err), -EINVAL);
+	/* a file name is anyone's text: it cannot start a line of its own in the log */
+	assert_int_equal(configdir_file_kind("profile.a\n<3>forged.json", name, &is_yaml, &err),
+			 -EINVAL);
+	assert_null(strchr(err.msg, '\n'));
+	assert_non_null(strstr(err.msg, "invalid profile name"));
 }
 
 static void test_configdir_parse_json(void **state)
@@ -90,6 +95,9 @@ static void test_configdir_parse_json(void **state)
 	assert_int_equal(configdir_parse("p.json", "[]", 2, false, &cfg, &err), -EINVAL);
 	assert_int_equal(configdir_parse("p.json", "{", 1, false, &cfg, &err), -EINVAL);
 	assert_non_null(strstr(err.msg, "line 1"));
+	/* jansson quotes the bytes it stopped at: the message shows them escaped */
+	assert_int_equal(configdir_parse("p.json", "\x1b[2J", 4, false, &cfg, &err), -EINVAL);
+	assert_null(strchr(err.msg, '\x1b'));
 }
 
 static void test_configdir_parse_yaml(void **state)
@@ -104,6 +112,7 @@ static void test_configdir_parse_yaml(void **state)
 		"config: {\n",                      /* syntax */
 		"",                                 /* empty */
 	};
+	static const char dup_esc[] = "config:\n  \"\\e[2J\": a\n  \"\\e[2J\": b\n";
 	struct config *cfg = NULL;
 	struct icd_error err = { 0 };
 
@@ -123,6 +132,11 @@ static void test_configdir_parse_yaml(void **state)
 				 -EINVAL);
 		assert_non_null(strstr(err.msg, "'p.yaml'"));
 	}
+	/* a duplicate key is quoted escaped: a terminal showing the error gets no control bytes */
+	assert_int_equal(configdir_parse("p.yaml", dup_esc, strlen(dup_esc), true, &cfg, &err),
+			 -EINVAL);
+	assert_non_null(strstr(err.msg, "duplicate key"));
+	assert_null(strchr(err.msg, '\x1b'));
 }
 
 static void test_configdir_read_valid(void **state)
