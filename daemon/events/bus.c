@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The event bus (see bus.h): events built by their publishers, subscribers
- * with a fixed ring each, and the filters of GET /1.0/events. Publishers run
+ * with a ring of packed events each, and the filters of GET /1.0/events. Publishers run
  * on the store's writer threads, the workers and the intake thread; readers
  * on the API's MHD thread; keep-alives on the API's stream thread. One lock,
  * b->lock, guards the subscriber table and every ring; it is held only to
@@ -18,13 +18,31 @@
 #include "daemon/macro.h"
 #include "daemon/store/config.h"
 
+/*
+ * An event as its ring holds it: this header, then its action, container and
+ * fields, back to back and unterminated. A profile change publishes an event
+ * for every container using it; packed, a few hundred bytes each, a ring
+ * takes a thousand and more of those where it would take 256 struct events.
+ */
+struct packed_event {
+	int64_t time_ns;
+	uint16_t fields_len;
+	uint8_t type, action_len, container_len;
+	bool is_truncated;
+};
+
+_Static_assert(EVENT_ACTION_MAX <= UINT8_MAX && CONTAINER_NAME_MAX <= UINT8_MAX &&
+		       EVENT_FIELDS_MAX <= UINT16_MAX && EVENT_TYPE_COUNT <= UINT8_MAX,
+	       "a packed event's lengths and type fit its header");
+
 struct event_sub {
 	struct event_filter filter;
 	const struct event_sub_ops *ops;
 	void *userdata;
-	struct event ring[EVENT_RING_SIZE];
-	size_t head, n; /* the oldest event, how many wait */
-	uint64_t n_lost; /* events left out once dropped */
+	unsigned char ring[EVENT_RING_BYTES];
+	size_t head, used, n; /* the oldest event's offset, bytes in use, events waiting */
+	size_t n_at_drop;     /* events that were waiting when it was dropped */
+	uint64_t n_lost;      /* events left out once dropped */
 	bool is_parked;  /* its reader waits for @wake */
 	bool is_dropped, has_sent_drop, is_closed, wants_keepalive;
 };
@@ -343,6 +361,7 @@ void event_bus_unsubscribe(struct event_bus *b, struct event_sub *s)
 static void drop(struct event_bus *b, struct event_sub *s)
 {
 	s->is_dropped = true;
+	s->n_at_drop = s->n;
 	s->n_lost = 1;
 	b->n_dropped++;
 	count_wanting(b, s, -1);
@@ -380,6 +399,74 @@ static void visit_all(struct event_bus *b, bool (*visit)(struct event_bus *b, st
 		woken[i]->ops->wake(woken[i]->userdata);
 }
 
+/* Copy @len bytes into @s's ring at offset @at, wrapping at its end. */
+static void ring_put(struct event_sub *s, size_t at, const void *src, size_t len)
+{
+	size_t first = len < EVENT_RING_BYTES - at ? len : EVENT_RING_BYTES - at;
+
+	memcpy(s->ring + at, src, first);
+	memcpy(s->ring, (const unsigned char *)src + first, len - first);
+}
+
+static void ring_get(const struct event_sub *s, size_t at, void *dst, size_t len)
+{
+	size_t first = len < EVENT_RING_BYTES - at ? len : EVENT_RING_BYTES - at;
+
+	memcpy(dst, s->ring + at, first);
+	memcpy((unsigned char *)dst + first, s->ring, len - first);
+}
+
+/* Lock held: append @ev to @s's ring; false when it does not fit. */
+static bool ring_push(struct event_sub *s, const struct event *ev)
+{
+	struct packed_event h = { .time_ns = ev->time_ns, .fields_len = (uint16_t)ev->len,
+				  .type = (uint8_t)ev->type,
+				  .action_len = (uint8_t)strlen(ev->action),
+				  .container_len = (uint8_t)strlen(ev->container),
+				  .is_truncated = ev->is_truncated };
+	size_t size = sizeof(h) + h.action_len + h.container_len + h.fields_len;
+	size_t at = (s->head + s->used) % EVENT_RING_BYTES;
+
+	if (size > EVENT_RING_BYTES - s->used)
+		return false;
+	ring_put(s, at, &h, sizeof(h));
+	at = (at + sizeof(h)) % EVENT_RING_BYTES;
+	ring_put(s, at, ev->action, h.action_len);
+	at = (at + h.action_len) % EVENT_RING_BYTES;
+	ring_put(s, at, ev->container, h.container_len);
+	at = (at + h.container_len) % EVENT_RING_BYTES;
+	ring_put(s, at, ev->fields, h.fields_len);
+	s->used += size;
+	s->n++;
+	return true;
+}
+
+/* Lock held, @s->n > 0: take its oldest event into @ev. */
+static void ring_pop(struct event_sub *s, struct event *ev)
+{
+	struct packed_event h;
+	size_t at = s->head, size;
+
+	ring_get(s, at, &h, sizeof(h));
+	at = (at + sizeof(h)) % EVENT_RING_BYTES;
+	ring_get(s, at, ev->action, h.action_len);
+	ev->action[h.action_len] = '\0';
+	at = (at + h.action_len) % EVENT_RING_BYTES;
+	ring_get(s, at, ev->container, h.container_len);
+	ev->container[h.container_len] = '\0';
+	at = (at + h.container_len) % EVENT_RING_BYTES;
+	ring_get(s, at, ev->fields, h.fields_len);
+	ev->fields[h.fields_len] = '\0';
+	ev->type = (enum event_type)h.type;
+	ev->time_ns = h.time_ns;
+	ev->len = h.fields_len;
+	ev->is_truncated = h.is_truncated;
+	size = sizeof(h) + h.action_len + h.container_len + h.fields_len;
+	s->head = (s->head + size) % EVENT_RING_BYTES;
+	s->used -= size;
+	s->n--;
+}
+
 /* Lock held: queue event @arg for @s if it takes it. */
 static bool deliver(struct event_bus *b, struct event_sub *s, const void *arg)
 {
@@ -391,11 +478,10 @@ static bool deliver(struct event_bus *b, struct event_sub *s, const void *arg)
 		s->n_lost++;
 		return false;
 	}
-	if (s->n == EVENT_RING_SIZE) {
+	if (!ring_push(s, ev)) {
 		drop(b, s);
 		return false;
 	}
-	s->ring[(s->head + s->n++) % EVENT_RING_SIZE] = *ev;
 	return unpark(s);
 }
 
@@ -417,7 +503,7 @@ static void drop_event(const struct event_sub *s, struct event *ev)
 		}
 	event_add_str(ev, "reason", "the reader fell behind: its queue of "
 		      "events was full");
-	event_add_int(ev, "queued", EVENT_RING_SIZE);
+	event_add_int(ev, "queued", (int64_t)s->n_at_drop);
 	event_add_int(ev, "lost", (int64_t)s->n_lost);
 }
 
@@ -428,9 +514,7 @@ enum event_next event_sub_next(struct event_bus *b, struct event_sub *s, struct 
 
 	pthread_mutex_lock(&b->lock);
 	if (s->n > 0) {
-		*ret_ev = s->ring[s->head];
-		s->head = (s->head + 1) % EVENT_RING_SIZE;
-		s->n--;
+		ring_pop(s, ret_ev);
 		next = EVENT_NEXT_EVENT;
 	} else if (s->is_dropped && !s->has_sent_drop) {
 		drop_event(s, ret_ev);

@@ -36,8 +36,12 @@ enum event_type {
 #define EVENT_ACTION_MAX 31
 /* An event rendered as one line, newline included, never needs more than this. */
 #define EVENT_LINE_MAX (EVENT_FIELDS_MAX + CONTAINER_NAME_MAX + 256)
-/* Events a subscriber may have waiting before it is dropped. */
-#define EVENT_RING_SIZE 256
+/*
+ * Bytes of events a subscriber may have waiting before it is dropped: an
+ * event takes a 16-byte header and its action, container and fields (a
+ * profile change's container-updated about 150 bytes, at most 750).
+ */
+#define EVENT_RING_BYTES (256u * 1024u)
 /* Subscribers at once; more are refused (-EAGAIN). */
 #define EVENT_SUBSCRIBERS_MAX 64
 /* Of those, the last ones only administrators get: readers cannot lock them out. */

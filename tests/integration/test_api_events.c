@@ -218,6 +218,59 @@ static void test_events_profile_changes_and_their_containers(void **state)
 	event_stream_close(&only_c);
 }
 
+/* Read what has come so far on @s, counting lifecycle @action events; fail on a drop. */
+static unsigned drain_counting(struct event_stream *s, const char *action, int timeout_ms)
+{
+	unsigned n = 0;
+	json_t *ev;
+
+	while ((ev = event_stream_next(s, timeout_ms))) {
+		if (strcmp(event_meta_str(ev, "action"), "dropped") == 0)
+			fail_msg("the reader was dropped (lost %lld)",
+				 (long long)json_integer_value(json_object_get(
+					 json_object_get(ev, "metadata"), "lost")));
+		n += strcmp(event_meta_str(ev, "action"), action) == 0;
+		json_decref(ev);
+	}
+	return n;
+}
+
+/*
+ * A profile that hundreds of containers use (a busy Kubernetes node): a
+ * change to it publishes one event for each, all at once, and a reader that
+ * reads them as they come is not dropped for it.
+ */
+static void test_events_profile_of_hundreds_keeps_its_readers(void **state)
+{
+	enum { USERS = 600 };
+	struct event_stream all;
+	char path[64], body[96];
+	unsigned n_updated;
+
+	(void)state;
+	open_stream(&all, "/1.0/events?type=lifecycle");
+	api("POST", "/1.0/profiles", "{\"name\":\"crowd\",\"config\":{}}", 201);
+	for (unsigned i = 0; i < USERS; i++) {
+		snprintf(body, sizeof(body), "{\"name\":\"crowd-%u\",\"profiles\":[\"crowd\"]}", i);
+		api("POST", "/1.0/containers", body, 201);
+		(void)drain_counting(&all, "", 0);
+	}
+	(void)drain_counting(&all, "", 300);
+	api("PATCH", "/1.0/profiles/crowd",
+		"{\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 200);
+	n_updated = drain_counting(&all, "container-updated", 1000);
+	fprintf(stderr, "# one change of a profile of %d containers: %u events read\n", USERS,
+		n_updated);
+	assert_int_equal(n_updated, USERS);
+	for (unsigned i = 0; i < USERS; i++) {
+		snprintf(path, sizeof(path), "/1.0/containers/crowd-%u", i);
+		api("DELETE", path, NULL, 200);
+		(void)drain_counting(&all, "", 0);
+	}
+	api("DELETE", "/1.0/profiles/crowd", NULL, 200);
+	event_stream_close(&all);
+}
+
 /* Write @content to @dir/@name through a temporary file renamed over it, as an editor does. */
 static void put_file(const char *dir, const char *name, const char *content)
 {
@@ -643,6 +696,7 @@ int main(void)
 		cmocka_unit_test(test_events_lifecycle_with_changed_keys),
 		cmocka_unit_test(test_events_filters),
 		cmocka_unit_test(test_events_profile_changes_and_their_containers),
+		cmocka_unit_test(test_events_profile_of_hundreds_keeps_its_readers),
 		cmocka_unit_test(test_events_config_dir_profile_changes),
 		cmocka_unit_test(test_events_bad_filters_400_and_post_405),
 		cmocka_unit_test(test_events_stream_outlives_request_deadline),

@@ -169,33 +169,70 @@ static void test_event_sub_next_in_order_then_parks_and_wakes_once(void **state)
 	assert_int_equal(rd.n_wakes, 1);
 }
 
+/* Event @i of a run: its size varies (0 to 600 bytes of fields), so the ring wraps anywhere. */
+static void make_tick(struct event *ev, unsigned i)
+{
+	char text[601];
+	size_t len = (i * 37u) % sizeof(text);
+
+	memset(text, 'a' + (int)(i % 26), len);
+	text[len] = '\0';
+	event_init(ev, EVENT_LIFECYCLE, "tick", i % 3 ? "c1" : NULL);
+	ev->time_ns = (int64_t)i;
+	event_add_int(ev, "i", i);
+	if (len)
+		event_add_str(ev, "text", text);
+}
+
+static void expect_tick(const struct event *got, unsigned i)
+{
+	struct event want;
+
+	make_tick(&want, i);
+	assert_int_equal(got->type, want.type);
+	assert_int_equal(got->time_ns, want.time_ns);
+	assert_string_equal(got->action, want.action);
+	assert_string_equal(got->container, want.container);
+	assert_int_equal(got->len, want.len);
+	assert_string_equal(got->fields, want.fields);
+	assert_int_equal(got->is_truncated, want.is_truncated);
+}
+
 static void test_event_bus_full_ring_drops_only_that_subscriber(void **state)
 {
 	struct reader slow = { 0 }, fast = { 0 };
 	struct event_sub *s = subscribe(NULL, NULL, &slow);
 	struct event_sub *f = subscribe(NULL, NULL, &fast);
+	unsigned n_queued = 0, n_published = 0;
 	struct event ev;
 	json_t *j, *meta;
 
 	(void)state;
-	for (unsigned i = 0; i < EVENT_RING_SIZE + 10; i++) {
-		publish(EVENT_LIFECYCLE, "tick", "c1");
+	/* the fast reader takes each at once: its ring wraps many times, every event whole */
+	for (; slow.n_drops == 0 || n_published < n_queued + 10; n_published++) {
+		make_tick(&ev, n_published);
+		event_bus_publish(bus, &ev);
+		n_queued += slow.n_drops == 0; /* the one that did not fit dropped it */
 		assert_int_equal(event_sub_next(bus, f, &ev, NULL, &fast), EVENT_NEXT_EVENT);
+		expect_tick(&ev, n_published);
 	}
+	/* 256 KiB of events of 330 bytes on average: many more than 256 */
+	assert_in_range(n_queued, EVENT_RING_BYTES / 700, EVENT_RING_BYTES / 50);
 	assert_int_equal(slow.n_drops, 1);
 	assert_int_equal(fast.n_drops, 0);
 	/* a dropped subscriber no longer counts for event_bus_wants() */
 	event_bus_unsubscribe(bus, f);
 	assert_false(event_bus_wants(bus, EVENT_LIFECYCLE));
-	for (unsigned i = 0; i < EVENT_RING_SIZE; i++) {
+	for (unsigned i = 0; i < n_queued; i++) {
 		assert_int_equal(event_sub_next(bus, s, &ev, on_park, &slow), EVENT_NEXT_EVENT);
-		assert_string_equal(ev.action, "tick");
+		expect_tick(&ev, i);
 	}
 	assert_int_equal(event_sub_next(bus, s, &ev, on_park, &slow), EVENT_NEXT_DROPPED);
 	j = rendered(&ev);
 	meta = json_object_get(j, "metadata");
 	assert_string_equal(json_string_value(json_object_get(meta, "action")), "dropped");
-	assert_int_equal(json_integer_value(json_object_get(meta, "lost")), 10);
+	assert_int_equal(json_integer_value(json_object_get(meta, "queued")), n_queued);
+	assert_int_equal(json_integer_value(json_object_get(meta, "lost")), n_published - n_queued);
 	json_decref(j);
 	assert_int_equal(event_sub_next(bus, s, &ev, on_park, &slow), EVENT_NEXT_END);
 	assert_int_equal(slow.n_parks, 0);
