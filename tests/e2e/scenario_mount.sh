@@ -16,7 +16,8 @@ MOUNT_KEY='security.syscalls.intercept.'
 declare -A MOUNT_LOOP=()
 
 mount_build_probe() {
-	gcc -static -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/mount_probe" "$E2E_DIR/mount_probe.c"
+	gcc -static -O2 -Wall -Wextra -Werror -I "$E2E_DIR/../integration" \
+		-o "$E2E_WORK/bin/mount_probe" "$E2E_DIR/mount_probe.c"
 }
 
 major_of() { printf '%d' "0x$(stat -c '%t' "$1")"; }

@@ -7,17 +7,18 @@
 #include <sys/types.h>
 
 #include "daemon/store/config.h"
+#include "tests/integration/userns_child.h"
 
 /*
  * A user-namespace "container" for the mount tests (test_mount_notify.c):
  * one child that is the init of a pid namespace owned by its user namespace
- * (0 -> BOX_HOST_ID, 65536 ids), with its own mount namespace on a scratch
- * root (proc mounted), and a NOTIFY filter on every mount(2). It runs each
+ * (0 -> BOX_HOST_ID, 65536 ids: userns_child.h), with its own mount namespace
+ * on a scratch root (proc mounted), and a NOTIFY filter on every mount(2). It runs each
  * command from the test in a new process; the test is the supervisor and
  * answers the notifications with handle_mount() and the config it holds.
  */
 
-#define BOX_HOST_ID 100000
+#define BOX_HOST_ID USERNS_CHILD_HOST_ID
 
 enum box_op {
 	BOX_MOUNT,       /* mount(source, target, type, flags, data) as the container's root */

@@ -281,25 +281,12 @@ static int send_two_fds(int sock, int a, int b)
 static void container_main(int sock, int sync_fd)
 {
 	int pty, listener;
-	pid_t init;
 
 	op_result = mmap(NULL, sizeof(*op_result), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (op_result == MAP_FAILED)
 		_exit(77);
-	userns_child_enter(sync_fd);
-	/* as the runtimes do: the pid namespace after the user namespace, owned by it */
-	if (unshare(CLONE_NEWPID) < 0)
-		_exit(77);
-	init = fork();
-	if (init != 0) {
-		if (init < 0 || write(sync_fd, &init, sizeof(init)) != sizeof(init))
-			_exit(2);
-		waitpid(init, NULL, 0);
-		_exit(0);
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	umask(022);
+	userns_child_enter_init(sync_fd);
 	pty = make_container();
 	if (pty < 0)
 		_exit(77);
@@ -679,14 +666,7 @@ static int make_host_dir(const char *rel, uid_t uid)
 /* Start the container: its user namespace gets 0 -> HOST_ID, 65536 ids. */
 static int start_container(void)
 {
-	int sync, r;
-
-	if (userns_child_start(container_main, &h.child, &h.sock, &sync) < 0)
-		return -1;
-	/* the container's init, as its parent forked it */
-	r = read(sync, &h.init, sizeof(h.init)) == sizeof(h.init) ? 0 : -1;
-	close(sync);
-	if (r < 0)
+	if (userns_child_start_with_init(container_main, &h.child, &h.init, &h.sock) < 0)
 		return -1;
 	h.ctx_init = h.init;
 	return recv_two_fds(h.sock, &h.notify_fd, &h.pty_fd);
@@ -715,12 +695,7 @@ static int teardown(void **state)
 	char cmd[160];
 
 	(void)state;
-	if (h.child > 0) {
-		if (h.init > 0)
-			kill(h.init, SIGKILL);
-		kill(h.child, SIGKILL);
-		waitpid(h.child, NULL, 0);
-	}
+	userns_child_stop(h.child, h.init);
 	/* the container's mounts died with its mount namespace */
 	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", h.tmp);
 	return system(cmd) == 0 ? 0 : -1;
