@@ -351,6 +351,35 @@ int box_attach_loop(const char *file, char *loop, size_t size, dev_t *ret_rdev)
 	return 0;
 }
 
+int box_images_init(struct box_images *im, const char *name)
+{
+	*im = (struct box_images){ 0 };
+	snprintf(im->dir, sizeof(im->dir), "/tmp/interceptd-%s.XXXXXX", name);
+	return mkdtemp(im->dir) ? 0 : -1;
+}
+
+int box_images_attach(struct box_images *im, int i, const char *file)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", im->dir, file);
+	return box_attach_loop(path, im->loop[i], sizeof(im->loop[i]), &im->rdev[i]);
+}
+
+int box_images_remove(struct box_images *im)
+{
+	for (int i = 0; i < BOX_IMAGES_MAX; i++)
+		if (im->loop[i][0])
+			(void)box_sh("losetup -d %s", im->loop[i]);
+	return box_sh("rm -rf --one-file-system '%s'", im->dir);
+}
+
+int box_join_cgroup(const struct box *b, const char *cg)
+{
+	return box_sh("echo %d > %s/cgroup.procs && echo %d > %s/cgroup.procs", (int)b->child, cg,
+		      (int)b->init, cg);
+}
+
 bool box_tests_can_run(const char **ret_fake_fuse)
 {
 	if (!userns_tests_can_run())
