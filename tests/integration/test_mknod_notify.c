@@ -43,6 +43,7 @@
 #include "daemon/log.h"
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
+#include "tests/integration/fdpass.h"
 #include "tests/integration/userns_child.h"
 #include "tests/integration/userns_skip.h"
 
@@ -264,18 +265,8 @@ static int install_filter(void)
 static int send_two_fds(int sock, int a, int b)
 {
 	int fds[2] = { a, b };
-	char cbuf[CMSG_SPACE(sizeof(fds))] = { 0 };
-	char byte = 'f';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	return fdpass_send(sock, "f", 1, fds, 2) == 1 ? 0 : -1;
 }
 
 static void container_main(int sock, int sync_fd)
@@ -638,18 +629,11 @@ static void test_mknod_undo_race_spares_other_file(void **state)
 static int recv_two_fds(int sock, int *a, int *b)
 {
 	int fds[2];
-	char cbuf[CMSG_SPACE(sizeof(fds))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
+	size_t n_fds;
+	char byte;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+	if (fdpass_recv_fds(sock, &byte, 1, fds, 2, &n_fds, NULL) != 1 || n_fds != 2)
 		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(fds)))
-		return -1;
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
 	*a = fds[0];
 	*b = fds[1];
 	return 0;
