@@ -7,9 +7,10 @@
 
 /*
  * The first steps of the user-namespace "containers" of the privileged tests
- * (handlers_rig, bpf_child, test_mknod_notify, mount_box): a child unshares a user
- * namespace, the parent maps 0 -> USERNS_CHILD_HOST_ID (65536 ids) in it, and
- * the child becomes its root. Each test's own child goes on from there.
+ * (handlers_rig, bpf_child, test_mknod_notify, mount_box): a child unshares a
+ * user namespace, the parent maps 0 -> USERNS_CHILD_HOST_ID (65536 ids) in
+ * it, and the child becomes its root. Each test's own child goes on from
+ * there.
  */
 #define USERNS_CHILD_HOST_ID 100000
 
