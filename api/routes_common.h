@@ -4,13 +4,27 @@
 #include "api/router.h"
 
 /*
- * Helpers shared by the container and policy routes (api/routes_containers.c).
- * Look up the container named by the first path parameter: -EINVAL for an
- * invalid name, -ENOENT when it is not registered, both with a message in
- * @resp. On success *ret holds a new reference.
+ * Helpers shared by the container, profile and policy routes
+ * (api/routes_containers.c).
+ * Look up the entry of @reg named by the first path parameter: -EINVAL for an
+ * invalid name, -ENOENT when @reg has none ("@what 'NAME' not found"), both
+ * with a message in @resp. On success *ret holds a new reference.
  */
+int routes_lookup(const struct api_request *req, struct api_response *resp, struct registry *reg,
+		  const char *what, struct container **ret);
+
+/* routes_lookup() in the registry of containers. */
 int routes_lookup_container(const struct api_request *req, struct api_response *resp,
 			    struct container **ret);
+
+/*
+ * GET of the collection /1.0/@collection held in @reg: the entries' URLs,
+ * or with ?recursion=1 each entry as @entry_json renders it (NULL on ENOMEM).
+ * -EINVAL with a message for another recursion.
+ */
+int routes_list(const struct api_request *req, struct api_response *resp, struct registry *reg,
+		const char *collection,
+		json_t *(*entry_json)(const struct api_request *req, struct container *c));
 
 /* The container object of @c as published now (see openapi.yaml); NULL on ENOMEM. */
 json_t *routes_container_json(struct container *c);

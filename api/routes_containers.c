@@ -20,8 +20,8 @@
 #include "daemon/store/store.h"
 #include "daemon/strv.h"
 
-int routes_lookup_container(const struct api_request *req, struct api_response *resp,
-			    struct container **ret)
+int routes_lookup(const struct api_request *req, struct api_response *resp, struct registry *reg,
+		  const char *what, struct container **ret)
 {
 	struct container *c;
 	int r;
@@ -29,11 +29,47 @@ int routes_lookup_container(const struct api_request *req, struct api_response *
 	r = validate_container_name(req->params[0], &resp->err);
 	if (r < 0)
 		return r;
-	c = registry_get(req->d->registry, req->params[0]);
+	c = registry_get(reg, req->params[0]);
 	if (!c)
-		return icd_error_set(&resp->err, -ENOENT, "container '%s' not found", req->params[0]);
+		return icd_error_set(&resp->err, -ENOENT, "%s '%s' not found", what, req->params[0]);
 	*ret = c;
 	return 0;
+}
+
+int routes_lookup_container(const struct api_request *req, struct api_response *resp,
+			    struct container **ret)
+{
+	return routes_lookup(req, resp, req->d->registry, "container", ret);
+}
+
+int routes_list(const struct api_request *req, struct api_response *resp, struct registry *reg,
+		const char *collection,
+		json_t *(*entry_json)(const struct api_request *req, struct container *c))
+{
+	const char *rec = req->arg_recursion;
+	bool is_full = rec && strcmp(rec, "1") == 0;
+	struct container **list = NULL;
+	size_t n = 0;
+	json_t *arr;
+	int r;
+
+	if (rec && !is_full && strcmp(rec, "0") != 0)
+		return icd_error_set(&resp->err, -EINVAL, "invalid recursion '%s': expected 0 or 1",
+				     ESCAPED(rec, 32));
+	r = registry_list(reg, &list, &n);
+	if (r < 0)
+		return r;
+	arr = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		char url[ROUTER_PARAM_MAX + 32];
+
+		(void)snprintf(url, sizeof(url), "/1.0/%s/%s", collection, list[i]->name);
+		if (json_array_append_new(arr, is_full ? entry_json(req, list[i]) : json_string(url)) < 0)
+			json_decref(TAKE_PTR(arr));
+	}
+	registry_list_free(list, n);
+	resp->metadata = arr;
+	return arr ? 0 : -ENOMEM;
 }
 
 json_t *routes_config_json(const struct config *cfg)
@@ -154,32 +190,16 @@ static int change_for(const struct api_request *req, struct api_response *resp,
 	return 0;
 }
 
+/* routes_list()'s entry: @req is not needed */
+static json_t *list_entry_json(const struct api_request *req, struct container *c)
+{
+	(void)req;
+	return routes_container_json(c);
+}
+
 int routes_containers_list(const struct api_request *req, struct api_response *resp)
 {
-	const char *rec = req->arg_recursion;
-	struct container **list = NULL;
-	size_t n = 0;
-	json_t *arr;
-	int r;
-
-	if (rec && strcmp(rec, "0") != 0 && strcmp(rec, "1") != 0)
-		return icd_error_set(&resp->err, -EINVAL, "invalid recursion '%s': expected 0 or 1",
-				     ESCAPED(rec, 32));
-	r = registry_list(req->d->registry, &list, &n);
-	if (r < 0)
-		return r;
-	arr = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		char url[ROUTER_PARAM_MAX];
-
-		(void)snprintf(url, sizeof(url), "/1.0/containers/%s", list[i]->name);
-		if (json_array_append_new(arr, rec && rec[0] == '1' ? routes_container_json(list[i])
-								    : json_string(url)) < 0)
-			json_decref(TAKE_PTR(arr));
-	}
-	registry_list_free(list, n);
-	resp->metadata = arr;
-	return arr ? 0 : -ENOMEM;
+	return routes_list(req, resp, req->d->registry, "containers", list_entry_json);
 }
 
 int routes_containers_get(const struct api_request *req, struct api_response *resp)

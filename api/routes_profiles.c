@@ -23,16 +23,7 @@
 static int lookup_profile(const struct api_request *req, struct api_response *resp,
 			  struct container **ret)
 {
-	struct container *p;
-	int r = validate_container_name(req->params[0], &resp->err);
-
-	if (r < 0)
-		return r;
-	p = registry_get(store_profiles(req->d->store), req->params[0]);
-	if (!p)
-		return icd_error_set(&resp->err, -ENOENT, "profile '%s' not found", req->params[0]);
-	*ret = p;
-	return 0;
+	return routes_lookup(req, resp, store_profiles(req->d->store), "profile", ret);
 }
 
 /* URLs of the containers applying profile @name, as Incus's used_by. */
@@ -94,33 +85,17 @@ static json_t *published_profile_json(const struct api_request *req, struct cont
 	return profile_json(req, p, cfg, etag);
 }
 
+/* routes_list()'s entry */
+static json_t *list_entry_json(const struct api_request *req, struct container *p)
+{
+	char etag[CONTAINER_ETAG_LEN + 1];
+
+	return published_profile_json(req, p, etag);
+}
+
 int routes_profiles_list(const struct api_request *req, struct api_response *resp)
 {
-	const char *rec = req->arg_recursion;
-	bool is_full = rec && strcmp(rec, "1") == 0;
-	struct container **list = NULL;
-	size_t n = 0;
-	json_t *arr;
-	int r;
-
-	if (rec && !is_full && strcmp(rec, "0") != 0)
-		return icd_error_set(&resp->err, -EINVAL, "invalid recursion '%s': expected 0 or 1",
-				     ESCAPED(rec, 32));
-	r = registry_list(store_profiles(req->d->store), &list, &n);
-	if (r < 0)
-		return r;
-	arr = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		char url[ROUTER_PARAM_MAX + 32], etag[CONTAINER_ETAG_LEN + 1];
-
-		(void)snprintf(url, sizeof(url), "/1.0/profiles/%s", list[i]->name);
-		if (json_array_append_new(arr, is_full ? published_profile_json(req, list[i], etag)
-						       : json_string(url)) < 0)
-			json_decref(TAKE_PTR(arr));
-	}
-	registry_list_free(list, n);
-	resp->metadata = arr;
-	return arr ? 0 : -ENOMEM;
+	return routes_list(req, resp, store_profiles(req->d->store), "profiles", list_entry_json);
 }
 
 int routes_profiles_get(const struct api_request *req, struct api_response *resp)

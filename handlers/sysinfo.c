@@ -57,6 +57,14 @@
 #define COMPAT_PAGE_SHIFT 12 /* the kernel's compat path scales to PAGE_SIZE */
 #define PROCS_MAX UINT16_MAX
 
+/*
+ * The fields of struct sysinfo counted in mem_unit: X(field) for each, so
+ * that normalising and both encodings scale the same ones.
+ */
+#define FOR_EACH_MEM_FIELD(X)                                                                  \
+	X(totalram) X(freeram) X(sharedram) X(bufferram) X(totalswap) X(freeswap) X(totalhigh) \
+	X(freehigh)
+
 /* ---- decide (pure) ---- */
 
 enum sysinfo_abi sysinfo_abi_for(uint32_t arch, int nr)
@@ -84,14 +92,9 @@ void sysinfo_host_normalise(struct sysinfo *s)
 {
 	unsigned long unit = s->mem_unit ? s->mem_unit : 1;
 
-	s->totalram = mul_sat(s->totalram, unit);
-	s->freeram = mul_sat(s->freeram, unit);
-	s->sharedram = mul_sat(s->sharedram, unit);
-	s->bufferram = mul_sat(s->bufferram, unit);
-	s->totalswap = mul_sat(s->totalswap, unit);
-	s->freeswap = mul_sat(s->freeswap, unit);
-	s->totalhigh = mul_sat(s->totalhigh, unit);
-	s->freehigh = mul_sat(s->freehigh, unit);
+#define TO_BYTES(f) s->f = mul_sat(s->f, unit);
+	FOR_EACH_MEM_FIELD(TO_BYTES)
+#undef TO_BYTES
 	s->mem_unit = 1;
 }
 
@@ -172,15 +175,10 @@ static size_t encode64(const struct sysinfo *s, struct sysinfo_abi64 *o)
 	o->uptime = s->uptime;
 	for (size_t i = 0; i < 3; i++)
 		o->loads[i] = s->loads[i];
-	o->totalram = s->totalram;
-	o->freeram = s->freeram;
-	o->sharedram = s->sharedram;
-	o->bufferram = s->bufferram;
-	o->totalswap = s->totalswap;
-	o->freeswap = s->freeswap;
+#define COPY(f) o->f = s->f;
+	FOR_EACH_MEM_FIELD(COPY)
+#undef COPY
 	o->procs = s->procs;
-	o->totalhigh = s->totalhigh;
-	o->freehigh = s->freehigh;
 	o->mem_unit = s->mem_unit;
 	return sizeof(*o);
 }
@@ -218,15 +216,10 @@ static size_t encode32(const struct sysinfo *s, struct sysinfo_abi32 *o)
 	o->uptime = s->uptime > INT32_MAX ? INT32_MAX : (int32_t)s->uptime;
 	for (size_t i = 0; i < 3; i++)
 		o->loads[i] = (uint32_t)s->loads[i]; /* truncated, as the kernel does */
-	o->totalram = scale32(s->totalram, shift);
-	o->freeram = scale32(s->freeram, shift);
-	o->sharedram = scale32(s->sharedram, shift);
-	o->bufferram = scale32(s->bufferram, shift);
-	o->totalswap = scale32(s->totalswap, shift);
-	o->freeswap = scale32(s->freeswap, shift);
+#define SCALE(f) o->f = scale32(s->f, shift);
+	FOR_EACH_MEM_FIELD(SCALE)
+#undef SCALE
 	o->procs = s->procs;
-	o->totalhigh = scale32(s->totalhigh, shift);
-	o->freehigh = scale32(s->freehigh, shift);
 	o->mem_unit = (uint32_t)s->mem_unit << shift;
 	return sizeof(*o);
 }

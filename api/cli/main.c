@@ -37,13 +37,17 @@ struct command {
 	int (*run)(const struct cli *c);
 };
 
+/* The commands that "interceptctl" and "interceptctl profile" share, one collection each. */
+#define COLLECTION_COMMANDS                                        \
+	{ "list", 0, 0, 0, false, false, cmd_list },               \
+	{ "show", 1, 1, 0, true, false, cmd_show },                \
+	{ "create", 1, SIZE_MAX, 0, true, true, cmd_create },      \
+	{ "set", 2, SIZE_MAX, 0, true, true, cmd_set },            \
+	{ "unset", 2, SIZE_MAX, 0, true, false, cmd_unset },       \
+	{ "delete", 1, 1, 0, true, false, cmd_delete }
+
 static const struct command commands[] = {
-	{ "list", 0, 0, 0, false, false, cmd_list },
-	{ "show", 1, 1, 0, true, false, cmd_show },
-	{ "create", 1, SIZE_MAX, 0, true, true, cmd_create },
-	{ "set", 2, SIZE_MAX, 0, true, true, cmd_set },
-	{ "unset", 2, SIZE_MAX, 0, true, false, cmd_unset },
-	{ "delete", 1, 1, 0, true, false, cmd_delete },
+	COLLECTION_COMMANDS,
 	{ "state", 1, 1, 0, true, false, cmd_state },
 	{ "policy", 1, 1, OPT_LXC | OPT_OCI | OPT_MERGE_INTO, true, false, cmd_policy },
 	{ "metrics", 0, 1, 0, true, false, cmd_metrics },
@@ -54,12 +58,7 @@ static const struct command commands[] = {
 
 /* "interceptctl profile COMMAND": the same commands on /1.0/profiles, and assign. */
 static const struct command profile_commands[] = {
-	{ "list", 0, 0, 0, false, false, cmd_list },
-	{ "show", 1, 1, 0, true, false, cmd_show },
-	{ "create", 1, SIZE_MAX, 0, true, true, cmd_create },
-	{ "set", 2, SIZE_MAX, 0, true, true, cmd_set },
-	{ "unset", 2, SIZE_MAX, 0, true, false, cmd_unset },
-	{ "delete", 1, 1, 0, true, false, cmd_delete },
+	COLLECTION_COMMANDS,
 	{ "policy", 1, 1, OPT_LXC | OPT_OCI, true, false, cmd_policy },
 	{ "assign", 1, SIZE_MAX, 0, true, false, cmd_profile_assign },
 };

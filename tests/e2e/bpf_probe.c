@@ -142,17 +142,12 @@ static int cmd_block(char **argv)
 	long prog = load_block(argv[2]);
 	int cg = open_dir(argv[0]);
 	bool as_link = argv[3] && strcmp(argv[3], "link") == 0;
-	union bpf_attr a;
 	long r;
 
 	printf("load=%s\nbefore=%s\n", name_of(prog), name_of(open_in(argv[0], argv[1])));
 	if (prog < 0)
 		return 0;
-	memset(&a, 0, sizeof(a));
-	a.link_create.prog_fd = (uint32_t)prog;
-	a.link_create.target_fd = (uint32_t)cg;
-	a.link_create.attach_type = BPF_CGROUP_DEVICE;
-	r = as_link ? bpft_sys(BPF_LINK_CREATE, &a, sizeof(a))
+	r = as_link ? bpft_link_create(cg, (int)prog, BPF_CGROUP_DEVICE)
 		    : bpft_attach(cg, (int)prog, BPF_F_ALLOW_MULTI, 0, 0);
 	printf("attach=%s\nattached=%s\n", name_of(r), name_of(open_in(argv[0], argv[1])));
 	if (r < 0)
@@ -175,7 +170,6 @@ static int cmd_reach(char **argv)
 	long prog = load_kind(BPFT_DENY_DEV, 1, 3);
 	int cg = open_dir(argv[0]);
 	uint32_t ids[8], cnt = 0;
-	union bpf_attr a;
 	long r;
 
 	printf("load=%s\n", name_of(prog));
@@ -183,11 +177,7 @@ static int cmd_reach(char **argv)
 	printf("attach=%s\n", name_of(r));
 	if (r == 0)
 		(void)bpft_attach(cg, (int)prog, 0, 0, 1);
-	memset(&a, 0, sizeof(a));
-	a.link_create.prog_fd = (uint32_t)prog;
-	a.link_create.target_fd = (uint32_t)cg;
-	a.link_create.attach_type = BPF_CGROUP_DEVICE;
-	r = bpft_sys(BPF_LINK_CREATE, &a, sizeof(a));
+	r = bpft_link_create(cg, (int)prog, BPF_CGROUP_DEVICE);
 	printf("link=%s\n", name_of(r));
 	if (r >= 0)
 		close((int)r);
@@ -203,19 +193,13 @@ static int cmd_reach(char **argv)
  */
 static int cmd_hold(char **argv)
 {
-	long prog = load_kind(BPFT_DENY_DEV, 1, 3), r;
+	long prog = load_kind(BPFT_DENY_DEV, 1, 3);
 	int cg = open_dir(argv[0]);
-	union bpf_attr a;
 
 	printf("loaded=%s\n", name_of(prog));
 	while (access("/tmp/bpf-go", F_OK) < 0)
 		usleep(20000);
-	memset(&a, 0, sizeof(a));
-	a.link_create.prog_fd = (uint32_t)prog;
-	a.link_create.target_fd = (uint32_t)cg;
-	a.link_create.attach_type = BPF_CGROUP_DEVICE;
-	r = bpft_sys(BPF_LINK_CREATE, &a, sizeof(a));
-	printf("link=%s\n", name_of(r));
+	printf("link=%s\n", name_of(bpft_link_create(cg, (int)prog, BPF_CGROUP_DEVICE)));
 	printf("attach=%s\n", name_of(bpft_attach(cg, (int)prog, BPF_F_ALLOW_MULTI, 0, 0)));
 	return 0;
 }

@@ -11,19 +11,19 @@
  *   open PATH                                  open(2) read-only
  *   euid                                       print the effective uid
  *
- * Build: gcc -static -O2 -o mount_probe mount_probe.c
+ * Build: gcc -static -O2 -I tests/integration -o mount_probe mount_probe.c
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "caps.h" /* tests/integration/caps.h, shared with the privileged tests */
 
 #define MIB (1024 * 1024)
 #define EXIT_USAGE 125
@@ -53,18 +53,6 @@ static const void *pointer(const char *arg)
 	return arg;
 }
 
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct caps[2];
-
-	if (syscall(SYS_capget, &hdr, caps) < 0)
-		return -1;
-	caps[0].effective &= ~(1u << CAP_SYS_ADMIN);
-	caps[0].permitted &= ~(1u << CAP_SYS_ADMIN);
-	return (int)syscall(SYS_capset, &hdr, caps);
-}
-
 static int cmd_mount(int argc, char **argv)
 {
 	unsigned long flags = 0;
@@ -87,7 +75,7 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return EXIT_USAGE;
 	if (strcmp(argv[1], "nocap") == 0) {
-		if (drop_sys_admin() < 0)
+		if (caps_drop(CAP_SYS_ADMIN) < 0)
 			return fail(errno);
 		argv++;
 		argc--;

@@ -16,7 +16,8 @@ MOUNT_KEY='security.syscalls.intercept.'
 declare -A MOUNT_LOOP=()
 
 mount_build_probe() {
-	gcc -static -O2 -Wall -Wextra -Werror -o "$E2E_WORK/bin/mount_probe" "$E2E_DIR/mount_probe.c"
+	gcc -static -O2 -Wall -Wextra -Werror -I "$E2E_DIR/../integration" \
+		-o "$E2E_WORK/bin/mount_probe" "$E2E_DIR/mount_probe.c"
 }
 
 major_of() { printf '%d' "0x$(stat -c '%t' "$1")"; }
@@ -332,6 +333,17 @@ mount_delete() {
 	api_expect_2xx DELETE "/1.0/containers/$2"
 }
 
+# fuse_step REASON DESC CMD...: soft_step DESC CMD..., or a skip for REASON when there is one.
+fuse_step() {
+	local reason=$1
+	shift
+	if [ -n "$reason" ]; then
+		tap_skip "$1" "$reason"
+	else
+		soft_step "$@"
+	fi
+}
+
 scenario_mount() {
 	local rt=$1 name=e2e-$1-mnt-$$ fuse_reason=""
 	BLOCKED=""
@@ -353,18 +365,10 @@ scenario_mount() {
 	soft_step "$rt: mount: bind, remount, make-private and move are the kernel's" check_not_new_superblocks "$rt" "$name"
 	soft_step "$rt: mount: hugetlbfs belongs to the caller, uid=/gid= translated" check_hugetlbfs "$rt" "$name"
 	soft_step "$rt: mount: ext4 removed live is refused; proc, tmpfs, nfs get 400" check_live_removal_and_refusals "$rt" "$name"
-	if [ -n "$fuse_reason" ]; then
-		tap_skip "$rt: mount: mount.fuse=ext4=fuse2fs" "$fuse_reason"
-	else
-		soft_step "$rt: mount: mount.fuse=ext4=fuse2fs: fuse.ext4 by fuse2fs in the container's namespaces and cgroups" check_fuse_mount "$rt" "$name"
-	fi
+	fuse_step "$fuse_reason" "$rt: mount: mount.fuse=ext4=fuse2fs: fuse.ext4 by fuse2fs in the container's namespaces and cgroups" check_fuse_mount "$rt" "$name"
 	soft_step "$rt: mount: FUSE binary missing: ENODEV; never mounting: ETIMEDOUT, nothing left" check_fuse_failures "$rt" "$name"
 	soft_step "$rt: mount: metrics count mounts by outcome" check_mount_metrics "$name" "$rt"
-	if [ -n "$fuse_reason" ]; then
-		tap_skip "$rt: mount: fuse2fs outlives interceptd, dies with the container" "$fuse_reason"
-	else
-		soft_step "$rt: mount: fuse2fs outlives interceptd, dies with the container" check_fuse_lifetime "$rt" "$name"
-	fi
+	fuse_step "$fuse_reason" "$rt: mount: fuse2fs outlives interceptd, dies with the container" check_fuse_lifetime "$rt" "$name"
 	BLOCKED=""
 	step "$rt: mount: container deleted and unregistered" mount_delete "$rt" "$name"
 	[ "$E2E_FAILED" -gt 0 ] && daemon_log | tail -n 30 | sed 's/^/# /'

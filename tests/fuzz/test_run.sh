@@ -11,15 +11,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd) || exit 2
 work=$(mktemp -d /tmp/interceptd-fuzz-selftest.XXXXXX)
 trap 'rm -rf --one-file-system "$work"' EXIT
+. "$here/../tap.sh"
 
-n=0
-failures=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $1"; }
-check() { # check DESCRIPTION COMMAND...
+check() { # check DESCRIPTION COMMAND...: its result, with $work/out when it failed
 	local what=$1
 	shift
-	if "$@"; then ok "$what"; else not_ok "$what"; sed 's/^/# /' "$work/out"; fi
+	if "$@"; then tap_result 0 "$what"; else tap_result 1 "$what" "$(cat "$work/out")"; fi
 }
 
 # selftest SEED: run.sh over fuzz_selftest with SEED as its only seed, units limited to 1 s;
@@ -47,4 +44,4 @@ check "a unit kept off the CPU past the timeout, in the run and the replay, is n
 	stalled_unit_passes
 check "a unit that never returns fails the run and keeps its input" spinning_unit_fails
 rm -rf "$build/tests/fuzz/artifacts/selftest"
-((failures == 0))
+tap_exit

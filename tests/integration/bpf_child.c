@@ -152,13 +152,8 @@ static long run_load(const struct bpfc_cmd *c, struct bpfc_result *res)
 
 static long run_link(const struct bpfc_cmd *c, int target)
 {
-	union bpf_attr a;
-
-	memset(&a, 0, sizeof(a));
-	a.link_create.prog_fd = (uint32_t)c->prog_fd;
-	a.link_create.target_fd = (uint32_t)target;
-	a.link_create.attach_type = c->attach_type ? c->attach_type : BPF_CGROUP_DEVICE;
-	return bpft_sys(BPF_LINK_CREATE, &a, sizeof(a));
+	return bpft_link_create(target, c->prog_fd,
+				c->attach_type ? c->attach_type : BPF_CGROUP_DEVICE);
 }
 
 static long run_query(const struct bpfc_cmd *c, int target, struct bpfc_result *res)

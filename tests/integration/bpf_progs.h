@@ -131,6 +131,18 @@ static inline long bpft_attach(int target, int prog, uint32_t flags, int replace
 	return bpft_sys(detach ? BPF_PROG_DETACH : BPF_PROG_ATTACH, &a, sizeof(a));
 }
 
+/* LINK_CREATE of @prog at the cgroup @target as @attach_type: the link's fd or -errno. */
+static inline long bpft_link_create(int target, int prog, uint32_t attach_type)
+{
+	union bpf_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.link_create.prog_fd = (uint32_t)prog;
+	a.link_create.target_fd = (uint32_t)target;
+	a.link_create.attach_type = attach_type;
+	return bpft_sys(BPF_LINK_CREATE, &a, sizeof(a));
+}
+
 /* PROG_QUERY of device programs at @target: the count, the ids in @ids (room for @room). */
 static inline long bpft_query(int target, uint32_t *ids, uint32_t room, uint32_t *ret_cnt,
 			      uint32_t *ret_flags)

@@ -37,12 +37,13 @@ static inline ssize_t fdpass_send(int sock, const void *data, size_t len, const 
 }
 
 /*
- * Receive up to @len bytes into @data. *ret_fd: the first fd passed along
- * (O_CLOEXEC), left alone when none; *ret_cred (may be NULL): the sender's
- * credentials, when the socket has SO_PASSCRED. Returns what recvmsg() returns.
+ * Receive up to @len bytes into @data, and the fds passed along (O_CLOEXEC)
+ * into @fds: at most @room of them, their count into *ret_n; *ret_cred (may be
+ * NULL): the sender's credentials, when the socket has SO_PASSCRED. Returns
+ * what recvmsg() returns.
  */
-static inline ssize_t fdpass_recv(int sock, void *data, size_t len, int *ret_fd,
-				  struct ucred *ret_cred)
+static inline ssize_t fdpass_recv_fds(int sock, void *data, size_t len, int *fds, size_t room,
+				      size_t *ret_n, struct ucred *ret_cred)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(FDPASS_MAX * sizeof(int))];
@@ -53,11 +54,26 @@ static inline ssize_t fdpass_recv(int sock, void *data, size_t len, int *ret_fd,
 			      .msg_controllen = sizeof(control.buf) };
 	ssize_t n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 
+	*ret_n = 0;
 	for (struct cmsghdr *c = n >= 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_type == SCM_RIGHTS)
-			memcpy(ret_fd, CMSG_DATA(c), sizeof(int));
-		else if (c->cmsg_type == SCM_CREDENTIALS && ret_cred)
+		if (c->cmsg_type == SCM_RIGHTS) {
+			size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+			k = k < room - *ret_n ? k : room - *ret_n;
+			memcpy(fds + *ret_n, CMSG_DATA(c), k * sizeof(int));
+			*ret_n += k;
+		} else if (c->cmsg_type == SCM_CREDENTIALS && ret_cred) {
 			memcpy(ret_cred, CMSG_DATA(c), sizeof(*ret_cred));
+		}
 	}
 	return n;
+}
+
+/* fdpass_recv_fds() for one fd: into *ret_fd, left alone when none came. */
+static inline ssize_t fdpass_recv(int sock, void *data, size_t len, int *ret_fd,
+				  struct ucred *ret_cred)
+{
+	size_t n_fds;
+
+	return fdpass_recv_fds(sock, data, len, ret_fd, 1, &n_fds, ret_cred);
 }

@@ -2,18 +2,15 @@
 /* The user-namespace "container" of the mount tests; see mount_box.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,8 +20,10 @@
 
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
+#include "tests/integration/caps.h"
 #include "tests/integration/fdpass.h"
 #include "tests/integration/mount_box.h"
+#include "tests/integration/userns_child.h"
 #include "tests/integration/userns_skip.h"
 
 #define MIB (1024 * 1024)
@@ -32,18 +31,6 @@
 /* ---------------- inside the box ---------------- */
 
 static struct box_result *op_result; /* MAP_SHARED: filled by each command's process */
-
-static int drop_sys_admin(void)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct caps[2];
-
-	if (syscall(SYS_capget, &hdr, caps) < 0)
-		return -1;
-	caps[0].effective &= ~(1u << CAP_SYS_ADMIN);
-	caps[0].permitted &= ~(1u << CAP_SYS_ADMIN);
-	return (int)syscall(SYS_capset, &hdr, caps);
-}
 
 static const void *pointer(enum box_ptr how, const char *s)
 {
@@ -68,7 +55,7 @@ static const void *pointer(enum box_ptr how, const char *s)
 
 static int do_mount(const struct box_cmd *c)
 {
-	if (c->op == BOX_MOUNT_NOCAP && drop_sys_admin() < 0)
+	if (c->op == BOX_MOUNT_NOCAP && caps_drop(CAP_SYS_ADMIN) < 0)
 		return -1;
 	return mount(pointer(c->source_ptr, c->source), pointer(c->target_ptr, c->target),
 		     c->type[0] ? c->type : NULL, c->flags, pointer(c->data_ptr, c->data));
@@ -154,31 +141,18 @@ static int install_filter(void)
 	return seccomp_notify_fd(ctx);
 }
 
-static _Noreturn void box_main(const char *root, int sock, int sync_fd)
+static const char *box_root; /* for box_main(), set before the fork */
+
+static void box_main(int sock, int sync_fd)
 {
 	int listener;
-	pid_t init;
-	char c;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	op_result = mmap(NULL, sizeof(*op_result), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (op_result == MAP_FAILED || unshare(CLONE_NEWUSER) < 0)
+	if (op_result == MAP_FAILED)
 		_exit(77);
-	/* the supervisor writes our uid_map and gid_map */
-	if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &c, 1) != 1 || setresgid(0, 0, 0) < 0 ||
-	    setresuid(0, 0, 0) < 0 || unshare(CLONE_NEWPID) < 0)
-		_exit(2);
-	init = fork();
-	if (init != 0) {
-		if (init < 0 || write(sync_fd, &init, sizeof(init)) != sizeof(init))
-			_exit(2);
-		waitpid(init, NULL, 0);
-		_exit(0);
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	umask(022);
-	if (make_root(root) < 0)
+	userns_child_enter_init(sync_fd);
+	if (make_root(box_root) < 0)
 		_exit(77);
 	listener = install_filter();
 	if (listener < 0 || fdpass_send(sock, "f", 1, &listener, 1) != 1)
@@ -268,20 +242,8 @@ int box_write_text(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-static int map_ids(pid_t pid)
-{
-	char p[64];
-
-	snprintf(p, sizeof(p), "/proc/%d/uid_map", (int)pid);
-	if (box_write_text(p, "0 100000 65536") < 0)
-		return -1;
-	snprintf(p, sizeof(p), "/proc/%d/gid_map", (int)pid);
-	return box_write_text(p, "0 100000 65536");
-}
-
 int box_start(struct box *b, int (*prepare_root)(const char *root))
 {
-	int sp[2], sync[2];
 	char c;
 
 	*b = (struct box){ .sock = -1, .notify_fd = -1 };
@@ -293,22 +255,9 @@ int box_start(struct box *b, int (*prepare_root)(const char *root))
 	    prepare_root(b->root) < 0)
 		return -1;
 	box_config(b, -1);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0)
+	box_root = b->root;
+	if (userns_child_start_with_init(box_main, &b->child, &b->init, &b->sock) < 0)
 		return -1;
-	b->child = fork();
-	if (b->child == 0) {
-		close(sp[0]);
-		close(sync[0]);
-		box_main(b->root, sp[1], sync[1]);
-	}
-	close(sp[1]);
-	close(sync[1]);
-	b->sock = sp[0];
-	if (b->child < 0 || read(sync[0], &c, 1) != 1 || map_ids(b->child) < 0 ||
-	    write(sync[0], "g", 1) != 1 || read(sync[0], &b->init, sizeof(b->init)) != sizeof(b->init))
-		return -1;
-	close(sync[0]);
 	return fdpass_recv(b->sock, &c, 1, &b->notify_fd, NULL) == 1 && b->notify_fd >= 0 ? 0 : -1;
 }
 
@@ -316,12 +265,7 @@ void box_stop(struct box *b)
 {
 	char cmd[160];
 
-	if (b->child > 0) {
-		if (b->init > 0)
-			kill(b->init, SIGKILL);
-		kill(b->child, SIGKILL);
-		waitpid(b->child, NULL, 0);
-	}
+	userns_child_stop(b->child, b->init);
 	config_unref(b->cfg);
 	b->cfg = NULL;
 	/* the box's mounts died with its mount namespace */
@@ -405,6 +349,35 @@ int box_attach_loop(const char *file, char *loop, size_t size, dev_t *ret_rdev)
 		return -1;
 	*ret_rdev = st.st_rdev;
 	return 0;
+}
+
+int box_images_init(struct box_images *im, const char *name)
+{
+	*im = (struct box_images){ 0 };
+	snprintf(im->dir, sizeof(im->dir), "/tmp/interceptd-%s.XXXXXX", name);
+	return mkdtemp(im->dir) ? 0 : -1;
+}
+
+int box_images_attach(struct box_images *im, int i, const char *file)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/%s", im->dir, file);
+	return box_attach_loop(path, im->loop[i], sizeof(im->loop[i]), &im->rdev[i]);
+}
+
+int box_images_remove(struct box_images *im)
+{
+	for (int i = 0; i < BOX_IMAGES_MAX; i++)
+		if (im->loop[i][0])
+			(void)box_sh("losetup -d %s", im->loop[i]);
+	return box_sh("rm -rf --one-file-system '%s'", im->dir);
+}
+
+int box_join_cgroup(const struct box *b, const char *cg)
+{
+	return box_sh("echo %d > %s/cgroup.procs && echo %d > %s/cgroup.procs", (int)b->child, cg,
+		      (int)b->init, cg);
 }
 
 bool box_tests_can_run(const char **ret_fake_fuse)

@@ -7,17 +7,18 @@
 #include <sys/types.h>
 
 #include "daemon/store/config.h"
+#include "tests/integration/userns_child.h"
 
 /*
  * A user-namespace "container" for the mount tests (test_mount_notify.c):
  * one child that is the init of a pid namespace owned by its user namespace
- * (0 -> BOX_HOST_ID, 65536 ids), with its own mount namespace on a scratch
- * root (proc mounted), and a NOTIFY filter on every mount(2). It runs each
+ * (0 -> BOX_HOST_ID, 65536 ids: userns_child.h), with its own mount namespace
+ * on a scratch root (proc mounted), and a NOTIFY filter on every mount(2). It runs each
  * command from the test in a new process; the test is the supervisor and
  * answers the notifications with handle_mount() and the config it holds.
  */
 
-#define BOX_HOST_ID 100000
+#define BOX_HOST_ID USERNS_CHILD_HOST_ID
 
 enum box_op {
 	BOX_MOUNT,       /* mount(source, target, type, flags, data) as the container's root */
@@ -105,3 +106,24 @@ void box_read_text(const char *path, char *buf, size_t size);
 
 /* Attach @file to a free loop device: its path into @loop, its number into @ret_rdev. */
 int box_attach_loop(const char *file, char *loop, size_t size, dev_t *ret_rdev);
+
+#define BOX_IMAGES_MAX 4
+
+/* The tests' image files, in a directory of the host, on loop devices. */
+struct box_images {
+	char dir[64];                      /* "" until box_images_init() */
+	char loop[BOX_IMAGES_MAX][32];     /* /dev/loopN of image i, "" when not attached */
+	dev_t rdev[BOX_IMAGES_MAX];
+};
+
+/* Make im->dir, a new /tmp/interceptd-@name.XXXXXX. 0, or -1. */
+int box_images_init(struct box_images *im, const char *name);
+
+/* Attach im->dir/@file as image @i (< BOX_IMAGES_MAX). 0, or -1. */
+int box_images_attach(struct box_images *im, int i, const char *file);
+
+/* Detach the images and remove im->dir with everything below it. 0, or -1. */
+int box_images_remove(struct box_images *im);
+
+/* Move the box's processes, its first child and then its init, into the v1 cgroup @cg. */
+int box_join_cgroup(const struct box *b, const char *cg);

@@ -43,6 +43,7 @@
 #include "daemon/log.h"
 #include "daemon/engine/notify.h"
 #include "handlers/handler.h"
+#include "tests/integration/fdpass.h"
 #include "tests/integration/userns_child.h"
 #include "tests/integration/userns_skip.h"
 
@@ -264,42 +265,19 @@ static int install_filter(void)
 static int send_two_fds(int sock, int a, int b)
 {
 	int fds[2] = { a, b };
-	char cbuf[CMSG_SPACE(sizeof(fds))] = { 0 };
-	char byte = 'f';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(cm), fds, sizeof(fds));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	return fdpass_send(sock, "f", 1, fds, 2) == 1 ? 0 : -1;
 }
 
 static void container_main(int sock, int sync_fd)
 {
 	int pty, listener;
-	pid_t init;
 
 	op_result = mmap(NULL, sizeof(*op_result), PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (op_result == MAP_FAILED)
 		_exit(77);
-	userns_child_enter(sync_fd);
-	/* as the runtimes do: the pid namespace after the user namespace, owned by it */
-	if (unshare(CLONE_NEWPID) < 0)
-		_exit(77);
-	init = fork();
-	if (init != 0) {
-		if (init < 0 || write(sync_fd, &init, sizeof(init)) != sizeof(init))
-			_exit(2);
-		waitpid(init, NULL, 0);
-		_exit(0);
-	}
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	umask(022);
+	userns_child_enter_init(sync_fd);
 	pty = make_container();
 	if (pty < 0)
 		_exit(77);
@@ -651,18 +629,11 @@ static void test_mknod_undo_race_spares_other_file(void **state)
 static int recv_two_fds(int sock, int *a, int *b)
 {
 	int fds[2];
-	char cbuf[CMSG_SPACE(sizeof(fds))], byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-			      .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm;
+	size_t n_fds;
+	char byte;
 
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
+	if (fdpass_recv_fds(sock, &byte, 1, fds, 2, &n_fds, NULL) != 1 || n_fds != 2)
 		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS || cm->cmsg_len != CMSG_LEN(sizeof(fds)))
-		return -1;
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
 	*a = fds[0];
 	*b = fds[1];
 	return 0;
@@ -679,14 +650,7 @@ static int make_host_dir(const char *rel, uid_t uid)
 /* Start the container: its user namespace gets 0 -> HOST_ID, 65536 ids. */
 static int start_container(void)
 {
-	int sync, r;
-
-	if (userns_child_start(container_main, &h.child, &h.sock, &sync) < 0)
-		return -1;
-	/* the container's init, as its parent forked it */
-	r = read(sync, &h.init, sizeof(h.init)) == sizeof(h.init) ? 0 : -1;
-	close(sync);
-	if (r < 0)
+	if (userns_child_start_with_init(container_main, &h.child, &h.init, &h.sock) < 0)
 		return -1;
 	h.ctx_init = h.init;
 	return recv_two_fds(h.sock, &h.notify_fd, &h.pty_fd);
@@ -715,12 +679,7 @@ static int teardown(void **state)
 	char cmd[160];
 
 	(void)state;
-	if (h.child > 0) {
-		if (h.init > 0)
-			kill(h.init, SIGKILL);
-		kill(h.child, SIGKILL);
-		waitpid(h.child, NULL, 0);
-	}
+	userns_child_stop(h.child, h.init);
 	/* the container's mounts died with its mount namespace */
 	snprintf(cmd, sizeof(cmd), "rm -rf --one-file-system '%s'", h.tmp);
 	return system(cmd) == 0 ? 0 : -1;

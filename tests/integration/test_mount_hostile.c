@@ -37,12 +37,11 @@
 #define BOX_OOM_ADJ "500" /* the box's oom_score_adj, above the test's */
 
 enum { LOOP_SECRET, LOOP_BLK, LOOP_RO, N_LOOPS };
+_Static_assert(N_LOOPS <= BOX_IMAGES_MAX, "struct box_images holds every loop");
 
 static struct {
 	struct box box;
-	char dir[64];
-	char loop[N_LOOPS][32];
-	dev_t rdev[N_LOOPS];
+	struct box_images img;
 	char freezer_cg[128]; /* the box's v1 freezer cgroup; "" without */
 	const char *fake_fuse;
 } t;
@@ -359,27 +358,20 @@ static void test_frozen_fuse_helper_cannot_hold_a_worker(void **state)
 
 /* ---------------- setup ---------------- */
 
-static int attach_loop(const char *file, int i)
-{
-	char path[160];
-
-	snprintf(path, sizeof(path), "%s/%s", t.dir, file);
-	return box_attach_loop(path, t.loop[i], sizeof(t.loop[i]), &t.rdev[i]);
-}
-
 static int make_images(void)
 {
-	snprintf(t.dir, sizeof(t.dir), "/tmp/interceptd-mount-hostile.XXXXXX");
-	if (!mkdtemp(t.dir) ||
-	    box_sh("cd %s && printf HOSTSECRET > secret && truncate -s 1M secret", t.dir) < 0 ||
-	    attach_loop("secret", LOOP_SECRET) < 0)
+	if (box_images_init(&t.img, "mount-hostile") < 0 ||
+	    box_sh("cd %s && printf HOSTSECRET > secret && truncate -s 1M secret", t.img.dir) < 0 ||
+	    box_images_attach(&t.img, LOOP_SECRET, "secret") < 0)
 		return -1;
 	/* the container's image carries a world-writable node of the host's device */
 	if (box_sh("cd %s && mkdir stage && mknod -m 666 stage/secret b %u %u && "
 	       "truncate -s 16M blk ro && mkfs.ext4 -q -d stage blk && mkfs.ext4 -q ro",
-	       t.dir, major(t.rdev[LOOP_SECRET]), minor(t.rdev[LOOP_SECRET])) < 0)
+	       t.img.dir, major(t.img.rdev[LOOP_SECRET]), minor(t.img.rdev[LOOP_SECRET])) < 0)
 		return -1;
-	return attach_loop("blk", LOOP_BLK) < 0 || attach_loop("ro", LOOP_RO) < 0 ? -1 : 0;
+	if (box_images_attach(&t.img, LOOP_BLK, "blk") < 0)
+		return -1;
+	return box_images_attach(&t.img, LOOP_RO, "ro");
 }
 
 static int prepare_root(const char *root)
@@ -392,10 +384,10 @@ static int prepare_root(const char *root)
 	       root, t.fake_fuse) < 0)
 		return -1;
 	snprintf(p, sizeof(p), "%s/dev/blk", root);
-	if (mknod(p, S_IFBLK | 0600, t.rdev[LOOP_BLK]) < 0)
+	if (mknod(p, S_IFBLK | 0600, t.img.rdev[LOOP_BLK]) < 0)
 		return -1;
 	snprintf(p, sizeof(p), "%s/dev/ro", root);
-	if (mknod(p, S_IFBLK | 0644, t.rdev[LOOP_RO]) < 0)
+	if (mknod(p, S_IFBLK | 0644, t.img.rdev[LOOP_RO]) < 0)
 		return -1;
 	/* everything the container's but /dev/ro, which stays host root's */
 	return box_sh("cd %s && chown -R %d:%d . && chown 0:0 dev/ro", root, BOX_HOST_ID, BOX_HOST_ID);
@@ -411,10 +403,10 @@ static int make_freezer_cgroup(void)
 		return 0;
 	snprintf(t.freezer_cg, sizeof(t.freezer_cg), "/sys/fs/cgroup/freezer/interceptd-hostile-%d",
 		 (int)getpid());
-	return box_sh("mkdir %s && echo %d > %s/cgroup.procs && echo %d > %s/cgroup.procs && "
-		  "cd %s && chown %d:%d . tasks cgroup.procs freezer.state",
-		  t.freezer_cg, (int)t.box.child, t.freezer_cg, (int)t.box.init, t.freezer_cg,
-		  t.freezer_cg, BOX_HOST_ID, BOX_HOST_ID);
+	if (box_sh("mkdir %s", t.freezer_cg) < 0 || box_join_cgroup(&t.box, t.freezer_cg) < 0)
+		return -1;
+	return box_sh("cd %s && chown %d:%d . tasks cgroup.procs freezer.state", t.freezer_cg,
+		      BOX_HOST_ID, BOX_HOST_ID);
 }
 
 static int setup(void **state)
@@ -434,10 +426,7 @@ static int teardown(void **state)
 	box_stop(&t.box);
 	if (t.freezer_cg[0])
 		(void)rmdir(t.freezer_cg);
-	for (int i = 0; i < N_LOOPS; i++)
-		if (t.loop[i][0])
-			(void)box_sh("losetup -d %s", t.loop[i]);
-	return box_sh("rm -rf --one-file-system '%s'", t.dir);
+	return box_images_remove(&t.img);
 }
 
 int main(void)

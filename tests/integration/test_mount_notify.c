@@ -36,13 +36,12 @@
 
 #define N_IMAGES 3
 enum { IMG_OK, IMG_BUSY, IMG_DENIED };
+_Static_assert(N_IMAGES <= BOX_IMAGES_MAX, "struct box_images holds every image");
 static const char *const node_names[N_IMAGES] = { "/dev/blk", "/dev/busy", "/dev/denied" };
 
 static struct {
 	struct box box;
-	char dir[64];                /* images, host mount point */
-	char loop[N_IMAGES][32];     /* /dev/loopN of each image */
-	dev_t rdev[N_IMAGES];
+	struct box_images img;       /* its dir also holds the host mount point */
 	char host_mnt[96];           /* where IMG_BUSY is mounted on the host */
 	char devices_cg[128];        /* the box's v1 devices cgroup; "" without */
 	const char *fake_fuse;
@@ -135,7 +134,7 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT, NULL));
 	assert_int_equal(t.box.last_flags, 0);
 	/* in the container's namespace only: nothing reached the host's */
-	assert_int_equal(host_mounts_of(t.loop[IMG_OK]), 0);
+	assert_int_equal(host_mounts_of(t.img.loop[IMG_OK]), 0);
 	box_mount_options(&t.box, "/mnt/a", opts, sizeof(opts));
 	assert_non_null(strstr(opts, "ext4 "));
 	assert_non_null(strstr(opts, "nosuid"));
@@ -172,7 +171,7 @@ static void test_ext4_shift(void **state)
 	/* on disk the new file belongs to the container's root: 0, not 100000 */
 	assert_int_equal(box_sh("m=%s/check && mkdir -p $m && mount -o ro,noload %s $m && "
 			    "test \"$(stat -c %%u:%%g $m/by-root)\" = 0:0; r=$?; umount $m; exit $r",
-			    t.dir, t.loop[IMG_OK]),
+			    t.img.dir, t.img.loop[IMG_OK]),
 			 0);
 }
 
@@ -211,8 +210,8 @@ static void test_errnos_are_the_kernels(void **state)
 	/* mounted on the host already: never a shared superblock */
 	assert_emulated_errno(do_mount("/dev/busy", "/mnt/a", "ext4", 0, NULL), EBUSY);
 	/* the failures left nothing on the host (the busy image: only its own mount) */
-	assert_int_equal(host_mounts_of(t.loop[IMG_OK]), 0);
-	assert_int_equal(host_mounts_of(t.loop[IMG_BUSY]), 1);
+	assert_int_equal(host_mounts_of(t.img.loop[IMG_OK]), 0);
+	assert_int_equal(host_mounts_of(t.img.loop[IMG_BUSY]), 1);
 }
 
 static void test_device_cgroup_applies(void **state)
@@ -268,7 +267,7 @@ static void test_paths_stay_inside(void **state)
 	(void)state;
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
 	/* the host path of a real node, and one that climbs: resolved inside the root */
-	snprintf(host_node, sizeof(host_node), "%s/hostnode", t.dir);
+	snprintf(host_node, sizeof(host_node), "%s/hostnode", t.img.dir);
 	assert_ok(simple(BOX_SYMLINK, "/tmp/to-host", host_node));
 	assert_emulated_errno(do_mount("/tmp/to-host", "/mnt/a", "ext4", 0, NULL), ENOENT);
 	assert_emulated_errno(do_mount("../../../../..//dev/loop-control", "/mnt/a", "ext4", 0, NULL),
@@ -471,27 +470,25 @@ static void test_fuse_timeout_leaves_nothing(void **state)
 
 static int make_images(void)
 {
-	snprintf(t.dir, sizeof(t.dir), "/tmp/interceptd-mount-img.XXXXXX");
-	if (!mkdtemp(t.dir))
+	if (box_images_init(&t.img, "mount-img") < 0)
 		return -1;
 	/* the image: a file of uid 1000, a device node, a setuid-root file */
 	if (box_sh("cd %s && mkdir -p stage && touch stage/u1000 && chown 1000:1000 stage/u1000 && "
 	       "mknod stage/null c 1 3 && chmod 666 stage/null && cp /bin/true stage/suid && "
 	       "chmod 4755 stage/suid && mknod hostnode b 7 0",
-	       t.dir) < 0)
+	       t.img.dir) < 0)
 		return -1;
 	for (int i = 0; i < N_IMAGES; i++) {
-		char out[160];
+		char name[16];
 
-		if (box_sh("cd %s && truncate -s 16M img%d && mkfs.ext4 -q -d stage img%d", t.dir, i, i) <
-		    0)
-			return -1;
-		snprintf(out, sizeof(out), "%s/img%d", t.dir, i);
-		if (box_attach_loop(out, t.loop[i], sizeof(t.loop[i]), &t.rdev[i]) < 0)
+		snprintf(name, sizeof(name), "img%d", i);
+		if (box_sh("cd %s && truncate -s 16M %s && mkfs.ext4 -q -d stage %s", t.img.dir, name,
+			   name) < 0 ||
+		    box_images_attach(&t.img, i, name) < 0)
 			return -1;
 	}
-	snprintf(t.host_mnt, sizeof(t.host_mnt), "%s/hostmnt", t.dir);
-	return box_sh("mkdir -p %s && mount -o ro %s %s", t.host_mnt, t.loop[IMG_BUSY], t.host_mnt);
+	snprintf(t.host_mnt, sizeof(t.host_mnt), "%s/hostmnt", t.img.dir);
+	return box_sh("mkdir -p %s && mount -o ro %s %s", t.host_mnt, t.img.loop[IMG_BUSY], t.host_mnt);
 }
 
 static int prepare_root(const char *root)
@@ -500,7 +497,7 @@ static int prepare_root(const char *root)
 
 	for (int i = 0; i < N_IMAGES; i++) {
 		snprintf(p, sizeof(p), "%s%s", root, node_names[i]);
-		if (box_sh("mkdir -p %s/dev", root) < 0 || mknod(p, S_IFBLK | 0600, t.rdev[i]) < 0)
+		if (box_sh("mkdir -p %s/dev", root) < 0 || mknod(p, S_IFBLK | 0600, t.img.rdev[i]) < 0)
 			return -1;
 	}
 	if (box_sh("cd %s && mkdir -p proc tmp bin mnt/a mnt/b mnt/c mnt/f mnt/h && touch tmp/regular && "
@@ -520,10 +517,10 @@ static int make_devices_cgroup(void)
 		return 0;
 	snprintf(t.devices_cg, sizeof(t.devices_cg), "/sys/fs/cgroup/devices/interceptd-mount-%d",
 		 (int)getpid());
-	return box_sh("mkdir %s && echo 'b %u:%u rwm' > %s/devices.deny && echo %d > %s/cgroup.procs && "
-		  "echo %d > %s/cgroup.procs",
-		  t.devices_cg, major(t.rdev[IMG_DENIED]), minor(t.rdev[IMG_DENIED]), t.devices_cg,
-		  (int)t.box.child, t.devices_cg, (int)t.box.init, t.devices_cg);
+	if (box_sh("mkdir %s && echo 'b %u:%u rwm' > %s/devices.deny", t.devices_cg,
+		   major(t.img.rdev[IMG_DENIED]), minor(t.img.rdev[IMG_DENIED]), t.devices_cg) < 0)
+		return -1;
+	return box_join_cgroup(&t.box, t.devices_cg);
 }
 
 static int setup(void **state)
@@ -543,10 +540,7 @@ static int teardown(void **state)
 		(void)rmdir(t.devices_cg);
 	if (t.host_mnt[0])
 		(void)umount(t.host_mnt);
-	for (int i = 0; i < N_IMAGES; i++)
-		if (t.loop[i][0])
-			(void)box_sh("losetup -d %s", t.loop[i]);
-	return box_sh("rm -rf --one-file-system '%s'", t.dir);
+	return box_images_remove(&t.img);
 }
 
 /*

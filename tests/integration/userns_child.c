@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,18 @@ int userns_child_start_init(void (*init_main)(int sock), pid_t *ret_pid, int *re
 	return start(NULL, init_main, ret_pid, ret_sock, NULL);
 }
 
+int userns_child_start_with_init(void (*child_main)(int sock, int sync_fd), pid_t *ret_pid,
+				 pid_t *ret_init, int *ret_sock)
+{
+	int sync, r;
+
+	if (start(child_main, NULL, ret_pid, ret_sock, &sync) < 0)
+		return -1;
+	r = read(sync, ret_init, sizeof(*ret_init)) == sizeof(*ret_init) ? 0 : -1;
+	close(sync);
+	return r;
+}
+
 void userns_child_enter(int sync_fd)
 {
 	char b;
@@ -91,6 +104,24 @@ void userns_child_enter(int sync_fd)
 	if (write(sync_fd, "u", 1) != 1 || read(sync_fd, &b, 1) != 1 || setresgid(0, 0, 0) < 0 ||
 	    setresuid(0, 0, 0) < 0)
 		_exit(2);
+}
+
+void userns_child_enter_init(int sync_fd)
+{
+	pid_t init;
+
+	userns_child_enter(sync_fd);
+	if (unshare(CLONE_NEWPID) < 0)
+		_exit(77);
+	init = fork();
+	if (init != 0) {
+		if (init < 0 || write(sync_fd, &init, sizeof(init)) != sizeof(init))
+			_exit(2);
+		waitpid(init, NULL, 0);
+		_exit(0);
+	}
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	umask(022);
 }
 
 _Noreturn void userns_child_run_init(int sock, void (*init_main)(int sock))
@@ -108,6 +139,16 @@ _Noreturn void userns_child_run_init(int sock, void (*init_main)(int sock))
 	(void)fdpass_send(sock, &init, sizeof(init), NULL, 0);
 	waitpid(init, NULL, 0);
 	_exit(0);
+}
+
+void userns_child_stop(pid_t child, pid_t init)
+{
+	if (child > 0) {
+		if (init > 0)
+			kill(init, SIGKILL);
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+	}
 }
 
 bool userns_child_call(int sock, int notify_fd, const void *cmd, size_t cmd_size, void *res,

@@ -11,15 +11,13 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/interceptd-buildlib.XXXXXX)
 trap 'rm -rf --one-file-system "$work"' EXIT
 cd "$src" || exit 1
+. "$src/tests/tap.sh"
 
-n=0
-failures=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failures=$((failures + 1)); echo "not ok $n - $1"; }
-check() { # check DESCRIPTION COMMAND...
+check() { # check DESCRIPTION COMMAND...: its result, its output into $work/log
 	local what=$1
 	shift
-	if "$@" >>"$work/log" 2>&1; then ok "$what"; else not_ok "$what"; fi
+	"$@" >>"$work/log" 2>&1
+	tap_result $? "$what"
 }
 # shellcheck disable=SC2317 # called through check()
 fails() { ! "$@"; }
@@ -65,5 +63,5 @@ echo "keep me" >"$dir/notes.txt"
 check "a directory that is not a build directory is refused" fails meson_setup "$dir" -Dtests=disabled
 check "... and its files are left alone" grep -q "keep me" "$dir/notes.txt"
 
-((failures)) && { echo "# log:"; sed 's/^/# /' "$work/log"; }
-exit $((failures ? 1 : 0))
+((tap_failures)) && { echo "# log:"; sed 's/^/# /' "$work/log"; }
+tap_exit
