@@ -510,13 +510,17 @@ static void test_sysinfo_swap_absent(void **state)
 
 static void test_sysinfo_host_normalise(void **state)
 {
-	struct sysinfo s = { .totalram = 1000, .freeram = 10, .totalswap = ULONG_MAX / 2,
-			     .mem_unit = 4096 };
+	struct sysinfo s = { .totalram = 1000, .freeram = 10, .sharedram = 3, .bufferram = 4,
+			     .totalswap = ULONG_MAX / 2, .freeswap = 5, .totalhigh = 6,
+			     .freehigh = 7, .mem_unit = 4096 };
 
 	(void)state;
 	sysinfo_host_normalise(&s);
 	assert_true(s.totalram == 4096000 && s.freeram == 40960);
 	assert_true(s.totalswap == ULONG_MAX); /* saturated */
+	/* every field counted in mem_unit, none forgotten */
+	assert_true(s.sharedram == 3 * 4096 && s.bufferram == 4 * 4096 && s.freeswap == 5 * 4096);
+	assert_true(s.totalhigh == 6 * 4096 && s.freehigh == 7 * 4096);
 	assert_int_equal(s.mem_unit, 1);
 }
 
@@ -616,8 +620,8 @@ static void test_sysinfo_layout_native(void **state)
 static void test_sysinfo_layout_i386_small(void **state)
 {
 	struct sysinfo s = { .uptime = 77, .loads = { 65536, 2, 3 }, .totalram = 512 * MiB,
-			     .freeram = 100 * MiB, .sharedram = 1, .bufferram = 2, .procs = 9,
-			     .mem_unit = 1 };
+			     .freeram = 100 * MiB, .sharedram = 1, .bufferram = 2, .totalswap = 3,
+			     .freeswap = 4, .procs = 9, .totalhigh = 5, .freehigh = 6, .mem_unit = 1 };
 	union sysinfo_buf buf;
 	uint8_t want[64] = { 0 };
 	uint16_t procs = 9;
@@ -628,8 +632,9 @@ static void test_sysinfo_layout_i386_small(void **state)
 	st32(want, 0, 77);
 	st32(want, 4, 65536), st32(want, 8, 2), st32(want, 12, 3);
 	st32(want, 16, 512 * MiB), st32(want, 20, 100 * MiB), st32(want, 24, 1), st32(want, 28, 2);
-	st32(want, 32, 0), st32(want, 36, 0);
+	st32(want, 32, 3), st32(want, 36, 4);
 	memcpy(want + 40, &procs, 2);
+	st32(want, 44, 5), st32(want, 48, 6);
 	st32(want, 52, 1); /* fits: mem_unit stays 1, as in the kernel */
 	assert_memory_equal(&buf.a32, want, sizeof(want));
 }
