@@ -256,6 +256,20 @@ static _Noreturn void supervise_like_the_daemon(const char *pty_slave, const str
 	_exit(box_run(&t.box, c, &res) ? res.err : 255);
 }
 
+/* The probe's report as one TAP comment: a line of its own would not be one. */
+static void print_report(const char *report)
+{
+	char line[512];
+	size_t n = strlen(report) < sizeof(line) - 1 ? strlen(report) : sizeof(line) - 1;
+
+	memcpy(line, report, n);
+	line[n] = '\0';
+	for (char *p = line; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	print_message("# the binary's view: %s\n", line);
+}
+
 /* The value of @key ("tty=") in the probe's report; -1000000 when absent. */
 static long probe_value(const char *report, const char *key)
 {
@@ -301,7 +315,7 @@ static void test_fuse_binary_inherits_nothing_of_the_daemon(void **state)
 	typed[0] = '\0';
 	(void)!read(master, typed, sizeof(typed) - 1);
 	close(master);
-	print_message("# the binary's view: %s", report);
+	print_report(report);
 	/* no controlling terminal: nothing it writes reaches the admin's */
 	assert_int_equal(probe_value(report, "tty="), ENXIO);
 	assert_null(strstr(typed, "container was here"));
