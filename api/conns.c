@@ -21,6 +21,7 @@
 #include "api/conns.h"
 #include "api/errors.h"
 #include "api/server.h"
+#include "daemon/clock.h"
 #include "daemon/log.h"
 
 /* how often overdue connections are looked for: the deadline's precision */
@@ -64,14 +65,6 @@ struct conns {
 	uint64_t backoff_until_ns, last_warning_ns;
 	unsigned n_turned_away; /* since the last warning */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static bool peer_in_group(int fd, gid_t gid)
 {

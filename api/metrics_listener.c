@@ -23,6 +23,7 @@
 
 #include "api/metrics_http.h"
 #include "api/metrics_listener.h"
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/metrics/render.h"
 
@@ -60,14 +61,6 @@ struct metrics_listener {
 	atomic_bool is_stopping;
 	struct metrics_conn conns[METRICS_CONNECTIONS_MAX]; /* the thread's only */
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void conn_close(struct metrics_conn *c)
 {

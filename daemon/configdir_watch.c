@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon/configdir_watch.h"
+#include "daemon/clock.h"
 #include "daemon/daemon.h"
 #include "daemon/log.h"
 #include "daemon/store/configdir.h"
@@ -69,14 +70,6 @@ static int wait_event(struct configdir_watch *w, int timeout_ms)
 		return 1;
 	}
 	return 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*

@@ -48,6 +48,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/engine/notify.h"
 /* the deny list is the policies' own: one table for every filter interceptd makes */
@@ -180,14 +181,6 @@ static void build_deny_program(void)
 static int err_or(int fallback)
 {
 	return errno > 0 ? errno : fallback;
-}
-
-static long now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000L + ts.tv_nsec;
 }
 
 static void sleep_ns(long ns)
@@ -471,8 +464,8 @@ static int supervise(const struct fuse_job *j, bool has_freezer)
 {
 	int proc_fd, pipe_fd[2], r = -1, e;
 	bool is_reaped = false;
-	uint64_t before;
-	long pid, deadline;
+	uint64_t before, deadline;
+	long pid;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 ||
 	    prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
@@ -489,7 +482,7 @@ static int supervise(const struct fuse_job *j, bool has_freezer)
 	(void)close(pipe_fd[1]);
 	if (pid < 0)
 		return err_or(EAGAIN);
-	deadline = now_ns() + MOUNT_HELPER_TIMEOUT_MS * 1000000L;
+	deadline = now_ns() + MOUNT_HELPER_TIMEOUT_MS * 1000000ULL;
 	while (r < 0 && now_ns() < deadline) {
 		r = look(j, before, pid, pipe_fd[0], &is_reaped);
 		if (r < 0)

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/macro.h"
 #include "daemon/engine/notify.h"
@@ -261,21 +262,13 @@ static long container_age(pid_t init_pid, long host_uptime)
 	return sysinfo_age(host_uptime, start, sysconf(_SC_CLK_TCK));
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 /* The cached view with a fresh uptime, or false when it is too old to use. */
 static bool from_cache(struct handler_cache *cache, struct sysinfo *ret)
 {
 	struct timespec boot;
 
 	if (!cache || !cache->sysinfo_filled_ns ||
-	    monotonic_ns() - cache->sysinfo_filled_ns > SYSINFO_CACHE_NS)
+	    now_ns() - cache->sysinfo_filled_ns > SYSINFO_CACHE_NS)
 		return false;
 	*ret = cache->sysinfo;
 	if (cache->init_started_at >= 0 && clock_gettime(CLOCK_BOOTTIME, &boot) == 0 &&
@@ -291,7 +284,7 @@ static void to_cache(struct handler_cache *cache, const struct sysinfo *s, long 
 		return;
 	cache->sysinfo = *s;
 	cache->init_started_at = age > 0 ? host_uptime - age : -1;
-	cache->sysinfo_filled_ns = monotonic_ns();
+	cache->sysinfo_filled_ns = now_ns();
 }
 
 /*

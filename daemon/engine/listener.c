@@ -13,14 +13,6 @@
 #include "daemon/engine/listener.h"
 #include "daemon/store/store.h"
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void engine_listener_init(struct engine_listener *l, const struct listener_ops *ops,
 			  struct daemon *d, int fd, pid_t pid, const char *name)
 {

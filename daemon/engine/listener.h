@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "daemon/daemon.h"
+#include "daemon/clock.h"
 #include "handlers/handler.h"
 
 struct engine_listener;
@@ -92,5 +93,3 @@ void engine_listener_detach(struct engine_listener *l);
 /* @l's container name when other threads may read it, else "". */
 const char *listener_name(const struct engine_listener *l);
 
-/* CLOCK_MONOTONIC in nanoseconds. */
-uint64_t now_ns(void);
