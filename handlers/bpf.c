@@ -14,8 +14,12 @@
  * bpf_cgroup.c).
  *
  * Here: the attr is read once (at most a page, as the kernel reads it),
- * decided on by the pure bpf_parse(), the caller is pinned and placed
- * (target_open(), which checks ID_VALID), and the command is dispatched.
+ * decided on by the pure bpf_parse(), the caller is opened and placed
+ * (target_open_unchecked()), and the command is dispatched. Each command
+ * checks ID_VALID once, after the last thing it reads or opens by tid (the
+ * attr, /proc/TID, its status, mem and maps, the pidfd and what comes through
+ * it) and before it acts: a check right after opening /proc/TID and another
+ * after opening the pidfd, with nothing acted on between, told no more.
  * No call is ever CONTINUEd after a check on its attr except where the
  * kernel's own answer cannot depend on it: loads of other program types and
  * queries of other attach types, which need capabilities the container does
@@ -118,9 +122,10 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 	struct decision d;
 	int r;
 
-	r = target_open(ctx, &t);
+	r = target_open_unchecked(ctx, &t);
 	if (r < 0)
 		return r;
+	/* unchecked yet: a refusal or a CONTINUE only (a gone caller's answer is dropped) */
 	d = bpf_caller_decide(t.userns, t.st.cap_eff);
 	if (d.kind != DECISION_EMULATE) {
 		decision_reply(d, reply);
@@ -135,9 +140,9 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 		if (maps_fd < 0)
 			return maps_fd;
 	}
-	/* every other command names fds of the caller: one pidfd (and one ID_VALID) for all */
+	/* every other command names fds of the caller: one pidfd for all, checked with the rest */
 	if (req->cmd != BPF_CMD_PROG_LOAD) {
-		pidfd = target_pidfd(&t);
+		pidfd = target_pidfd_unchecked(&t);
 		if (pidfd < 0 && pidfd != -ENOSYS)
 			return pidfd;
 	}

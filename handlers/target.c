@@ -532,7 +532,7 @@ static void close_proc_files(struct target *t)
  * then the status read. What was kept for a task reaped since fails the read:
  * then opened afresh.
  */
-static int pin_by_tid(const struct notif_ctx *ctx, struct target *t)
+static int pin_by_tid(const struct notif_ctx *ctx, struct target *t, bool is_checked)
 {
 	const bool is_kept = kept_take(t);
 	int r;
@@ -541,25 +541,24 @@ static int pin_by_tid(const struct notif_ctx *ctx, struct target *t)
 	if (!is_kept && (r = open_by_tid(t)) < 0)
 		return r;
 	/* from here on proc_dfd names the task that trapped (see struct kept_caller) */
-	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
-	if (r < 0)
+	if (is_checked && (r = notify_id_valid(ctx->notify_fd, ctx->req->id)) < 0)
 		return r;
 	r = target_status_read_fd(t->status_fd, &t->st);
 	if (r == -ENOENT && is_kept) {
 		close_proc_files(t);
-		return pin_by_tid(ctx, t); /* nothing is kept now: this opens by tid */
+		/* nothing is kept now: this opens by tid */
+		return pin_by_tid(ctx, t, is_checked);
 	}
 	return r;
 }
 
 /* LXC's /proc/PID directory: the intake checked the thread group; the creds are the thread's. */
-static int pin_given(const struct notif_ctx *ctx, struct target *t)
+static int pin_given(const struct notif_ctx *ctx, struct target *t, bool is_checked)
 {
 	int r;
 
 	t->proc_dfd = ctx->proc_fd;
-	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
-	if (r < 0)
+	if (is_checked && (r = notify_id_valid(ctx->notify_fd, ctx->req->id)) < 0)
 		return r;
 	t->status_fd = open_below(t->proc_dfd, "status");
 	if (t->status_fd < 0)
@@ -572,7 +571,7 @@ static int pin_given(const struct notif_ctx *ctx, struct target *t)
 	return 0;
 }
 
-int target_open(const struct notif_ctx *ctx, struct target *t)
+static int open_target(const struct notif_ctx *ctx, struct target *t, bool is_checked)
 {
 	int r;
 
@@ -582,10 +581,20 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 	/* a thread whose own credentials could not be restored acts for nobody */
 	if (!target_creds_thread_usable())
 		return -ENOTRECOVERABLE;
-	r = ctx->proc_fd >= 0 ? pin_given(ctx, t) : pin_by_tid(ctx, t);
+	r = ctx->proc_fd >= 0 ? pin_given(ctx, t, is_checked) : pin_by_tid(ctx, t, is_checked);
 	if (r < 0)
 		return r;
 	return place_userns(ctx, t);
+}
+
+int target_open(const struct notif_ctx *ctx, struct target *t)
+{
+	return open_target(ctx, t, true);
+}
+
+int target_open_unchecked(const struct notif_ctx *ctx, struct target *t)
+{
+	return open_target(ctx, t, false);
 }
 
 void target_close(struct target *t)
@@ -597,6 +606,11 @@ void target_close(struct target *t)
 	}
 	close_proc_files(t);
 	t->is_by_tid = false;
+}
+
+int target_pidfd_unchecked(const struct target *t)
+{
+	return open_pidfd(t);
 }
 
 int target_pidfd(const struct target *t)

@@ -133,6 +133,16 @@ int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
 
 /*
+ * target_open() without its ID_VALID check, for a handler that checks once
+ * itself after its last open or read by tid and before acting (a check right
+ * after this one would have nothing between them). Until that check,
+ * everything read through @t may be another task's, one that took the tid of
+ * a caller gone meanwhile: it may decide a refusal or a CONTINUE (the answer
+ * to a notification that is gone is dropped), never an action.
+ */
+int target_open_unchecked(const struct notif_ctx *ctx, struct target *t);
+
+/*
  * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
  * open file, flags included) through a pidfd opened now (PIDFD_THREAD, else
  * the thread group leader) and checked with ID_VALID, else /proc/TID/fd/N
@@ -147,6 +157,9 @@ int target_getfd(const struct target *t, int fd);
  * the kernel has no pidfds (target_getfd() then falls back to /proc).
  */
 int target_pidfd(const struct target *t);
+
+/* The same without the ID_VALID check, under target_open_unchecked()'s rule. */
+int target_pidfd_unchecked(const struct target *t);
 
 /* The caller's fd @fd through @pidfd (target_pidfd()): -EBADF when it is not open there. */
 int target_getfd_by_pidfd(int pidfd, int fd);
