@@ -151,7 +151,8 @@ struct decision bpf_caller_decide(enum target_userns userns, uint64_t cap_eff);
 
 /* One cgroup on the way from an attach target up to the root of the hierarchy. */
 struct bpf_cgroup_level {
-	struct ns_ident id; /* (st_dev, st_ino) of its directory */
+	/* (st_dev, st_ino) of its directory; { 0, 0 } between the container's and the root */
+	struct ns_ident id;
 	uint32_t prog_cnt;  /* device programs attached to it (not inherited ones) */
 	uint32_t attach_flags; /* as BPF_PROG_QUERY reports them */
 };
@@ -161,6 +162,7 @@ struct bpf_container_cgroup {
 	struct ns_ident id;
 	bool is_root;   /* its 0:: path is "/" */
 	bool is_shared; /* tasks outside the container are in it */
+	unsigned depth; /* the components of its 0:: path: its levels below the root */
 };
 
 /*

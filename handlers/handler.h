@@ -62,6 +62,7 @@ struct handler_cache {
 	pid_t bpf_cgroup_of;         /* bpf_cgroup is that of this init pid; 0 = not known yet */
 	struct ns_ident bpf_cgroup;  /* bpf: the container's cgroup2 directory, by identity */
 	bool bpf_cgroup_is_root;     /* bpf: that is the root of the hierarchy */
+	unsigned bpf_cgroup_depth;   /* bpf: its levels below the root (0 for the root) */
 };
 
 /*
