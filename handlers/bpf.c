@@ -53,10 +53,12 @@ static int read_attr(const struct notif_ctx *ctx, uint64_t addr, uint32_t size,
 	return bpf_attr_take(buf, n, size, ret);
 }
 
-int bpf_install_fd(const struct notif_ctx *ctx, int fd)
+/* Install @fd (ours) in the caller close-on-exec: its number there. @flags: SECCOMP_ADDFD_FLAG_*. */
+static int install_fd(const struct notif_ctx *ctx, int fd, uint32_t flags)
 {
 	struct seccomp_notif_addfd addfd = {
 		.id = ctx->req->id,
+		.flags = flags,
 		.srcfd = (uint32_t)fd,
 		.newfd_flags = O_CLOEXEC, /* as bpf() makes its own fds */
 	};
@@ -65,10 +67,32 @@ int bpf_install_fd(const struct notif_ctx *ctx, int fd)
 	return RET_NERRNO(ioctl(ctx->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd));
 }
 
+/*
+ * With SECCOMP_ADDFD_FLAG_SEND the install answers the call too (one ioctl
+ * and one wake-up of the caller fewer). The kernel installs and answers at
+ * once or does neither: a failed install (EMFILE) leaves the call waiting
+ * for the answer below, and no fd behind.
+ */
+static int install_and_answer(const struct notif_ctx *ctx, int fd, struct notif_reply *reply)
+{
+	int r = install_fd(ctx, fd, SECCOMP_ADDFD_FLAG_SEND);
+
+	if (r >= 0) {
+		reply_value(reply, r);
+		reply->is_answered = true;
+	}
+	return r;
+}
+
 int bpf_reply_fd(const struct notif_ctx *ctx, int fd, struct notif_reply *reply)
 {
-	int r = bpf_install_fd(ctx, fd);
+	int r = ctx->may_answer ? install_and_answer(ctx, fd, reply) : -EINVAL;
 
+	if (r >= 0)
+		return 0;
+	/* EINVAL: not ours to answer, or a kernel before 5.14 without the flag */
+	if (r == -EINVAL)
+		r = install_fd(ctx, fd, 0);
 	if (r == -EMFILE || r == -ENFILE) {
 		reply_errno(reply, r);
 		return 0;

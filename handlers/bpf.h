@@ -209,14 +209,12 @@ static inline int sys_bpf(int cmd, void *attr, unsigned size)
 }
 
 /*
- * Install @fd (ours) in the caller, close-on-exec, with SECCOMP_IOCTL_NOTIF_ADDFD.
- * Returns its number there, or a negative errno (-ENOENT: the caller is gone).
- */
-int bpf_install_fd(const struct notif_ctx *ctx, int fd);
-
-/*
- * Install @fd with bpf_install_fd() and answer with its number, or with
- * EMFILE/ENFILE as bpf() would. < 0 for internal failures. @fd stays ours.
+ * Install @fd (ours) in the caller, close-on-exec, with
+ * SECCOMP_IOCTL_NOTIF_ADDFD, and answer with its number: by the install
+ * itself (SECCOMP_ADDFD_FLAG_SEND, reply->is_answered set) where
+ * ctx->may_answer, else in @reply. EMFILE/ENFILE go to @reply as bpf()
+ * would say them. < 0 for internal failures (-ENOENT: the caller is gone).
+ * @fd stays ours.
  */
 int bpf_reply_fd(const struct notif_ctx *ctx, int fd, struct notif_reply *reply);
 

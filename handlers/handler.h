@@ -83,12 +83,19 @@ struct notif_ctx {
 	int mem_fd;              /* LXC: /proc/PID/mem (O_RDWR); -EBADF otherwise */
 	struct handler_cache *cache; /* the listener's; may be NULL */
 	struct notif_audit *audit;   /* NULL unless an audit event is wanted for this call */
+	/*
+	 * The handler may answer the call itself, with an fd it installs
+	 * (SECCOMP_ADDFD_FLAG_SEND), and then sets reply->is_answered. False
+	 * where the protocol carries the answer (LXC's proxy sends it).
+	 */
+	bool may_answer;
 };
 
 struct notif_reply {
 	int64_t val;
 	int32_t error;  /* 0 or a negative errno for the caller */
 	uint32_t flags; /* SECCOMP_USER_NOTIF_FLAG_CONTINUE or 0 */
+	bool is_answered; /* the handler answered already (ctx->may_answer): val is what it said */
 };
 
 typedef int handler_fn(const struct notif_ctx *ctx, struct notif_reply *reply);
