@@ -171,6 +171,7 @@ static int task_inside(pid_t pid, const struct ns_ident *userns)
 
 struct procs_scan {
 	const struct ns_ident *userns; /* the container's: look for outsiders; NULL = don't */
+	pid_t caller_tgid;             /* known to be in @userns: not looked at again; 0 = none */
 	pid_t init_pid;                /* look for it; 0 = don't */
 	bool saw_init, saw_outsider;
 };
@@ -187,7 +188,7 @@ static int scan_pids(struct procs_scan *s, char *text)
 			continue;
 		if (pid == s->init_pid)
 			s->saw_init = true;
-		if (!s->userns)
+		if (!s->userns || pid == s->caller_tgid)
 			continue;
 		r = task_inside(pid, s->userns);
 		if (r < 0)
@@ -294,8 +295,15 @@ static int container_ident(const struct bpf_call *call, const struct host_cgroup
 /* Is anything but the container's own tasks in the cgroup @fd? */
 static int shared_with_outsiders(const struct bpf_call *call, int fd, bool *ret)
 {
-	/* the caller is in the container's initial user namespace (bpf_caller_decide()) */
-	struct procs_scan s = { .userns = &call->t->userns_id };
+	/*
+	 * The caller is in the container's initial user namespace
+	 * (bpf_caller_decide()), and so is its whole thread group: a process
+	 * changes its user namespace only while single-threaded. Its user
+	 * namespace was read through its pinned /proc/TID, which the call's
+	 * ID_VALID, still to come, holds to the trapped task.
+	 */
+	struct procs_scan s = { .userns = &call->t->userns_id,
+				.caller_tgid = (call->t->st.seen & TARGET_HAS_TGID) ? call->t->st.tgid : 0 };
 	int r;
 
 	r = scan_procs(fd, &s);
