@@ -528,9 +528,10 @@ static void close_proc_files(struct target *t)
 
 /*
  * The caller's /proc directory and status file, pinned: opened by tid (or
- * kept from the last call of this tid), then the notification is checked,
- * then the status read. What was kept for a task reaped since fails the read:
- * then opened afresh.
+ * kept from the last call of this tid), then the notification is checked
+ * (@is_checked; else the handler checks it after its last read by tid), then
+ * the status read. What was kept for a task reaped since fails the read: then
+ * opened afresh.
  */
 static int pin_by_tid(const struct notif_ctx *ctx, struct target *t, bool is_checked)
 {
@@ -540,7 +541,7 @@ static int pin_by_tid(const struct notif_ctx *ctx, struct target *t, bool is_che
 	t->is_by_tid = true;
 	if (!is_kept && (r = open_by_tid(t)) < 0)
 		return r;
-	/* from here on proc_dfd names the task that trapped (see struct kept_caller) */
+	/* once checked, proc_dfd names the task that trapped (see struct kept_caller) */
 	if (is_checked && (r = notify_id_valid(ctx->notify_fd, ctx->req->id)) < 0)
 		return r;
 	r = target_status_read_fd(t->status_fd, &t->st);
