@@ -146,9 +146,15 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 	struct decision d;
 	int r;
 
-	r = target_open_unchecked(ctx, &t);
+	/* every command but a load names fds of the caller: one pidfd for all, checked with the rest */
+	if (req->cmd == BPF_CMD_PROG_LOAD)
+		r = target_open_unchecked(ctx, &t);
+	else
+		r = target_open_with_pidfd(ctx, &t, &pidfd);
 	if (r < 0)
 		return r;
+	if (pidfd < 0 && pidfd != -EBADF && pidfd != -ENOSYS)
+		return pidfd;
 	/* unchecked yet: a refusal or a CONTINUE only (a gone caller's answer is dropped) */
 	d = bpf_caller_decide(t.userns, t.st.cap_eff);
 	if (d.kind != DECISION_EMULATE) {
@@ -163,12 +169,6 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 		maps_fd = procmem_open_maps(t.proc_dfd, t.tid);
 		if (maps_fd < 0)
 			return maps_fd;
-	}
-	/* every other command names fds of the caller: one pidfd for all, checked with the rest */
-	if (req->cmd != BPF_CMD_PROG_LOAD) {
-		pidfd = target_pidfd_unchecked(&t);
-		if (pidfd < 0 && pidfd != -ENOSYS)
-			return pidfd;
 	}
 	return dispatch(&(struct bpf_call){ .ctx = ctx, .t = &t, .pidfd = pidfd, .mem_fd = mem_fd,
 					    .maps_fd = maps_fd, .attr = attr, .attr_addr = attr_addr },
