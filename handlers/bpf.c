@@ -14,8 +14,12 @@
  * bpf_cgroup.c).
  *
  * Here: the attr is read once (at most a page, as the kernel reads it),
- * decided on by the pure bpf_parse(), the caller is pinned and placed
- * (target_open(), which checks ID_VALID), and the command is dispatched.
+ * decided on by the pure bpf_parse(), the caller is opened and placed
+ * (target_open_unchecked()), and the command is dispatched. Each command
+ * checks ID_VALID once, after the last thing it reads or opens by tid (the
+ * attr, /proc/TID, its status, mem and maps, the pidfd and what comes through
+ * it) and before it acts: a check right after opening /proc/TID and another
+ * after opening the pidfd, with nothing acted on between, told no more.
  * No call is ever CONTINUEd after a check on its attr except where the
  * kernel's own answer cannot depend on it: loads of other program types and
  * queries of other attach types, which need capabilities the container does
@@ -49,10 +53,12 @@ static int read_attr(const struct notif_ctx *ctx, uint64_t addr, uint32_t size,
 	return bpf_attr_take(buf, n, size, ret);
 }
 
-int bpf_install_fd(const struct notif_ctx *ctx, int fd)
+/* Install @fd (ours) in the caller close-on-exec: its number there. @flags: SECCOMP_ADDFD_FLAG_*. */
+static int install_fd(const struct notif_ctx *ctx, int fd, uint32_t flags)
 {
 	struct seccomp_notif_addfd addfd = {
 		.id = ctx->req->id,
+		.flags = flags,
 		.srcfd = (uint32_t)fd,
 		.newfd_flags = O_CLOEXEC, /* as bpf() makes its own fds */
 	};
@@ -61,10 +67,32 @@ int bpf_install_fd(const struct notif_ctx *ctx, int fd)
 	return RET_NERRNO(ioctl(ctx->notify_fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd));
 }
 
+/*
+ * With SECCOMP_ADDFD_FLAG_SEND the install answers the call too (one ioctl
+ * and one wake-up of the caller fewer). The kernel installs and answers at
+ * once or does neither: a failed install (EMFILE) leaves the call waiting
+ * for the answer below, and no fd behind.
+ */
+static int install_and_answer(const struct notif_ctx *ctx, int fd, struct notif_reply *reply)
+{
+	int r = install_fd(ctx, fd, SECCOMP_ADDFD_FLAG_SEND);
+
+	if (r >= 0) {
+		reply_value(reply, r);
+		reply->is_answered = true;
+	}
+	return r;
+}
+
 int bpf_reply_fd(const struct notif_ctx *ctx, int fd, struct notif_reply *reply)
 {
-	int r = bpf_install_fd(ctx, fd);
+	int r = ctx->may_answer ? install_and_answer(ctx, fd, reply) : -EINVAL;
 
+	if (r >= 0)
+		return 0;
+	/* EINVAL: not ours to answer, or a kernel before 5.14 without the flag */
+	if (r == -EINVAL)
+		r = install_fd(ctx, fd, 0);
 	if (r == -EMFILE || r == -ENFILE) {
 		reply_errno(reply, r);
 		return 0;
@@ -118,9 +146,16 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 	struct decision d;
 	int r;
 
-	r = target_open(ctx, &t);
+	/* every command but a load names fds of the caller: one pidfd for all, checked with the rest */
+	if (req->cmd == BPF_CMD_PROG_LOAD)
+		r = target_open_unchecked(ctx, &t);
+	else
+		r = target_open_with_pidfd(ctx, &t, &pidfd);
 	if (r < 0)
 		return r;
+	if (pidfd < 0 && pidfd != -EBADF && pidfd != -ENOSYS)
+		return pidfd;
+	/* unchecked yet: a refusal or a CONTINUE only (a gone caller's answer is dropped) */
 	d = bpf_caller_decide(t.userns, t.st.cap_eff);
 	if (d.kind != DECISION_EMULATE) {
 		decision_reply(d, reply);
@@ -134,12 +169,6 @@ static int emulate(const struct notif_ctx *ctx, const struct bpf_attr_copy *attr
 		maps_fd = procmem_open_maps(t.proc_dfd, t.tid);
 		if (maps_fd < 0)
 			return maps_fd;
-	}
-	/* every other command names fds of the caller: one pidfd (and one ID_VALID) for all */
-	if (req->cmd != BPF_CMD_PROG_LOAD) {
-		pidfd = target_pidfd(&t);
-		if (pidfd < 0 && pidfd != -ENOSYS)
-			return pidfd;
 	}
 	return dispatch(&(struct bpf_call){ .ctx = ctx, .t = &t, .pidfd = pidfd, .mem_fd = mem_fd,
 					    .maps_fd = maps_fd, .attr = attr, .attr_addr = attr_addr },

@@ -151,7 +151,8 @@ struct decision bpf_caller_decide(enum target_userns userns, uint64_t cap_eff);
 
 /* One cgroup on the way from an attach target up to the root of the hierarchy. */
 struct bpf_cgroup_level {
-	struct ns_ident id; /* (st_dev, st_ino) of its directory */
+	/* (st_dev, st_ino) of its directory; { 0, 0 } between the container's and the root */
+	struct ns_ident id;
 	uint32_t prog_cnt;  /* device programs attached to it (not inherited ones) */
 	uint32_t attach_flags; /* as BPF_PROG_QUERY reports them */
 };
@@ -161,6 +162,7 @@ struct bpf_container_cgroup {
 	struct ns_ident id;
 	bool is_root;   /* its 0:: path is "/" */
 	bool is_shared; /* tasks outside the container are in it */
+	unsigned depth; /* the components of its 0:: path: its levels below the root */
 };
 
 /*
@@ -207,14 +209,12 @@ static inline int sys_bpf(int cmd, void *attr, unsigned size)
 }
 
 /*
- * Install @fd (ours) in the caller, close-on-exec, with SECCOMP_IOCTL_NOTIF_ADDFD.
- * Returns its number there, or a negative errno (-ENOENT: the caller is gone).
- */
-int bpf_install_fd(const struct notif_ctx *ctx, int fd);
-
-/*
- * Install @fd with bpf_install_fd() and answer with its number, or with
- * EMFILE/ENFILE as bpf() would. < 0 for internal failures. @fd stays ours.
+ * Install @fd (ours) in the caller, close-on-exec, with
+ * SECCOMP_IOCTL_NOTIF_ADDFD, and answer with its number: by the install
+ * itself (SECCOMP_ADDFD_FLAG_SEND, reply->is_answered set) where
+ * ctx->may_answer, else in @reply. EMFILE/ENFILE go to @reply as bpf()
+ * would say them. < 0 for internal failures (-ENOENT: the caller is gone).
+ * @fd stays ours.
  */
 int bpf_reply_fd(const struct notif_ctx *ctx, int fd, struct notif_reply *reply);
 

@@ -98,10 +98,11 @@ static void attach_as_daemon(int cmd, int target, int prog, uint32_t flags, int 
 }
 
 /*
- * ID_VALID once more, after the caller's fds are taken and checked and before
- * acting: the one pidfd they come through is the thread group's, which a
- * sibling thread's exec takes over, and the checks in between (the scan of
- * the container cgroup's tasks) take as long as the caller makes them.
+ * ID_VALID, the one check of the call (bpf.c): after the caller's fds are
+ * taken and checked and before acting. It covers everything read by tid
+ * before it (the attr, the status, the pidfd the fds come through), and the
+ * checks in between (the scan of the container cgroup's tasks) take as long
+ * as the caller makes them.
  */
 static int still_trapped(const struct bpf_call *call)
 {
@@ -245,6 +246,10 @@ int bpf_query_act(const struct bpf_call *call, const struct bpf_query_req *req,
 	r = bpf_cgroup_check(call, req->target_fd, false, &target);
 	if (r < 0)
 		return answer(reply, r);
+	/* before the results go into the caller's memory through its mem file */
+	r = still_trapped(call);
+	if (r < 0)
+		return r;
 	if (req->prog_ids && cnt > 0 && !(ids = calloc(cnt, sizeof(*ids))))
 		return -ENOMEM;
 	if (req->prog_ids && req->prog_attach_flags && cnt > 0 &&

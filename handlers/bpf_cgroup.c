@@ -99,15 +99,49 @@ static int open_below_host(const struct host_cgroup2 *h, const char *path)
 
 /* ---- the container's cgroup ---- */
 
+/*
+ * A /proc/PID/cgroup file, NUL-terminated. It is one seq_file record
+ * (single_open), rendered whole: a short read is all of it, which saves the
+ * read that sees EOF. -E2BIG when it does not fit.
+ */
+static int read_cgroup_file(int dfd, const char *name, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	ssize_t n;
+
+	if (fd < 0)
+		return negative_errno();
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return negative_errno();
+	if ((size_t)n == size - 1)
+		return -E2BIG;
+	buf[n] = '\0';
+	return 0;
+}
+
 static int read_proc_cgroup(const struct bpf_call *call, char *buf, size_t size)
 {
 	char path[32];
 
 	if (call->ctx->init_pid > 0) {
 		(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)call->ctx->init_pid);
-		return (int)cgroup_read_at(AT_FDCWD, path, buf, size);
+		return read_cgroup_file(AT_FDCWD, path, buf, size);
 	}
-	return (int)cgroup_read_at(call->t->proc_dfd, "cgroup", buf, size);
+	return read_cgroup_file(call->t->proc_dfd, "cgroup", buf, size);
+}
+
+/* The levels of a cgroup below the root, from its path ("/" is 0, "/a/b" 2). */
+static unsigned path_depth(const char *path)
+{
+	unsigned n = 0;
+
+	for (const char *p = path; *p; p++)
+		if (*p != '/' && (p == path || p[-1] == '/'))
+			n++;
+	return n;
 }
 
 /*
@@ -137,6 +171,7 @@ static int task_inside(pid_t pid, const struct ns_ident *userns)
 
 struct procs_scan {
 	const struct ns_ident *userns; /* the container's: look for outsiders; NULL = don't */
+	pid_t caller_tgid;             /* known to be in @userns: not looked at again; 0 = none */
 	pid_t init_pid;                /* look for it; 0 = don't */
 	bool saw_init, saw_outsider;
 };
@@ -153,7 +188,7 @@ static int scan_pids(struct procs_scan *s, char *text)
 			continue;
 		if (pid == s->init_pid)
 			s->saw_init = true;
-		if (!s->userns)
+		if (!s->userns || pid == s->caller_tgid)
 			continue;
 		r = task_inside(pid, s->userns);
 		if (r < 0)
@@ -220,6 +255,8 @@ static int container_find(const struct bpf_call *call, const struct host_cgroup2
 	if (r < 0)
 		return r;
 	ret->is_root = ns_ident_equal(&ret->id, &h->id);
+	/* fixed for this identity: cgroup2 renames a directory only within its parent */
+	ret->depth = path_depth(v2);
 	if (s.init_pid > 0 && !ret->is_root) {
 		r = scan_procs(fd, &s);
 		if (r < 0)
@@ -242,12 +279,14 @@ static int container_ident(const struct bpf_call *call, const struct host_cgroup
 	if (cache && init > 0 && cache->bpf_cgroup_of == init) {
 		ret->id = cache->bpf_cgroup;
 		ret->is_root = cache->bpf_cgroup_is_root;
+		ret->depth = cache->bpf_cgroup_depth;
 		return 0;
 	}
 	r = container_find(call, h, ret);
 	if (r == 0 && cache && init > 0) {
 		cache->bpf_cgroup = ret->id;
 		cache->bpf_cgroup_is_root = ret->is_root;
+		cache->bpf_cgroup_depth = ret->depth;
 		cache->bpf_cgroup_of = init;
 	}
 	return r;
@@ -256,8 +295,15 @@ static int container_ident(const struct bpf_call *call, const struct host_cgroup
 /* Is anything but the container's own tasks in the cgroup @fd? */
 static int shared_with_outsiders(const struct bpf_call *call, int fd, bool *ret)
 {
-	/* the caller is in the container's initial user namespace (bpf_caller_decide()) */
-	struct procs_scan s = { .userns = &call->t->userns_id };
+	/*
+	 * The caller is in the container's initial user namespace
+	 * (bpf_caller_decide()), and so is its whole thread group: a process
+	 * changes its user namespace only while single-threaded. Its user
+	 * namespace was read through its pinned /proc/TID, which the call's
+	 * ID_VALID, still to come, holds to the trapped task.
+	 */
+	struct procs_scan s = { .userns = &call->t->userns_id,
+				.caller_tgid = (call->t->st.seen & TARGET_HAS_TGID) ? call->t->st.tgid : 0 };
 	int r;
 
 	r = scan_procs(fd, &s);
@@ -314,17 +360,24 @@ struct walk {
 	bool needs_multi;               /* an attach: every level to the root, and the tasks */
 };
 
-/* One level of the walk, @fd: its identity, its programs, and the container's tasks. */
-static int visit(const struct walk *w, int fd, struct bpf_cgroup_level *l)
+/*
+ * One level of the walk, @fd: its identity, its programs, and the
+ * container's tasks. Between the container's level and the root's
+ * (@is_placed) the container's depth tells the levels apart: no identity to
+ * look up or compare there.
+ */
+static int visit(const struct walk *w, int fd, bool is_placed, struct bpf_cgroup_level *l)
 {
-	int r;
+	int r = 0;
 
-	*l = (struct bpf_cgroup_level){};
-	r = ident_of(fd, &l->id);
+	if (!is_placed) {
+		*l = (struct bpf_cgroup_level){};
+		r = ident_of(fd, &l->id);
+	}
 	if (r < 0 || !w->needs_multi)
 		return r;
 	r = bpf_cgroup_query_level(fd, l);
-	if (r == 0 && ns_ident_equal(&l->id, &w->c->id))
+	if (r == 0 && !is_placed && ns_ident_equal(&l->id, &w->c->id))
 		r = shared_with_outsiders(w->call, fd, &w->c->is_shared);
 	return r;
 }
@@ -333,21 +386,34 @@ static int visit(const struct walk *w, int fd, struct bpf_cgroup_level *l)
  * The levels from @fd (a cgroup in the host's mount) upwards: to the root
  * for an attach, else until the container's cgroup. Returns the number of
  * levels, or -EPERM when the walk ends neither there nor at the root
- * (deeper than WALK_DEPTH_MAX).
+ * (deeper than WALK_DEPTH_MAX). Identities are looked up (fstat) up to the
+ * container's level; the root is then its depth further up, and the levels
+ * between are only queried. The root's identity is looked up all the same:
+ * a depth that were wrong ends the walk there, never short of the root.
  */
 static int walk_up(const struct walk *w, int fd, struct bpf_cgroup_level chain[WALK_DEPTH_MAX])
 {
 	_cleanup_close_ int owned = -EBADF; /* the levels above @fd, one at a time */
-	int cur = fd;
+	int cur = fd, root_at = -1;         /* the root's level, once the container's is found */
 
 	for (int n = 0; n < WALK_DEPTH_MAX; n++) {
-		int up, r = visit(w, cur, &chain[n]);
+		const bool is_placed = root_at >= 0 && n < root_at;
+		int up, r;
 
+		if (is_placed)
+			chain[n] = (struct bpf_cgroup_level){};
+		r = visit(w, cur, is_placed, &chain[n]);
 		if (r < 0)
 			return r;
-		if (ns_ident_equal(&chain[n].id, &w->h->id) ||
-		    (!w->needs_multi && ns_ident_equal(&chain[n].id, &w->c->id)))
+		if (ns_ident_equal(&chain[n].id, &w->h->id))
 			return n + 1;
+		if (n == root_at)
+			return -EPERM;
+		if (root_at < 0 && ns_ident_equal(&chain[n].id, &w->c->id)) {
+			if (!w->needs_multi)
+				return n + 1;
+			root_at = n + (int)w->c->depth;
+		}
 		up = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (up < 0)
 			return negative_errno();
@@ -393,7 +459,7 @@ int bpf_cgroup_open_memcg(const struct target *t, bool *ret_is_v2)
 	char text[PROC_CGROUP_BUF], v2[PATH_MAX], mem[PATH_MAX], path[PATH_MAX * 2];
 	int r;
 
-	r = (int)cgroup_read_at(t->proc_dfd, "cgroup", text, sizeof(text));
+	r = read_cgroup_file(t->proc_dfd, "cgroup", text, sizeof(text));
 	if (r < 0)
 		return r;
 	r = bpf_cgroup_parse(text, v2, sizeof(v2), mem, sizeof(mem));

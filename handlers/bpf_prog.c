@@ -5,8 +5,8 @@
  * The instructions (at most BPF_COMPLEXITY_LIMIT_INSNS) and the license are
  * read once, the instructions scanned for anything that reaches outside the
  * program (bpf_insns_check()), and the load is made by a loader task with
- * only CAP_BPF and CAP_NET_ADMIN effective, the two a device program needs:
- * the verifier then refuses helpers such as bpf_probe_read_kernel(), which
+ * only CAP_BPF and CAP_NET_ADMIN (effective and permitted), the two a device
+ * program needs: the verifier then refuses helpers such as bpf_probe_read_kernel(), which
  * would let a "device" program read kernel memory. The program fd reaches the
  * caller close-on-exec through SECCOMP_IOCTL_NOTIF_ADDFD; the verifier log and
  * log_true_size are copied back as the kernel would.
@@ -113,17 +113,45 @@ struct load_job {
 	int setup_r;  /* < 0: joining the memory cgroup or taking the credentials failed */
 };
 
+/*
+ * The loader's capabilities: CAP_NET_ADMIN and CAP_BPF of the daemon's
+ * permitted set, effective and permitted both, nothing inheritable. Worked
+ * out once (one capget() for the process), so the loader makes a single
+ * capset(). A thread whose permitted set lost one since gets EPERM from it:
+ * the load fails, it is never made with more.
+ */
+static struct __user_cap_data_struct loader_cap_data[2];
+static int loader_cap_err; /* 0, or capget()'s errno */
+static pthread_once_t loader_cap_once = PTHREAD_ONCE_INIT;
+
+static void loader_caps_compute(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct prm[2] = {};
+
+	if (syscall(SYS_capget, &hdr, prm) < 0) {
+		loader_cap_err = errno;
+		return;
+	}
+	/* CAP_NET_ADMIN is 12 and CAP_BPF 39: one in each word */
+	loader_cap_data[0].effective = (1u << CAP_NET_ADMIN) & prm[0].permitted;
+	loader_cap_data[1].effective = (1u << (CAP_BPF - 32)) & prm[1].permitted;
+	loader_cap_data[0].permitted = loader_cap_data[0].effective;
+	loader_cap_data[1].permitted = loader_cap_data[1].effective;
+}
+
+static int loader_caps_prepare(void)
+{
+	(void)pthread_once(&loader_cap_once, loader_caps_compute);
+	return -loader_cap_err;
+}
+
+/* In the loader: raw system call, no errno of its own to keep. */
 static int loader_caps(void)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct data[2] = {};
 
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return -1;
-	/* CAP_NET_ADMIN is 12 and CAP_BPF 39: one in each word */
-	data[0].effective = (1u << CAP_NET_ADMIN) & data[0].permitted;
-	data[1].effective = (1u << (CAP_BPF - 32)) & data[1].permitted;
-	return (int)syscall(SYS_capset, &hdr, data);
+	return (int)syscall(SYS_capset, &hdr, loader_cap_data);
 }
 
 /*
@@ -257,6 +285,9 @@ static int load(const struct bpf_call *call, const struct bpf_load_req *req, con
 	uint32_t log_size = req->log_size < BPF_LOG_MAX ? req->log_size : BPF_LOG_MAX;
 	int r;
 
+	r = loader_caps_prepare();
+	if (r < 0)
+		return r;
 	if (req->log_buf && (r = mapping_new(log_size, &log)) < 0)
 		return r;
 	bpf_load_attr_build(req, (uintptr_t)insns, (uintptr_t)license, (uintptr_t)log.p, log_size,

@@ -62,6 +62,7 @@ struct handler_cache {
 	pid_t bpf_cgroup_of;         /* bpf_cgroup is that of this init pid; 0 = not known yet */
 	struct ns_ident bpf_cgroup;  /* bpf: the container's cgroup2 directory, by identity */
 	bool bpf_cgroup_is_root;     /* bpf: that is the root of the hierarchy */
+	unsigned bpf_cgroup_depth;   /* bpf: its levels below the root (0 for the root) */
 };
 
 /*
@@ -82,12 +83,19 @@ struct notif_ctx {
 	int mem_fd;              /* LXC: /proc/PID/mem (O_RDWR); -EBADF otherwise */
 	struct handler_cache *cache; /* the listener's; may be NULL */
 	struct notif_audit *audit;   /* NULL unless an audit event is wanted for this call */
+	/*
+	 * The handler may answer the call itself, with an fd it installs
+	 * (SECCOMP_ADDFD_FLAG_SEND), and then sets reply->is_answered. False
+	 * where the protocol carries the answer (LXC's proxy sends it).
+	 */
+	bool may_answer;
 };
 
 struct notif_reply {
 	int64_t val;
 	int32_t error;  /* 0 or a negative errno for the caller */
 	uint32_t flags; /* SECCOMP_USER_NOTIF_FLAG_CONTINUE or 0 */
+	bool is_answered; /* the handler answered already (ctx->may_answer): val is what it said */
 };
 
 typedef int handler_fn(const struct notif_ctx *ctx, struct notif_reply *reply);

@@ -16,6 +16,7 @@
  * namespace is cached in the listener's handler_cache.
  */
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,18 @@
 #endif
 
 #define LINE_BUF_SIZE 4096
+
+/* PIDFD_GET_INFO (Linux 6.13), its first version; spelled out for older headers. */
+struct target_pidfd_info {
+	uint64_t mask;
+	uint64_t cgroupid;
+	uint32_t pid, tgid, ppid;
+	uint32_t ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+	int32_t exit_code;
+};
+#define TARGET_PIDFD_INFO_PID (1ULL << 0)
+#define TARGET_PIDFD_INFO_CREDS (1ULL << 1)
+#define TARGET_PIDFD_GET_INFO _IOWR(0xFF, 11, struct target_pidfd_info)
 
 /* ---- /proc/PID/status ---- */
 
@@ -528,11 +541,12 @@ static void close_proc_files(struct target *t)
 
 /*
  * The caller's /proc directory and status file, pinned: opened by tid (or
- * kept from the last call of this tid), then the notification is checked,
- * then the status read. What was kept for a task reaped since fails the read:
- * then opened afresh.
+ * kept from the last call of this tid), then the notification is checked
+ * (@is_checked; else the handler checks it after its last read by tid), then
+ * the status read. What was kept for a task reaped since fails the read: then
+ * opened afresh.
  */
-static int pin_by_tid(const struct notif_ctx *ctx, struct target *t)
+static int pin_by_tid(const struct notif_ctx *ctx, struct target *t, bool is_checked)
 {
 	const bool is_kept = kept_take(t);
 	int r;
@@ -540,26 +554,25 @@ static int pin_by_tid(const struct notif_ctx *ctx, struct target *t)
 	t->is_by_tid = true;
 	if (!is_kept && (r = open_by_tid(t)) < 0)
 		return r;
-	/* from here on proc_dfd names the task that trapped (see struct kept_caller) */
-	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
-	if (r < 0)
+	/* once checked, proc_dfd names the task that trapped (see struct kept_caller) */
+	if (is_checked && (r = notify_id_valid(ctx->notify_fd, ctx->req->id)) < 0)
 		return r;
 	r = target_status_read_fd(t->status_fd, &t->st);
 	if (r == -ENOENT && is_kept) {
 		close_proc_files(t);
-		return pin_by_tid(ctx, t); /* nothing is kept now: this opens by tid */
+		/* nothing is kept now: this opens by tid */
+		return pin_by_tid(ctx, t, is_checked);
 	}
 	return r;
 }
 
 /* LXC's /proc/PID directory: the intake checked the thread group; the creds are the thread's. */
-static int pin_given(const struct notif_ctx *ctx, struct target *t)
+static int pin_given(const struct notif_ctx *ctx, struct target *t, bool is_checked)
 {
 	int r;
 
 	t->proc_dfd = ctx->proc_fd;
-	r = notify_id_valid(ctx->notify_fd, ctx->req->id);
-	if (r < 0)
+	if (is_checked && (r = notify_id_valid(ctx->notify_fd, ctx->req->id)) < 0)
 		return r;
 	t->status_fd = open_below(t->proc_dfd, "status");
 	if (t->status_fd < 0)
@@ -572,7 +585,7 @@ static int pin_given(const struct notif_ctx *ctx, struct target *t)
 	return 0;
 }
 
-int target_open(const struct notif_ctx *ctx, struct target *t)
+static int open_target(const struct notif_ctx *ctx, struct target *t, bool is_checked)
 {
 	int r;
 
@@ -582,10 +595,20 @@ int target_open(const struct notif_ctx *ctx, struct target *t)
 	/* a thread whose own credentials could not be restored acts for nobody */
 	if (!target_creds_thread_usable())
 		return -ENOTRECOVERABLE;
-	r = ctx->proc_fd >= 0 ? pin_given(ctx, t) : pin_by_tid(ctx, t);
+	r = ctx->proc_fd >= 0 ? pin_given(ctx, t, is_checked) : pin_by_tid(ctx, t, is_checked);
 	if (r < 0)
 		return r;
 	return place_userns(ctx, t);
+}
+
+int target_open(const struct notif_ctx *ctx, struct target *t)
+{
+	return open_target(ctx, t, true);
+}
+
+int target_open_unchecked(const struct notif_ctx *ctx, struct target *t)
+{
+	return open_target(ctx, t, false);
 }
 
 void target_close(struct target *t)
@@ -597,6 +620,85 @@ void target_close(struct target *t)
 	}
 	close_proc_files(t);
 	t->is_by_tid = false;
+}
+
+int target_pidfd_unchecked(const struct target *t)
+{
+	return open_pidfd(t);
+}
+
+/*
+ * What target_status_read() gives of the task @pidfd (a PIDFD_THREAD one of
+ * t->tid) pins, without the status file: ids and tgid from PIDFD_GET_INFO,
+ * the capability sets from capget() by tid. No groups (groups_overflow: none
+ * used), umask or NSpid. -ENOTTY where the kernel has no PIDFD_GET_INFO.
+ */
+static int status_by_pidfd(int pidfd, pid_t tid, struct target_status *ret)
+{
+	struct target_pidfd_info i = { .mask = TARGET_PIDFD_INFO_PID | TARGET_PIDFD_INFO_CREDS };
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = tid };
+	struct __user_cap_data_struct caps[2] = {};
+
+	if (ioctl(pidfd, TARGET_PIDFD_GET_INFO, &i) < 0 || syscall(SYS_capget, &hdr, caps) < 0)
+		return errno == ESRCH ? -ENOENT : negative_errno();
+	if ((i.mask & TARGET_PIDFD_INFO_CREDS) == 0 || i.pid != (uint32_t)tid)
+		return -EIO;
+	*ret = (struct target_status){
+		.seen = TARGET_HAS_PID | TARGET_HAS_TGID | TARGET_HAS_UID | TARGET_HAS_GID |
+			TARGET_HAS_CAPEFF,
+		.pid = (pid_t)i.pid, .tgid = (pid_t)i.tgid,
+		.uid = i.ruid, .euid = i.euid, .suid = i.suid, .fsuid = i.fsuid,
+		.gid = i.rgid, .egid = i.egid, .sgid = i.sgid, .fsgid = i.fsgid,
+		.cap_eff = caps[0].effective | (uint64_t)caps[1].effective << 32,
+		.cap_prm = caps[0].permitted | (uint64_t)caps[1].permitted << 32,
+		.cap_inh = caps[0].inheritable | (uint64_t)caps[1].inheritable << 32,
+		.groups_overflow = true,
+	};
+	return 0;
+}
+
+/* The light half of target_open_with_pidfd(); -ENOTTY/-EINVAL: the kernel cannot. */
+static int open_with_pidfd(const struct notif_ctx *ctx, struct target *t, int *ret_pidfd)
+{
+	_cleanup_close_ int pidfd = -EBADF;
+	char path[32];
+	int r;
+
+	*t = (struct target){ .tid = (pid_t)ctx->req->pid, .proc_dfd = -EBADF,
+			      .status_fd = -EBADF, .is_by_tid = true,
+			      .notify_fd = ctx->notify_fd, .notif_id = ctx->req->id };
+	if (!target_creds_thread_usable())
+		return -ENOTRECOVERABLE;
+	/* opened afresh, not kept: no status file to tell that a kept one went stale */
+	(void)snprintf(path, sizeof(path), "/proc/%d", (int)t->tid);
+	t->proc_dfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (t->proc_dfd < 0)
+		return errno == ENOENT || errno == ESRCH ? -ENOENT : negative_errno();
+	pidfd = pidfd_open(t->tid, PIDFD_THREAD);
+	if (pidfd < 0)
+		return errno == ESRCH ? -ENOENT : negative_errno();
+	r = status_by_pidfd(pidfd, t->tid, &t->st);
+	if (r == 0)
+		r = place_userns(ctx, t);
+	if (r < 0)
+		return r;
+	*ret_pidfd = TAKE_FD(pidfd);
+	return 0;
+}
+
+int target_open_with_pidfd(const struct notif_ctx *ctx, struct target *t, int *ret_pidfd)
+{
+	int r = ctx->proc_fd >= 0 ? -EINVAL : open_with_pidfd(ctx, t, ret_pidfd);
+
+	if (r != -ENOTTY && r != -EINVAL)
+		return r;
+	/* LXC's /proc directory, or a kernel before 6.13: the status file, and a pidfd */
+	target_close(t);
+	r = open_target(ctx, t, false);
+	if (r < 0)
+		return r;
+	*ret_pidfd = open_pidfd(t);
+	return 0;
 }
 
 int target_pidfd(const struct target *t)

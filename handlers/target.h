@@ -133,6 +133,16 @@ int target_open(const struct notif_ctx *ctx, struct target *t);
 void target_close(struct target *t);
 
 /*
+ * target_open() without its ID_VALID check, for a handler that checks once
+ * itself after its last open or read by tid and before acting (a check right
+ * after this one would have nothing between them). Until that check,
+ * everything read through @t may be another task's, one that took the tid of
+ * a caller gone meanwhile: it may decide a refusal or a CONTINUE (the answer
+ * to a notification that is gone is dropped), never an action.
+ */
+int target_open_unchecked(const struct notif_ctx *ctx, struct target *t);
+
+/*
  * Get an O_PATH-or-better fd for the caller's fd @fd: pidfd_getfd() (the same
  * open file, flags included) through a pidfd opened now (PIDFD_THREAD, else
  * the thread group leader) and checked with ID_VALID, else /proc/TID/fd/N
@@ -147,6 +157,23 @@ int target_getfd(const struct target *t, int fd);
  * the kernel has no pidfds (target_getfd() then falls back to /proc).
  */
 int target_pidfd(const struct target *t);
+
+/* The same without the ID_VALID check, under target_open_unchecked()'s rule. */
+int target_pidfd_unchecked(const struct target *t);
+
+/*
+ * target_open_unchecked() and target_pidfd_unchecked() at once, for a
+ * handler that takes the caller's fds anyway: the caller's ids, tgid and
+ * capabilities then come through the pidfd (PIDFD_GET_INFO, Linux 6.13)
+ * and capget() instead of its status file, whose rendering costs more than
+ * the rest of the open; t->st then holds no groups (groups_overflow), umask
+ * or NSpid. Under the same rule: the handler checks ID_VALID after its last
+ * read by tid and before acting. *ret_pidfd: the pidfd, the caller's to
+ * close, or -ENOSYS (no pidfds: target_getfd() then falls back to /proc) or
+ * another negative errno, as target_pidfd_unchecked() says. LXC's given
+ * /proc directory, and older kernels, get the status file.
+ */
+int target_open_with_pidfd(const struct notif_ctx *ctx, struct target *t, int *ret_pidfd);
 
 /* The caller's fd @fd through @pidfd (target_pidfd()): -EBADF when it is not open there. */
 int target_getfd_by_pidfd(int pidfd, int fd);

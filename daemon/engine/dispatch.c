@@ -104,9 +104,10 @@ static void audit(struct engine_listener *l, const struct handler_entry *e,
 	publish_audit(l->d->events, &call);
 }
 
-void dispatch_notification(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
-			   int proc_fd, int mem_fd, uint64_t received_ns,
-			   struct seccomp_notif_resp *resp)
+/* dispatch_notification(); @may_answer: the handler may answer itself. Returns whether it did. */
+static bool decide(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
+		   int proc_fd, int mem_fd, bool may_answer, uint64_t received_ns,
+		   struct seccomp_notif_resp *resp)
 {
 	const struct handler_entry *e = handler_lookup(req->data.arch, req->data.nr);
 	struct container *c = engine_listener_container(l);
@@ -122,7 +123,8 @@ void dispatch_notification(struct engine_listener *l, const struct seccomp_notif
 			struct notif_audit what = { 0 };
 			struct notif_ctx ctx = { .req = req, .notify_fd = notify_fd, .cfg = cfg,
 						 .init_pid = l->init_pid, .proc_fd = proc_fd,
-						 .mem_fd = mem_fd, .cache = &l->cache };
+						 .mem_fd = mem_fd, .cache = &l->cache,
+						 .may_answer = may_answer };
 
 			/* one relaxed load when nobody asked for audit events */
 			if (_unlikely_(event_bus_wants(l->d->events, EVENT_AUDIT)))
@@ -137,6 +139,14 @@ void dispatch_notification(struct engine_listener *l, const struct seccomp_notif
 					     .error = reply.error, .flags = reply.flags };
 	metrics_record(m, e ? series[handler_index(e)] : METRICS_SYSCALL_OTHER, outcome,
 		       now_ns() - received_ns);
+	return reply.is_answered;
+}
+
+void dispatch_notification(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
+			   int proc_fd, int mem_fd, uint64_t received_ns,
+			   struct seccomp_notif_resp *resp)
+{
+	(void)decide(l, req, notify_fd, proc_fd, mem_fd, false, received_ns, resp);
 }
 
 void dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req, uint64_t t0)
@@ -144,7 +154,9 @@ void dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req,
 	struct seccomp_notif_resp resp;
 	int r;
 
-	dispatch_notification(l, req, l->fd, -EBADF, -EBADF, t0, &resp);
+	/* a handler that installed an fd with SECCOMP_ADDFD_FLAG_SEND answered already */
+	if (decide(l, req, l->fd, -EBADF, -EBADF, true, t0, &resp))
+		return;
 	r = notify_send(l->fd, &resp);
 	if (r < 0 && r != -ENOENT)
 		log_about_errno(LOG_LEVEL_DEBUG, r, l->name, NULL,

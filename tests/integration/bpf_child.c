@@ -582,13 +582,16 @@ static bool serve_req(struct bpfc *b, const struct seccomp_notif *req, struct ha
 	struct notif_reply reply = { .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
 	struct notif_ctx ctx = { .req = req, .notify_fd = b->notify_fd, .cfg = b->cfg,
 				 .init_pid = b->init_pid, .proc_fd = -EBADF, .mem_fd = -EBADF,
-				 .cache = cache };
+				 .cache = cache, .may_answer = !b->is_lxc_like };
 
 	if (handle_bpf(&ctx, &reply) < 0)
 		reply = (struct notif_reply){ .flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE };
+	if (reply.is_answered)
+		return false; /* with the fd it installed, as the engine leaves it */
 	resp = (struct seccomp_notif_resp){ .id = req->id, .val = reply.val, .error = reply.error,
 					    .flags = reply.flags };
-	(void)notify_send(b->notify_fd, &resp);
+	if (notify_send(b->notify_fd, &resp) < 0)
+		__atomic_add_fetch(&b->n_send_failed, 1, __ATOMIC_RELAXED);
 	return (reply.flags & SECCOMP_USER_NOTIF_FLAG_CONTINUE) != 0;
 }
 

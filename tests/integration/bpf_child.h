@@ -97,6 +97,8 @@ struct bpfc {
 	struct config *cfg;
 	struct handler_cache cache;
 	int n_notif, n_continue;
+	bool is_lxc_like;  /* serve as for LXC: handlers may not answer themselves (may_answer) */
+	int n_send_failed; /* answers the kernel refused (the call was answered already, or gone) */
 };
 
 /* The container of the running test program, set up around its group of tests. */

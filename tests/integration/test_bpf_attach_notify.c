@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +166,55 @@ static void test_override_above_eperm(void **state)
 	close_in_child(prog);
 	close(runtime);
 	close(cg);
+}
+
+/*
+ * The same for a level above the container's own cgroup (the levels whose
+ * identity the walk does not look up, known by the container's depth): an
+ * OVERRIDE program there refuses attaches below, at any depth; a MULTI one
+ * does not.
+ */
+static void test_override_above_container_eperm(void **state)
+{
+	int runtime = bpfc_host_load(BPFT_ALLOW_ALL, 0, 0), above = bpfc_open_dir(B.root);
+	long prog = load_deny_null();
+
+	(void)state;
+	assert_int_equal(bpft_attach(above, runtime, BPF_F_ALLOW_OVERRIDE, 0, 0), 0);
+	assert_int_equal(attach(B.child, prog, BPF_F_ALLOW_MULTI), -EPERM);
+	assert_int_equal(attach(B.deep, prog, BPF_F_ALLOW_MULTI), -EPERM);
+	assert_int_equal(progs_at(B.child) + progs_at(B.deep), 0);
+	assert_int_equal(bpft_attach(above, runtime, 0, 0, 1), 0);
+	assert_int_equal(bpft_attach(above, runtime, BPF_F_ALLOW_MULTI, 0, 0), 0);
+	assert_int_equal(attach(B.deep, prog, BPF_F_ALLOW_MULTI), 0);
+	assert_int_equal(detach(B.deep, prog), 0);
+	assert_int_equal(bpft_attach(above, runtime, 0, 0, 1), 0);
+	close_in_child(prog);
+	close(runtime);
+	close(above);
+}
+
+/*
+ * The caller's capabilities are its own thread's, as for a load (for these
+ * commands they come through its pidfd and capget(), not its status file):
+ * without CAP_SYS_ADMIN, attach and detach are EPERM and change nothing.
+ */
+static void test_attach_detach_without_cap_sys_admin_eperm(void **state)
+{
+	struct bpfc_cmd caps = { .op = BPFC_CAPS, .caps = ~((uint64_t)1 << CAP_SYS_ADMIN) };
+	long prog = load_deny_null();
+
+	(void)state;
+	assert_int_equal(attach(B.child, prog, BPF_F_ALLOW_MULTI), 0);
+	assert_int_equal(bpfc_call(&B, &caps).ret, 0);
+	assert_int_equal(attach(B.deep, prog, BPF_F_ALLOW_MULTI), -EPERM);
+	assert_int_equal(detach(B.child, prog), -EPERM);
+	caps.caps = ~0ULL;
+	assert_int_equal(bpfc_call(&B, &caps).ret, 0);
+	assert_int_equal(progs_at(B.deep), 0);
+	assert_int_equal(progs_at(B.child), 1);
+	assert_int_equal(detach(B.child, prog), 0);
+	close_in_child(prog);
 }
 
 static void test_replace_with_unheld_fd_ebadf(void **state)
@@ -356,6 +406,8 @@ int main(void)
 		cmocka_unit_test(test_outside_subtree_eperm_and_nothing_attached),
 		cmocka_unit_test(test_not_a_cgroup_ebadf),
 		cmocka_unit_test(test_override_above_eperm),
+		cmocka_unit_test(test_override_above_container_eperm),
+		cmocka_unit_test(test_attach_detach_without_cap_sys_admin_eperm),
 		cmocka_unit_test(test_replace_with_unheld_fd_ebadf),
 		cmocka_unit_test(test_runtime_program_never_detached),
 		cmocka_unit_test(test_replace_own_program),

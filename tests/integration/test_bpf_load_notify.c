@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,6 +289,60 @@ static void test_load_concurrent_bounded_per_container(void **state)
 	assert_int_equal(r.n_other, 0);
 }
 
+/*
+ * In the container: a load with the fd table full up to RLIMIT_NOFILE (the
+ * limit at the lowest free fd), then the limit back as it was.
+ */
+static long run_load_at_fd_limit(const struct bpfc_cmd *c, struct bpfc_result *res)
+{
+	struct bpf_insn insns[16];
+	struct rlimit old, full;
+	int lowest = dup(c->target_fd);
+	long r;
+
+	(void)res;
+	if (lowest < 0 || getrlimit(RLIMIT_NOFILE, &old) < 0)
+		return -errno;
+	close(lowest);
+	full = (struct rlimit){ .rlim_cur = (rlim_t)lowest, .rlim_max = old.rlim_max };
+	if (setrlimit(RLIMIT_NOFILE, &full) < 0)
+		return -errno;
+	r = bpft_load(insns, bpft_build(BPFT_ALLOW_ALL, 0, 0, 0, insns));
+	if (setrlimit(RLIMIT_NOFILE, &old) < 0)
+		return -errno;
+	return r;
+}
+
+/*
+ * The program fd reaches the caller by the install that answers the call
+ * (OCI) or by an install and the protocol's answer (LXC): each call
+ * answered once, and a full fd table is the caller's EMFILE with no fd left
+ * behind, either way.
+ */
+static void test_load_answered_once_and_emfile(void **state)
+{
+	struct bpfc_cmd count = { .op = BPFC_COUNT_FDS };
+	struct bpfc_cmd full = { .op = BPFC_RUN, .run = run_load_at_fd_limit, .target_fd = 0 };
+
+	(void)state;
+	for (int lxc = 0; lxc <= 1; lxc++) {
+		long fds_before, fd;
+
+		print_message("# %s\n", lxc ? "as for LXC" : "as for OCI");
+		B.is_lxc_like = lxc;
+		B.n_send_failed = 0;
+		fds_before = bpfc_call(&B, &count).ret;
+		assert_int_equal(bpfc_call(&B, &full).ret, -EMFILE);
+		assert_int_equal(bpfc_call(&B, &count).ret, fds_before);
+		fd = load((struct bpfc_cmd){ .kind = BPFT_ALLOW_ALL }).ret;
+		assert_true(fd >= 0);
+		assert_int_equal(bpfc_call(&B, &count).ret, fds_before + 1);
+		close_in_child(fd);
+		assert_int_equal(B.n_send_failed, 0);
+	}
+	B.is_lxc_like = false;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -304,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_load_charged_to_container_memcg),
 		cmocka_unit_test(test_load_million_instructions),
 		cmocka_unit_test(test_load_concurrent_bounded_per_container),
+		cmocka_unit_test(test_load_answered_once_and_emfile),
 	};
 	return bpfc_run_group(tests, sizeof(tests) / sizeof(tests[0]));
 }
