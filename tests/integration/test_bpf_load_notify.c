@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -343,6 +345,81 @@ static void test_load_answered_once_and_emfile(void **state)
 	B.is_lxc_like = false;
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig; /* interrupting the caller's wait for its answer is all it is for */
+}
+
+/* Is @fd a bpf program (not stdin or another file the answer could name by mistake)? */
+static bool is_prog_fd(long fd)
+{
+	char path[64], target[64];
+	ssize_t n;
+
+	(void)snprintf(path, sizeof(path), "/proc/self/fd/%ld", fd);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	return strcmp(target, "anon_inode:bpf-prog") == 0;
+}
+
+/*
+ * In the container: c->iterations loads under a stream of SIGALRMs whose
+ * handler has no SA_RESTART, so a signal that ends the wait for the answer
+ * ends the call with EINTR. n_ok: program fds (closed again), n_eperm:
+ * EINTRs, n_other: anything else.
+ */
+static long run_loads_under_signals(const struct bpfc_cmd *c, struct bpfc_result *res)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval every = { .it_interval = { .tv_usec = 400 }, .it_value = { .tv_usec = 400 } };
+	struct bpf_insn insns[16];
+	uint32_t n = bpft_build(BPFT_ALLOW_ALL, 0, 0, 0, insns);
+
+	if (sigaction(SIGALRM, &sa, NULL) < 0 || setitimer(ITIMER_REAL, &every, NULL) < 0)
+		return -errno;
+	for (int i = 0; i < c->iterations; i++) {
+		long fd = bpft_load(insns, n);
+
+		if (fd >= 0 && is_prog_fd(fd))
+			res->n_ok++;
+		else if (fd == -EINTR)
+			res->n_eperm++;
+		else
+			res->n_other++;
+		if (fd >= 0)
+			close((int)fd);
+	}
+	every = (struct itimerval){};
+	return setitimer(ITIMER_REAL, &every, NULL) < 0 ? -errno : 0;
+}
+
+/*
+ * A caller whose wait is cut short by signals at any point of the load
+ * (before the check, during the load, while the install answers it): each
+ * call ends with a program fd or EINTR, never a value that names no program,
+ * and no fd is left behind in the caller: the install answers the call, so
+ * a call the signal ended first gets no fd. (Under LXC the protocol carries
+ * the answer and an install can still land in a call a signal then ends.)
+ */
+static void test_load_interrupted_by_signals_no_stray_fd(void **state)
+{
+	struct bpfc_cmd count = { .op = BPFC_COUNT_FDS };
+	struct bpfc_cmd loads = { .op = BPFC_RUN, .run = run_loads_under_signals,
+				  .iterations = 300 };
+	long fds_before = bpfc_call(&B, &count).ret;
+	struct bpfc_result r;
+
+	(void)state;
+	r = bpfc_call(&B, &loads);
+	print_message("# %d fds, %d EINTR, %d other\n", r.n_ok, r.n_eperm, r.n_other);
+	assert_int_equal(r.ret, 0);
+	assert_int_equal(r.n_other, 0);
+	assert_int_equal(r.n_ok + r.n_eperm, loads.iterations);
+	assert_int_equal(bpfc_call(&B, &count).ret, fds_before);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -360,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_load_million_instructions),
 		cmocka_unit_test(test_load_concurrent_bounded_per_container),
 		cmocka_unit_test(test_load_answered_once_and_emfile),
+		cmocka_unit_test(test_load_interrupted_by_signals_no_stray_fd),
 	};
 	return bpfc_run_group(tests, sizeof(tests) / sizeof(tests[0]));
 }
