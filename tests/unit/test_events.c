@@ -2,11 +2,13 @@
 /*
  * Unit tests for the event bus (daemon/events/bus.c) and the events the
  * daemon builds (daemon/events/publish.c): filters (audit only when asked
- * for), the per-subscriber ring (kept in order, dropped with a final event
- * when full, the others unaffected), parking and wake-ups (a wake-up for
- * every park that has something new, never one without a park), keep-alives,
- * the subscriber cap, closing, and the rendering (valid JSON whatever a
- * container put in a path). No threads: the bus's callbacks are counted.
+ * for), the per-subscriber ring of packed events (kept in order and whole
+ * whatever their sizes and wherever they wrap, filled to its last byte,
+ * dropped with a final event when full, the others unaffected), parking and
+ * wake-ups (a wake-up for every park that has something new, never one
+ * without a park), keep-alives, the subscriber cap, closing, and the
+ * rendering (valid JSON whatever a container put in a path). No threads: the
+ * bus's callbacks are counted.
  */
 #include <jansson.h>
 #include <setjmp.h>
@@ -184,18 +186,23 @@ static void make_tick(struct event *ev, unsigned i)
 		event_add_str(ev, "text", text);
 }
 
+static void expect_same(const struct event *got, const struct event *want)
+{
+	assert_int_equal(got->type, want->type);
+	assert_int_equal(got->time_ns, want->time_ns);
+	assert_string_equal(got->action, want->action);
+	assert_string_equal(got->container, want->container);
+	assert_int_equal(got->len, want->len);
+	assert_string_equal(got->fields, want->fields);
+	assert_int_equal(got->is_truncated, want->is_truncated);
+}
+
 static void expect_tick(const struct event *got, unsigned i)
 {
 	struct event want;
 
 	make_tick(&want, i);
-	assert_int_equal(got->type, want.type);
-	assert_int_equal(got->time_ns, want.time_ns);
-	assert_string_equal(got->action, want.action);
-	assert_string_equal(got->container, want.container);
-	assert_int_equal(got->len, want.len);
-	assert_string_equal(got->fields, want.fields);
-	assert_int_equal(got->is_truncated, want.is_truncated);
+	expect_same(got, &want);
 }
 
 static void test_event_bus_full_ring_drops_only_that_subscriber(void **state)
@@ -236,6 +243,117 @@ static void test_event_bus_full_ring_drops_only_that_subscriber(void **state)
 	json_decref(j);
 	assert_int_equal(event_sub_next(bus, s, &ev, on_park, &slow), EVENT_NEXT_END);
 	assert_int_equal(slow.n_parks, 0);
+	event_bus_unsubscribe(bus, s);
+}
+
+/* An event taking @size bytes of a ring (bus.h: a 16-byte header, action, container, fields). */
+static void make_sized(struct event *ev, unsigned i, size_t size)
+{
+	/* 16 + "x" + "c1" + ',"t":"' + text + '"' */
+	size_t len = size - 16 - 1 - 2 - 7;
+	char text[EVENT_FIELDS_MAX];
+
+	memset(text, 'a' + (int)(i % 26), len);
+	text[len] = '\0';
+	event_init(ev, EVENT_LIFECYCLE, "x", "c1");
+	ev->time_ns = (int64_t)i;
+	event_add_str(ev, "t", text);
+	assert_int_equal(ev->len, 7 + len);
+}
+
+/*
+ * A ring filled exactly: after one event of 504 bytes, 512 events of 512
+ * bytes take the whole ring, the last of them exactly the room left, and the
+ * one that wraps has 8 bytes of its header at the end and 8 at the start.
+ */
+static void test_event_bus_ring_filled_exactly_with_a_header_across_the_end(void **state)
+{
+	const unsigned n_fit = EVENT_RING_BYTES / 512;
+	struct reader rd = { 0 };
+	struct event_sub *s = subscribe(NULL, NULL, &rd);
+	struct event ev, want;
+
+	(void)state;
+	make_sized(&ev, 0, 504);
+	event_bus_publish(bus, &ev);
+	assert_int_equal(event_sub_next(bus, s, &ev, NULL, &rd), EVENT_NEXT_EVENT);
+	for (unsigned i = 1; i <= n_fit; i++) {
+		make_sized(&ev, i, 512);
+		event_bus_publish(bus, &ev);
+		assert_int_equal(rd.n_drops, 0);
+	}
+	make_sized(&ev, n_fit + 1, 512);
+	event_bus_publish(bus, &ev);
+	assert_int_equal(rd.n_drops, 1);
+	for (unsigned i = 1; i <= n_fit; i++) {
+		assert_int_equal(event_sub_next(bus, s, &ev, NULL, &rd), EVENT_NEXT_EVENT);
+		make_sized(&want, i, 512);
+		expect_same(&ev, &want);
+	}
+	assert_int_equal(event_sub_next(bus, s, &ev, NULL, &rd), EVENT_NEXT_DROPPED);
+	event_bus_unsubscribe(bus, s);
+}
+
+/* The next of a fixed pseudo-random sequence (an LCG: the same run every time). */
+static unsigned next_random(unsigned *seed)
+{
+	*seed = *seed * 1103515245u + 12345u;
+	return *seed >> 8;
+}
+
+/* @len letters chosen by @seed into @buf, terminated. */
+static void random_text(char *buf, size_t len, unsigned *seed)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (char)('a' + next_random(seed) % 26);
+	buf[len] = '\0';
+}
+
+/* An event of random size up to the largest: 31-byte action, 63-byte container, 639 of fields. */
+static void make_random(struct event *ev, unsigned i, unsigned *seed)
+{
+	char action[EVENT_ACTION_MAX + 1], container[CONTAINER_NAME_MAX + 1];
+	char text[EVENT_FIELDS_MAX];
+
+	random_text(action, 1 + next_random(seed) % EVENT_ACTION_MAX, seed);
+	random_text(container, next_random(seed) % (CONTAINER_NAME_MAX + 1), seed);
+	/* "text" takes 9 bytes besides: above 630 letters it is left out, the event truncated */
+	random_text(text, next_random(seed) % sizeof(text), seed);
+	event_init(ev, (enum event_type)(i % EVENT_TYPE_COUNT), action, container);
+	ev->time_ns = (int64_t)i;
+	event_add_str(ev, "text", text);
+}
+
+/*
+ * Readers that take events while more come: the ring holds a varying number
+ * of events of every size, up to the largest, and wraps anywhere (inside a
+ * header too) many times before it fills; each event comes out as it went in.
+ */
+static void test_event_bus_ring_keeps_every_size_across_wraps(void **state)
+{
+	static struct event queued[4096];
+	struct reader rd = { 0 };
+	struct event_sub *s = subscribe("lifecycle,listener,worker,lxc,audit", NULL, &rd);
+	unsigned seed = 1, n_in = 0, n_out = 0;
+	struct event got;
+
+	(void)state;
+	while (rd.n_drops == 0) {
+		if (next_random(&seed) % 100 < 52) {
+			make_random(&queued[n_in % 4096], n_in, &seed);
+			event_bus_publish(bus, &queued[n_in++ % 4096]);
+			assert_true(n_in - n_out < 4096);
+			continue;
+		}
+		if (n_out == n_in) {
+			assert_int_equal(event_sub_next(bus, s, &got, NULL, &rd), EVENT_NEXT_NONE);
+			continue;
+		}
+		assert_int_equal(event_sub_next(bus, s, &got, NULL, &rd), EVENT_NEXT_EVENT);
+		expect_same(&got, &queued[n_out++ % 4096]);
+	}
+	/* it filled only after many times its size went through */
+	assert_true(n_out > 4 * (EVENT_RING_BYTES / 750));
 	event_bus_unsubscribe(bus, s);
 }
 
@@ -389,6 +507,11 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_event_bus_full_ring_drops_only_that_subscriber,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_bus_ring_keeps_every_size_across_wraps,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_event_bus_ring_filled_exactly_with_a_header_across_the_end, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_event_bus_keepalive_and_close_wake_parked, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_event_bus_subscribe_refused_past_the_cap, setup,
