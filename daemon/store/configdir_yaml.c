@@ -6,6 +6,7 @@
 #include "daemon/store/configdir_yaml.h"
 
 #if HAVE_LIBYAML
+#include <string.h>
 #include <yaml.h>
 
 #include "daemon/escape.h"
@@ -75,6 +76,11 @@ static int parse_node(struct yaml_reader *y, yaml_event_t *ev, unsigned depth, j
 
 	if (depth > YAML_DEPTH_MAX)
 		r = icd_error_set(y->err, -EINVAL, "YAML nested deeper than %d", YAML_DEPTH_MAX);
+	else if (type == YAML_SCALAR_EVENT &&
+		 memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+		/* jansson keeps it, but its C-string accessors stop there: "KEY\0junk" would read as KEY */
+		r = icd_error_set(y->err, -EINVAL, "YAML line %zu: a NUL character in a scalar",
+				  ev->start_mark.line + 1);
 	else if (type == YAML_SCALAR_EVENT)
 		j = json_stringn((const char *)ev->data.scalar.value, ev->data.scalar.length);
 	else if (type == YAML_SEQUENCE_START_EVENT)

@@ -111,6 +111,9 @@ static void test_configdir_parse_yaml(void **state)
 		"config:\n  a: b\n  a: c\n",        /* duplicate keys */
 		"config: {\n",                      /* syntax */
 		"",                                 /* empty */
+		/* a NUL in a key or a value would end it early: refused, as in a JSON file */
+		"config:\n  \"" KEY "mknod\\0junk\": on\n",
+		"config:\n  " KEY "mknod: \"on\\0junk\"\n",
 	};
 	static const char dup_esc[] = "config:\n  \"\\e[2J\": a\n  \"\\e[2J\": b\n";
 	struct config *cfg = NULL;
