@@ -7,7 +7,7 @@
 #
 # Podman itself comes from lib_policy.sh (podman_cmd: private --root/--runroot, vfs,
 # cgroupfs, file events, runc). No image is pulled: --rootfs takes the directory.
-# The traps (TESTING-NOTES): --rootfs DIR is the first positional argument, so every option
+# The traps met on these machines: --rootfs DIR is the first positional argument, so every option
 # comes before it; root lacks CAP_SYS_RESOURCE here, so the nofile and nproc ulimits are
 # lowered below the hard limits; -i with rt_io's private stdin file, or Podman hands the
 # container the host's /dev/null.
