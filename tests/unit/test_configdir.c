@@ -9,9 +9,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "daemon/store/configdir.h"
 #include "daemon/store/configdir_yaml.h"
@@ -37,6 +39,27 @@ static bool has_yaml(void)
 
 	json_decref(j);
 	return r != -EOPNOTSUPP;
+}
+
+/* An error cut to fit ends on a whole character: GET /1.0 renders the errors as JSON. */
+static void test_configdir_errors_cut_on_a_character(void **state)
+{
+	struct configdir_errors errs = { 0 };
+	char text[400] = "";
+	json_t *s;
+
+	(void)state;
+	/* 'é' is two bytes: one of the cuts at an odd length splits it */
+	for (size_t i = 0; i + 2 < sizeof(text); i += 2)
+		strcat(text, "\xc3\xa9");
+	configdir_errors_add(&errs, "x%s", text);
+	configdir_errors_add(&errs, "%s", text);
+	for (size_t i = 0; i < errs.n_kept; i++) {
+		s = json_string(errs.msg[i]);
+		assert_non_null(s); /* NULL: not UTF-8 */
+		json_decref(s);
+	}
+	assert_int_equal(errs.n_total, 2);
 }
 
 static void test_configdir_file_kind_names(void **state)
@@ -291,6 +314,7 @@ static void test_configdir_errors_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_configdir_errors_cut_on_a_character),
 		cmocka_unit_test(test_configdir_file_kind_names),
 		cmocka_unit_test(test_configdir_parse_json),
 		cmocka_unit_test(test_configdir_parse_yaml),
