@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdarg.h>
+#include <stddef.h>
+
 #include "daemon/macro.h"
 
 /*
@@ -11,6 +14,9 @@ struct icd_error {
 	int code;      /* negative errno */
 	char msg[256]; /* names the offending key, field or value */
 };
+
+/* vsnprintf() into @dst, cut (when it must be) on a whole UTF-8 character. */
+void icd_vformat(char *dst, size_t size, const char *fmt, va_list ap);
 
 /* Fill @reterr (may be NULL) and return @code, which must be a negative errno. */
 int icd_error_set(struct icd_error *reterr, int code, const char *fmt, ...) _printf_(3, 4);

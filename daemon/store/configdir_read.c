@@ -34,18 +34,13 @@ void configdir_set_clear(struct configdir_set *set)
 
 void configdir_errors_add(struct configdir_errors *errs, const char *fmt, ...)
 {
-	char *msg;
 	va_list ap;
-	int n;
 
 	if (errs->n_kept < CONFIGDIR_ERRORS_MAX) {
-		msg = errs->msg[errs->n_kept++];
+		/* GET /1.0 shows it: JSON text, so never cut inside a character */
 		va_start(ap, fmt);
-		n = vsnprintf(msg, sizeof(errs->msg[0]), fmt, ap);
+		icd_vformat(errs->msg[errs->n_kept++], sizeof(errs->msg[0]), fmt, ap);
 		va_end(ap);
-		/* cut as icd_error_set() cuts: GET /1.0 shows it, and JSON is UTF-8 */
-		if (n >= (int)sizeof(errs->msg[0]))
-			msg[escape_utf8_boundary(msg, sizeof(errs->msg[0]) - 1)] = '\0';
 	}
 	errs->n_total++;
 }
