@@ -210,14 +210,21 @@ static int write_u32(const struct bpf_call *call, unsigned off, uint32_t v)
 	return procmem_write(call->mem_fd, call->maps_fd, call->attr_addr + off, &v, sizeof(v));
 }
 
-/* The kernel's copy-out: attach_flags, prog_cnt, the arrays, then the revision. */
+/*
+ * The kernel's copy-out: attach_flags, prog_cnt, the arrays (@held entries
+ * each), then the revision. On ENOSPC prog_cnt is the whole count, which may
+ * pass what the arrays hold: never more than they hold goes out.
+ */
 static int write_back(const struct bpf_call *call, const struct bpf_query_req *req,
-		      const union bpf_attr *q, const uint32_t *ids, const uint32_t *flags)
+		      const union bpf_attr *q, const uint32_t *ids, const uint32_t *flags,
+		      uint32_t held)
 {
-	size_t n = q->query.prog_cnt < req->prog_cnt ? q->query.prog_cnt : req->prog_cnt;
+	uint32_t n = q->query.prog_cnt < req->prog_cnt ? q->query.prog_cnt : req->prog_cnt;
 	uint64_t revision;
 	int r;
 
+	if (n > held)
+		n = held;
 	r = write_u32(call, BPF_QUERY_ATTACH_FLAGS_OFF, q->query.attach_flags);
 	if (r == 0)
 		r = write_u32(call, BPF_QUERY_PROG_CNT_OFF, q->query.prog_cnt);
@@ -263,7 +270,7 @@ int bpf_query_act(const struct bpf_call *call, const struct bpf_query_req *req,
 	q->query.prog_attach_flags = (uintptr_t)flags;
 	r = sys_bpf(BPF_PROG_QUERY, buf, sizeof(buf));
 	/* the kernel copies the results out on success and when the arrays were short */
-	if ((r == 0 || r == -ENOSPC) && write_back(call, req, q, ids, flags) < 0)
+	if ((r == 0 || r == -ENOSPC) && write_back(call, req, q, ids, flags, cnt) < 0)
 		r = -EFAULT;
 	reply_result(reply, r);
 	return 0;
