@@ -16,7 +16,7 @@ struct icd_error {
 };
 
 /* vsnprintf() into @dst, cut (when it must be) on a whole UTF-8 character. */
-void icd_vformat(char *dst, size_t size, const char *fmt, va_list ap);
+void icd_vformat(char *dst, size_t size, const char *fmt, va_list ap) _printf_(3, 0);
 
 /* Fill @reterr (may be NULL) and return @code, which must be a negative errno. */
 int icd_error_set(struct icd_error *reterr, int code, const char *fmt, ...) _printf_(3, 4);
