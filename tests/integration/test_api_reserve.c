@@ -254,6 +254,25 @@ static void test_reserve_keeps_root_and_admin_group_in(void **state)
 	}
 }
 
+/* Let the other uids in: the socket is 0666, but it lies in the runtime directory. */
+static int open_runtime_dir(void **state)
+{
+	(void)state;
+	return chmod(H.dir, 0755) < 0 ? -1 : 0;
+}
+
+/* The daemon inherits it: the reserve must be what refuses, not the fd limit. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 * API_CONNECTIONS_MAX &&
+	    rl.rlim_max >= 2 * API_CONNECTIONS_MAX) {
+		rl.rlim_cur = 2 * API_CONNECTIONS_MAX;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 int main(void)
 {
 	static const char *const args[] = { "--api-socket-mode", "0666", "--admin-group",
@@ -261,23 +280,12 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reserve_keeps_root_and_admin_group_in),
 	};
-	struct rlimit rl;
 	int r;
 
-	/* the daemon inherits it: the reserve must be what refuses, not the fd limit */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 2 * API_CONNECTIONS_MAX &&
-	    rl.rlim_max >= 2 * API_CONNECTIONS_MAX) {
-		rl.rlim_cur = 2 * API_CONNECTIONS_MAX;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	raise_fd_limit();
 	r = harness_main_setup(&H, args);
 	if (r)
 		return r;
-	/* the socket is 0666; the other uids must also reach it inside the runtime directory */
-	if (chmod(H.dir, 0755) < 0) {
-		harness_cleanup(&H);
-		return 1;
-	}
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	return harness_main_teardown(&H, cmocka_run_group_tests(tests, NULL, NULL));
+	return harness_main_teardown(&H, cmocka_run_group_tests(tests, open_runtime_dir, NULL));
 }
