@@ -318,7 +318,11 @@ static int expand(struct store *s, struct store_change *ch, char *const *profile
 {
 	int r = profile_expand(s->profiles, profiles, own, ret, &ch->err);
 
-	return r == -ENOENT ? -EINVAL : r;
+	/* a profile the request names that is not there: a bad request (400), not a missing
+	 * resource (404); the message keeps saying which, with the code of the result */
+	if (r == -ENOENT)
+		r = ch->err.code = -EINVAL;
+	return r;
 }
 
 /* Hand the published own config, profiles and expansion back with @ch. */

@@ -125,6 +125,9 @@ static int stall_measure(struct bench *b, struct loopfs *fs, struct daemon_run *
 	int fd_a, fd_c, r;
 
 	r = loopfs_freeze(fs);
+	if (r == -EOPNOTSUPP || r == -ENOTTY) /* no fsfreeze here: a skip, not a failure */
+		(void)snprintf(b->stall.skip, sizeof(b->stall.skip),
+			       "the filesystem cannot be frozen (FIFREEZE): %s", strerror(-r));
 	if (r < 0)
 		return r;
 	t0 = now_ns();
@@ -142,7 +145,16 @@ static int stall_measure(struct bench *b, struct loopfs *fs, struct daemon_run *
 	b->stall.stalled_after_thaw_ms = child_done(a, fd_a, thaw_ns, &b->stall.stalled_status);
 	b->stall.other_after_thaw_ms = child_done(c, fd_c, thaw_ns, &b->stall.other_status);
 	b->stall.freeze_ms = freeze_ms;
+	if (r == 0 && (b->stall.stalled_status != 200 || b->stall.other_status != 200))
+		r = -EBADMSG; /* once the disk is back, both writes must have gone through */
 	return r;
+}
+
+/* Why the stall case failed, from the step that failed and its error. */
+static void stall_failed(struct bench *b, const char *step, int r)
+{
+	(void)snprintf(b->stall.fail, sizeof(b->stall.fail), "%s: %s", step,
+		       r == -EBADMSG ? "unexpected HTTP status" : strerror(-r));
 }
 
 void run_api_stall(struct bench *b)
@@ -162,20 +174,25 @@ void run_api_stall(struct bench *b)
 	(void)snprintf(state, sizeof(state), "%s/state", dir);
 	(void)mkdir(dir, 0700);
 	r = loopfs_setup(&fs, img, state, 64, why, sizeof(why));
-	if (r < 0) {
+	if (r == -EOPNOTSUPP) {
+		/* no loop device, no mkfs.ext4: the machine cannot stall a disk */
 		(void)snprintf(b->stall.skip, sizeof(b->stall.skip), "%s", why);
 		return;
 	}
+	if (r < 0) {
+		stall_failed(b, why[0] ? why : "cannot set up the loop filesystem", r);
+		return;
+	}
 	r = state_write(state, stall_defs, sizeof(stall_defs) / sizeof(stall_defs[0]), 0);
-	if (r == 0)
-		r = daemon_start(&d, b->o.daemon_bin, dir, b->cpus);
-	if (r == 0)
-		r = stall_measure(b, &fs, &d);
 	if (r < 0)
-		(void)snprintf(b->stall.skip, sizeof(b->stall.skip), "stalled-write case failed: %s",
-			       r == -EBADMSG ? "unexpected HTTP status" : strerror(-r));
+		stall_failed(b, "cannot write the state file", r);
+	if (r == 0 && (r = daemon_start(&d, b->o.daemon_bin, dir, b->cpus)) < 0)
+		stall_failed(b, "the daemon did not start on the loop filesystem", r);
+	if (r == 0 && (r = stall_measure(b, &fs, &d)) < 0 && !b->stall.skip[0])
+		stall_failed(b, "stalled-write case failed", r);
 	b->stall.ran = r == 0;
-	b->stall.failed = r < 0; /* the machine could do it: the daemon could not */
+	if (r < 0 && b->stall.fail[0])
+		daemon_log_tail(&d);
 	daemon_stop(&d);
 	loopfs_teardown(&fs);
 }
@@ -202,15 +219,42 @@ static void burst_stats(struct bench *b, struct raw_conn *c, size_t n)
 	b->burst.max = ms_percentile(t, k, 1.0);
 }
 
+/*
+ * A burst the daemon failed, as opposed to one it served slowly (that is for
+ * the targets): a connection it broke or answered with an error, the PATCH
+ * among them not done, or no answer at all.
+ */
+static void burst_judge(struct bench *b)
+{
+	const typeof(b->burst) *u = &b->burst;
+
+	if (u->failed)
+		(void)snprintf(b->burst.fail, sizeof(b->burst.fail),
+			       "%u of %u connections failed (an error, or an answer other than 200)",
+			       u->failed, u->n);
+	else if (!u->patch_status)
+		(void)snprintf(b->burst.fail, sizeof(b->burst.fail),
+			       "the PATCH among them got no answer");
+	else if (u->patch_status != 200)
+		(void)snprintf(b->burst.fail, sizeof(b->burst.fail),
+			       "the PATCH among them got HTTP %ld", u->patch_status);
+	else if (!u->answered)
+		(void)snprintf(b->burst.fail, sizeof(b->burst.fail), "no GET was answered");
+}
+
 void run_api_burst(struct bench *b)
 {
 	_cleanup_free_ struct raw_conn *c = calloc(BURST_N + 1, sizeof(*c));
 	struct raw_conn *p = c ? &c[BURST_N] : NULL;
 	char patch[512];
 
-	if (!b->main_up || b->api_skip[0] || !c) {
+	if (!c) {
+		(void)snprintf(b->burst.fail, sizeof(b->burst.fail), "out of memory");
+		return;
+	}
+	if (!b->main_up || b->api_skip[0]) {
 		(void)snprintf(b->burst.skip, sizeof(b->burst.skip), "%s",
-			       !c ? "out of memory" : b->api_skip[0] ? b->api_skip : b->daemon_skip);
+			       b->api_skip[0] ? b->api_skip : b->daemon_skip);
 		return;
 	}
 	(void)snprintf(patch, sizeof(patch),
@@ -231,4 +275,5 @@ void run_api_burst(struct bench *b)
 	sleep_ns(1000000000);
 	b->burst.fds_after = raw_count_fds(b->main_d.pid);
 	b->burst.ran = true;
+	burst_judge(b);
 }

@@ -675,6 +675,7 @@ int main(int argc, char **argv)
 {
 	static struct bench b;
 	struct rlimit nofile = { 65536, 65536 };
+	bool is_failed;
 	long n;
 	int r;
 
@@ -752,7 +753,9 @@ int main(int argc, char **argv)
 	report(&b);
 	cleanup(&b);
 	curl_global_cleanup();
-	if (b.broken)
+	/* a case the daemon failed is a failure, never a skip: the smoke run must catch it */
+	is_failed = any_failed(&b); /* says which and why */
+	if (b.broken || is_failed)
 		return 1;
 	return any_skipped(&b) ? 77 : 0;
 }

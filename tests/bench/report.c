@@ -70,6 +70,7 @@ struct target {
 	double value, limit;
 	bool at_most; /* value <= limit passes; else value >= limit */
 	const char *skip; /* non-NULL: could not be evaluated */
+	const char *fail; /* non-NULL: the daemon failed the measurement itself */
 };
 
 #define MAX_TARGETS 32
@@ -83,8 +84,18 @@ bool any_skipped(const struct bench *b)
 		for (unsigned s = 0; s < N_FAN_SIZES; s++)
 			if (b->fr[w][s].skip[0])
 				return true;
-	/* a machine without loop devices skips the stall case; a daemon failing it does not */
-	return !b->api.ran || !b->mem.ran || b->stall.failed || !b->burst.ran;
+	/* a case the daemon failed is not skipped: any_failed() says so */
+	return !b->api.ran || !b->mem.ran || (!b->stall.ran && !b->stall.fail[0]) ||
+	       (!b->burst.ran && !b->burst.fail[0]);
+}
+
+bool any_failed(const struct bench *b)
+{
+	if (b->stall.fail[0])
+		fprintf(stderr, "bench: api-stall failed: %s\n", b->stall.fail);
+	if (b->burst.fail[0])
+		fprintf(stderr, "bench: api-burst failed: %s\n", b->burst.fail);
+	return b->stall.fail[0] || b->burst.fail[0];
 }
 
 /* Against the bare round trip (x_floor). */
@@ -164,9 +175,34 @@ static size_t own_floor_targets(const struct bench *b, enum case_id id, double l
 
 static const char *target_status(const struct target *t)
 {
+	if (t->fail)
+		return "FAIL";
 	if (t->skip || isnan(t->value))
 		return "SKIP";
 	return (t->at_most ? t->value <= t->limit : t->value >= t->limit) ? "PASS" : "FAIL";
+}
+
+/* A target of a load case: its value if the case ran; else skipped, or failed, and why. */
+static struct target load_target(const char *name, double value, double limit, bool at_most,
+				 bool ran, const char *skip, const char *fail)
+{
+	struct target t = { .value = ran ? value : NAN, .limit = limit, .at_most = at_most,
+			    .skip = ran || fail[0] ? NULL : skip, .fail = fail[0] ? fail : NULL };
+
+	(void)snprintf(t.name, sizeof(t.name), "%s", name);
+	return t;
+}
+
+static struct target stall_target(const struct bench *b, const char *name, double value,
+				  double limit, bool at_most)
+{
+	return load_target(name, value, limit, at_most, b->stall.ran, b->stall.skip, b->stall.fail);
+}
+
+static struct target burst_target(const struct bench *b, const char *name, double value,
+				  double limit, bool at_most)
+{
+	return load_target(name, value, limit, at_most, b->burst.ran, b->burst.skip, b->burst.fail);
 }
 
 static size_t collect_targets(const struct bench *b, struct target *t)
@@ -222,18 +258,14 @@ static size_t collect_targets(const struct bench *b, struct target *t)
 	t[n++] = (struct target){ "GET /1.0/metrics (1,000 containers) median < 20 ms",
 				  b->api.ran ? b->api.metrics_med : NAN, 20.0, true,
 				  b->api.ran ? NULL : b->api.skip };
-	t[n++] = (struct target){ "GET /1.0 p99 < 10 ms while a write waits on the disk",
-				  b->stall.ran ? b->stall.get_p99 : NAN, 10.0, true,
-				  b->stall.ran ? NULL : b->stall.skip };
-	t[n++] = (struct target){ "GET /1.0/metrics p99 < 10 ms while a write waits",
-				  b->stall.ran ? b->stall.metrics_p99 : NAN, 10.0, true,
-				  b->stall.ran ? NULL : b->stall.skip };
-	t[n++] = (struct target){ "burst of 500 connections: every one answered (share)",
-				  b->burst.ran ? (double)b->burst.answered / b->burst.n : NAN, 1.0,
-				  false, b->burst.ran ? NULL : b->burst.skip };
-	t[n++] = (struct target){ "burst: daemon fds 1 s after <= before",
-				  b->burst.ran ? b->burst.fds_after - b->burst.fds_before : NAN, 0.0,
-				  true, b->burst.ran ? NULL : b->burst.skip };
+	t[n++] = stall_target(b, "GET /1.0 p99 < 10 ms while a write waits on the disk",
+			      b->stall.get_p99, 10.0, true);
+	t[n++] = stall_target(b, "GET /1.0/metrics p99 < 10 ms while a write waits",
+			      b->stall.metrics_p99, 10.0, true);
+	t[n++] = burst_target(b, "burst of 500 connections: every one answered (share)",
+			      (double)b->burst.answered / b->burst.n, 1.0, false);
+	t[n++] = burst_target(b, "burst: daemon fds 1 s after <= before",
+			      b->burst.fds_after - b->burst.fds_before, 0.0, true);
 	t[n++] = (struct target){ "daemon RSS <= 64 MiB (containers + listeners)",
 				  b->mem.ran ? b->mem.rss_mib : NAN, 64.0, true,
 				  b->mem.ran ? NULL : b->mem.skip };
@@ -253,6 +285,8 @@ static void print_load(const struct bench *b)
 		       s->freeze_ms, s->get_med, s->get_p99, s->get_max, s->n_get, s->metrics_p99,
 		       s->bad_patch_p99, s->stalled_after_thaw_ms, s->stalled_status,
 		       s->other_after_thaw_ms, s->other_status);
+	else if (s->fail[0])
+		printf("api under a stalled write FAILED: %s\n", s->fail);
 	else
 		printf("api under a stalled write skipped: %s\n", s->skip);
 	if (u->ran)
@@ -262,8 +296,10 @@ static void print_load(const struct bench *b)
 		       "fds %d before, %d one second after\n",
 		       u->n, u->answered, u->med, u->p99, u->max, u->refused, u->unanswered,
 		       u->failed, u->patch_ms, u->patch_status, u->fds_before, u->fds_after);
-	else
+	else if (!u->fail[0])
 		printf("api under a burst skipped: %s\n", u->skip);
+	if (u->fail[0])
+		printf("api under a burst FAILED: %s\n", u->fail);
 }
 
 static void print_tables(const struct bench *b)
@@ -358,7 +394,8 @@ static void write_json_load(FILE *f, const struct bench *b)
 
 	fprintf(f, "},\n\"api_stall\":{\"freeze_ms\":%u,\"get_requests\":%u,", s->freeze_ms,
 		s->n_get);
-	json_str(f, "skipped", s->ran ? "" : s->skip, true);
+	json_str(f, "skipped", s->ran || s->fail[0] ? "" : s->skip, true);
+	json_str(f, "failed", s->fail, true);
 	json_num(f, "get_median_ms", s->ran ? s->get_med : NAN, true);
 	json_num(f, "get_p99_ms", s->ran ? s->get_p99 : NAN, true);
 	json_num(f, "get_max_ms", s->ran ? s->get_max : NAN, true);
@@ -369,7 +406,8 @@ static void write_json_load(FILE *f, const struct bench *b)
 	fprintf(f, "},\n\"api_burst\":{\"connections\":%u,\"answered\":%u,\"refused\":%u,"
 		   "\"unanswered\":%u,\"failed\":%u,\"fds_before\":%d,\"fds_after\":%d,",
 		u->n, u->answered, u->refused, u->unanswered, u->failed, u->fds_before, u->fds_after);
-	json_str(f, "skipped", u->ran ? "" : u->skip, true);
+	json_str(f, "skipped", u->ran || u->fail[0] ? "" : u->skip, true);
+	json_str(f, "failed", u->fail, true);
 	json_num(f, "median_ms", u->ran ? u->med : NAN, true);
 	json_num(f, "p99_ms", u->ran ? u->p99 : NAN, true);
 	json_num(f, "max_ms", u->ran ? u->max : NAN, true);
@@ -466,8 +504,8 @@ void report(const struct bench *b)
 	printf("\ntargets (checked, not asserted):\n");
 	for (size_t i = 0; i < nt; i++) {
 		printf("  %-4s %-52s", target_status(&t[i]), t[i].name);
-		if (t[i].skip)
-			printf(" (%s)\n", t[i].skip);
+		if (t[i].fail || t[i].skip)
+			printf(" (%s)\n", t[i].fail ? t[i].fail : t[i].skip);
 		else
 			printf(" %.3f\n", t[i].value); /* a ratio at its limit shows which side */
 	}

@@ -106,12 +106,17 @@ struct bench {
 	struct fanin_result fr[2][N_FAN_SIZES]; /* [0] workers=1, [1] workers=CPUs */
 	struct { double get_med, get_p99, patch_med, patch_p99, metrics_med, metrics_p99;
 		 size_t metrics_bytes; char skip[SKIP_LEN]; bool ran; } api;
-	/* api_load.c: a write stalled on a frozen disk; a burst of connections */
+	/*
+	 * api_load.c: a write stalled on a frozen disk; a burst of connections.
+	 * skip: the machine lacks what the case needs (not run); fail: the case
+	 * could be run, but the daemon (or the bench) failed it: a FAIL.
+	 */
 	struct { double get_med, get_p99, get_max, metrics_p99, bad_patch_p99;
 		 double stalled_after_thaw_ms, other_after_thaw_ms; long stalled_status, other_status;
-		 unsigned n_get, freeze_ms; char skip[SKIP_LEN]; bool ran, failed; } stall;
+		 unsigned n_get, freeze_ms; char skip[SKIP_LEN], fail[SKIP_LEN]; bool ran; } stall;
 	struct { unsigned n, answered, refused, unanswered, failed; double med, p99, max, patch_ms;
-		 long patch_status; int fds_before, fds_after; char skip[SKIP_LEN]; bool ran; } burst;
+		 long patch_status; int fds_before, fds_after; char skip[SKIP_LEN], fail[SKIP_LEN];
+		 bool ran; } burst;
 	struct { double rss_base_mib, rss_mib, start_ms, restart_ms; unsigned containers, listeners;
 		 char skip[SKIP_LEN]; bool ran_base, ran; } mem;
 	bool broken; /* the bench itself failed */
@@ -135,7 +140,9 @@ double ms_percentile(uint64_t *v, size_t n, double p);
 void run_api_stall(struct bench *b);
 void run_api_burst(struct bench *b);
 
-/* true if some interceptd case could not run */
+/* true if some interceptd case could not run for want of something (not for a failure) */
 bool any_skipped(const struct bench *b);
+/* true if the daemon failed a case that ran (the stalled write, the burst): prints why */
+bool any_failed(const struct bench *b);
 /* Print the tables and targets; write the JSON file when asked. */
 void report(const struct bench *b);

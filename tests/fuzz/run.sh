@@ -24,7 +24,7 @@ unit_seconds=${FUZZ_UNIT_SECONDS:-10}
 corpus=${FUZZ_CORPUS_DIR:-$here/corpus}
 all=(request_body config_value api_request lxc_message oci_state state_file state_legacy
 	fdstore_name proc_status proc_cgroup oci_policy mount_data bpf_attr metrics_request
-	configdir_file)
+	configdir_file k8s_labels)
 
 while getopts t: opt; do
 	case $opt in

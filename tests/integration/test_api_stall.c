@@ -3,9 +3,11 @@
  * Writes that wait on the disk, against the real daemon whose state directory
  * is a loop-mounted ext4 frozen (FIFREEZE, as `fsfreeze -f`) while a change is
  * being written:
- *  - GETs and metrics keep a p99 under 10 ms and show what was there before,
- *    a PATCH refused for its body is answered at once, and a container being
- *    deleted stays until its file is gone;
+ *  - GETs of the container and of its state, and metrics from the API socket
+ *    and from the --metrics-address TCP listener, keep a p99 under 10 ms
+ *    (less the time the host kept the processes waiting for a CPU) and show
+ *    what was there before, a PATCH refused for its body is answered at
+ *    once, and a container being deleted stays until its file is gone;
  *  - writes to one container stay in order and If-Match stays exact: a PATCH
  *    that waits behind another with the same If-Match gets 412;
  *  - a change whose write fails is never acted on, even while it waits: a
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,13 +36,27 @@
 #include "loopfs.h"
 #include "peers.h"
 #include "rawhttp.h"
+#include "stopwatch.h"
+#include "tcp_ports.h"
 
 #define SYSINFO_ON "{\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}"
 #define N_READS 100
 /* the guard thaws by then whatever happens to the test */
 #define FREEZE_SAFETY_MS 15000
 
+/*
+ * The p99 a read may take while a write waits on the disk: the issue's 10 ms,
+ * in every build. Taken less the host's run-queue waits (read_p99()), reads
+ * stay well under it with AddressSanitizer too (under 0.5 ms measured, with
+ * the machine's load average above 20), so sanitizer builds need no bound of
+ * their own. A read that waited for the disk would wait for the thaw, which
+ * comes only after the reads.
+ */
+#define READ_P99_LIMIT_MS 10.0
+
 static struct loopfs fs;
+/* http://127.0.0.1:PORT/1.0/metrics: the daemon's --metrics-address listener */
+static char tcp_metrics_url[64];
 
 /* A request made from its own thread while the test goes on. */
 struct pending {
@@ -125,52 +142,65 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* p99 (ms) of N_READS GETs of @path, each answering 200; @check sees every reply. */
-static double read_p99(const char *path, const char *when,
+/* One GET of @path over the API socket (or of @url), answering 200; its time in *ret_ms. */
+static void timed_get(const char *path, const char *url, double *ret_ms, double *ret_waited_ms,
+		      void (*check)(const struct http_reply *, const void *), const void *arg)
+{
+	struct http_reply *r = NULL;
+	struct stopwatch sw;
+	uint64_t t0, t1;
+
+	stopwatch_start(&sw, H.pid, 0);
+	t0 = raw_now_ns();
+	assert_int_equal(http_request(url ? NULL : H.api_socket, "GET", url ? url : path, NULL, 0,
+				      NULL, &r), 0);
+	t1 = raw_now_ns();
+	*ret_waited_ms = (double)stopwatch_run_queue_ns(&sw) / 1e6;
+	*ret_ms = (double)(t1 - t0) / 1e6;
+	assert_int_equal(r->status, 200);
+	if (check)
+		check(r, arg);
+	http_reply_free(r);
+}
+
+/*
+ * p99 (ms) of N_READS GETs of @path over the API socket (or, with @url set,
+ * of that URL), each answering 200; @check sees every reply. Each time is
+ * taken less what the host kept the daemon and this process waiting for a
+ * CPU meanwhile (stopwatch.h): the machine is shared, and a 10 ms bound is
+ * about the daemon, not about its neighbours. A read that waited on the disk
+ * sleeps, which is not discounted.
+ */
+static double read_p99(const char *path, const char *url, const char *when,
 		       void (*check)(const struct http_reply *, const void *), const void *arg)
 {
-	double ms[N_READS];
+	double ms[N_READS], raw[N_READS];
 
 	for (size_t i = 0; i < N_READS; i++) {
-		struct http_reply *r = NULL;
-		uint64_t t0 = raw_now_ns();
+		double waited;
 
-		assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
-		ms[i] = (double)(raw_now_ns() - t0) / 1e6;
-		assert_int_equal(r->status, 200);
-		if (check)
-			check(r, arg);
-		http_reply_free(r);
+		timed_get(path, url, &raw[i], &waited, check, arg);
+		ms[i] = raw[i] > waited ? raw[i] - waited : 0;
 	}
 	qsort(ms, N_READS, sizeof(double), cmp_double);
-	fprintf(stderr, "# GET %s %s: median %.2f ms, p99 %.2f ms\n", path, when, ms[N_READS / 2],
-		ms[N_READS * 99 / 100]);
+	qsort(raw, N_READS, sizeof(double), cmp_double);
+	fprintf(stderr, "# GET %s %s: median %.2f ms, p99 %.2f ms (%.2f ms before taking off the "
+		"host's run-queue waits)\n", url ? url : path, when, ms[N_READS / 2],
+		ms[N_READS * 99 / 100], raw[N_READS * 99 / 100]);
 	return ms[N_READS * 99 / 100];
 }
 
 /*
- * The p99 a read of @path may take while a write waits: 10 ms, or four times
- * what it takes with no write waiting when the machine (or a sanitizer) makes
- * even that slow. A read that waited for the disk would wait for the thaw,
- * which comes only after the reads.
+ * Do reads keep a p99 under READ_P99_LIMIT_MS while a write waits? One burst
+ * of someone else's work can still spoil a round (what the run-queue waits
+ * miss: caches, memory bandwidth, steal time), so up to three rounds; reads
+ * stuck behind the disk would fail every one of them.
  */
-static double p99_limit_ms(const char *path)
-{
-	double idle = read_p99(path, "with no write waiting", NULL, NULL);
-
-	return idle * 4 > 10 ? idle * 4 : 10;
-}
-
-/*
- * Do reads of @path keep a p99 under @limit while a write waits? The machine
- * is shared, and one burst of someone else's work spoils a round, so up to
- * three rounds; reads stuck behind the disk would fail every one of them.
- */
-static bool p99_within(const char *path, void (*check)(const struct http_reply *, const void *),
-		       const void *arg, double limit)
+static bool p99_within(const char *path, const char *url,
+		       void (*check)(const struct http_reply *, const void *), const void *arg)
 {
 	for (int round = 0; round < 3; round++)
-		if (read_p99(path, "while a write waits", check, arg) < limit)
+		if (read_p99(path, url, "while a write waits", check, arg) < READ_P99_LIMIT_MS)
 			return true;
 	return false;
 }
@@ -184,25 +214,34 @@ static void check_unchanged(const struct http_reply *r, const void *etag)
 	assert_string_equal(r->etag, etag);
 }
 
+/* What the reads take with no write waiting, for the log: the same reads as under the stall. */
+static void print_idle_reads(void)
+{
+	(void)read_p99("/1.0/containers/c1", NULL, "with no write waiting", NULL, NULL);
+	(void)read_p99("/1.0/containers/c1/state", NULL, "with no write waiting", NULL, NULL);
+	(void)read_p99("/1.0/metrics", NULL, "with no write waiting", NULL, NULL);
+	(void)read_p99(NULL, tcp_metrics_url, "with no write waiting", NULL, NULL);
+}
+
 static void test_reads_answer_while_a_write_waits_on_the_disk(void **state)
 {
 	_cleanup_free_ char *etag = NULL;
 	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
 	struct pending *patch = &patches[0], *del = &patches[1];
-	double limit_get, limit_metrics;
 
 	(void)state;
 	create("c1");
 	create("c2");
 	create("c3");
 	etag = etag_of("c1");
-	limit_get = p99_limit_ms("/1.0/containers/c1");
-	limit_metrics = p99_limit_ms("/1.0/metrics");
+	print_idle_reads();
 	freeze();
 	pending_start(patch, "PATCH", "/1.0/containers/c1", SYSINFO_ON, NULL);
 	assert_int_equal(wait_blocked_threads(1, 3000), 1);
-	assert_true(p99_within("/1.0/containers/c1", check_unchanged, etag, limit_get));
-	assert_true(p99_within("/1.0/metrics", NULL, NULL, limit_metrics));
+	assert_true(p99_within("/1.0/containers/c1", NULL, check_unchanged, etag));
+	assert_true(p99_within("/1.0/containers/c1/state", NULL, NULL, NULL));
+	assert_true(p99_within("/1.0/metrics", NULL, NULL, NULL));
+	assert_true(p99_within(NULL, tcp_metrics_url, NULL, NULL));
 	/* a body that is refused never waits for the disk */
 	api("PATCH", "/1.0/containers/c2", "{\"config\":{\"security.syscalls.intercept.sysinfo\":1}}",
 	    400);
@@ -299,7 +338,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_writes_to_one_container_stay_in_order, thaw_and_join),
 		cmocka_unit_test_teardown(test_a_failed_write_is_never_acted_on, thaw_and_join),
 	};
-	char image[400], why[256] = "";
+	char image[400], why[256] = "", address[32];
+	unsigned port;
 	int r, failed;
 
 	if (geteuid() != 0) {
@@ -315,8 +355,12 @@ int main(void)
 		harness_cleanup(&H);
 		return r == -EOPNOTSUPP ? 0 : 1;
 	}
+	port = tcp_free_port(AF_INET);
+	snprintf(address, sizeof(address), "127.0.0.1:%u", port);
+	snprintf(tcp_metrics_url, sizeof(tcp_metrics_url), "http://%s/1.0/metrics", address);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	if (harness_start(&H, (const char *const[]){ "--workers", "2", NULL }) < 0) {
+	if (!port || harness_start(&H, (const char *const[]){ "--workers", "2", "--metrics-address",
+							       address, NULL }) < 0) {
 		loopfs_teardown(&fs);
 		harness_cleanup(&H);
 		return 1;

@@ -137,6 +137,22 @@ static void test_store_profiles_survive_reopen(void **state)
 	assert_true(config_enabled(expanded, CONFIG_SYSINFO));
 }
 
+/* A container naming a profile that is not there: refused as bad input, its message with it. */
+static void test_store_create_naming_missing_profile_is_bad_input(void **state)
+{
+	_cleanup_(store_change_freep) struct store_change *ch = store_change_new(STORE_CREATE, "c1");
+
+	(void)state;
+	assert_non_null(ch);
+	ch->cfg = config_new_empty();
+	assert_int_equal(strv_copy((char *const[]){ "nope", NULL }, &ch->profiles), 0);
+	assert_int_equal(store_apply(S, ch), -EINVAL);
+	/* the API renders the message with the result's status; both must say the same */
+	assert_int_equal(ch->err.code, -EINVAL);
+	assert_string_equal(ch->err.msg, "profile 'nope' not found");
+	assert_null(registry_get(R, "c1"));
+}
+
 /* The store never writes it; a hand-edited state naming a missing profile does not load. */
 static void test_store_refuses_state_with_missing_profile(void **state)
 {
@@ -219,6 +235,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_profiles_survive_reopen, world_setup,
 						world_teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_state_with_missing_profile,
+						world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_create_naming_missing_profile_is_bad_input,
 						world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_store_ephemeral_add_find_refuse, world_setup,
 						world_teardown),
