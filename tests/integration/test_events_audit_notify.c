@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The audit events of emulated calls say what was acted on (root only): the
- * user-namespace "container" of handlers_rig.h (its own root, a /tmp it
- * owns) hands its listener to the real daemon's OCI socket as runc does,
- * then makes its calls while the daemon serves them. A mknodat carries its
- * path and device, as the node made and refused again; a setxattr of
- * trusted.overlay.opaque carries its path. Read over GET /1.0/events with
- * libcurl, as a client would.
+ * The audit events of the calls a handler decided say what the call was
+ * about (root only). A user-namespace "container" hands its listener to the
+ * real daemon's OCI socket as runc does, then makes its calls while the
+ * daemon serves them; the events are read over GET /1.0/events with libcurl,
+ * as a client would. In handlers_rig.h's container (its own root, a /tmp it
+ * owns): a mknodat names its path and device, both when the node is made and
+ * when making it again fails; a setxattr of trusted.overlay.opaque names its
+ * path. In mount_box.h's: a mount names its target.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,13 +27,14 @@
 
 #include "events_reader.h"
 #include "handlers_rig.h"
+#include "mount_box.h"
 #include "peers.h"
 #include "userns_skip.h"
 
 #define NAME "au"
 #define STREAM_WAIT_MS 20000
 
-/* The container's socket to the runtime's OCI hand-off (open for the whole run, as runc's). */
+/* The running container's connection to the OCI socket (runc leaves it open, so do we). */
 static int oci_sock = -EBADF;
 
 /* Run @c in the container while the daemon serves its notifications: the result. */
@@ -72,6 +74,38 @@ static void open_audit_stream(struct event_stream *s)
 {
 	event_stream_open(s, H.api_socket, "/1.0/events?type=audit&container=" NAME);
 	assert_int_equal(s->status, 200);
+}
+
+/* The container, registered with both keys, hands its listener over. */
+static int rig_container_setup(void **state)
+{
+	struct child runtime;
+
+	if (rig_setup(state) < 0)
+		return -1;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"" NAME "\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
+	    "\"security.syscalls.intercept.setxattr\":\"true\"}}",
+	    201);
+	runtime = (struct child){ .pid = h.init_pid, .listener = h.notify_fd };
+	oci_sock = oci_handoff_child(&runtime, NAME);
+	wait_listeners(NAME, 1);
+	return 0;
+}
+
+/*
+ * The container ends (its listener goes once the orphaned init is reaped,
+ * which this machine's pid 1 may do late: not waited for) and is deleted.
+ */
+static int rig_container_teardown(void **state)
+{
+	int r = rig_teardown(state);
+
+	close_nointr(h.notify_fd);
+	close_nointr(h.sock);
+	close_nointr(oci_sock);
+	api("DELETE", "/1.0/containers/" NAME, NULL, 200);
+	return r;
 }
 
 /* mknodat of c 1:3: emulated, then refused with EEXIST; both events name the path and device. */
@@ -134,41 +168,80 @@ static void test_audit_setxattr_opaque_path(void **state)
 	event_stream_close(&s);
 }
 
-/* The container, registered with both keys, hands its listener over. */
-static int setup(void **state)
+/* The mount box's root: where it mounts its proc, and a directory to mount on. */
+static int prepare_mount_root(const char *root)
 {
-	struct child runtime;
+	return box_sh("cd %s && mkdir proc mnt && chown %d:%d proc mnt", root, BOX_HOST_ID,
+		      BOX_HOST_ID);
+}
 
-	if (rig_setup(state) < 0)
+static struct box box;
+
+/* The mount box, registered as au-mnt with ext4 allowed, hands its listener over. */
+static int mount_setup(void **state)
+{
+	(void)state;
+	if (box_start(&box, prepare_mount_root) < 0)
 		return -1;
 	api("POST", "/1.0/containers",
-	    "{\"name\":\"" NAME "\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
-	    "\"security.syscalls.intercept.setxattr\":\"true\"}}",
+	    "{\"name\":\"au-mnt\",\"config\":{\"security.syscalls.intercept.mount\":\"true\","
+	    "\"security.syscalls.intercept.mount.allowed\":\"ext4\"}}",
 	    201);
-	runtime = (struct child){ .pid = h.init_pid, .listener = h.notify_fd };
-	oci_sock = oci_handoff_child(&runtime, NAME);
-	wait_listeners(NAME, 1);
+	oci_sock = oci_handoff_child(&(struct child){ .pid = box.init, .listener = box.notify_fd },
+				     "au-mnt");
+	wait_listeners("au-mnt", 1);
+	return 0;
+}
+
+static int mount_teardown(void **state)
+{
+	(void)state;
+	box_stop(&box);
+	close_nointr(oci_sock);
+	api("DELETE", "/1.0/containers/au-mnt", NULL, 200);
 	return 0;
 }
 
 /*
- * The container ends (its listener goes once the orphaned init is reaped,
- * which this machine's pid 1 may do late: not waited for) and is deleted.
+ * A mount of an allowed type (mount_box.h's container, served by the daemon):
+ * its event names the target. The source does not exist, so the answer is
+ * the errno the emulation met, which the event names too.
  */
-static int teardown(void **state)
+static void test_audit_mount_target(void **state)
 {
-	int r = rig_teardown(state);
+	struct box_cmd c = box_mount_cmd("/nonexistent-au-dev", "/mnt", "ext4", 0, NULL);
+	struct pollfd p = { .fd = box.sock, .events = POLLIN };
+	struct event_stream s;
+	struct box_result res;
+	json_t *ev;
 
-	close_nointr(oci_sock);
-	api("DELETE", "/1.0/containers/" NAME, NULL, 200);
-	return r;
+	(void)state;
+	event_stream_open(&s, H.api_socket, "/1.0/events?type=audit&container=au-mnt");
+	assert_int_equal(s.status, 200);
+	assert_int_equal(write(box.sock, &c, sizeof(c)), sizeof(c));
+	assert_int_equal(poll(&p, 1, EVENT_WAIT_MS), 1);
+	assert_int_equal(read(box.sock, &res, sizeof(res)), sizeof(res));
+	assert_int_equal(res.ret, -1);
+	ev = event_stream_expect(&s, "audit", "syscall", STREAM_WAIT_MS, NULL);
+	if (!ev)
+		fail_msg("no audit event about 'au-mnt'");
+	assert_meta(ev, "container", "au-mnt");
+	assert_meta(ev, "syscall", "mount");
+	assert_meta(ev, "outcome", "errno");
+	assert_meta(ev, "error", strerrorname_np(res.err));
+	assert_meta(ev, "path", "/mnt");
+	json_decref(ev);
+	event_stream_close(&s);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_audit_mknodat_path_and_device),
-		cmocka_unit_test(test_audit_setxattr_opaque_path),
+		cmocka_unit_test_setup_teardown(test_audit_mknodat_path_and_device, rig_container_setup,
+						rig_container_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_setxattr_opaque_path, rig_container_setup,
+						rig_container_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_mount_target, mount_setup, mount_teardown),
 	};
 	int r;
 
@@ -179,6 +252,6 @@ int main(void)
 	if (r)
 		return r;
 	cmocka_set_message_output(CM_OUTPUT_TAP);
-	r = cmocka_run_group_tests(tests, setup, teardown);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
 	return harness_main_teardown(&H, r);
 }
