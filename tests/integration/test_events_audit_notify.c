@@ -108,6 +108,23 @@ static int rig_container_teardown(void **state)
 	return r;
 }
 
+/*
+ * Run @c in the container, which must end with @ret and @err, and take the
+ * audit event it gave (a new reference): @syscall, @outcome and @path.
+ */
+static json_t *call_audited(struct event_stream *s, const struct cmd *c, long ret, int err,
+			    const char *syscall, const char *outcome, const char *path)
+{
+	json_t *ev;
+
+	assert_result(daemon_call(c), ret, err);
+	ev = expect_audit(s);
+	assert_meta(ev, "syscall", syscall);
+	assert_meta(ev, "outcome", outcome);
+	assert_meta(ev, "path", path);
+	return ev;
+}
+
 /* mknodat of c 1:3: emulated, then refused with EEXIST; both events name the path and device. */
 static void test_audit_mknodat_path_and_device(void **state)
 {
@@ -120,11 +137,7 @@ static void test_audit_mknodat_path_and_device(void **state)
 
 	(void)state;
 	open_audit_stream(&s);
-	assert_result(daemon_call(&c), 0, 0);
-	ev = expect_audit(&s);
-	assert_meta(ev, "syscall", "mknodat");
-	assert_meta(ev, "outcome", "emulated");
-	assert_meta(ev, "path", "/tmp/au-null");
+	ev = call_audited(&s, &c, 0, 0, "mknodat", "emulated", "/tmp/au-null");
 	assert_meta(ev, "device", "c 1:3");
 	json_decref(ev);
 	/* the event is about a node that was made */
@@ -132,12 +145,8 @@ static void test_audit_mknodat_path_and_device(void **state)
 	assert_int_equal(lstat(host, &st), 0);
 	assert_true(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3));
 	/* made again: the kernel's answer, and the same path and device */
-	assert_result(daemon_call(&c), -1, EEXIST);
-	ev = expect_audit(&s);
-	assert_meta(ev, "syscall", "mknodat");
-	assert_meta(ev, "outcome", "errno");
+	ev = call_audited(&s, &c, -1, EEXIST, "mknodat", "errno", "/tmp/au-null");
 	assert_meta(ev, "error", "EEXIST");
-	assert_meta(ev, "path", "/tmp/au-null");
 	assert_meta(ev, "device", "c 1:3");
 	json_decref(ev);
 	event_stream_close(&s);
@@ -155,11 +164,7 @@ static void test_audit_setxattr_opaque_path(void **state)
 	(void)state;
 	host_mkdir("/tmp/au-dir", HOST_ID);
 	open_audit_stream(&s);
-	assert_result(daemon_call(&c), 0, 0);
-	ev = expect_audit(&s);
-	assert_meta(ev, "syscall", "setxattr");
-	assert_meta(ev, "outcome", "emulated");
-	assert_meta(ev, "path", "/tmp/au-dir");
+	ev = call_audited(&s, &c, 0, 0, "setxattr", "emulated", "/tmp/au-dir");
 	assert_null(json_object_get(json_object_get(ev, "metadata"), "device"));
 	json_decref(ev);
 	host_path(host, sizeof(host), "/tmp/au-dir");
