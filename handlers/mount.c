@@ -154,6 +154,8 @@ int handle_mount(const struct notif_ctx *ctx, struct notif_reply *reply)
 	r = read_rest(ctx, &a);
 	if (r < 0)
 		return r;
+	if (a.target_r == 0)
+		audit_note_path(ctx, a.target);
 	r = target_open(ctx, &t);
 	if (r < 0)
 		return r;

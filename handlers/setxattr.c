@@ -177,7 +177,8 @@ int handle_setxattr(const struct notif_ctx *ctx, struct notif_reply *reply)
 		path_r = procmem_read_string(pid, ctx->mem_fd, a[0], path, sizeof(path));
 	if (path_r < 0 && path_r != -EFAULT && path_r != -ENAMETOOLONG)
 		return path_r == -ESRCH ? -ENOENT : path_r;
-	if (path_r > 0)
+	/* procmem_read_string() returns 0 for a string read; fsetxattr's path stays "" */
+	if (path_r == 0)
 		audit_note_path(ctx, path);
 	r = target_open(ctx, &t);
 	if (r < 0)

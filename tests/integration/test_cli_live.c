@@ -3,10 +3,11 @@
  * What an operator sees of live traffic, against the real daemon run with
  * --log-format json: `interceptctl metrics` and `state` for a container whose
  * listener a real child handed over (as runc does) and whose sysinfo calls
- * were emulated, and the daemon's log, where every line is one JSON object
- * and the lines about a container (and a syscall) carry them as members,
- * also when a peer's text tries to end a line; and `interceptctl monitor`
- * following the daemon's event stream. Root only (seccomp listeners, /proc/PID/mem).
+ * were emulated, and of every container at once; the daemon's log, where
+ * every line is one JSON object and the lines about a container (and a
+ * syscall) carry them as members, also when a peer's text tries to end a
+ * line; and `interceptctl monitor` following the daemon's event stream.
+ * Root only (seccomp listeners, /proc/PID/mem).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -94,6 +95,90 @@ static void test_cli_metrics_and_state_of_a_live_container(void **state)
 	assert_string_equal(words[1], "5");
 	child_stop(&c);
 	close(sock);
+}
+
+/* @name's child and listener, with @calls emulated sysinfo calls made. */
+static int start_counted(struct child *c, const char *name, int calls)
+{
+	char body[256];
+	unsigned long total;
+	int sock;
+
+	snprintf(body, sizeof(body),
+		 "{\"name\":\"%s\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}",
+		 name);
+	api("POST", "/1.0/containers", body, 201);
+	child_start(c);
+	sock = oci_handoff_child(c, name);
+	wait_listeners(name, 1);
+	for (int i = 0; i < calls; i++)
+		assert_int_equal(child_sysinfo(c, &total), 0);
+	return sock;
+}
+
+/* The JSON summary of @name in the array @all, or NULL. */
+static const json_t *summary_of(const json_t *all, const char *name)
+{
+	const json_t *one;
+	size_t i;
+
+	json_array_foreach(all, i, one)
+		if (strcmp(json_string_value(json_object_get(one, "container")) ?: "", name) == 0)
+			return one;
+	return NULL;
+}
+
+/* Its sysinfo row: one listener, @calls answers, all emulated. */
+static void assert_counted(const json_t *one, json_int_t calls)
+{
+	const json_t *sc = json_array_get(json_object_get(one, "syscalls"), 0);
+
+	assert_non_null(sc);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(one, "listeners"), "oci")),
+			 1);
+	assert_string_equal(json_string_value(json_object_get(sc, "syscall")), "sysinfo");
+	assert_int_equal(json_integer_value(json_object_get(sc, "answers")), calls);
+	assert_int_equal(json_integer_value(json_object_get(sc, "emulated")), calls);
+}
+
+/* `interceptctl metrics` without a name: a row for every container, each with its own counts. */
+static void test_cli_metrics_of_every_container(void **state)
+{
+	_cleanup_(cli_result_clear) struct cli_result r = { 0 };
+	json_auto_t *j = NULL;
+	char words[16][64];
+	struct child a, b;
+	int sock_a, sock_b;
+
+	(void)state;
+	sock_a = start_counted(&a, "every-a", 2);
+	sock_b = start_counted(&b, "every-b", 3);
+	CLI(&r, SOCK, "metrics");
+	assert_int_equal(r.status, 0);
+	assert_int_equal(words_of_line(r.out, "every-a", words), 11);
+	assert_string_equal(words[0], "every-a");
+	assert_string_equal(words[1], "1"); /* listeners */
+	assert_string_equal(words[2], "sysinfo");
+	assert_string_equal(words[3], "2"); /* answers */
+	assert_string_equal(words[4], "2"); /* emulated */
+	assert_int_equal(words_of_line(r.out, "every-b", words), 11);
+	assert_string_equal(words[0], "every-b");
+	assert_string_equal(words[1], "1");
+	assert_string_equal(words[3], "3");
+	assert_string_equal(words[4], "3");
+	cli_result_clear(&r);
+	CLI(&r, SOCK, "--format", "json", "metrics");
+	assert_int_equal(r.status, 0);
+	j = json_loads(r.out, 0, NULL);
+	assert_true(json_is_array(j));
+	assert_counted(summary_of(j, "every-a"), 2);
+	assert_counted(summary_of(j, "every-b"), 3);
+	child_stop(&a);
+	child_stop(&b);
+	close(sock_a);
+	close(sock_b);
+	api("DELETE", "/1.0/containers/every-a", NULL, 200);
+	api("DELETE", "/1.0/containers/every-b", NULL, 200);
 }
 
 /* Every line of the daemon's log, parsed; each must be one JSON object with the three members. */
@@ -235,6 +320,7 @@ int main(void)
 		"--log-level", "debug", NULL };
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cli_metrics_and_state_of_a_live_container),
+		cmocka_unit_test(test_cli_metrics_of_every_container),
 		cmocka_unit_test(test_log_json_lines_name_their_container_and_syscall),
 		cmocka_unit_test(test_cli_monitor_follows_live_events),
 	};

@@ -5,11 +5,12 @@
  * an LXC monitor would. Listener attached/detached, restart-required when a
  * key the attached filter does not trap is turned on, the audit event of an
  * emulated sysinfo (only to a subscriber that asked for audit), a worker
- * held by a caller that blocks its memory read (stuck, then free), an LXC
- * notification answered at its deadline, and an audit subscriber that stops
- * reading under a flood of calls: dropped, the calls unaffected. A container
- * that registers itself (profile=NAME): created and deleted with its profile
- * and pod, updated by its profile's change.
+ * held by a caller that blocks its memory read (stuck, naming the worker
+ * started in its place, then free), an LXC notification answered at its
+ * deadline, and an audit subscriber that stops reading under a flood of
+ * calls: dropped, the calls unaffected. A container that registers itself
+ * (profile=NAME): created and deleted with its profile and pod, updated by
+ * its profile's change.
  */
 #include <poll.h>
 #include <setjmp.h>
@@ -241,14 +242,39 @@ static void test_events_audit_of_emulated_sysinfo_only_when_asked(void **state)
 	event_stream_close(&plain);
 }
 
+/* Wait until the daemon has @n worker threads (a new one names itself once it runs); the count. */
+static int wait_worker_threads(int n)
+{
+	int have = -1;
+
+	for (long waited = 0; waited < STREAM_WAIT_MS; waited += 20) {
+		have = count_named_threads(H.pid, "icd-worker");
+		if (have == n)
+			break;
+		sleep_ms(20);
+	}
+	return have;
+}
+
+/*
+ * A caller holds its worker: "stuck" names the worker, the caller and, with
+ * one of the two --workers held, the worker started in its place
+ * (replaced_by: a thread that now exists, the index after the last one), as
+ * the replacement counter says; "free" later names the same held worker and
+ * no replacement. No other worker event comes between them.
+ */
 static void test_events_worker_stuck_then_free(void **state)
 {
+	const int workers_before = count_named_threads(H.pid, "icd-worker");
+	const long replaced_before = metric_value("interceptd_workers_replaced_total");
 	struct event_stream s;
+	json_int_t held;
 	struct child c;
 	json_t *ev;
 	int sock;
 
 	(void)state;
+	assert_int_equal(workers_before, 2);
 	open_stream(&s, "/1.0/events?type=worker&container=ev-w");
 	api("POST", "/1.0/containers",
 	    "{\"name\":\"ev-w\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", 201);
@@ -256,13 +282,24 @@ static void test_events_worker_stuck_then_free(void **state)
 	sock = oci_handoff_child(&c, "ev-w");
 	wait_listeners("ev-w", 1);
 	assert_int_equal(write(c.ctl, "u", 1), 1); /* its path is in a page nobody serves */
-	ev = expect(&s, "worker", "stuck", "ev-w");
+	ev = expect_next(&s, "worker", "stuck");
+	assert_string_equal(event_meta_str(ev, "container"), "ev-w");
 	assert_int_equal(event_meta_int(ev, "pid"), c.pid);
 	assert_true(event_meta_int(ev, "busy_ms") >= 1000);
+	held = event_meta_int(ev, "worker");
+	assert_true(held >= 0 && held < workers_before);
+	assert_non_null(json_object_get(json_object_get(ev, "metadata"), "replaced_by"));
+	assert_int_equal(event_meta_int(ev, "replaced_by"), workers_before);
 	json_decref(ev);
+	assert_int_equal(wait_worker_threads(workers_before + 1), workers_before + 1);
+	assert_int_equal(metric_value("interceptd_workers_replaced_total"), replaced_before + 1);
 	child_stop(&c); /* its death ends the read */
 	close(sock);
-	json_decref(expect(&s, "worker", "free", "ev-w"));
+	ev = expect_next(&s, "worker", "free");
+	assert_string_equal(event_meta_str(ev, "container"), "ev-w");
+	assert_int_equal(event_meta_int(ev, "worker"), held);
+	assert_null(json_object_get(json_object_get(ev, "metadata"), "replaced_by"));
+	json_decref(ev);
 	api("DELETE", "/1.0/containers/ev-w", NULL, 200);
 	event_stream_close(&s);
 }

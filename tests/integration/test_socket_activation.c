@@ -6,7 +6,9 @@
  * it is installed. The daemon serves connections made before it started,
  * leaves the sockets to their owner when it stops, and refuses hostile
  * LISTEN_* values cleanly: another process's LISTEN_PID, malformed or
- * inflated LISTEN_FDS, fds that are no usable socket, unknown names.
+ * inflated LISTEN_FDS, fds that are no usable socket, unknown names. With
+ * the fd store (root): the three sockets and a stored OCI listener of a live
+ * seccomp child passed together, as systemd restarts the daemon.
  */
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,6 +55,7 @@ static int teardown(void **state)
 	if (H.pid > 0 && WEXITSTATUS(harness_stop(&H, SIGTERM)) != 0)
 		harness_dump_log(&H);
 	fake_activation_clear(&H);
+	unsetenv("NOTIFY_SOCKET"); /* a test that failed may have left it */
 	for (size_t i = 0; i < 3; i++) {
 		close_nointr(units[i]);
 		units[i] = -EBADF;
@@ -342,6 +346,84 @@ static void test_unknown_names_are_closed(void **state)
 	assert_true(log_has(&H, "Ignoring fd 5 ('') passed by systemd"));
 }
 
+/* The child's answer to a sysinfo() asked for earlier: its errno (EVENT_WAIT_MS at most). */
+static int child_answer(const struct child *c)
+{
+	struct pollfd p = { .fd = c->ctl, .events = POLLIN };
+	char buf[64] = "";
+	unsigned long total;
+	int err = -1;
+
+	assert_int_equal(poll(&p, 1, EVENT_WAIT_MS), 1);
+	assert_true(read(c->ctl, buf, sizeof(buf) - 1) > 0);
+	assert_int_equal(sscanf(buf, "%d %lu", &err, &total), 2);
+	return err;
+}
+
+/*
+ * The production case under systemd: the socket units' three sockets and the
+ * fd store in one start. A daemon started with the named sockets keeps an OCI
+ * listener in the fd store; it is stopped (systemctl restart) while the
+ * container makes a trapped call; the next daemon gets all four fds in one
+ * LISTEN_FDS set, api:lxc:oci:oci.PID.PID.NAME, takes the listener back, serves
+ * the three sockets (a request queued while it was down included), and
+ * answers the call that waited.
+ */
+static void test_sockets_and_stored_listener_in_one_start(void **state)
+{
+	char notify[400], fdname[300], expect[300], names[400];
+	int fds[4], nsock, sock, early;
+	struct fake_activation first = { .fds = units, .n_fds = 3, .listen_fdnames = "api:lxc:oci" };
+	struct fake_activation both = { .fds = fds, .n_fds = 4, .listen_fdnames = names };
+	unsigned long total;
+	struct child c;
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* seccomp listeners, /proc/PID/mem */
+	make_units();
+	snprintf(notify, sizeof(notify), "%s/notify.sock", H.dir);
+	nsock = fake_notify_socket(notify);
+	setenv("NOTIFY_SOCKET", notify, 1); /* for both starts, as systemd sets it */
+	fake_activation_set(&H, &first);
+	assert_int_equal(harness_start(&H, NULL), 0);
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"sa-kept\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}",
+	    201);
+	child_start(&c);
+	sock = oci_handoff_child(&c, "sa-kept");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	fds[3] = fake_notify_recv_fdstore(nsock, fdname, sizeof(fdname));
+	snprintf(expect, sizeof(expect), "oci.%d.%d.sa-kept", (int)c.pid, (int)c.pid);
+	assert_string_equal(fdname, expect);
+	assert_int_equal(WEXITSTATUS(harness_stop(&H, SIGTERM)), 0);
+	/* while it is down: a trapped call waits in the kernel, a request in the API's queue */
+	assert_int_equal(write(c.ctl, "s", 1), 1);
+	early = send_early_request();
+	memcpy(fds, units, sizeof(units));
+	snprintf(names, sizeof(names), "api:lxc:oci:%s", fdname);
+	log_clear(&H);
+	fake_activation_set(&H, &both);
+	assert_int_equal(harness_start(&H, NULL), 0);
+	close(fds[3]);
+	unsetenv("NOTIFY_SOCKET");
+	assert_true(log_wait(&H, "Took back 1 of 1 OCI listeners from the systemd fd store",
+			     EVENT_WAIT_MS));
+	assert_false(log_has(&H, "passed by systemd: not a stored OCI listener"));
+	assert_false(log_has(&H, "Ignoring fd"));
+	assert_int_equal(child_answer(&c), 0); /* the call that waited: emulated by the new daemon */
+	assert_int_equal(metric("sa-kept", "sysinfo", "emulated"), 1);
+	wait_listeners("sa-kept", 1);
+	assert_http_ok(early);
+	close(early);
+	assert_intake_served(unix_connect(H.lxc_socket, SOCK_SEQPACKET));
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("sa-kept", "sysinfo", "emulated"), 2);
+	child_stop(&c);
+	close(sock);
+	close(nsock);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +436,7 @@ int main(void)
 		T(test_more_fds_announced_than_passed),
 		T(test_unusable_passed_socket_refuses_start),
 		T(test_unknown_names_are_closed),
+		T(test_sockets_and_stored_listener_in_one_start),
 #undef T
 	};
 
