@@ -11,11 +11,12 @@
 /*
  * The one place that changes the registry: create, replace, patch and delete
  * a container. A change is checked against what is published (existence,
- * If-Match), its snapshot is built, it is written to disk (the LXC policy
- * file, then the state file: temporary file, fsync, rename, fsync of the
- * directory), and only then published. A change whose write fails publishes
- * nothing, so no reader or worker ever acts on something that is withdrawn.
- * A deletion removes the state file durably, then unpublishes.
+ * If-Match), its snapshot is built, it is written to disk (the state file:
+ * temporary file, fsync, rename, fsync of the directory; then the LXC policy
+ * file, which LXC reads at a container's start), and only then published. A
+ * change whose write fails publishes nothing and leaves the policy file as it
+ * was, so no reader, worker or LXC container ever acts on something that is
+ * withdrawn. A deletion removes the state file durably, then unpublishes.
  *
  * Changes run on writer threads, off the API thread: the changes of one
  * container one after another in the order they came, those of different

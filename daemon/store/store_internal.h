@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "daemon/store/state.h"
 #include "daemon/store/store.h"
 
 /* The store's insides, shared by store.c (containers) and store_profiles.c. */
@@ -52,6 +53,24 @@ int store_check_if_match(const char *if_match, const char *etag, struct icd_erro
 int store_current(struct registry *reg, const char *kind, struct store_change *ch,
 		  struct container **ret, uint64_t *ret_revision,
 		  char etag[static CONTAINER_ETAG_LEN + 1]);
+
+/* One revision of a container or a profile as its files hold it. */
+struct store_spec {
+	struct state_record rec;
+	/* what the LXC policy file is made from: a container's expanded configuration, a
+	   profile's own */
+	const struct config *policy;
+};
+
+/*
+ * Write @new's state file durably, then its LXC policy file (a container's,
+ * or with @is_profile a profile's). When either fails the state file is put
+ * back as @old describes it (removed when @old is NULL: a create), as far as
+ * the disk lets us, and the policy file is as it was. Returns 0 or -errno
+ * with a message naming the file in @reterr. A lane thread, before publishing.
+ */
+int store_persist(struct store *s, bool is_profile, const struct store_spec *new,
+		  const struct store_spec *old, struct icd_error *reterr);
 
 /* -errno @r as "cannot write @what: ..." in @reterr; returns @r. */
 int store_write_failed(struct icd_error *reterr, int r, const char *what);

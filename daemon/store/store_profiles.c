@@ -157,26 +157,21 @@ static void write_user_policies(struct store *s, struct container **users, size_
 
 static int run_profile_create(struct store *s, struct store_change *ch)
 {
-	struct state_record rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
-				    .etag = ch->etag, .cfg = ch->cfg };
+	struct store_spec new = { .rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
+					   .etag = ch->etag, .cfg = ch->cfg },
+				  .policy = ch->cfg };
 	_cleanup_(container_unrefp) struct container *p = registry_get(s->profiles, ch->name);
 	int r;
 
 	if (p)
 		return icd_error_set(&ch->err, -EEXIST, "profile '%s' already exists", ch->name);
 	container_etag_compute(ch->name, 0, ch->cfg, ch->etag);
-	p = container_new_at(ch->name, rec.created_at, config_ref(ch->cfg), 0, ch->etag);
+	p = container_new_at(ch->name, new.rec.created_at, config_ref(ch->cfg), 0, ch->etag);
 	if (!p)
 		return -ENOMEM;
-	r = policy_write_lxc_file(s->profile_seccomp_dir_fd, ch->name, ch->cfg);
+	r = store_persist(s, true, &new, NULL, &ch->err);
 	if (r < 0)
-		return store_write_failed(&ch->err, r, "the profile's LXC policy file");
-	r = state_save_profile(s->state_dir_fd, &rec);
-	if (r < 0) {
-		(void)state_remove_profile(s->state_dir_fd, ch->name);
-		(void)unlinkat(s->profile_seccomp_dir_fd, ch->name, 0);
-		return store_write_failed(&ch->err, r, "the profile's state file");
-	}
+		return r;
 	/* its event before any ephemeral container can register with it */
 	pthread_mutex_lock(&s->ephemeral_lock);
 	r = registry_add(s->profiles, p);
@@ -186,6 +181,8 @@ static int run_profile_create(struct store *s, struct store_change *ch)
 	}
 	pthread_mutex_unlock(&s->ephemeral_lock);
 	if (r < 0) {
+		/* -ENOMEM growing the table: take the files back, the policy file first */
+		(void)unlinkat(s->profile_seccomp_dir_fd, ch->name, 0);
 		(void)state_remove_profile(s->state_dir_fd, ch->name);
 		return r;
 	}
@@ -199,23 +196,14 @@ static int save_profile(struct store *s, struct store_change *ch, struct contain
 			uint64_t revision, const char *old_etag, struct config *cfg)
 {
 	_cleanup_(config_unrefp) struct config *old = container_config_get(p);
-	struct state_record rec = { .name = p->name, .created_at = p->created_at,
-				    .revision = revision + 1, .etag = ch->etag, .cfg = cfg };
-	struct state_record prev = { .name = p->name, .created_at = p->created_at,
-				     .revision = revision, .etag = old_etag, .cfg = old };
-	int r;
+	struct store_spec new = { .rec = { .name = p->name, .created_at = p->created_at,
+					   .revision = revision + 1, .etag = ch->etag, .cfg = cfg },
+				  .policy = cfg };
+	struct store_spec prev = { .rec = { .name = p->name, .created_at = p->created_at,
+					    .revision = revision, .etag = old_etag, .cfg = old } };
 
 	container_etag_compute(p->name, revision + 1, cfg, ch->etag);
-	r = policy_write_lxc_file(s->profile_seccomp_dir_fd, p->name, cfg);
-	if (r < 0)
-		return store_write_failed(&ch->err, r, "the profile's LXC policy file");
-	r = state_save_profile(s->state_dir_fd, &rec);
-	if (r < 0) {
-		(void)state_save_profile(s->state_dir_fd, &prev);
-		(void)policy_write_lxc_file(s->profile_seccomp_dir_fd, p->name, old);
-		return store_write_failed(&ch->err, r, "the profile's state file");
-	}
-	return 0;
+	return store_persist(s, true, &new, &prev, &ch->err);
 }
 
 static int run_profile_update(struct store *s, struct store_change *ch)

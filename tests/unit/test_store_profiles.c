@@ -2,7 +2,8 @@
 /*
  * Unit tests for the store's profiles over a real state directory: a profile
  * change re-expands every container using it (published for workers, LXC
- * policy file rewritten, the container's own revision untouched), profiles
+ * policy file rewritten, the container's own revision untouched), a failed
+ * profile write never replaces the profile's policy file, profiles
  * and profile lists survive a reopen, a state naming a missing profile is
  * refused, and ephemeral containers: found again, refused names, removal
  * only without listeners, the cap.
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -112,6 +114,44 @@ static void test_store_profile_change_reexpands_users(void **state)
 	assert_non_null(policy_after);
 	assert_string_not_equal(policy_before, policy_after); /* now traps sysinfo */
 	assert_non_null(strstr(policy_after, "sysinfo"));
+}
+
+/*
+ * A profile's LXC policy file, which LXC containers registering with it load,
+ * is written only once its state file holds the change: a state write that
+ * fails never replaces it, not even for a moment.
+ */
+static void test_store_failed_profile_write_keeps_its_policy_file(void **state)
+{
+	_cleanup_(container_unrefp) struct container *p = NULL;
+	_cleanup_(config_unrefp) struct config *cfg = NULL;
+	char path[256], pin[300], blocker[256];
+	struct stat before, after;
+
+	(void)state;
+	assert_int_equal(change(true, STORE_CREATE, "p", sysinfo_cfg("false"), NULL), 0);
+	snprintf(path, sizeof(path), "%s/seccomp-profiles/p", F->dir);
+	/* a second link keeps its inode number from being reused by a replacement */
+	snprintf(pin, sizeof(pin), "%s.pin", path);
+	assert_int_equal(link(path, pin), 0);
+	assert_int_equal(stat(path, &before), 0);
+	snprintf(blocker, sizeof(blocker), "%s/profiles/" FILEIO_TMP_PREFIX "p.json.%d", F->dir,
+		 (int)getpid());
+	assert_int_equal(mkdir(blocker, 0700), 0);
+	assert_true(change(true, STORE_REPLACE, "p", sysinfo_cfg("true"), NULL) < 0);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	p = registry_get(store_profiles(S), "p");
+	cfg = container_config_get(p);
+	assert_false(config_enabled(cfg, CONFIG_SYSINFO));
+	assert_int_equal(rmdir(blocker), 0);
+	/* and a profile whose policy file cannot be written is not created */
+	snprintf(path, sizeof(path), "%s/seccomp-profiles/q", F->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(change(true, STORE_CREATE, "q", sysinfo_cfg("true"), NULL), -EISDIR);
+	assert_null(registry_get(store_profiles(S), "q"));
+	snprintf(path, sizeof(path), "%s/profiles/q.json", F->dir);
+	assert_int_equal(access(path, F_OK), -1);
 }
 
 static void test_store_profiles_survive_reopen(void **state)
@@ -216,6 +256,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_store_profile_change_reexpands_users, world_setup,
 						world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_failed_profile_write_keeps_its_policy_file,
+						world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_store_profiles_survive_reopen, world_setup,
 						world_teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_state_with_missing_profile,
