@@ -156,7 +156,9 @@ int store_apply(struct store *s, struct store_change *ch);
  * the same profile (a second listener, or one taken back after a restart),
  * that one. Returns 1 (created) or 0 (there already) with a new reference in
  * *ret, or
- * -ENOENT (no such profile), -EEXIST (@name is taken by another container),
+ * -ENOENT (no such profile, or one being deleted: refused rather than
+ * waited for, since the caller must not wait on the disk), -EEXIST (@name is
+ * taken by another container),
  * -EMFILE (STORE_EPHEMERAL_MAX reached), -ENOMEM; with a message in @reterr.
  * Thread-safe (runs on the caller's thread: nothing is written).
  */

@@ -24,6 +24,11 @@ struct store {
 	pthread_mutex_t ephemeral_lock;
 	atomic_uint n_ephemeral;
 	/*
+	 * The profile a deletion is removing from the disk (ephemeral lock): still
+	 * published, but no ephemeral container registers with it. Not a reference.
+	 */
+	const struct container *deleting_profile;
+	/*
 	 * Serializes writing, removing and sweeping the kept Kubernetes labels
 	 * (store_k8s.c), which decide from the registry as it is under it; taken
 	 * before the registry lock, never with another store lock held.

@@ -99,15 +99,22 @@ static int thaw_and_join(void **state)
 	return 0;
 }
 
-static char *etag_of(const char *name)
+/* The ETag GET @path answers with, asserting a 200. */
+static char *etag_at(const char *path)
 {
 	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-	char path[128];
 
-	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
 	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
 	assert_int_equal(r->status, 200);
 	return strdup(r->etag);
+}
+
+static char *etag_of(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
+	return etag_at(path);
 }
 
 static void create(const char *name)
@@ -291,6 +298,84 @@ static void test_a_failed_write_is_never_acted_on(void **state)
 	close(sock);
 }
 
+static long status_of(const char *method, const char *path)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = req(method, path, NULL);
+
+	return r->status;
+}
+
+/* A listener of @c registering itself with profile @profile, its OCI id @id; the connection. */
+static int register_with(struct child *c, const char *profile, const char *id)
+{
+	char metadata[64];
+
+	child_start(c);
+	snprintf(metadata, sizeof(metadata), "profile=%s", profile);
+	return oci_handoff_annotated(c, metadata, id, "{}");
+}
+
+/*
+ * A profile being deleted stays until its file is gone: GET answers 200 with
+ * its ETag for the whole disk wait (it used to be unpublished first and put
+ * back when the removal failed), an ephemeral container registering with it
+ * meanwhile is refused as if it were gone, and a removal that fails changes
+ * nothing: the profile keeps its ETag and takes registrations again.
+ */
+static void test_profile_being_deleted_stays_until_its_file_is_gone(void **state)
+{
+	struct pending *del = &patches[0];
+	_cleanup_free_ char *etag = NULL, *after = NULL, *log = NULL;
+	char file[400], saved[400];
+	unsigned long total;
+	struct child c;
+	long before;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"dp\",\"config\":{\"security.syscalls.intercept."
+	    "sysinfo\":\"true\"}}", 201);
+	etag = etag_at("/1.0/profiles/dp");
+	/* a directory in place of its file: the removal fails once the disk answers */
+	snprintf(file, sizeof(file), "%s/profiles/dp.json", H.state_dir);
+	snprintf(saved, sizeof(saved), "%s/profiles/dp.saved", H.state_dir);
+	assert_int_equal(rename(file, saved), 0);
+	assert_int_equal(mkdir(file, 0700), 0);
+	freeze();
+	pending_start(del, "DELETE", "/1.0/profiles/dp", NULL, NULL);
+	assert_int_equal(wait_blocked_threads(1, 3000), 1);
+	for (int i = 0; i < 20; i++) {
+		_cleanup_free_ char *now = etag_at("/1.0/profiles/dp");
+
+		assert_string_equal(now, etag);
+	}
+	before = metric("_unregistered", "sysinfo", "unregistered");
+	sock = register_with(&c, "dp", "during");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&c);
+	close(sock);
+	log = harness_read_file(H.log_path, NULL);
+	assert_non_null(strstr(log, "profile 'dp' is being deleted"));
+	assert_int_equal(loopfs_thaw(&fs), 0);
+	pending_join(del);
+	assert_int_equal(del->status, 500);
+	after = etag_at("/1.0/profiles/dp");
+	assert_string_equal(after, etag);
+	/* the deletion is over: a registration with it is served */
+	sock = register_with(&c, "dp", "after");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&c);
+	close(sock);
+	assert_int_equal(rmdir(file), 0);
+	assert_int_equal(rename(saved, file), 0);
+	/* its ephemeral container goes with its listener; then the profile can */
+	for (int i = 0; i < 150 && status_of("DELETE", "/1.0/profiles/dp") == 409; i++)
+		sleep_ms(20);
+	api("GET", "/1.0/profiles/dp", NULL, 404);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +383,8 @@ int main(void)
 					  thaw_and_join),
 		cmocka_unit_test_teardown(test_writes_to_one_container_stay_in_order, thaw_and_join),
 		cmocka_unit_test_teardown(test_a_failed_write_is_never_acted_on, thaw_and_join),
+		cmocka_unit_test_teardown(test_profile_being_deleted_stays_until_its_file_is_gone,
+					  thaw_and_join),
 	};
 	char image[400], why[256] = "";
 	int r, failed;

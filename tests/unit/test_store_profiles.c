@@ -3,7 +3,8 @@
  * Unit tests for the store's profiles over a real state directory: a profile
  * change re-expands every container using it (published for workers, LXC
  * policy file rewritten, the container's own revision untouched), a failed
- * profile write never replaces the profile's policy file, profiles
+ * profile write never replaces the profile's policy file, a failed profile
+ * deletion changes nothing anyone saw, profiles
  * and profile lists survive a reopen, a state naming a missing profile is
  * refused, and ephemeral containers: found again, refused names, removal
  * only without listeners, the cap.
@@ -154,6 +155,45 @@ static void test_store_failed_profile_write_keeps_its_policy_file(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/*
+ * A profile deletion whose removal fails changes nothing anyone saw: the
+ * profile was never unpublished (the profiles registry did not change, which
+ * is what listeners resolving names watch), it keeps its ETag, and ephemeral
+ * containers register with it again once the deletion is over.
+ */
+static void test_store_failed_profile_delete_changes_nothing(void **state)
+{
+	_cleanup_(container_unrefp) struct container *p = NULL, *after = NULL, *e = NULL;
+	char etag[CONTAINER_ETAG_LEN + 1], etag_after[CONTAINER_ETAG_LEN + 1];
+	char file[256], saved[256];
+	struct icd_error err = { 0 };
+	uint64_t gen, revision;
+
+	(void)state;
+	assert_int_equal(change(true, STORE_CREATE, "p", sysinfo_cfg("true"), NULL), 0);
+	p = registry_get(store_profiles(S), "p");
+	container_get_revision(p, &revision, etag);
+	gen = registry_generation(store_profiles(S));
+	/* a directory in place of its file makes the removal fail */
+	snprintf(file, sizeof(file), "%s/profiles/p.json", F->dir);
+	snprintf(saved, sizeof(saved), "%s/profiles/p.saved", F->dir);
+	assert_int_equal(rename(file, saved), 0);
+	assert_int_equal(mkdir(file, 0700), 0);
+	assert_int_equal(change(true, STORE_DELETE, "p", NULL, NULL), -EISDIR);
+	assert_int_equal(registry_generation(store_profiles(S)), gen);
+	after = registry_get(store_profiles(S), "p");
+	assert_ptr_equal(after, p);
+	assert_false(atomic_load(&p->is_removed));
+	container_get_revision(p, &revision, etag_after);
+	assert_string_equal(etag_after, etag);
+	assert_int_equal(store_add_ephemeral(S, "e1", "p", NULL, &e, &err), 1);
+	assert_int_equal(store_remove_ephemeral_if_unused(S, e), 1);
+	assert_int_equal(rmdir(file), 0);
+	assert_int_equal(rename(saved, file), 0);
+	assert_int_equal(change(true, STORE_DELETE, "p", NULL, NULL), 0);
+	assert_null(registry_get(store_profiles(S), "p"));
+}
+
 static void test_store_profiles_survive_reopen(void **state)
 {
 	_cleanup_(container_unrefp) struct container *c = NULL, *p = NULL;
@@ -257,6 +297,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_profile_change_reexpands_users, world_setup,
 						world_teardown),
 		cmocka_unit_test_setup_teardown(test_store_failed_profile_write_keeps_its_policy_file,
+						world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_failed_profile_delete_changes_nothing,
 						world_setup, world_teardown),
 		cmocka_unit_test_setup_teardown(test_store_profiles_survive_reopen, world_setup,
 						world_teardown),
