@@ -185,10 +185,15 @@ unsigned store_ephemeral_count(struct store *s);
 
 /*
  * Keep the labels of ephemeral container @c (just registered), unless it has
- * none or was removed meanwhile. Returns 0 or a negative errno (the labels
- * would then be lost at a restart, nothing else). Thread-safe.
+ * none: the file is written later by a writer thread, so the caller (the
+ * intake thread) never waits on the disk. Not written if @c is removed
+ * meanwhile, unless the daemon is stopping. Returns 0 when queued (or
+ * nothing to keep), or -EAGAIN (too many writes waiting for the disk),
+ * -ENOMEM, -ESHUTDOWN; a write that fails later calls @failed (may be NULL)
+ * with @c's name and the -errno, on the writer thread. Either way the labels
+ * would be lost at a restart, nothing else. Thread-safe.
  */
-int store_keep_k8s(struct store *s, struct container *c);
+int store_keep_k8s(struct store *s, struct container *c, void (*failed)(const char *name, int r));
 
 /*
  * The kept labels of container @name into *@ret: 0, -ENOENT when none are

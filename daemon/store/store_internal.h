@@ -34,6 +34,7 @@ struct store {
 	 * before the registry lock, never with another store lock held.
 	 */
 	pthread_mutex_t k8s_lock;
+	atomic_uint n_k8s_pending; /* labels writes and removals queued or running */
 	int k8s_dir_fd;            /* owned: STATE_DIR/k8s-labels */
 	atomic_bool is_stopping;   /* removed containers keep their labels file */
 	char *state_dir;           /* owned: absolute */
@@ -81,8 +82,9 @@ int store_persist(struct store *s, bool is_profile, const struct store_spec *new
 int store_write_failed(struct icd_error *reterr, int r, const char *what);
 
 /*
- * Ephemeral container @name was removed: remove its kept labels, unless the
- * daemon is stopping or a container registered with that name since. Any thread.
+ * Ephemeral container @name was removed: queue the removal of its kept labels
+ * (done unless a container registered with that name since), unless the
+ * daemon is stopping. Never waits on the disk. Any thread.
  */
 void store_forget_k8s(struct store *s, const char *name);
 

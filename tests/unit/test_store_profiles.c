@@ -4,7 +4,8 @@
  * change re-expands every container using it (published for workers, LXC
  * policy file rewritten, the container's own revision untouched), a failed
  * profile write never replaces the profile's policy file, a failed profile
- * deletion changes nothing anyone saw, profiles
+ * deletion changes nothing anyone saw, kept Kubernetes labels written in
+ * order by a writer thread, profiles
  * and profile lists survive a reopen, a state naming a missing profile is
  * refused, and ephemeral containers: found again, refused names, removal
  * only without listeners, the cap.
@@ -20,6 +21,7 @@
 #include <cmocka.h>
 
 #include "daemon/fileio.h"
+#include "daemon/store/k8s_labels.h"
 #include "daemon/store/state.h"
 #include "daemon/store/store.h"
 #include "daemon/strv.h"
@@ -291,6 +293,67 @@ static void test_store_ephemeral_cap(void **state)
 	assert_string_equal(err.msg, "already 4096 ephemeral containers");
 }
 
+static char failed_name[CONTAINER_NAME_MAX + 1];
+static int failed_r;
+
+static void record_failure(const char *name, int r)
+{
+	snprintf(failed_name, sizeof(failed_name), "%s", name);
+	failed_r = r;
+}
+
+/* Register ephemeral container @name of profile p with @k8s and ask for its labels to be kept. */
+static struct container *register_kept(const char *name, const struct container_k8s *k8s)
+{
+	struct icd_error err = { 0 };
+	struct container *c = NULL;
+
+	assert_int_equal(store_add_ephemeral(S, name, "p", k8s, &c, &err), 1);
+	assert_int_equal(store_keep_k8s(S, c, record_failure), 0);
+	return c;
+}
+
+/*
+ * Kept Kubernetes labels are written and removed later, by a writer thread,
+ * in the order asked for: a name removed and registered again with other
+ * labels ends with the new ones; a container removed while the daemon stops
+ * keeps its file for the restart; a write that fails is reported.
+ */
+static void test_store_k8s_labels_kept_in_order(void **state)
+{
+	const struct container_k8s a = { .namespace = "ns", .pod = "a", .container = "c" };
+	const struct container_k8s b = { .namespace = "ns", .pod = "b", .container = "c" };
+	struct container_k8s got = { 0 };
+	_cleanup_close_ int dir_fd = -EBADF;
+	char blocker[256];
+	struct container *c;
+
+	(void)state;
+	failed_r = 0;
+	assert_int_equal(change(true, STORE_CREATE, "p", config_new_empty(), NULL), 0);
+	c = register_kept("e1", &a);
+	assert_int_equal(store_remove_ephemeral_if_unused(S, c), 1);
+	container_unref(c);
+	container_unref(register_kept("e1", &b));
+	snprintf(blocker, sizeof(blocker), "%s/" K8S_LABELS_DIR "/e3.json", F->dir);
+	assert_int_equal(mkdir(blocker, 0700), 0);
+	container_unref(register_kept("e3", &a));
+	c = register_kept("e2", &a);
+	store_stopping(S);
+	assert_int_equal(store_remove_ephemeral_if_unused(S, c), 1);
+	container_unref(c);
+	close_store(); /* waits for the writes */
+	snprintf(blocker, sizeof(blocker), "%s/" K8S_LABELS_DIR, F->dir);
+	dir_fd = open(blocker, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(k8s_labels_load(dir_fd, "e1", &got, NULL), 0);
+	assert_string_equal(got.pod, "b");
+	assert_int_equal(k8s_labels_load(dir_fd, "e2", &got, NULL), 0);
+	assert_string_equal(got.pod, "a");
+	assert_string_equal(failed_name, "e3");
+	assert_int_equal(failed_r, -EISDIR);
+	open_store();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +370,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_ephemeral_add_find_refuse, world_setup,
 						world_teardown),
 		cmocka_unit_test_setup_teardown(test_store_ephemeral_cap, world_setup, world_teardown),
+		cmocka_unit_test_setup_teardown(test_store_k8s_labels_kept_in_order, world_setup,
+						world_teardown),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
