@@ -284,7 +284,7 @@ static void unmark_deleting(struct store *s, const char *name, bool is_deleted)
 	pthread_mutex_lock(&s->ephemeral_lock);
 	if (is_deleted) {
 		(void)registry_remove(s->profiles, name, NULL);
-		/* before any event of a container registering with that name again */
+		/* under the lock registrations take: no later registration event names it */
 		publish_profile_change(s->events, STORE_DELETE, name, 0, NULL);
 	}
 	s->deleting_profile = NULL;
