@@ -137,15 +137,22 @@ struct intake *intake_free(struct intake *t)
 	return NULL;
 }
 
-/* Keep the Kubernetes labels of @c, just registered, for a restart. */
+static void keep_k8s_failed(const char *name, int r)
+{
+	log_about_errno(LOG_LEVEL_WARNING, r, name, NULL,
+			"Cannot keep the Kubernetes labels of '%s', a restart loses them: %m", name);
+}
+
+/*
+ * Keep the Kubernetes labels of @c, just registered, for a restart: written
+ * by the store's writer threads, since this thread must never wait on the disk.
+ */
 static void keep_k8s(struct daemon *d, struct container *c)
 {
-	int r = store_keep_k8s(d->store, c);
+	int r = store_keep_k8s(d->store, c, keep_k8s_failed);
 
 	if (r < 0)
-		log_about_errno(LOG_LEVEL_WARNING, r, c->name, NULL,
-				"Cannot keep the Kubernetes labels of '%s', a restart loses them: %m",
-				c->name);
+		keep_k8s_failed(c->name, r);
 }
 
 /*

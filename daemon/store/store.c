@@ -277,39 +277,44 @@ int store_write_failed(struct icd_error *reterr, int r, const char *what)
 	return icd_error_set(reterr, r, "cannot write %s: %m", what);
 }
 
-/* What one revision of a container is: its state record and its expanded configuration. */
-struct spec {
-	struct state_record rec;
-	const struct config *expanded; /* what the LXC policy file is made from */
-};
+/* Put @name's state file back as @old has it, or remove it when @old is NULL (a create). */
+static void restore_state(struct store *s, bool is_profile, const char *name,
+			  const struct store_spec *old)
+{
+	if (old)
+		(void)(is_profile ? state_save_profile : state_save)(s->state_dir_fd, &old->rec);
+	else
+		(void)(is_profile ? state_remove_profile : state_remove_container)(s->state_dir_fd,
+										    name);
+}
 
 /*
- * Write @new's LXC policy file, then its state file. On failure the files are
- * put back as @old describes them (or removed when @old is NULL: a create),
- * as far as the disk lets us; the policy file goes first because it is
- * derived data, cheap to put back, while the state file's rename is the
- * moment the change exists.
+ * The state file first: nobody reads it before a restart, so it may be put
+ * back. LXC reads the policy file whenever a container starts, so it is
+ * written only once the state holds the change, and never needs putting back:
+ * it is replaced by a rename, the last step, that fails or is done. A crash
+ * between the two is healed at the next start, which rewrites every policy
+ * file from the state (expand_and_sync()).
  */
-static int persist(struct store *s, const struct spec *new, const struct spec *old,
-		   struct icd_error *reterr)
+int store_persist(struct store *s, bool is_profile, const struct store_spec *new,
+		  const struct store_spec *old, struct icd_error *reterr)
 {
-	const struct state_record *rec = &new->rec;
-	int r = policy_write_lxc_file(s->seccomp_dir_fd, rec->name, new->expanded);
+	const char *whose = is_profile ? "the profile's" : "the";
+	int policy_dir_fd = is_profile ? s->profile_seccomp_dir_fd : s->seccomp_dir_fd;
+	const char *what = "state file";
+	char failed[64];
+	int r = (is_profile ? state_save_profile : state_save)(s->state_dir_fd, &new->rec);
 
-	if (r < 0)
-		return store_write_failed(reterr, r, "the LXC policy file");
-	r = state_save(s->state_dir_fd, rec);
+	if (r >= 0) {
+		what = "LXC policy file";
+		r = policy_write_lxc_file(policy_dir_fd, new->rec.name, new->policy);
+	}
 	if (r >= 0)
 		return 0;
-	/* the rename may have happened before a failing fsync of the directory */
-	if (old) {
-		(void)state_save(s->state_dir_fd, &old->rec);
-		(void)policy_write_lxc_file(s->seccomp_dir_fd, old->rec.name, old->expanded);
-	} else {
-		(void)state_remove_container(s->state_dir_fd, rec->name);
-		(void)unlinkat(s->seccomp_dir_fd, rec->name, 0);
-	}
-	return store_write_failed(reterr, r, "the state file");
+	/* after a state write too: its rename may have happened before a failing fsync */
+	restore_state(s, is_profile, new->rec.name, old);
+	(void)snprintf(failed, sizeof(failed), "%s %s", whose, what);
+	return store_write_failed(reterr, r, failed);
 }
 
 /* @own expanded over @profiles as published now; a missing profile is a bad request. */
@@ -336,8 +341,8 @@ static int take_outcome(struct store_change *ch, struct config *own, char *const
 
 static int run_create(struct store *s, struct store_change *ch)
 {
-	struct spec new = { .rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
-				     .etag = ch->etag, .cfg = ch->cfg, .profiles = ch->profiles } };
+	struct store_spec new = { .rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
+					   .etag = ch->etag, .cfg = ch->cfg, .profiles = ch->profiles } };
 	_cleanup_(container_unrefp) struct container *c = registry_get(s->registry, ch->name);
 	_cleanup_(config_unrefp) struct config *expanded = NULL;
 	_cleanup_strv_free_ char **profiles = NULL;
@@ -355,15 +360,15 @@ static int run_create(struct store *s, struct store_change *ch)
 	/* not shared yet: set what it applies and what workers will read */
 	container_publish_spec(c, config_ref(ch->cfg), TAKE_PTR(profiles), config_ref(expanded), 0,
 			       ch->etag);
-	new.expanded = expanded;
-	r = persist(s, &new, NULL, &ch->err);
+	new.policy = expanded;
+	r = store_persist(s, false, &new, NULL, &ch->err);
 	if (r < 0)
 		return r;
 	r = registry_add(s->registry, c);
 	if (r < 0) {
-		/* -ENOMEM growing the table: take the files back, nobody has seen them */
-		(void)state_remove_container(s->state_dir_fd, ch->name);
+		/* -ENOMEM growing the table: take the files back, the policy file first */
 		(void)unlinkat(s->seccomp_dir_fd, ch->name, 0);
+		(void)state_remove_container(s->state_dir_fd, ch->name);
 		return r;
 	}
 	ch->container = TAKE_PTR(c);
@@ -448,7 +453,7 @@ static int run_update(struct store *s, struct store_change *ch)
 					       *expanded = NULL;
 	_cleanup_strv_free_ char **old_profiles = NULL, **profiles = NULL;
 	char old_etag[CONTAINER_ETAG_LEN + 1];
-	struct spec new, prev;
+	struct store_spec new, prev;
 	uint64_t revision;
 	int r;
 
@@ -467,15 +472,14 @@ static int run_update(struct store *s, struct store_change *ch)
 	if (r < 0)
 		return r;
 	container_etag_compute_profiles(c->name, revision + 1, cfg, profiles, ch->etag);
-	new = (struct spec){ .rec = { .name = c->name, .created_at = c->created_at,
-				      .revision = revision + 1, .etag = ch->etag, .cfg = cfg,
-				      .profiles = profiles },
-			     .expanded = expanded };
-	prev = (struct spec){ .rec = { .name = c->name, .created_at = c->created_at,
-				       .revision = revision, .etag = old_etag, .cfg = old,
-				       .profiles = old_profiles },
-			      .expanded = old_expanded };
-	r = persist(s, &new, &prev, &ch->err);
+	new = (struct store_spec){ .rec = { .name = c->name, .created_at = c->created_at,
+					    .revision = revision + 1, .etag = ch->etag, .cfg = cfg,
+					    .profiles = profiles },
+				   .policy = expanded };
+	prev = (struct store_spec){ .rec = { .name = c->name, .created_at = c->created_at,
+					     .revision = revision, .etag = old_etag, .cfg = old,
+					     .profiles = old_profiles } };
+	r = store_persist(s, false, &new, &prev, &ch->err);
 	if (r < 0)
 		return r;
 	ch->changed_keys = publish_changed_keys(old_expanded, expanded);

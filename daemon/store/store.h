@@ -11,11 +11,12 @@
 /*
  * The one place that changes the registry: create, replace, patch and delete
  * a container. A change is checked against what is published (existence,
- * If-Match), its snapshot is built, it is written to disk (the LXC policy
- * file, then the state file: temporary file, fsync, rename, fsync of the
- * directory), and only then published. A change whose write fails publishes
- * nothing, so no reader or worker ever acts on something that is withdrawn.
- * A deletion removes the state file durably, then unpublishes.
+ * If-Match), its snapshot is built, it is written to disk (the state file:
+ * temporary file, fsync, rename, fsync of the directory; then the LXC policy
+ * file, which LXC reads at a container's start), and only then published. A
+ * change whose write fails publishes nothing and leaves the policy file as it
+ * was, so no reader, worker or LXC container ever acts on something that is
+ * withdrawn. A deletion removes the state file durably, then unpublishes.
  *
  * Changes run on writer threads, off the API thread: the changes of one
  * container one after another in the order they came, those of different
@@ -155,7 +156,9 @@ int store_apply(struct store *s, struct store_change *ch);
  * the same profile (a second listener, or one taken back after a restart),
  * that one. Returns 1 (created) or 0 (there already) with a new reference in
  * *ret, or
- * -ENOENT (no such profile), -EEXIST (@name is taken by another container),
+ * -ENOENT (no such profile, or one being deleted: refused rather than
+ * waited for, since the caller must not wait on the disk), -EEXIST (@name is
+ * taken by another container),
  * -EMFILE (STORE_EPHEMERAL_MAX reached), -ENOMEM; with a message in @reterr.
  * Thread-safe (runs on the caller's thread: nothing is written).
  */
@@ -182,10 +185,15 @@ unsigned store_ephemeral_count(struct store *s);
 
 /*
  * Keep the labels of ephemeral container @c (just registered), unless it has
- * none or was removed meanwhile. Returns 0 or a negative errno (the labels
- * would then be lost at a restart, nothing else). Thread-safe.
+ * none: the file is written later by a writer thread, so the caller (the
+ * intake thread) never waits on the disk. Not written if @c is removed
+ * meanwhile, unless the daemon is stopping. Returns 0 when queued (or
+ * nothing to keep), or -EAGAIN (too many writes waiting for the disk),
+ * -ENOMEM, -ESHUTDOWN; a write that fails later calls @failed (may be NULL)
+ * with @c's name and the -errno, on the writer thread. Either way the labels
+ * would be lost at a restart, nothing else. Thread-safe.
  */
-int store_keep_k8s(struct store *s, struct container *c);
+int store_keep_k8s(struct store *s, struct container *c, void (*failed)(const char *name, int r));
 
 /*
  * The kept labels of container @name into *@ret: 0, -ENOENT when none are

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "daemon/store/state.h"
 #include "daemon/store/store.h"
 
 /* The store's insides, shared by store.c (containers) and store_profiles.c. */
@@ -23,11 +24,17 @@ struct store {
 	pthread_mutex_t ephemeral_lock;
 	atomic_uint n_ephemeral;
 	/*
+	 * The profile a deletion is removing from the disk (ephemeral lock): still
+	 * published, but no ephemeral container registers with it. Not a reference.
+	 */
+	const struct container *deleting_profile;
+	/*
 	 * Serializes writing, removing and sweeping the kept Kubernetes labels
 	 * (store_k8s.c), which decide from the registry as it is under it; taken
 	 * before the registry lock, never with another store lock held.
 	 */
 	pthread_mutex_t k8s_lock;
+	atomic_uint n_k8s_pending; /* labels writes and removals queued or running */
 	int k8s_dir_fd;            /* owned: STATE_DIR/k8s-labels */
 	atomic_bool is_stopping;   /* removed containers keep their labels file */
 	char *state_dir;           /* owned: absolute */
@@ -53,12 +60,31 @@ int store_current(struct registry *reg, const char *kind, struct store_change *c
 		  struct container **ret, uint64_t *ret_revision,
 		  char etag[static CONTAINER_ETAG_LEN + 1]);
 
+/* One revision of a container or a profile as its files hold it. */
+struct store_spec {
+	struct state_record rec;
+	/* what the LXC policy file is made from: a container's expanded configuration, a
+	   profile's own */
+	const struct config *policy;
+};
+
+/*
+ * Write @new's state file durably, then its LXC policy file (a container's,
+ * or with @is_profile a profile's). When either fails the state file is put
+ * back as @old describes it (removed when @old is NULL: a create), as far as
+ * the disk lets us, and the policy file is as it was. Returns 0 or -errno
+ * with a message naming the file in @reterr. A lane thread, before publishing.
+ */
+int store_persist(struct store *s, bool is_profile, const struct store_spec *new,
+		  const struct store_spec *old, struct icd_error *reterr);
+
 /* -errno @r as "cannot write @what: ..." in @reterr; returns @r. */
 int store_write_failed(struct icd_error *reterr, int r, const char *what);
 
 /*
- * Ephemeral container @name was removed: remove its kept labels, unless the
- * daemon is stopping or a container registered with that name since. Any thread.
+ * Ephemeral container @name was removed: queue the removal of its kept labels
+ * (done unless a container registered with that name since), unless the
+ * daemon is stopping. Never waits on the disk. Any thread.
  */
 void store_forget_k8s(struct store *s, const char *name);
 

@@ -5,14 +5,17 @@
  * whole run: it checks the expansion of every container using the profile,
  * writes the profile durably, then, under the ephemeral lock, publishes it
  * and each user's new expansion, and last rewrites the users' LXC policy
- * files (derived data). Ephemeral containers are added on the intake thread
- * or a worker and removed on a worker under the ephemeral lock only, which
- * is never held across a write, and never touch the disk (but for their
- * kept Kubernetes labels, store_k8s.c, written outside that lock). The lifecycle
- * events of profiles, of the containers a profile change re-expands and of
- * ephemeral containers are published under the ephemeral lock, as each
- * change is published: a reader sees them in the order they happened (a
- * profile before the ephemeral containers registering with it). Logs nothing.
+ * files (derived data). A deletion marks the profile (ephemeral lock),
+ * removes its file, and only then unpublishes it: while marked it is still
+ * shown, but takes no ephemeral container. Ephemeral containers are added on
+ * the intake thread or a worker and removed on a worker under the ephemeral
+ * lock only, which is never held across a write, and never touch the disk
+ * (their kept Kubernetes labels are written by a lane thread, store_k8s.c).
+ * The lifecycle events of profiles, of the containers a profile change
+ * re-expands and of ephemeral containers are published under the ephemeral
+ * lock, as each change is published: a reader sees them in the order they
+ * happened (a profile before the ephemeral containers registering with it).
+ * Logs nothing.
  */
 #include <stdio.h>
 #include <string.h>
@@ -157,26 +160,21 @@ static void write_user_policies(struct store *s, struct container **users, size_
 
 static int run_profile_create(struct store *s, struct store_change *ch)
 {
-	struct state_record rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
-				    .etag = ch->etag, .cfg = ch->cfg };
+	struct store_spec new = { .rec = { .name = ch->name, .created_at = (int64_t)time(NULL),
+					   .etag = ch->etag, .cfg = ch->cfg },
+				  .policy = ch->cfg };
 	_cleanup_(container_unrefp) struct container *p = registry_get(s->profiles, ch->name);
 	int r;
 
 	if (p)
 		return icd_error_set(&ch->err, -EEXIST, "profile '%s' already exists", ch->name);
 	container_etag_compute(ch->name, 0, ch->cfg, ch->etag);
-	p = container_new_at(ch->name, rec.created_at, config_ref(ch->cfg), 0, ch->etag);
+	p = container_new_at(ch->name, new.rec.created_at, config_ref(ch->cfg), 0, ch->etag);
 	if (!p)
 		return -ENOMEM;
-	r = policy_write_lxc_file(s->profile_seccomp_dir_fd, ch->name, ch->cfg);
+	r = store_persist(s, true, &new, NULL, &ch->err);
 	if (r < 0)
-		return store_write_failed(&ch->err, r, "the profile's LXC policy file");
-	r = state_save_profile(s->state_dir_fd, &rec);
-	if (r < 0) {
-		(void)state_remove_profile(s->state_dir_fd, ch->name);
-		(void)unlinkat(s->profile_seccomp_dir_fd, ch->name, 0);
-		return store_write_failed(&ch->err, r, "the profile's state file");
-	}
+		return r;
 	/* its event before any ephemeral container can register with it */
 	pthread_mutex_lock(&s->ephemeral_lock);
 	r = registry_add(s->profiles, p);
@@ -186,6 +184,8 @@ static int run_profile_create(struct store *s, struct store_change *ch)
 	}
 	pthread_mutex_unlock(&s->ephemeral_lock);
 	if (r < 0) {
+		/* -ENOMEM growing the table: take the files back, the policy file first */
+		(void)unlinkat(s->profile_seccomp_dir_fd, ch->name, 0);
 		(void)state_remove_profile(s->state_dir_fd, ch->name);
 		return r;
 	}
@@ -199,23 +199,14 @@ static int save_profile(struct store *s, struct store_change *ch, struct contain
 			uint64_t revision, const char *old_etag, struct config *cfg)
 {
 	_cleanup_(config_unrefp) struct config *old = container_config_get(p);
-	struct state_record rec = { .name = p->name, .created_at = p->created_at,
-				    .revision = revision + 1, .etag = ch->etag, .cfg = cfg };
-	struct state_record prev = { .name = p->name, .created_at = p->created_at,
-				     .revision = revision, .etag = old_etag, .cfg = old };
-	int r;
+	struct store_spec new = { .rec = { .name = p->name, .created_at = p->created_at,
+					   .revision = revision + 1, .etag = ch->etag, .cfg = cfg },
+				  .policy = cfg };
+	struct store_spec prev = { .rec = { .name = p->name, .created_at = p->created_at,
+					    .revision = revision, .etag = old_etag, .cfg = old } };
 
 	container_etag_compute(p->name, revision + 1, cfg, ch->etag);
-	r = policy_write_lxc_file(s->profile_seccomp_dir_fd, p->name, cfg);
-	if (r < 0)
-		return store_write_failed(&ch->err, r, "the profile's LXC policy file");
-	r = state_save_profile(s->state_dir_fd, &rec);
-	if (r < 0) {
-		(void)state_save_profile(s->state_dir_fd, &prev);
-		(void)policy_write_lxc_file(s->profile_seccomp_dir_fd, p->name, old);
-		return store_write_failed(&ch->err, r, "the profile's state file");
-	}
-	return 0;
+	return store_persist(s, true, &new, &prev, &ch->err);
 }
 
 static int run_profile_update(struct store *s, struct store_change *ch)
@@ -261,11 +252,12 @@ static int run_profile_update(struct store *s, struct store_change *ch)
 }
 
 /*
- * Unpublish profile @ch names unless a container uses it (-EBUSY naming
- * them), under the ephemeral lock: no ephemeral container registers with it
- * from then on.
+ * Mark profile @p as being deleted unless a container uses it (-EBUSY naming
+ * them), under the ephemeral lock: from then on no ephemeral container
+ * registers with it, and no other container can take it up while the
+ * profiles lock is held. Readers still see it.
  */
-static int unpublish_unused(struct store *s, struct store_change *ch)
+static int mark_deleting(struct store *s, struct store_change *ch, struct container *p)
 {
 	struct container **users = NULL;
 	char names[200];
@@ -275,7 +267,7 @@ static int unpublish_unused(struct store *s, struct store_change *ch)
 	pthread_mutex_lock(&s->ephemeral_lock);
 	r = users_of(s, ch->name, &users, &n);
 	if (r >= 0 && n == 0)
-		(void)registry_remove(s->profiles, ch->name, NULL);
+		s->deleting_profile = p;
 	pthread_mutex_unlock(&s->ephemeral_lock);
 	if (r < 0)
 		return r;
@@ -286,10 +278,23 @@ static int unpublish_unused(struct store *s, struct store_change *ch)
 	return 0;
 }
 
+/* Unpublish the profile marked as being deleted, or (@is_deleted false) just clear the mark. */
+static void unmark_deleting(struct store *s, const char *name, bool is_deleted)
+{
+	pthread_mutex_lock(&s->ephemeral_lock);
+	if (is_deleted) {
+		(void)registry_remove(s->profiles, name, NULL);
+		/* under the lock registrations take: no later registration event names it */
+		publish_profile_change(s->events, STORE_DELETE, name, 0, NULL);
+	}
+	s->deleting_profile = NULL;
+	pthread_mutex_unlock(&s->ephemeral_lock);
+}
+
 /*
- * Unpublished first, then removed from the disk: the other way round, an
- * ephemeral container could register with it between the two. A removal
- * that fails publishes it again (it was gone for that moment only).
+ * Marked, removed from the disk, then unpublished: readers see the profile
+ * until its file is gone, and a removal that fails changes nothing anyone
+ * saw. The mark keeps ephemeral containers from registering with it meanwhile.
  */
 static int run_profile_delete(struct store *s, struct store_change *ch)
 {
@@ -300,7 +305,7 @@ static int run_profile_delete(struct store *s, struct store_change *ch)
 
 	r = store_current(s->profiles, "profile", ch, &p, &revision, etag);
 	if (r >= 0)
-		r = unpublish_unused(s, ch);
+		r = mark_deleting(s, ch, p);
 	if (r < 0)
 		return r;
 	r = state_remove_profile(s->state_dir_fd, ch->name);
@@ -311,14 +316,12 @@ static int run_profile_delete(struct store *s, struct store_change *ch)
 		(void)state_save_profile(s->state_dir_fd, &(struct state_record){
 			.name = p->name, .created_at = p->created_at, .revision = revision,
 			.etag = etag, .cfg = cfg });
-		atomic_store(&p->is_removed, false);
-		(void)registry_add(s->profiles, p);
+		unmark_deleting(s, ch->name, false);
 		return store_write_failed(&ch->err, r, "the profile's state file");
 	}
+	unmark_deleting(s, ch->name, true);
 	ch->has_stale_policy = unlinkat(s->profile_seccomp_dir_fd, ch->name, 0) < 0 &&
 			       errno != ENOENT;
-	/* unpublished, so no container registers with it; the profiles lock orders the rest */
-	publish_profile_change(s->events, STORE_DELETE, ch->name, 0, NULL);
 	ch->container = TAKE_PTR(p);
 	return 0;
 }
@@ -401,6 +404,9 @@ static int add_ephemeral_locked(struct store *s, const char *name, const char *p
 	p = registry_get(s->profiles, profile);
 	if (!p)
 		return icd_error_set(reterr, -ENOENT, "profile '%s' not found", profile);
+	/* as if already gone: waiting for the disk here would hold up the intake thread */
+	if (p == s->deleting_profile)
+		return icd_error_set(reterr, -ENOENT, "profile '%s' is being deleted", profile);
 	if (atomic_load(&s->n_ephemeral) >= STORE_EPHEMERAL_MAX)
 		return icd_error_set(reterr, -EMFILE, "already %d ephemeral containers",
 				     STORE_EPHEMERAL_MAX);

@@ -170,15 +170,27 @@ wait_ephemeral_metric_labels() {
 	check_ephemeral_metric_labels
 }
 
+# labels_file_is present|absent: whether the kept labels file gets there within 2 s (a writer
+# thread of the daemon writes and removes it, shortly after the container registers or goes).
+labels_file_is() {
+	local i
+	for i in $(seq 20); do
+		if [ "$1" = present ]; then [ -f "$(kept_labels_file)" ]; else [ ! -e "$(kept_labels_file)" ]; fi &&
+			return 0
+		[ "$i" = 20 ] || sleep 0.1
+	done
+	return 1
+}
+
 check_registered_and_kept() {
 	check_ephemeral_registered "$1" && wait_ephemeral_metric_labels || return 1
-	[ -f "$(kept_labels_file)" ] || { echo "no $(kept_labels_file)"; return 1; }
+	labels_file_is present || { echo "no $(kept_labels_file)"; return 1; }
 }
 
 # check_ephemeral_and_labels_removed RT NAME: the container's end removes it and its kept labels.
 check_ephemeral_and_labels_removed() {
 	check_gone "$1" "$2" && check_ephemeral_removed || return 1
-	[ ! -e "$(kept_labels_file)" ] || { echo "$(kept_labels_file) left behind"; return 1; }
+	labels_file_is absent || { echo "$(kept_labels_file) left behind"; return 1; }
 }
 
 # fdstore_ephemeral RT: under the keeper, a container started with a profile's policy and CRI

@@ -12,11 +12,16 @@
  *    that waits behind another with the same If-Match gets 412;
  *  - a change whose write fails is never acted on, even while it waits: a
  *    worker serving the container's listener keeps the old rules meanwhile,
- *    and after the 500 nothing changed.
+ *    and after the 500 nothing changed;
+ *  - a profile being deleted is shown until its file is gone, takes no
+ *    ephemeral container meanwhile, and a removal that fails changes nothing;
+ *  - the intake thread never waits on the disk: a pod's container registering
+ *    itself is served while its labels file waits, and the watchdog ticks.
  * Root only (loop devices, seccomp listeners); skips when the machine has no
  * loop device. The guard of loopfs.c thaws, unmounts and detaches even if this
  * process dies.
  */
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -116,15 +121,22 @@ static int thaw_and_join(void **state)
 	return 0;
 }
 
-static char *etag_of(const char *name)
+/* The ETag GET @path answers with, asserting a 200. */
+static char *etag_at(const char *path)
 {
 	_cleanup_(http_reply_freep) struct http_reply *r = NULL;
-	char path[128];
 
-	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
 	assert_int_equal(harness_request(&H, "GET", path, NULL, &r), 0);
 	assert_int_equal(r->status, 200);
 	return strdup(r->etag);
+}
+
+static char *etag_of(const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
+	return etag_at(path);
 }
 
 static void create(const char *name)
@@ -330,6 +342,194 @@ static void test_a_failed_write_is_never_acted_on(void **state)
 	close(sock);
 }
 
+static long status_of(const char *method, const char *path)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = req(method, path, NULL);
+
+	return r->status;
+}
+
+/* A listener of @c registering itself with profile @profile, its OCI id @id; the connection. */
+static int register_with(struct child *c, const char *profile, const char *id)
+{
+	char metadata[64];
+
+	child_start(c);
+	snprintf(metadata, sizeof(metadata), "profile=%s", profile);
+	return oci_handoff_annotated(c, metadata, id, "{}");
+}
+
+/*
+ * A profile being deleted stays until its file is gone: GET answers 200 with
+ * its ETag for the whole disk wait (it used to be unpublished first and put
+ * back when the removal failed), an ephemeral container registering with it
+ * meanwhile is refused as if it were gone, and a removal that fails changes
+ * nothing: the profile keeps its ETag and takes registrations again.
+ */
+static void test_profile_being_deleted_stays_until_its_file_is_gone(void **state)
+{
+	struct pending *del = &patches[0];
+	_cleanup_free_ char *etag = NULL, *after = NULL, *log = NULL;
+	char file[400], saved[400];
+	unsigned long total;
+	struct child c;
+	long before;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"dp\",\"config\":{\"security.syscalls.intercept."
+	    "sysinfo\":\"true\"}}", 201);
+	etag = etag_at("/1.0/profiles/dp");
+	/* a directory in place of its file: the removal fails once the disk answers */
+	snprintf(file, sizeof(file), "%s/profiles/dp.json", H.state_dir);
+	snprintf(saved, sizeof(saved), "%s/profiles/dp.saved", H.state_dir);
+	assert_int_equal(rename(file, saved), 0);
+	assert_int_equal(mkdir(file, 0700), 0);
+	freeze();
+	pending_start(del, "DELETE", "/1.0/profiles/dp", NULL, NULL);
+	assert_int_equal(wait_blocked_threads(1, 3000), 1);
+	for (int i = 0; i < 20; i++) {
+		_cleanup_free_ char *now = etag_at("/1.0/profiles/dp");
+
+		assert_string_equal(now, etag);
+	}
+	before = metric("_unregistered", "sysinfo", "unregistered");
+	sock = register_with(&c, "dp", "during");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&c);
+	close(sock);
+	log = harness_read_file(H.log_path, NULL);
+	assert_non_null(strstr(log, "profile 'dp' is being deleted"));
+	assert_int_equal(loopfs_thaw(&fs), 0);
+	pending_join(del);
+	assert_int_equal(del->status, 500);
+	after = etag_at("/1.0/profiles/dp");
+	assert_string_equal(after, etag);
+	/* the deletion is over: a registration with it is served */
+	sock = register_with(&c, "dp", "after");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), before + 1);
+	child_stop(&c);
+	close(sock);
+	assert_int_equal(rmdir(file), 0);
+	assert_int_equal(rename(saved, file), 0);
+	/* its ephemeral container goes with its listener; then the profile can */
+	for (int i = 0; i < 150 && status_of("DELETE", "/1.0/profiles/dp") == 409; i++)
+		sleep_ms(20);
+	api("GET", "/1.0/profiles/dp", NULL, 404);
+}
+
+#define CRI_ANNOTATIONS                                                                  \
+	"{\"io.kubernetes.cri.sandbox-namespace\":\"shop\","                             \
+	"\"io.kubernetes.cri.sandbox-name\":\"web-7d4b9\","                              \
+	"\"io.kubernetes.cri.container-name\":\"nginx\"}"
+#define POD_PREFIX "shop.web-7d4b9.nginx-"
+/* a call through a listener handed over now: its registration must not wait for the thaw */
+#define ANSWER_MS 2000
+
+/* Ask @c for one sysinfo(): whether it was answered within @ms, its errno into *ret_err. */
+static bool sysinfo_within(struct child *c, int ms, int *ret_err)
+{
+	struct pollfd p = { .fd = c->ctl, .events = POLLIN };
+	unsigned long total;
+	char buf[64] = "";
+	ssize_t n;
+
+	assert_int_equal(write(c->ctl, "s", 1), 1);
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	n = read(c->ctl, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	return sscanf(buf, "%d %lu", ret_err, &total) == 2;
+}
+
+/* The name of the container whose name starts with @prefix into @name, or false. */
+static bool find_named(const char *prefix, char *name, size_t size)
+{
+	_cleanup_(http_reply_freep) struct http_reply *r = req("GET", "/1.0/containers", NULL);
+	size_t k;
+	json_t *url;
+
+	json_array_foreach(reply_meta(r), k, url) {
+		const char *n = strrchr(json_string_value(url), '/') + 1;
+
+		if (strncmp(n, prefix, strlen(prefix)) == 0) {
+			snprintf(name, size, "%s", n);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool labels_kept(const char *name)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/k8s-labels/%s.json", H.state_dir, name);
+	return access(path, F_OK) == 0;
+}
+
+/* Whether interceptd_workers_replaced_total passes @before within @ms. */
+static bool worker_replaced_within(long before, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 20) {
+		if (metric_value("interceptd_workers_replaced_total") > before)
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+/*
+ * The intake thread never waits on the disk: with the state directory frozen,
+ * a pod's container registering itself (whose Kubernetes labels file must be
+ * written for a restart) is served at once, and the watchdog, which runs on
+ * the same thread, still replaces a worker a caller holds. The labels file is
+ * written once the disk answers. (The intake thread used to write it itself,
+ * and everything it runs waited for the thaw.)
+ */
+static void test_intake_never_waits_on_the_disk(void **state)
+{
+	long replaced = metric_value("interceptd_workers_replaced_total");
+	long unregistered = metric("_unregistered", "sysinfo", "unregistered");
+	struct child hostile, pod;
+	int hostile_sock, pod_sock, err = -1;
+	char name[80];
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"kp\",\"config\":{\"security.syscalls.intercept."
+	    "sysinfo\":\"true\"}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"held\",\"config\":{\"security.syscalls."
+	    "intercept.mknod\":\"true\"}}", 201);
+	child_start(&hostile);
+	hostile_sock = oci_handoff_child(&hostile, "held");
+	wait_listeners("held", 1);
+	freeze();
+	child_start(&pod);
+	pod_sock = oci_handoff_annotated(&pod, "profile=kp", "pod-ctr", CRI_ANNOTATIONS);
+	assert_true(sysinfo_within(&pod, ANSWER_MS, &err));
+	assert_int_equal(err, 0);
+	assert_int_equal(metric("_unregistered", "sysinfo", "unregistered"), unregistered);
+	assert_true(find_named(POD_PREFIX, name, sizeof(name)));
+	assert_false(labels_kept(name)); /* its write does wait for the disk */
+	/* a call that holds its worker reading the caller's memory: the watchdog replaces it */
+	assert_int_equal(write(hostile.ctl, "u", 1), 1);
+	assert_true(worker_replaced_within(replaced, 5000));
+	assert_int_equal(loopfs_thaw(&fs), 0);
+	for (int i = 0; i < 150 && !labels_kept(name); i++)
+		sleep_ms(20);
+	assert_true(labels_kept(name));
+	child_stop(&hostile); /* its death releases the held read */
+	close(hostile_sock);
+	child_stop(&pod);
+	close(pod_sock);
+	for (int i = 0; i < 150 && status_of("DELETE", "/1.0/profiles/kp") == 409; i++)
+		sleep_ms(20);
+	api("GET", "/1.0/profiles/kp", NULL, 404);
+	api("DELETE", "/1.0/containers/held", NULL, 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +537,9 @@ int main(void)
 					  thaw_and_join),
 		cmocka_unit_test_teardown(test_writes_to_one_container_stay_in_order, thaw_and_join),
 		cmocka_unit_test_teardown(test_a_failed_write_is_never_acted_on, thaw_and_join),
+		cmocka_unit_test_teardown(test_profile_being_deleted_stays_until_its_file_is_gone,
+					  thaw_and_join),
+		cmocka_unit_test_teardown(test_intake_never_waits_on_the_disk, thaw_and_join),
 	};
 	char image[400], why[256] = "", address[32];
 	unsigned port;

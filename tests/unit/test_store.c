@@ -4,7 +4,9 @@
  * (state file and LXC policy file) when it is published and answered; a
  * change whose write fails publishes nothing (same config, revision, ETag and
  * generation, which is what workers watch) and leaves the files as they
- * were; a create that fails leaves no file; If-Match and the cross-key rules
+ * were, the LXC policy file untouched even for a moment (written only after
+ * the state file); a create that fails leaves no file; a start rewrites a
+ * policy file that disagrees with the state; If-Match and the cross-key rules
  * are checked against what is published; a delete removes the file, then the
  * container; a closed store takes no change. Each change goes through the
  * store's own writer thread (store_apply()).
@@ -85,6 +87,15 @@ static char *policy_text(struct world *w, const char *name)
 
 	snprintf(rel, sizeof(rel), "seccomp/%s", name);
 	return file_text(w->f->dir_fd, rel);
+}
+
+/* Replace the contents of @rel (under the state directory) with @text. */
+static void put_text(struct world *w, const char *rel, const char *text)
+{
+	_cleanup_close_ int fd = openat(w->f->dir_fd, rel, O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 }
 
 /* Apply @op on @name with @cfg (taken; CREATE/REPLACE) and return its result. */
@@ -192,6 +203,42 @@ static void test_store_failed_policy_write_publishes_nothing(void **state)
 	store_change_free(ch);
 }
 
+/* The inode of @dir_fd/@rel: a file replaced by a rename has a new one. */
+static ino_t inode_of(int dir_fd, const char *rel)
+{
+	struct stat st;
+
+	assert_int_equal(fstatat(dir_fd, rel, &st, AT_SYMLINK_NOFOLLOW), 0);
+	return st.st_ino;
+}
+
+/*
+ * The inode of @rel, pinned by a second link @rel.pin so that its number
+ * cannot be reused: a file replaced and put back has another one.
+ */
+static ino_t pinned_inode_of(int dir_fd, const char *rel)
+{
+	char pin[128];
+
+	snprintf(pin, sizeof(pin), "%s.pin", rel);
+	assert_int_equal(linkat(dir_fd, rel, dir_fd, pin, 0), 0);
+	return inode_of(dir_fd, rel);
+}
+
+/*
+ * The policy file is written only once the state file holds the change, so a
+ * create whose policy file cannot be written takes its state file back.
+ */
+static void test_store_failed_policy_write_on_create_leaves_nothing(void **state)
+{
+	struct world *w = *state;
+
+	assert_int_equal(mkdirat(w->f->dir_fd, "seccomp/new", 0700), 0);
+	assert_int_equal(apply(w, STORE_CREATE, "new", cfg_of("true", NULL), NULL, NULL), -EISDIR);
+	assert_null(state_text(w, "new"));
+	assert_null(registry_get(w->reg, "new"));
+}
+
 static void test_store_failed_state_write_publishes_nothing(void **state)
 {
 	struct world *w = *state;
@@ -199,11 +246,13 @@ static void test_store_failed_state_write_publishes_nothing(void **state)
 			    *pol_after = NULL;
 	struct seen before, after;
 	char blocker[128];
+	ino_t pol_inode;
 
 	assert_int_equal(apply(w, STORE_CREATE, "db", cfg_of("false", NULL), NULL, NULL), 0);
 	before = seen(w, "db");
 	st_before = state_text(w, "db");
 	pol_before = policy_text(w, "db");
+	pol_inode = pinned_inode_of(w->f->dir_fd, "seccomp/db");
 	/* a directory where the temporary state file goes */
 	snprintf(blocker, sizeof(blocker), STATE_CONTAINERS_DIR "/" FILEIO_TMP_PREFIX "db.json.%d",
 		 (int)getpid());
@@ -214,9 +263,39 @@ static void test_store_failed_state_write_publishes_nothing(void **state)
 	st_after = state_text(w, "db");
 	pol_after = policy_text(w, "db");
 	assert_string_equal(st_before, st_after);
-	/* the policy file, written first, is put back */
+	/* never replaced, not even for a moment: LXC may read it whenever a container starts */
 	assert_string_equal(pol_before, pol_after);
+	assert_int_equal(inode_of(w->f->dir_fd, "seccomp/db"), pol_inode);
 	assert_int_equal(unlinkat(w->f->dir_fd, blocker, AT_REMOVEDIR), 0);
+}
+
+/*
+ * A crash between the state write and the policy write leaves a policy file
+ * that disagrees with the state (of a container or a profile): the next start
+ * rewrites it from the state.
+ */
+static void test_store_open_rewrites_disagreeing_policy(void **state)
+{
+	struct world *w = *state;
+	struct store_change *ch = store_change_new_profile(STORE_CREATE, "p");
+	struct icd_error err = { 0 };
+	_cleanup_free_ char *pol = NULL, *profile_pol = NULL;
+
+	assert_int_equal(apply(w, STORE_CREATE, "web", cfg_of("true", NULL), NULL, NULL), 0);
+	ch->cfg = cfg_of(NULL, "true");
+	assert_int_equal(store_apply(w->store, ch), 0);
+	store_change_free(ch);
+	assert_int_equal(store_close(w->store, 2000), 0);
+	w->store = store_free(w->store);
+	put_text(w, "seccomp/web", "2\ndenylist\n");
+	put_text(w, "seccomp-profiles/p", "2\n");
+	registry_free(w->reg);
+	w->reg = registry_new();
+	assert_int_equal(store_open(w->f->dir, w->reg, &w->store, &err), 0);
+	pol = policy_text(w, "web");
+	assert_non_null(strstr(pol, "sysinfo notify"));
+	profile_pol = file_text(w->f->dir_fd, "seccomp-profiles/p");
+	assert_non_null(strstr(profile_pol, "mknod"));
 }
 
 static void test_store_failed_create_leaves_nothing(void **state)
@@ -334,7 +413,9 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, world_setup, world_teardown)
 		T(test_store_change_is_on_disk_when_published),
 		T(test_store_failed_policy_write_publishes_nothing),
+		T(test_store_failed_policy_write_on_create_leaves_nothing),
 		T(test_store_failed_state_write_publishes_nothing),
+		T(test_store_open_rewrites_disagreeing_policy),
 		T(test_store_failed_create_leaves_nothing),
 		T(test_store_if_match_against_what_is_published),
 		T(test_store_patch_checked_against_current),
