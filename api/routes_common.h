@@ -18,6 +18,12 @@ int routes_lookup_container(const struct api_request *req, struct api_response *
 			    struct container **ret);
 
 /*
+ * Check ?recursion=: absent, 0 or 1, else -EINVAL with a message. *ret_is_full
+ * (may be NULL) tells whether it is 1.
+ */
+int routes_recursion(const struct api_request *req, struct api_response *resp, bool *ret_is_full);
+
+/*
  * GET of the collection /1.0/@collection held in @reg: the entries' URLs,
  * or with ?recursion=1 each entry as @entry_json renders it (NULL on ENOMEM).
  * -EINVAL with a message for another recursion.

@@ -42,20 +42,31 @@ int routes_lookup_container(const struct api_request *req, struct api_response *
 	return routes_lookup(req, resp, req->d->registry, "container", ret);
 }
 
+int routes_recursion(const struct api_request *req, struct api_response *resp, bool *ret_is_full)
+{
+	const char *rec = req->arg_recursion;
+
+	if (rec && strcmp(rec, "0") != 0 && strcmp(rec, "1") != 0)
+		return icd_error_set(&resp->err, -EINVAL, "invalid recursion '%s': expected 0 or 1",
+				     ESCAPED(rec, 32));
+	if (ret_is_full)
+		*ret_is_full = rec && strcmp(rec, "1") == 0;
+	return 0;
+}
+
 int routes_list(const struct api_request *req, struct api_response *resp, struct registry *reg,
 		const char *collection,
 		json_t *(*entry_json)(const struct api_request *req, struct container *c))
 {
-	const char *rec = req->arg_recursion;
-	bool is_full = rec && strcmp(rec, "1") == 0;
 	struct container **list = NULL;
+	bool is_full = false;
 	size_t n = 0;
 	json_t *arr;
 	int r;
 
-	if (rec && !is_full && strcmp(rec, "0") != 0)
-		return icd_error_set(&resp->err, -EINVAL, "invalid recursion '%s': expected 0 or 1",
-				     ESCAPED(rec, 32));
+	r = routes_recursion(req, resp, &is_full);
+	if (r < 0)
+		return r;
 	r = registry_list(reg, &list, &n);
 	if (r < 0)
 		return r;
@@ -207,7 +218,10 @@ int routes_containers_get(const struct api_request *req, struct api_response *re
 	_cleanup_(container_unrefp) struct container *c = NULL;
 	int r;
 
-	r = routes_lookup_container(req, resp, &c);
+	/* 0 and 1 give the same object (expanded_config is always there), as in Incus */
+	r = routes_recursion(req, resp, NULL);
+	if (r >= 0)
+		r = routes_lookup_container(req, resp, &c);
 	if (r < 0)
 		return r;
 	return reply_container(c, resp);

@@ -101,7 +101,10 @@ int routes_profiles_list(const struct api_request *req, struct api_response *res
 int routes_profiles_get(const struct api_request *req, struct api_response *resp)
 {
 	_cleanup_(container_unrefp) struct container *p = NULL;
-	int r = lookup_profile(req, resp, &p);
+	int r = routes_recursion(req, resp, NULL);
+
+	if (r >= 0)
+		r = lookup_profile(req, resp, &p);
 
 	if (r < 0)
 		return r;

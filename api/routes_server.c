@@ -26,11 +26,13 @@ static const char *const api_extensions[] = {
 	"container_syscall_intercept_bpf_devices",
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
+	"container_ephemeral",
 	"config_dir",
 	"etag_if_match_star",
 	"events",
 	"metrics",
 	"oci_listener_fd_store",
+	"profiles",
 };
 
 static json_t *features_json(const struct kernel_features *f)

@@ -11,7 +11,8 @@
 
 /*
  * The event bus behind GET /1.0/events. Publishers (the store's writer
- * threads, workers, the intake thread and its watchdog) build a struct event
+ * threads, workers, the intake thread and its watchdog, the config
+ * directory's watcher) build a struct event
  * on their stack and hand it to event_bus_publish(), which copies it into the
  * ring of every subscriber whose filter takes it: a bounded copy under one
  * short lock, no allocation, no I/O, never a wait on a client. A subscriber
@@ -23,7 +24,7 @@
  */
 
 enum event_type {
-	EVENT_LIFECYCLE, /* container created, updated, deleted; restart required */
+	EVENT_LIFECYCLE, /* containers and profiles changed; restart required; config dir */
 	EVENT_LISTENER,  /* listener attached, detached */
 	EVENT_WORKER,    /* worker stuck, replaced, free again */
 	EVENT_LXC,       /* an LXC notification answered at its deadline */

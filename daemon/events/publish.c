@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Building the daemon's events (see publish.h) and handing them to the bus.
- * Called on the store's writer threads, the workers and the intake thread,
+ * Called on the store's writer threads, the workers, the intake thread and
+ * the config directory's reconciling thread,
  * the profile and ephemeral ones under the store's ephemeral lock (so that
  * they come in the order the changes were made); takes a container's lock
  * (restart-required, an ephemeral container's keys) and the bus lock, one
@@ -135,6 +136,32 @@ void publish_ephemeral(struct event_bus *b, struct container *c, bool is_created
 		event_add_keys(&ev, "changed_keys", publish_changed_keys(NULL, cfg));
 		event_add_str(&ev, "etag", etag);
 	}
+	event_bus_publish(b, &ev);
+}
+
+void publish_configdir_refused(struct event_bus *b, const char *file, const char *message)
+{
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_LIFECYCLE))
+		return;
+	event_init(&ev, EVENT_LIFECYCLE, "config-dir-refused", NULL);
+	/* the file first: a long message may leave no room for it, never the reverse */
+	if (file && file[0])
+		event_add_str(&ev, "file", file);
+	event_add_str(&ev, "message", message);
+	event_bus_publish(b, &ev);
+}
+
+void publish_configdir_applied(struct event_bus *b, uint64_t generation, unsigned n_changed)
+{
+	struct event ev;
+
+	if (!event_bus_wants(b, EVENT_LIFECYCLE))
+		return;
+	event_init(&ev, EVENT_LIFECYCLE, "config-dir-applied", NULL);
+	event_add_int(&ev, "generation", (int64_t)generation);
+	event_add_int(&ev, "changed", n_changed);
 	event_bus_publish(b, &ev);
 }
 

@@ -51,6 +51,20 @@ void publish_expanded_change(struct event_bus *b, struct container *c, const cha
  */
 void publish_ephemeral(struct event_bus *b, struct container *c, bool is_created);
 
+/*
+ * lifecycle: config-dir-refused, one problem that kept a reading of the
+ * config directory from being applied: @message, and @file when it is about
+ * one file (NULL or "": not). About no container. The reconciling thread.
+ */
+void publish_configdir_refused(struct event_bus *b, const char *file, const char *message);
+
+/*
+ * lifecycle: config-dir-applied, a reading of the config directory applied
+ * as generation @generation, having created, replaced or removed
+ * @n_changed profiles. About no container. The reconciling thread.
+ */
+void publish_configdir_applied(struct event_bus *b, uint64_t generation, unsigned n_changed);
+
 /* listener: @action ("attached", "detached") of a listener of @container. */
 void publish_listener(struct event_bus *b, const char *action, const char *container,
 		      enum listener_source source, pid_t pid);

@@ -165,8 +165,8 @@ static void write_container_keys(FILE *f, struct container **list, size_t n)
 		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
 
 		for (size_t k = 0; cfg && k < CONFIG_KEY_COUNT; k++) {
-			fputs("interceptd_container_key_enabled{container=", f);
-			metrics_write_label_value(f, list[i]->name);
+			fputs("interceptd_container_key_enabled{", f);
+			write_container_labels(f, list[i]->name, container_k8s(list[i]));
 			fprintf(f, ",key=\"%s\"} %d\n", config_keys[k].name, key_is_on(cfg, k));
 		}
 	}
@@ -176,8 +176,8 @@ static void write_container_keys(FILE *f, struct container **list, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_(config_unrefp) struct config *cfg = container_config_get(list[i]);
 
-		fputs("interceptd_container_restart_required{container=", f);
-		metrics_write_label_value(f, list[i]->name);
+		fputs("interceptd_container_restart_required{", f);
+		write_container_labels(f, list[i]->name, container_k8s(list[i]));
 		fprintf(f, "} %d\n", __builtin_popcount(cfg ? container_untrapped_keys(list[i], cfg) : 0));
 	}
 }

@@ -51,6 +51,7 @@ void configdir_set_clear(struct configdir_set *set);
 /* The errors of one read, as plain C (they cross from the watch thread to the API thread). */
 struct configdir_errors {
 	char msg[CONFIGDIR_ERRORS_MAX][sizeof(((struct icd_error *)0)->msg)];
+	char file[CONFIGDIR_ERRORS_MAX][NAME_MAX + 1]; /* the file msg[i] is about, or "" */
 	size_t n_kept;
 	size_t n_total;
 };
@@ -82,6 +83,9 @@ int configdir_read(int dir_fd, struct configdir_set *ret, struct configdir_error
 
 /* Add a message to @errs (kept while there is room, always counted). */
 void configdir_errors_add(struct configdir_errors *errs, const char *fmt, ...) _printf_(2, 3);
+/* The same for a message about one file of the directory, @file (as listed: unescaped). */
+void configdir_errors_add_file(struct configdir_errors *errs, const char *file, const char *fmt,
+			       ...) _printf_(3, 4);
 
 struct store;
 struct configdir;

@@ -6,12 +6,14 @@
  * store, one after another (each durable and published as an API change
  * is). Runs on one thread at a time (main at start, then the watcher) and
  * waits for the store's writer threads; takes cd->lock only to publish the
- * outcome. Logs what it does: this is where its errors are consumed.
+ * outcome. Logs what it does and publishes the outcome as events: this is
+ * where its errors are consumed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/events/publish.h"
 #include "daemon/log.h"
 #include "daemon/store/configdir_internal.h"
 #include "daemon/store/profile.h"
@@ -128,8 +130,8 @@ static int apply_entry(struct configdir *cd, const struct configdir_entry *e,
 	if (r == -EEXIST) /* created over the API meanwhile: the file wins */
 		r = submit(cd, STORE_REPLACE, e->name, e->cfg, &err);
 	if (r < 0) {
-		configdir_errors_add(errs, "'%s': cannot apply profile '%s': %s", e->file, e->name,
-				     err.msg);
+		configdir_errors_add_file(errs, e->file, "'%s': cannot apply profile '%s': %s",
+					  e->file, e->name, err.msg);
 		return r;
 	}
 	log_info("Config directory: %s profile '%s' from '%s'", p ? "replaced" : "created",
@@ -201,12 +203,20 @@ static int names_with(const struct configdir_set *set, char *const *more, char *
 	return 0;
 }
 
+/* Each problem kept in @errs to the log and as a config-dir-refused event. */
+static void report_problems(struct configdir *cd, const struct configdir_errors *errs)
+{
+	for (size_t i = 0; i < errs->n_kept; i++) {
+		log_error("Config directory '%s': %s", cd->path, errs->msg[i]);
+		publish_configdir_refused(cd->store->events, errs->file[i], errs->msg[i]);
+	}
+}
+
 /* Keep the last good generation, show why this one was refused. */
 static int refuse(struct configdir *cd, struct configdir_set *set, struct configdir_errors *errs)
 {
 	configdir_set_clear(set);
-	for (size_t i = 0; i < errs->n_kept; i++)
-		log_error("Config directory '%s': %s", cd->path, errs->msg[i]);
+	report_problems(cd, errs);
 	log_error("Config directory '%s': %zu problem(s), nothing applied (generation %llu "
 		  "stays)", cd->path, errs->n_total, (unsigned long long)cd->generation);
 	pthread_mutex_lock(&cd->lock);
@@ -215,7 +225,10 @@ static int refuse(struct configdir *cd, struct configdir_set *set, struct config
 	return -EINVAL;
 }
 
-/* Apply @set (validated): changes through the store, then the outcome published. */
+/*
+ * Apply @set (validated): changes through the store, then the outcome
+ * published. Returns how many profiles it created, replaced or removed.
+ */
 static int apply_set(struct configdir *cd, struct configdir_set *set,
 		     struct configdir_errors *errs)
 {
@@ -259,13 +272,29 @@ static int apply_set(struct configdir *cd, struct configdir_set *set,
 		cd->generation++;
 	cd->errors = *errs;
 	pthread_mutex_unlock(&cd->lock);
-	return n_changed > 0;
+	return n_changed;
+}
+
+/* Log and publish a reading applied: @n_changed profiles changed; @was_refused the one before. */
+static void report_applied(struct configdir *cd, int n_changed, bool was_refused)
+{
+	if (n_changed == 0 && !was_refused)
+		return; /* nothing new to say */
+	if (n_changed > 0)
+		log_info("Config directory '%s': generation %llu applied", cd->path,
+			 (unsigned long long)cd->generation);
+	else
+		log_info("Config directory '%s': its problems are gone, generation %llu unchanged",
+			 cd->path, (unsigned long long)cd->generation);
+	publish_configdir_applied(cd->store->events, cd->generation, (unsigned)n_changed);
 }
 
 int configdir_reconcile(struct configdir *cd)
 {
 	struct configdir_set set = { 0 };
 	struct configdir_errors errs = { 0 };
+	/* only this thread writes it: no lock needed to read it here */
+	bool was_refused = cd->errors.n_total > 0;
 	int r = configdir_read(cd->dir_fd, &set, &errs);
 
 	if (r < 0 && r != -EINVAL) {
@@ -282,12 +311,9 @@ int configdir_reconcile(struct configdir *cd)
 	if (r == -ESHUTDOWN)
 		return r;
 	if (r < 0 || errs.n_total > 0) {
-		for (size_t i = 0; i < errs.n_kept; i++)
-			log_error("Config directory '%s': %s", cd->path, errs.msg[i]);
+		report_problems(cd, &errs);
 		return r < 0 ? r : -EIO;
 	}
-	if (r > 0)
-		log_info("Config directory '%s': generation %llu applied", cd->path,
-			 (unsigned long long)cd->generation);
-	return r;
+	report_applied(cd, r, was_refused);
+	return r > 0;
 }

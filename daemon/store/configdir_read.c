@@ -32,17 +32,38 @@ void configdir_set_clear(struct configdir_set *set)
 	*set = (struct configdir_set){ 0 };
 }
 
+static void errors_vadd(struct configdir_errors *errs, const char *file, const char *fmt,
+			va_list ap) _printf_(3, 0);
+
+static void errors_vadd(struct configdir_errors *errs, const char *file, const char *fmt,
+			va_list ap)
+{
+	if (errs->n_kept < CONFIGDIR_ERRORS_MAX) {
+		/* GET /1.0 shows it: JSON text, so never cut inside a character */
+		icd_vformat(errs->msg[errs->n_kept], sizeof(errs->msg[0]), fmt, ap);
+		snprintf(errs->file[errs->n_kept], sizeof(errs->file[0]), "%s", file);
+		errs->n_kept++;
+	}
+	errs->n_total++;
+}
+
 void configdir_errors_add(struct configdir_errors *errs, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (errs->n_kept < CONFIGDIR_ERRORS_MAX) {
-		/* GET /1.0 shows it: JSON text, so never cut inside a character */
-		va_start(ap, fmt);
-		icd_vformat(errs->msg[errs->n_kept++], sizeof(errs->msg[0]), fmt, ap);
-		va_end(ap);
-	}
-	errs->n_total++;
+	va_start(ap, fmt);
+	errors_vadd(errs, "", fmt, ap);
+	va_end(ap);
+}
+
+void configdir_errors_add_file(struct configdir_errors *errs, const char *file, const char *fmt,
+			       ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	errors_vadd(errs, file, fmt, ap);
+	va_end(ap);
 }
 
 static bool has_suffix(const char *s, size_t len, const char *suffix, size_t *ret_stem)
@@ -212,7 +233,7 @@ static int add_file(int dir_fd, const char *file, struct configdir_set *set,
 	if (r == 0)
 		return 0;
 	if (r < 0) {
-		configdir_errors_add(errs, "%s", err.msg);
+		configdir_errors_add_file(errs, file, "%s", err.msg);
 		return 0;
 	}
 	set->entries[set->n_entries++] = e;

@@ -15,6 +15,8 @@
 #                                "profile=NAME": an ephemeral container named from the CRI
 #                                annotations, k8s_* metric labels, removed with its listener.
 #                                Skipped, with the reason, while the daemon has no profiles.
+#   scenario_ctr_seccomp_profile (containerd.sh)
+#                                `ctr run --seccomp --seccomp-profile` of an image, unprivileged
 # shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
 
 # shellcheck source=podman.sh
@@ -203,12 +205,16 @@ run_engine() {
 		for s in "${ENGINE_STEPS[@]}" "${PROFILE_STEPS[@]}"; do
 			tap_skip "$e: $s" "$e is not installed (tests/e2e/deps.sh)"
 		done
+		[ "$e" != containerd ] || for s in "${CTR_PROFILE_STEPS[@]}"; do
+			tap_skip "containerd: seccomp-profile: $s" "containerd is not installed (tests/e2e/deps.sh)"
+		done
 		return 0
 	fi
 	[ "$e" != containerd ] || E2E_CLEANUP_HOOKS+=(containerd_daemon_down)
 	daemon_up "$e: interceptd starts" || return 0
 	scenario_engine "$e"
 	scenario_engine_profile "$e"
+	[ "$e" != containerd ] || scenario_ctr_seccomp_profile
 	if [ "$E2E_FAILED" -gt 0 ]; then
 		daemon_log | tail -n 30 | diag_lines
 	fi

@@ -3,7 +3,8 @@
  * GET /1.0/events against the real daemon, read with libcurl: lifecycle
  * events for POST, PATCH, PUT and DELETE with the keys they changed (none for
  * a change that failed), those of profiles (over the API and from
- * --config-dir files) and of the containers a profile change alters, the
+ * --config-dir files, each reading then config-dir-applied) and of the
+ * containers a profile change alters, the
  * ?type= and ?container= filters and their
  * errors, a stream outliving the request deadline, an idle stream costing no
  * CPU (no busy loop), the cap on streams (its last places kept for
@@ -286,7 +287,23 @@ static void put_file(const char *dir, const char *name, const char *content)
 	assert_int_equal(rename(tmp, path), 0);
 }
 
-/* A profile declared in a --config-dir file: created, edited and removed publish the same. */
+/* The config-dir-applied event that follows the profile events of a reading: one change. */
+static void expect_configdir_applied(struct event_stream *s)
+{
+	json_auto_t *ev = event_stream_next(s, EVENT_WAIT_MS);
+	json_t *meta = json_object_get(ev, "metadata");
+
+	if (!ev)
+		fail_msg("no event, expected config-dir-applied");
+	assert_string_equal(event_meta_str(ev, "action"), "config-dir-applied");
+	assert_null(json_object_get(meta, "container"));
+	assert_int_equal(json_integer_value(json_object_get(meta, "changed")), 1);
+}
+
+/*
+ * A profile declared in a --config-dir file: created, edited and removed
+ * publish the same, each reading then config-dir-applied.
+ */
 static void test_events_config_dir_profile_changes(void **state)
 {
 	static const char *const args[] = { "--config-dir", "", NULL };
@@ -309,15 +326,18 @@ static void test_events_config_dir_profile_changes(void **state)
 	ev = expect_profile(&s, "profile-created", "evd");
 	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "mknod");
 	json_decref(ev);
+	expect_configdir_applied(&s);
 	put_file(dir, "profile.evd.json",
 		 "{\"config\":{\"security.syscalls.intercept.mknod\":\"on\","
 		 "\"security.syscalls.intercept.sysinfo\":\"on\"}}");
 	ev = expect_profile(&s, "profile-updated", "evd");
 	assert_string_equal(changed_keys(ev, keys, sizeof(keys)), "sysinfo");
 	json_decref(ev);
+	expect_configdir_applied(&s);
 	snprintf(path, sizeof(path), "%s/profile.evd.json", dir);
 	assert_int_equal(unlink(path), 0);
 	json_decref(expect_profile(&s, "profile-deleted", "evd"));
+	expect_configdir_applied(&s);
 	event_stream_close(&s);
 	harness_cleanup(&h2);
 }

@@ -5,8 +5,8 @@
  * expansion (own keys win, later profiles over earlier), ETags, a profile
  * change reaching its containers at once and showing up as restart_required,
  * 409 on deleting a profile in use (with its users), 400 on a change that
- * would make a container's expansion invalid, and durability across a
- * restart.
+ * would make a container's expansion invalid, ?recursion= checked on one
+ * object as on a list, and durability across a restart.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -117,6 +117,40 @@ static void test_container_expansion(void **state)
 	api("POST", "/1.0/containers", "{\"name\":\"c2\",\"profiles\":[\"a\",\"a\"]}", 400);
 	api("PUT", "/1.0/containers/c1", "{\"profiles\":[\"nope\"]}", 400);
 	api("GET", "/1.0/containers/c2", NULL, 404);
+}
+
+/* GET of one container or profile takes ?recursion=0 or 1 (the same object) as the lists do. */
+static void test_get_one_recursion(void **state)
+{
+	static const char *const paths[] = { "/1.0/containers/c1", "/1.0/profiles/a" };
+
+	(void)state;
+	api("POST", "/1.0/profiles", "{\"name\":\"a\",\"config\":{\"" KEY "mknod\":\"true\"}}", 201);
+	api("POST", "/1.0/containers", "{\"name\":\"c1\",\"profiles\":[\"a\"]}", 201);
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		_cleanup_(http_reply_freep) struct http_reply *plain = req("GET", paths[i], NULL);
+		char path[96];
+
+		for (int rec = 0; rec <= 1; rec++) {
+			_cleanup_(http_reply_freep) struct http_reply *r = NULL;
+
+			snprintf(path, sizeof(path), "%s?recursion=%d", paths[i], rec);
+			r = req("GET", path, NULL);
+			assert_true(reply_is_sync(r, 200));
+			assert_true(json_equal(reply_meta(r), reply_meta(plain)));
+		}
+		{
+			_cleanup_(http_reply_freep) struct http_reply *bad = NULL, *none = NULL;
+
+			snprintf(path, sizeof(path), "%s?recursion=2", paths[i]);
+			bad = req("GET", path, NULL);
+			assert_true(reply_is_error(bad, 400, "invalid recursion '2'"));
+			/* the query is checked before the name is looked up */
+			snprintf(path, sizeof(path), "%snope?recursion=x", paths[i]);
+			none = req("GET", path, NULL);
+			assert_true(reply_is_error(none, 400, "invalid recursion 'x'"));
+		}
+	}
 }
 
 /* A profile change reaches its containers at once; a non-live key asks for a restart. */
@@ -259,6 +293,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_profile_crud_and_etag, teardown),
 		cmocka_unit_test_teardown(test_container_expansion, teardown),
+		cmocka_unit_test_teardown(test_get_one_recursion, teardown),
 		cmocka_unit_test_teardown(test_profile_change_applies_and_restart, teardown),
 		cmocka_unit_test_teardown(test_delete_in_use_409, teardown),
 		cmocka_unit_test_teardown(test_invalid_expansion_400, teardown),

@@ -5,7 +5,9 @@
  * in place or swapped in the way a Kubernetes ConfigMap is (a new "..2026_..."
  * directory and a "..data" symlink renamed over the old one) applied within
  * a second, a bad file refusing the whole generation with the error in
- * GET /1.0, a removed file removing its profile or keeping it while in use,
+ * GET /1.0, in the log and as events (config-dir-refused, then
+ * config-dir-applied once fixed), a removed file removing its profile or
+ * keeping it while in use,
  * hostile directories (links out of it, thousands of files), and a file
  * removed while the daemon was stopped.
  */
@@ -23,6 +25,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "events_reader.h"
 #include "req.h"
 
 #define KEY "security.syscalls.intercept."
@@ -303,6 +306,83 @@ static void test_bad_file_nothing_applied(void **state)
 	assert_true(wait_errors(false, OUTCOME_MS) >= 0); /* cleared once all of it is published */
 }
 
+/* The next lifecycle event @action of @stream (others skipped): about no container. */
+static json_t *expect_configdir_event(struct event_stream *stream, const char *action)
+{
+	json_t *ev = event_stream_expect(stream, "lifecycle", action, OUTCOME_MS, NULL);
+
+	assert_non_null(ev);
+	assert_null(event_meta_str(ev, "container"));
+	return ev;
+}
+
+/* config-dir-refused events until one about each of @n files came: their messages in @msgs. */
+static void expect_refused(struct event_stream *stream, const char *const *files, size_t n,
+			   char **msgs)
+{
+	for (size_t n_seen = 0; n_seen < n;) {
+		json_auto_t *ev = expect_configdir_event(stream, "config-dir-refused");
+		const char *file = event_meta_str(ev, "file");
+
+		assert_non_null(file);
+		for (size_t i = 0; i < n; i++)
+			if (!msgs[i] && strcmp(file, files[i]) == 0) {
+				msgs[i] = strdup(event_meta_str(ev, "message"));
+				n_seen++;
+			}
+	}
+}
+
+/*
+ * A refused reading: a config-dir-refused event per problem (the file escaped
+ * as the bus escapes text), each in the log; config-dir-applied once fixed.
+ */
+static void test_bad_file_event_and_log(void **state)
+{
+	/* as the daemon escapes a name with a control byte and a byte that is not UTF-8 */
+	static const char *const files[] = { "bad\\x01\\xffname", "profile.bad.json" };
+	char *msgs[2] = { NULL, NULL };
+	struct event_stream stream;
+	json_auto_t *applied = NULL;
+	_cleanup_free_ char *log = NULL;
+	char line[600];
+
+	(void)state;
+	event_stream_open(&stream, H.api_socket, "/1.0/events?type=lifecycle");
+	assert_int_equal(stream.status, 200);
+	write_file(".tmp.name", "{}");
+	write_file(".tmp.value", MKNOD("maybe"));
+	rename_in(".tmp.name", "bad\x01\xffname");
+	rename_in(".tmp.value", "profile.bad.json");
+	expect_refused(&stream, files, 2, msgs);
+	assert_non_null(strstr(msgs[0], "'bad\\x01\\xffname': not a profile file"));
+	assert_non_null(strstr(msgs[1], "'profile.bad.json'"));
+	assert_non_null(strstr(msgs[1], "maybe"));
+	/* the log says the same, and that nothing was applied */
+	log = harness_read_file(H.log_path, NULL);
+	assert_non_null(log);
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(line, sizeof(line), "Config directory '%s': %s", cfg_dir, msgs[i]);
+		assert_non_null(strstr(log, line));
+		free(msgs[i]);
+	}
+	snprintf(line, sizeof(line), "Config directory '%s': 2 problem(s), nothing applied",
+		 cfg_dir);
+	assert_non_null(strstr(log, line));
+	/* fixed: the reading goes through and says so */
+	remove_file("bad\x01\xffname");
+	replace_file("profile.bad.json", MKNOD("true"));
+	applied = expect_configdir_event(&stream, "config-dir-applied");
+	{
+		json_t *meta = json_object_get(applied, "metadata");
+
+		assert_true(json_integer_value(json_object_get(meta, "generation")) >= 1);
+		assert_int_equal(json_integer_value(json_object_get(meta, "changed")), 1);
+	}
+	assert_true(mknod_is("bad", "true"));
+	event_stream_close(&stream);
+}
+
 static void test_remove_file_removes_or_keeps_in_use(void **state)
 {
 	json_auto_t *s = NULL;
@@ -424,6 +504,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_edit_applied_within_1s, teardown),
 		cmocka_unit_test_teardown(test_configmap_swap, teardown),
 		cmocka_unit_test_teardown(test_bad_file_nothing_applied, teardown),
+		cmocka_unit_test_teardown(test_bad_file_event_and_log, teardown),
 		cmocka_unit_test_teardown(test_remove_file_removes_or_keeps_in_use, teardown),
 		cmocka_unit_test_teardown(test_change_breaking_a_container_refused, teardown),
 		cmocka_unit_test_teardown(test_hostile_links_and_many_files, teardown),

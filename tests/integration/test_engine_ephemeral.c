@@ -4,7 +4,7 @@
  * notify fds (root only): an OCI listener whose listenerMetadata is
  * profile=NAME creates an ephemeral container named from the CRI
  * annotations, with the profile's configuration (changes apply on the next
- * notification), Kubernetes labels on its metrics, removed with its last
+ * notification), Kubernetes labels on every family of its metrics, removed with its last
  * listener together with its series; an unknown profile is answered CONTINUE
  * and counted as unregistered, and so is a name already taken (by a
  * registered container, or an ephemeral one of another profile); the LXC
@@ -99,6 +99,44 @@ static long sysinfo_count(const char *name, const char *outcome)
 	return p ? strtol(p + strlen(needle), NULL, 10) : 0;
 }
 
+/*
+ * Every sample of container @name carries the pod's labels right after
+ * container="..."; and every per-container family has samples of it.
+ */
+static void check_k8s_labels_everywhere(const char *name)
+{
+	static const char *const families[] = {
+		"interceptd_listeners", "interceptd_container_key_enabled",
+		"interceptd_container_restart_required", "interceptd_syscalls_total",
+		"interceptd_syscall_duration_seconds_bucket",
+		"interceptd_syscall_duration_seconds_sum",
+		"interceptd_syscall_duration_seconds_count",
+	};
+	_cleanup_free_ char *text = metrics_text();
+	bool seen[ARRAY_SIZE(families)] = { false };
+	char mine[128], labelled[256];
+	char *save = NULL;
+
+	snprintf(mine, sizeof(mine), "{container=\"%s\"", name);
+	snprintf(labelled, sizeof(labelled), "{container=\"%s\",k8s_namespace=\"shop\","
+		 "k8s_pod=\"web-7d4b9\",k8s_container=\"nginx\"", name);
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *brace = strchr(line, '{');
+
+		if (line[0] == '#' || !brace || strncmp(brace, mine, strlen(mine)) != 0)
+			continue;
+		if (strncmp(brace, labelled, strlen(labelled)) != 0)
+			fail_msg("no Kubernetes labels: %s", line);
+		for (size_t i = 0; i < ARRAY_SIZE(families); i++)
+			if ((size_t)(brace - line) == strlen(families[i]) &&
+			    strncmp(line, families[i], strlen(families[i])) == 0)
+				seen[i] = true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(families); i++)
+		if (!seen[i])
+			fail_msg("no sample of '%s' for '%s'", families[i], name);
+}
+
 /* The ephemeral container as the API shows it, and what may not be done to it. */
 static void check_shown(const char *name)
 {
@@ -137,6 +175,7 @@ static void test_profile_registers_ephemeral_container(void **state)
 	check_shown(name);
 	assert_int_equal(child_sysinfo(&c, &total), 0);
 	assert_int_equal(sysinfo_count(name, "emulated"), 1);
+	check_k8s_labels_everywhere(name);
 	/* a profile change applies on the next notification; a key the filter lacks asks a restart */
 	api("PATCH", "/1.0/profiles/p", "{\"config\":{\"" KEY "sysinfo\":\"false\"}}", 200);
 	assert_int_equal(child_sysinfo(&c, &total), 0);

@@ -2,8 +2,13 @@
 // Live conformance: start the real daemon on a temporary socket, exercise every operation
 // (successes and errors) over http.request({socketPath}), and validate each status code,
 // Content-Type, header and JSON body against openapi/openapi.yaml with Ajv (JSON Schema 2020-12).
+// The daemon runs with --config-dir holding a profile, so that GET /1.0's config_dir, a
+// profile with source "file", its 403s and the config-dir-* events are validated too.
+// (Ephemeral containers need a real seccomp listener handed over SCM_RIGHTS, which node
+// cannot send: the integration tests cover them.)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, readFileSync, unlinkSync,
+  writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,10 +31,15 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 addFormats(ajv);
 ajv.addSchema(spec, 'api');
 
+const K = 'security.syscalls.intercept.';
 const dir = mkdtempSync(join(tmpdir(), 'interceptd-openapi-'));
 const sock = join(dir, 'api.sock');
+const cfgDir = join(dir, 'config');
+mkdirSync(cfgDir);
+writeFileSync(join(cfgDir, 'profile.filep.json'), JSON.stringify({ config: { [`${K}mknod`]: 'true' } }));
 const daemon = spawn(bin, ['--api-socket', sock, '--lxc-socket', join(dir, 'lxc.sock'),
-  '--oci-socket', join(dir, 'oci.sock'), '--state-dir', join(dir, 'state'), '--workers', '1'],
+  '--oci-socket', join(dir, 'oci.sock'), '--state-dir', join(dir, 'state'), '--workers', '1',
+  '--config-dir', cfgDir],
 { stdio: ['ignore', 'pipe', 'pipe'] });
 let log = '';
 daemon.stdout.on('data', (d) => { log += d; });
@@ -156,7 +166,45 @@ async function waitReady() {
   throw new Error(`daemon not ready:\n${log}`);
 }
 
-const K = 'security.syscalls.intercept.';
+// GET /1.0 (validated) until its config_dir has errors (@wantErrors) or not, within 5 s.
+async function configDirUntil(wantErrors) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const r = await check('GET', '/1.0', undefined, {}, 200);
+    const status = r.json.metadata.config_dir;
+    if ((status.errors.length > 0) === wantErrors || Date.now() > deadline) return status;
+    await new Promise((res) => setTimeout(res, 25));
+  }
+}
+
+// The config directory's shapes: its status, a profile from a file and its 403s, the events.
+async function checkConfigDir() {
+  const ok = await configDirUntil(false);
+  assert.deepEqual(ok.profiles, ['filep']);
+  assert.equal(ok.path, cfgDir);
+  const fileProfile = await check('GET', '/1.0/profiles/filep', undefined, {}, 200);
+  assert.equal(fileProfile.json.metadata.source, 'file');
+  await check('GET', '/1.0/profiles/filep?recursion=1', undefined, {}, 200);
+  await check('GET', '/1.0/profiles/filep?recursion=2', undefined, {}, 400);
+  await check('PUT', '/1.0/profiles/filep', { config: {} }, {}, 403);
+  await check('PATCH', '/1.0/profiles/filep', { config: {} }, {}, 403);
+  await check('DELETE', '/1.0/profiles/filep', undefined, {}, 403);
+  await check('POST', '/1.0/profiles', { name: 'filep', config: {} }, {}, 403);
+  // a bad file: the reading is refused (an event per problem) and GET /1.0 lists why
+  const refused = await checkEvents('/1.0/events?type=lifecycle', async () => {
+    writeFileSync(join(cfgDir, '.tmp'), JSON.stringify({ config: { [`${K}mknod`]: 'maybe' } }));
+    renameSync(join(cfgDir, '.tmp'), join(cfgDir, 'profile.bad.json'));
+  }, 'lifecycle');
+  assert.equal(refused.metadata.action, 'config-dir-refused');
+  assert.equal(refused.metadata.file, 'profile.bad.json');
+  const bad = await configDirUntil(true);
+  assert.match(bad.errors[0], /profile\.bad\.json.*maybe/);
+  const applied = await checkEvents('/1.0/events?type=lifecycle',
+    async () => unlinkSync(join(cfgDir, 'profile.bad.json')), 'lifecycle');
+  assert.equal(applied.metadata.action, 'config-dir-applied');
+  assert.equal(applied.metadata.changed, 0);
+  await configDirUntil(false);
+}
 
 test('live responses conform to openapi.yaml', async (t) => {
   t.after(async () => {
@@ -170,6 +218,7 @@ test('live responses conform to openapi.yaml', async (t) => {
   try {
     await check('GET', '/1.0', undefined, {}, 200);
     await check('GET', '/1.0/metadata/configuration', undefined, {}, 200);
+    await checkConfigDir();
     await check('POST', '/1.0/containers', { name: 'c1', config: { [`${K}mknod`]: 'Yes', [`${K}mount.fuse`]: 'ext4=fuse2fs' } }, {}, 201);
     await check('POST', '/1.0/containers', { name: 'c1' }, {}, 409);
     await check('POST', '/1.0/containers', { name: 'c2', config: { [`${K}nope`]: '1' } }, {}, 400);
@@ -179,6 +228,8 @@ test('live responses conform to openapi.yaml', async (t) => {
     await check('GET', '/1.0/containers?recursion=1', undefined, {}, 200);
     await check('GET', '/1.0/containers?recursion=7', undefined, {}, 400);
     const got = await check('GET', '/1.0/containers/c1', undefined, {}, 200);
+    await check('GET', '/1.0/containers/c1?recursion=1', undefined, {}, 200);
+    await check('GET', '/1.0/containers/c1?recursion=2', undefined, {}, 400);
     await check('GET', '/1.0/containers/nope', undefined, {}, 404);
     await check('GET', '/1.0/containers/Bad!', undefined, {}, 400);
     await check('PUT', '/1.0/containers/c1', { config: { [`${K}sysinfo`]: 'true' } }, { 'If-Match': '"ffffffffffffffff"' }, 412);
