@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "daemon/escape.h"
 #include "merge_fixture.h"
 
 /* A Docker/Podman-shaped base: deny by default (ENOSYS), an allow list, an EPERM list. */
@@ -535,6 +536,43 @@ static void test_merge_bad_bases_einval(void **state)
 	config_unref(cfg);
 }
 
+/*
+ * A value echoed in a refusal is cut on a whole character: cut inside one, the
+ * message is not UTF-8 and the API cannot send it as JSON. Each value has a
+ * three-byte character across the old 64-byte (or 32-byte) cut.
+ */
+#define A16 "AAAAAAAAAAAAAAAA"
+#define EURO "\xe2\x82\xac"
+static const char *const echoed[] = {
+	"{\"defaultAction\":\"SCMP_ACT_" A16 A16 A16 "AAAAAA" EURO EURO "\"}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"" A16 A16 A16 "AAAAAAAAAAAAAAA" EURO EURO "\":1}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"" A16 A16 A16 "AAAAAAAAAAAAAAA" EURO EURO "\":1}]}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"" A16 A16 A16 "AAAAAAAAAAAAAAA" EURO EURO "\":1}]}]}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_" A16 "AAAAA" EURO EURO "\"]}",
+	"{\"defaultAction\":\"SCMP_ACT_\\n<0>forged\"}",
+};
+
+static void test_merge_echo_cut_on_whole_character(void **state)
+{
+	struct config *cfg = cfg_keys(KEYS(K("mknod")));
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(echoed); i++) {
+		json_t *base = parse(echoed[i]), *out = NULL;
+		struct icd_error err = { 0 };
+
+		assert_int_equal(policy_merge_oci(base, cfg, "/s", "c1", 0, &out, NULL, &err), -EINVAL);
+		fprintf(stderr, "# %s\n", err.msg);
+		if (!escape_is_clean(err.msg, strlen(err.msg)))
+			fail_msg("case %zu: not clean UTF-8: %s", i, err.msg);
+		assert_true(strstr(err.msg, "AAA...'") || strstr(err.msg, "\\x0a"));
+		json_decref(base);
+	}
+	config_unref(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -554,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_merge_every_key_complement_exact),
 		cmocka_unit_test(test_merge_too_many_rules_e2big),
 		cmocka_unit_test(test_merge_bad_bases_einval),
+		cmocka_unit_test(test_merge_echo_cut_on_whole_character),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
