@@ -26,6 +26,7 @@ static const char *const api_extensions[] = {
 	"container_syscall_intercept_bpf_devices",
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
+	"container_seccomp_oci_merge",
 	"config_dir",
 	"etag_if_match_star",
 	"events",

@@ -48,6 +48,7 @@ static void test_server_get_200(void **state)
 	assert_true(has_extension(m, "container_syscall_intercept_mount_fuse"));
 	assert_true(has_extension(m, "container_syscall_intercept_hugetlbfs"));
 	assert_true(has_extension(m, "container_syscall_intercept_bpf_devices"));
+	assert_true(has_extension(m, "container_seccomp_oci_merge"));
 	assert_true(json_is_boolean(json_object_get(json_object_get(json_object_get(m, "kernel"),
 									  "features"), "seccomp_user_notif")));
 	/* the harness passes its environment on: no $NOTIFY_SOCKET, no fd store */
