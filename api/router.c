@@ -29,6 +29,7 @@ const struct route router_routes[] = {
 	{ HTTP_PATCH, "/1.0/profiles/{name}", routes_profiles_patch, true },
 	{ HTTP_DELETE, "/1.0/profiles/{name}", routes_profiles_delete, true },
 	{ HTTP_GET, "/1.0/profiles/{name}/seccomp", routes_profiles_seccomp, false },
+	{ HTTP_POST, "/1.0/profiles/{name}/seccomp", routes_profiles_seccomp_merge, true },
 };
 const size_t router_n_routes = sizeof(router_routes) / sizeof(router_routes[0]);
 

@@ -50,6 +50,7 @@ struct api_request {
 	const char *if_match;    /* the If-Match header or NULL */
 	const char *arg_format;  /* ?format= or NULL */
 	const char *arg_recursion; /* ?recursion= or NULL */
+	const char *arg_trap_denied; /* ?trap_denied= or NULL (POST …/seccomp) */
 	const char *arg_type;      /* ?type= or NULL (GET /1.0/events) */
 	const char *arg_container; /* ?container= or NULL (GET /1.0/events) */
 	struct peer peer;
@@ -133,3 +134,4 @@ route_fn routes_profiles_put;
 route_fn routes_profiles_patch;
 route_fn routes_profiles_delete;
 route_fn routes_profiles_seccomp;
+route_fn routes_profiles_seccomp_merge;

@@ -45,3 +45,11 @@ json_t *routes_config_json(const struct config *cfg);
  */
 int routes_render_policy(const struct api_request *req, struct api_response *resp,
 			 const struct config *cfg, const char *policy, const char *listener_name);
+
+/*
+ * POST .../seccomp?format=oci[&trap_denied=true|false] for a container or
+ * profile: the linux.seccomp object in the body with @cfg's rules merged in
+ * (listenerMetadata @listener_name), and the merge's warnings.
+ */
+int routes_merge_policy(const struct api_request *req, struct api_response *resp,
+			const struct config *cfg, const char *listener_name);

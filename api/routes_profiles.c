@@ -230,3 +230,17 @@ int routes_profiles_seccomp(const struct api_request *req, struct api_response *
 	cfg = container_config_get(p);
 	return routes_render_policy(req, resp, cfg, policy, metadata);
 }
+
+int routes_profiles_seccomp_merge(const struct api_request *req, struct api_response *resp)
+{
+	_cleanup_(container_unrefp) struct container *p = NULL;
+	_cleanup_(config_unrefp) struct config *cfg = NULL;
+	char metadata[CONTAINER_NAME_MAX + sizeof("profile=")];
+	int r = lookup_profile(req, resp, &p);
+
+	if (r < 0)
+		return r;
+	(void)snprintf(metadata, sizeof(metadata), "profile=%s", p->name);
+	cfg = container_config_get(p);
+	return routes_merge_policy(req, resp, cfg, metadata);
+}

@@ -27,6 +27,7 @@ static const char *const api_extensions[] = {
 	"container_state_restart_required",
 	"container_seccomp_lxc_oci",
 	"container_ephemeral",
+	"container_seccomp_oci_merge",
 	"config_dir",
 	"etag_if_match_star",
 	"events",

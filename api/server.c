@@ -367,6 +367,7 @@ static enum MHD_Result finish_request(struct MHD_Connection *conn, struct reques
 	req->if_match = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_MATCH);
 	req->arg_format = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "format");
 	req->arg_recursion = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "recursion");
+	req->arg_trap_denied = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "trap_denied");
 	req->arg_type = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "type");
 	req->arg_container = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "container");
 	if (r >= 0)

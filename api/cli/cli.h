@@ -28,6 +28,7 @@ struct cli {
 	/* policy */
 	bool want_lxc, want_oci;
 	const char *merge_into;
+	bool trap_denied; /* --trap-denied: the merge traps calls the base denies too */
 	/* monitor */
 	const char *event_type, *event_container;
 	/* the words after the command */

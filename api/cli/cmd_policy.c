@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * interceptctl policy NAME --lxc | --oci [--merge-into CONFIG]: the seccomp
- * policy that routes a container's trapped calls to interceptd. --lxc prints
- * the LXC config lines, --oci the OCI linux.seccomp object. --merge-into
- * sends an OCI bundle's linux.seccomp to the daemon's merge (POST
- * ?format=oci) and writes the result back into that config.json atomically:
+ * interceptctl [profile] policy NAME --lxc | --oci [--merge-into CONFIG
+ * [--trap-denied]]: the seccomp policy that routes a container's (or a
+ * profile's) trapped calls to interceptd. --lxc prints the LXC config lines,
+ * --oci the OCI linux.seccomp object. --merge-into sends an OCI bundle's
+ * linux.seccomp to the daemon's merge (POST ?format=oci, with trap_denied=true
+ * for --trap-denied) and writes the result back into that config.json atomically:
  * a temporary file beside it (same owner and mode), fsync, rename over it,
  * fsync of the directory, so a crash leaves the old file or the new one.
  */
@@ -127,7 +128,10 @@ static int replace_file(const char *file, const char *text)
 static int merge(const struct cli *c, const json_t *base, json_t **ret)
 {
 	_cleanup_(client_reply_freep) struct client_reply *rep = NULL;
-	_cleanup_free_ char *path = client_object_path(c, c->args[0], "/seccomp?format=oci");
+	/* without a base there is nothing it denies: trap_denied would change nothing */
+	_cleanup_free_ char *path = client_object_path(
+		c, c->args[0],
+		base && c->trap_denied ? "/seccomp?format=oci&trap_denied=true" : "/seccomp?format=oci");
 	json_t *meta;
 	int r;
 

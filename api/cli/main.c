@@ -26,6 +26,7 @@ enum {
 	OPT_MERGE_INTO = 1 << 2,
 	OPT_TYPE = 1 << 3,
 	OPT_CONTAINER = 1 << 4,
+	OPT_TRAP_DENIED = 1 << 5,
 };
 
 struct command {
@@ -49,7 +50,8 @@ struct command {
 static const struct command commands[] = {
 	COLLECTION_COMMANDS,
 	{ "state", 1, 1, 0, true, false, cmd_state },
-	{ "policy", 1, 1, OPT_LXC | OPT_OCI | OPT_MERGE_INTO, true, false, cmd_policy },
+	{ "policy", 1, 1, OPT_LXC | OPT_OCI | OPT_MERGE_INTO | OPT_TRAP_DENIED, true, false,
+	  cmd_policy },
 	{ "metrics", 0, 1, 0, true, false, cmd_metrics },
 	{ "monitor", 0, 0, OPT_TYPE | OPT_CONTAINER, false, false, cmd_monitor },
 	{ "info", 0, 0, 0, false, false, cmd_info },
@@ -59,7 +61,8 @@ static const struct command commands[] = {
 /* "interceptctl profile COMMAND": the same commands on /1.0/profiles, and assign. */
 static const struct command profile_commands[] = {
 	COLLECTION_COMMANDS,
-	{ "policy", 1, 1, OPT_LXC | OPT_OCI, true, false, cmd_policy },
+	{ "policy", 1, 1, OPT_LXC | OPT_OCI | OPT_MERGE_INTO | OPT_TRAP_DENIED, true, false,
+	  cmd_policy },
 	{ "assign", 1, SIZE_MAX, 0, true, false, cmd_profile_assign },
 };
 
@@ -77,8 +80,9 @@ static void help(void)
 	       "  state NAME                    listeners, answers, keys that need a restart\n"
 	       "  policy NAME --lxc             the LXC config lines\n"
 	       "  policy NAME --oci             the OCI linux.seccomp object\n"
-	       "  policy NAME --oci --merge-into CONFIG\n"
-	       "                                merge the rules into a bundle's config.json\n"
+	       "  policy NAME --oci --merge-into CONFIG [--trap-denied]\n"
+	       "                                merge the rules into a bundle's config.json;\n"
+	       "                                --trap-denied traps calls its profile denies too\n"
 	       "  metrics [NAME]                answers and latencies by container and syscall\n"
 	       "  monitor [--type TYPE] [--container NAME]\n"
 	       "                                print the daemon's events as they happen\n"
@@ -132,6 +136,7 @@ static int parse_argv(int argc, char **argv, struct cli *c, unsigned *ret_option
 		{ "lxc", no_argument, NULL, 'L' },
 		{ "oci", no_argument, NULL, 'O' },
 		{ "merge-into", required_argument, NULL, 'M' },
+		{ "trap-denied", no_argument, NULL, 'D' },
 		{ "type", required_argument, NULL, 'T' },
 		{ "container", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
@@ -151,6 +156,7 @@ static int parse_argv(int argc, char **argv, struct cli *c, unsigned *ret_option
 		case 'L': c->want_lxc = true; seen |= OPT_LXC; break;
 		case 'O': c->want_oci = true; seen |= OPT_OCI; break;
 		case 'M': c->merge_into = optarg; seen |= OPT_MERGE_INTO; break;
+		case 'D': c->trap_denied = true; seen |= OPT_TRAP_DENIED; break;
 		case 'T': c->event_type = optarg; seen |= OPT_TYPE; break;
 		case 'C': c->event_container = optarg; seen |= OPT_CONTAINER; break;
 		case 'h': help(); return 0;
@@ -187,6 +193,8 @@ static int check_policy(const struct cli *c)
 		return usage_error("policy takes one of --lxc and --oci");
 	if (c->merge_into && c->want_lxc)
 		return usage_error("--merge-into merges into an OCI config.json: use --oci");
+	if (c->trap_denied && !c->merge_into)
+		return usage_error("--trap-denied applies to a merge: use it with --merge-into");
 	return 0;
 }
 

@@ -73,6 +73,9 @@ struct policy_warnings {
 	char msg[POLICY_MAX_WARNINGS][POLICY_WARNING_LEN];
 };
 
+/* policy_merge_oci() @flags */
+#define POLICY_MERGE_TRAP_DENIED (1u << 0) /* trap calls the base denies too */
+
 /*
  * Merge @cfg's rules into @base, an OCI linux.seccomp object (a runtime's
  * default, Docker's or containerd's, a custom one): the trapped syscalls are
@@ -80,14 +83,19 @@ struct policy_warnings {
  * conditions do not match, so no rule of @base shadows ours; our rules are
  * added; listenerPath = @listener_path, listenerMetadata = @name;
  * defaultAction, architectures and the other rules are kept; flags is dropped.
+ * A call @base denies (an ERRNO, KILL or TRAP rule, or a denying default) is
+ * not trapped: it keeps @base's answer, by argument shape where the merge can
+ * tell the shapes apart, else for the whole syscall; with
+ * POLICY_MERGE_TRAP_DENIED in @flags it is trapped like the others, and a
+ * call interceptd does not emulate then reaches the kernel.
  * Pure. On success *ret is a new reference and @warnings (may be NULL) says
- * what was dropped or weakened. Bad input, or a base rule for a trapped syscall
- * that libseccomp would misread once narrowed: -EINVAL with the field in @reterr;
- * a merge too large: -E2BIG; -ENOMEM.
+ * what was dropped, weakened or left untrapped. Bad input, or a base rule for
+ * a trapped syscall that libseccomp would misread once narrowed: -EINVAL with
+ * the field in @reterr; a merge too large: -E2BIG; -ENOMEM.
  */
 int policy_merge_oci(const json_t *base, const struct config *cfg, const char *listener_path,
-		     const char *name, json_t **ret, struct policy_warnings *warnings,
-		     struct icd_error *reterr);
+		     const char *name, unsigned flags, json_t **ret,
+		     struct policy_warnings *warnings, struct icd_error *reterr);
 
 /*
  * Write @cfg's LXC policy to @name inside @dir_fd atomically (temp, fsync,

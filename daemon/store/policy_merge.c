@@ -25,6 +25,14 @@
  * complement of our conditions (mknodat stays allowed for FIFOs and files).
  * So for a trapped syscall no base rule can match a call one of ours matches.
  * A base rule outside what libseccomp reads reliably is refused, not narrowed.
+ *
+ * A call the base denies stays denied. Trapped, a call interceptd does not
+ * emulate is answered CONTINUE and reaches the kernel, which may allow what the
+ * base forbade (a tmpfs mount in a user namespace). So unless the caller asks
+ * for it (POLICY_MERGE_TRAP_DENIED), a syscall the base denies outright is left
+ * to the base's rules; one the base allows under conditions, with a denying
+ * default, gets ours only inside its allowing rules (each narrowed by our
+ * conditions); any other denial leaves the whole syscall to the base.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +56,14 @@ struct cmp {
 	uint64_t value, value_two; /* MASKED_EQ: mask, expected */
 };
 
+/* What the merge does with one of our syscalls, given what the base does with it. */
+enum trap_fate {
+	TRAP_OURS,	/* our rules take the calls they match, the base keeps the rest */
+	TRAP_ALLOWED,	/* ours only where the base let the call run; its denials stay */
+	TRAP_KEPT,	/* not trapped: the base denies every call we would trap */
+	TRAP_KEPT_SOME,	/* not trapped: it denies some, in a way the merge cannot single out */
+};
+
 /* Our rules for one syscall and what they leave to the base. */
 struct trap {
 	const char *syscall;
@@ -55,7 +71,8 @@ struct trap {
 	size_t n_rules;
 	bool is_notify;		/* one of the rules hands calls to us */
 	bool is_unconditional;	/* our rules take every call: nothing left to the base */
-	bool is_denied_by_base;	/* some calls we now trap were not allowed to run before */
+	bool is_denied_by_base;	/* the base did not let some of the calls we would trap run */
+	enum trap_fate fate;
 	bool is_masked;		/* the complement is MASKED_EQ on the low 32 bits alone */
 	unsigned arg_index;	/* the argument our conditions test */
 	struct cmp complement[MAX_COMPLEMENT]; /* matches exactly when none of ours does */
@@ -64,6 +81,7 @@ struct trap {
 
 struct merge {
 	struct oci_action default_action;
+	bool is_trap_denied;	/* trap what the base denies too (the caller asked for it) */
 	struct trap traps[POLICY_MAX_RULES];
 	size_t n_traps;
 	size_t n_out;
@@ -279,6 +297,19 @@ static int append_rule(struct merge *m, json_t *out, json_t *rule)
 	return json_array_append_new(out, rule) < 0 ? -ENOMEM : 0;
 }
 
+static bool is_kept(const struct trap *t)
+{
+	return t->fate == TRAP_KEPT || t->fate == TRAP_KEPT_SOME;
+}
+
+/* Whether the merge takes @syscall out of the base's rules (it traps it). */
+static bool is_taken(struct merge *m, const char *syscall)
+{
+	const struct trap *t = trap_find(m, syscall);
+
+	return t && !is_kept(t);
+}
+
 /* The base rule without the names we trap; nothing when no name is left. */
 static int copy_untrapped(struct merge *m, json_t *rule, json_t *out)
 {
@@ -289,7 +320,7 @@ static int copy_untrapped(struct merge *m, json_t *rule, json_t *out)
 	if (!names)
 		return -ENOMEM;
 	json_array_foreach(json_object_get(rule, "names"), i, n)
-		if (!trap_find(m, json_string_value(n)) && json_array_append(names, n) < 0)
+		if (!is_taken(m, json_string_value(n)) && json_array_append(names, n) < 0)
 			return -ENOMEM;
 	if (json_array_size(names) == json_array_size(json_object_get(rule, "names")))
 		return append_rule(m, out, json_incref(rule));
@@ -306,49 +337,77 @@ static json_t *cmp_to_oci(const struct cmp *c)
 	return policy_oci_arg(c->index, c->op, c->value, c->value_two);
 }
 
-/* @rule for @t's syscall alone, with @args plus the complement comparison @c. */
+/* The comparison of @r, one of our conditional rules. */
+static struct cmp cmp_of_rule(const struct policy_rule *r)
+{
+	bool is_masked = r->op == POLICY_OP_MASKED_EQ;
+
+	return (struct cmp){ r->arg_index, is_masked ? "SCMP_CMP_MASKED_EQ" : "SCMP_CMP_EQ",
+			     is_masked ? r->mask : r->value, is_masked ? r->value : 0 };
+}
+
+/*
+ * @rule for @t's syscall alone, with @args plus the comparison @c (none when
+ * NULL); when @is_ours, with SCMP_ACT_NOTIFY for its action.
+ */
 static int add_narrowed(struct merge *m, const json_t *rule, const struct trap *t, json_t *args,
-			const struct cmp *c, json_t *out)
+			const struct cmp *c, bool is_ours, json_t *out)
 {
 	_cleanup_(json_decrefp) json_t *copy = json_copy((json_t *)rule);
 	_cleanup_(json_decrefp) json_t *narrowed = args ? json_copy(args) : json_array();
 
 	if (!copy || !narrowed ||
 	    json_object_set_new(copy, "names", json_pack("[s]", t->syscall)) < 0 ||
-	    json_array_append_new(narrowed, cmp_to_oci(c)) < 0 ||
+	    (c && json_array_append_new(narrowed, cmp_to_oci(c)) < 0) ||
 	    json_object_set(copy, "args", narrowed) < 0)
 		return -ENOMEM;
+	if (is_ours) {
+		(void)json_object_del(copy, "errnoRet");
+		if (json_object_set_new(copy, "action", json_string("SCMP_ACT_NOTIFY")) < 0)
+			return -ENOMEM;
+	}
 	return append_rule(m, out, TAKE_PTR(copy));
 }
 
+/* Whether one of @rule's comparisons tests argument @index. */
+static bool tests_arg(const json_t *rule, unsigned index)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(rule, "args"), i, a)
+		if (json_integer_value(json_object_get(a, "index")) == (json_int_t)index)
+			return true;
+	return false;
+}
+
 /*
- * One base rule for @t's syscall, put back where our conditions do not match.
+ * One base rule for @t's syscall, once for each comparison of @cmps: with the
+ * complement of our conditions, it is put back where ours do not match; with
+ * ours and @is_ours, the calls it let run and ours match are handed to us.
  * Args repeating an index are an OR for runc and crun: one variant each.
  */
 static int add_residual(struct merge *m, const json_t *rule, size_t idx, const struct trap *t,
-			json_t *out)
+			const struct cmp *cmps, size_t n_cmps, bool is_ours, json_t *out)
 {
 	json_t *args = json_object_get(rule, "args");
 	bool is_or = oci_args_repeat_index(args);
 	size_t n_variants = is_or ? json_array_size(args) : 1;
 	int r;
 
+	if (tests_arg(rule, t->arg_index))
+		return icd_error_set(m->reterr, -EINVAL,
+				     "syscalls[%zu]: its filter on argument %u of '%s' "
+				     "overlaps interceptd's own; merge this rule by hand",
+				     idx, t->arg_index, t->syscall);
 	for (size_t v = 0; v < n_variants; v++) {
 		_cleanup_(json_decrefp) json_t *variant =
 			is_or ? json_pack("[O]", json_array_get(args, v)) : json_incref(args);
-		size_t i;
-		json_t *a;
 
 		if (is_or && !variant)
 			return -ENOMEM;
-		json_array_foreach(variant, i, a)
-			if (json_integer_value(json_object_get(a, "index")) == (json_int_t)t->arg_index)
-				return icd_error_set(m->reterr, -EINVAL,
-						     "syscalls[%zu]: its filter on argument %u of '%s' "
-						     "overlaps interceptd's own; merge this rule by hand",
-						     idx, t->arg_index, t->syscall);
-		for (size_t c = 0; c < t->n_complement; c++) {
-			r = add_narrowed(m, rule, t, variant, &t->complement[c], out);
+		for (size_t c = 0; c < n_cmps; c++) {
+			r = add_narrowed(m, rule, t, variant, &cmps[c], is_ours, out);
 			if (r < 0)
 				return r;
 		}
@@ -365,10 +424,9 @@ static bool arg_is(const json_t *arg, const char *op)
  * libseccomp skips a MASKED_EQ comparison on the half of the argument where its
  * mask has no bit. On 32-bit architectures it compares the low half alone, so a
  * rule whose mask has no bit there is unconditional on them (everywhere when the
- * mask is 0), and which base rule wins a trapped syscall depends on the
- * architecture.
+ * mask is 0), and which base rule wins a syscall depends on the architecture.
  */
-static int check_masks(const struct merge *m, const json_t *rule, size_t idx, const char *syscall)
+static bool has_maskless_arg(const json_t *rule)
 {
 	size_t i;
 	json_t *a;
@@ -376,11 +434,141 @@ static int check_masks(const struct merge *m, const json_t *rule, size_t idx, co
 	json_array_foreach(json_object_get(rule, "args"), i, a)
 		if (arg_is(a, "SCMP_CMP_MASKED_EQ") &&
 		    (json_integer_value(json_object_get(a, "value")) & UINT32_MAX) == 0)
-			return icd_error_set(m->reterr, -EINVAL,
-					     "syscalls[%zu]: a SCMP_CMP_MASKED_EQ with no mask bit in "
-					     "the low 32 bits is always true for libseccomp (on 32-bit "
-					     "architectures at least); merge '%s' by hand",
-					     idx, syscall);
+			return true;
+	return false;
+}
+
+/* Only EQ and MASKED_EQ comparisons: what libseccomp 2.5 combines safely (see below). */
+static bool has_plain_args(const json_t *rule)
+{
+	bool is_plain = true;
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(json_object_get(rule, "args"), i, a)
+		is_plain &= arg_is(a, "SCMP_CMP_EQ") || arg_is(a, "SCMP_CMP_MASKED_EQ");
+	return is_plain;
+}
+
+/* More conditional base rules for one syscall than a merge narrows. */
+#define MAX_DECIDING 63
+
+/* The base rules that decide one syscall, as libseccomp reads them. */
+struct deciding {
+	size_t idx[MAX_DECIDING];
+	size_t n;
+	bool is_unconditional;	 /* idx[0], the first unconditional rule, decides alone */
+	ssize_t maskless;	 /* the first rule with a mask libseccomp may skip, or -1 */
+	bool is_maskless_denial; /* a rule with such a mask denies */
+};
+
+/*
+ * The base rules that decide @t's syscall, as libseccomp would see them: the
+ * first unconditional one alone when there is one, else every conditional one.
+ * Rules with the default action are skipped by runc and crun (libseccomp
+ * refuses them), so they decide nothing.
+ */
+static int deciding_rules(const struct merge *m, const json_t *base_rules, const struct trap *t,
+			  struct deciding *d)
+{
+	bool is_overflow = false;
+	size_t i;
+	json_t *rule;
+
+	*d = (struct deciding){ .maskless = -1 };
+	json_array_foreach(base_rules, i, rule) {
+		struct oci_action a = oci_action_of(rule, "action", "errnoRet");
+
+		if (!names_syscall(rule, t->syscall) || oci_action_equal(a, m->default_action))
+			continue;
+		if (has_maskless_arg(rule)) {
+			d->maskless = d->maskless < 0 ? (ssize_t)i : d->maskless;
+			d->is_maskless_denial |= !oci_action_allows(a);
+		}
+		if (json_array_size(json_object_get(rule, "args")) == 0) {
+			d->idx[0] = i;
+			d->n = 1;
+			d->is_unconditional = true;
+			return 0;
+		}
+		if (d->n < MAX_DECIDING)
+			d->idx[d->n++] = i;
+		else
+			is_overflow = true;
+	}
+	if (is_overflow)
+		return icd_error_set(m->reterr, -E2BIG,
+				     "more than %d conditional rules for '%s' in the base profile",
+				     MAX_DECIDING, t->syscall);
+	return 0;
+}
+
+static struct oci_action action_at(const json_t *base_rules, size_t idx)
+{
+	return oci_action_of(json_array_get(base_rules, idx), "action", "errnoRet");
+}
+
+/* Whether the base answers some calls of @t's syscall with something else than running them. */
+static bool base_denies(const struct merge *m, const json_t *base_rules, const struct deciding *d)
+{
+	bool is_denied = d->is_maskless_denial ||
+			 (!d->is_unconditional && !oci_action_allows(m->default_action));
+
+	for (size_t i = 0; i < d->n; i++)
+		is_denied |= !oci_action_allows(action_at(base_rules, d->idx[i]));
+	return is_denied;
+}
+
+/*
+ * Whether our rules for @t's syscall can be confined to the calls the base lets
+ * run: the base denies whatever none of its rules matches, and each of its
+ * conditional rules can be kept as it is (a syscall we take whole) or narrowed
+ * by our conditions the way add_residual() narrows it. Otherwise the merge
+ * leaves the syscall to the base.
+ */
+static bool can_confine(const struct merge *m, const json_t *base_rules, const struct trap *t,
+			const struct deciding *d)
+{
+	if (oci_action_allows(m->default_action) || d->is_unconditional || d->n == 0 ||
+	    d->is_maskless_denial)
+		return false;
+	if (t->is_unconditional)
+		return true;
+	if (!t->is_masked || d->maskless >= 0)
+		return false;
+	for (size_t i = 0; i < d->n; i++) {
+		const json_t *rule = json_array_get(base_rules, d->idx[i]);
+
+		if (tests_arg(rule, t->arg_index) || !has_plain_args(rule))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * What the merge does with @t's syscall. Unless the caller asked to trap what
+ * the base denies, a call the base did not let run keeps the base's answer:
+ * trapped, a call interceptd does not emulate would reach the kernel instead.
+ * Our ERRNO rules only ever deny more, so they are merged whatever the base.
+ */
+static int trap_decide(struct merge *m, const json_t *base_rules, struct trap *t)
+{
+	struct deciding d;
+	int r;
+
+	t->fate = TRAP_OURS;
+	if (!t->is_notify)
+		return 0;
+	r = deciding_rules(m, base_rules, t, &d);
+	if (r < 0)
+		return r;
+	t->is_denied_by_base = base_denies(m, base_rules, &d);
+	if (!t->is_denied_by_base || m->is_trap_denied)
+		return 0;
+	if ((d.is_unconditional || d.n == 0) && !d.is_maskless_denial)
+		t->fate = TRAP_KEPT;
+	else
+		t->fate = can_confine(m, base_rules, t, &d) ? TRAP_ALLOWED : TRAP_KEPT_SOME;
 	return 0;
 }
 
@@ -390,90 +578,26 @@ static int check_masks(const struct merge *m, const json_t *rule, size_t idx, co
  * either side that tree may never finish building (the runtime hangs at start),
  * be refused (EEXIST), or answer a call with another rule's action. Only EQ and
  * MASKED_EQ comparisons, with a complement of low-half MASKED_EQs, are merged.
+ * A MASKED_EQ libseccomp may skip makes the rule that decides depend on the
+ * architecture: refused as well.
  */
-static int check_conditional(const struct merge *m, const json_t *rule, size_t idx,
-			     const struct trap *t)
+static int check_narrowable(const struct merge *m, const json_t *base_rules, const struct trap *t,
+			    const struct deciding *d)
 {
-	bool is_plain = t->is_masked;
-	size_t i;
-	json_t *a;
-
-	json_array_foreach(json_object_get(rule, "args"), i, a)
-		is_plain &= arg_is(a, "SCMP_CMP_EQ") || arg_is(a, "SCMP_CMP_MASKED_EQ");
-	if (!is_plain)
+	if (d->maskless >= 0)
 		return icd_error_set(m->reterr, -EINVAL,
-				     "syscalls[%zu]: libseccomp 2.5 cannot combine this conditional "
-				     "rule for '%s' with interceptd's (it may loop, fail or pick "
-				     "another action); merge this rule by hand",
-				     idx, t->syscall);
+				     "syscalls[%zd]: a SCMP_CMP_MASKED_EQ with no mask bit in "
+				     "the low 32 bits is always true for libseccomp (on 32-bit "
+				     "architectures at least); merge '%s' by hand",
+				     d->maskless, t->syscall);
+	for (size_t i = 0; !d->is_unconditional && i < d->n; i++)
+		if (!t->is_masked || !has_plain_args(json_array_get(base_rules, d->idx[i])))
+			return icd_error_set(m->reterr, -EINVAL,
+					     "syscalls[%zu]: libseccomp 2.5 cannot combine this "
+					     "conditional rule for '%s' with interceptd's (it may loop, "
+					     "fail or pick another action); merge this rule by hand",
+					     d->idx[i], t->syscall);
 	return 0;
-}
-
-/*
- * The base rules that decide @t's syscall, as libseccomp would see them: the
- * first unconditional one alone when there is one, else every conditional one.
- * Rules with the default action are skipped by runc and crun (libseccomp
- * refuses them), so they decide nothing. Returns how many, or -EINVAL for a rule
- * the merge cannot narrow safely.
- */
-static int deciding_rules(const struct merge *m, const json_t *base_rules, const struct trap *t,
-			  size_t *idx, size_t max)
-{
-	size_t n = 0, i;
-	json_t *rule;
-	int r;
-
-	json_array_foreach(base_rules, i, rule) {
-		if (!names_syscall(rule, t->syscall) ||
-		    oci_action_equal(oci_action_of(rule, "action", "errnoRet"), m->default_action))
-			continue;
-		r = t->is_unconditional ? 0 : check_masks(m, rule, i, t->syscall);
-		if (r < 0)
-			return r;
-		if (json_array_size(json_object_get(rule, "args")) == 0) {
-			idx[0] = i;
-			return 1;
-		}
-		if (n < max)
-			idx[n++] = i;
-	}
-	for (i = 0; !t->is_unconditional && i < n; i++) {
-		r = check_conditional(m, json_array_get(base_rules, idx[i]), idx[i], t);
-		if (r < 0)
-			return r;
-	}
-	return (int)n;
-}
-
-/* Whether the base answers some calls of @t's syscall with something else than running them. */
-static bool base_denies(const struct merge *m, const json_t *base_rules, const size_t *idx,
-			size_t n)
-{
-	bool is_one_unconditional =
-		n == 1 && json_array_size(json_object_get(json_array_get(base_rules, idx[0]), "args")) == 0;
-	bool is_denied = !is_one_unconditional && !oci_action_allows(m->default_action);
-
-	for (size_t i = 0; i < n; i++)
-		is_denied |= !oci_action_allows(
-			oci_action_of(json_array_get(base_rules, idx[i]), "action", "errnoRet"));
-	return is_denied;
-}
-
-/* One warning naming every trapped syscall the base did not let run. */
-static void warn_denied(struct merge *m)
-{
-	char names[POLICY_WARNING_LEN / 2] = "";
-	size_t len = 0;
-
-	for (size_t i = 0; i < m->n_traps; i++)
-		if (m->traps[i].is_notify && m->traps[i].is_denied_by_base && len < sizeof(names))
-			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s'%s'",
-						len ? ", " : "", m->traps[i].syscall);
-	if (len)
-		warn(m->warnings,
-		     "the base profile denies some calls to %s; interceptd now traps them, and those "
-		     "it does not emulate reach the kernel instead of the base's answer",
-		     names);
 }
 
 /* Our rules for @t's syscall, less those the default action already gives. */
@@ -496,26 +620,113 @@ static int add_ours(struct merge *m, const struct trap *t, json_t *out)
 	return 0;
 }
 
-static int merge_trap(struct merge *m, const json_t *base_rules, struct trap *t, json_t *out)
+/*
+ * A syscall we take whole, confined to the calls the base let run: the base's
+ * deciding rules as they are, those that let the call run handing it to us.
+ */
+static int add_confined_whole(struct merge *m, const json_t *base_rules, const struct trap *t,
+			      const struct deciding *d, json_t *out)
 {
-	size_t idx[64], n;
 	int r;
 
-	r = deciding_rules(m, base_rules, t, idx, ARRAY_SIZE(idx));
-	if (r < 0)
-		return r;
-	n = (size_t)r;
-	if (n == ARRAY_SIZE(idx))
-		return icd_error_set(m->reterr, -E2BIG,
-				     "more than %zu conditional rules for '%s' in the base profile",
-				     ARRAY_SIZE(idx) - 1, t->syscall);
-	t->is_denied_by_base = base_denies(m, base_rules, idx, n);
-	for (size_t i = 0; !t->is_unconditional && i < n; i++) {
-		r = add_residual(m, json_array_get(base_rules, idx[i]), idx[i], t, out);
+	for (size_t i = 0; i < d->n; i++) {
+		const json_t *rule = json_array_get(base_rules, d->idx[i]);
+
+		r = add_narrowed(m, rule, t, json_object_get(rule, "args"), NULL,
+				 oci_action_allows(action_at(base_rules, d->idx[i])), out);
 		if (r < 0)
 			return r;
 	}
-	return add_ours(m, t, out);
+	return 0;
+}
+
+/*
+ * Each deciding base rule, narrowed by one of our conditions: handed to us
+ * where the rule let the call run, with its own action where it did not.
+ */
+static int add_confined(struct merge *m, const json_t *base_rules, const struct trap *t,
+			const struct deciding *d, json_t *out)
+{
+	struct cmp ours[POLICY_MAX_RULES];
+	int r;
+
+	for (size_t i = 0; i < t->n_rules; i++)
+		ours[i] = cmp_of_rule(t->rules[i]);
+	for (size_t i = 0; i < d->n; i++) {
+		r = add_residual(m, json_array_get(base_rules, d->idx[i]), d->idx[i], t, ours,
+				 t->n_rules, oci_action_allows(action_at(base_rules, d->idx[i])), out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int merge_trap(struct merge *m, const json_t *base_rules, const struct trap *t, json_t *out)
+{
+	struct deciding d;
+	int r;
+
+	if (is_kept(t))
+		return 0;
+	r = deciding_rules(m, base_rules, t, &d);
+	if (r < 0)
+		return r;
+	if (t->is_unconditional)
+		return t->fate == TRAP_ALLOWED ? add_confined_whole(m, base_rules, t, &d, out) :
+						 add_ours(m, t, out);
+	r = check_narrowable(m, base_rules, t, &d);
+	for (size_t i = 0; r >= 0 && i < d.n; i++)
+		r = add_residual(m, json_array_get(base_rules, d.idx[i]), d.idx[i], t,
+				 t->complement, t->n_complement, false, out);
+	if (r < 0)
+		return r;
+	return t->fate == TRAP_ALLOWED ? add_confined(m, base_rules, t, &d, out) :
+					 add_ours(m, t, out);
+}
+
+/* "'a', 'b'": the NOTIFY syscalls the base denied whose fate is @fate, in @names. */
+static size_t denied_names(const struct merge *m, enum trap_fate fate, char *names, size_t size)
+{
+	size_t len = 0;
+
+	names[0] = '\0';
+	for (size_t i = 0; i < m->n_traps; i++) {
+		const struct trap *t = &m->traps[i];
+
+		if (t->is_notify && t->is_denied_by_base && t->fate == fate && len < size)
+			len += (size_t)snprintf(names + len, size - len, "%s'%s'", len ? ", " : "",
+						t->syscall);
+	}
+	return len;
+}
+
+/* One warning for each way the merge treated trapped syscalls the base denied. */
+static void warn_denied(struct merge *m)
+{
+	char names[POLICY_WARNING_LEN / 2];
+
+	if (denied_names(m, TRAP_OURS, names, sizeof(names)))
+		warn(m->warnings,
+		     "the base profile denies some calls to %s; interceptd now traps them, and those "
+		     "it does not emulate reach the kernel instead of the base's answer",
+		     names);
+	if (denied_names(m, TRAP_KEPT, names, sizeof(names)))
+		warn(m->warnings,
+		     "not trapped, the base profile denies them: %s; they keep its answer. To trap "
+		     "them anyway, merge with trap_denied=true (interceptctl policy --trap-denied): "
+		     "the calls interceptd does not emulate then reach the kernel instead",
+		     names);
+	if (denied_names(m, TRAP_KEPT_SOME, names, sizeof(names)))
+		warn(m->warnings,
+		     "not trapped at all: %s; the base profile denies some of the calls interceptd "
+		     "would trap, in a way the merge cannot single out by argument, so every call "
+		     "keeps its answer (trap_denied=true traps them anyway)",
+		     names);
+	if (denied_names(m, TRAP_ALLOWED, names, sizeof(names)))
+		warn(m->warnings,
+		     "trapped only where the base profile lets the call run: %s; the calls it "
+		     "denies keep its answer (trap_denied=true traps them all)",
+		     names);
 }
 
 static int merge_rules(struct merge *m, const json_t *base_rules, json_t *out)
@@ -524,6 +735,11 @@ static int merge_rules(struct merge *m, const json_t *base_rules, json_t *out)
 	json_t *rule;
 	int r;
 
+	for (i = 0; i < m->n_traps; i++) {
+		r = trap_decide(m, base_rules, &m->traps[i]);
+		if (r < 0)
+			return r;
+	}
 	json_array_foreach(base_rules, i, rule) {
 		r = copy_untrapped(m, rule, out);
 		if (r < 0)
@@ -538,11 +754,12 @@ static int merge_rules(struct merge *m, const json_t *base_rules, json_t *out)
 }
 
 int policy_merge_oci(const json_t *base, const struct config *cfg, const char *listener_path,
-		     const char *name, json_t **ret, struct policy_warnings *warnings,
-		     struct icd_error *reterr)
+		     const char *name, unsigned flags, json_t **ret,
+		     struct policy_warnings *warnings, struct icd_error *reterr)
 {
 	struct policy_rule rules[POLICY_MAX_RULES];
-	struct merge m = { .warnings = warnings, .reterr = reterr };
+	struct merge m = { .warnings = warnings, .reterr = reterr,
+			   .is_trap_denied = flags & POLICY_MERGE_TRAP_DENIED };
 	_cleanup_(json_decrefp) json_t *out = NULL;
 	json_t *syscalls;
 	int r;

@@ -9,6 +9,7 @@
 #include <seccomp.h>
 #include <string.h>
 
+#include "daemon/escape.h"
 #include "daemon/store/policy_oci.h"
 
 #define OCI_MAX_ARGS 6		/* libseccomp compares at most six arguments */
@@ -86,8 +87,8 @@ static int check_string_in(const json_t *j, const char *const *list, size_t n, c
 	if (!json_is_string(j))
 		return icd_error_set(reterr, -EINVAL, "%s must be a string", path);
 	if (!in_list(json_string_value(j), list, n))
-		return icd_error_set(reterr, -EINVAL, "%s: unknown %s '%.64s'", path, what,
-				     json_string_value(j));
+		return icd_error_set(reterr, -EINVAL, "%s: unknown %s '%s'", path, what,
+				     ESCAPED(json_string_value(j), 64));
 	return 0;
 }
 
@@ -101,6 +102,7 @@ static int check_arg(const json_t *arg, const char *path, struct icd_error *rete
 	if (!json_is_object(arg))
 		return icd_error_set(reterr, -EINVAL, "%s must be an object", path);
 	json_object_foreach((json_t *)arg, key, v) {
+		/* only the known keys, all ASCII, use it */
 		(void)snprintf(sub, sizeof(sub), "%s.%.16s", path, key);
 		if (strcmp(key, "index") == 0)
 			r = check_uint(v, OCI_MAX_ARGS - 1, sub, reterr);
@@ -110,7 +112,8 @@ static int check_arg(const json_t *arg, const char *path, struct icd_error *rete
 			r = check_string_in(v, comparisons, ARRAY_SIZE(comparisons), "comparison", sub,
 					    reterr);
 		else
-			r = icd_error_set(reterr, -EINVAL, "%s: unknown field '%.64s'", path, key);
+			r = icd_error_set(reterr, -EINVAL, "%s: unknown field '%s'", path,
+					  ESCAPED(key, 64));
 		if (r < 0)
 			return r;
 	}
@@ -181,6 +184,7 @@ static int check_rule_field(const char *key, const json_t *v, const char *path,
 {
 	char sub[64];
 
+	/* only the known keys, all ASCII, use it */
 	(void)snprintf(sub, sizeof(sub), "%s.%.16s", path, key);
 	if (strcmp(key, "names") == 0)
 		return check_names(v, sub, reterr);
@@ -192,7 +196,7 @@ static int check_rule_field(const char *key, const json_t *v, const char *path,
 		return check_args(v, sub, reterr);
 	if (is_docker_rule_field(key))
 		return docker_format(path, key, reterr);
-	return icd_error_set(reterr, -EINVAL, "%s: unknown field '%.64s'", path, key);
+	return icd_error_set(reterr, -EINVAL, "%s: unknown field '%s'", path, ESCAPED(key, 64));
 }
 
 static int check_rule(const json_t *rule, size_t idx, struct icd_error *reterr)
@@ -262,8 +266,8 @@ static int check_strings(const json_t *j, const char *field, bool is_arch, struc
 		if (!json_is_string(s))
 			return icd_error_set(reterr, -EINVAL, "%s[%zu] must be a string", field, i);
 		if (is_arch && !is_known_arch(json_string_value(s)))
-			return icd_error_set(reterr, -EINVAL, "%s[%zu]: unknown architecture '%.32s'",
-					     field, i, json_string_value(s));
+			return icd_error_set(reterr, -EINVAL, "%s[%zu]: unknown architecture '%s'",
+					     field, i, ESCAPED(json_string_value(s), 32));
 	}
 	return 0;
 }
@@ -294,8 +298,8 @@ static int check_top_field(const char *key, const json_t *v, struct icd_error *r
 		return icd_error_set(reterr, -EINVAL,
 				     "'%s' belongs to a whole config.json: send its linux.seccomp "
 				     "object (jq .linux.seccomp config.json)", key);
-	return icd_error_set(reterr, -EINVAL, "unknown field '%.64s' in the linux.seccomp object",
-			     key);
+	return icd_error_set(reterr, -EINVAL, "unknown field '%s' in the linux.seccomp object",
+			     ESCAPED(key, 64));
 }
 
 int oci_seccomp_check(const json_t *seccomp, struct icd_error *reterr)

@@ -10,7 +10,9 @@
 #   - base_podman / base_containerd: the linux.seccomp that Podman 4.3 writes into a bundle and
 #     that `ctr` (containerd 1.6) puts in a container's spec with --seccomp, obtained for real
 #     from the tools here (private storage, --rootfs, no image, no network)
-#   - scenario_merge RT: each base merged with POST …/seccomp?format=oci and run under RT
+#   - scenario_merge RT: each base merged with POST …/seccomp?format=oci and run under RT; the
+#     calls interceptd traps that the base denies (mount under containerd's, bpf under both)
+#     keep the base's errno
 # shellcheck disable=SC2034 # BLOCKED is read by step() in lib_tap.sh
 
 # What `probe denied` prints under the generated policies.
@@ -30,7 +32,7 @@ check_deny_list() {
 
 # check_deny_baseline RT NAME: without a policy the kernel answers the keyring calls and the
 # force umount differently, so check_deny_list can tell a policy that lacks them. Keeps the
-# answers in $E2E_WORK/denied-baseline for scenario_merge.
+# answers in $E2E_WORK/denied-baseline for scenario_merge (record_deny_baseline).
 check_deny_baseline() {
 	local out want
 	out=$(probe_in "$1" "$2" denied) || { echo "$out"; return 1; }
@@ -162,6 +164,49 @@ check_base_kept() {
 	[ "$n_denied" -gt 0 ] || { echo "the base denies none of ${DENY_CALLS[*]}: nothing checked"; return 1; }
 }
 
+# record_deny_baseline RT: the kernel's answers to the deny-list calls without a policy, which
+# check_base_kept compares with. The baseline scenario leaves them in $E2E_WORK/denied-baseline;
+# when the merge scenario runs without it, a container with no policy of its own records them.
+record_deny_baseline() {
+	local rt=$1 name=e2e-$1-nopolicy-$$ rc=0
+	[ -s "$E2E_WORK/denied-baseline" ] && return 0
+	if "${rt}_start" "$name" - && check_deny_baseline "$rt" "$name"; then
+		rc=0
+	else
+		rc=1
+		rm -f "$E2E_WORK/denied-baseline"
+	fi
+	check_gone "$rt" "$name" || rc=1
+	return $rc
+}
+
+# Calls interceptd traps (their keys are on) that a base may deny, each with the probe
+# command making it and the kernel's own answer, which differs from the bases' errnos: a tmpfs
+# mount with CAP_SYS_ADMIN in the container's user namespace, and a BPF_PROG_LOAD whose attr
+# cannot be read. Trapped (merged with trap_denied=true, or as the merge once did), mount
+# reaches the kernel and succeeds, and bpf gets interceptd's EFAULT (with bpf.devices on, it
+# reads the attr, and cannot), not the base's EPERM.
+DENIED_CALLS=(mount bpf)
+declare -A DENIED_PROBE=([mount]="mount-tmpfs /tmp" [bpf]="bpf-bad-attr")
+declare -A DENIED_KERNEL=([mount]=ok [bpf]=EFAULT)
+
+denied_desc() { echo "$1: $2 base: $3 gets the base's errno where the base denies it"; }
+
+# check_denied_kept RT NAME BASE SYSCALL: where the base denies SYSCALL, the call gets the base's
+# errno in the merged container, not the kernel's answer; where it allows it, the kernel's.
+check_denied_kept() {
+	local rt=$1 name=$2 s=$4 want
+	want=$(base_answer "$3" "$s") || return 1
+	case $want in
+	allow) want=${DENIED_KERNEL[$s]} ;;
+	E*) [ "$want" != "${DENIED_KERNEL[$s]}" ] ||
+		{ echo "the base's answer to $s is the kernel's ($want): nothing told apart"; return 1; } ;;
+	*) echo "the base's answer to $s is '$want', not an errno"; return 1 ;;
+	esac
+	# shellcheck disable=SC2086 # the probe command is words
+	probe_expect "$rt" "$name" "$want" ${DENIED_PROBE[$s]}
+}
+
 # fetch_merged NAME BASE OUT: POST the base, keep .metadata; the merged profile has our listener.
 fetch_merged() {
 	local name=$1 base=$2 out=$3
@@ -176,16 +221,19 @@ start_merged() {
 	local rt=$1 name=$2 c
 	c=$(cdir "$name")
 	mkdir -p "$c"
-	echo "CAP_MKNOD" >"$c/caps"
+	# CAP_SYS_ADMIN: the kernel alone would let the container mount a tmpfs
+	echo "CAP_MKNOD CAP_SYS_ADMIN" >"$c/caps"
 	"${rt}_set_memory" "$name" "$MIB256"
 	"${rt}_start" "$name" "$3"
 }
 
-MERGE_KEYS='"security.syscalls.intercept.sysinfo":"true","security.syscalls.intercept.mknod":"true"'
+MERGE_KEYS='"security.syscalls.intercept.sysinfo":"true","security.syscalls.intercept.mknod":"true",'
+MERGE_KEYS+='"security.syscalls.intercept.mount":"true","security.syscalls.intercept.bpf":"true",'
+MERGE_KEYS+='"security.syscalls.intercept.bpf.devices":"true"'
 
 MERGE_STEPS=(
 	"the tool writes its default linux.seccomp"
-	"registered with sysinfo and mknod on"
+	"registered with sysinfo, mknod, mount, bpf and bpf.devices on"
 	"merged over the API (listener set, flags gone)"
 	"the container starts with the merged profile"
 	"sysinfo is trapped and emulated (256 MiB)"
@@ -204,6 +252,9 @@ merge_one() {
 	[ "$which" = containerd ] && tool=ctr
 	if ! command -v "$tool" >/dev/null; then
 		for s in "${MERGE_STEPS[@]}"; do tap_skip "$rt: $which base: $s" "$tool is not installed (tests/e2e/deps.sh)"; done
+		for s in "${DENIED_CALLS[@]}"; do
+			tap_skip "$(denied_desc "$rt" "$which" "$s")" "$tool is not installed (tests/e2e/deps.sh)"
+		done
 		return 0
 	fi
 	BLOCKED=""
@@ -220,6 +271,9 @@ merge_one() {
 	soft_step "$rt: $which base: ${MERGE_STEPS[5]}" probe_expect "$rt" "$name" ok mknod /tmp/null c 1 3
 	soft_step "$rt: $which base: ${MERGE_STEPS[6]}" probe_expect "$rt" "$name" ok mknod /tmp/fifo p 0 0
 	soft_step "$rt: $which base: ${MERGE_STEPS[7]}" check_base_kept "$rt" "$name" "$base"
+	for s in "${DENIED_CALLS[@]}"; do
+		soft_step "$(denied_desc "$rt" "$which" "$s")" check_denied_kept "$rt" "$name" "$base" "$s"
+	done
 	BLOCKED=""
 	step "$rt: $which base: ${MERGE_STEPS[8]}" delete_and_unregister "$rt" "$name"
 }
@@ -232,6 +286,8 @@ scenario_merge() {
 		daemon_stop
 		return 0
 	}
+	step "$rt: merge: the kernel's answers without a policy, to compare with" \
+		record_deny_baseline "$rt"
 	for which in podman containerd; do
 		merge_one "$rt" "$which"
 	done

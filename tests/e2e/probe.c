@@ -407,6 +407,26 @@ static int cmd_denied(char **argv)
 	return 0;
 }
 
+/* --- mount-tmpfs DIR: mount(2) a small tmpfs on DIR: `ok`, or the errno name --- */
+static int cmd_mount_tmpfs(char **argv)
+{
+	if (mount("none", argv[0], "tmpfs", 0, "size=1m") < 0)
+		return fail(errno, "mount");
+	printf("ok\n");
+	return 0;
+}
+
+/*
+ * --- bpf-bad-attr: BPF_PROG_LOAD with an unreadable attr: the kernel answers EFAULT, even
+ * without privilege, so another answer is a seccomp profile's (or interceptd's) ---
+ */
+static int cmd_bpf_bad_attr(char **argv)
+{
+	(void)argv;
+	printf("%s\n", errname(syscall(SYS_bpf, 5 /* BPF_PROG_LOAD */, (void *)0x10, 64)));
+	return 0;
+}
+
 static const struct command {
 	const char *name;
 	int nargs;
@@ -425,6 +445,8 @@ static const struct command {
 	{ "seccomp-listener", 0, "", cmd_seccomp_listener },
 	{ "hostile", 1, "ESCAPE_DIR", cmd_hostile },
 	{ "denied", 0, "", cmd_denied },
+	{ "mount-tmpfs", 1, "DIR", cmd_mount_tmpfs },
+	{ "bpf-bad-attr", 0, "", cmd_bpf_bad_attr },
 };
 
 static int usage(void)

@@ -2,7 +2,8 @@
 /*
  * Integration tests for the "policy" tag: GET /1.0/containers/NAME/seccomp
  * in LXC (text/plain config lines) and OCI (linux.seccomp object) formats, and
- * POST ?format=oci merging into the linux.seccomp object of the body.
+ * POST ?format=oci merging into the linux.seccomp object of the body, with
+ * ?trap_denied deciding what happens to the calls the base profile denies.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,9 +41,15 @@ static int setup(void **state)
 	_cleanup_(http_reply_freep) struct http_reply *r = req(
 		"POST", "/1.0/containers",
 		"{\"name\":\"p1\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}");
+	_cleanup_(http_reply_freep) struct http_reply *m = req(
+		"POST", "/1.0/containers",
+		"{\"name\":\"m1\",\"config\":{\"security.syscalls.intercept.mount\":\"true\"}}");
+	_cleanup_(http_reply_freep) struct http_reply *p = req(
+		"POST", "/1.0/profiles",
+		"{\"name\":\"pm\",\"config\":{\"security.syscalls.intercept.mount\":\"true\"}}");
 
 	(void)state;
-	return r->status == 201 ? 0 : -1;
+	return r->status == 201 && m->status == 201 && p->status == 201 ? 0 : -1;
 }
 
 static void test_seccomp_lxc_200(void **state)
@@ -140,6 +147,53 @@ static void test_seccomp_merge_400(void **state)
 	assert_true(reply_is_error(lxc, 400, "use format=oci"));
 }
 
+/* The base (the fixture) denies mount: kept unless trap_denied=true, and a warning says which. */
+static void test_seccomp_merge_trap_denied(void **state)
+{
+	_cleanup_(http_reply_freep) struct http_reply *kept =
+		post_fixture("/1.0/containers/m1/seccomp?format=oci", "seccomp_base.json");
+	_cleanup_(http_reply_freep) struct http_reply *kept_too =
+		post_fixture("/1.0/containers/m1/seccomp?format=oci&trap_denied=false", "seccomp_base.json");
+	_cleanup_(http_reply_freep) struct http_reply *trapped =
+		post_fixture("/1.0/containers/m1/seccomp?format=oci&trap_denied=true", "seccomp_base.json");
+	_cleanup_(http_reply_freep) struct http_reply *profile =
+		post_fixture("/1.0/profiles/pm/seccomp?format=oci&trap_denied=true", "seccomp_base.json");
+
+	(void)state;
+	assert_true(reply_is_sync(kept, 200));
+	assert_null(rule_for(reply_meta(kept), "mount"));
+	assert_non_null(kept->warnings);
+	assert_non_null(strstr(kept->warnings, "not trapped, the base profile denies them: 'mount';"));
+	assert_non_null(strstr(kept->warnings, "trap_denied=true"));
+	assert_true(reply_is_sync(kept_too, 200));
+	assert_true(json_equal(reply_meta(kept), reply_meta(kept_too)));
+	assert_true(reply_is_sync(trapped, 200));
+	assert_string_equal(action_of(rule_for(reply_meta(trapped), "mount")), "SCMP_ACT_NOTIFY");
+	assert_non_null(strstr(trapped->warnings, "denies some calls to 'mount'; interceptd now traps"));
+	assert_true(reply_is_sync(profile, 200));
+	assert_string_equal(action_of(rule_for(reply_meta(profile), "mount")), "SCMP_ACT_NOTIFY");
+	assert_string_equal(json_string_value(json_object_get(reply_meta(profile), "listenerMetadata")),
+			    "profile=pm");
+}
+
+static void test_seccomp_merge_trap_denied_400(void **state)
+{
+	_cleanup_(http_reply_freep) struct http_reply *bad =
+		post_fixture("/1.0/containers/m1/seccomp?format=oci&trap_denied=yes", "seccomp_base.json");
+	_cleanup_(http_reply_freep) struct http_reply *empty =
+		post_fixture("/1.0/containers/m1/seccomp?format=oci&trap_denied=", "seccomp_base.json");
+	_cleanup_(http_reply_freep) struct http_reply *profile =
+		post_fixture("/1.0/profiles/pm/seccomp?format=oci&trap_denied=%E2%82", "seccomp_base.json");
+	_cleanup_(http_reply_freep) struct http_reply *no_profile =
+		post_fixture("/1.0/profiles/none/seccomp?format=oci", "seccomp_base.json");
+
+	(void)state;
+	assert_true(reply_is_error(bad, 400, "invalid trap_denied 'yes': expected true or false"));
+	assert_true(reply_is_error(empty, 400, "invalid trap_denied ''"));
+	assert_true(reply_is_error(profile, 400, "invalid trap_denied '\\xe2\\x82'"));
+	assert_true(reply_is_error(no_profile, 404, "'none' not found"));
+}
+
 static void test_seccomp_merge_413_404(void **state)
 {
 	size_t size = 1024 * 1024 + 64;
@@ -193,6 +247,8 @@ int main(void)
 		cmocka_unit_test(test_seccomp_400_format),
 		cmocka_unit_test(test_seccomp_merge_200),
 		cmocka_unit_test(test_seccomp_merge_400),
+		cmocka_unit_test(test_seccomp_merge_trap_denied),
+		cmocka_unit_test(test_seccomp_merge_trap_denied_400),
 		cmocka_unit_test(test_seccomp_merge_413_404),
 		cmocka_unit_test(test_seccomp_404),
 		cmocka_unit_test(test_seccomp_405),

@@ -51,6 +51,7 @@ static void test_server_get_200(void **state)
 	assert_true(has_extension(m, "profiles"));
 	assert_true(has_extension(m, "container_ephemeral"));
 	assert_true(has_extension(m, "config_dir"));
+	assert_true(has_extension(m, "container_seccomp_oci_merge"));
 	assert_true(json_is_boolean(json_object_get(json_object_get(json_object_get(m, "kernel"),
 									  "features"), "seccomp_user_notif")));
 	/* the harness passes its environment on: no $NOTIFY_SOCKET, no fd store */

@@ -4,7 +4,8 @@
  * the API serves; --oci --merge-into rewrites a bundle's config.json with
  * the daemon's merge, keeping everything else in it and the file's owner and
  * mode, and leaves the file untouched (byte for byte, no temporary file beside
- * it) when anything fails.
+ * it) when anything fails; --trap-denied asks the merge to trap the calls the
+ * base denies too. The same for a profile (interceptctl profile policy).
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -47,6 +48,12 @@ static int setup(void **state)
 		api("POST", "/1.0/containers",
 		    "{\"name\":\"pol\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\","
 		    "\"security.syscalls.intercept.sysinfo\":\"true\"}}");
+	_cleanup_(http_reply_freep) struct http_reply *m =
+		api("POST", "/1.0/containers",
+		    "{\"name\":\"mnt\",\"config\":{\"security.syscalls.intercept.mount\":\"true\"}}");
+	_cleanup_(http_reply_freep) struct http_reply *p =
+		api("POST", "/1.0/profiles",
+		    "{\"name\":\"pmnt\",\"config\":{\"security.syscalls.intercept.mount\":\"true\"}}");
 
 	(void)state;
 	return 0;
@@ -230,6 +237,57 @@ static void test_cli_policy_merge_into_failures_leave_the_file(void **state)
 	assert_contains(r.err, "is not a regular file");
 }
 
+/* The action of the first rule naming @syscall in @config's linux.seccomp, or NULL. */
+static const char *merged_action(const json_t *config, const char *syscall)
+{
+	json_t *sec = json_object_get(json_object_get(config, "linux"), "seccomp"), *rule, *n;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(sec, "syscalls"), i, rule)
+		json_array_foreach(json_object_get(rule, "names"), k, n)
+			if (strcmp(json_string_value(n), syscall) == 0)
+				return json_string_value(json_object_get(rule, "action"));
+	return NULL;
+}
+
+/* The fixture's base denies mount: the merge keeps it denied unless --trap-denied. */
+static void test_cli_policy_merge_into_trap_denied(void **state)
+{
+	_cleanup_(cli_result_clear) struct cli_result kept = { 0 }, trapped = { 0 }, prof = { 0 },
+						      usage = { 0 };
+	_cleanup_free_ char *base = harness_fixture("seccomp_base.json");
+	char dir[400], config[450];
+	json_auto_t *j = NULL, *jt = NULL, *jp = NULL;
+
+	(void)state;
+	assert_non_null(base);
+	make_bundle(dir, sizeof(dir), config, base);
+	CLI(&kept, SOCK, "policy", "mnt", "--oci", "--merge-into", config);
+	assert_int_equal(kept.status, 0);
+	assert_contains(kept.err, "Warning: not trapped, the base profile denies them: 'mount';");
+	assert_contains(kept.err, "--trap-denied");
+	j = json_load_file(config, 0, NULL);
+	assert_null(merged_action(j, "mount"));
+	make_bundle(dir, sizeof(dir), config, base);
+	CLI(&trapped, SOCK, "policy", "mnt", "--oci", "--merge-into", config, "--trap-denied");
+	assert_int_equal(trapped.status, 0);
+	assert_contains(trapped.err, "Warning: the base profile denies some calls to 'mount'");
+	jt = json_load_file(config, 0, NULL);
+	assert_string_equal(merged_action(jt, "mount"), "SCMP_ACT_NOTIFY");
+	make_bundle(dir, sizeof(dir), config, base);
+	CLI(&prof, SOCK, "profile", "policy", "pmnt", "--merge-into", config, "--trap-denied");
+	assert_int_equal(prof.status, 0);
+	jp = json_load_file(config, 0, NULL);
+	assert_string_equal(merged_action(jp, "mount"), "SCMP_ACT_NOTIFY");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_object_get(jp, "linux"), "seccomp"),
+				    "listenerMetadata")),
+			    "profile=pmnt");
+	CLI(&usage, SOCK, "policy", "mnt", "--oci", "--trap-denied");
+	assert_int_equal(usage.status, 2);
+	assert_contains(usage.err, "--trap-denied applies to a merge");
+}
+
 static void test_cli_policy_yaml(void **state)
 {
 	_cleanup_(cli_result_clear) struct cli_result r = { 0 };
@@ -251,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_cli_policy_merge_into_rewrites_config),
 		cmocka_unit_test(test_cli_policy_merge_into_config_without_seccomp),
 		cmocka_unit_test(test_cli_policy_merge_into_failures_leave_the_file),
+		cmocka_unit_test(test_cli_policy_merge_into_trap_denied),
 		cmocka_unit_test(test_cli_policy_yaml),
 	};
 	int failed;

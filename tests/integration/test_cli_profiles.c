@@ -130,7 +130,7 @@ static void test_cli_profile_errors(void **state)
 	CLI(&missing, SOCK, "profile", "show", "nope");
 	assert_int_equal(missing.status, 1);
 	assert_contains(missing.err, "profile 'nope' not found");
-	CLI(&merge, SOCK, "profile", "policy", "x", "--oci", "--merge-into", "/dev/null");
+	CLI(&merge, SOCK, "profile", "policy", "x", "--lxc", "--merge-into", "/dev/null");
 	assert_int_equal(merge.status, 2);
 }
 

@@ -79,7 +79,7 @@ check() { # check NAME EXPECTED WORD...
 	tap_result $? "$name" "expected: '$expected'"$'\n'"got:      '$got'"
 }
 
-echo "1..17"
+echo "1..18"
 check "commands" "create delete info list metrics monitor policy profile set show state unset" \
 	interceptctl ""
 check "a command by its start" "set show state" interceptctl s
@@ -98,8 +98,12 @@ check "keys with = for set, and no space after them" \
 check "true and false for a boolean key" "false true" interceptctl set web1 mknod = ""
 check "no value offered for a list key" "" interceptctl set web1 mount.allowed = ""
 check "keys for create after the name" "sysinfo= (-o nospace)" interceptctl create new1 sys
-check "policy options" "--format --help --lxc --merge-into --oci --socket --version" \
+check "policy options" \
+	"--format --help --lxc --merge-into --oci --socket --trap-denied --version" \
 	interceptctl policy web1 --
+check "profile policy options" \
+	"--format --help --lxc --merge-into --oci --socket --trap-denied --version" \
+	interceptctl profile policy base --
 check "profile commands" "assign create delete list policy set show unset" \
 	interceptctl profile ""
 check "profile names" "base" interceptctl profile show ""

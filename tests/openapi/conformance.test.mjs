@@ -255,6 +255,8 @@ test('live responses conform to openapi.yaml', async (t) => {
     await check('POST', '/1.0/containers/c1/seccomp?format=oci', '{"defaultAction":', {}, 400);
     await check('POST', '/1.0/containers/c1/seccomp?format=oci', { defaultAction: 'SCMP_ACT_ALLOW', pad: ' '.repeat(1024 * 1024) }, {}, 413);
     await check('POST', '/1.0/containers/nope/seccomp?format=oci', base, {}, 404);
+    await check('POST', '/1.0/containers/c1/seccomp?format=oci&trap_denied=true', base, {}, 200);
+    await check('POST', '/1.0/containers/c1/seccomp?format=oci&trap_denied=1', base, {}, 400);
     const created = await checkEvents('/1.0/events?type=lifecycle&container=ev',
       () => check('POST', '/1.0/containers', { name: 'ev', config: { [`${K}sysinfo`]: 'on' } }, {}, 201),
       'lifecycle');
@@ -305,6 +307,9 @@ test('live responses conform to openapi.yaml', async (t) => {
     await check('GET', '/1.0/profiles/p1/seccomp?format=lxc', undefined, {}, 200);
     await check('GET', '/1.0/profiles/p1/seccomp?format=oci', undefined, {}, 200);
     await check('GET', '/1.0/profiles/p1/seccomp?format=x', undefined, {}, 400);
+    await check('POST', '/1.0/profiles/p1/seccomp?format=oci&trap_denied=false', base, {}, 200);
+    await check('POST', '/1.0/profiles/p1/seccomp?format=lxc', base, {}, 400);
+    await check('POST', '/1.0/profiles/nope/seccomp?format=oci', base, {}, 404);
     await check('DELETE', '/1.0/profiles/p1', undefined, {}, 409);
     await check('DELETE', '/1.0/containers/c3', undefined, {}, 200);
     await check('DELETE', '/1.0/profiles/p1', undefined, { 'If-Match': '"0000000000000000"' }, 412);

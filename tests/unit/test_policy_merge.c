@@ -9,26 +9,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <signal.h>
 
 #include <cmocka.h>
 
-#include "daemon/store/policy.h"
-#include "seccomp_eval.h"
-
-#define NOTIFY SCMP_ACT_NOTIFY
-#define ALLOW SCMP_ACT_ALLOW
-#define S_CHR 0020000
-#define S_BLK 0060000
-#define S_FIFO 0010000
-#define S_REG 0100000
-#define S_SOCK 0140000
-#define S_DIR 0040000
-
-#define ARCH_X86_BASE "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],"
+#include "daemon/escape.h"
+#include "merge_fixture.h"
 
 /* A Docker/Podman-shaped base: deny by default (ENOSYS), an allow list, an EPERM list. */
 static const char podman_like[] =
@@ -39,62 +25,6 @@ static const char podman_like[] =
 	"\"mount\",\"setxattr\",\"lsetxattr\",\"fsetxattr\",\"sched_setscheduler\",\"fsopen\"],"
 	"\"action\":\"SCMP_ACT_ALLOW\"},"
 	"{\"names\":[\"keyctl\",\"add_key\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}";
-
-static json_t *parse(const char *text)
-{
-	json_error_t jerr;
-	json_t *j = json_loads(text, 0, &jerr);
-
-	if (!j)
-		fail_msg("bad test JSON: %s", jerr.text);
-	return j;
-}
-
-static struct config *cfg_keys(const char *const *keys)
-{
-	const char *values[CONFIG_KEY_COUNT] = { 0 };
-	struct config *cfg = NULL;
-
-	for (; *keys; keys++)
-		values[config_key_lookup(*keys)] = "true";
-	assert_int_equal(config_new(values, &cfg, NULL), 0);
-	return cfg;
-}
-
-#define KEYS(...) ((const char *const[]){ __VA_ARGS__, NULL })
-#define K(x) CONFIG_KEY_PREFIX x
-
-/* Merge @base_text with @keys on; the result, and the warnings in *w when given. */
-static json_t *merge(const char *base_text, const char *const *keys, struct policy_warnings *w)
-{
-	json_t *base = parse(base_text), *out = NULL;
-	struct config *cfg = cfg_keys(keys);
-	struct icd_error err = { 0 };
-	int r = policy_merge_oci(base, cfg, "/run/i/oci.sock", "c1", &out, w, &err);
-
-	if (r < 0)
-		fail_msg("merge failed: %d %s", r, err.msg);
-	json_decref(base);
-	config_unref(cfg);
-	return out;
-}
-
-static struct compiled *compile(const json_t *sec)
-{
-	struct compiled *p = malloc(sizeof(*p));
-
-	assert_non_null(p);
-	assert_int_equal(eval_compile(sec, p), 0);
-	return p;
-}
-
-static uint32_t call1(const struct compiled *p, const char *name, unsigned idx, uint64_t v)
-{
-	uint64_t args[6] = { 0 };
-
-	args[idx] = v;
-	return eval_call(p, name, args);
-}
 
 /* The old way, appending our rules to the base as it is: the allow rule shadows them. */
 static void test_merge_naive_append_is_shadowed(void **state)
@@ -223,7 +153,9 @@ static void test_merge_flags_dropped_with_warning(void **state)
 /*
  * Base rules for a trapped call that filter other arguments are kept, narrowed to where our
  * conditions do not match; args repeating an index are an OR for runc and crun, and each
- * alternative is kept. The same on x86 where the base lists it.
+ * alternative is kept. The same on x86 where the base lists it. Where ours match, a call the
+ * base let run is trapped and one it denied keeps its answer; with trap_denied, every call
+ * ours match is trapped.
  */
 static const struct {
 	const char *base, *key, *syscall;
@@ -237,7 +169,7 @@ static const struct {
 	  K("mknod"), "mknodat",
 	  { { { 0, 0, S_FIFO, 0 }, ALLOW },
 	    { { 0, 0, S_FIFO, 5 }, SCMP_ACT_ERRNO(1) },
-	    { { 0, 0, S_CHR, 5 }, NOTIFY },
+	    { { 0, 0, S_CHR, 5 }, SCMP_ACT_ERRNO(1) },
 	    { { 0, 0, S_CHR, 0 }, NOTIFY } } },
 	{ "{\"defaultAction\":\"SCMP_ACT_ERRNO\"," ARCH_X86_BASE "\"syscalls\":[{\"names\":[\"mknod\"],"
 	  "\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_EQ\"},"
@@ -246,7 +178,7 @@ static const struct {
 	  { { { 0, S_BLK, 1 }, NOTIFY },
 	    { { 0, S_FIFO, 0 }, ALLOW },
 	    { { 0, S_REG, 1 }, ALLOW },
-	    { { 0, S_FIFO, 2 }, SCMP_ACT_ERRNO(1) } } },
+	    { { 0, S_CHR, 2 }, SCMP_ACT_ERRNO(1) } } },
 };
 
 static void test_merge_base_rules_with_args(void **state)
@@ -269,22 +201,54 @@ static void test_merge_base_rules_with_args(void **state)
 	}
 }
 
-/* Of two unconditional base rules libseccomp keeps the first: here a denial, so say so. */
+static void test_merge_base_rules_with_args_trap_denied(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(arg_cases); i++) {
+		json_t *base = parse(arg_cases[i].base);
+		json_t *out = merge_with(arg_cases[i].base, KEYS(arg_cases[i].key), TRAP_DENIED, NULL);
+		bool has_x86 = strstr(arg_cases[i].base, "\"SCMP_ARCH_X86\"");
+
+		for (size_t c = 0; c < ARRAY_SIZE(arg_cases[i].calls); c++) {
+			assert_merged_as(base, out, arg_cases[i].key, WANT_OURS, arg_cases[i].syscall,
+					 SCMP_ARCH_X86_64, arg_cases[i].calls[c].args);
+			if (has_x86)
+				assert_merged_as(base, out, arg_cases[i].key, WANT_OURS,
+						 arg_cases[i].syscall, SCMP_ARCH_X86,
+						 arg_cases[i].calls[c].args);
+		}
+		json_decref(out);
+		json_decref(base);
+	}
+}
+
+/*
+ * Of two unconditional base rules libseccomp keeps the first: here a denial, which the
+ * merge keeps and names; with trap_denied, the call is trapped and the warning says so.
+ */
 static void test_merge_base_denial_is_warned(void **state)
 {
-	struct policy_warnings w = { 0 };
-	json_t *out = merge("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
-			    "{\"names\":[\"sysinfo\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
-			    "{\"names\":[\"sysinfo\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
-			    KEYS(K("sysinfo"), K("mknod")), &w);
-	struct compiled *p = compile(out);
+	static const char base[] = "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
+				   "{\"names\":[\"sysinfo\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1},"
+				   "{\"names\":[\"sysinfo\"],\"action\":\"SCMP_ACT_ALLOW\"}]}";
+	struct policy_warnings w = { 0 }, wt = { 0 };
+	json_t *out = merge(base, KEYS(K("sysinfo"), K("mknod")), &w);
+	json_t *trapped = merge_with(base, KEYS(K("sysinfo"), K("mknod")), TRAP_DENIED, &wt);
+	struct compiled *p = compile(out), *pt = compile(trapped);
 
 	(void)state;
-	assert_int_equal(call1(p, "sysinfo", 0, 0), NOTIFY);
+	assert_int_equal(call1(p, "sysinfo", 0, 0), SCMP_ACT_ERRNO(1));
+	assert_int_equal(call1(p, "mknodat", 2, S_CHR), NOTIFY);
 	assert_int_equal(w.n, 1);
-	assert_non_null(strstr(w.msg[0], "denies some calls to 'sysinfo';"));
+	assert_non_null(strstr(w.msg[0], "not trapped, the base profile denies them: 'sysinfo';"));
+	assert_non_null(strstr(w.msg[0], "trap_denied=true"));
+	assert_int_equal(call1(pt, "sysinfo", 0, 0), NOTIFY);
+	assert_int_equal(wt.n, 1);
+	assert_non_null(strstr(wt.msg[0], "denies some calls to 'sysinfo';"));
 	free(p);
+	free(pt);
 	json_decref(out);
+	json_decref(trapped);
 }
 
 /* Our own ERRNO rules equal to the default would make libseccomp refuse the filter. */
@@ -317,18 +281,6 @@ static const uint64_t sweep[] = {
 	0120000, 0170000, 0x20, 0x1000, 0x2000, 0x4000, 0x100000, 0xC0ED0000u, 0x3C123320u,
 	UINT64_C(0xFFFFFFFF00000000), UINT64_C(0x100000005), UINT64_MAX,
 };
-
-static bool rule_matches(const struct policy_rule *r, uint64_t v)
-{
-	if (!r->has_arg)
-		return true;
-	return r->op == POLICY_OP_EQ ? v == r->value : (v & r->mask) == r->value;
-}
-
-static uint32_t rule_action(const struct policy_rule *r)
-{
-	return r->action == POLICY_ACTION_NOTIFY ? NOTIFY : SCMP_ACT_ERRNO(r->errno_value);
-}
 
 static void check_sweep(const struct compiled *p, const struct policy_rule *rules, size_t n)
 {
@@ -381,100 +333,38 @@ static void test_merge_every_key_complement_exact(void **state)
  * the low 32 bits is skipped: everywhere for mask 0, on 32-bit architectures otherwise).
  * Each call is one the base answers differently once merged the old way.
  */
-#define BASE(def, extra, rules) "{\"defaultAction\":\"" def "\"," extra "\"syscalls\":[" rules "]}"
-#define RULE(name, action, rest) "{\"names\":[\"" name "\"],\"action\":\"" action "\"" rest "}"
-#define ARGS(...) ",\"args\":[" __VA_ARGS__ "]"
-#define ARG(i, op, v) "{\"index\":" #i ",\"value\":" #v ",\"op\":\"SCMP_CMP_" op "\"}"
-#define MASKED(i, m, v) \
-	"{\"index\":" #i ",\"value\":" #m ",\"valueTwo\":" #v ",\"op\":\"SCMP_CMP_MASKED_EQ\"}"
 #define NARROWED "syscalls[0]: libseccomp 2.5 cannot"
 #define NO_LOW_MASK "syscalls[0]: a SCMP_CMP_MASKED_EQ"
 static const struct {
 	const char *base, *key, *syscall, *msg;
 	uint32_t arch;
 	uint64_t args[6];
+	bool is_left_to_base; /* the base denies calls we trap: merged, with the syscall left to it */
 } hostile[] = {
 	/* libseccomp loops forever on the narrowed rules */
 	{ BASE("SCMP_ACT_ERRNO", "", RULE("setxattr", "SCMP_ACT_ALLOW", ARGS(ARG(4, "EQ", 0))) ","
 	       RULE("setxattr", "SCMP_ACT_ALLOW", ARGS(ARG(5, "EQ", 0)))),
-	  K("setxattr"), "setxattr", NARROWED, SCMP_ARCH_X86_64, { 0 } },
+	  K("setxattr"), "setxattr", NARROWED, SCMP_ARCH_X86_64, { 0 }, true },
 	/* denied when dirfd != 3 or < 100, so always for 3: a FIFO came through once merged */
 	{ BASE("SCMP_ACT_ALLOW", "",
 	       RULE("mknodat", "SCMP_ACT_ERRNO", ARGS(ARG(0, "NE", 3) "," ARG(0, "LT", 100)))),
-	  K("mknod"), "mknodat", NARROWED, SCMP_ARCH_X86_64, { 3, 0, S_FIFO } },
+	  K("mknod"), "mknodat", NARROWED, SCMP_ARCH_X86_64, { 3, 0, S_FIFO }, true },
 	/* the seccomp guard is always merged; these two then make libseccomp refuse the filter */
 	{ BASE("SCMP_ACT_LOG", "", RULE("seccomp", "SCMP_ACT_ERRNO", ARGS(ARG(0, "GE", 4096))) ","
 	       RULE("seccomp", "SCMP_ACT_KILL", ARGS(ARG(0, "GE", 32)))),
-	  K("sysinfo"), "seccomp", NARROWED, SCMP_ARCH_X86_64, { 4096 } },
+	  K("sysinfo"), "seccomp", NARROWED, SCMP_ARCH_X86_64, { 4096 }, false },
 	/* a mask of 0 is always true: the first rule is the unconditional one, not the second */
 	{ BASE("SCMP_ACT_ERRNO", "",
 	       RULE("mknodat", "SCMP_ACT_ERRNO", ",\"errnoRet\":38" ARGS(MASKED(0, 0, 0))) ","
 	       RULE("mknodat", "SCMP_ACT_ALLOW", "")),
-	  K("mknod"), "mknodat", NO_LOW_MASK, SCMP_ARCH_X86_64, { 0, 0, S_FIFO } },
+	  K("mknod"), "mknodat", NO_LOW_MASK, SCMP_ARCH_X86_64, { 0, 0, S_FIFO }, true },
 	/* the same on x86 only, where libseccomp compares the low 32 bits alone */
 	{ BASE("SCMP_ACT_ERRNO", ARCH_X86_BASE,
 	       RULE("mknodat", "SCMP_ACT_ERRNO",
 		    ",\"errnoRet\":38" ARGS(MASKED(0, 4294967296, 4294967296))) ","
 	       RULE("mknodat", "SCMP_ACT_ALLOW", "")),
-	  K("mknod"), "mknodat", NO_LOW_MASK, SCMP_ARCH_X86, { 0, 0, S_FIFO } },
+	  K("mknod"), "mknodat", NO_LOW_MASK, SCMP_ARCH_X86, { 0, 0, S_FIFO }, true },
 };
-
-/* Exit status of the child checking a merged profile. */
-enum { CHECK_OK, CHECK_BASE_FAILS, CHECK_MERGED_FAILS, CHECK_DIFFERS };
-
-/* What @rules (ours) decide for the call, or what the base does where none matches. */
-static int check_call(const json_t *base, const json_t *out, const struct policy_rule *rules,
-		      size_t n, const char *syscall, uint32_t arch, const uint64_t args[6])
-{
-	struct compiled *pb = malloc(sizeof(*pb)), *pm = malloc(sizeof(*pm));
-	uint32_t want, got;
-
-	if (!pb || !pm || eval_compile(base, pb) < 0)
-		return CHECK_BASE_FAILS;
-	if (eval_compile(out, pm) < 0)
-		return CHECK_MERGED_FAILS;
-	want = eval_call_arch(pb, arch, syscall, args);
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rules[i].syscall, syscall) == 0 &&
-		    rule_matches(&rules[i], args[rules[i].has_arg ? rules[i].arg_index : 0])) {
-			want = rule_action(&rules[i]);
-			break;
-		}
-	got = eval_call_arch(pm, arch, syscall, args);
-	fprintf(stderr, "# %s: base %#x, merged %#x, want %#x\n", syscall,
-		eval_call_arch(pb, arch, syscall, args), got, want);
-	return got == want ? CHECK_OK : CHECK_DIFFERS;
-}
-
-/* In a child, so a libseccomp that never returns fails the test instead of hanging it. */
-static void assert_merged_like_base(const json_t *base, const json_t *out, const char *key,
-				    const char *syscall, uint32_t arch, const uint64_t args[6])
-{
-	static const char *const what[] = { "", "the base does not compile",
-					    "libseccomp refuses the merged profile",
-					    "the merged profile answers otherwise" };
-	struct config *cfg = cfg_keys((const char *const[]){ key, NULL });
-	struct policy_rule rules[POLICY_MAX_RULES];
-	size_t n = policy_rules(cfg, rules);
-	int status = 0;
-	pid_t pid;
-
-	config_unref(cfg);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		_exit(check_call(base, out, rules, n, syscall, arch, args));
-	for (int ms = 0; ms < 10000 && waitpid(pid, &status, WNOHANG) == 0; ms += 10)
-		(void)usleep(10000);
-	if (waitpid(pid, &status, WNOHANG) == 0) {
-		(void)kill(pid, SIGKILL);
-		(void)waitpid(pid, &status, 0);
-		fail_msg("%s: libseccomp still compiling the merged profile after 10 s", syscall);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != CHECK_OK)
-		fail_msg("%s: %s", syscall,
-			 WIFEXITED(status) && WEXITSTATUS(status) < 4 ? what[WEXITSTATUS(status)] : "crash");
-}
 
 static void test_merge_bases_libseccomp_misreads_refused(void **state)
 {
@@ -483,12 +373,12 @@ static void test_merge_bases_libseccomp_misreads_refused(void **state)
 		json_t *base = parse(hostile[i].base), *out = NULL;
 		struct config *cfg = cfg_keys((const char *const[]){ hostile[i].key, NULL });
 		struct icd_error err = { 0 };
-		int r = policy_merge_oci(base, cfg, "/s", "c1", &out, NULL, &err);
+		int r = policy_merge_oci(base, cfg, "/s", "c1", TRAP_DENIED, &out, NULL, &err);
 
 		fprintf(stderr, "# case %zu\n", i);
 		if (r == 0)
-			assert_merged_like_base(base, out, hostile[i].key, hostile[i].syscall,
-						hostile[i].arch, hostile[i].args);
+			assert_merged_as(base, out, hostile[i].key, WANT_OURS, hostile[i].syscall,
+					 hostile[i].arch, hostile[i].args);
 		assert_int_equal(r, -EINVAL);
 		if (!strstr(err.msg, hostile[i].msg))
 			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, hostile[i].msg);
@@ -498,10 +388,35 @@ static void test_merge_bases_libseccomp_misreads_refused(void **state)
 	}
 }
 
+/* Without trap_denied, those that deny calls we would trap are merged with the syscall left alone. */
+static void test_merge_bases_libseccomp_misreads_left_to_base(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
+		json_t *base = parse(hostile[i].base), *out = NULL;
+		struct config *cfg = cfg_keys((const char *const[]){ hostile[i].key, NULL });
+		struct icd_error err = { 0 };
+		int r = policy_merge_oci(base, cfg, "/s", "c1", 0, &out, NULL, &err);
+
+		fprintf(stderr, "# case %zu\n", i);
+		if (hostile[i].is_left_to_base) {
+			assert_int_equal(r, 0);
+			assert_merged_as(base, out, hostile[i].key, WANT_BASE, hostile[i].syscall,
+					 hostile[i].arch, hostile[i].args);
+		} else {
+			assert_int_equal(r, -EINVAL);
+		}
+		json_decref(out);
+		json_decref(base);
+		config_unref(cfg);
+	}
+}
+
 /*
  * bpf's commands are matched on the low half (MASKED_EQ), so base rules on its
  * other arguments are narrowed, and the merge answers like the base wherever
- * ours do not match (with EQ on all 64 bits such a base once hung libseccomp).
+ * ours do not match (with EQ on all 64 bits such a base once hung libseccomp),
+ * and where the base denied the call; with trap_denied, wherever ours do not match.
  */
 static void test_merge_bpf_or_base_narrowed(void **state)
 {
@@ -515,9 +430,13 @@ static void test_merge_bpf_or_base_narrowed(void **state)
 	json_t *out = NULL;
 
 	(void)state;
-	assert_int_equal(policy_merge_oci(base, cfg, "/s", "c1", &out, NULL, &err), 0);
+	assert_int_equal(policy_merge_oci(base, cfg, "/s", "c1", 0, &out, NULL, &err), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
-		assert_merged_like_base(base, out, K("bpf"), "bpf", SCMP_ARCH_X86_64, calls[i]);
+		assert_merged_as(base, out, K("bpf"), WANT_PER_SHAPE, "bpf", SCMP_ARCH_X86_64, calls[i]);
+	json_decref(out);
+	assert_int_equal(policy_merge_oci(base, cfg, "/s", "c1", TRAP_DENIED, &out, NULL, &err), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(calls); i++)
+		assert_merged_as(base, out, K("bpf"), WANT_OURS, "bpf", SCMP_ARCH_X86_64, calls[i]);
 	json_decref(out);
 	json_decref(base);
 	config_unref(cfg);
@@ -537,7 +456,7 @@ static int merge_rules_of(const char *name, int n_rules, bool has_arg)
 							  "index", 0, "value", i, "op", "SCMP_CMP_EQ") :
 						json_pack("{s:[s], s:s}", "names", name, "action",
 							  "SCMP_ACT_ALLOW"));
-	r = policy_merge_oci(base, cfg, "/s", "c1", &out, NULL, &err);
+	r = policy_merge_oci(base, cfg, "/s", "c1", 0, &out, NULL, &err);
 	assert_true(r == 0 || !out);
 	json_decref(out);
 	json_decref(base);
@@ -596,10 +515,6 @@ static const struct {
 	  "\"args\":[{\"index\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}", "needs 'index', 'value' and 'op'" },
 	{ "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ERRNO\","
 	  "\"args\":[{},{},{},{},{},{},{}]}]}", "more than 6 comparisons" },
-	/* a base filter on the argument our own rule tests cannot be narrowed in one rule */
-	{ "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"mknodat\"],\"action\":\"SCMP_ACT_ALLOW\","
-	  "\"args\":[{\"index\":2,\"value\":4096,\"valueTwo\":4096,\"op\":\"SCMP_CMP_MASKED_EQ\"}]}]}",
-	  "syscalls[0]: its filter on argument 2 of 'mknodat' overlaps" },
 };
 
 static void test_merge_bad_bases_einval(void **state)
@@ -607,14 +522,52 @@ static void test_merge_bad_bases_einval(void **state)
 	struct config *cfg = cfg_keys(KEYS(K("mknod")));
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		json_t *base = parse(bad[i].body), *out = NULL;
+	for (size_t i = 0; i < 2 * ARRAY_SIZE(bad); i++) {
+		json_t *base = parse(bad[i / 2].body), *out = NULL;
+		struct icd_error err = { 0 };
+		unsigned flags = i % 2 ? TRAP_DENIED : 0;
+
+		assert_int_equal(policy_merge_oci(base, cfg, "/s", "c1", flags, &out, NULL, &err), -EINVAL);
+		if (!strstr(err.msg, bad[i / 2].msg))
+			fail_msg("case %zu: '%s' lacks '%s'", i / 2, err.msg, bad[i / 2].msg);
+		assert_null(out);
+		json_decref(base);
+	}
+	config_unref(cfg);
+}
+
+/*
+ * A value echoed in a refusal is cut on a whole character: cut inside one, the
+ * message is not UTF-8 and the API cannot send it as JSON. Each value has a
+ * three-byte character across the old 64-byte (or 32-byte) cut.
+ */
+#define A16 "AAAAAAAAAAAAAAAA"
+#define EURO "\xe2\x82\xac"
+static const char *const echoed[] = {
+	"{\"defaultAction\":\"SCMP_ACT_" A16 A16 A16 "AAAAAA" EURO EURO "\"}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"" A16 A16 A16 "AAAAAAAAAAAAAAA" EURO EURO "\":1}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"" A16 A16 A16 "AAAAAAAAAAAAAAA" EURO EURO "\":1}]}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"],"
+	"\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"" A16 A16 A16 "AAAAAAAAAAAAAAA" EURO EURO "\":1}]}]}",
+	"{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"architectures\":[\"SCMP_ARCH_" A16 "AAAAA" EURO EURO "\"]}",
+	"{\"defaultAction\":\"SCMP_ACT_\\n<0>forged\"}",
+};
+
+static void test_merge_echo_cut_on_whole_character(void **state)
+{
+	struct config *cfg = cfg_keys(KEYS(K("mknod")));
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(echoed); i++) {
+		json_t *base = parse(echoed[i]), *out = NULL;
 		struct icd_error err = { 0 };
 
-		assert_int_equal(policy_merge_oci(base, cfg, "/s", "c1", &out, NULL, &err), -EINVAL);
-		if (!strstr(err.msg, bad[i].msg))
-			fail_msg("case %zu: '%s' lacks '%s'", i, err.msg, bad[i].msg);
-		assert_null(out);
+		assert_int_equal(policy_merge_oci(base, cfg, "/s", "c1", 0, &out, NULL, &err), -EINVAL);
+		fprintf(stderr, "# %s\n", err.msg);
+		if (!escape_is_clean(err.msg, strlen(err.msg)))
+			fail_msg("case %zu: not clean UTF-8: %s", i, err.msg);
+		assert_true(strstr(err.msg, "AAA...'") || strstr(err.msg, "\\x0a"));
 		json_decref(base);
 	}
 	config_unref(cfg);
@@ -630,13 +583,16 @@ int main(void)
 		cmocka_unit_test(test_merge_without_architectures_stays_without),
 		cmocka_unit_test(test_merge_flags_dropped_with_warning),
 		cmocka_unit_test(test_merge_base_rules_with_args),
+		cmocka_unit_test(test_merge_base_rules_with_args_trap_denied),
 		cmocka_unit_test(test_merge_bases_libseccomp_misreads_refused),
+		cmocka_unit_test(test_merge_bases_libseccomp_misreads_left_to_base),
 		cmocka_unit_test(test_merge_bpf_or_base_narrowed),
 		cmocka_unit_test(test_merge_base_denial_is_warned),
 		cmocka_unit_test(test_merge_drops_rules_equal_to_default),
 		cmocka_unit_test(test_merge_every_key_complement_exact),
 		cmocka_unit_test(test_merge_too_many_rules_e2big),
 		cmocka_unit_test(test_merge_bad_bases_einval),
+		cmocka_unit_test(test_merge_echo_cut_on_whole_character),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
