@@ -131,7 +131,8 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 
 	(void)state;
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
-	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT, NULL));
+	/* a per-mount flag of the caller's is applied (nosymfollow: the policies trap it) */
+	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT | MS_NOSYMFOLLOW, NULL));
 	assert_int_equal(t.box.last_flags, 0);
 	/* in the container's namespace only: nothing reached the host's */
 	assert_int_equal(host_mounts_of(t.img.loop[IMG_OK]), 0);
@@ -139,6 +140,7 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 	assert_non_null(strstr(opts, "ext4 "));
 	assert_non_null(strstr(opts, "nosuid"));
 	assert_non_null(strstr(opts, "nodev"));
+	assert_non_null(strstr(opts, "nosymfollow"));
 	/* unshifted: the image's ids are no ids of the container */
 	st = simple(BOX_STAT, "/mnt/a/u1000", NULL);
 	assert_ok(st);
