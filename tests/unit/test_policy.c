@@ -110,6 +110,15 @@ static bool rule_traps(const struct policy_rule *r, uint64_t flags)
 	return (flags & r->mask) == r->value;
 }
 
+/* @r decides every case of mount_cases as the table says; @what names the rendering. */
+static void assert_mount_cases(const struct policy_rule *r, const char *what)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++)
+		if (rule_traps(r, mount_cases[i].flags) != mount_cases[i].traps)
+			fail_msg("%s: flags %#" PRIx64 ": %s", what, mount_cases[i].flags,
+				 mount_cases[i].traps ? "not trapped" : "trapped");
+}
+
 static const struct policy_rule *mount_rule(const struct policy_rule *rules, size_t n)
 {
 	const struct policy_rule *mount = NULL;
@@ -132,10 +141,7 @@ static void test_policy_mount_mask_traps_only_new_superblocks(void **state)
 	const struct policy_rule *mount = mount_rule(rules, policy_rules(cfg, rules));
 
 	(void)state;
-	for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++)
-		if (rule_traps(mount, mount_cases[i].flags) != mount_cases[i].traps)
-			fail_msg("flags %#" PRIx64 ": %s", mount_cases[i].flags,
-				 mount_cases[i].traps ? "not trapped" : "trapped");
+	assert_mount_cases(mount, "policy_rules()");
 	config_unref(cfg);
 }
 
@@ -153,10 +159,7 @@ static void test_policy_lxc_mount_line_traps_only_new_superblocks(void **state)
 				&r.arg_index, &r.value, &r.mask),
 			 3);
 	assert_int_equal(r.arg_index, 3);
-	for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++)
-		if (rule_traps(&r, mount_cases[i].flags) != mount_cases[i].traps)
-			fail_msg("LXC: flags %#" PRIx64 ": %s", mount_cases[i].flags,
-				 mount_cases[i].traps ? "not trapped" : "trapped");
+	assert_mount_cases(&r, "LXC");
 	free(text);
 	config_unref(cfg);
 }
