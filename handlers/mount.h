@@ -129,6 +129,13 @@ int mount_hugetlbfs_ids(struct mount_opts *o, const struct idmap *uids, const st
 int mount_fuse_options(uint64_t flags, const char *data, char *buf, size_t size);
 
 /*
+ * The per-mount restrictions of @flags that libfuse has no "-o" option for
+ * (it refuses one it does not know): MOUNT_ATTR_NOSYMFOLLOW and
+ * MOUNT_ATTR_NODIRATIME, set on the binary's mount once it appears. Pure.
+ */
+unsigned mount_fuse_attrs(uint64_t flags);
+
+/*
  * Parse /proc/PID/limits (a header line, then one line per resource in the
  * kernel's order: the name padded to 25 columns, the soft and the hard limit,
  * each a number or "unlimited") into @ret. 0 or -EINVAL. Pure.

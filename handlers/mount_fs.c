@@ -312,7 +312,14 @@ int mount_fs_act(const struct notif_ctx *ctx, const struct target *t,
 		 const struct mount_request *m)
 {
 	const bool is_hugetlbfs = strcmp(m->fstype, "hugetlbfs") == 0;
-	/* hugetlbfs cannot be idmapped: its uid= and gid= say who owns it */
+	/*
+	 * hugetlbfs is never idmapped, mount.shift or not (the kernel would let
+	 * it be): its uid= and gid=, given ones translated to host ids and absent
+	 * ones set to the caller's, already give the mount's root to the caller,
+	 * as Incus does. An idmapping on top would translate those host ids a
+	 * second time, through the container's map, which does not hold them:
+	 * the root would show as the overflow id (65534) inside.
+	 */
 	const bool is_shift = m->is_shift && !is_hugetlbfs;
 	_cleanup_(sb_paths_closep) struct sb_paths p = SB_PATHS_INIT;
 	struct sb_job j = { .source = "" };

@@ -23,7 +23,8 @@
  *     blocked signal (the daemon blocks some), execve() of BINARY SOURCE
  *     TARGET [-o OPTIONS] from the container's root.
  * B waits until the mount appears on the target (its mount id changes),
- * the binary fails, or MOUNT_HELPER_TIMEOUT_MS passes; then it exits, and
+ * the binary fails, or MOUNT_HELPER_TIMEOUT_MS passes; it sets on the mount
+ * the caller's flags the binary cannot be told (nosymfollow), then exits, and
  * what runs on is adopted by the container's init: it outlives interceptd
  * and dies with the container. On failure B kills everything below it
  * first, so nothing is left behind.
@@ -42,6 +43,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -100,6 +102,7 @@ struct fuse_job {
 	char candidates[SEARCH_DIRS][NAME_MAX + 32];
 	size_t n_candidates;
 	const char *target;
+	unsigned attrs; /* MOUNT_ATTR_* that B sets on the binary's mount */
 	const struct sock_fprog *filter;
 };
 
@@ -459,6 +462,19 @@ static void reap_briefly(long binary_pid)
 	}
 }
 
+/* The flags the binary was not told, on its mount: unmounted again when that fails. */
+static int set_attrs(const struct fuse_job *j)
+{
+	struct mount_attr attr = { .attr_set = j->attrs };
+	int e;
+
+	if (syscall(SYS_mount_setattr, AT_FDCWD, j->target, 0, &attr, sizeof(attr)) == 0)
+		return 0;
+	e = err_or(EPERM);
+	(void)umount2(j->target, MNT_DETACH);
+	return e;
+}
+
 /* B: start the binary and wait for its mount. Returns the exit status for A. */
 static int supervise(const struct fuse_job *j, bool has_freezer)
 {
@@ -488,6 +504,8 @@ static int supervise(const struct fuse_job *j, bool has_freezer)
 		if (r < 0)
 			sleep_ns(POLL_NS);
 	}
+	if (r == 0 && j->attrs)
+		r = set_attrs(j);
 	if (r != 0)
 		kill_tree(pid, proc_fd);
 	else if (!is_reaped)
@@ -700,6 +718,7 @@ static int build_command(const struct mount_request *m, struct fuse_job *j, char
 	j->envp[0] = path_env;
 	j->envp[1] = NULL;
 	j->target = m->target;
+	j->attrs = mount_fuse_attrs(m->flags);
 	return 0;
 }
 

@@ -253,6 +253,12 @@ int mount_fuse_options(uint64_t flags, const char *data, char *buf, size_t size)
 	return 0;
 }
 
+unsigned mount_fuse_attrs(uint64_t flags)
+{
+	return ((flags & MS_NOSYMFOLLOW) ? MOUNT_ATTR_NOSYMFOLLOW : 0) |
+	       ((flags & MS_NODIRATIME) ? MOUNT_ATTR_NODIRATIME : 0);
+}
+
 /* The column where /proc/PID/limits' soft limit starts ("%-25s "). */
 #define LIMITS_VALUES_COLUMN 26
 

@@ -5,6 +5,7 @@
  * Pure functions plus one atomic file write; called from the API thread.
  */
 #include <inttypes.h>
+#include <linux/mount.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +16,19 @@
 #define S_IFMT_MASK 0170000u
 #define S_IFCHR_BITS 0020000u
 #define S_IFBLK_BITS 0060000u
-/* mount flags that never create a new superblock: remount, bind, move, propagation... */
-#define MOUNT_NON_NEW_SB_MASK UINT64_C(0x3C123320)
+/*
+ * A mount(2) carrying any of these flags is left to the kernel untrapped: it
+ * makes no new superblock (path_mount() dispatches remount, bind, move and
+ * propagation changes first), or carries a bit of the kernel's own superblock
+ * flags that no mount tool passes. Per-mount flags of a new mount (ro, nosuid,
+ * nodev, noexec, nosymfollow, the atime modes) must stay out: the handler
+ * emulates such mounts with the flag applied. MS_PRIVATE and MS_SLAVE cannot
+ * be in the mask: they are bits of MS_MGC_VAL, which old callers still pass
+ * with every mount; they trap and the handler answers CONTINUE.
+ */
+#define MOUNT_NOT_NEW_SB_MASK                                                                      \
+	((uint64_t)(MS_REMOUNT | MS_BIND | MS_MOVE | MS_UNBINDABLE | MS_SHARED | MS_SUBMOUNT |      \
+		    MS_NOREMOTELOCK | MS_NOSEC | MS_BORN))
 #define SECCOMP_NEW_LISTENER_FLAG 8u
 /* bpf(2)'s command is an int */
 #define BPF_CMD_MASK UINT64_C(0xFFFFFFFF)
@@ -105,7 +117,7 @@ size_t policy_rules(const struct config *cfg, struct policy_rule rules[static PO
 	if (config_enabled(cfg, CONFIG_SYSINFO))
 		add_plain(rules, &n, "sysinfo", POLICY_ACTION_NOTIFY, 0);
 	if (config_enabled(cfg, CONFIG_MOUNT)) {
-		add_notify_masked(rules, &n, "mount", 3, MOUNT_NON_NEW_SB_MASK, 0);
+		add_notify_masked(rules, &n, "mount", 3, MOUNT_NOT_NEW_SB_MASK, 0);
 		/* ENOSYS makes libmount fall back to mount(2), which we can trap */
 		add_plain(rules, &n, "fsopen", POLICY_ACTION_ERRNO, ENOSYS);
 		add_plain(rules, &n, "fsconfig", POLICY_ACTION_ERRNO, ENOSYS);

@@ -62,12 +62,15 @@ mount_cleanup() {
 
 
 # ROOTFS_EXTRA hook of rootfs_build: mount_probe, fuse2fs with its libraries, a FUSE
-# binary that never mounts, mount points.
+# binary that never mounts and one that mounts a tmpfs, mount points.
 mount_rootfs_extra() {
 	local root=$1 f
 	cp "$E2E_WORK/bin/mount_probe" "$root/bin/mount_probe"
 	mkdir -p "$root/mnt/a" "$root/mnt/f" "$root/mnt/h"
 	printf '#!/bin/sh\nexec sleep 30\n' >"$root/bin/slowfuse" && chmod 755 "$root/bin/slowfuse"
+	# shellcheck disable=SC2016 # "$2" is the script's own argument: the target
+	printf '#!/bin/sh\nexec mount -t tmpfs tmpfuse "$2"\n' >"$root/bin/tmpfuse" &&
+		chmod 755 "$root/bin/tmpfuse"
 	command -v fuse2fs >/dev/null || return 0
 	for f in $(command -v fuse2fs) $(ldd "$(command -v fuse2fs)" | grep -o '/[^ ]*'); do
 		mkdir -p "$root$(dirname "$f")" && cp -L "$f" "$root$f"
@@ -159,6 +162,19 @@ check_image_inert() {
 	expect_eq "euid of the setuid binary run by uid 1000" \
 		"$("${rt}_exec_as" 1000 "$name" /mnt/a/suid euid 2>&1 | head -n1)" 1000 || return 1
 	in_c "$rt" "$name" /bin/umount /mnt/a
+}
+
+# A per-mount flag on a new superblock: MS_NOSYMFOLLOW (256) traps and is applied. Passed as a
+# number: busybox mount does not know the option.
+check_nosymfollow() {
+	local rt=$1 name=$2 opts
+	mp_expect "$rt" "$name" ok mount /dev/xok /mnt/a ext4 256 || return 1
+	opts=$(in_c "$rt" "$name" /bin/cat /proc/self/mountinfo | awk '$5 == "/mnt/a" { print $6 }')
+	in_c "$rt" "$name" /bin/umount /mnt/a || return 1
+	case ,$opts, in
+	*,nosymfollow,*) ;;
+	*) echo "mountinfo options of /mnt/a: '$opts'"; return 1;;
+	esac
 }
 
 check_shift_live() {
@@ -298,6 +314,20 @@ check_fuse_failures() {
 	done
 }
 
+# MS_NOSYMFOLLOW, which no FUSE binary can be told, is set on the binary's mount.
+check_fuse_nosymfollow() {
+	local rt=$1 name=$2 opts
+	mount_patch "$name" "\"${MOUNT_KEY}mount.fuse\":\"ext4=tmpfuse\"" || return 1
+	mp_expect "$rt" "$name" ok mount /dev/xok /mnt/a ext4 256 || return 1
+	opts=$(in_c "$rt" "$name" /bin/cat /proc/self/mountinfo |
+		awk '$5 == "/mnt/a" { print $6, $(NF - 2) }')
+	in_c "$rt" "$name" /bin/umount /mnt/a || return 1
+	case ,$opts in
+	*,nosymfollow*\ tmpfs) ;;
+	*) echo "mountinfo of /mnt/a: '$opts'"; return 1;;
+	esac
+}
+
 check_mount_metrics() {
 	local outcome v
 	for outcome in emulated errno continued; do
@@ -359,6 +389,7 @@ scenario_mount() {
 	soft_step "$rt: mount: the container's own mounts still work" check_boot_mounts "$rt" "$name"
 	step "$rt: mount: mount -t ext4 works inside, nodev,nosuid, files of 65534" check_ext4_mounted "$rt" "$name"
 	soft_step "$rt: mount: a device node and a setuid binary on the image do nothing; umount" check_image_inert "$rt" "$name"
+	soft_step "$rt: mount: mount -o nosymfollow (MS_NOSYMFOLLOW) is emulated, nosymfollow in mountinfo" check_nosymfollow "$rt" "$name"
 	soft_step "$rt: mount: mount.shift on live: 0:0, 1000, new files are root's on disk" check_shift_live "$rt" "$name"
 	soft_step "$rt: mount: the kernel's errnos (EINVAL, ENOENT, ENOTBLK, ENOTDIR, EFAULT, EPERM, EBUSY; 1 MiB data)" check_errnos "$rt" "$name"
 	soft_step "$rt: mount: sources and targets through symlinks stay inside" check_paths_inside "$rt" "$name"
@@ -367,6 +398,7 @@ scenario_mount() {
 	soft_step "$rt: mount: ext4 removed live is refused; proc, tmpfs, nfs get 400" check_live_removal_and_refusals "$rt" "$name"
 	fuse_step "$fuse_reason" "$rt: mount: mount.fuse=ext4=fuse2fs: fuse.ext4 by fuse2fs in the container's namespaces and cgroups" check_fuse_mount "$rt" "$name"
 	soft_step "$rt: mount: FUSE binary missing: ENODEV; never mounting: ETIMEDOUT, nothing left" check_fuse_failures "$rt" "$name"
+	soft_step "$rt: mount: mount.fuse with MS_NOSYMFOLLOW: nosymfollow set on the binary's mount" check_fuse_nosymfollow "$rt" "$name"
 	soft_step "$rt: mount: metrics count mounts by outcome" check_mount_metrics "$name" "$rt"
 	fuse_step "$fuse_reason" "$rt: mount: fuse2fs outlives interceptd, dies with the container" check_fuse_lifetime "$rt" "$name"
 	BLOCKED=""

@@ -2,6 +2,7 @@
 /* The user-namespace "container" of the mount tests; see mount_box.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -53,9 +55,35 @@ static const void *pointer(enum box_ptr how, const char *s)
 	}
 }
 
-static int do_mount(const struct box_cmd *c)
+/* Drop @bounding from the bounding set, then @bounding and @permitted from the other sets. */
+static int drop_caps(uint64_t bounding, uint64_t permitted)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct caps[2];
+	const uint64_t drop = bounding | permitted;
+
+	for (int cap = 0; cap < 64; cap++)
+		if ((bounding >> cap) & 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -1;
+	if (syscall(SYS_capget, &hdr, caps) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		const uint32_t keep = ~(uint32_t)(drop >> (32 * i));
+
+		caps[i].effective &= keep;
+		caps[i].permitted &= keep;
+		caps[i].inheritable &= keep;
+	}
+	return (int)syscall(SYS_capset, &hdr, caps);
+}
+
+static int do_mount(const struct box_cmd *c, struct box_result *res)
 {
 	if (c->op == BOX_MOUNT_NOCAP && caps_drop(CAP_SYS_ADMIN) < 0)
+		return -1;
+	if (c->op == BOX_MOUNT_FEWER_CAPS &&
+	    (drop_caps(c->drop_bounding, c->drop_permitted) < 0 ||
+	     box_read_caps("/proc/self/status", &res->caps) < 0))
 		return -1;
 	return mount(pointer(c->source_ptr, c->source), pointer(c->target_ptr, c->target),
 		     c->type[0] ? c->type : NULL, c->flags, pointer(c->data_ptr, c->data));
@@ -69,7 +97,8 @@ static int run_op(const struct box_cmd *c, struct box_result *res)
 	switch (c->op) {
 	case BOX_MOUNT:
 	case BOX_MOUNT_NOCAP:
-		return do_mount(c);
+	case BOX_MOUNT_FEWER_CAPS:
+		return do_mount(c, res);
 	case BOX_UMOUNT:
 		return umount2(c->target, 0);
 	case BOX_MKDIR:
@@ -306,6 +335,24 @@ void box_mount_options(const struct box *b, const char *target, char *buf, size_
 	}
 	if (f)
 		fclose(f);
+}
+
+int box_read_caps(const char *status_path, struct box_caps *ret)
+{
+	static const char *const keys[] = { "CapEff:", "CapPrm:", "CapInh:", "CapBnd:", "CapAmb:" };
+	uint64_t *const sets[] = { &ret->eff, &ret->prm, &ret->inh, &ret->bnd, &ret->amb };
+	unsigned found = 0;
+	char line[256];
+	FILE *f = fopen(status_path, "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strncmp(line, keys[i], strlen(keys[i])) == 0 &&
+			    sscanf(line + strlen(keys[i]), "%" SCNx64, sets[i]) == 1)
+				found |= 1u << i;
+	if (f)
+		fclose(f);
+	return found == (1u << 5) - 1 ? 0 : -1;
 }
 
 int box_sh(const char *fmt, ...)

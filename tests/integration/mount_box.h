@@ -23,6 +23,7 @@
 enum box_op {
 	BOX_MOUNT,       /* mount(source, target, type, flags, data) as the container's root */
 	BOX_MOUNT_NOCAP, /* the same without CAP_SYS_ADMIN */
+	BOX_MOUNT_FEWER_CAPS, /* drop_bounding and drop_permitted first, report the caps left */
 	BOX_UMOUNT,      /* target */
 	BOX_MKDIR,       /* target */
 	BOX_CREATE,      /* target: an empty file */
@@ -44,6 +45,14 @@ struct box_cmd {
 	char source[256], target[256], type[32], data[512];
 	uint64_t flags;
 	enum box_ptr source_ptr, target_ptr, data_ptr;
+	/* BOX_MOUNT_FEWER_CAPS: capabilities (bit masks) to drop */
+	uint64_t drop_bounding;  /* from the bounding set, and so from every other */
+	uint64_t drop_permitted; /* from the permitted, effective and inheritable sets only */
+};
+
+/* A process's capability sets, as /proc/PID/status shows them. */
+struct box_caps {
+	uint64_t eff, prm, inh, bnd, amb;
 };
 
 struct box_result {
@@ -51,6 +60,7 @@ struct box_result {
 	uid_t uid;
 	gid_t gid;
 	mode_t mode;
+	struct box_caps caps; /* BOX_MOUNT_FEWER_CAPS: the caller's, as it mounted */
 };
 
 struct box {
@@ -100,6 +110,9 @@ bool box_tests_can_run(const char **ret_fake_fuse);
 
 /* Write @text to the existing file @path. 0, or -1. */
 int box_write_text(const char *path, const char *text);
+
+/* The capability sets in @status_path (a /proc/PID/status). 0, or -1 when one is missing. */
+int box_read_caps(const char *status_path, struct box_caps *ret);
 
 /* The start of the file at @path, NUL-terminated ("" when unreadable). */
 void box_read_text(const char *path, char *buf, size_t size);

@@ -14,15 +14,23 @@
  *           inherited: whether /dev/tty opens (and then writes to it), its
  *           blocked signals, RLIMIT_NOFILE and oom_score_adj; and its
  *           /proc/self/cgroup to the file "cgroup"
+ *   deny    as mount, then try each call of the policies' deny list, and a
+ *           seccomp notifier of its own, and write "NAME=ERRNO" lines (0: it
+ *           worked) to the file "deny"; on x86_64 also "keyctl/i386": keyctl
+ *           made through int 0x80 ("signal N" when that killed it)
  * Any other option is appended to the file "argv" on the tmpfs it mounts, so
  * the test can see what it was given.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *behaviour(const char *opts)
@@ -107,6 +115,83 @@ static void probe(const char *target)
 	copy_file("/proc/self/cgroup", path);
 }
 
+/* -errno or the value, as the raw system call returns it: 0 when it worked */
+static int outcome(long r)
+{
+	return r < 0 ? errno : 0;
+}
+
+#ifdef __x86_64__
+#define I386_KEYCTL 288
+
+/* keyctl through the i386 entry, in a child: the filter or a kernel without it may kill it. */
+static void try_i386_keyctl(FILE *f)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		long r;
+
+		__asm__ volatile("int $0x80"
+				 : "=a"(r)
+				 : "a"((long)I386_KEYCTL), "b"((long)KEYCTL_GET_KEYRING_ID),
+				   "c"((long)KEY_SPEC_USER_KEYRING), "d"(0L)
+				 : "memory");
+		_exit(r < 0 ? (int)-r : 0); /* an errno fits in an exit status */
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		fprintf(f, "keyctl/i386=lost\n");
+	else if (WIFSIGNALED(status))
+		fprintf(f, "keyctl/i386=signal %d\n", WTERMSIG(status));
+	else
+		fprintf(f, "keyctl/i386=%d\n", WEXITSTATUS(status));
+}
+#else
+static void try_i386_keyctl(FILE *f)
+{
+	(void)f; /* no i386 entry to try */
+}
+#endif
+
+/*
+ * Each call with arguments the kernel refuses harmlessly on its own, so that
+ * an errno from the filter is told apart where it can be: keyctl and add_key
+ * work, request_key finds no key (ENOKEY), open_by_handle_at has neither fd
+ * nor handle (EBADF or EFAULT), umount2 no path (ENOENT), seccomp no program
+ * (EFAULT). kexec_load and the module calls need capabilities of the initial
+ * user namespace (EPERM: the same as the filter's) or are not built (ENOSYS).
+ */
+static void try_denied(const char *target)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/deny", target);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "keyctl=%d\n", outcome(syscall(SYS_keyctl, KEYCTL_GET_KEYRING_ID,
+						  KEY_SPEC_USER_KEYRING, 0)));
+	fprintf(f, "add_key=%d\n", outcome(syscall(SYS_add_key, "user", "interceptd-test", "x", 1,
+						   KEY_SPEC_PROCESS_KEYRING)));
+	fprintf(f, "request_key=%d\n",
+		outcome(syscall(SYS_request_key, "user", "interceptd-none", NULL, 0)));
+	fprintf(f, "open_by_handle_at=%d\n",
+		outcome(syscall(SYS_open_by_handle_at, -1, NULL, O_RDONLY)));
+	fprintf(f, "umount2=%d\n",
+		outcome(syscall(SYS_umount2, "/interceptd-none", MNT_FORCE)));
+	fprintf(f, "seccomp=%d\n", outcome(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+						   SECCOMP_FILTER_FLAG_NEW_LISTENER, NULL)));
+	fprintf(f, "kexec_load=%d\n", outcome(syscall(SYS_kexec_load, 0, 0, NULL, ~0UL)));
+	fprintf(f, "init_module=%d\n", outcome(syscall(SYS_init_module, NULL, 0, "")));
+	fprintf(f, "finit_module=%d\n", outcome(syscall(SYS_finit_module, -1, "", 0)));
+	fprintf(f, "delete_module=%d\n",
+		outcome(syscall(SYS_delete_module, "interceptd_none", O_NONBLOCK)));
+	try_i386_keyctl(f);
+	fclose(f);
+}
+
 int main(int argc, char **argv)
 {
 	const char *b;
@@ -132,6 +217,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (strncmp(b, "probe", 5) == 0)
 		probe(argv[2]);
+	if (strncmp(b, "deny", 4) == 0)
+		try_denied(argv[2]);
 	if (strncmp(b, "stay", 4) == 0)
 		sleep(60);
 	return 0;

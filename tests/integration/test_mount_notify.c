@@ -9,6 +9,8 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -131,7 +133,8 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 
 	(void)state;
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "ext4", -1);
-	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT, NULL));
+	/* a per-mount flag of the caller's is applied (nosymfollow: the policies trap it) */
+	assert_ok(do_mount("/dev/blk", "/mnt/a", "ext4", MS_SILENT | MS_NOSYMFOLLOW, NULL));
 	assert_int_equal(t.box.last_flags, 0);
 	/* in the container's namespace only: nothing reached the host's */
 	assert_int_equal(host_mounts_of(t.img.loop[IMG_OK]), 0);
@@ -139,6 +142,7 @@ static void test_ext4_emulated_nodev_nosuid(void **state)
 	assert_non_null(strstr(opts, "ext4 "));
 	assert_non_null(strstr(opts, "nosuid"));
 	assert_non_null(strstr(opts, "nodev"));
+	assert_non_null(strstr(opts, "nosymfollow"));
 	/* unshifted: the image's ids are no ids of the container */
 	st = simple(BOX_STAT, "/mnt/a/u1000", NULL);
 	assert_ok(st);
@@ -284,13 +288,22 @@ static void test_paths_stay_inside(void **state)
 	assert_int_equal(host_mount_count(), before);
 }
 
+/*
+ * With mount.shift on: hugetlbfs is never idmapped, its uid= and gid= give the
+ * root to the caller. An idmapping on top would translate the host ids they
+ * hold a second time (the root would show as 65534).
+ */
 static void test_hugetlbfs_root_is_the_callers(void **state)
 {
 	struct box_result st;
+	char opts[600];
 
 	(void)state;
 	box_config(&t.box, CONFIG_MOUNT_ALLOWED, "hugetlbfs", CONFIG_MOUNT_SHIFT, "true", -1);
 	assert_ok(do_mount("none", "/mnt/h", "hugetlbfs", 0, NULL));
+	box_mount_options(&t.box, "/mnt/h", opts, sizeof(opts));
+	assert_non_null(strstr(opts, "hugetlbfs "));
+	assert_null(strstr(opts, "idmapped"));
 	st = simple(BOX_STAT, "/mnt/h", NULL);
 	assert_int_equal(st.uid, 0);
 	assert_int_equal(st.gid, 0);
@@ -400,10 +413,13 @@ static void test_fuse_runs_inside_as_the_caller(void **state)
 
 	(void)state;
 	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
-	assert_ok(do_mount("/dev/blk", "/mnt/f", "ext4", MS_NOSUID | MS_RDONLY, "behave=stay,x=1"));
+	assert_ok(do_mount("/dev/blk", "/mnt/f", "ext4", MS_NOSUID | MS_RDONLY | MS_NOSYMFOLLOW,
+			   "behave=stay,x=1"));
 	assert_int_equal(t.box.last_flags, 0);
 	box_mount_options(&t.box, "/mnt/f", opts, sizeof(opts));
 	assert_non_null(strstr(opts, "tmpfs"));
+	/* set on the binary's mount: libfuse has no option for it */
+	assert_non_null(strstr(opts, "nosymfollow"));
 	assert_int_equal(box_fakefuse_pids(&pid, 1), 1);
 	for (size_t i = 0; i < sizeof(what) / sizeof(what[0]); i++)
 		assert_same(pid, t.box.init, what[i]);
@@ -421,21 +437,6 @@ static void test_fuse_runs_inside_as_the_caller(void **state)
 	assert_ok(simple(BOX_UMOUNT, "/mnt/f", NULL)); /* the box's init reaps it meanwhile */
 }
 
-static void test_fuse_missing_binary_enodev(void **state)
-{
-	(void)state;
-	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=nosuchfuse", -1);
-	assert_emulated_errno(do_mount("/dev/blk", "/mnt/f", "ext4", 0, NULL), ENODEV);
-}
-
-static void test_fuse_failure_eio(void **state)
-{
-	(void)state;
-	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
-	assert_emulated_errno(do_mount("/dev/blk", "/mnt/f", "ext4", 0, "behave=fail"), EIO);
-	assert_emulated_errno(do_mount("/dev/blk", "/mnt/none", "ext4", 0, NULL), ENOENT);
-}
-
 /*
  * The live "fakefuse" processes in the box once those killed have had time to
  * exit: on a loaded host a killed process can wait a while for the CPU it
@@ -450,6 +451,80 @@ static size_t box_fakefuse_left(void)
 	     waited_ms += 20)
 		(void)usleep(20 * 1000);
 	return n;
+}
+
+/* Kill what an earlier test may have left running at /mnt/f, and unmount it. */
+static void fakefuse_cleanup(void)
+{
+	pid_t pids[4];
+	size_t n = box_fakefuse_pids(pids, 4);
+
+	for (size_t i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	assert_int_equal(box_fakefuse_left(), 0);
+	(void)simple(BOX_UMOUNT, "/mnt/f", NULL);
+}
+
+#define CAP_BIT(cap) (UINT64_C(1) << (cap))
+
+/*
+ * The binary gets the caller's capabilities, not the full set the helper has
+ * in the container's user namespace. The caller dropped some from its
+ * bounding set, and others from its permitted and effective sets only: an
+ * exec as the namespace's root would give those back (up to the bounding
+ * set) but for the capset() and no_new_privs of the helper.
+ */
+static void test_fuse_binary_gets_the_callers_capabilities(void **state)
+{
+	struct box_cmd c = box_mount_cmd("/dev/blk", "/mnt/f", "ext4", 0, "behave=stay");
+	struct box_caps caller, binary;
+	struct box_result res;
+	char path[64];
+	pid_t pid;
+
+	(void)state;
+	fakefuse_cleanup(); /* the binary found below must be this test's */
+	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
+	c.op = BOX_MOUNT_FEWER_CAPS;
+	c.drop_bounding = CAP_BIT(CAP_NET_RAW) | CAP_BIT(CAP_SYS_PTRACE) | CAP_BIT(CAP_MKNOD);
+	c.drop_permitted = CAP_BIT(CAP_CHOWN) | CAP_BIT(CAP_DAC_OVERRIDE) | CAP_BIT(CAP_SYS_CHROOT);
+	res = run(&c);
+	assert_ok(res);
+	assert_int_equal(t.box.last_flags, 0);
+	caller = res.caps;
+	/* what the caller had: CAP_SYS_ADMIN, neither dropped set, the second still bounded */
+	assert_true(caller.eff & CAP_BIT(CAP_SYS_ADMIN));
+	assert_int_equal(caller.prm & (c.drop_bounding | c.drop_permitted), 0);
+	assert_int_equal(caller.bnd & c.drop_bounding, 0);
+	assert_int_equal(caller.bnd & c.drop_permitted, c.drop_permitted);
+	assert_int_equal(box_fakefuse_pids(&pid, 1), 1);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	assert_int_equal(box_read_caps(path, &binary), 0);
+	kill(pid, SIGKILL);
+	assert_ok(simple(BOX_UMOUNT, "/mnt/f", NULL));
+	print_message("# caller eff %#" PRIx64 " prm %#" PRIx64 " bnd %#" PRIx64
+		      "; binary eff %#" PRIx64 " prm %#" PRIx64 " bnd %#" PRIx64 "\n",
+		      caller.eff, caller.prm, caller.bnd, binary.eff, binary.prm, binary.bnd);
+	assert_int_equal(binary.eff, caller.eff);
+	assert_int_equal(binary.prm, caller.prm);
+	assert_int_equal(binary.bnd, caller.bnd);
+	assert_int_equal(binary.inh, caller.inh);
+	assert_int_equal(binary.amb, caller.amb);
+}
+
+static void test_fuse_missing_binary_enodev(void **state)
+{
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=nosuchfuse", -1);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/f", "ext4", 0, NULL), ENODEV);
+}
+
+static void test_fuse_failure_eio(void **state)
+{
+	(void)state;
+	box_config(&t.box, CONFIG_MOUNT_FUSE, "ext4=fakefuse", -1);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/f", "ext4", 0, "behave=fail"), EIO);
+	assert_emulated_errno(do_mount("/dev/blk", "/mnt/none", "ext4", 0, NULL), ENOENT);
 }
 
 /* No mount within the deadline: ETIMEDOUT, and no process of the binary's is left. */
@@ -588,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_paths_stay_inside),
 		cmocka_unit_test(test_hugetlbfs_root_is_the_callers),
 		cmocka_unit_test(test_fuse_runs_inside_as_the_caller),
+		cmocka_unit_test(test_fuse_binary_gets_the_callers_capabilities),
 		cmocka_unit_test(test_fuse_missing_binary_enodev),
 		cmocka_unit_test(test_fuse_failure_eio),
 		cmocka_unit_test(test_fuse_timeout_leaves_nothing),

@@ -390,6 +390,19 @@ static void test_mount_fuse_options(void **state)
 	assert_string_equal(buf, "ro,012345678");
 }
 
+/* What libfuse cannot be told is set on the mount afterwards; the rest it is told. */
+static void test_mount_fuse_attrs(void **state)
+{
+	(void)state;
+	assert_int_equal(mount_fuse_attrs(0), 0);
+	assert_int_equal(mount_fuse_attrs(MS_NOSYMFOLLOW), MOUNT_ATTR_NOSYMFOLLOW);
+	assert_int_equal(mount_fuse_attrs(MS_NODIRATIME | MS_NOSYMFOLLOW | MS_RDONLY),
+			 MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW);
+	assert_int_equal(mount_fuse_attrs(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+					  MS_SYNCHRONOUS | MS_DIRSYNC | MS_NOATIME),
+			 0);
+}
+
 /* ---- route and decision ---- */
 
 static struct config *make_config(const char *allowed, const char *fuse)
@@ -579,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_mount_hugetlbfs_ids_translated),
 		cmocka_unit_test(test_mount_hugetlbfs_ids_refused),
 		cmocka_unit_test(test_mount_fuse_options),
+		cmocka_unit_test(test_mount_fuse_attrs),
 		cmocka_unit_test(test_mount_route),
 		cmocka_unit_test(test_mount_decide_table),
 		cmocka_unit_test(test_idmap_parse_and_translate),

@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for seccomp policy generation, rule by rule, in both renderings. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 
 #include <cmocka.h>
 
 #include "daemon/store/policy.h"
+#include "handlers/mount.h"
+#include "seccomp_eval.h"
 
 static struct config *cfg_with(enum config_key key)
 {
@@ -36,7 +41,7 @@ static const struct {
 			   "fsetxattr notify [3,1,SCMP_CMP_EQ]\n" },
 	{ CONFIG_SCHED_SETSCHEDULER, "sched_setscheduler notify\n" },
 	{ CONFIG_SYSINFO, "sysinfo notify\n" },
-	{ CONFIG_MOUNT, "mount notify [3,0,SCMP_CMP_MASKED_EQ,1007825696]\n"
+	{ CONFIG_MOUNT, "mount notify [3,0,SCMP_CMP_MASKED_EQ,1007824928]\n"
 			"fsopen errno 38\n"
 			"fsconfig errno 38\n" },
 	{ CONFIG_BPF, "bpf notify [0,5,SCMP_CMP_MASKED_EQ,4294967295]\n"
@@ -73,30 +78,138 @@ static void test_policy_render_lxc_per_key(void **state)
 	}
 }
 
+/* ---- which mount(2) calls trap, in each rendering ---- */
+
+static const struct {
+	uint64_t flags;
+	bool traps;
+} mount_cases[] = {
+	{ 0, true },
+	{ MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, true },
+	/* a new superblock with a per-mount flag: emulated with MOUNT_ATTR_NOSYMFOLLOW */
+	{ MS_NOSYMFOLLOW, true },
+	{ MS_NOSYMFOLLOW | MS_RDONLY | MS_NODEV, true },
+	{ MS_MGC_VAL | MS_NOSYMFOLLOW, true },
+	{ MS_SYNCHRONOUS | MS_DIRSYNC | MS_LAZYTIME | MS_SILENT | MS_NOATIME | MS_NODIRATIME, true },
+	{ MS_RELATIME | MS_STRICTATIME | MS_I_VERSION | MS_POSIXACL | MS_MANDLOCK, true },
+	{ MS_MGC_VAL, true },
+	/* no new superblock: the kernel's business */
+	{ MS_REMOUNT, false },
+	{ MS_REMOUNT | MS_BIND | MS_NOSYMFOLLOW, false },
+	{ MS_BIND, false },
+	{ MS_BIND | MS_REC | MS_NOSYMFOLLOW, false },
+	{ MS_MOVE, false },
+	{ MS_MGC_VAL | MS_MOVE, false },
+	{ MS_SHARED, false },
+	{ MS_UNBINDABLE | MS_REC, false },
+};
+
+static bool rule_traps(const struct policy_rule *r, uint64_t flags)
+{
+	/* the kernel runs the action when (arg & mask) == value */
+	return (flags & r->mask) == r->value;
+}
+
+/* @r decides every case of mount_cases as the table says; @what names the rendering. */
+static void assert_mount_cases(const struct policy_rule *r, const char *what)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++)
+		if (rule_traps(r, mount_cases[i].flags) != mount_cases[i].traps)
+			fail_msg("%s: flags %#" PRIx64 ": %s", what, mount_cases[i].flags,
+				 mount_cases[i].traps ? "not trapped" : "trapped");
+}
+
+static const struct policy_rule *mount_rule(const struct policy_rule *rules, size_t n)
+{
+	const struct policy_rule *mount = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(rules[i].syscall, "mount") == 0) {
+			assert_null(mount); /* one rule: the tests below read it alone */
+			mount = &rules[i];
+		}
+	assert_non_null(mount);
+	assert_int_equal(mount->arg_index, 3);
+	assert_int_equal(mount->op, POLICY_OP_MASKED_EQ);
+	return mount;
+}
+
 static void test_policy_mount_mask_traps_only_new_superblocks(void **state)
 {
 	struct config *cfg = cfg_with(CONFIG_MOUNT);
 	struct policy_rule rules[POLICY_MAX_RULES];
-	size_t n = policy_rules(cfg, rules);
-	const struct policy_rule *mount = NULL;
+	const struct policy_rule *mount = mount_rule(rules, policy_rules(cfg, rules));
 
 	(void)state;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(rules[i].syscall, "mount") == 0)
-			mount = &rules[i];
-	assert_non_null(mount);
-	/* the kernel traps when (flags & mask) == value */
-#define TRAPS(flags) (((uint64_t)(flags) & mount->mask) == mount->value)
-	assert_true(TRAPS(0));
-	assert_true(TRAPS(0x1 /* MS_RDONLY */ | 0x2 /* MS_NOSUID */ | 0x4 | 0x8));
-	assert_true(TRAPS(0xC0ED0000u /* MS_MGC_VAL */));
-	assert_false(TRAPS(0x20 /* MS_REMOUNT */));
-	assert_false(TRAPS(0x1000 /* MS_BIND */));
-	assert_false(TRAPS(0x1000 | 0x4000 /* MS_BIND|MS_REC */));
-	assert_false(TRAPS(0x2000 /* MS_MOVE */));
-	assert_false(TRAPS(0x100000 /* MS_SHARED */));
-	assert_false(TRAPS(0x20000 /* MS_UNBINDABLE */));
-#undef TRAPS
+	assert_mount_cases(mount, "policy_rules()");
+	config_unref(cfg);
+}
+
+/* The rule as LXC reads it from the policy file: [index,value,op,mask]. */
+static void test_policy_lxc_mount_line_traps_only_new_superblocks(void **state)
+{
+	struct config *cfg = cfg_with(CONFIG_MOUNT);
+	char *text = policy_render_lxc(cfg);
+	const char *line = text ? strstr(text, "\nmount notify [") : NULL;
+	struct policy_rule r = { .op = POLICY_OP_MASKED_EQ };
+
+	(void)state;
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "\nmount notify [%u,%" SCNu64 ",SCMP_CMP_MASKED_EQ,%" SCNu64 "]",
+				&r.arg_index, &r.value, &r.mask),
+			 3);
+	assert_int_equal(r.arg_index, 3);
+	assert_mount_cases(&r, "LXC");
+	free(text);
+	config_unref(cfg);
+}
+
+/* The OCI rendering compiled with libseccomp, as runc and crun do, and run. */
+static void test_policy_oci_mount_filter_traps_only_new_superblocks(void **state)
+{
+	struct config *cfg = cfg_with(CONFIG_MOUNT);
+	json_t *o = policy_render_oci(cfg, "/x.sock", "c4");
+	struct compiled *p = malloc(sizeof(*p));
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(eval_compile(o, p), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(mount_cases); i++) {
+		const uint64_t args[6] = { 0, 0, 0, mount_cases[i].flags, 0, 0 };
+		uint32_t want = mount_cases[i].traps ? SCMP_ACT_NOTIFY : SCMP_ACT_ALLOW;
+
+		if (eval_call(p, "mount", args) != want)
+			fail_msg("OCI: flags %#" PRIx64 ": %s", mount_cases[i].flags,
+				 mount_cases[i].traps ? "not trapped" : "trapped");
+	}
+	free(p);
+	json_decref(o);
+	config_unref(cfg);
+}
+
+/*
+ * Filter and handler agree, flag by flag: a flag with which path_mount() still
+ * makes a new superblock, and which the handler therefore emulates, traps.
+ * The kernel's own superblock bits (MS_SUBMOUNT to MS_BORN), which no mount
+ * tool passes, are left to the kernel on purpose.
+ */
+static void test_policy_mount_traps_every_flag_the_handler_emulates(void **state)
+{
+	const uint64_t kernel_internal = MS_SUBMOUNT | MS_NOREMOTELOCK | MS_NOSEC | MS_BORN;
+	struct config *cfg = cfg_with(CONFIG_MOUNT);
+	struct policy_rule rules[POLICY_MAX_RULES];
+	const struct policy_rule *mount = mount_rule(rules, policy_rules(cfg, rules));
+
+	(void)state;
+	for (unsigned bit = 0; bit < 32; bit++) {
+		const uint64_t flags = UINT64_C(1) << bit;
+		const bool is_new_sb = mount_creates_superblock(mount_flags_strip_magic(flags));
+
+		if (flags & kernel_internal)
+			continue;
+		if (is_new_sb && !rule_traps(mount, flags))
+			fail_msg("flag %#" PRIx64 " makes a new superblock but is not trapped", flags);
+	}
 	config_unref(cfg);
 }
 
@@ -214,6 +327,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_render_lxc_per_key),
 		cmocka_unit_test(test_policy_mount_mask_traps_only_new_superblocks),
+		cmocka_unit_test(test_policy_lxc_mount_line_traps_only_new_superblocks),
+		cmocka_unit_test(test_policy_oci_mount_filter_traps_only_new_superblocks),
+		cmocka_unit_test(test_policy_mount_traps_every_flag_the_handler_emulates),
 		cmocka_unit_test(test_policy_render_oci_mknod),
 		cmocka_unit_test(test_policy_render_oci_deny_list),
 		cmocka_unit_test(test_policy_render_oci_bpf_and_setxattr_args),
