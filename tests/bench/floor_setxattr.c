@@ -62,20 +62,27 @@ static bool read_call(const struct seccomp_notif *req, struct xattr_call *call)
 	       call->path[0] == '/';
 }
 
-/* 1 when host id @id falls in one of the "inside outside count" lines of @name below @proc. */
+/*
+ * 1 when host id @id falls in one of the "inside outside count" lines of
+ * @name below @proc (uid_map or gid_map: at most 340 lines of at most 33
+ * bytes). Read to its end, a read of 0 bytes: a short read of a seq_file
+ * that renders several records does not mean the end.
+ */
 static int id_mapped(int proc, const char *name, unsigned id)
 {
-	char buf[4096], *line, *next;
+	char buf[12 * 1024], *line, *next;
+	size_t have = 0;
 	ssize_t n;
 	int fd = openat(proc, name, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return NEG_ERRNO();
-	n = read(fd, buf, sizeof(buf) - 1);
+	while ((n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0)
+		have += (size_t)n;
 	close(fd);
 	if (n < 0)
 		return -EIO;
-	buf[n] = '\0';
+	buf[have] = '\0';
 	for (line = buf; *line; line = next) {
 		unsigned long inside, outside, count;
 
