@@ -86,7 +86,7 @@ static int ns_within(int ns_fd, uint64_t ancestor)
 	return found;
 }
 
-/* The pinned target is the container's: 1, or 0 (the handler then leaves the caller to the kernel). */
+/* Is the pinned target the container's? 1, or 0: the handler leaves the caller to the kernel. */
 static int target_in_container(int proc, int pidfd, const struct floor_self *s, uint64_t userns)
 {
 	uint64_t caller_pidns;
