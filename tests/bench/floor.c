@@ -105,19 +105,25 @@ static int set_fsid(long nr, unsigned id)
 	return (unsigned)syscall(nr, (unsigned)-1) == id ? 0 : -EPERM;
 }
 
-/* "user:[4026531837]" → the inode number */
-int userns_of(int dfd, const char *path, uint64_t *ret)
+/* "TYPE:[4026531837]", the text of a namespace link → the inode number */
+int ns_inode_of(int dfd, const char *path, const char *type, uint64_t *ret)
 {
+	const size_t len = strlen(type);
 	char link[64];
 	ssize_t n = readlinkat(dfd, path, link, sizeof(link) - 1);
 
 	if (n < 0)
 		return NEG_ERRNO();
 	link[n] = '\0';
-	if (strncmp(link, "user:[", 6) != 0)
+	if (strncmp(link, type, len) != 0 || strncmp(link + len, ":[", 2) != 0)
 		return -EIO;
-	*ret = strtoull(link + 6, NULL, 10);
+	*ret = strtoull(link + len + 2, NULL, 10);
 	return 0;
+}
+
+int userns_of(int dfd, const char *path, uint64_t *ret)
+{
+	return ns_inode_of(dfd, path, "user", ret);
 }
 
 /* Once, before the first notification: our credentials; the container's user namespace. */

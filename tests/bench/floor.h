@@ -38,7 +38,9 @@ struct caller {
 
 /* Once, before the first notification: our credentials; the container's user namespace. */
 int floor_self_init(struct floor_self *s, pid_t init_pid);
-/* "user:[4026531837]" of @path at @dfd → the inode number. */
+/* "@type:[4026531837]" of the ns link @path at @dfd → the inode number. */
+int ns_inode_of(int dfd, const char *path, const char *type, uint64_t *ret);
+/* The same for a user namespace. */
 int userns_of(int dfd, const char *path, uint64_t *ret);
 /* The fields of /proc/TID/status a decision and the switch of identity need. */
 int caller_read(int status_fd, struct caller *c);

@@ -46,21 +46,6 @@
 #endif
 #define NS_DEPTH_MAX 40
 
-/* "pid:[4026531836]" of @path below @dfd → the inode number. */
-static int pidns_of(int dfd, const char *path, uint64_t *ret)
-{
-	char link[64];
-	ssize_t n = readlinkat(dfd, path, link, sizeof(link) - 1);
-
-	if (n < 0)
-		return NEG_ERRNO();
-	link[n] = '\0';
-	if (strncmp(link, "pid:[", 5) != 0)
-		return -EIO;
-	*ret = strtoull(link + 5, NULL, 10);
-	return 0;
-}
-
 /* 1 when the namespace @ns_fd (taken, closed) is @ancestor or below it, 0 when not. */
 static int ns_within(int ns_fd, uint64_t ancestor)
 {
@@ -91,7 +76,7 @@ static int target_in_container(int proc, int pidfd, const struct floor_self *s, 
 {
 	uint64_t caller_pidns;
 
-	if (pidns_of(proc, "ns/pid", &caller_pidns) < 0 || caller_pidns == s->own_pidns)
+	if (ns_inode_of(proc, "ns/pid", "pid", &caller_pidns) < 0 || caller_pidns == s->own_pidns)
 		return 0;
 	return ns_within(ioctl(pidfd, PIDFD_GET_USER_NAMESPACE, 0), userns) &&
 	       ns_within(ioctl(pidfd, PIDFD_GET_PID_NAMESPACE, 0), s->container_pidns);
