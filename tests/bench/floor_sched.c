@@ -9,14 +9,12 @@
  *    ID_VALID, the caller's capabilities read through them;
  *  - emulated only for the container's initial user namespace with
  *    CAP_SYS_NICE there (anything else is CONTINUE, as the handler answers);
- *  - the target pinned by a pidfd (PIDFD_THREAD), ID_VALID again (the tid it
- *    was opened by was still the caller's);
- *  - the target's checks through that pidfd: its user namespace the
- *    caller's or below, its pid namespace the container's (its init's) or
- *    below, and the caller not in our own pid namespace;
+ *  - the target is the caller: its namespaces are those read through the
+ *    pinned /proc/TID (a task trapped in a syscall changes neither), its pid
+ *    namespace not ours and the container's (its init's) or below it;
  *  - the policy and priority validated as the kernel does, then the call made
- *    by us between two pidfd liveness checks (sched_setscheduler() takes a
- *    number: alive before and after, the task held it throughout).
+ *    by us, by tid, between two ID_VALID checks (sched_setscheduler() takes a
+ *    number: pending before and after, the caller held it throughout).
  *
  * Runs in the single-threaded floor supervisor.
  */
@@ -25,25 +23,14 @@
 #include <linux/nsfs.h>
 #include <linux/seccomp.h>
 #include <sched.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "bench.h"
 #include "floor.h"
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD O_EXCL
-#endif
-#ifndef PIDFD_GET_PID_NAMESPACE
-#define PIDFD_GET_PID_NAMESPACE _IO(0xFF, 5)
-#endif
-#ifndef PIDFD_GET_USER_NAMESPACE
-#define PIDFD_GET_USER_NAMESPACE _IO(0xFF, 9)
-#endif
 #define NS_DEPTH_MAX 40
 
 /* 1 when the namespace @ns_fd (taken, closed) is @ancestor or below it, 0 when not. */
@@ -71,15 +58,21 @@ static int ns_within(int ns_fd, uint64_t ancestor)
 	return found;
 }
 
-/* Is the pinned target the container's? 1, or 0: the handler leaves the caller to the kernel. */
-static int target_in_container(int proc, int pidfd, const struct floor_self *s, uint64_t userns)
+/*
+ * Is the caller, the target, the container's? Its user namespace is (the
+ * decision acted for no other); its pid namespace, read through /proc/TID
+ * pinned by ID_VALID (a trapped task changes neither), must not be ours and
+ * must be the init's or below it. 1, or 0: the handler leaves the caller to
+ * the kernel.
+ */
+static int caller_in_container(int proc, const struct floor_self *s)
 {
-	uint64_t caller_pidns;
+	uint64_t pidns;
 
-	if (ns_inode_of(proc, "ns/pid", "pid", &caller_pidns) < 0 || caller_pidns == s->own_pidns)
+	if (ns_inode_of(proc, "ns/pid", "pid", &pidns) < 0 || pidns == s->own_pidns)
 		return 0;
-	return ns_within(ioctl(pidfd, PIDFD_GET_USER_NAMESPACE, 0), userns) &&
-	       ns_within(ioctl(pidfd, PIDFD_GET_PID_NAMESPACE, 0), s->container_pidns);
+	return pidns == s->container_pidns ||
+	       ns_within(openat(proc, "ns/pid", O_RDONLY | O_CLOEXEC), s->container_pidns);
 }
 
 /* What the kernel accepts from sched_setscheduler(): 0 or -EINVAL. */
@@ -94,16 +87,20 @@ static int sched_valid(int policy, int priority)
 	return 0;
 }
 
-/* Through the pinned target, the call made between two liveness checks: 1, or the -errno. */
-static int set_pinned(int pidfd, pid_t tid, int policy, int priority)
+/*
+ * The call, by tid: the caller's notification pins it. Pending (so the caller
+ * alive) right before and after, the tid named the caller throughout. 1, or
+ * the -errno.
+ */
+static int set_caller(int fd, const struct seccomp_notif *req, int policy, int priority)
 {
 	const struct sched_param param = { .sched_priority = priority };
 	int r;
 
-	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return -ESRCH;
-	r = sched_setscheduler(tid, policy, &param) < 0 ? NEG_ERRNO() : 1;
-	if (pidfd_send_signal(pidfd, 0, NULL, 0) < 0)
+	r = sched_setscheduler((pid_t)req->pid, policy, &param) < 0 ? NEG_ERRNO() : 1;
+	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
 		return -ESRCH;
 	return r;
 }
@@ -113,26 +110,18 @@ static int emulate_sched(int fd, const struct seccomp_notif *req, const struct f
 			 int proc, const struct caller *c, int policy, int priority)
 {
 	uint64_t userns;
-	int pidfd, r;
+	int r;
 
 	if (userns_of(proc, "ns/user", &userns) < 0 || userns != s->container_userns ||
 	    !(c->cap_eff & (1ULL << CAP_SYS_NICE)))
 		return 0;
 	if (policy < 0)
 		return -EINVAL;
-	pidfd = pidfd_open((pid_t)req->pid, PIDFD_THREAD);
-	if (pidfd < 0)
-		return -ESRCH;
-	/* not the container's, or gone (0): the handler leaves its caller to the kernel */
-	r = ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) == 0 &&
-	    target_in_container(proc, pidfd, s, userns);
-	if (r > 0) {
-		r = sched_valid(policy, priority);
-		if (r == 0)
-			r = set_pinned(pidfd, (pid_t)req->pid, policy, priority);
-	}
-	close(pidfd);
-	return r;
+	/* not the container's: the handler leaves its caller to the kernel */
+	if (!caller_in_container(proc, s))
+		return 0;
+	r = sched_valid(policy, priority);
+	return r < 0 ? r : set_caller(fd, req, policy, priority);
 }
 
 void answer_sched(int fd, const struct seccomp_notif *req, const struct floor_self *s,
