@@ -9,7 +9,8 @@
  * The target must belong to the container, whatever the caller can name:
  * its user namespace is the container's (the caller's) or nested below it,
  * and its pid namespace is the container's (its init's) or nested below it,
- * both read through the target's pinned pidfd. A caller in the daemon's own
+ * both read through the target's pinned pidfd (for pid 0, the caller's own,
+ * read when it was pinned: see target_facts()). A caller in the daemon's own
  * pid namespace (a user-namespaced container sharing the host's pids) names
  * host tasks: nothing it names is emulated. Any target outside the container
  * is ESRCH, as a host pid is; the caller's own task is then left to the
@@ -81,23 +82,21 @@ static int open_task_pidfd(pid_t pid)
 	return fd >= 0 ? fd : negative_errno();
 }
 
-/* The host tid @pid names in the caller's pid namespace, pinned by a pidfd; -ESRCH when none. */
+/* The host tid @pid (not 0) names in the caller's pid namespace, pinned by a pidfd; or -ESRCH. */
 static int pin_target(const struct target *t, int pid, pid_t *ret_host, int *ret_pidfd)
 {
 	_cleanup_close_ int pidfd = -EBADF;
-	pid_t host = t->tid, again;
+	pid_t host, again;
 	int r;
 
-	if (pid != 0) {
-		r = target_pid_from_ns(t->proc_dfd, pid, &host);
-		if (r < 0)
-			return r;
-	}
+	r = target_pid_from_ns(t->proc_dfd, pid, &host);
+	if (r < 0)
+		return r;
 	pidfd = open_task_pidfd(host);
 	if (pidfd < 0)
 		return pidfd;
 	/* pinned: the number must still name it in the caller's namespace */
-	if (pid != 0 && (target_pid_from_ns(t->proc_dfd, pid, &again) < 0 || again != host))
+	if (target_pid_from_ns(t->proc_dfd, pid, &again) < 0 || again != host)
 		return -ESRCH;
 	*ret_host = host;
 	*ret_pidfd = TAKE_FD(pidfd);
@@ -142,7 +141,26 @@ static int pinned_ns_within(int pidfd, pid_t host, enum target_ns_type type,
 	return fd < 0 ? fd : target_ns_within(fd, ancestor);
 }
 
-/* Where the pinned target stands. -ESRCH when it exited meanwhile. */
+/* 1/0: is @caller_pidns, the caller's pid namespace (t->proc_dfd's), @ancestor or below? */
+static int caller_pidns_within(const struct target *t, const struct ns_ident *caller_pidns,
+			       const struct ns_ident *ancestor)
+{
+	_cleanup_close_ int fd = -EBADF;
+
+	if (ns_ident_equal(caller_pidns, ancestor))
+		return 1;
+	fd = openat(t->proc_dfd, "ns/pid", O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? negative_errno() : target_ns_within(fd, ancestor);
+}
+
+/*
+ * Where the target stands: pinned by @pidfd (tid @host), or, with no pidfd,
+ * the caller itself (pid 0). The caller's namespaces were read through
+ * t->proc_dfd, which target_open() pinned with ID_VALID, and a task trapped
+ * in a syscall changes neither (its user namespace only by its own hand, its
+ * pid namespace never): so for it the target's facts are those, with no
+ * second look. -ESRCH when a pinned target exited meanwhile.
+ */
 static int target_facts(const struct notif_ctx *ctx, const struct target *t, int pidfd,
 			pid_t host, struct sched_target_facts *f)
 {
@@ -156,7 +174,7 @@ static int target_facts(const struct notif_ctx *ctx, const struct target *t, int
 	if (r >= 0)
 		r = target_ns_of(t->proc_dfd, TARGET_NS_PID, &caller_pidns);
 	if (r >= 0)
-		r = pinned_ns_within(pidfd, host, TARGET_NS_USER, container_userns);
+		r = pidfd < 0 ? 1 : pinned_ns_within(pidfd, host, TARGET_NS_USER, container_userns);
 	if (r < 0)
 		return r;
 	f->caller_in_host_pidns = ns_ident_equal(&caller_pidns, &own);
@@ -165,7 +183,8 @@ static int target_facts(const struct notif_ctx *ctx, const struct target *t, int
 	if (r == -ENOENT || r == -ESRCH)
 		return 0; /* the init is gone: nothing is the container's any more */
 	if (r >= 0)
-		r = pinned_ns_within(pidfd, host, TARGET_NS_PID, &container);
+		r = pidfd < 0 ? caller_pidns_within(t, &caller_pidns, &container)
+			      : pinned_ns_within(pidfd, host, TARGET_NS_PID, &container);
 	if (r < 0)
 		return r;
 	f->pidns_in_container = r > 0;
@@ -199,6 +218,30 @@ static int set_pinned(const struct notif_ctx *ctx, int pidfd, pid_t host, int po
 	return r;
 }
 
+/*
+ * The caller itself: its notification pins its tid as a pidfd would. While
+ * ID_VALID holds the caller is trapped, so alive: checked right before the
+ * call and after it, its tid named it throughout, with the same residual
+ * window as set_pinned() (ID_VALID is the stricter check: a zombie's pidfd
+ * still takes a signal). Returns 0 or the negative errno for the caller.
+ */
+static int set_caller(const struct notif_ctx *ctx, const struct target *t, int policy,
+		      int priority)
+{
+	struct sched_param param = { .sched_priority = priority };
+	int r;
+
+	if (notify_id_valid(ctx->notify_fd, ctx->req->id) < 0)
+		return -ESRCH;
+	r = RET_NERRNO(sched_setscheduler(t->tid, policy, &param));
+	if (notify_id_valid(ctx->notify_fd, ctx->req->id) < 0) {
+		log_debug("id=%llu: sched_setscheduler caller %d went away during the call",
+			  (unsigned long long)ctx->req->id, (int)t->tid);
+		return -ESRCH;
+	}
+	return r;
+}
+
 /* Returns < 0 for an internal failure; fills @reply otherwise. */
 static int sched_act(const struct notif_ctx *ctx, const struct target *t, int pid, int policy,
 		     int priority, struct notif_reply *reply)
@@ -206,13 +249,16 @@ static int sched_act(const struct notif_ctx *ctx, const struct target *t, int pi
 	_cleanup_close_ int pidfd = -EBADF;
 	struct sched_target_facts f;
 	struct decision d;
-	pid_t host;
-	int r;
+	pid_t host = t->tid;
+	int r = 0;
 
-	r = pin_target(t, pid, &host, &pidfd);
-	/* the caller is still trapped: t->proc_dfd names it, and what it named is pinned */
-	if (r >= 0)
-		r = notify_id_valid(ctx->notify_fd, ctx->req->id);
+	/* pid 0, the caller: target_open() pinned it, and nothing is opened by number since */
+	if (pid != 0) {
+		r = pin_target(t, pid, &host, &pidfd);
+		/* the caller is still trapped: t->proc_dfd names it, and what it named is pinned */
+		if (r >= 0)
+			r = notify_id_valid(ctx->notify_fd, ctx->req->id);
+	}
 	if (r >= 0)
 		r = target_facts(ctx, t, pidfd, host, &f);
 	if (r == -ESRCH) {
@@ -228,7 +274,8 @@ static int sched_act(const struct notif_ctx *ctx, const struct target *t, int pi
 		decision_reply(d, reply);
 		return 0;
 	}
-	reply_result(reply, set_pinned(ctx, pidfd, host, policy, priority));
+	reply_result(reply, pidfd >= 0 ? set_pinned(ctx, pidfd, host, policy, priority)
+				       : set_caller(ctx, t, policy, priority));
 	return 0;
 }
 

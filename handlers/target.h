@@ -214,6 +214,7 @@ int target_ns_of_pid(pid_t pid, enum target_ns_type type, struct ns_ident *ret);
 /*
  * 1 when the namespace behind @ns_fd (user or pid) is @ancestor or nested
  * below it (NS_GET_PARENT, bounded), 0 when not, or a negative errno.
+ * @ns_fd stays the caller's, open and untouched.
  */
 int target_ns_within(int ns_fd, const struct ns_ident *ancestor);
 

@@ -138,10 +138,10 @@ int target_ns_of_pid(pid_t pid, enum target_ns_type type, struct ns_ident *ret)
 
 int target_ns_within(int ns_fd, const struct ns_ident *ancestor)
 {
-	_cleanup_close_ int fd = fcntl(ns_fd, F_DUPFD_CLOEXEC, 3);
+	/* only the parents are ours: @ns_fd itself is looked at as it is, no copy made */
+	_cleanup_close_ int parent_fd = -EBADF;
+	int fd = ns_fd;
 
-	if (fd < 0)
-		return negative_errno();
 	for (int depth = 0; depth < NS_DEPTH_MAX; depth++) {
 		struct ns_ident id;
 		int parent, r = ns_ident_at(fd, "", &id);
@@ -154,8 +154,9 @@ int target_ns_within(int ns_fd, const struct ns_ident *ancestor)
 		parent = ioctl(fd, NS_GET_PARENT);
 		if (parent < 0)
 			return errno == EPERM ? 0 : negative_errno();
-		(void)close_nointr(fd);
-		fd = parent;
+		if (parent_fd >= 0)
+			(void)close_nointr(parent_fd);
+		fd = parent_fd = parent;
 	}
 	return 0;
 }

@@ -54,6 +54,14 @@ const struct case_desc cases[CASE_COUNT] = {
 			       .answer = FLOOR_MKNOD },
 	[CASE_MKNOD] = { "mknod", true, 0, false, CALL_MKNOD, "bench-mknod", true,
 			 .own_floor = CASE_FLOOR_MKNOD },
+	[CASE_FLOOR_SETXATTR] = { "floor-setxattr", false, WAIT_BLOCK, true, CALL_SETXATTR, NULL,
+				  true, .answer = FLOOR_SETXATTR },
+	[CASE_SETXATTR] = { "setxattr", true, 0, false, CALL_SETXATTR, "bench-setxattr", true,
+			    .own_floor = CASE_FLOOR_SETXATTR },
+	[CASE_FLOOR_SCHED] = { "floor-sched", false, WAIT_BLOCK, true, CALL_SCHED, NULL, true,
+			       .answer = FLOOR_SCHED },
+	[CASE_SCHED] = { "sched", true, 0, false, CALL_SCHED, "bench-sched", true,
+			 .own_floor = CASE_FLOOR_SCHED },
 	/* the mount case's floor is the mount itself: root, natively, no supervisor */
 	[CASE_FLOOR_MOUNT] = { "floor-mount", false, 0, false, CALL_MOUNT, NULL, .native = true,
 			       .own_floor = CASE_FLOOR_MOUNT },
@@ -87,6 +95,9 @@ const struct container_def main_defs[] = {
 	  "\"security.syscalls.intercept.mount.allowed\":\"ext4\"" },
 	{ "bench-bpf", "security.syscalls.intercept.bpf",
 	  "\"security.syscalls.intercept.bpf.devices\":\"true\"" },
+	/* after fan-7: the workers=1 daemon registers main_defs[4..11] */
+	{ "bench-setxattr", "security.syscalls.intercept.setxattr" },
+	{ "bench-sched", "security.syscalls.intercept.sched_setscheduler" },
 };
 
 const unsigned fan_sizes[] = { 1, 16, 256 };
@@ -151,6 +162,7 @@ static void latency_spec(struct bench *b, const struct case_desc *cd, struct fle
 		spec->mknod_path = b->mknod_path;
 		(void)unlink(b->mknod_path);
 	}
+	spec->xattr_path = b->xattr_path;
 	spec->mount_source = b->mount.source;
 	spec->mount_target = b->mount.target;
 	if (cd->call == CALL_BPF) {
@@ -247,8 +259,7 @@ static void latency_round(struct bench *b, double secs, bool backwards)
 		if (r <= -1000 && atomic_load(&b->shm->fail_stage) == STAGE_CALL)
 			(void)snprintf(why, sizeof(why), "the trapped call failed: %s%s",
 				       strerror(-r - 1000),
-				       cases[id].daemon && (cases[id].call == CALL_MKNOD ||
-							    cases[id].call == CALL_MOUNT)
+				       cases[id].daemon && cases[id].call != CALL_SYSINFO
 					       ? " (not emulated: handler missing or refused)"
 					       : "");
 		else if (r <= -1000)
@@ -543,17 +554,22 @@ static void start_daemons(struct bench *b)
 		fprintf(stderr, "bench: cannot start the workers=1 daemon: %s\n", strerror(-r));
 }
 
-/* A tmpfs owned by the mknod client (root of a user namespace mapped to 100000). */
+/*
+ * A tmpfs owned by the mknod client (root of a user namespace mapped to
+ * 100000), and the directory in it the setxattr client marks opaque.
+ */
 static int setup_mknod_dir(struct bench *b)
 {
 	(void)snprintf(b->mknod_dir, sizeof(b->mknod_dir), "%s/mknod", b->dir);
 	(void)snprintf(b->mknod_path, sizeof(b->mknod_path), "%s/null", b->mknod_dir);
+	(void)snprintf(b->xattr_path, sizeof(b->xattr_path), "%s/opaque", b->mknod_dir);
 	if (mkdir(b->mknod_dir, 0755) < 0)
 		return NEG_ERRNO();
 	if (mount("bench-tmpfs", b->mknod_dir, "tmpfs", MS_NOSUID, "size=1m,mode=0755") < 0)
 		return NEG_ERRNO();
 	b->mknod_mounted = true;
-	if (chown(b->mknod_dir, 100000, 100000) < 0)
+	if (chown(b->mknod_dir, 100000, 100000) < 0 || mkdir(b->xattr_path, 0755) < 0 ||
+	    chown(b->xattr_path, 100000, 100000) < 0)
 		return NEG_ERRNO();
 	return 0;
 }
@@ -713,9 +729,14 @@ int main(int argc, char **argv)
 	r = setup_mknod_dir(&b);
 	if (r < 0)
 		for (enum case_id id = 0; id < CASE_COUNT; id++)
-			if (cases[id].call == CALL_MKNOD)
+			if (cases[id].call == CALL_MKNOD || cases[id].call == CALL_SETXATTR)
 				(void)snprintf(b.cr[id].skip, sizeof(b.cr[0].skip),
 					       "cannot mount the client's tmpfs: %s", strerror(-r));
+	r = sched_rt_probe();
+	for (enum case_id id = CASE_FLOOR_SCHED; r < 0 && id <= CASE_SCHED; id++)
+		(void)snprintf(b.cr[id].skip, sizeof(b.cr[0].skip),
+			       "root cannot take SCHED_FIFO here (no RT runtime in our cgroup?): %s",
+			       strerror(-r));
 	r = setup_bpf_cgroups(&b);
 	for (enum case_id id = CASE_FLOOR_BPF; r < 0 && id <= CASE_BPF; id++)
 		(void)snprintf(b.cr[id].skip, sizeof(b.cr[0].skip), "no cgroup2 directory: %s",

@@ -87,6 +87,8 @@ enum call_kind {
 	CALL_MKNOD,   /* mknodat(AT_FDCWD, path, S_IFCHR|0666, 1:3) then unlink */
 	CALL_MOUNT,   /* mount(source, target, "ext4") then umount2(target), in its own mount ns */
 	CALL_BPF,     /* one device program loaded, attached MULTI to bpf_target, detached, closed */
+	CALL_SETXATTR, /* setxattr(xattr_path, "trusted.overlay.opaque", "y", 1, 0) */
+	CALL_SCHED,   /* sched_setscheduler(0, ...) to SCHED_FIFO and SCHED_RR (priority 1) in turn */
 };
 
 /* How a client's listener reaches its supervisor. */
@@ -105,6 +107,7 @@ struct fleet_spec {
 	bool userns;                /* run as pid 1 of a fresh pid namespace owned by a fresh
 				       user namespace (0 → 100000): a container's init */
 	const char *mknod_path;     /* CALL_MKNOD */
+	const char *xattr_path;     /* CALL_SETXATTR: a directory the client's root owns */
 	const char *mount_source, *mount_target; /* CALL_MOUNT */
 	const char *bpf_target;     /* CALL_BPF: the cgroup2 directory to attach to */
 	const char *cgroup;         /* a cgroup2 directory to run the client in, or NULL */
@@ -135,6 +138,13 @@ int fleet_stop(struct shm *shm, struct fleet *f, int grace_ms);
 
 /* The sysinfo NOTIFY program, built by filters_init(). */
 const struct sock_fprog *filter_sysinfo(void);
+
+/*
+ * May a task of ours take SCHED_FIFO at all (RT group scheduling can give its
+ * cgroup no real-time runtime, and then root is refused too)? 0 or the errno
+ * a child of ours got when it tried as root.
+ */
+int sched_rt_probe(void);
 
 /* One SCM_RIGHTS fd with @len bytes of @data; 0 or a negative errno. */
 int send_fd(int sock, int fd, const void *data, size_t len);
@@ -170,6 +180,8 @@ enum floor_answer {
 	FLOOR_MKNOD,    /* mknod c 1 3 made as the caller, every safe step of an emulation */
 	FLOOR_BPF,      /* the bench's device program loaded, attached, detached: the safe steps */
 	FLOOR_MOUNT,    /* the bench's ext4 mount made for the caller, every safe step of an emulation */
+	FLOOR_SETXATTR, /* trusted.overlay.opaque set for the caller, every safe step of an emulation */
+	FLOOR_SCHED,    /* the caller's own scheduling policy set, every safe step of an emulation */
 };
 
 /*

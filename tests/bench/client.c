@@ -29,6 +29,7 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "bench.h"
@@ -37,7 +38,7 @@
 #define USERNS_BASE 100000
 #define USERNS_SIZE 65536
 
-static struct sock_fprog prog_sysinfo, prog_mknod, prog_mount, prog_bpf;
+static struct sock_fprog prog_sysinfo, prog_mknod, prog_mount, prog_bpf, prog_setxattr, prog_sched;
 
 /* ------------------------------------------------------------------ filters */
 
@@ -90,6 +91,8 @@ int filters_init(void)
 	static const int mknod_nrs[] = { SCMP_SYS(mknod), SCMP_SYS(mknodat) };
 	static const int mount_nrs[] = { SCMP_SYS(mount) };
 	static const int bpf_nrs[] = { SCMP_SYS(bpf) };
+	static const int setxattr_nrs[] = { SCMP_SYS(setxattr) };
+	static const int sched_nrs[] = { SCMP_SYS(sched_setscheduler) };
 	static const int bpf_cmds[] = { BPF_PROG_LOAD, BPF_PROG_ATTACH, BPF_PROG_DETACH,
 					BPF_PROG_QUERY, BPF_LINK_CREATE };
 	int r;
@@ -99,6 +102,10 @@ int filters_init(void)
 		r = export_filter(bpf_nrs, 1, bpf_cmds, 5, &prog_bpf);
 	if (r == 0)
 		r = export_filter(mount_nrs, 1, NULL, 0, &prog_mount);
+	if (r == 0)
+		r = export_filter(setxattr_nrs, 1, NULL, 0, &prog_setxattr);
+	if (r == 0)
+		r = export_filter(sched_nrs, 1, NULL, 0, &prog_sched);
 	if (r < 0)
 		return r;
 	return export_filter(mknod_nrs, 2, NULL, 0, &prog_mknod);
@@ -366,12 +373,32 @@ static int bpf_iteration(const struct fleet_spec *spec)
 	return (int)r;
 }
 
+/*
+ * A real-time policy, SCHED_FIFO and SCHED_RR in turn: without RLIMIT_RTPRIO
+ * (set to 0 before the filter) the kernel refuses every one of these changes
+ * to the caller itself, so a call that succeeds was emulated.
+ */
+static int sched_iteration(void)
+{
+	static unsigned n;
+	const struct sched_param param = { .sched_priority = 1 };
+
+	return sched_setscheduler(0, n++ % 2 ? SCHED_RR : SCHED_FIFO, &param) < 0 ? NEG_ERRNO() : 0;
+}
+
 static int do_call(const struct fleet_spec *spec)
 {
 	struct sysinfo si;
 
 	if (spec->call == CALL_SYSINFO)
 		return sysinfo(&si) < 0 ? NEG_ERRNO() : 0;
+	/* trusted.* needs CAP_SYS_ADMIN in the initial user namespace: success means emulated */
+	if (spec->call == CALL_SETXATTR)
+		return setxattr(spec->xattr_path, "trusted.overlay.opaque", "y", 1, 0) < 0
+			       ? NEG_ERRNO()
+			       : 0;
+	if (spec->call == CALL_SCHED)
+		return sched_iteration();
 	if (spec->call == CALL_MOUNT)
 		return mount(spec->mount_source, spec->mount_target, "ext4", 0, NULL) < 0 ||
 				       umount2(spec->mount_target, 0) < 0
@@ -459,10 +486,12 @@ static int own_mount_ns(void)
 static int trap_calls(const struct fleet_spec *spec, const char *name, int runtime,
 		      int *ret_conn, enum fail_stage *stage)
 {
-	const struct sock_fprog *prog = spec->call == CALL_MKNOD   ? &prog_mknod
-					: spec->call == CALL_MOUNT ? &prog_mount
-					: spec->call == CALL_BPF   ? &prog_bpf
-								   : &prog_sysinfo;
+	const struct sock_fprog *prog = spec->call == CALL_MKNOD      ? &prog_mknod
+					: spec->call == CALL_MOUNT    ? &prog_mount
+					: spec->call == CALL_BPF      ? &prog_bpf
+					: spec->call == CALL_SETXATTR ? &prog_setxattr
+					: spec->call == CALL_SCHED    ? &prog_sched
+								      : &prog_sysinfo;
 	int32_t self = getpid();
 	int listener, r;
 
@@ -500,6 +529,10 @@ static _Noreturn void client_main(struct shm *shm, const struct fleet_spec *spec
 		goto fail;
 	if (spec->call == CALL_MOUNT && (r = own_mount_ns()) < 0)
 		goto fail;
+	if (spec->call == CALL_SCHED && setrlimit(RLIMIT_RTPRIO, &(struct rlimit){ 0, 0 }) < 0) {
+		r = NEG_ERRNO();
+		goto fail;
+	}
 	if (!spec->native && (r = trap_calls(spec, name, runtime, &conn, &stage)) < 0)
 		goto fail;
 	stage = STAGE_CALL;
@@ -600,3 +633,22 @@ int fleet_stop(struct shm *shm, struct fleet *f, int grace_ms)
 	return r;
 }
 
+
+int sched_rt_probe(void)
+{
+	const struct sched_param param = { .sched_priority = 1 };
+	pid_t pid = fork();
+	int st, r;
+
+	if (pid < 0)
+		return NEG_ERRNO();
+	if (pid == 0) {
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		_exit(sched_setscheduler(0, SCHED_FIFO, &param) < 0 ? errno : 0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return NEG_ERRNO();
+	r = WIFEXITED(st) ? WEXITSTATUS(st) : EIO;
+	return r ? -r : 0;
+}

@@ -9,7 +9,8 @@
  *  - sysinfo: pin the caller's memory and maps, ID_VALID, check that the
  *    target is writable, write a fixed struct.
  *  - mknod: the safe steps of an emulation, none skipped (see answer_mknod()).
- *  - mount and bpf: the same, in floor_mount.c and floor_bpf.c.
+ *  - mount, setxattr, sched_setscheduler: the same, in floor_mount.c,
+ *    floor_setxattr.c and floor_sched.c.
  *  - bpf: load, attach, detach with the fewest safe steps (floor_bpf.c).
  */
 #include <fcntl.h>
@@ -104,19 +105,25 @@ static int set_fsid(long nr, unsigned id)
 	return (unsigned)syscall(nr, (unsigned)-1) == id ? 0 : -EPERM;
 }
 
-/* "user:[4026531837]" → the inode number */
-int userns_of(int dfd, const char *path, uint64_t *ret)
+/* "TYPE:[4026531837]", the text of a namespace link → the inode number */
+int ns_inode_of(int dfd, const char *path, const char *type, uint64_t *ret)
 {
+	const size_t len = strlen(type);
 	char link[64];
 	ssize_t n = readlinkat(dfd, path, link, sizeof(link) - 1);
 
 	if (n < 0)
 		return NEG_ERRNO();
 	link[n] = '\0';
-	if (strncmp(link, "user:[", 6) != 0)
+	if (strncmp(link, type, len) != 0 || strncmp(link + len, ":[", 2) != 0)
 		return -EIO;
-	*ret = strtoull(link + 6, NULL, 10);
+	*ret = strtoull(link + len + 2, NULL, 10);
 	return 0;
+}
+
+int userns_of(int dfd, const char *path, uint64_t *ret)
+{
+	return ns_inode_of(dfd, path, "user", ret);
 }
 
 /* Once, before the first notification: our credentials; the container's user namespace. */
@@ -148,7 +155,13 @@ int floor_self_init(struct floor_self *s, pid_t init_pid)
 		return -EIO;
 	s->container_userns = st.st_ino;
 	close(owner);
+	if (fstat(pidns, &st) < 0)
+		return -EIO;
+	s->container_pidns = st.st_ino;
 	close(pidns);
+	if (stat("/proc/self/ns/pid", &st) < 0)
+		return -EIO;
+	s->own_pidns = st.st_ino;
 	return 0;
 }
 
@@ -341,6 +354,10 @@ void pin_caller(unsigned tid, int *ret_proc, int *ret_status, int *ret_root)
 {
 	char name[32];
 
+	if (kept.tid == tid && !ret_root) {
+		*ret_proc = kept.proc, *ret_status = kept.status;
+		return;
+	}
 	if (kept.tid == tid) {
 		*ret_root = openat(kept.proc, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (*ret_root >= 0) {
@@ -352,9 +369,29 @@ void pin_caller(unsigned tid, int *ret_proc, int *ret_status, int *ret_root)
 	(void)snprintf(name, sizeof(name), "/proc/%u", tid);
 	*ret_proc = open(name, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	*ret_status = openat(*ret_proc, "status", O_RDONLY | O_CLOEXEC);
-	*ret_root = openat(*ret_proc, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ret_root)
+		*ret_root = openat(*ret_proc, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*ret_proc >= 0 && *ret_status >= 0)
 		kept.tid = tid, kept.proc = *ret_proc, kept.status = *ret_status;
+}
+
+int pin_checked(int fd, const struct seccomp_notif *req, int *ret_proc, int *ret_status,
+		struct caller *c)
+{
+	for (int tries = 0; tries < 2; tries++) {
+		const bool was_kept = kept.tid == req->pid;
+
+		pin_caller(req->pid, ret_proc, ret_status, NULL);
+		if (*ret_proc < 0 || *ret_status < 0 ||
+		    ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0)
+			return -ESRCH;
+		if (caller_read(*ret_status, c) == 0)
+			return 0;
+		if (!was_kept)
+			return -ESRCH;
+		kept_drop(); /* a reaped task's: its tid names another one now */
+	}
+	return -ESRCH;
 }
 
 /*
@@ -412,7 +449,9 @@ static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, enum 
 		_exit(2);
 	if (sync && ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP) < 0)
 		_exit(3);
-	if ((answer == FLOOR_MKNOD || answer == FLOOR_MOUNT) && floor_self_init(&self, init_pid) < 0)
+	if ((answer == FLOOR_MKNOD || answer == FLOOR_MOUNT || answer == FLOOR_SETXATTR ||
+	     answer == FLOOR_SCHED) &&
+	    floor_self_init(&self, init_pid) < 0)
 		_exit(8);
 	if (answer == FLOOR_MOUNT && floor_mount_init() < 0)
 		_exit(10);
@@ -450,6 +489,10 @@ static _Noreturn void floor_main(int sock, enum wait_mode mode, bool sync, enum 
 			answer_mknod(fd, &req, &self, &resp);
 		else if (answer == FLOOR_MOUNT)
 			answer_mount(fd, &req, &self, &resp);
+		else if (answer == FLOOR_SETXATTR)
+			answer_setxattr(fd, &req, &self, &resp);
+		else if (answer == FLOOR_SCHED)
+			answer_sched(fd, &req, &self, &resp);
 		else if (answer == FLOOR_BPF && answer_bpf(fd, &req, &resp) > 0)
 			continue; /* answered by SECCOMP_ADDFD_FLAG_SEND */
 		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT)

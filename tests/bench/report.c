@@ -73,7 +73,7 @@ struct target {
 	const char *fail; /* non-NULL: the daemon failed the measurement itself */
 };
 
-#define MAX_TARGETS 32
+#define MAX_TARGETS 40
 
 bool any_skipped(const struct bench *b)
 {
@@ -235,6 +235,8 @@ static size_t collect_targets(const struct bench *b, struct target *t)
 	n += own_floor_targets(b, CASE_CONTINUE, 1.05, t + n);
 	n += own_floor_targets(b, CASE_SYSINFO, 1.1, t + n);
 	n += own_floor_targets(b, CASE_MKNOD, 1.1, t + n);
+	n += own_floor_targets(b, CASE_SETXATTR, 1.1, t + n);
+	n += own_floor_targets(b, CASE_SCHED, 1.1, t + n);
 	n += own_floor_targets(b, CASE_MOUNT, 1.1, t + n);
 	n += floor_targets(b, CASE_MOUNT, CASE_FLOOR_MOUNT_NOTIFY, 1.1, t + n);
 	n += own_floor_targets(b, CASE_BPF, 1.1, t + n);

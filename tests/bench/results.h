@@ -24,6 +24,10 @@ enum case_id {
 	CASE_SYSINFO,      /* interceptd emulating sysinfo */
 	CASE_FLOOR_MKNOD,  /* the floor emulating mknod: every safe step, nothing else */
 	CASE_MKNOD,        /* interceptd emulating mknod c 1 3 */
+	CASE_FLOOR_SETXATTR, /* the floor setting trusted.overlay.opaque: every safe step */
+	CASE_SETXATTR,     /* interceptd setting it */
+	CASE_FLOOR_SCHED,  /* the floor setting the caller's RT policy: every safe step */
+	CASE_SCHED,        /* interceptd setting it */
 	CASE_FLOOR_MOUNT,  /* ext4 mount + umount done natively by root: the mount case's floor */
 	CASE_FLOOR_MOUNT_NOTIFY, /* the same mount trapped, made for the caller with every safe step */
 	CASE_MOUNT,        /* the same through interceptd (mount.allowed=ext4), umount native */
@@ -92,7 +96,7 @@ struct bench {
 	struct options o;
 	struct shm *shm;
 	char dir[128];
-	char mknod_dir[200], mknod_path[240];
+	char mknod_dir[200], mknod_path[240], xattr_path[240]; /* xattr_path: in mknod_dir */
 	bool mknod_mounted;
 	struct mount_fixture mount;
 	char bpf_cg[200], bpf_c[220], bpf_t[240]; /* cgroup2: ours, the client's, the target */
@@ -124,7 +128,7 @@ struct bench {
 
 extern const struct case_desc cases[CASE_COUNT];
 extern const char *const fan_containers[N_FAN_CONTAINERS];
-extern const struct container_def main_defs[14];
+extern const struct container_def main_defs[16];
 extern const unsigned fan_sizes[N_FAN_SIZES];
 
 /* statistics (report.c) */

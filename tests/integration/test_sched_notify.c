@@ -370,6 +370,50 @@ static void test_sched_target_in_nested_pidns_emulated(void **state)
 }
 
 /*
+ * pid 0 from a pid namespace the container made below its own: the caller's
+ * own namespaces are looked at, not the target's through a pidfd (it is the
+ * caller), and it is the container's.
+ */
+static void test_sched_own_task_in_nested_pidns_emulated(void **state)
+{
+	struct placement nested = IN_CONTAINER(ROLE_CALLER);
+	struct proc *caller;
+	struct result r;
+
+	(void)state;
+	nested.new_pidns = true;
+	caller = spawn(&nested);
+	r = call_sched(caller, 0, SCHED_BATCH);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(g.last_flags, 0);
+	assert_policy(caller, SCHED_BATCH);
+}
+
+/*
+ * pid 0 from the container's user namespace but a pid namespace beside the
+ * container's: not the container's task, so left to the kernel (CONTINUE),
+ * which refuses a real-time policy to the caller's own rights.
+ */
+static void test_sched_own_task_in_sibling_pidns_continued(void **state)
+{
+	struct proc *sibling_init = spawn(&(struct placement){ .new_pidns = true,
+							       .role = ROLE_SLEEPER });
+	struct proc *caller = spawn(&(struct placement){ .pidns_of = sibling_init->host,
+							 .userns_of = g.init.host,
+							 .role = ROLE_CALLER });
+	struct cmd c = { .pid = 0, .policy = SCHED_FIFO, .prio = 1 };
+	struct result r;
+
+	(void)state;
+	assert_int_equal(write(caller->ctl, &c, sizeof(c)), sizeof(c));
+	supervise_one(caller->listener);
+	assert_int_equal(read(caller->ctl, &r, sizeof(r)), sizeof(r));
+	assert_int_equal(g.last_flags, SECCOMP_USER_NOTIF_FLAG_CONTINUE);
+	assert_int_equal(r.err, EPERM);
+	assert_policy(caller, SCHED_OTHER);
+}
+
+/*
  * A user-namespaced caller that shares the host's pid namespace names host
  * tasks: a root-owned one must not change (the kernel alone would say EPERM).
  */
@@ -491,6 +535,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_sched_target_in_container_emulated, teardown),
 		cmocka_unit_test_teardown(test_sched_target_in_nested_pidns_emulated, teardown),
+		cmocka_unit_test_teardown(test_sched_own_task_in_nested_pidns_emulated, teardown),
+		cmocka_unit_test_teardown(test_sched_own_task_in_sibling_pidns_continued, teardown),
 		cmocka_unit_test_teardown(test_sched_caller_in_host_pidns_refused, teardown),
 		cmocka_unit_test_teardown(test_sched_host_task_in_container_pidns_refused, teardown),
 		cmocka_unit_test_teardown(test_sched_target_in_sibling_pidns_refused, teardown),
