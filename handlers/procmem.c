@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Target memory access for handlers; stateless, any worker thread. */
+/*
+ * Target memory access for handlers, from any worker thread. Stateless but
+ * for the range a thread may ask to have its copies recorded in
+ * (procmem_track(): a thread-local pointer, so the hot path takes no lock).
+ */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,13 +31,38 @@ struct maps_query {
 #define MAPS_VMA_WRITABLE 0x02
 #define MAPS_COVERING_OR_NEXT 0x10
 
+/* Where this thread records its copies, or NULL. */
+static _Thread_local struct procmem_range *tracked;
+
+void procmem_track(struct procmem_range *range)
+{
+	tracked = range;
+}
+
+/* A copy of [@addr, @addr + @len) begins: a fault in it may block (userfaultfd, FUSE). */
+static void copy_begins(uint64_t addr, size_t len)
+{
+	if (!tracked)
+		return;
+	atomic_store_explicit(&tracked->start, addr, memory_order_relaxed);
+	atomic_store_explicit(&tracked->end, addr + len, memory_order_release);
+}
+
+static void copy_ends(void)
+{
+	if (tracked)
+		atomic_store_explicit(&tracked->end, 0, memory_order_relaxed);
+}
+
 static int via_mem_fd(int mem_fd, uint64_t addr, void *buf, size_t len, bool write)
 {
 	ssize_t n;
 
 	if (mem_fd < 0)
 		return -ENOSYS;
+	copy_begins(addr, len);
 	n = write ? pwrite(mem_fd, buf, len, (off_t)addr) : pread(mem_fd, buf, len, (off_t)addr);
+	copy_ends();
 	if (n < 0)
 		return errno == EIO ? -EFAULT : negative_errno();
 	return (size_t)n == len ? 0 : -EFAULT;
@@ -49,7 +78,9 @@ int procmem_read(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len)
 		return 0;
 	if (addr + len < addr)
 		return -EFAULT;
+	copy_begins(addr, len);
 	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	copy_ends();
 	if (n < 0 && errno == ENOSYS)
 		return via_mem_fd(mem_fd, addr, buf, len, false);
 	if (n < 0)

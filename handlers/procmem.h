@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,6 +30,22 @@
  * between that look-up and the write, which then lands as if it came just
  * before.
  */
+
+/*
+ * The range of a caller's memory that a thread is copying from or to, for
+ * another thread to find out what a thread stuck in a copy waits on (the
+ * daemon's shutdown looks which FUSE file backs it). end == 0: no copy in
+ * progress. Written by its own thread only, read by any.
+ */
+struct procmem_range {
+	atomic_uint_fast64_t start, end;
+};
+
+/*
+ * From now on, the calling thread's copies below record their range in
+ * @range (NULL: stop recording). Costs two relaxed stores per copy.
+ */
+void procmem_track(struct procmem_range *range);
 
 /* Copy exactly @len bytes at @addr in @pid into @buf. */
 int procmem_read(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len);

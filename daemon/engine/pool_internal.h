@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/engine/fuse_abort.h"
 #include "daemon/engine/pool.h"
 
 /* A worker busy this long in one notification is stuck: nothing new goes to it. */
@@ -39,6 +40,7 @@ struct shard {
 	atomic_uint_fast64_t busy_since_ns; /* when serving current began; 0 = idle */
 	atomic_uint_fast64_t slow_ns;        /* spent in slow notifications since: */
 	atomic_uint_fast64_t slow_window_ns; /* (both written by the worker only) */
+	struct caller_watch watch;           /* the caller and range it is in, for shutdown */
 
 	/* hot mode: the worker blocks in RECV on its only listener, no epoll step */
 	atomic_bool is_hot;
