@@ -242,20 +242,43 @@ struct shard *pool_held_by(struct workers *w, const char *name)
 }
 
 /*
+ * Whether @sh is stuck in a notification of a container other than @name's
+ * (not yet held: a held shard is known by its held_by). The listener it
+ * serves is compared with the listeners of the pool's list, which are alive
+ * under the pool lock, and only then read. Pool lock held.
+ */
+static bool stuck_in_other(struct workers *w, struct shard *sh, const char *name, uint64_t now)
+{
+	const struct engine_listener *serving = atomic_load(&sh->current);
+
+	if (!serving || !shard_stuck(sh, now))
+		return false;
+	for (size_t i = 0; i < w->n_all; i++)
+		if (w->all[i] == serving)
+			return strcmp(listener_name(serving), name) != 0;
+	return true; /* dropped meanwhile: not @name's to go to */
+}
+
+/*
  * The worker serving another listener of @l's container, unless another
- * container holds it (stuck but not yet held counts: its container's listeners
- * go there and are evacuated together). Pool lock held.
+ * container holds it or has it stuck, even if not held yet (stuck in this
+ * container's own notification counts: its container's listeners go there
+ * and are evacuated together). Pool lock held.
  */
 static struct shard *container_shard(struct workers *w, const struct engine_listener *l)
 {
 	const char *name = listener_name(l);
+	uint64_t now = now_ns();
 
 	for (size_t i = 0; name[0] && i < w->n_all; i++) {
 		const struct engine_listener *o = w->all[i];
+		struct shard *sh;
 
-		if (o != l && o->shard != SHARD_NONE && !w->shards[o->shard].is_held &&
-		    strcmp(listener_name(o), name) == 0)
-			return &w->shards[o->shard];
+		if (o == l || o->shard == SHARD_NONE || strcmp(listener_name(o), name) != 0)
+			continue;
+		sh = &w->shards[o->shard];
+		if (!sh->is_held && !stuck_in_other(w, sh, name, now))
+			return sh;
 	}
 	return NULL;
 }

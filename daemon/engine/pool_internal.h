@@ -35,8 +35,13 @@ struct shard {
 	bool has_thread;
 	atomic_uint n_listeners;
 
-	pthread_mutex_t lock;               /* guards current against the watchdog */
-	struct engine_listener *current;    /* being served (the worker holds a reference), or NULL */
+	pthread_mutex_t lock; /* guards current against the watchdog */
+	/*
+	 * Being served (the worker holds a reference), or NULL. Atomic so that
+	 * placement may compare it, under the pool lock alone, with the listeners
+	 * it knows are alive (container_shard()): only there is it dereferenced.
+	 */
+	struct engine_listener *_Atomic current;
 	atomic_uint_fast64_t busy_since_ns; /* when serving current began; 0 = idle */
 	atomic_uint_fast64_t slow_ns;        /* spent in slow notifications since: */
 	atomic_uint_fast64_t slow_window_ns; /* (both written by the worker only) */
@@ -103,8 +108,10 @@ struct shard *pool_held_by(struct workers *w, const char *name);
  * Where @l should be served: the stuck worker its container already holds (so
  * that a hostile container only ever stalls itself), else the worker serving
  * its container's other listeners (so that a container blocking in all of them
- * at once still holds one worker), else the healthy worker with the fewest
- * listeners, else NULL (every worker is stuck). Intake thread, pool lock held.
+ * at once still holds one worker) unless another container holds it or has it
+ * stuck (held or not yet), else the healthy worker with the fewest listeners,
+ * else NULL (every worker is stuck). Never a worker stuck in another
+ * container's notification. Intake thread, pool lock held.
  */
 struct shard *pool_place(struct workers *w, const struct engine_listener *l);
 
