@@ -12,7 +12,8 @@
  * others in its shard. A worker stuck in one notification (a hostile caller
  * can make a memory read block, e.g. on a userfaultfd or FUSE mapping) is
  * handled by the watchdog (watchdog.c): nothing new is placed on it, and it is
- * replaced. A listener changes shard only under the pool lock, and only by its
+ * replaced. At shutdown, a worker still stuck after a grace has the FUSE
+ * connection it waits on aborted (fuse_abort.c) so that the process can end. A listener changes shard only under the pool lock, and only by its
  * own worker or off a stuck worker, so no other worker can hold an event of a
  * listener being moved. Hot mode (a worker blocking in RECV on its only
  * busy listener) is hot.c; deciding a notification is dispatch.c.
