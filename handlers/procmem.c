@@ -115,6 +115,19 @@ int procmem_open_maps(int proc_dfd, pid_t tid)
 	return open_below(proc_dfd, tid, "maps", O_RDONLY);
 }
 
+int procmem_query_mapping(int maps_fd, uint64_t addr, struct procmem_mapping *ret)
+{
+	struct maps_query q = { .size = sizeof(q), .query_addr = addr,
+				.query_flags = MAPS_COVERING_OR_NEXT };
+
+	if (ioctl(maps_fd, MAPS_QUERY, &q) < 0)
+		return negative_errno();
+	*ret = (struct procmem_mapping){ .start = q.vma_start, .end = q.vma_end,
+					 .is_writable = q.vma_flags & MAPS_VMA_WRITABLE,
+					 .dev_major = q.dev_major, .dev_minor = q.dev_minor };
+	return 0;
+}
+
 /*
  * Where a write from @at may go, by PROCMAP_QUERY: through writable mappings
  * and the gaps below them (a stack grows down into its gap: the mem write
@@ -124,17 +137,16 @@ int procmem_open_maps(int proc_dfd, pid_t tid)
 static int writable_end_query(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
 {
 	while (at < end) {
-		struct maps_query q = { .size = sizeof(q), .query_addr = at,
-					.query_flags = MAPS_COVERING_OR_NEXT };
+		struct procmem_mapping m;
+		int r = procmem_query_mapping(maps_fd, at, &m);
 
-		if (ioctl(maps_fd, MAPS_QUERY, &q) < 0) {
-			if (errno != ENOENT)
-				return negative_errno();
+		if (r == -ENOENT)
 			break; /* nothing mapped at or above @at */
-		}
-		if (!(q.vma_flags & MAPS_VMA_WRITABLE) || q.vma_end <= at)
+		if (r < 0)
+			return r;
+		if (!m.is_writable || m.end <= at)
 			break;
-		at = q.vma_end;
+		at = m.end;
 	}
 	*ret = at;
 	return 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -78,6 +79,21 @@ int procmem_open_maps(int proc_dfd, pid_t tid);
  * 0 or a negative errno.
  */
 int procmem_writable_end(int maps_fd, uint64_t addr, uint64_t end, uint64_t *ret_end);
+
+/* One mapping, as PROCMAP_QUERY describes it. */
+struct procmem_mapping {
+	uint64_t start, end;
+	bool is_writable;
+	unsigned dev_major, dev_minor; /* of the file mapped; 0:0 when anonymous */
+};
+
+/*
+ * The mapping of @maps_fd's mm that covers @addr, else the next one above it,
+ * by PROCMAP_QUERY (Linux 6.11): -ENOENT when there is none, -ENOTTY on older
+ * kernels. It asks the mm, not the task: it works while the mm lives, also
+ * once the task that @maps_fd was opened on is gone.
+ */
+int procmem_query_mapping(int maps_fd, uint64_t addr, struct procmem_mapping *ret);
 
 /*
  * Copy @len bytes from @buf to @addr through @mem_fd (procmem_open(), or

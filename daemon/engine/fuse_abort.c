@@ -91,14 +91,19 @@ static void dev_add(struct fuse_dev *set, size_t *n, size_t max, struct fuse_dev
 }
 
 /*
- * The devices of the mappings in @maps that overlap [@start, @end) (all of
- * them when @end is 0) into @out; *@ret_overlapping counts those mappings,
- * anonymous ones included.
+ * The devices of the mappings that overlap [@start, @end) of a caller, from
+ * @source, into @out; *@ret_overlapping counts those mappings, anonymous ones
+ * included (device 0:0: left out; a file whose server says inode 0 still has
+ * its device).
  */
-static size_t devs_under(const char *maps, uint64_t start, uint64_t end, struct fuse_dev *out,
-			 size_t max, size_t *ret_overlapping)
+typedef size_t devs_under_fn(const void *source, uint64_t start, uint64_t end,
+			     struct fuse_dev *out, size_t max, size_t *ret_overlapping);
+
+/* devs_under_fn of a maps text. */
+static size_t text_devs_under(const void *source, uint64_t start, uint64_t end,
+			      struct fuse_dev *out, size_t max, size_t *ret_overlapping)
 {
-	const char *at = maps, *line;
+	const char *at = source, *line;
 	size_t len, n = 0;
 
 	*ret_overlapping = 0;
@@ -109,32 +114,55 @@ static size_t devs_under(const char *maps, uint64_t start, uint64_t end, struct 
 
 		copy_cut(head, sizeof(head), line, len);
 		if (sscanf(head, "%" SCNx64 "-%" SCNx64 " %*s %*x %x:%x", &s, &e, &d.major,
-			   &d.minor) != 4)
-			continue;
-		if (end && (e <= start || s >= end))
+			   &d.minor) != 4 || e <= start || s >= end)
 			continue;
 		++*ret_overlapping;
-		/* 0:0 is anonymous memory; a file whose server says inode 0 still has its device */
 		if (d.major || d.minor)
 			dev_add(out, &n, max, d);
 	}
 	return n;
 }
 
-size_t fuse_mapped_devs(const char *maps, uint64_t start, uint64_t end, struct fuse_dev *out,
-			size_t max, enum fuse_found *how)
+/* devs_under_fn of a maps file (an int fd) by PROCMAP_QUERY, which needs the mm, not the task. */
+static size_t queried_devs_under(const void *source, uint64_t start, uint64_t end,
+				 struct fuse_dev *out, size_t max, size_t *ret_overlapping)
+{
+	int maps_fd = *(const int *)source;
+	struct procmem_mapping m;
+	size_t n = 0;
+
+	*ret_overlapping = 0;
+	for (uint64_t at = start; at < end; at = m.end) {
+		if (procmem_query_mapping(maps_fd, at, &m) < 0 || m.start >= end || m.end <= at)
+			break;
+		++*ret_overlapping;
+		if (m.dev_major || m.dev_minor)
+			dev_add(out, &n, max, (struct fuse_dev){ m.dev_major, m.dev_minor });
+	}
+	return n;
+}
+
+/* fuse_mapped_devs() from either source. */
+static size_t devs_attributed(devs_under_fn *under, const void *source, uint64_t start,
+			      uint64_t end, struct fuse_dev *out, size_t max, enum fuse_found *how)
 {
 	size_t overlapping, n;
 
 	*how = FUSE_FOUND_BY_RANGE;
 	if (end > start) {
-		n = devs_under(maps, start, end, out, max, &overlapping);
+		n = under(source, start, end, out, max, &overlapping);
 		if (overlapping > 0)
 			return n;
 	}
 	/* nothing to go by (the range is unmapped by now, or no copy was recorded) */
 	*how = FUSE_FOUND_BY_MAPPINGS;
-	return devs_under(maps, 0, 0, out, max, &overlapping);
+	return under(source, 0, UINT64_MAX, out, max, &overlapping);
+}
+
+size_t fuse_mapped_devs(const char *maps, uint64_t start, uint64_t end, struct fuse_dev *out,
+			size_t max, enum fuse_found *how)
+{
+	return devs_attributed(text_devs_under, maps, start, end, out, max, how);
 }
 
 /* Field @index (0-based) of the space-separated @line of @len bytes: its start and length. */
@@ -255,7 +283,10 @@ static int abort_conn(int fusectl, struct fuse_dev dev)
 	return write_all(fd, "1", 1) < 0 ? negative_errno() : 1;
 }
 
-/* Abort each FUSE connection among @devs, logging it; how many were. */
+/*
+ * Abort each FUSE connection among @devs, logging it with its mount in
+ * @mountinfo (NULL: the caller's is gone); how many were.
+ */
 static unsigned abort_devs(int fusectl, const struct stuck_worker *s, const struct fuse_dev *devs,
 			   size_t n, enum fuse_found how, const char *mountinfo)
 {
@@ -267,8 +298,11 @@ static unsigned abort_devs(int fusectl, const struct stuck_worker *s, const stru
 
 		if (r == 0)
 			continue;
-		if (fuse_mount_of(mountinfo, devs[i], fstype, sizeof(fstype), mountpoint,
-				  sizeof(mountpoint)))
+		if (!mountinfo)
+			(void)snprintf(where, sizeof(where), "the caller is gone: found in the maps "
+				       "kept since the worker was held");
+		else if (fuse_mount_of(mountinfo, devs[i], fstype, sizeof(fstype), mountpoint,
+				       sizeof(mountpoint)))
 			(void)snprintf(where, sizeof(where), "%s on '%s'", fstype, mountpoint);
 		else
 			(void)snprintf(where, sizeof(where), "not mounted where the caller sees it");
@@ -283,9 +317,20 @@ static unsigned abort_devs(int fusectl, const struct stuck_worker *s, const stru
 					devs[i].major, devs[i].minor, where, s->index,
 					(unsigned long long)s->busy_ms, s->name, (int)s->tid,
 					how == FUSE_FOUND_BY_RANGE ? "a mapping of one of its files" :
-					"memory no mapping shows any more: the caller maps its files");
+					"where no mapping is known: the caller maps its files");
 		aborted += r > 0;
 	}
+	return aborted;
+}
+
+/* Log that nothing was found for worker @s when @aborted is 0; returns @aborted. */
+static unsigned report_none(const struct stuck_worker *s, unsigned aborted, enum fuse_found how)
+{
+	if (!aborted)
+		log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
+				"Worker %u waits on no FUSE connection of '%s' (pid %d) found in %s",
+				s->index, s->name, (int)s->tid, how == FUSE_FOUND_BY_RANGE ?
+				"the mapping it reads" : "the files the caller maps");
 	return aborted;
 }
 
@@ -295,7 +340,6 @@ static unsigned abort_for(int fusectl, const struct stuck_worker *s)
 	_cleanup_free_ char *maps = NULL, *mountinfo = NULL;
 	struct fuse_dev devs[DEVS_MAX];
 	enum fuse_found how;
-	unsigned aborted;
 	size_t n;
 	int r;
 
@@ -304,6 +348,12 @@ static unsigned abort_for(int fusectl, const struct stuck_worker *s)
 		return 0;
 	}
 	r = read_caller(s, &maps, &mountinfo);
+	if ((r == -ENOENT || r == -ESRCH) && s->kept_maps_fd >= 0) {
+		/* it died (and may be reaped): the maps kept at the hold still reach its memory */
+		n = devs_attributed(queried_devs_under, &s->kept_maps_fd, s->start, s->end, devs,
+				    ARRAY_SIZE(devs), &how);
+		return report_none(s, abort_devs(fusectl, s, devs, n, how, NULL), how);
+	}
 	if (r == -ENOENT || r == -ESRCH) {
 		log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
 				"Cannot tell what worker %u waits on: its caller in '%s' (pid %d) is gone",
@@ -317,13 +367,27 @@ static unsigned abort_for(int fusectl, const struct stuck_worker *s)
 		return 0;
 	}
 	n = fuse_mapped_devs(maps, s->start, s->end, devs, ARRAY_SIZE(devs), &how);
-	aborted = abort_devs(fusectl, s, devs, n, how, mountinfo);
-	if (!aborted)
-		log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
-				"Worker %u waits on no FUSE connection of '%s' (pid %d) found in %s",
-				s->index, s->name, (int)s->tid, how == FUSE_FOUND_BY_RANGE ?
-				"the mapping it reads" : "the files the caller maps");
-	return aborted;
+	return report_none(s, abort_devs(fusectl, s, devs, n, how, mountinfo), how);
+}
+
+int caller_watch_keep_maps(const struct caller_watch *w)
+{
+	pid_t tid = atomic_load_explicit(&w->tid, memory_order_acquire);
+	int fd, r;
+
+	if (!tid)
+		return -ESRCH;
+	fd = procmem_open_maps(-EBADF, tid);
+	if (fd < 0)
+		return fd;
+	/* after the open: while the notification is pending, the number names its caller */
+	r = notify_id_valid(atomic_load_explicit(&w->notify_fd, memory_order_relaxed),
+			    atomic_load_explicit(&w->id, memory_order_relaxed));
+	if (r < 0) {
+		close_nointr(fd);
+		return r;
+	}
+	return fd;
 }
 
 unsigned fuse_abort_stuck(const struct stuck_worker *stuck, size_t n)

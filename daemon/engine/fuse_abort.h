@@ -38,6 +38,16 @@ void caller_watch_thread(struct caller_watch *w);
 void caller_watch_begin(pid_t tid, int notify_fd, uint64_t id);
 void caller_watch_end(void);
 
+/*
+ * Open the maps of the caller whose notification @w's worker is deciding, for
+ * fuse_abort_stuck(): while that worker waits in the caller's memory the
+ * memory lives on, and PROCMAP_QUERY through this file still reads it once
+ * the caller is gone and reaped (a hostile caller may die to hide what holds
+ * the worker). Opened before ID_VALID. A new fd, or a negative errno. Any
+ * thread (the watchdog, when it holds a stuck worker).
+ */
+int caller_watch_keep_maps(const struct caller_watch *w);
+
 /* A worker still stuck at shutdown, copied out of its shard. */
 struct stuck_worker {
 	unsigned index;
@@ -47,6 +57,7 @@ struct stuck_worker {
 	int notify_fd;
 	uint64_t id;
 	uint64_t start, end; /* the copy in progress; end == 0: none */
+	int kept_maps_fd;    /* caller_watch_keep_maps() of its hold, or -EBADF */
 };
 
 /*

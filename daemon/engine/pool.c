@@ -25,6 +25,7 @@
  * lock guards what its worker serves (the watchdog takes a shard's lock, then
  * the pool lock; the workers take one at a time).
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -377,6 +378,7 @@ int pool_start(struct daemon *d, unsigned n, struct workers **ret)
 	for (unsigned i = 0; i < w->max_shards; i++) {
 		w->shards[i].w = w;
 		w->shards[i].epoll_fd = -EBADF;
+		w->shards[i].kept_maps_fd = -EBADF;
 		pthread_mutex_init(&w->shards[i].lock, NULL);
 	}
 	r = hot_init();
@@ -433,6 +435,9 @@ static void describe_stuck(struct shard *sh, struct stuck_worker *out)
 	out->id = atomic_load_explicit(&cw->id, memory_order_relaxed);
 	out->end = atomic_load_explicit(&cw->range.end, memory_order_acquire);
 	out->start = atomic_load_explicit(&cw->range.start, memory_order_relaxed);
+	/* the job's own: it may outlive the pool */
+	out->kept_maps_fd = sh->kept_maps_fd < 0 ? -EBADF :
+			    fcntl(sh->kept_maps_fd, F_DUPFD_CLOEXEC, 3);
 }
 
 /* The FUSE aborts of one shutdown, on a thread of their own: a /proc read may wait. */
@@ -488,8 +493,11 @@ static unsigned abort_wait(struct workers *w, struct abort_job *job, unsigned le
 		(void)pthread_detach(job->thread);
 		return left;
 	}
-	if (job)
-		(void)pthread_join(job->thread, NULL);
+	if (!job)
+		return left;
+	(void)pthread_join(job->thread, NULL);
+	for (size_t i = 0; i < job->n; i++)
+		close_nointr(job->stuck[i].kept_maps_fd);
 	free(job);
 	return left;
 }
@@ -518,6 +526,7 @@ bool pool_stop(struct workers *w)
 	}
 	for (unsigned i = 0; i < w->max_shards; i++) {
 		close_nointr(w->shards[i].epoll_fd);
+		close_nointr(w->shards[i].kept_maps_fd);
 		pthread_mutex_destroy(&w->shards[i].lock);
 	}
 	free(w->all);

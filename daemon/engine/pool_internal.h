@@ -56,6 +56,7 @@ struct shard {
 	/* the watchdog's verdict: intake thread only */
 	bool is_held;                         /* stuck in one caller's notification */
 	char held_by[CONTAINER_NAME_MAX + 1]; /* that caller's container, "" when unnamed */
+	int kept_maps_fd; /* while held: the caller's maps for shutdown (fuse_abort.h), or < 0 */
 };
 
 struct workers {

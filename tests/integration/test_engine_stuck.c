@@ -2,7 +2,7 @@
 /*
  * The engine against callers that hold a worker: a notification whose target
  * memory blocks the worker reading it (a userfaultfd page nobody serves, or
- * serves late every time; a FUSE file whose server holds the read), containers
+ * serves late every time; FUSE files: test_engine_stuck_fuse.c), containers
  * with several listeners, and LXC monitors that go away while one of their
  * notifications is being handled. Real daemon, real notify fds; root only.
  */
@@ -24,9 +24,8 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
-#include "fuse_peer.h"
-#include "peers.h"
 #include "stopwatch.h"
+#include "stuck_peers.h"
 
 /*
  * An LXC monitor closes its connection while the daemon is handling one of its
@@ -199,54 +198,6 @@ static uint32_t sysinfo_p99(struct child *c, uint32_t *ret_wait)
 		}
 	}
 	return p99;
-}
-
-/* A root-owned caller with its own listener, registered as @name with mknod on. */
-struct hostile {
-	struct child c;
-	int sock;
-};
-
-static void hostile_start(struct hostile *h, const char *name)
-{
-	char body[256];
-
-	snprintf(body, sizeof(body),
-		 "{\"name\":\"%s\",\"config\":{\"security.syscalls.intercept.mknod\":\"true\"}}", name);
-	api("POST", "/1.0/containers", body, 201);
-	child_start(&h->c);
-	h->sock = oci_handoff_child(&h->c, name);
-}
-
-/* Make @h's next notification hold the worker reading its path. */
-static void hostile_block(struct hostile *h)
-{
-	assert_int_equal(write(h->c.ctl, "u", 1), 1);
-}
-
-static void hostile_stop(struct hostile *h, const char *name)
-{
-	char path[128];
-
-	child_stop(&h->c); /* its death releases the stuck read */
-	close(h->sock);
-	snprintf(path, sizeof(path), "/1.0/containers/%s", name);
-	api("DELETE", path, NULL, 200);
-}
-
-/* Wait up to @ms for @needle in the daemon log. */
-static bool log_has(const char *needle, long ms)
-{
-	for (long waited = 0; waited <= ms; waited += 50) {
-		char *text = harness_read_file(H.log_path, NULL);
-		bool found = text && strstr(text, needle);
-
-		free(text);
-		if (found)
-			return true;
-		sleep_ms(50);
-	}
-	return false;
 }
 
 /*
@@ -659,108 +610,22 @@ static void test_slow_caller_is_held(void **state)
 	neighbours_stop(&n);
 }
 
-static struct fuse_peer fuse = { .reads = -EBADF };
-
-/*
- * A caller's argument in a page of its own FUSE file system whose server never
- * answers the read: once the daemon is told to stop, the worker reading it
- * cannot even be killed (the kernel waits for the server), so the process
- * could not end before the server answers or goes away. SIGTERM must still
- * stop the daemon within 5 s: it aborts that FUSE connection (found from the
- * range the worker reads in the caller) and exits cleanly (checked at
- * teardown); another container's trapped syscalls then fail with ENOSYS
- * instead of hanging.
- */
-static void test_sigterm_aborts_fuse_connection_holding_a_worker(void **state)
-{
-	struct hostile fuser;
-	struct child victim;
-	struct stopwatch sw;
-	unsigned long total;
-	int sock, r;
-
-	(void)state;
-	r = fuse_peer_start(&fuse); /* first: no child may hold /dev/fuse */
-	if (r < 0) {
-		fprintf(stderr, "# FUSE is not available: %s\n", strerror(-r));
-		skip();
-	}
-	api("POST", "/1.0/containers",
-	    "{\"name\":\"victim\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
-	child_start(&victim);
-	sock = oci_handoff_child(&victim, "victim");
-	close(victim.listener); /* the daemon's copy is now the only one */
-	victim.listener = -1;
-	assert_int_equal(child_sysinfo(&victim, &total), 0);
-	hostile_start(&fuser, "fuser");
-	assert_int_equal(write(fuser.c.ctl, "F", 1), 1);
-	assert_int_equal(write(fuser.c.ctl, fuse.file, strlen(fuse.file) + 1),
-			 (ssize_t)strlen(fuse.file) + 1);
-	assert_true(fuse_peer_wait_read(&fuse, 5000)); /* a worker now waits for the server */
-	assert_int_equal(child_sysinfo(&victim, &total), 0);
-	stopwatch_start(&sw, H.pid, 0);
-	assert_int_equal(kill(H.pid, SIGTERM), 0);
-	/* the old daemon never ended while the server lived: do not wait for it long */
-	r = harness_wait_exit(&H, 10000);
-	fprintf(stderr, "# SIGTERM with a worker waiting for FUSE: %s\n",
-		r == 0 ? "exited" : "process left until the server goes");
-	assert_int_equal(r, 0);
-	assert_true(stopwatch_unstalled_s(&sw, "SIGTERM with a worker waiting for FUSE, to the exit") <
-		    5.0);
-	assert_true(log_has("reading a mapping of one of its files", 0));
-	/* answered by the kernel once the daemon let go of the listener */
-	assert_int_equal(child_sysinfo(&victim, &total), ENOSYS);
-	fuse_peer_stop(&fuse);
-	child_stop(&fuser.c);
-	close(fuser.sock);
-	child_stop(&victim);
-	close(sock);
-}
-
-/* Each test gets its own daemon: replacements and stuck workers outlive a test. */
-static int daemon_up(const char *workers)
-{
-	const char *args[] = { "--workers", workers, NULL };
-
-	if (harness_init(&H) < 0 || harness_start(&H, args) < 0) {
-		harness_cleanup(&H);
-		return -1;
-	}
-	return 0;
-}
-
 static int daemon_up_n(void **state)
 {
 	(void)state;
-	return daemon_up(XSTR(N_WORKERS));
+	return stuck_daemon_up(XSTR(N_WORKERS));
 }
 
 static int daemon_up_1(void **state)
 {
 	(void)state;
-	return daemon_up("1");
+	return stuck_daemon_up("1");
 }
 
-/* SIGTERM must stop it cleanly (a test may have stopped it already). */
 static int daemon_down(void **state)
 {
-	int status = H.pid > 0 ? harness_stop(&H, SIGTERM) : H.exit_status, r = 0;
-
 	(void)state;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "# daemon did not exit cleanly on SIGTERM (wait status %#x)\n", status);
-		harness_dump_log(&H);
-		r = -1;
-	}
-	harness_cleanup(&H);
-	return r;
-}
-
-/* The FUSE server first: while it lives, a worker waiting for it keeps the daemon. */
-static int fuse_daemon_down(void **state)
-{
-	fuse_peer_stop(&fuse);
-	return daemon_down(state);
+	return stuck_daemon_down();
 }
 
 #define DAEMON_TEST(t, up) cmocka_unit_test_setup_teardown(t, up, daemon_down)
@@ -777,19 +642,7 @@ int main(void)
 		DAEMON_TEST(test_container_with_many_listeners_holds_one_worker, daemon_up_n),
 		DAEMON_TEST(test_slow_caller_is_held, daemon_up_n),
 		DAEMON_TEST(test_all_stuck_then_sigterm, daemon_up_1),
-		cmocka_unit_test_setup_teardown(test_sigterm_aborts_fuse_connection_holding_a_worker,
-						daemon_up_n, fuse_daemon_down),
 	};
 
-	if (geteuid() != 0) {
-		printf("1..0 # SKIP the engine tests need root (seccomp listeners, userfaultfd)\n");
-		return 0;
-	}
-	if (!getenv("INTERCEPTD_BIN")) {
-		printf("1..0 # SKIP INTERCEPTD_BIN is not set\n");
-		return 0;
-	}
-	cmocka_set_message_output(CM_OUTPUT_TAP);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	return cmocka_run_group_tests(tests, NULL, NULL) ? 1 : 0;
+	return stuck_run(tests, ARRAY_SIZE(tests));
 }
