@@ -270,55 +270,111 @@ static int read_caller(const struct stuck_worker *s, char **ret_maps, char **ret
 	return r;
 }
 
-/* Abort connection @dev if fusectl knows it: 1 aborted, 0 not a FUSE connection, or -errno. */
-static int abort_conn(int fusectl, struct fuse_dev dev)
+bool fuse_may_abort(enum fuse_found how, struct fuse_dev dev, const char *own_mountinfo)
 {
-	_cleanup_close_ int fd = -EBADF;
-	char name[32];
+	char fstype[8], mountpoint[8];
 
-	(void)snprintf(name, sizeof(name), "%u/abort", (dev.major << 20) | dev.minor);
-	fd = openat(fusectl, name, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	return how == FUSE_FOUND_BY_RANGE ||
+	       (own_mountinfo && !fuse_mount_of(own_mountinfo, dev, fstype, sizeof(fstype),
+						mountpoint, sizeof(mountpoint)));
+}
+
+/* What the aborts of one shutdown share. */
+struct abort_ctx {
+	int fusectl;               /* the root of a detached fusectl mount */
+	const char *own_mountinfo; /* the daemon's, or NULL when unreadable */
+};
+
+/* fusectl's file @what of connection @dev, opened with @flags, or a negative errno. */
+static int fusectl_file(const struct abort_ctx *ctx, struct fuse_dev dev, const char *what,
+			int flags)
+{
+	char name[32];
+	int fd;
+
+	(void)snprintf(name, sizeof(name), "%u%s", (dev.major << 20) | dev.minor, what);
+	fd = openat(ctx->fusectl, name, flags | O_CLOEXEC | O_NOCTTY);
+	return fd < 0 ? negative_errno() : fd;
+}
+
+/* Whether @dev is a FUSE connection: fusectl has a directory of its number. */
+static bool is_fuse_conn(const struct abort_ctx *ctx, struct fuse_dev dev)
+{
+	_cleanup_close_ int fd = fusectl_file(ctx, dev, "", O_RDONLY | O_DIRECTORY);
+
+	return fd >= 0;
+}
+
+static int abort_conn(const struct abort_ctx *ctx, struct fuse_dev dev)
+{
+	_cleanup_close_ int fd = fusectl_file(ctx, dev, "/abort", O_WRONLY);
+
 	if (fd < 0)
-		return errno == ENOENT ? 0 : negative_errno();
-	return write_all(fd, "1", 1) < 0 ? negative_errno() : 1;
+		return fd;
+	return write_all(fd, "1", 1);
+}
+
+/* How connection @dev shows in @mountinfo (NULL: the caller's is gone), into @where. */
+static void describe_conn(const char *mountinfo, struct fuse_dev dev, char *where, size_t size)
+{
+	char fstype[32], mountpoint[128];
+
+	if (!mountinfo)
+		(void)snprintf(where, size, "the caller is gone: found in the maps kept since the "
+			       "worker was held");
+	else if (fuse_mount_of(mountinfo, dev, fstype, sizeof(fstype), mountpoint,
+			       sizeof(mountpoint)))
+		(void)snprintf(where, size, "%s on '%s'", fstype, mountpoint);
+	else
+		(void)snprintf(where, size, "not mounted where the caller sees it");
+}
+
+/* Abort FUSE connection @dev, which may hold worker @s, if that is safe; logs. 1 if aborted. */
+static unsigned abort_one(const struct abort_ctx *ctx, const struct stuck_worker *s,
+			  struct fuse_dev dev, enum fuse_found how, const char *where)
+{
+	int r;
+
+	if (!fuse_may_abort(how, dev, ctx->own_mountinfo)) {
+		log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
+				"Not aborting FUSE connection %u:%u (%s) that worker %u may wait on: "
+				"what it reads is not known, and the daemon's namespace mounts it too "
+				"(others may use it)", dev.major, dev.minor, where, s->index);
+		return 0;
+	}
+	r = abort_conn(ctx, dev);
+	if (r < 0) {
+		log_about_errno(LOG_LEVEL_ERROR, r, s->name, NULL,
+				"Cannot abort FUSE connection %u:%u (%s) that holds worker %u: %m",
+				dev.major, dev.minor, where, s->index);
+		return 0;
+	}
+	log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
+			"Aborting FUSE connection %u:%u (%s) at shutdown: worker %u has waited %llu "
+			"ms in a notification of '%s' (pid %d), reading %s", dev.major, dev.minor,
+			where, s->index, (unsigned long long)s->busy_ms, s->name, (int)s->tid,
+			how == FUSE_FOUND_BY_RANGE ? "a mapping of one of its files" :
+			"where no mapping is known: the caller maps its files");
+	return 1;
 }
 
 /*
- * Abort each FUSE connection among @devs, logging it with its mount in
- * @mountinfo (NULL: the caller's is gone); how many were.
+ * Abort each FUSE connection among @devs that may hold worker @s, describing
+ * it from the caller's @mountinfo (NULL: the caller is gone); how many were.
  */
-static unsigned abort_devs(int fusectl, const struct stuck_worker *s, const struct fuse_dev *devs,
-			   size_t n, enum fuse_found how, const char *mountinfo)
+static unsigned abort_devs(const struct abort_ctx *ctx, const struct stuck_worker *s,
+			   const struct fuse_dev *devs, size_t n, enum fuse_found how,
+			   const char *mountinfo)
 {
 	unsigned aborted = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		char fstype[32] = "?", mountpoint[128] = "?", where[200];
-		int r = abort_conn(fusectl, devs[i]);
+		char where[200];
 
-		if (r == 0)
+		if (!is_fuse_conn(ctx, devs[i]))
 			continue;
-		if (!mountinfo)
-			(void)snprintf(where, sizeof(where), "the caller is gone: found in the maps "
-				       "kept since the worker was held");
-		else if (fuse_mount_of(mountinfo, devs[i], fstype, sizeof(fstype), mountpoint,
-				       sizeof(mountpoint)))
-			(void)snprintf(where, sizeof(where), "%s on '%s'", fstype, mountpoint);
-		else
-			(void)snprintf(where, sizeof(where), "not mounted where the caller sees it");
-		if (r < 0)
-			log_about_errno(LOG_LEVEL_ERROR, r, s->name, NULL,
-					"Cannot abort FUSE connection %u:%u (%s) that holds worker %u: %m",
-					devs[i].major, devs[i].minor, where, s->index);
-		else
-			log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
-					"Aborting FUSE connection %u:%u (%s) at shutdown: worker %u has "
-					"waited %llu ms in a notification of '%s' (pid %d), reading %s",
-					devs[i].major, devs[i].minor, where, s->index,
-					(unsigned long long)s->busy_ms, s->name, (int)s->tid,
-					how == FUSE_FOUND_BY_RANGE ? "a mapping of one of its files" :
-					"where no mapping is known: the caller maps its files");
-		aborted += r > 0;
+		describe_conn(mountinfo, devs[i], where, sizeof(where));
+		aborted += abort_one(ctx, s, devs[i], how, where);
 	}
 	return aborted;
 }
@@ -335,7 +391,7 @@ static unsigned report_none(const struct stuck_worker *s, unsigned aborted, enum
 }
 
 /* Find and abort what holds worker @s; how many connections were aborted. */
-static unsigned abort_for(int fusectl, const struct stuck_worker *s)
+static unsigned abort_for(const struct abort_ctx *ctx, const struct stuck_worker *s)
 {
 	_cleanup_free_ char *maps = NULL, *mountinfo = NULL;
 	struct fuse_dev devs[DEVS_MAX];
@@ -352,7 +408,7 @@ static unsigned abort_for(int fusectl, const struct stuck_worker *s)
 		/* it died (and may be reaped): the maps kept at the hold still reach its memory */
 		n = devs_attributed(queried_devs_under, &s->kept_maps_fd, s->start, s->end, devs,
 				    ARRAY_SIZE(devs), &how);
-		return report_none(s, abort_devs(fusectl, s, devs, n, how, NULL), how);
+		return report_none(s, abort_devs(ctx, s, devs, n, how, NULL), how);
 	}
 	if (r == -ENOENT || r == -ESRCH) {
 		log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
@@ -367,7 +423,7 @@ static unsigned abort_for(int fusectl, const struct stuck_worker *s)
 		return 0;
 	}
 	n = fuse_mapped_devs(maps, s->start, s->end, devs, ARRAY_SIZE(devs), &how);
-	return report_none(s, abort_devs(fusectl, s, devs, n, how, mountinfo), how);
+	return report_none(s, abort_devs(ctx, s, devs, n, how, mountinfo), how);
 }
 
 int caller_watch_keep_maps(const struct caller_watch *w)
@@ -392,14 +448,21 @@ int caller_watch_keep_maps(const struct caller_watch *w)
 
 unsigned fuse_abort_stuck(const struct stuck_worker *stuck, size_t n)
 {
+	_cleanup_free_ char *own_mountinfo = NULL;
 	_cleanup_close_ int fusectl = fusectl_open();
+	_cleanup_close_ int fd = -EBADF;
+	struct abort_ctx ctx = { .fusectl = fusectl };
 	unsigned aborted = 0;
+	size_t len;
 
 	if (fusectl < 0) {
 		log_error_errno(fusectl, "Cannot mount fusectl to free %zu stuck worker(s): %m", n);
 		return 0;
 	}
+	fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && read_fd_all(fd, PROC_TEXT_MAX, &own_mountinfo, &len) >= 0)
+		ctx.own_mountinfo = own_mountinfo;
 	for (size_t i = 0; i < n; i++)
-		aborted += abort_for(fusectl, &stuck[i]);
+		aborted += abort_for(&ctx, &stuck[i]);
 	return aborted;
 }

@@ -97,3 +97,13 @@ size_t fuse_mapped_devs(const char *maps, uint64_t start, uint64_t end, struct f
  */
 bool fuse_mount_of(const char *mountinfo, struct fuse_dev dev, char *fstype, size_t fstype_size,
 		   char *mountpoint, size_t mountpoint_size);
+
+/*
+ * Whether shutdown may abort FUSE connection @dev, found by @how for a stuck
+ * worker: always when the worker reads a mapping of it; when only the caller
+ * maps files of it, only if the daemon's own mount namespace (@own_mountinfo,
+ * NULL: unknown) does not mount it: a caller that hides what holds its worker
+ * must not get a FUSE server that others use (lxcfs, say) aborted by mapping
+ * one of its files. Pure.
+ */
+bool fuse_may_abort(enum fuse_found how, struct fuse_dev dev, const char *own_mountinfo);

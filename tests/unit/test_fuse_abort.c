@@ -116,6 +116,23 @@ static void test_fuse_mount_of_unknown_or_malformed(void **state)
 				   mountpoint, sizeof(mountpoint)));
 }
 
+static void test_fuse_may_abort_spares_shared_mounts_unless_read(void **state)
+{
+	/* the daemon's own namespace mounts 0:47 (say lxcfs), not 0:48 */
+	static const char own[] = "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+				  "30 22 0:47 / /var/lib/lxcfs rw - fuse.lxcfs lxcfs rw\n";
+	struct fuse_dev shared = { 0, 47 }, private = { 0, 48 };
+
+	(void)state;
+	/* a worker reading a mapping of it: whoever else uses it */
+	assert_true(fuse_may_abort(FUSE_FOUND_BY_RANGE, shared, own));
+	assert_true(fuse_may_abort(FUSE_FOUND_BY_RANGE, shared, NULL));
+	/* only mapped by the caller: never one the host mounts, nor when that is unknown */
+	assert_false(fuse_may_abort(FUSE_FOUND_BY_MAPPINGS, shared, own));
+	assert_true(fuse_may_abort(FUSE_FOUND_BY_MAPPINGS, private, own));
+	assert_false(fuse_may_abort(FUSE_FOUND_BY_MAPPINGS, private, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -124,6 +141,7 @@ int main(void)
 		cmocka_unit_test(test_fuse_mapped_devs_falls_back_to_every_file),
 		cmocka_unit_test(test_fuse_mount_of_finds_type_and_mount_point),
 		cmocka_unit_test(test_fuse_mount_of_unknown_or_malformed),
+		cmocka_unit_test(test_fuse_may_abort_spares_shared_mounts_unless_read),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
