@@ -426,9 +426,11 @@ static unsigned abort_for(const struct abort_ctx *ctx, const struct stuck_worker
 	return report_none(s, abort_devs(ctx, s, devs, n, how, mountinfo), how);
 }
 
-int caller_watch_keep_maps(const struct caller_watch *w)
+int caller_watch_keep_maps(const struct caller_watch *w, uint64_t *ret_id)
 {
 	pid_t tid = atomic_load_explicit(&w->tid, memory_order_acquire);
+	int notify_fd = atomic_load_explicit(&w->notify_fd, memory_order_relaxed);
+	uint64_t id = atomic_load_explicit(&w->id, memory_order_relaxed);
 	int fd, r;
 
 	if (!tid)
@@ -437,12 +439,12 @@ int caller_watch_keep_maps(const struct caller_watch *w)
 	if (fd < 0)
 		return fd;
 	/* after the open: while the notification is pending, the number names its caller */
-	r = notify_id_valid(atomic_load_explicit(&w->notify_fd, memory_order_relaxed),
-			    atomic_load_explicit(&w->id, memory_order_relaxed));
+	r = notify_id_valid(notify_fd, id);
 	if (r < 0) {
 		close_nointr(fd);
 		return r;
 	}
+	*ret_id = id;
 	return fd;
 }
 

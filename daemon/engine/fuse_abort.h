@@ -43,10 +43,11 @@ void caller_watch_end(void);
  * fuse_abort_stuck(): while that worker waits in the caller's memory the
  * memory lives on, and PROCMAP_QUERY through this file still reads it once
  * the caller is gone and reaped (a hostile caller may die to hide what holds
- * the worker). Opened before ID_VALID. A new fd, or a negative errno. Any
- * thread (the watchdog, when it holds a stuck worker).
+ * the worker). Opened before ID_VALID. A new fd, and in *@ret_id the
+ * notification it is for; or a negative errno. Any thread (the watchdog, when
+ * it holds a stuck worker).
  */
-int caller_watch_keep_maps(const struct caller_watch *w);
+int caller_watch_keep_maps(const struct caller_watch *w, uint64_t *ret_id);
 
 /* A worker still stuck at shutdown, copied out of its shard. */
 struct stuck_worker {

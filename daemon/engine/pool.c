@@ -13,8 +13,9 @@
  * can make a memory read block, e.g. on a userfaultfd or FUSE mapping) is
  * handled by the watchdog (watchdog.c): nothing new is placed on it, and it is
  * replaced. At shutdown, a worker still stuck after a grace has the FUSE
- * connection it waits on aborted (fuse_abort.c) so that the process can end. A listener changes shard only under the pool lock, and only by its
- * own worker or off a stuck worker, so no other worker can hold an event of a
+ * connection it waits on aborted (fuse_abort.c) so that the process can end.
+ * A listener changes shard only under the pool lock, and only by its own
+ * worker or off a stuck worker, so no other worker can hold an event of a
  * listener being moved. Hot mode (a worker blocking in RECV on its only
  * busy listener) is hot.c; deciding a notification is dispatch.c.
  *
@@ -435,9 +436,11 @@ static void describe_stuck(struct shard *sh, struct stuck_worker *out)
 	out->id = atomic_load_explicit(&cw->id, memory_order_relaxed);
 	out->end = atomic_load_explicit(&cw->range.end, memory_order_acquire);
 	out->start = atomic_load_explicit(&cw->range.start, memory_order_relaxed);
-	/* the job's own: it may outlive the pool */
-	out->kept_maps_fd = sh->kept_maps_fd < 0 ? -EBADF :
-			    fcntl(sh->kept_maps_fd, F_DUPFD_CLOEXEC, 3);
+	/* the job's own (it may outlive the pool), if of this notification (the worker
+	 * may have got free and stuck again in another between two looks) */
+	out->kept_maps_fd = -EBADF;
+	if (sh->kept_maps_fd >= 0 && sh->kept_maps_id == out->id)
+		out->kept_maps_fd = fcntl(sh->kept_maps_fd, F_DUPFD_CLOEXEC, 3);
 }
 
 /* The FUSE aborts of one shutdown, on a thread of their own: a /proc read may wait. */

@@ -38,8 +38,9 @@ struct shard {
 	pthread_mutex_t lock; /* guards current against the watchdog */
 	/*
 	 * Being served (the worker holds a reference), or NULL. Atomic so that
-	 * placement may compare it, under the pool lock alone, with the listeners
-	 * it knows are alive (container_shard()): only there is it dereferenced.
+	 * placement may read it under the pool lock alone (container_shard()),
+	 * where it is dereferenced only once found among the pool's listeners,
+	 * which that lock keeps alive.
 	 */
 	struct engine_listener *_Atomic current;
 	atomic_uint_fast64_t busy_since_ns; /* when serving current began; 0 = idle */
@@ -56,7 +57,8 @@ struct shard {
 	/* the watchdog's verdict: intake thread only */
 	bool is_held;                         /* stuck in one caller's notification */
 	char held_by[CONTAINER_NAME_MAX + 1]; /* that caller's container, "" when unnamed */
-	int kept_maps_fd; /* while held: the caller's maps for shutdown (fuse_abort.h), or < 0 */
+	int kept_maps_fd;      /* while held: the caller's maps for shutdown (fuse_abort.h), or < 0 */
+	uint64_t kept_maps_id; /* the notification they are for */
 };
 
 struct workers {

@@ -115,7 +115,7 @@ static void hold(struct workers *w, struct shard *sh, struct verdict *v)
 	sh->is_held = true;
 	strcpy(sh->held_by, v->name);
 	/* so that shutdown still finds what holds the worker if the caller dies */
-	sh->kept_maps_fd = caller_watch_keep_maps(&sh->watch);
+	sh->kept_maps_fd = caller_watch_keep_maps(&sh->watch, &sh->kept_maps_id);
 	w->n_held++;
 	replace(w, sh, v);
 }
