@@ -10,10 +10,15 @@
  * it is given have been stuck past a grace. It finds what a worker waits on
  * from the caller's /proc/TID/maps: the device of the file mapped under the
  * range being copied, which is a FUSE connection when fusectl has a directory
- * of that number. fusectl is mounted detached (fsopen/fsmount): nothing
- * appears in any mount namespace, a read-only /sys does not matter, and
- * nothing is forked from this multi-threaded process. The FUSE file system
- * itself is never touched (a stat would wait for the same server).
+ * of that number; if the caller is gone, from the maps the watchdog kept open
+ * when it held the worker (PROCMAP_QUERY needs the mm, which the waiting
+ * worker keeps, not the task). When no mapping is under the range (none
+ * recorded, or unmapped since), the FUSE files the caller maps are the
+ * candidates, less those the daemon's own namespace mounts (shared servers).
+ * fusectl is mounted detached (fsopen/fsmount): nothing appears in any mount
+ * namespace, a read-only /sys does not matter, and nothing is forked from
+ * this multi-threaded process. The FUSE file system itself is never touched
+ * (a stat would wait for the same server).
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -29,8 +34,11 @@
 #include "daemon/log.h"
 #include "daemon/macro.h"
 
-/* The most devices looked at for one worker. */
-#define DEVS_MAX 32
+/*
+ * The most devices looked at for one worker: a caller whose mappings span
+ * more file systems hides the rest from the fallback (the range has one or two).
+ */
+#define DEVS_MAX 1024
 /* A caller's maps or mountinfo larger than this is not read (65530 mappings take about 6 MiB). */
 #define PROC_TEXT_MAX (32u << 20)
 
