@@ -374,9 +374,9 @@ int main(int argc, char **argv)
 		/* threads blocked in a caller's page or in a state write may still touch
 		 * the registry and the listeners: free nothing, and let the process's end
 		 * kill them, skipping atexit handlers that would wait for them. A read held
-		 * by the caller's FUSE server is not ended even by SIGKILL and would keep
-		 * the process, and with it every fd: let go of the listeners now, as an
-		 * ended daemon does */
+		 * by the caller's FUSE server that the pool could not abort (its caller
+		 * gone, say) is not ended even by SIGKILL and would keep the process, and
+		 * with it every fd: let go of the listeners now, as an ended daemon does */
 		(void)close_range(3, ~0U, 0);
 		_exit(r < 0 ? 1 : 0);
 	}

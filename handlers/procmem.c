@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Target memory access for handlers; stateless, any worker thread. */
+/*
+ * Target memory access for handlers, from any worker thread. Stateless but
+ * for the range a thread may ask to have its copies recorded in
+ * (procmem_track(): a thread-local pointer, so the hot path takes no lock).
+ */
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,13 +31,38 @@ struct maps_query {
 #define MAPS_VMA_WRITABLE 0x02
 #define MAPS_COVERING_OR_NEXT 0x10
 
+/* Where this thread records its copies, or NULL. */
+static _Thread_local struct procmem_range *tracked;
+
+void procmem_track(struct procmem_range *range)
+{
+	tracked = range;
+}
+
+/* A copy of [@addr, @addr + @len) begins: a fault in it may block (userfaultfd, FUSE). */
+static void copy_begins(uint64_t addr, size_t len)
+{
+	if (!tracked)
+		return;
+	atomic_store_explicit(&tracked->start, addr, memory_order_relaxed);
+	atomic_store_explicit(&tracked->end, addr + len, memory_order_release);
+}
+
+static void copy_ends(void)
+{
+	if (tracked)
+		atomic_store_explicit(&tracked->end, 0, memory_order_relaxed);
+}
+
 static int via_mem_fd(int mem_fd, uint64_t addr, void *buf, size_t len, bool write)
 {
 	ssize_t n;
 
 	if (mem_fd < 0)
 		return -ENOSYS;
+	copy_begins(addr, len);
 	n = write ? pwrite(mem_fd, buf, len, (off_t)addr) : pread(mem_fd, buf, len, (off_t)addr);
+	copy_ends();
 	if (n < 0)
 		return errno == EIO ? -EFAULT : negative_errno();
 	return (size_t)n == len ? 0 : -EFAULT;
@@ -49,7 +78,9 @@ int procmem_read(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len)
 		return 0;
 	if (addr + len < addr)
 		return -EFAULT;
+	copy_begins(addr, len);
 	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	copy_ends();
 	if (n < 0 && errno == ENOSYS)
 		return via_mem_fd(mem_fd, addr, buf, len, false);
 	if (n < 0)
@@ -84,6 +115,19 @@ int procmem_open_maps(int proc_dfd, pid_t tid)
 	return open_below(proc_dfd, tid, "maps", O_RDONLY);
 }
 
+int procmem_query_mapping(int maps_fd, uint64_t addr, struct procmem_mapping *ret)
+{
+	struct maps_query q = { .size = sizeof(q), .query_addr = addr,
+				.query_flags = MAPS_COVERING_OR_NEXT };
+
+	if (ioctl(maps_fd, MAPS_QUERY, &q) < 0)
+		return negative_errno();
+	*ret = (struct procmem_mapping){ .start = q.vma_start, .end = q.vma_end,
+					 .is_writable = q.vma_flags & MAPS_VMA_WRITABLE,
+					 .dev_major = q.dev_major, .dev_minor = q.dev_minor };
+	return 0;
+}
+
 /*
  * Where a write from @at may go, by PROCMAP_QUERY: through writable mappings
  * and the gaps below them (a stack grows down into its gap: the mem write
@@ -93,17 +137,16 @@ int procmem_open_maps(int proc_dfd, pid_t tid)
 static int writable_end_query(int maps_fd, uint64_t at, uint64_t end, uint64_t *ret)
 {
 	while (at < end) {
-		struct maps_query q = { .size = sizeof(q), .query_addr = at,
-					.query_flags = MAPS_COVERING_OR_NEXT };
+		struct procmem_mapping m;
+		int r = procmem_query_mapping(maps_fd, at, &m);
 
-		if (ioctl(maps_fd, MAPS_QUERY, &q) < 0) {
-			if (errno != ENOENT)
-				return negative_errno();
+		if (r == -ENOENT)
 			break; /* nothing mapped at or above @at */
-		}
-		if (!(q.vma_flags & MAPS_VMA_WRITABLE) || q.vma_end <= at)
+		if (r < 0)
+			return r;
+		if (!m.is_writable || m.end <= at)
 			break;
-		at = q.vma_end;
+		at = m.end;
 	}
 	*ret = at;
 	return 0;

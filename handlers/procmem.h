@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #pragma once
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,6 +31,22 @@
  * between that look-up and the write, which then lands as if it came just
  * before.
  */
+
+/*
+ * The range of a caller's memory that a thread is copying from or to, for
+ * another thread to find out what a thread stuck in a copy waits on (the
+ * daemon's shutdown looks which FUSE file backs it). end == 0: no copy in
+ * progress. Written by its own thread only, read by any.
+ */
+struct procmem_range {
+	atomic_uint_fast64_t start, end;
+};
+
+/*
+ * From now on, the calling thread's copies below record their range in
+ * @range (NULL: stop recording). Costs two relaxed stores per copy.
+ */
+void procmem_track(struct procmem_range *range);
 
 /* Copy exactly @len bytes at @addr in @pid into @buf. */
 int procmem_read(pid_t pid, int mem_fd, uint64_t addr, void *buf, size_t len);
@@ -61,6 +79,21 @@ int procmem_open_maps(int proc_dfd, pid_t tid);
  * 0 or a negative errno.
  */
 int procmem_writable_end(int maps_fd, uint64_t addr, uint64_t end, uint64_t *ret_end);
+
+/* One mapping, as PROCMAP_QUERY describes it. */
+struct procmem_mapping {
+	uint64_t start, end;
+	bool is_writable;
+	unsigned dev_major, dev_minor; /* of the file mapped; 0:0 when anonymous */
+};
+
+/*
+ * The mapping of @maps_fd's mm that covers @addr, else the next one above it,
+ * by PROCMAP_QUERY (Linux 6.11): -ENOENT when there is none, -ENOTTY on older
+ * kernels. It asks the mm, not the task: it works while the mm lives, also
+ * once the task that @maps_fd was opened on is gone.
+ */
+int procmem_query_mapping(int maps_fd, uint64_t addr, struct procmem_mapping *ret);
 
 /*
  * Copy @len bytes from @buf to @addr through @mem_fd (procmem_open(), or

@@ -14,6 +14,7 @@
  * that includes handlers/table.h.
  */
 #include "daemon/engine/dispatch.h"
+#include "daemon/engine/fuse_abort.h"
 #include "daemon/engine/notify.h"
 #include "daemon/events/publish.h"
 #include "daemon/log.h"
@@ -129,7 +130,10 @@ static bool decide(struct engine_listener *l, const struct seccomp_notif *req, i
 			/* one relaxed load when nobody asked for audit events */
 			if (_unlikely_(event_bus_wants(l->d->events, EVENT_AUDIT)))
 				ctx.audit = &what;
+			/* what shutdown looks at if the handler never comes back */
+			caller_watch_begin((pid_t)req->pid, notify_fd, req->id);
 			call_handler(l, e, &ctx, &reply);
+			caller_watch_end();
 			if (ctx.audit)
 				audit(l, e, req, &reply, &what);
 		}

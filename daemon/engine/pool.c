@@ -12,8 +12,10 @@
  * others in its shard. A worker stuck in one notification (a hostile caller
  * can make a memory read block, e.g. on a userfaultfd or FUSE mapping) is
  * handled by the watchdog (watchdog.c): nothing new is placed on it, and it is
- * replaced. A listener changes shard only under the pool lock, and only by its
- * own worker or off a stuck worker, so no other worker can hold an event of a
+ * replaced. At shutdown, a worker still stuck after a grace has the FUSE
+ * connection it waits on aborted (fuse_abort.c) so that the process can end.
+ * A listener changes shard only under the pool lock, and only by its own
+ * worker or off a stuck worker, so no other worker can hold an event of a
  * listener being moved. Hot mode (a worker blocking in RECV on its only
  * busy listener) is hot.c; deciding a notification is dispatch.c.
  *
@@ -24,7 +26,9 @@
  * lock guards what its worker serves (the watchdog takes a shard's lock, then
  * the pool lock; the workers take one at a time).
  */
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -32,8 +36,13 @@
 #include "daemon/engine/pool_internal.h"
 #include "daemon/log.h"
 
-/* How long shutdown waits for workers before leaving stuck ones behind. */
+/*
+ * How long shutdown waits for busy workers before aborting the FUSE
+ * connections that hold those still stuck, and how long it waits for them
+ * after that before leaving them behind: within the 5 s a stop may take.
+ */
 #define STOP_GRACE_NS (2000ull * 1000000u)
+#define ABORT_GRACE_NS (1500ull * 1000000u)
 
 /* Take @l off the list. Pool lock held. */
 static void forget(struct workers *w, struct engine_listener *l)
@@ -183,6 +192,7 @@ static void *worker_main(void *arg)
 
 	/* `top -H` and the tests tell workers from the other threads by name */
 	(void)pthread_setname_np(pthread_self(), "icd-worker");
+	caller_watch_thread(&sh->watch);
 	for (;;) {
 		struct epoll_event ev;
 		/* one event at a time: a stuck worker then holds no other listener's event */
@@ -235,20 +245,43 @@ struct shard *pool_held_by(struct workers *w, const char *name)
 }
 
 /*
+ * Whether @sh is stuck in a notification of a container other than @name's
+ * (not yet held: a held shard is known by its held_by). The listener it
+ * serves is compared with the listeners of the pool's list, which are alive
+ * under the pool lock, and only then read. Pool lock held.
+ */
+static bool stuck_in_other(struct workers *w, struct shard *sh, const char *name, uint64_t now)
+{
+	const struct engine_listener *serving = atomic_load(&sh->current);
+
+	if (!serving || !shard_stuck(sh, now))
+		return false;
+	for (size_t i = 0; i < w->n_all; i++)
+		if (w->all[i] == serving)
+			return strcmp(listener_name(serving), name) != 0;
+	return true; /* dropped meanwhile: not @name's to go to */
+}
+
+/*
  * The worker serving another listener of @l's container, unless another
- * container holds it (stuck but not yet held counts: its container's listeners
- * go there and are evacuated together). Pool lock held.
+ * container holds it or has it stuck, even if not held yet (stuck in this
+ * container's own notification counts: its container's listeners go there
+ * and are evacuated together). Pool lock held.
  */
 static struct shard *container_shard(struct workers *w, const struct engine_listener *l)
 {
 	const char *name = listener_name(l);
+	uint64_t now = now_ns();
 
 	for (size_t i = 0; name[0] && i < w->n_all; i++) {
 		const struct engine_listener *o = w->all[i];
+		struct shard *sh;
 
-		if (o != l && o->shard != SHARD_NONE && !w->shards[o->shard].is_held &&
-		    strcmp(listener_name(o), name) == 0)
-			return &w->shards[o->shard];
+		if (o == l || o->shard == SHARD_NONE || strcmp(listener_name(o), name) != 0)
+			continue;
+		sh = &w->shards[o->shard];
+		if (!sh->is_held && !stuck_in_other(w, sh, name, now))
+			return sh;
 	}
 	return NULL;
 }
@@ -346,6 +379,7 @@ int pool_start(struct daemon *d, unsigned n, struct workers **ret)
 	for (unsigned i = 0; i < w->max_shards; i++) {
 		w->shards[i].w = w;
 		w->shards[i].epoll_fd = -EBADF;
+		w->shards[i].kept_maps_fd = -EBADF;
 		pthread_mutex_init(&w->shards[i].lock, NULL);
 	}
 	r = hot_init();
@@ -375,20 +409,118 @@ static bool join_by(struct shard *sh, uint64_t deadline)
 	return true;
 }
 
+/* Join every worker still running by @deadline; how many are left. */
+static unsigned join_all_by(struct workers *w, uint64_t deadline)
+{
+	unsigned left = 0;
+
+	for (unsigned i = 0; i < w->n_shards; i++)
+		left += w->shards[i].has_thread && !join_by(&w->shards[i], deadline);
+	return left;
+}
+
+/* What the worker of @sh, still running at shutdown, is stuck in. */
+static void describe_stuck(struct shard *sh, struct stuck_worker *out)
+{
+	const struct caller_watch *cw = &sh->watch;
+	uint64_t since = atomic_load_explicit(&sh->busy_since_ns, memory_order_relaxed);
+
+	out->index = (unsigned)(sh - sh->w->shards);
+	pthread_mutex_lock(&sh->lock);
+	(void)snprintf(out->name, sizeof(out->name), "%s",
+		       sh->current ? listener_name(sh->current) : "");
+	pthread_mutex_unlock(&sh->lock);
+	out->busy_ms = since ? (now_ns() - since) / 1000000u : 0;
+	out->tid = atomic_load_explicit(&cw->tid, memory_order_acquire);
+	out->notify_fd = atomic_load_explicit(&cw->notify_fd, memory_order_relaxed);
+	out->id = atomic_load_explicit(&cw->id, memory_order_relaxed);
+	out->end = atomic_load_explicit(&cw->range.end, memory_order_acquire);
+	out->start = atomic_load_explicit(&cw->range.start, memory_order_relaxed);
+	/* the job's own (it may outlive the pool), if of this notification (the worker
+	 * may have got free and stuck again in another between two looks) */
+	out->kept_maps_fd = -EBADF;
+	if (sh->kept_maps_fd >= 0 && sh->kept_maps_id == out->id)
+		out->kept_maps_fd = fcntl(sh->kept_maps_fd, F_DUPFD_CLOEXEC, 3);
+}
+
+/* The FUSE aborts of one shutdown, on a thread of their own: a /proc read may wait. */
+struct abort_job {
+	pthread_t thread;
+	atomic_bool is_done;
+	unsigned aborted; /* connections, once is_done */
+	size_t n;
+	struct stuck_worker stuck[];
+};
+
+static void *abort_main(void *arg)
+{
+	struct abort_job *job = arg;
+
+	(void)pthread_setname_np(pthread_self(), "icd-fuse-abort");
+	job->aborted = fuse_abort_stuck(job->stuck, job->n);
+	atomic_store(&job->is_done, true);
+	return NULL;
+}
+
+/* Start aborting the FUSE connections that hold the @left workers still running, or NULL. */
+static struct abort_job *abort_start(struct workers *w, unsigned left)
+{
+	struct abort_job *job = calloc(1, sizeof(*job) + left * sizeof(job->stuck[0]));
+	int r = -ENOMEM;
+
+	for (unsigned i = 0; job && i < w->n_shards && job->n < left; i++)
+		if (w->shards[i].has_thread)
+			describe_stuck(&w->shards[i], &job->stuck[job->n++]);
+	if (job && (r = -pthread_create(&job->thread, NULL, abort_main, job)) == 0)
+		return job;
+	log_error_errno(r, "Cannot start aborting the FUSE connections of stuck workers: %m");
+	free(job);
+	return NULL;
+}
+
+/*
+ * Wait until @deadline for the workers left, once @job aborted something
+ * (when it found nothing to abort, they stay stuck: no use waiting). How many
+ * are left. The job is freed, or left with its thread to the process's end.
+ */
+static unsigned abort_wait(struct workers *w, struct abort_job *job, unsigned left,
+			   uint64_t deadline)
+{
+	while (job && !atomic_load(&job->is_done) && now_ns() < deadline)
+		(void)usleep(1000);
+	if (!job || !atomic_load(&job->is_done) || job->aborted > 0)
+		left = join_all_by(w, deadline);
+	if (job && !atomic_load(&job->is_done)) {
+		log_warning("Aborting the FUSE connections of stuck workers has not finished, "
+			    "leaving it behind");
+		(void)pthread_detach(job->thread);
+		return left;
+	}
+	if (!job)
+		return left;
+	(void)pthread_join(job->thread, NULL);
+	for (size_t i = 0; i < job->n; i++)
+		close_nointr(job->stuck[i].kept_maps_fd);
+	free(job);
+	return left;
+}
+
 bool pool_stop(struct workers *w)
 {
-	uint64_t deadline = now_ns() + STOP_GRACE_NS;
-	unsigned left = 0;
+	unsigned left;
 
 	if (!w)
 		return true;
 	if (w->stop_fd >= 0)
 		(void)eventfd_write(w->stop_fd, 1);
-	for (unsigned i = 0; i < w->n_shards; i++)
-		left += w->shards[i].has_thread && !join_by(&w->shards[i], deadline);
+	left = join_all_by(w, now_ns() + STOP_GRACE_NS);
 	if (left > 0) {
-		log_warning("%u worker(s) still stuck in a caller's memory after %llu ms, leaving "
-			    "them behind", left, STOP_GRACE_NS / 1000000u);
+		log_warning("%u worker(s) still stuck in a caller's memory after %llu ms, aborting "
+			    "the FUSE connections that hold them", left, STOP_GRACE_NS / 1000000u);
+		left = abort_wait(w, abort_start(w, left), left, now_ns() + ABORT_GRACE_NS);
+	}
+	if (left > 0) {
+		log_warning("%u worker(s) still stuck in a caller's memory, leaving them behind", left);
 		return false;
 	}
 	for (size_t i = 0; i < w->n_all; i++) {
@@ -397,6 +529,7 @@ bool pool_stop(struct workers *w)
 	}
 	for (unsigned i = 0; i < w->max_shards; i++) {
 		close_nointr(w->shards[i].epoll_fd);
+		close_nointr(w->shards[i].kept_maps_fd);
 		pthread_mutex_destroy(&w->shards[i].lock);
 	}
 	free(w->all);

@@ -16,10 +16,12 @@ struct workers;
 int pool_start(struct daemon *d, unsigned n, struct workers **ret);
 
 /*
- * Wake and join every worker, then detach and free every listener. A worker
- * still stuck in a caller's memory after a bounded wait is left behind: then
- * nothing is freed (it may still touch it) and false is returned, and the
- * process must exit without waiting for that thread. Main thread.
+ * Wake and join every worker, then detach and free every listener. Workers
+ * still stuck in a caller's memory after 2 s have the FUSE connections they
+ * wait on aborted (fuse_abort.h) and get 1.5 s more. One still stuck then is
+ * left behind: nothing is freed (it may still touch it) and false is
+ * returned, and the process must exit without waiting for that thread. Main
+ * thread.
  */
 bool pool_stop(struct workers *w);
 

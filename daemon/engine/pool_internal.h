@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "daemon/engine/fuse_abort.h"
 #include "daemon/engine/pool.h"
 
 /* A worker busy this long in one notification is stuck: nothing new goes to it. */
@@ -34,11 +35,18 @@ struct shard {
 	bool has_thread;
 	atomic_uint n_listeners;
 
-	pthread_mutex_t lock;               /* guards current against the watchdog */
-	struct engine_listener *current;    /* being served (the worker holds a reference), or NULL */
+	pthread_mutex_t lock; /* guards current against the watchdog */
+	/*
+	 * Being served (the worker holds a reference), or NULL. Atomic so that
+	 * placement may read it under the pool lock alone (container_shard()),
+	 * where it is dereferenced only once found among the pool's listeners,
+	 * which that lock keeps alive.
+	 */
+	struct engine_listener *_Atomic current;
 	atomic_uint_fast64_t busy_since_ns; /* when serving current began; 0 = idle */
 	atomic_uint_fast64_t slow_ns;        /* spent in slow notifications since: */
 	atomic_uint_fast64_t slow_window_ns; /* (both written by the worker only) */
+	struct caller_watch watch;           /* the caller and range it is in, for shutdown */
 
 	/* hot mode: the worker blocks in RECV on its only listener, no epoll step */
 	atomic_bool is_hot;
@@ -49,6 +57,8 @@ struct shard {
 	/* the watchdog's verdict: intake thread only */
 	bool is_held;                         /* stuck in one caller's notification */
 	char held_by[CONTAINER_NAME_MAX + 1]; /* that caller's container, "" when unnamed */
+	int kept_maps_fd;      /* while held: the caller's maps for shutdown (fuse_abort.h), or < 0 */
+	uint64_t kept_maps_id; /* the notification they are for */
 };
 
 struct workers {
@@ -101,8 +111,10 @@ struct shard *pool_held_by(struct workers *w, const char *name);
  * Where @l should be served: the stuck worker its container already holds (so
  * that a hostile container only ever stalls itself), else the worker serving
  * its container's other listeners (so that a container blocking in all of them
- * at once still holds one worker), else the healthy worker with the fewest
- * listeners, else NULL (every worker is stuck). Intake thread, pool lock held.
+ * at once still holds one worker) unless another container holds it or has it
+ * stuck (held or not yet), else the healthy worker with the fewest listeners,
+ * else NULL (every worker is stuck). Never a worker stuck in another
+ * container's notification. Intake thread, pool lock held.
  */
 struct shard *pool_place(struct workers *w, const struct engine_listener *l);
 

@@ -114,6 +114,8 @@ static void hold(struct workers *w, struct shard *sh, struct verdict *v)
 	v->is_new_hold = true;
 	sh->is_held = true;
 	strcpy(sh->held_by, v->name);
+	/* so that shutdown still finds what holds the worker if the caller dies */
+	sh->kept_maps_fd = caller_watch_keep_maps(&sh->watch, &sh->kept_maps_id);
 	w->n_held++;
 	replace(w, sh, v);
 }
@@ -158,6 +160,8 @@ static void check_shard(struct workers *w, struct shard *sh, struct verdict *v)
 		snprintf(v->name, sizeof(v->name), "%s", sh->held_by);
 		sh->is_held = false;
 		sh->held_by[0] = '\0';
+		close_nointr(sh->kept_maps_fd);
+		sh->kept_maps_fd = -EBADF;
 		w->n_held--;
 	}
 	if (stuck) {

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SIGTERM against a worker waiting for a FUSE server that never answers: a
+ * caller's argument in a page of its own FUSE file system. Once the daemon is
+ * told to stop, the kernel waits for the server whatever the signal (SIGKILL
+ * included), so the process could not end before the server answers or goes
+ * away. The daemon must still stop within 5 s, cleanly: it aborts the FUSE
+ * connection that holds the worker (found from the range the worker reads in
+ * the caller, also once the caller is gone). Real daemon, real notify fds, a
+ * FUSE server spoken over /dev/fuse (fuse_peer.h); root only.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fuse_peer.h"
+#include "stopwatch.h"
+#include "stuck_peers.h"
+
+static struct fuse_peer fuse = { .reads = -EBADF };
+
+/* A container beside the caller: its listener is the daemon's alone. */
+struct victim {
+	struct child c;
+	int sock;
+};
+
+/* Start the FUSE server (first: no child may hold /dev/fuse), the victim and the caller. */
+static void fuse_setup(struct victim *v, struct hostile *fuser)
+{
+	unsigned long total;
+	int r = fuse_peer_start(&fuse);
+
+	if (r < 0) {
+		fprintf(stderr, "# FUSE is not available: %s\n", strerror(-r));
+		skip();
+	}
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"victim\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&v->c);
+	v->sock = oci_handoff_child(&v->c, "victim");
+	close(v->c.listener); /* the daemon's copy is now the only one */
+	v->c.listener = -1;
+	assert_int_equal(child_sysinfo(&v->c, &total), 0);
+	hostile_start(fuser, "fuser");
+}
+
+/* The caller's next mknodat has its path in the FUSE file: a worker waits for the server. */
+static void fuse_block(struct hostile *fuser)
+{
+	assert_int_equal(write(fuser->c.ctl, "F", 1), 1);
+	assert_int_equal(write(fuser->c.ctl, fuse.file, strlen(fuse.file) + 1),
+			 (ssize_t)strlen(fuse.file) + 1);
+	assert_true(fuse_peer_wait_read(&fuse, 5000));
+}
+
+/*
+ * SIGTERM: the daemon must exit within 5 s (the old one never did while the
+ * server lived: do not wait for it long), with @reason in the log; the
+ * victim's trapped syscalls then fail with ENOSYS instead of hanging.
+ */
+static void sigterm_exits(struct victim *v, const char *reason)
+{
+	struct stopwatch sw;
+	unsigned long total;
+	int r;
+
+	stopwatch_start(&sw, H.pid, 0);
+	assert_int_equal(kill(H.pid, SIGTERM), 0);
+	r = harness_wait_exit(&H, 10000);
+	fprintf(stderr, "# SIGTERM with a worker waiting for FUSE: %s\n",
+		r == 0 ? "exited" : "process left until the server goes");
+	assert_int_equal(r, 0);
+	assert_true(stopwatch_unstalled_s(&sw, "SIGTERM with a worker waiting for FUSE, to the exit") <
+		    5.0);
+	assert_true(log_has(reason, 0));
+	assert_int_equal(child_sysinfo(&v->c, &total), ENOSYS);
+}
+
+static void fuse_cleanup(struct victim *v, struct hostile *fuser)
+{
+	fuse_peer_stop(&fuse);
+	child_stop(&fuser->c);
+	close(fuser->sock);
+	child_stop(&v->c);
+	close(v->sock);
+}
+
+/* Told to stop soon after the caller blocked (before the watchdog's look). */
+static void test_sigterm_aborts_fuse_connection_holding_a_worker(void **state)
+{
+	struct hostile fuser;
+	struct victim v;
+	unsigned long total;
+
+	(void)state;
+	fuse_setup(&v, &fuser);
+	fuse_block(&fuser);
+	assert_int_equal(child_sysinfo(&v.c, &total), 0);
+	sigterm_exits(&v, "reading a mapping of one of its files");
+	fuse_cleanup(&v, &fuser);
+}
+
+/*
+ * The caller dies (and is reaped) once its worker is held: its /proc entry is
+ * gone, but the maps the watchdog kept at the hold still reach its memory,
+ * which the waiting worker keeps alive. The old code could not tell what the
+ * worker waited on.
+ */
+static void test_sigterm_aborts_fuse_connection_of_a_dead_caller(void **state)
+{
+	struct hostile fuser;
+	struct victim v;
+
+	(void)state;
+	fuse_setup(&v, &fuser);
+	fuse_block(&fuser);
+	assert_true(log_has("in a notification of 'fuser'", EVENT_WAIT_MS)); /* held */
+	child_stop(&fuser.c);
+	sigterm_exits(&v, "the caller is gone: found in the maps kept");
+	fuse_cleanup(&v, &fuser);
+}
+
+static int daemon_up(void **state)
+{
+	(void)state;
+	return stuck_daemon_up("2");
+}
+
+/* The FUSE server first: while it lives, a worker waiting for it keeps the daemon. */
+static int daemon_down(void **state)
+{
+	(void)state;
+	fuse_peer_stop(&fuse);
+	return stuck_daemon_down();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sigterm_aborts_fuse_connection_holding_a_worker,
+						daemon_up, daemon_down),
+		cmocka_unit_test_setup_teardown(test_sigterm_aborts_fuse_connection_of_a_dead_caller,
+						daemon_up, daemon_down),
+	};
+
+	return stuck_run(tests, ARRAY_SIZE(tests));
+}
