@@ -108,7 +108,7 @@ static void audit(struct engine_listener *l, const struct handler_entry *e,
 /* dispatch_notification(); @may_answer: the handler may answer itself. Returns whether it did. */
 static bool decide(struct engine_listener *l, const struct seccomp_notif *req, int notify_fd,
 		   int proc_fd, int mem_fd, bool may_answer, uint64_t received_ns,
-		   struct seccomp_notif_resp *resp)
+		   struct seccomp_notif_resp *resp, uint64_t *ret_decided_ns)
 {
 	const struct handler_entry *e = handler_lookup(req->data.arch, req->data.nr);
 	struct container *c = engine_listener_container(l);
@@ -141,8 +141,9 @@ static bool decide(struct engine_listener *l, const struct seccomp_notif *req, i
 	}
 	*resp = (struct seccomp_notif_resp){ .id = req->id, .val = reply.val,
 					     .error = reply.error, .flags = reply.flags };
+	*ret_decided_ns = now_ns();
 	metrics_record(m, e ? series[handler_index(e)] : METRICS_SYSCALL_OTHER, outcome,
-		       now_ns() - received_ns);
+		       *ret_decided_ns - received_ns);
 	return reply.is_answered;
 }
 
@@ -150,20 +151,24 @@ void dispatch_notification(struct engine_listener *l, const struct seccomp_notif
 			   int proc_fd, int mem_fd, uint64_t received_ns,
 			   struct seccomp_notif_resp *resp)
 {
-	(void)decide(l, req, notify_fd, proc_fd, mem_fd, false, received_ns, resp);
+	uint64_t decided_ns;
+
+	(void)decide(l, req, notify_fd, proc_fd, mem_fd, false, received_ns, resp, &decided_ns);
 }
 
-void dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req, uint64_t t0)
+uint64_t dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req, uint64_t t0)
 {
 	struct seccomp_notif_resp resp;
+	uint64_t decided_ns;
 	int r;
 
 	/* a handler that installed an fd with SECCOMP_ADDFD_FLAG_SEND answered already */
-	if (decide(l, req, l->fd, -EBADF, -EBADF, true, t0, &resp))
-		return;
+	if (decide(l, req, l->fd, -EBADF, -EBADF, true, t0, &resp, &decided_ns))
+		return decided_ns;
 	r = notify_send(l->fd, &resp);
 	if (r < 0 && r != -ENOENT)
 		log_about_errno(LOG_LEVEL_DEBUG, r, l->name, NULL,
 				"'%s' id=%llu: send failed, ignoring: %m", l->name,
 				(unsigned long long)req->id);
+	return decided_ns;
 }

@@ -35,6 +35,7 @@ void dispatch_undecided(const struct seccomp_notif *req, struct seccomp_notif_re
 /*
  * Dispatch @req, received from @l->fd (a seccomp notify fd), and send the
  * answer there with SECCOMP_IOCTL_NOTIF_SEND. Worker thread serving @l.
+ * Returns when the answer was decided (now_ns()), for the caller's own accounting.
  */
-void dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req,
-		     uint64_t received_ns);
+uint64_t dispatch_answer(struct engine_listener *l, const struct seccomp_notif *req,
+			 uint64_t received_ns);

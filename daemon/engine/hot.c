@@ -46,7 +46,8 @@ static int recv_kickable(struct shard *sh, int fd, struct seccomp_notif *req, bo
 {
 	int expected = RECV_BLOCKED, r;
 
-	atomic_store(&sh->recv_state, RECV_BLOCKED);
+	/* release is enough: the kicker only ever CASes this one word */
+	atomic_store_explicit(&sh->recv_state, RECV_BLOCKED, memory_order_release);
 	r = notify_recv(fd, req);
 	*ret_kicked = !atomic_compare_exchange_strong(&sh->recv_state, &expected, RECV_IDLE);
 	if (*ret_kicked) {
@@ -94,10 +95,12 @@ void hot_serve(struct shard *sh, struct engine_listener *l)
 		if (r < 0)
 			break; /* kicked, or an error epoll will report */
 		atomic_store_explicit(&sh->busy_since_ns, t0, memory_order_relaxed);
-		dispatch_answer(l, &req, t0);
-		shard_account_slow(sh, t0, now_ns());
+		shard_account_slow(sh, t0, dispatch_answer(l, &req, t0));
 		atomic_store_explicit(&sh->busy_since_ns, 0, memory_order_relaxed);
-		atomic_fetch_add_explicit(&sh->hot_served, 1, memory_order_relaxed);
+		/* this thread is its only writer: no locked add on the hot path */
+		atomic_store_explicit(&sh->hot_served,
+				      atomic_load_explicit(&sh->hot_served, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
 	}
 	atomic_store(&sh->is_hot, false);
 	pthread_mutex_lock(&sh->lock);

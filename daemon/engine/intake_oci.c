@@ -153,7 +153,7 @@ static int serve_oci(struct engine_listener *l)
 		return 0; /* the caller was interrupted or died before we got to it */
 	if (r < 0)
 		return log_debug_errno(r, "'%s': receive failed, dropping listener: %m", l->name);
-	dispatch_answer(l, &req, t0);
+	(void)dispatch_answer(l, &req, t0);
 	return 0;
 }
 
