@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -26,7 +28,9 @@
 #include "stopwatch.h"
 #include "stuck_peers.h"
 
-static struct fuse_peer fuse = { .reads = -EBADF };
+static struct fuse_peer fuse = { .reads = -EBADF, .ns_fd = -EBADF };
+/* A FUSE server the host mounts (lxcfs, say): in the daemon's own mount namespace. */
+static struct fuse_peer shared = { .reads = -EBADF, .ns_fd = -EBADF };
 
 /* A container beside the caller: its listener is the daemon's alone. */
 struct victim {
@@ -130,6 +134,48 @@ static void test_sigterm_aborts_fuse_connection_of_a_dead_caller(void **state)
 	fuse_cleanup(&v, &fuser);
 }
 
+/*
+ * The caller's path is in a page of its own FUSE file, whose server holds the
+ * read; while the worker waits (with the caller's mm unlocked) the caller maps
+ * a file of a FUSE server the host mounts over that page. The range the worker
+ * reads then shows the host's server, which the worker does not wait on and
+ * others use: shutdown must not abort it (the old code did: any container could
+ * get lxcfs aborted). The worker is left behind until the caller's server goes.
+ */
+static void test_sigterm_spares_host_fuse_mapped_over_the_range(void **state)
+{
+	struct hostile fuser;
+	struct victim v;
+	struct stat st;
+	char byte = 0;
+	int r = fuse_peer_start_in(&shared, H.pid);
+
+	(void)state;
+	if (r < 0) {
+		fprintf(stderr, "# cannot mount FUSE in the daemon's namespace: %s\n", strerror(-r));
+		skip();
+	}
+	fuse_setup(&v, &fuser);
+	assert_int_equal(write(fuser.c.ctl, "M", 1), 1);
+	assert_int_equal(write(fuser.c.ctl, fuse.file, strlen(fuse.file) + 1),
+			 (ssize_t)strlen(fuse.file) + 1);
+	assert_int_equal(write(fuser.c.ctl, shared.file, strlen(shared.file) + 1),
+			 (ssize_t)strlen(shared.file) + 1);
+	assert_true(fuse_peer_wait_read(&fuse, 5000));
+	assert_int_equal(write(fuser.c.ctl, "g", 1), 1);
+	assert_int_equal(read(fuser.c.ctl, &byte, 1), 1);
+	assert_int_equal(byte, 'm');
+	assert_int_equal(kill(H.pid, SIGTERM), 0);
+	assert_true(log_has("Not aborting FUSE connection", 10000));
+	/* the host's server still runs and answers */
+	assert_int_equal(waitpid(shared.pid, NULL, WNOHANG), 0);
+	assert_int_equal(stat(shared.file, &st), 0);
+	fuse_peer_stop(&fuse); /* frees the worker: the daemon ends */
+	assert_int_equal(harness_wait_exit(&H, 10000), 0);
+	fuse_cleanup(&v, &fuser);
+	fuse_peer_stop(&shared);
+}
+
 static int daemon_up(void **state)
 {
 	(void)state;
@@ -141,6 +187,7 @@ static int daemon_down(void **state)
 {
 	(void)state;
 	fuse_peer_stop(&fuse);
+	fuse_peer_stop(&shared);
 	return stuck_daemon_down();
 }
 
@@ -150,6 +197,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sigterm_aborts_fuse_connection_holding_a_worker,
 						daemon_up, daemon_down),
 		cmocka_unit_test_setup_teardown(test_sigterm_aborts_fuse_connection_of_a_dead_caller,
+						daemon_up, daemon_down),
+		cmocka_unit_test_setup_teardown(test_sigterm_spares_host_fuse_mapped_over_the_range,
 						daemon_up, daemon_down),
 	};
 
