@@ -14,7 +14,9 @@
  * when it held the worker (PROCMAP_QUERY needs the mm, which the waiting
  * worker keeps, not the task). When no mapping is under the range (none
  * recorded, or unmapped since), the FUSE files the caller maps are the
- * candidates, less those the daemon's own namespace mounts (shared servers).
+ * candidates. Either way, none that the daemon's own namespace mounts is
+ * aborted (a shared server such as lxcfs): the worker waits with the caller's
+ * mm unlocked, so the caller may have mapped anything over the range since.
  * fusectl is mounted detached (fsopen/fsmount): nothing appears in any mount
  * namespace, a read-only /sys does not matter, and nothing is forked from
  * this multi-threaded process. The FUSE file system itself is never touched
@@ -278,13 +280,12 @@ static int read_caller(const struct stuck_worker *s, char **ret_maps, char **ret
 	return r;
 }
 
-bool fuse_may_abort(enum fuse_found how, struct fuse_dev dev, const char *own_mountinfo)
+bool fuse_may_abort(struct fuse_dev dev, const char *own_mountinfo)
 {
 	char fstype[8], mountpoint[8];
 
-	return how == FUSE_FOUND_BY_RANGE ||
-	       (own_mountinfo && !fuse_mount_of(own_mountinfo, dev, fstype, sizeof(fstype),
-						mountpoint, sizeof(mountpoint)));
+	return own_mountinfo && !fuse_mount_of(own_mountinfo, dev, fstype, sizeof(fstype),
+					       mountpoint, sizeof(mountpoint));
 }
 
 /* What the aborts of one shutdown share. */
@@ -343,11 +344,11 @@ static unsigned abort_one(const struct abort_ctx *ctx, const struct stuck_worker
 {
 	int r;
 
-	if (!fuse_may_abort(how, dev, ctx->own_mountinfo)) {
+	if (!fuse_may_abort(dev, ctx->own_mountinfo)) {
 		log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
 				"Not aborting FUSE connection %u:%u (%s) that worker %u may wait on: "
-				"what it reads is not known, and the daemon's namespace mounts it too "
-				"(others may use it)", dev.major, dev.minor, where, s->index);
+				"the daemon's namespace mounts it too, or that is unknown (others may "
+				"use it)", dev.major, dev.minor, where, s->index);
 		return 0;
 	}
 	r = abort_conn(ctx, dev);
