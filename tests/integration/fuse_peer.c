@@ -154,14 +154,12 @@ int fuse_peer_start(struct fuse_peer *f)
 	return mount_and_serve(f);
 }
 
-int fuse_peer_start_in(struct fuse_peer *f, pid_t pid)
+int fuse_peer_start_in(struct fuse_peer *f, int mntns_fd)
 {
-	char path[64];
 	int r;
 
 	*f = (struct fuse_peer){ .reads = -EBADF, .ns_fd = -EBADF };
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	f->ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	f->ns_fd = fcntl(mntns_fd, F_DUPFD_CLOEXEC, 3);
 	if (f->ns_fd < 0 || setns(f->ns_fd, CLONE_NEWNS) < 0)
 		return -errno;
 	r = mount_and_serve(f);

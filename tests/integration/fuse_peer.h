@@ -27,11 +27,11 @@ struct fuse_peer {
  */
 int fuse_peer_start(struct fuse_peer *f);
 /*
- * The same, mounted in the mount namespace of process @pid (the daemon's:
- * what the host mounts, lxcfs say), which the calling process joins. It must
- * be single-threaded.
+ * The same, mounted in mount namespace @mntns_fd (the daemon's, or the host's:
+ * where lxcfs is), which the calling process joins. It must be
+ * single-threaded.
  */
-int fuse_peer_start_in(struct fuse_peer *f, pid_t pid);
+int fuse_peer_start_in(struct fuse_peer *f, int mntns_fd);
 /* Whether a READ arrived within @ms. */
 bool fuse_peer_wait_read(struct fuse_peer *f, int ms);
 /*
