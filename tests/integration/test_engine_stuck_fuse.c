@@ -6,8 +6,9 @@
  * included), so the process could not end before the server answers or goes
  * away. The daemon must still stop within 5 s, cleanly: it aborts the FUSE
  * connection that holds the worker (found from the range the worker reads in
- * the caller, also once the caller is gone). Real daemon, real notify fds, a
- * FUSE server spoken over /dev/fuse (fuse_peer.h); root only.
+ * the caller, also once the caller is gone), and never one the host mounts,
+ * whatever the caller maps over that range meanwhile. Real daemon, real notify
+ * fds, FUSE servers spoken over /dev/fuse (fuse_peer.h); root only.
  */
 #include <errno.h>
 #include <fcntl.h>
