@@ -14,7 +14,10 @@
  * when it held the worker (PROCMAP_QUERY needs the mm, which the waiting
  * worker keeps, not the task). When no mapping is under the range (none
  * recorded, or unmapped since), the FUSE files the caller maps are the
- * candidates, less those the daemon's own namespace mounts (shared servers).
+ * candidates. Either way, none that the host mounts (the daemon's namespace
+ * or the host's init) is aborted (a shared server such as lxcfs): the worker
+ * waits with the caller's mm unlocked, so the caller may have mapped anything
+ * over the range since.
  * fusectl is mounted detached (fsopen/fsmount): nothing appears in any mount
  * namespace, a read-only /sys does not matter, and nothing is forked from
  * this multi-threaded process. The FUSE file system itself is never touched
@@ -278,19 +281,18 @@ static int read_caller(const struct stuck_worker *s, char **ret_maps, char **ret
 	return r;
 }
 
-bool fuse_may_abort(enum fuse_found how, struct fuse_dev dev, const char *own_mountinfo)
+bool fuse_may_abort(struct fuse_dev dev, const char *host_mountinfo)
 {
 	char fstype[8], mountpoint[8];
 
-	return how == FUSE_FOUND_BY_RANGE ||
-	       (own_mountinfo && !fuse_mount_of(own_mountinfo, dev, fstype, sizeof(fstype),
-						mountpoint, sizeof(mountpoint)));
+	return host_mountinfo && !fuse_mount_of(host_mountinfo, dev, fstype, sizeof(fstype),
+						mountpoint, sizeof(mountpoint));
 }
 
 /* What the aborts of one shutdown share. */
 struct abort_ctx {
 	int fusectl;               /* the root of a detached fusectl mount */
-	const char *own_mountinfo; /* the daemon's, or NULL when unreadable */
+	const char *host_mountinfo; /* host_mountinfo_read(), or NULL when unreadable */
 };
 
 /* fusectl's file @what of connection @dev, opened with @flags, or a negative errno. */
@@ -343,11 +345,11 @@ static unsigned abort_one(const struct abort_ctx *ctx, const struct stuck_worker
 {
 	int r;
 
-	if (!fuse_may_abort(how, dev, ctx->own_mountinfo)) {
+	if (!fuse_may_abort(dev, ctx->host_mountinfo)) {
 		log_about_errno(LOG_LEVEL_WARNING, 0, s->name, NULL,
 				"Not aborting FUSE connection %u:%u (%s) that worker %u may wait on: "
-				"what it reads is not known, and the daemon's namespace mounts it too "
-				"(others may use it)", dev.major, dev.minor, where, s->index);
+				"the host mounts it too, or that is unknown (others may use it)",
+				dev.major, dev.minor, where, s->index);
 		return 0;
 	}
 	r = abort_conn(ctx, dev);
@@ -456,22 +458,48 @@ int caller_watch_keep_maps(const struct caller_watch *w, uint64_t *ret_id)
 	return fd;
 }
 
+/* The text of the /proc file at @path into *@ret (free() it) and *@ret_len. */
+static int read_proc_text(const char *path, char **ret, size_t *ret_len)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? negative_errno() : read_fd_all(fd, PROC_TEXT_MAX, ret, ret_len);
+}
+
+/*
+ * The mount tables of the daemon's namespace and of the host's init, one
+ * after the other (free() it), or NULL: what the host mounts. Not the
+ * daemon's alone: the unit's ProtectHome= unmounts /home, /root and /run/user
+ * (a user's sshfs, gvfs) from it, which a container may still have bound.
+ */
+static char *host_mountinfo_read(void)
+{
+	_cleanup_free_ char *own = NULL, *init = NULL;
+	size_t own_len, init_len;
+	char *all;
+
+	if (read_proc_text("/proc/self/mountinfo", &own, &own_len) < 0 ||
+	    read_proc_text("/proc/1/mountinfo", &init, &init_len) < 0)
+		return NULL;
+	all = malloc(own_len + 1 + init_len + 1);
+	if (all) /* the newline: a table whose last line has none must not run into the next */
+		(void)sprintf(all, "%s\n%s", own, init);
+	return all;
+}
+
 unsigned fuse_abort_stuck(const struct stuck_worker *stuck, size_t n)
 {
-	_cleanup_free_ char *own_mountinfo = NULL;
+	_cleanup_free_ char *host_mountinfo = NULL;
 	_cleanup_close_ int fusectl = fusectl_open();
-	_cleanup_close_ int fd = -EBADF;
 	struct abort_ctx ctx = { .fusectl = fusectl };
 	unsigned aborted = 0;
-	size_t len;
 
 	if (fusectl < 0) {
 		log_error_errno(fusectl, "Cannot mount fusectl to free %zu stuck worker(s): %m", n);
 		return 0;
 	}
-	fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0 && read_fd_all(fd, PROC_TEXT_MAX, &own_mountinfo, &len) >= 0)
-		ctx.own_mountinfo = own_mountinfo;
+	host_mountinfo = host_mountinfo_read();
+	ctx.host_mountinfo = host_mountinfo;
 	for (size_t i = 0; i < n; i++)
 		aborted += abort_for(&ctx, &stuck[i]);
 	return aborted;

@@ -100,11 +100,13 @@ bool fuse_mount_of(const char *mountinfo, struct fuse_dev dev, char *fstype, siz
 		   char *mountpoint, size_t mountpoint_size);
 
 /*
- * Whether shutdown may abort FUSE connection @dev, found by @how for a stuck
- * worker: always when the worker reads a mapping of it; when only the caller
- * maps files of it, only if the daemon's own mount namespace (@own_mountinfo,
- * NULL: unknown) does not mount it: a caller that hides what holds its worker
- * must not get a FUSE server that others use (lxcfs, say) aborted by mapping
- * one of its files. Pure.
+ * Whether shutdown may abort FUSE connection @dev, which may hold a stuck
+ * worker: only if the host does not mount it, as @host_mountinfo (the mount
+ * tables of the daemon's namespace and of the host's init, one after the
+ * other; NULL: unknown) shows. A caller cannot get a FUSE server that others
+ * use (lxcfs, a user's sshfs) aborted by mapping one of its files, neither
+ * beside its own nor over the range being read: the worker waits with the
+ * caller's mm unlocked, so what that range shows at shutdown is the caller's
+ * choice. Pure.
  */
-bool fuse_may_abort(enum fuse_found how, struct fuse_dev dev, const char *own_mountinfo);
+bool fuse_may_abort(struct fuse_dev dev, const char *host_mountinfo);

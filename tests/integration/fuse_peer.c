@@ -110,14 +110,12 @@ static _Noreturn void serve(int dev, int reads)
 	}
 }
 
-int fuse_peer_start(struct fuse_peer *f)
+/* Mount and serve in the calling process's mount namespace. */
+static int mount_and_serve(struct fuse_peer *f)
 {
 	char opts[128];
 	int dev, pipe_fds[2];
 
-	*f = (struct fuse_peer){ .reads = -EBADF };
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/interceptd-fuse-XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -errno;
@@ -148,6 +146,30 @@ int fuse_peer_start(struct fuse_peer *f)
 	return 0;
 }
 
+int fuse_peer_start(struct fuse_peer *f)
+{
+	*f = (struct fuse_peer){ .reads = -EBADF, .ns_fd = -EBADF };
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	return mount_and_serve(f);
+}
+
+int fuse_peer_start_in(struct fuse_peer *f, int mntns_fd)
+{
+	int r;
+
+	*f = (struct fuse_peer){ .reads = -EBADF, .ns_fd = -EBADF };
+	f->ns_fd = fcntl(mntns_fd, F_DUPFD_CLOEXEC, 3);
+	if (f->ns_fd < 0 || setns(f->ns_fd, CLONE_NEWNS) < 0)
+		return -errno;
+	r = mount_and_serve(f);
+	if (r < 0) {
+		close(f->ns_fd);
+		f->ns_fd = -EBADF;
+	}
+	return r;
+}
+
 bool fuse_peer_wait_read(struct fuse_peer *f, int ms)
 {
 	struct pollfd p = { .fd = f->reads, .events = POLLIN };
@@ -163,8 +185,11 @@ void fuse_peer_stop(struct fuse_peer *f)
 		waitpid(f->pid, NULL, 0);
 	}
 	close_nointr(f->reads);
+	if (f->ns_fd >= 0)
+		(void)setns(f->ns_fd, CLONE_NEWNS);
+	close_nointr(f->ns_fd);
 	(void)umount2(f->dir, MNT_DETACH);
 	(void)rmdir(f->dir);
 	f->pid = 0;
-	f->reads = -EBADF;
+	f->reads = f->ns_fd = -EBADF;
 }

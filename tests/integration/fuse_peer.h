@@ -16,6 +16,7 @@ struct fuse_peer {
 	int reads;     /* a byte arrives here for each READ the server holds */
 	char dir[64];  /* the mount point */
 	char file[80]; /* its one file, one page long */
+	int ns_fd;     /* the mount namespace it is mounted in when not the starter's own, or < 0 */
 };
 
 /*
@@ -25,7 +26,16 @@ struct fuse_peer {
  * /dev/fuse would keep the connection alive after the server dies.
  */
 int fuse_peer_start(struct fuse_peer *f);
+/*
+ * The same, mounted in mount namespace @mntns_fd (the daemon's, or the host's:
+ * where lxcfs is), which the calling process joins. It must be
+ * single-threaded.
+ */
+int fuse_peer_start_in(struct fuse_peer *f, int mntns_fd);
 /* Whether a READ arrived within @ms. */
 bool fuse_peer_wait_read(struct fuse_peer *f, int ms);
-/* Kill the server (the connection aborts: every waiter gets an error) and unmount. */
+/*
+ * Kill the server (the connection aborts: every waiter gets an error) and
+ * unmount, in the namespace it was mounted in (the calling process stays there).
+ */
 void fuse_peer_stop(struct fuse_peer *f);

@@ -152,6 +152,36 @@ static void slow_mknods(void)
 	_exit(0);
 }
 
+/* @ctl's next NUL-terminated path into @path, or exit. */
+static void read_path(int ctl, char *path, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size && read(ctl, &path[n], 1) == 1 && path[n])
+		n++;
+	if (n == size || n == 0)
+		_exit(8);
+}
+
+/* A private read-only mapping of the page of @path (a FUSE file: see fuse_peer.h). */
+static char *map_page_of(const char *path, void *at, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *p = fd < 0 ? MAP_FAILED : mmap(at, 4096, PROT_READ, MAP_PRIVATE | flags, fd, 0);
+
+	/* no readahead: the fault reads this one page, synchronously */
+	if (p == MAP_FAILED || madvise(p, 4096, MADV_RANDOM) < 0)
+		_exit(9);
+	close(fd);
+	return p;
+}
+
+static void *mknod_at(void *path)
+{
+	syscall(SYS_mknodat, AT_FDCWD, path, S_IFCHR | 0600, makedev(1, 3));
+	return NULL;
+}
+
 /*
  * mknodat with its path in a private mapping of @ctl's next NUL-terminated
  * path (a FUSE file, see fuse_peer.h), never touched here: whoever reads it
@@ -160,19 +190,32 @@ static void slow_mknods(void)
 static void fuse_mknod(int ctl)
 {
 	char path[128];
-	size_t n = 0;
-	char *p;
-	int fd;
 
-	while (n < sizeof(path) && read(ctl, &path[n], 1) == 1 && path[n])
-		n++;
-	if (n == sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		_exit(8);
-	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
-	/* no readahead: the fault reads this one page, synchronously */
-	if (p == MAP_FAILED || madvise(p, 4096, MADV_RANDOM) < 0)
-		_exit(9);
-	syscall(SYS_mknodat, AT_FDCWD, p, S_IFCHR | 0600, makedev(1, 3));
+	read_path(ctl, path, sizeof(path));
+	mknod_at(map_page_of(path, NULL, 0));
+	_exit(0);
+}
+
+/*
+ * 'M': fuse_mknod() of the first path, on a thread of its own; on the next
+ * byte, the page its path is in is mapped from the second path instead
+ * (MAP_FIXED, while the daemon's read waits with the mm unlocked), answered "m".
+ */
+static void fuse_mknod_remapped(int ctl)
+{
+	char path[128], other[128], byte;
+	pthread_t t;
+	char *p;
+
+	read_path(ctl, path, sizeof(path));
+	read_path(ctl, other, sizeof(other));
+	p = map_page_of(path, NULL, 0);
+	if (pthread_create(&t, NULL, mknod_at, p) != 0 || read(ctl, &byte, 1) != 1)
+		_exit(12);
+	(void)map_page_of(other, p, MAP_FIXED);
+	if (write(ctl, "m", 1) != 1)
+		_exit(13);
+	(void)pthread_join(t, NULL);
 	_exit(0);
 }
 
@@ -232,6 +275,8 @@ static void child_main(int ctl)
 			hostile_mknod();
 		if (cmd == 'F')
 			fuse_mknod(ctl);
+		if (cmd == 'M')
+			fuse_mknod_remapped(ctl);
 		if (cmd == 'w')
 			slow_mknods();
 		if (cmd == 't') {

@@ -41,6 +41,9 @@ struct child {
  *      its reader 0.9 s;
  *  'F' followed by a NUL-terminated path: mknodat() with its path in a
  *      mapping of that file (a fuse_peer.h file: the read never ends);
+ *  'M' followed by two NUL-terminated paths: 'F' with the first, on a thread;
+ *      on the next byte the page holding the path is mapped from the second
+ *      path in its place (answered "m"), the read still waiting on the first;
  *  't' followed by a uint32_t count: that many sysinfo() calls, answered with
  *      the count latencies in ns (uint32_t each);
  *  'q' exit.
