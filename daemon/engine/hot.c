@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Hot mode: a worker whose only listener sends notifications back to back
- * blocks in RECV on it directly, saving the epoll step per notification,
+ * blocks in RECV on it directly, saving the epoll step per notification (and,
+ * with the listener out of the epoll set meanwhile, the epoll callback),
  * until the listener goes quiet, another listener joins the worker, or the
  * daemon stops; the watchdog, pool_add() and pool_stop() kick it out of RECV
  * with a signal that is only ever delivered inside RECV.
@@ -85,6 +86,7 @@ void hot_serve(struct shard *sh, struct engine_listener *l)
 	sh->current = l;
 	pthread_mutex_unlock(&sh->lock);
 	atomic_store(&sh->is_hot, true);
+	pool_hot_enter(sh->w, sh, l);
 	while (!kicked && atomic_load(&sh->n_listeners) == 1) {
 		struct seccomp_notif req;
 		int r = recv_kickable(sh, l->fd, &req, &kicked);
@@ -103,6 +105,7 @@ void hot_serve(struct shard *sh, struct engine_listener *l)
 				      memory_order_relaxed);
 	}
 	atomic_store(&sh->is_hot, false);
+	pool_hot_leave(sh->w, sh, l);
 	pthread_mutex_lock(&sh->lock);
 	sh->current = NULL;
 	pthread_mutex_unlock(&sh->lock);

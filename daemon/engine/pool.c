@@ -82,6 +82,33 @@ int pool_attach(struct workers *w, struct engine_listener *l, struct shard *to)
 	return 0;
 }
 
+void pool_hot_enter(struct workers *w, struct shard *sh, struct engine_listener *l)
+{
+	pthread_mutex_lock(&w->lock);
+	if (l->shard == (unsigned)(sh - w->shards))
+		(void)epoll_ctl(sh->epoll_fd, EPOLL_CTL_DEL, l->fd, NULL);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void pool_hot_leave(struct workers *w, struct shard *sh, struct engine_listener *l)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = l };
+	int r = 0;
+
+	pthread_mutex_lock(&w->lock);
+	/* moved meanwhile: pool_move() has put it in its new shard's set */
+	if (l->shard == (unsigned)(sh - w->shards) &&
+	    epoll_ctl(sh->epoll_fd, EPOLL_CTL_ADD, l->fd, &ev) < 0 && errno != EEXIST) {
+		r = negative_errno();
+		unplace(w, l);
+		w->n_parked++; /* the watchdog places it again at its next tick */
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (r < 0)
+		log_warning_errno(r, "Cannot serve listener of '%s' on worker %u again, parked: %m",
+				  l->name, (unsigned)(sh - w->shards));
+}
+
 int pool_move(struct workers *w, struct engine_listener *l, struct shard *to)
 {
 	int r;

@@ -108,6 +108,37 @@ static void test_engine_listener_detaches_when_caller_exits(void **state)
 	api("DELETE", "/1.0/containers/exits", NULL, 200);
 }
 
+/*
+ * A listener a worker served in hot mode (out of its epoll set meanwhile) is
+ * back in the set once the burst ends: its next call after a quiet second is
+ * answered, and its caller's exit is noticed.
+ */
+static void test_engine_hot_listener_served_again_after_cooling(void **state)
+{
+	uint32_t ns[2000];
+	unsigned long total;
+	struct child c;
+	int sock;
+
+	(void)state;
+	api("POST", "/1.0/containers",
+	    "{\"name\":\"hot1\",\"config\":{\"security.syscalls.intercept.sysinfo\":\"true\"}}", 201);
+	child_start(&c);
+	sock = oci_handoff_child(&c, "hot1");
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	wait_listeners("hot1", 1);
+	child_sysinfo_timed(&c, ns, ARRAY_SIZE(ns)); /* back to back: the worker goes hot */
+	stopwatch_sleep_ms(H.pid, 1000);            /* quiet: the watchdog cools it */
+	assert_int_equal(child_sysinfo(&c, &total), 0);
+	assert_int_equal(write(c.ctl, "q", 1), 1);
+	waitpid(c.pid, NULL, 0);
+	c.pid = 0;
+	child_stop(&c);
+	wait_listeners("hot1", 0);
+	close(sock);
+	api("DELETE", "/1.0/containers/hot1", NULL, 200);
+}
+
 static void test_engine_caller_killed_mid_call(void **state)
 {
 	int base = count_fds(H.pid);
@@ -452,6 +483,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_config_applies_live),
 		cmocka_unit_test(test_engine_listener_detaches_when_caller_exits),
+		cmocka_unit_test(test_engine_hot_listener_served_again_after_cooling),
 		cmocka_unit_test(test_engine_caller_killed_mid_call),
 		cmocka_unit_test(test_engine_garbage_oci_intake),
 		cmocka_unit_test(test_engine_silent_client_delays_nobody),
