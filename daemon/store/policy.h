@@ -85,9 +85,11 @@ struct policy_warnings {
  * defaultAction, architectures and the other rules are kept; flags is dropped.
  * A call @base denies (an ERRNO, KILL or TRAP rule, or a denying default) is
  * not trapped: it keeps @base's answer, by argument shape where the merge can
- * tell the shapes apart, else for the whole syscall; with
- * POLICY_MERGE_TRAP_DENIED in @flags it is trapped like the others, and a
- * call interceptd does not emulate then reaches the kernel.
+ * tell the shapes apart, else for the whole syscall. Our ERRNO rules (seccomp
+ * with a listener, fsopen, fsconfig) replace only what @base lets run or
+ * answers with an errno: its KILL, TRAP or TRACE stays the same way. With
+ * POLICY_MERGE_TRAP_DENIED in @flags both are merged as for any base, and a
+ * trapped call interceptd does not emulate then reaches the kernel.
  * Pure. On success *ret is a new reference and @warnings (may be NULL) says
  * what was dropped, weakened or left untrapped. Bad input, or a base rule for
  * a trapped syscall that libseccomp would misread once narrowed: -EINVAL with
