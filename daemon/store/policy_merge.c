@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Merging interceptd's rules into an existing OCI linux.seccomp object (the
- * runtime's default, Docker's or containerd's profile, a custom one). A pure
- * function: JSON in, JSON out, no lock; called from the API thread.
+ * runtime's default, Docker's or containerd's profile, a custom one). JSON in,
+ * JSON out, no lock (the result is compiled with libseccomp to check it, in a
+ * memfd); called from the API thread.
  *
  * What "merged" must mean follows from how the filter gets built. runc and
  * crun hand the rules to libseccomp in file order, one rule per name; a rule
@@ -44,6 +45,7 @@
 #include <string.h>
 
 #include "daemon/store/cubes.h"
+#include "daemon/store/policy_bpf.h"
 #include "daemon/store/policy.h"
 #include "daemon/store/policy_oci.h"
 
@@ -728,6 +730,7 @@ int policy_merge_oci(const json_t *base, const struct config *cfg, const char *l
 	struct merge m = { .warnings = warnings, .reterr = reterr,
 			   .is_trap_denied = flags & POLICY_MERGE_TRAP_DENIED };
 	_cleanup_(json_decrefp) json_t *out = NULL;
+	const char *unchecked;
 	json_t *syscalls;
 	int r;
 
@@ -746,6 +749,15 @@ int policy_merge_oci(const json_t *base, const struct config *cfg, const char *l
 	r = merge_rules(&m, json_object_get(base, "syscalls"), syscalls);
 	if (r < 0)
 		return r;
+	/* what the runtime gets is libseccomp's program, not these rules */
+	r = policy_bpf_check(out, &unchecked, reterr);
+	if (r < 0)
+		return r;
+	if (unchecked)
+		warn(warnings,
+		     "not checked for libseccomp's wrong filters: more than %d conditional rules "
+		     "for '%s' (a runtime takes seconds to build them)",
+		     POLICY_BPF_CHECK_MAX, unchecked);
 	warn_denied(&m);
 	if (json_object_get(base, "flags")) {
 		(void)json_object_del(out, "flags");

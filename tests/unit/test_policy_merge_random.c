@@ -46,7 +46,8 @@ static const char *const defaults[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_
 static const uint64_t values[] = { 0, 1, 2, 3, 5, 7, 8, 9, 16, 28, 0x21, S_FIFO, S_CHR, S_BLK,
 				   S_CHR | 0600, S_FIFO | 0644, S_REG, S_SOCK, 0x1000,
 				   UINT64_C(0x100000005) };
-static const uint64_t masks[] = { 0xF000, 1, 3, 8, 0xFF, 0x1000, 0x6000, 0xFFFFFFFF };
+static const uint64_t masks[] = { 0xF000, 1, 3, 8, 0xFF, 0x1000, 0x6000, 0xFFFFFFFF,
+				  UINT64_C(0x100000000) /* no bit libseccomp compares on x86 */ };
 static const char *const plain_ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_MASKED_EQ" };
 static const char *const any_ops[] = { "SCMP_CMP_EQ", "SCMP_CMP_EQ", "SCMP_CMP_MASKED_EQ",
 				       "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_GT" };
