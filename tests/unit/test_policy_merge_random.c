@@ -18,7 +18,7 @@
 
 #include "merge_fixture.h"
 
-#define N_BASES 400
+#define N_BASES 300
 #define N_CALLS 200
 
 static uint64_t rng_state;
