@@ -3,11 +3,14 @@
  * What libseccomp makes of a merged linux.seccomp object: built as runc and crun
  * build it (rules in file order, one per name, unknown names and rules with the
  * default action skipped, args repeating an index added one comparison per
- * rule), exported as classic BPF and checked for comparisons that can see
- * another argument than the one they test. API thread; a memfd, no lock.
+ * rule) in a child with a deadline, exported as classic BPF and checked for
+ * comparisons that can see another argument than the one they test. API
+ * thread; a memfd and a child process, no lock.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
@@ -16,11 +19,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "daemon/macro.h"
 #include "daemon/store/policy_bpf.h"
 #include "daemon/store/policy_oci.h"
+
+/* How long libseccomp may take to build a merged profile (500 conditional rules: 0.4 s). */
+#define BUILD_TIMEOUT_MS 3000
 
 /* Accumulator contents one path can bring to an instruction, at most this many kinds. */
 #define MAX_ACC_STATES 4
@@ -155,12 +163,11 @@ static int add_rules(scmp_filter_ctx ctx, uint32_t def, const json_t *rules)
 	return 0;
 }
 
-/* The program libseccomp generates for @sec, in a memfd; -ENOEXEC when libseccomp refuses @sec. */
-static int build(const json_t *sec, int *ret_fd)
+/* The program libseccomp generates for @sec, written to @fd; -ENOEXEC when libseccomp refuses @sec. */
+static int build(const json_t *sec, int fd)
 {
 	uint32_t def = action_of(sec, "defaultAction", "defaultErrnoRet");
 	scmp_filter_ctx ctx = seccomp_init(def);
-	_cleanup_close_ int fd = -EBADF;
 	int r;
 
 	if (!ctx)
@@ -168,17 +175,52 @@ static int build(const json_t *sec, int *ret_fd)
 	r = add_arches(ctx, json_object_get(sec, "architectures"));
 	if (r >= 0)
 		r = add_rules(ctx, def, json_object_get(sec, "syscalls"));
-	if (r < 0) {
-		seccomp_release(ctx);
-		return r == -ENOMEM ? r : -ENOEXEC;
-	}
-	fd = memfd_create("merged-seccomp", MFD_CLOEXEC);
-	r = fd < 0 ? -errno : seccomp_export_bpf(ctx, fd);
+	if (r >= 0)
+		r = seccomp_export_bpf(ctx, fd);
+	else if (r != -ENOMEM)
+		r = -ENOEXEC;
 	seccomp_release(ctx);
-	if (r < 0)
+	return r;
+}
+
+/*
+ * build() in a child, for at most BUILD_TIMEOUT_MS: libseccomp 2.5 never finishes
+ * some rule sets (NE, LT, LE, GE or GT comparisons in one syscall's tree), and a
+ * base may hold one for a syscall we do not touch. fork(), not a raw clone: the
+ * child allocates, and glibc's fork leaves malloc usable in it.
+ */
+static int build_bounded(const json_t *sec, int fd)
+{
+	_cleanup_close_ int pidfd = -EBADF;
+	struct pollfd pfd;
+	siginfo_t info = { 0 };
+	pid_t pid;
+	int r;
+
+	pid = fork();
+	if (pid < 0)
+		return negative_errno();
+	if (pid == 0)
+		_exit(-build(sec, fd) & 0xff);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0) {
+		r = negative_errno();
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
 		return r;
-	*ret_fd = TAKE_FD(fd);
-	return 0;
+	}
+	pfd = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	do
+		r = poll(&pfd, 1, BUILD_TIMEOUT_MS);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0)
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED) < 0)
+		if (errno != EINTR)
+			return negative_errno();
+	if (r <= 0)
+		return -ETIMEDOUT;
+	return info.si_code == CLD_EXITED ? -info.si_status : -EIO;
 }
 
 static bool reads_acc(const struct sock_filter *f)
@@ -287,9 +329,19 @@ int policy_bpf_check(const json_t *sec, const char **ret_unchecked, struct icd_e
 	*ret_unchecked = too_many_conditional(sec);
 	if (*ret_unchecked)
 		return 0;
-	r = build(sec, &fd);
+	fd = memfd_create("merged-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	r = build_bounded(sec, fd);
 	if (r == -ENOEXEC)
 		return 0;
+	if (r == -ETIMEDOUT)
+		return icd_error_set(reterr, -EINVAL,
+				     "libseccomp %u.%u.%u did not build this profile within %d ms (it "
+				     "never finishes some rule sets, and the runtime would hang): merge "
+				     "by hand",
+				     seccomp_version()->major, seccomp_version()->minor,
+				     seccomp_version()->micro, BUILD_TIMEOUT_MS);
 	if (r < 0)
 		return r;
 	if (fstat(fd, &st) < 0)

@@ -21,9 +21,10 @@
  * block that jumps to a shared one: a block reached with another argument in the
  * accumulator then compares that one, and a call the rules deny can be allowed
  * (a 32-bit read() under a profile whose rules for bpf share a block with its own).
+ * libseccomp runs in a child with a deadline: it never finishes some rule sets.
  * Returns 0 (also when libseccomp refuses @sec: the runtime then refuses it too),
- * -EINVAL with the architecture in @reterr when a comparison may see the wrong
- * value, -ENOMEM, or another negative errno. A syscall with more conditional
+ * -EINVAL with the reason in @reterr when a comparison may see the wrong value
+ * or libseccomp missed the deadline, -ENOMEM, or another negative errno. A syscall with more conditional
  * rules than libseccomp builds in a fraction of a second is not built: 0, with
  * its name (a string inside @sec) in *ret_unchecked, NULL otherwise.
  */

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -123,6 +124,31 @@ static void test_bpf_check_too_many_unchecked(void **state)
 	json_decref(base);
 }
 
+/*
+ * The rules an old merge made of two setxattr allow rules: libseccomp 2.5 never
+ * finishes building them. The check gives up at its deadline, it does not hang.
+ */
+static void test_bpf_check_endless_build_refused(void **state)
+{
+	static const char endless[] = BASE(
+		"SCMP_ACT_ERRNO", "",
+		RULE("setxattr", "SCMP_ACT_ALLOW", ARGS(ARG(4, "EQ", 0) "," ARG(3, "NE", 1))) ","
+		RULE("setxattr", "SCMP_ACT_ALLOW", ARGS(ARG(5, "EQ", 0) "," ARG(3, "NE", 1))) ","
+		RULE("setxattr", "SCMP_ACT_NOTIFY", ARGS(ARG(3, "EQ", 1))));
+	json_t *sec = parse(endless);
+	const char *unchecked = NULL;
+	struct icd_error err = { 0 };
+	struct timespec t0, t1;
+
+	(void)state;
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(policy_bpf_check(sec, &unchecked, &err), -EINVAL);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_non_null(strstr(err.msg, "did not build this profile within 3000 ms"));
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	json_decref(sec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -130,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_bpf_check_merge_refused),
 		cmocka_unit_test(test_bpf_check_base_built_wrong),
 		cmocka_unit_test(test_bpf_check_too_many_unchecked),
+		cmocka_unit_test(test_bpf_check_endless_build_refused),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
