@@ -317,22 +317,46 @@ static const char *too_many_conditional(const json_t *sec)
 	return NULL;
 }
 
-int policy_bpf_check(const json_t *sec, const char **ret_unchecked, struct icd_error *reterr)
+/* The program libseccomp builds of @sec: malloc'd in *ret_prog, *ret_n instructions. */
+static int load_program(const json_t *sec, struct sock_filter **ret_prog, size_t *ret_n)
 {
 	_cleanup_close_ int fd = -EBADF;
 	_cleanup_free_ struct sock_filter *prog = NULL;
-	_cleanup_free_ struct acc_set *in = NULL;
 	struct stat st;
-	size_t n, pc;
+	size_t n;
+	int r;
+
+	fd = memfd_create("merged-seccomp", MFD_CLOEXEC);
+	if (fd < 0)
+		return negative_errno();
+	r = build_bounded(sec, fd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		return negative_errno();
+	n = (size_t)st.st_size / sizeof(*prog);
+	prog = malloc(n * sizeof(*prog) + 1);
+	if (!prog)
+		return -ENOMEM;
+	if (pread(fd, prog, n * sizeof(*prog), 0) != (ssize_t)(n * sizeof(*prog)))
+		return -EIO;
+	*ret_prog = TAKE_PTR(prog);
+	*ret_n = n;
+	return 0;
+}
+
+int policy_bpf_check(const json_t *sec, const char **ret_unchecked, struct icd_error *reterr)
+{
+	const struct scmp_version *v = seccomp_version();
+	_cleanup_free_ struct sock_filter *prog = NULL;
+	_cleanup_free_ struct acc_set *in = NULL;
+	size_t n = 0, pc;
 	int r;
 
 	*ret_unchecked = too_many_conditional(sec);
 	if (*ret_unchecked)
 		return 0;
-	fd = memfd_create("merged-seccomp", MFD_CLOEXEC);
-	if (fd < 0)
-		return negative_errno();
-	r = build_bounded(sec, fd);
+	r = load_program(sec, &prog, &n);
 	if (r == -ENOEXEC)
 		return 0;
 	if (r == -ETIMEDOUT)
@@ -340,19 +364,13 @@ int policy_bpf_check(const json_t *sec, const char **ret_unchecked, struct icd_e
 				     "libseccomp %u.%u.%u did not build this profile within %d ms (it "
 				     "never finishes some rule sets, and the runtime would hang): merge "
 				     "by hand",
-				     seccomp_version()->major, seccomp_version()->minor,
-				     seccomp_version()->micro, BUILD_TIMEOUT_MS);
+				     v->major, v->minor, v->micro, BUILD_TIMEOUT_MS);
+	in = r < 0 ? NULL : calloc(n + 1, sizeof(*in));
+	if (r >= 0 && !in)
+		r = -ENOMEM;
 	if (r < 0)
-		return r;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	n = (size_t)st.st_size / sizeof(*prog);
-	prog = malloc(n * sizeof(*prog) + 1);
-	in = calloc(n + 1, sizeof(*in));
-	if (!prog || !in)
-		return -ENOMEM;
-	if (pread(fd, prog, n * sizeof(*prog), 0) != (ssize_t)(n * sizeof(*prog)))
-		return -EIO;
+		return icd_error_set(reterr, r, "cannot build the merged profile with libseccomp: %s",
+				     strerror(-r));
 	pc = first_mixed_read(prog, n, in);
 	if (pc == n)
 		return 0;
@@ -360,6 +378,5 @@ int policy_bpf_check(const json_t *sec, const char **ret_unchecked, struct icd_e
 			     "libseccomp %u.%u.%u would build this profile into a wrong filter "
 			     "(architecture %#x, instruction %zu compares another argument than its "
 			     "own): merge by hand",
-			     seccomp_version()->major, seccomp_version()->minor,
-			     seccomp_version()->micro, arch_at(prog, in, pc), pc);
+			     v->major, v->minor, v->micro, arch_at(prog, in, pc), pc);
 }
