@@ -64,7 +64,7 @@ struct api_response {
 	char etag[CONTAINER_ETAG_LEN + 1]; /* sent quoted when not empty */
 	char location[ROUTER_PARAM_MAX + 32];
 	/* sent as "Warning: 299 interceptd ..." headers (the form Kubernetes uses) */
-	char warnings[4][384];
+	char warnings[6][384];
 	size_t n_warnings;
 	struct icd_error err;     /* the message for a failed handler */
 	/*

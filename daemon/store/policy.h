@@ -64,7 +64,7 @@ char *policy_render_lxc(const struct config *cfg);
  */
 json_t *policy_render_oci(const struct config *cfg, const char *listener_path, const char *name);
 
-#define POLICY_MAX_WARNINGS 4
+#define POLICY_MAX_WARNINGS 6
 #define POLICY_WARNING_LEN 384
 
 /* What a merge changed that its caller should hear about; fixed size, no malloc. */
@@ -85,13 +85,18 @@ struct policy_warnings {
  * defaultAction, architectures and the other rules are kept; flags is dropped.
  * A call @base denies (an ERRNO, KILL or TRAP rule, or a denying default) is
  * not trapped: it keeps @base's answer, by argument shape where the merge can
- * tell the shapes apart, else for the whole syscall; with
- * POLICY_MERGE_TRAP_DENIED in @flags it is trapped like the others, and a
- * call interceptd does not emulate then reaches the kernel.
- * Pure. On success *ret is a new reference and @warnings (may be NULL) says
- * what was dropped, weakened or left untrapped. Bad input, or a base rule for
- * a trapped syscall that libseccomp would misread once narrowed: -EINVAL with
- * the field in @reterr; a merge too large: -E2BIG; -ENOMEM.
+ * tell the shapes apart, else for the whole syscall. Our ERRNO rules (seccomp
+ * with a listener, fsopen, fsconfig) replace only what @base lets run or
+ * answers with an errno: its KILL, TRAP or TRACE stays the same way. With
+ * POLICY_MERGE_TRAP_DENIED in @flags both are merged as for any base, and a
+ * trapped call interceptd does not emulate then reaches the kernel.
+ * The result is built with this host's libseccomp as a runtime builds it and
+ * checked (policy_bpf_check()). On success *ret is a new reference and
+ * @warnings (may be NULL) says what was dropped, weakened or left untrapped.
+ * Bad input, a base rule for a trapped syscall that libseccomp would misread
+ * once narrowed, or a merged profile libseccomp would build into a wrong
+ * filter: -EINVAL with the reason in @reterr; a merge too large: -E2BIG;
+ * -ENOMEM.
  */
 int policy_merge_oci(const json_t *base, const struct config *cfg, const char *listener_path,
 		     const char *name, unsigned flags, json_t **ret,

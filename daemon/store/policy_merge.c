@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Merging interceptd's rules into an existing OCI linux.seccomp object (the
- * runtime's default, Docker's or containerd's profile, a custom one). A pure
- * function: JSON in, JSON out, no lock; called from the API thread.
+ * runtime's default, Docker's or containerd's profile, a custom one). JSON in,
+ * JSON out, no lock (the result is compiled with libseccomp to check it, in a
+ * memfd); called from the API thread.
  *
  * What "merged" must mean follows from how the filter gets built. runc and
  * crun hand the rules to libseccomp in file order, one rule per name; a rule
@@ -32,20 +33,24 @@
  * for it (POLICY_MERGE_TRAP_DENIED), a syscall the base denies outright is left
  * to the base's rules; one the base allows under conditions, with a denying
  * default, gets ours only inside its allowing rules (each narrowed by our
- * conditions); any other denial leaves the whole syscall to the base.
+ * conditions); any other denial leaves the whole syscall to the base. Our
+ * ERRNO rules never let a call run, but they would turn the base's KILL, TRAP
+ * or TRACE into an errno the process survives: they take the calls the base
+ * lets run or answers with an errno (fsopen's ENOSYS sends libmount back to
+ * mount(2)), and the base's other answers are kept the same way.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/store/cubes.h"
+#include "daemon/store/policy_bpf.h"
 #include "daemon/store/policy.h"
 #include "daemon/store/policy_oci.h"
 
 /* More complement comparisons than any of our rule sets needs (mount: 11, bpf: 37). */
 #define MAX_COMPLEMENT 64
-/* Cubes while a complement is worked out: the intermediate sets are wider than the result (bpf: 150). */
-#define MAX_CUBES_WORK 256
 /* The merged profile's size limit, against bases built to blow it up. */
 #define MERGE_MAX_RULES 16384
 
@@ -88,69 +93,6 @@ struct merge {
 	struct policy_warnings *warnings;
 	struct icd_error *reterr;
 };
-
-/* (arg & mask) == value, the "cube" of the bits in mask. */
-struct cube {
-	uint64_t mask, value;
-};
-
-static bool cube_within(struct cube inner, struct cube outer)
-{
-	return (outer.mask & ~inner.mask) == 0 && ((inner.value ^ outer.value) & outer.mask) == 0;
-}
-
-/* Add @c to @set (room for @max) unless a wider cube holds it; drop the cubes @c holds. */
-static int cube_add(struct cube *set, size_t *n, size_t max, struct cube c)
-{
-	size_t kept = 0;
-
-	for (size_t i = 0; i < *n; i++)
-		if (cube_within(c, set[i]))
-			return 0;
-	for (size_t i = 0; i < *n; i++)
-		if (!cube_within(set[i], c))
-			set[kept++] = set[i];
-	if (kept >= max)
-		return -E2BIG;
-	set[kept++] = c;
-	*n = kept;
-	return 0;
-}
-
-/*
- * The complement of a union of cubes, as a union of cubes: the complement of
- * one cube is "some bit of its mask differs", one cube per bit; intersecting
- * those sets one cube at a time gives the whole complement.
- */
-static int cubes_complement(const struct cube *in, size_t n_in, struct cube *ret, size_t *ret_n)
-{
-	struct cube cur[MAX_CUBES_WORK] = { { 0, 0 } }, next[MAX_CUBES_WORK];
-	size_t n_cur = 1, n_next;
-	int r;
-
-	for (size_t i = 0; i < n_in; i++) {
-		n_next = 0;
-		for (size_t j = 0; j < n_cur; j++)
-			for (unsigned b = 0; b < 64; b++) {
-				uint64_t bit = UINT64_C(1) << b, want = ~in[i].value & bit;
-
-				if (!(in[i].mask & bit) ||
-				    ((cur[j].mask & bit) && (cur[j].value & bit) != want))
-					continue;
-				r = cube_add(next, &n_next, MAX_CUBES_WORK,
-					     (struct cube){ cur[j].mask | bit, cur[j].value | want });
-				if (r < 0)
-					return r;
-			}
-		memcpy(cur, next, n_next * sizeof(*next));
-		n_cur = n_next;
-	}
-	if (n_cur > MAX_COMPLEMENT)
-		return -E2BIG;
-	memcpy(ret, cur, n_cur * sizeof(*cur));
-	*ret_n = n_cur;
-	return 0;
-}
 
 static int trap_add_cmp(struct trap *t, const char *op, uint64_t value, uint64_t value_two)
 {
@@ -196,7 +138,7 @@ static int complement_masked(struct trap *t)
 
 	for (size_t i = 0; i < t->n_rules; i++)
 		in[i] = (struct cube){ t->rules[i]->mask, t->rules[i]->value };
-	r = cubes_complement(in, t->n_rules, out, &n_out);
+	r = cubes_complement(in, t->n_rules, out, MAX_COMPLEMENT, &n_out);
 	for (size_t i = 0; r >= 0 && i < n_out; i++)
 		r = trap_add_cmp(t, "SCMP_CMP_MASKED_EQ", out[i].mask, out[i].value);
 	return r;
@@ -337,6 +279,13 @@ static json_t *cmp_to_oci(const struct cmp *c)
 	return policy_oci_arg(c->index, c->op, c->value, c->value_two);
 }
 
+static struct oci_action our_action(const struct policy_rule *r)
+{
+	return r->action == POLICY_ACTION_NOTIFY ?
+		       (struct oci_action){ "SCMP_ACT_NOTIFY", 0 } :
+		       (struct oci_action){ "SCMP_ACT_ERRNO", r->errno_value };
+}
+
 /* The comparison of @r, one of our conditional rules. */
 static struct cmp cmp_of_rule(const struct policy_rule *r)
 {
@@ -348,10 +297,10 @@ static struct cmp cmp_of_rule(const struct policy_rule *r)
 
 /*
  * @rule for @t's syscall alone, with @args plus the comparison @c (none when
- * NULL); when @is_ours, with SCMP_ACT_NOTIFY for its action.
+ * NULL); with the action of @ours, one of our rules, unless it is NULL.
  */
 static int add_narrowed(struct merge *m, const json_t *rule, const struct trap *t, json_t *args,
-			const struct cmp *c, bool is_ours, json_t *out)
+			const struct cmp *c, const struct policy_rule *ours, json_t *out)
 {
 	_cleanup_(json_decrefp) json_t *copy = json_copy((json_t *)rule);
 	_cleanup_(json_decrefp) json_t *narrowed = args ? json_copy(args) : json_array();
@@ -361,9 +310,13 @@ static int add_narrowed(struct merge *m, const json_t *rule, const struct trap *
 	    (c && json_array_append_new(narrowed, cmp_to_oci(c)) < 0) ||
 	    json_object_set(copy, "args", narrowed) < 0)
 		return -ENOMEM;
-	if (is_ours) {
+	if (ours) {
+		struct oci_action a = our_action(ours);
+
 		(void)json_object_del(copy, "errnoRet");
-		if (json_object_set_new(copy, "action", json_string("SCMP_ACT_NOTIFY")) < 0)
+		if (json_object_set_new(copy, "action", json_string(a.name)) < 0 ||
+		    (a.errno_value && json_object_set_new(copy, "errnoRet",
+							  json_integer(a.errno_value)) < 0))
 			return -ENOMEM;
 	}
 	return append_rule(m, out, TAKE_PTR(copy));
@@ -384,7 +337,7 @@ static bool tests_arg(const json_t *rule, unsigned index)
 /*
  * One base rule for @t's syscall, once for each comparison of @cmps: with the
  * complement of our conditions, it is put back where ours do not match; with
- * ours and @is_ours, the calls it let run and ours match are handed to us.
+ * ours and @is_ours, the calls it let us take and ours match get our action.
  * Args repeating an index are an OR for runc and crun: one variant each.
  */
 static int add_residual(struct merge *m, const json_t *rule, size_t idx, const struct trap *t,
@@ -407,7 +360,8 @@ static int add_residual(struct merge *m, const json_t *rule, size_t idx, const s
 		if (is_or && !variant)
 			return -ENOMEM;
 		for (size_t c = 0; c < n_cmps; c++) {
-			r = add_narrowed(m, rule, t, variant, &cmps[c], is_ours, out);
+			r = add_narrowed(m, rule, t, variant, &cmps[c],
+					 is_ours ? t->rules[c] : NULL, out);
 			if (r < 0)
 				return r;
 		}
@@ -450,6 +404,16 @@ static bool has_plain_args(const json_t *rule)
 	return is_plain;
 }
 
+/*
+ * Whether our rules for @t may take a call the base answers with @a: one it
+ * lets run; for our ERRNO rules, one it refuses with an errno as well.
+ */
+static bool is_ours_over(const struct trap *t, struct oci_action a)
+{
+	return oci_action_allows(a) ||
+	       (!t->is_notify && a.name && strcmp(a.name, "SCMP_ACT_ERRNO") == 0);
+}
+
 /* More conditional base rules for one syscall than a merge narrows. */
 #define MAX_DECIDING 63
 
@@ -483,7 +447,7 @@ static int deciding_rules(const struct merge *m, const json_t *base_rules, const
 			continue;
 		if (has_maskless_arg(rule)) {
 			d->maskless = d->maskless < 0 ? (ssize_t)i : d->maskless;
-			d->is_maskless_denial |= !oci_action_allows(a);
+			d->is_maskless_denial |= !is_ours_over(t, a);
 		}
 		if (json_array_size(json_object_get(rule, "args")) == 0) {
 			d->idx[0] = i;
@@ -508,14 +472,15 @@ static struct oci_action action_at(const json_t *base_rules, size_t idx)
 	return oci_action_of(json_array_get(base_rules, idx), "action", "errnoRet");
 }
 
-/* Whether the base answers some calls of @t's syscall with something else than running them. */
-static bool base_denies(const struct merge *m, const json_t *base_rules, const struct deciding *d)
+/* Whether the base answers some calls of @t's syscall in a way ours must not replace. */
+static bool base_denies(const struct merge *m, const json_t *base_rules, const struct trap *t,
+			const struct deciding *d)
 {
 	bool is_denied = d->is_maskless_denial ||
-			 (!d->is_unconditional && !oci_action_allows(m->default_action));
+			 (!d->is_unconditional && !is_ours_over(t, m->default_action));
 
 	for (size_t i = 0; i < d->n; i++)
-		is_denied |= !oci_action_allows(action_at(base_rules, d->idx[i]));
+		is_denied |= !is_ours_over(t, action_at(base_rules, d->idx[i]));
 	return is_denied;
 }
 
@@ -529,7 +494,7 @@ static bool base_denies(const struct merge *m, const json_t *base_rules, const s
 static bool can_confine(const struct merge *m, const json_t *base_rules, const struct trap *t,
 			const struct deciding *d)
 {
-	if (oci_action_allows(m->default_action) || d->is_unconditional || d->n == 0 ||
+	if (is_ours_over(t, m->default_action) || d->is_unconditional || d->n == 0 ||
 	    d->is_maskless_denial)
 		return false;
 	if (t->is_unconditional)
@@ -548,8 +513,8 @@ static bool can_confine(const struct merge *m, const json_t *base_rules, const s
 /*
  * What the merge does with @t's syscall. Unless the caller asked to trap what
  * the base denies, a call the base did not let run keeps the base's answer:
- * trapped, a call interceptd does not emulate would reach the kernel instead.
- * Our ERRNO rules only ever deny more, so they are merged whatever the base.
+ * trapped, a call interceptd does not emulate would reach the kernel instead;
+ * taken by our ERRNO rules, a call the base kills would get an errno.
  */
 static int trap_decide(struct merge *m, const json_t *base_rules, struct trap *t)
 {
@@ -557,12 +522,10 @@ static int trap_decide(struct merge *m, const json_t *base_rules, struct trap *t
 	int r;
 
 	t->fate = TRAP_OURS;
-	if (!t->is_notify)
-		return 0;
 	r = deciding_rules(m, base_rules, t, &d);
 	if (r < 0)
 		return r;
-	t->is_denied_by_base = base_denies(m, base_rules, &d);
+	t->is_denied_by_base = base_denies(m, base_rules, t, &d);
 	if (!t->is_denied_by_base || m->is_trap_denied)
 		return 0;
 	if ((d.is_unconditional || d.n == 0) && !d.is_maskless_denial)
@@ -606,14 +569,9 @@ static int add_ours(struct merge *m, const struct trap *t, json_t *out)
 	int r;
 
 	for (size_t i = 0; i < t->n_rules; i++) {
-		const struct policy_rule *pr = t->rules[i];
-		struct oci_action a = pr->action == POLICY_ACTION_NOTIFY ?
-					      (struct oci_action){ "SCMP_ACT_NOTIFY", 0 } :
-					      (struct oci_action){ "SCMP_ACT_ERRNO", pr->errno_value };
-
-		if (oci_action_equal(a, m->default_action))
+		if (oci_action_equal(our_action(t->rules[i]), m->default_action))
 			continue;
-		r = append_rule(m, out, policy_rule_to_oci(pr));
+		r = append_rule(m, out, policy_rule_to_oci(t->rules[i]));
 		if (r < 0)
 			return r;
 	}
@@ -633,7 +591,8 @@ static int add_confined_whole(struct merge *m, const json_t *base_rules, const s
 		const json_t *rule = json_array_get(base_rules, d->idx[i]);
 
 		r = add_narrowed(m, rule, t, json_object_get(rule, "args"), NULL,
-				 oci_action_allows(action_at(base_rules, d->idx[i])), out);
+				 is_ours_over(t, action_at(base_rules, d->idx[i])) ? t->rules[0] : NULL,
+				 out);
 		if (r < 0)
 			return r;
 	}
@@ -654,7 +613,7 @@ static int add_confined(struct merge *m, const json_t *base_rules, const struct 
 		ours[i] = cmp_of_rule(t->rules[i]);
 	for (size_t i = 0; i < d->n; i++) {
 		r = add_residual(m, json_array_get(base_rules, d->idx[i]), d->idx[i], t, ours,
-				 t->n_rules, oci_action_allows(action_at(base_rules, d->idx[i])), out);
+				 t->n_rules, is_ours_over(t, action_at(base_rules, d->idx[i])), out);
 		if (r < 0)
 			return r;
 	}
@@ -684,8 +643,12 @@ static int merge_trap(struct merge *m, const json_t *base_rules, const struct tr
 					 add_ours(m, t, out);
 }
 
-/* "'a', 'b'": the NOTIFY syscalls the base denied whose fate is @fate, in @names. */
-static size_t denied_names(const struct merge *m, enum trap_fate fate, char *names, size_t size)
+#define NAMES_NOTIFY (1u << 0) /* denied_names() @kinds: syscalls with a NOTIFY rule */
+#define NAMES_ERRNO (1u << 1)  /* with ERRNO rules alone */
+
+/* "'a', 'b'": the syscalls of @kinds the base denied whose fate is @fate, in @names. */
+static size_t denied_names(const struct merge *m, enum trap_fate fate, unsigned kinds, char *names,
+			   size_t size)
 {
 	size_t len = 0;
 
@@ -693,7 +656,8 @@ static size_t denied_names(const struct merge *m, enum trap_fate fate, char *nam
 	for (size_t i = 0; i < m->n_traps; i++) {
 		const struct trap *t = &m->traps[i];
 
-		if (t->is_notify && t->is_denied_by_base && t->fate == fate && len < size)
+		if ((kinds & (t->is_notify ? NAMES_NOTIFY : NAMES_ERRNO)) && t->is_denied_by_base &&
+		    t->fate == fate && len < size)
 			len += (size_t)snprintf(names + len, size - len, "%s'%s'", len ? ", " : "",
 						t->syscall);
 	}
@@ -705,24 +669,29 @@ static void warn_denied(struct merge *m)
 {
 	char names[POLICY_WARNING_LEN / 2];
 
-	if (denied_names(m, TRAP_OURS, names, sizeof(names)))
+	if (denied_names(m, TRAP_OURS, NAMES_NOTIFY, names, sizeof(names)))
 		warn(m->warnings,
 		     "the base profile denies some calls to %s; interceptd now traps them, and those "
 		     "it does not emulate reach the kernel instead of the base's answer",
 		     names);
-	if (denied_names(m, TRAP_KEPT, names, sizeof(names)))
+	if (denied_names(m, TRAP_OURS, NAMES_ERRNO, names, sizeof(names)))
+		warn(m->warnings,
+		     "interceptd's own errno replaces the base profile's answer to some calls to %s "
+		     "(trap_denied=true)",
+		     names);
+	if (denied_names(m, TRAP_KEPT, NAMES_NOTIFY | NAMES_ERRNO, names, sizeof(names)))
 		warn(m->warnings,
 		     "not trapped, the base profile denies them: %s; they keep its answer. To trap "
 		     "them anyway, merge with trap_denied=true (interceptctl policy --trap-denied): "
 		     "the calls interceptd does not emulate then reach the kernel instead",
 		     names);
-	if (denied_names(m, TRAP_KEPT_SOME, names, sizeof(names)))
+	if (denied_names(m, TRAP_KEPT_SOME, NAMES_NOTIFY | NAMES_ERRNO, names, sizeof(names)))
 		warn(m->warnings,
 		     "not trapped at all: %s; the base profile denies some of the calls interceptd "
 		     "would trap, in a way the merge cannot single out by argument, so every call "
 		     "keeps its answer (trap_denied=true traps them anyway)",
 		     names);
-	if (denied_names(m, TRAP_ALLOWED, names, sizeof(names)))
+	if (denied_names(m, TRAP_ALLOWED, NAMES_NOTIFY | NAMES_ERRNO, names, sizeof(names)))
 		warn(m->warnings,
 		     "trapped only where the base profile lets the call run: %s; the calls it "
 		     "denies keep its answer (trap_denied=true traps them all)",
@@ -761,6 +730,7 @@ int policy_merge_oci(const json_t *base, const struct config *cfg, const char *l
 	struct merge m = { .warnings = warnings, .reterr = reterr,
 			   .is_trap_denied = flags & POLICY_MERGE_TRAP_DENIED };
 	_cleanup_(json_decrefp) json_t *out = NULL;
+	const char *unchecked;
 	json_t *syscalls;
 	int r;
 
@@ -779,6 +749,15 @@ int policy_merge_oci(const json_t *base, const struct config *cfg, const char *l
 	r = merge_rules(&m, json_object_get(base, "syscalls"), syscalls);
 	if (r < 0)
 		return r;
+	/* what the runtime gets is libseccomp's program, not these rules */
+	r = policy_bpf_check(out, &unchecked, reterr);
+	if (r < 0)
+		return r;
+	if (unchecked)
+		warn(warnings,
+		     "not checked for libseccomp's wrong filters: more than %d conditional rules "
+		     "for '%s' (a runtime takes seconds to build them)",
+		     POLICY_BPF_CHECK_MAX, unchecked);
 	warn_denied(&m);
 	if (json_object_get(base, "flags")) {
 		(void)json_object_del(out, "flags");

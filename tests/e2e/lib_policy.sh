@@ -278,6 +278,47 @@ merge_one() {
 	step "$rt: $which base: ${MERGE_STEPS[8]}" delete_and_unregister "$rt" "$name"
 }
 
+# probe_killed RT NAME CMD...: the probe is killed by SIGSYS (exit 128 + 31) and prints nothing.
+probe_killed() {
+	local rt=$1 name=$2 out rc=0
+	shift 2
+	out=$(probe_in "$rt" "$name" "$@" 2>&1) || rc=$?
+	expect_eq "exit status of probe $*" "$rc" 159 || { echo "$out"; return 1; }
+}
+
+HARDENED_STEPS=(
+	"registered with sysinfo, mknod, mount, bpf and bpf.devices on"
+	"merged over the API"
+	"the container starts with the merged profile"
+	"seccomp with a listener is killed (SIGSYS) as the base says, not answered EINVAL"
+	"sysinfo is still trapped and emulated (256 MiB)"
+	"container deleted and unregistered"
+)
+
+# merge_hardened RT: the Podman base with seccomp killed outright, as a hardened profile kills
+# what it forbids. interceptd's own guard (EINVAL for a new listener) must not turn that kill
+# into an errno the process survives. Skipped when the Podman base was not written.
+merge_hardened() {
+	local rt=$1 name=e2e-$1-hardened-$$ base=$E2E_WORK/base-podman.json hardened merged s
+	hardened=$E2E_WORK/base-hardened.json
+	merged=$E2E_WORK/merged-$name.json
+	if [ ! -s "$base" ]; then
+		for s in "${HARDENED_STEPS[@]}"; do tap_skip "$rt: hardened base: $s" "no Podman base"; done
+		return 0
+	fi
+	jq '.syscalls = [{names: ["seccomp"], action: "SCMP_ACT_KILL_PROCESS"}] + .syscalls' \
+		"$base" >"$hardened"
+	BLOCKED=""
+	step "$rt: hardened base: ${HARDENED_STEPS[0]}" api_expect_2xx POST /1.0/containers \
+		"{\"name\":\"$name\",\"config\":{$MERGE_KEYS}}"
+	step "$rt: hardened base: ${HARDENED_STEPS[1]}" fetch_merged "$name" "$hardened" "$merged"
+	step "$rt: hardened base: ${HARDENED_STEPS[2]}" start_merged "$rt" "$name" "$merged"
+	soft_step "$rt: hardened base: ${HARDENED_STEPS[3]}" probe_killed "$rt" "$name" seccomp-listener
+	soft_step "$rt: hardened base: ${HARDENED_STEPS[4]}" check_sysinfo_total "$rt" "$name" "$MIB256"
+	BLOCKED=""
+	step "$rt: hardened base: ${HARDENED_STEPS[5]}" delete_and_unregister "$rt" "$name"
+}
+
 scenario_merge() {
 	local rt=$1 which
 	BLOCKED=""
@@ -291,6 +332,7 @@ scenario_merge() {
 	for which in podman containerd; do
 		merge_one "$rt" "$which"
 	done
+	merge_hardened "$rt"
 	if [ "$E2E_FAILED" -gt 0 ]; then
 		daemon_log | tail -n 30 | sed 's/^/# /'
 	fi

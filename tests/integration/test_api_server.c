@@ -184,6 +184,13 @@ static int unprivileged_client(void)
 			 "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}", 34, NULL, &r) < 0 ||
 	    !reply_is_error(r, 403, "may only read"))
 		failures++;
+	http_reply_free(TAKE_PTR(r));
+	/* nor a profile's, whatever trap_denied says */
+	if (http_request(H.api_socket, "POST",
+			 "/1.0/profiles/victim/seccomp?format=oci&trap_denied=true",
+			 "{\"defaultAction\":\"SCMP_ACT_ALLOW\"}", 34, NULL, &r) < 0 ||
+	    !reply_is_error(r, 403, "may only read"))
+		failures++;
 	http_reply_free(r);
 	return failures;
 }
@@ -191,6 +198,7 @@ static int unprivileged_client(void)
 static void test_unprivileged_get_ok_write_403(void **state)
 {
 	_cleanup_(http_reply_freep) struct http_reply *c = req("POST", "/1.0/containers", "{\"name\":\"victim\"}");
+	_cleanup_(http_reply_freep) struct http_reply *p = req("POST", "/1.0/profiles", "{\"name\":\"victim\"}");
 	_cleanup_(http_reply_freep) struct http_reply *after = NULL;
 	int status;
 	pid_t pid;
@@ -199,6 +207,7 @@ static void test_unprivileged_get_ok_write_403(void **state)
 	if (geteuid() != 0)
 		skip(); /* needs root to switch to uid 65534 */
 	assert_int_equal(c->status, 201);
+	assert_int_equal(p->status, 201);
 	assert_int_equal(chmod(H.dir, 0755), 0);
 	pid = fork();
 	assert_true(pid >= 0);

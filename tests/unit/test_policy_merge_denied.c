@@ -206,6 +206,100 @@ static void test_merge_denied_under_allowing_default_left_to_base(void **state)
 	json_decref(base);
 }
 
+/*
+ * A hardened base that kills, or traps, what it does not allow. interceptd's own
+ * ERRNO rules (seccomp with a listener, fsopen and fsconfig under mount) must not
+ * turn those answers into an errno the process survives: the base's answer stays.
+ * Where the base answers with an errno, ours may replace it (fsopen's ENOSYS is
+ * what sends libmount back to mount(2)).
+ */
+static const char killing[] = BASE(
+	"SCMP_ACT_KILL_PROCESS", ARCH_X86_BASE,
+	"{\"names\":[\"read\",\"write\",\"mount\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+	RULE("seccomp", "SCMP_ACT_TRAP", ""));
+
+#define LISTENER_CALL ((uint64_t[6]){ SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER })
+
+static void test_merge_denied_own_errno_keeps_base_kill(void **state)
+{
+	struct policy_warnings w = { 0 };
+	json_t *out = merge(killing, KEYS(K("mount")), &w);
+	struct compiled *p = compile(out);
+
+	(void)state;
+	for (size_t a = 0; a < 2; a++) {
+		uint32_t arch = a ? SCMP_ARCH_X86 : SCMP_ARCH_X86_64;
+
+		assert_int_equal(eval_call_arch(p, arch, "fsopen", (uint64_t[6]){ 0 }),
+				 SCMP_ACT_KILL_PROCESS);
+		assert_int_equal(eval_call_arch(p, arch, "fsconfig", (uint64_t[6]){ 0 }),
+				 SCMP_ACT_KILL_PROCESS);
+		assert_int_equal(eval_call_arch(p, arch, "seccomp", LISTENER_CALL), SCMP_ACT_TRAP);
+	}
+	/* mount, which the base allows, is trapped as before */
+	assert_int_equal(call1(p, "mount", 3, 0), NOTIFY);
+	warning_with(&w, "not trapped, the base profile denies them: 'seccomp', 'fsopen', "
+			 "'fsconfig';");
+	free(p);
+	json_decref(out);
+}
+
+/* An errno stays an errno: ours replaces it, as before, without a warning. */
+static void test_merge_denied_own_errno_over_base_errno(void **state)
+{
+	static const char errno_base[] = BASE(
+		"SCMP_ACT_ERRNO", "", RULE("seccomp", "SCMP_ACT_ERRNO", ",\"errnoRet\":13") ","
+		RULE("mount", "SCMP_ACT_ALLOW", ""));
+	struct policy_warnings w = { 0 };
+	json_t *out = merge(errno_base, KEYS(K("mount")), &w);
+	struct compiled *p = compile(out);
+
+	(void)state;
+	assert_int_equal(call1(p, "fsopen", 0, 0), SCMP_ACT_ERRNO(ENOSYS));
+	assert_int_equal(eval_call(p, "seccomp", LISTENER_CALL), SCMP_ACT_ERRNO(EINVAL));
+	assert_int_equal(call1(p, "seccomp", 1, 0), SCMP_ACT_ERRNO(13));
+	assert_int_equal(w.n, 0);
+	free(p);
+	json_decref(out);
+}
+
+/* seccomp allowed for one operation under a killing default: ours only inside that rule. */
+static void test_merge_denied_own_errno_confined(void **state)
+{
+	static const char confined[] = BASE(
+		"SCMP_ACT_KILL_PROCESS", "",
+		RULE("seccomp", "SCMP_ACT_ALLOW", ARGS(ARG(0, "EQ", 1))));
+	struct policy_warnings w = { 0 };
+	json_t *out = merge(confined, KEYS(K("mknod")), &w);
+	struct compiled *p = compile(out);
+
+	(void)state;
+	assert_int_equal(eval_call(p, "seccomp", LISTENER_CALL), SCMP_ACT_ERRNO(EINVAL));
+	assert_int_equal(eval_call(p, "seccomp", (uint64_t[6]){ 1, 0 }), ALLOW);
+	assert_int_equal(eval_call(p, "seccomp", (uint64_t[6]){ 2, 8 }), SCMP_ACT_KILL_PROCESS);
+	assert_int_equal(eval_call(p, "seccomp", (uint64_t[6]){ 0, 0 }), SCMP_ACT_KILL_PROCESS);
+	warning_with(&w, "only where the base profile lets the call run: 'seccomp';");
+	free(p);
+	json_decref(out);
+}
+
+/* trap_denied: the merge as before, ours everywhere, and a warning says so. */
+static void test_merge_denied_own_errno_trap_denied(void **state)
+{
+	struct policy_warnings w = { 0 };
+	json_t *out = merge_with(killing, KEYS(K("mount")), TRAP_DENIED, &w);
+	struct compiled *p = compile(out);
+
+	(void)state;
+	assert_int_equal(call1(p, "fsopen", 0, 0), SCMP_ACT_ERRNO(ENOSYS));
+	assert_int_equal(eval_call(p, "seccomp", LISTENER_CALL), SCMP_ACT_ERRNO(EINVAL));
+	assert_int_equal(eval_call(p, "seccomp", (uint64_t[6]){ 1, 0 }), SCMP_ACT_TRAP);
+	warning_with(&w, "interceptd's own errno replaces the base profile's answer to some "
+			 "calls to 'seccomp', 'fsopen', 'fsconfig'");
+	free(p);
+	json_decref(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +308,10 @@ int main(void)
 		cmocka_unit_test(test_merge_denied_conditional_confined),
 		cmocka_unit_test(test_merge_denied_fifo_only_base),
 		cmocka_unit_test(test_merge_denied_under_allowing_default_left_to_base),
+		cmocka_unit_test(test_merge_denied_own_errno_keeps_base_kill),
+		cmocka_unit_test(test_merge_denied_own_errno_over_base_errno),
+		cmocka_unit_test(test_merge_denied_own_errno_confined),
+		cmocka_unit_test(test_merge_denied_own_errno_trap_denied),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
