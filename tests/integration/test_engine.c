@@ -86,6 +86,16 @@ static void test_engine_config_applies_live(void **state)
 	close(sock);
 }
 
+/* @c exits on its own; its listener of container @name is then detached. */
+static void child_exit_detaches(struct child *c, const char *name)
+{
+	assert_int_equal(write(c->ctl, "q", 1), 1);
+	waitpid(c->pid, NULL, 0);
+	c->pid = 0;
+	child_stop(c);
+	wait_listeners(name, 0);
+}
+
 static void test_engine_listener_detaches_when_caller_exits(void **state)
 {
 	int base = count_fds(H.pid), sock;
@@ -98,11 +108,7 @@ static void test_engine_listener_detaches_when_caller_exits(void **state)
 	sock = oci_handoff_child(&c, "exits");
 	assert_int_equal(child_sysinfo(&c, &total), 0); /* served: the listener is attached */
 	wait_listeners("exits", 1);
-	assert_int_equal(write(c.ctl, "q", 1), 1);
-	waitpid(c.pid, NULL, 0);
-	c.pid = 0;
-	child_stop(&c);
-	wait_listeners("exits", 0);
+	child_exit_detaches(&c, "exits");
 	close(sock);
 	assert_true(wait_fds(base) <= base);
 	api("DELETE", "/1.0/containers/exits", NULL, 200);
@@ -130,11 +136,7 @@ static void test_engine_hot_listener_served_again_after_cooling(void **state)
 	child_sysinfo_timed(&c, ns, ARRAY_SIZE(ns)); /* back to back: the worker goes hot */
 	stopwatch_sleep_ms(H.pid, 1000);            /* quiet: the watchdog cools it */
 	assert_int_equal(child_sysinfo(&c, &total), 0);
-	assert_int_equal(write(c.ctl, "q", 1), 1);
-	waitpid(c.pid, NULL, 0);
-	c.pid = 0;
-	child_stop(&c);
-	wait_listeners("hot1", 0);
+	child_exit_detaches(&c, "hot1");
 	close(sock);
 	api("DELETE", "/1.0/containers/hot1", NULL, 200);
 }
