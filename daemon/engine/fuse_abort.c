@@ -58,6 +58,9 @@ void caller_watch_begin(pid_t tid, int notify_fd, uint64_t id)
 {
 	if (!watched)
 		return;
+	/* tid works as a sequence word: a reader that sees it move drops what it read */
+	atomic_store_explicit(&watched->tid, 0, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
 	atomic_store_explicit(&watched->notify_fd, notify_fd, memory_order_relaxed);
 	atomic_store_explicit(&watched->id, id, memory_order_relaxed);
 	atomic_store_explicit(&watched->tid, tid, memory_order_release);
@@ -436,14 +439,26 @@ static unsigned abort_for(const struct abort_ctx *ctx, const struct stuck_worker
 	return report_none(s, abort_devs(ctx, s, devs, n, how, mountinfo), how);
 }
 
-int caller_watch_keep_maps(const struct caller_watch *w, uint64_t *ret_id)
+bool caller_watch_read(const struct caller_watch *w, pid_t *ret_tid, int *ret_notify_fd,
+		       uint64_t *ret_id)
 {
 	pid_t tid = atomic_load_explicit(&w->tid, memory_order_acquire);
-	int notify_fd = atomic_load_explicit(&w->notify_fd, memory_order_relaxed);
-	uint64_t id = atomic_load_explicit(&w->id, memory_order_relaxed);
-	int fd, r;
 
-	if (!tid)
+	*ret_notify_fd = atomic_load_explicit(&w->notify_fd, memory_order_relaxed);
+	*ret_id = atomic_load_explicit(&w->id, memory_order_relaxed);
+	atomic_thread_fence(memory_order_acquire);
+	/* the worker went on to another notification meanwhile: the three do not belong together */
+	*ret_tid = tid == atomic_load_explicit(&w->tid, memory_order_relaxed) ? tid : 0;
+	return *ret_tid != 0;
+}
+
+int caller_watch_keep_maps(const struct caller_watch *w, uint64_t *ret_id)
+{
+	pid_t tid;
+	int notify_fd, fd, r;
+	uint64_t id;
+
+	if (!caller_watch_read(w, &tid, &notify_fd, &id))
 		return -ESRCH;
 	fd = procmem_open_maps(-EBADF, tid);
 	if (fd < 0)

@@ -39,6 +39,14 @@ void caller_watch_begin(pid_t tid, int notify_fd, uint64_t id);
 void caller_watch_end(void);
 
 /*
+ * Another thread's look at @w: the caller, its listener and its notification
+ * id, all of one notification. False (*@ret_tid 0) when @w's worker decides
+ * none, or moved to another while it looked.
+ */
+bool caller_watch_read(const struct caller_watch *w, pid_t *ret_tid, int *ret_notify_fd,
+		       uint64_t *ret_id);
+
+/*
  * Open the maps of the caller whose notification @w's worker is deciding, for
  * fuse_abort_stuck(): while that worker waits in the caller's memory the
  * memory lives on, and PROCMAP_QUERY through this file still reads it once

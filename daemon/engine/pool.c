@@ -458,9 +458,7 @@ static void describe_stuck(struct shard *sh, struct stuck_worker *out)
 		       sh->current ? listener_name(sh->current) : "");
 	pthread_mutex_unlock(&sh->lock);
 	out->busy_ms = since ? (now_ns() - since) / 1000000u : 0;
-	out->tid = atomic_load_explicit(&cw->tid, memory_order_acquire);
-	out->notify_fd = atomic_load_explicit(&cw->notify_fd, memory_order_relaxed);
-	out->id = atomic_load_explicit(&cw->id, memory_order_relaxed);
+	(void)caller_watch_read(cw, &out->tid, &out->notify_fd, &out->id);
 	out->end = atomic_load_explicit(&cw->range.end, memory_order_acquire);
 	out->start = atomic_load_explicit(&cw->range.start, memory_order_relaxed);
 	/* the job's own (it may outlive the pool), if of this notification (the worker
