@@ -118,16 +118,6 @@ static bool append_string(struct event *ev, const char *value)
 	return append(ev, "\"", 1) && append(ev, escaped, strlen(escaped)) && append(ev, "\"", 1);
 }
 
-void event_add_str(struct event *ev, const char *key, const char *value)
-{
-	size_t mark = ev->len;
-
-	if (!append_key(ev, key) || !append_string(ev, strempty(value))) {
-		ev->len = mark;
-		ev->fields[mark] = '\0';
-	}
-}
-
 /* As much of @value as fits as a JSON string, escaped; false when not even its quotes do. */
 static bool append_string_cut(struct event *ev, const char *value)
 {
@@ -145,14 +135,27 @@ static bool append_string_cut(struct event *ev, const char *value)
 	return append(ev, "\"", 1) && append(ev, escaped, strlen(escaped)) && append(ev, "\"", 1);
 }
 
-void event_add_str_cut(struct event *ev, const char *key, const char *value)
+/* ',"key":"value"', whole or cut (@may_cut), or nothing at all. */
+static void add_str(struct event *ev, const char *key, const char *value, bool may_cut)
 {
 	size_t mark = ev->len;
 
-	if (!append_key(ev, key) || !append_string_cut(ev, strempty(value))) {
+	value = strempty(value);
+	if (!append_key(ev, key) ||
+	    !(may_cut ? append_string_cut(ev, value) : append_string(ev, value))) {
 		ev->len = mark;
 		ev->fields[mark] = '\0';
 	}
+}
+
+void event_add_str(struct event *ev, const char *key, const char *value)
+{
+	add_str(ev, key, value, false);
+}
+
+void event_add_str_cut(struct event *ev, const char *key, const char *value)
+{
+	add_str(ev, key, value, true);
 }
 
 void event_add_int(struct event *ev, const char *key, int64_t value)
