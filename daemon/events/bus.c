@@ -118,14 +118,44 @@ static bool append_string(struct event *ev, const char *value)
 	return append(ev, "\"", 1) && append(ev, escaped, strlen(escaped)) && append(ev, "\"", 1);
 }
 
-void event_add_str(struct event *ev, const char *key, const char *value)
+/* As much of @value as fits as a JSON string, escaped; false when not even its quotes do. */
+static bool append_string_cut(struct event *ev, const char *value)
+{
+	char escaped[EVENT_FIELDS_MAX];
+	size_t len = strlen(value), room;
+
+	if (ev->len + 2 >= sizeof(ev->fields)) {
+		ev->is_truncated = true;
+		return false;
+	}
+	/* escape_json() stops before what would not fit, and leaves room for its NUL */
+	room = sizeof(ev->fields) - ev->len - 2;
+	if (escape_json(escaped, room < sizeof(escaped) ? room : sizeof(escaped), value, len) != len)
+		ev->is_truncated = true;
+	return append(ev, "\"", 1) && append(ev, escaped, strlen(escaped)) && append(ev, "\"", 1);
+}
+
+/* ',"key":"value"', whole or cut (@may_cut), or nothing at all. */
+static void add_str(struct event *ev, const char *key, const char *value, bool may_cut)
 {
 	size_t mark = ev->len;
 
-	if (!append_key(ev, key) || !append_string(ev, strempty(value))) {
+	value = strempty(value);
+	if (!append_key(ev, key) ||
+	    !(may_cut ? append_string_cut(ev, value) : append_string(ev, value))) {
 		ev->len = mark;
 		ev->fields[mark] = '\0';
 	}
+}
+
+void event_add_str(struct event *ev, const char *key, const char *value)
+{
+	add_str(ev, key, value, false);
+}
+
+void event_add_str_cut(struct event *ev, const char *key, const char *value)
+{
+	add_str(ev, key, value, true);
 }
 
 void event_add_int(struct event *ev, const char *key, int64_t value)

@@ -70,6 +70,12 @@ void event_init(struct event *ev, enum event_type type, const char *action, cons
  * marks the event truncated.
  */
 void event_add_str(struct event *ev, const char *key, const char *value);
+/*
+ * The same, but a value too long to fit whole (a container's path: up to five
+ * bytes of JSON a byte) is cut on a whole character or escape to the room left,
+ * and marks the event truncated, rather than being left out. Add it last.
+ */
+void event_add_str_cut(struct event *ev, const char *key, const char *value);
 void event_add_int(struct event *ev, const char *key, int64_t value);
 void event_add_bool(struct event *ev, const char *key, bool value);
 /*

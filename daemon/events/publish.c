@@ -220,9 +220,10 @@ void publish_audit(struct event_bus *b, const struct audit_call *call)
 	event_add_str(&ev, "outcome", call->outcome);
 	if (call->error)
 		event_add_str(&ev, "error", strerrorname_np(-call->error));
-	if (call->path && call->path[0])
-		event_add_str(&ev, "path", call->path);
 	if (call->device && call->device[0])
 		event_add_str(&ev, "device", call->device);
+	/* last, and cut to the room left: the container's path must not crowd out the rest */
+	if (call->path && call->path[0])
+		event_add_str_cut(&ev, "path", call->path);
 	event_bus_publish(b, &ev);
 }

@@ -7,7 +7,8 @@
  * as a client would. In handlers_rig.h's container (its own root, a /tmp it
  * owns): a mknodat names its path and device, both when the node is made and
  * when making it again fails; a setxattr of trusted.overlay.opaque names its
- * path. In mount_box.h's: a mount names its target.
+ * path; a path of control characters too long to show escaped whole is
+ * shown cut. In mount_box.h's: a mount names its target.
  */
 #include <errno.h>
 #include <poll.h>
@@ -173,6 +174,42 @@ static void test_audit_setxattr_opaque_path(void **state)
 	event_stream_close(&s);
 }
 
+/*
+ * A path the container filled with control characters (each escaped as
+ * "\\xNN", five bytes of JSON) is still named, cut to the room the event
+ * has and marked truncated; the device after it is kept. It was left out
+ * whole, which let a container keep the paths of its calls out of the audit.
+ */
+static void test_audit_escaped_long_path_cut_not_dropped(void **state)
+{
+	struct cmd c = { .op = OP_MKNODAT, .mode = S_IFCHR | 0666, .dev = makedev(1, 3) };
+	char full[sizeof(c.path) * 4 + 8] = "/tmp/";
+	struct event_stream s;
+	const char *path;
+	json_t *ev;
+
+	(void)state;
+	memcpy(c.path, "/tmp/", 5);
+	memset(c.path + 5, '\x01', 150);
+	for (int i = 0; i < 150; i++)
+		strcat(full, "\\x01");
+	open_audit_stream(&s);
+	assert_result(daemon_call(&c), 0, 0);
+	ev = expect_audit(&s);
+	assert_meta(ev, "syscall", "mknodat");
+	assert_meta(ev, "device", "c 1:3");
+	path = event_meta_str(ev, "path");
+	if (!path)
+		fail_msg("the audit event names no path");
+	/* whole escapes only, and more of them than the name's first few */
+	assert_true(strlen(path) > strlen("/tmp/") + 4 * 50);
+	assert_true(strncmp(full, path, strlen(path)) == 0);
+	assert_true((strlen(path) - strlen("/tmp/")) % 4 == 0);
+	assert_true(json_is_true(json_object_get(json_object_get(ev, "metadata"), "truncated")));
+	json_decref(ev);
+	event_stream_close(&s);
+}
+
 /* The mount box's root: where it mounts its proc, and a directory to mount on. */
 static int prepare_mount_root(const char *root)
 {
@@ -246,6 +283,8 @@ int main(void)
 						rig_container_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_setxattr_opaque_path, rig_container_setup,
 						rig_container_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_escaped_long_path_cut_not_dropped,
+						rig_container_setup, rig_container_teardown),
 		cmocka_unit_test_setup_teardown(test_audit_mount_target, mount_setup, mount_teardown),
 	};
 	int r;

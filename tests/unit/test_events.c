@@ -466,6 +466,46 @@ static void test_event_add_str_too_long_is_left_out_whole(void **state)
 	json_decref(j);
 }
 
+/*
+ * A cut value fills the fields to the last escape that fits ("\\x01": five
+ * bytes of JSON), whatever room the members before it left; with no room for
+ * its key and quotes it is left out. The event says truncated either way.
+ */
+static void test_event_add_str_cut_fills_the_room_on_whole_escapes(void **state)
+{
+	static const size_t key_len = sizeof(",\"path\":\"\"") - 1;
+	char ctl[EVENT_FIELDS_MAX];
+	struct event ev;
+	json_t *j, *meta;
+
+	(void)state;
+	memset(ctl, '\x01', sizeof(ctl) - 1);
+	ctl[sizeof(ctl) - 1] = '\0';
+	for (size_t n_pad = 0; n_pad < EVENT_FIELDS_MAX / 5; n_pad++) {
+		const char *path;
+		size_t before;
+
+		event_init(&ev, EVENT_AUDIT, "syscall", "c1");
+		event_add_str(&ev, "pad", ctl + sizeof(ctl) - 1 - n_pad);
+		before = ev.len;
+		event_add_str_cut(&ev, "path", ctl);
+		j = rendered(&ev);
+		meta = json_object_get(j, "metadata");
+		path = json_string_value(json_object_get(meta, "path"));
+		assert_true(json_is_true(json_object_get(meta, "truncated")));
+		if (before + key_len >= sizeof(ev.fields)) {
+			assert_null(path);
+		} else {
+			assert_non_null(path);
+			/* whole escapes, and no room for one more */
+			assert_int_equal(strlen(path) % 4, 0);
+			assert_true(strlen(path) == 0 || strncmp(path, "\\x01", 4) == 0);
+			assert_true(ev.len + 5 >= sizeof(ev.fields) - 1);
+		}
+		json_decref(j);
+	}
+}
+
 static void test_publish_changed_keys_and_failed_change_publishes_nothing(void **state)
 {
 	const char *a[CONFIG_KEY_COUNT] = { 0 }, *b[CONFIG_KEY_COUNT] = { 0 };
@@ -519,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_event_bus_keeps_places_for_admins, setup,
 						teardown),
 		cmocka_unit_test(test_event_render_escapes_what_a_container_chose),
+		cmocka_unit_test(test_event_add_str_cut_fills_the_room_on_whole_escapes),
 		cmocka_unit_test(test_event_add_str_too_long_is_left_out_whole),
 		cmocka_unit_test_setup_teardown(test_publish_changed_keys_and_failed_change_publishes_nothing,
 						setup, teardown),
